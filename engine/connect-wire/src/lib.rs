@@ -1,0 +1,36 @@
+//! # connect-wire
+//!
+//! The sans-IO core of connect-engine: everything about the Connect protocol that does not
+//! touch a socket. It builds and is tested without any async runtime, so proxies on any
+//! runtime can embed it; `connect-engine` is a monoio driver over it.
+//!
+//! ## Architecture
+//!
+//! | layer | module | what it does |
+//! |---|---|---|
+//! | messages | [`message`], [`proto`], [`json`], [`wkt`] | generated borrowed messages (`Foo<'a>`) and their binary and proto3 JSON codecs |
+//! | service model | [`service`] | procedures, stream kinds, idempotency — emitted by `connect-codegen` |
+//!
+//! Data flows from an input buffer to a borrowed message without copying strings or bytes:
+//! binary decoding slices the buffer, JSON decoding unescapes strings in place (simd-json)
+//! and slices it. Encoding sizes a message once ([`proto::SizeCache`]) and writes it into
+//! one reserved vector.
+//!
+//! ## Features
+//!
+//! | feature | default | enables |
+//! |---|---|---|
+//! | `gzip` | yes | gzip compression (libdeflater) |
+//! | `br` | no | brotli compression |
+//! | `zstd` | no | zstd compression |
+
+pub mod codegen;
+pub mod json;
+pub mod message;
+pub mod proto;
+pub mod service;
+pub mod wkt;
+
+pub use json::{JsonError, JsonOptions, TypeRegistry};
+pub use message::{Enumeration, Message};
+pub use proto::DecodeError;

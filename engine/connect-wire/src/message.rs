@@ -1,0 +1,130 @@
+//! The traits every generated message and enum implements.
+//!
+//! A generated message `Foo<'a>` borrows its strings and bytes from the buffer it was decoded
+//! from (`Cow<'a, str>` / `Cow<'a, [u8]>`); users can build owned values with `Cow::Owned` and
+//! turn a borrowed message into a `Foo<'static>` with [`Message::into_owned`].
+
+use std::cell::RefCell;
+use std::fmt;
+
+use crate::json::{JsonDecoder, JsonError, JsonOptions, JsonValue, JsonWriter};
+use crate::proto::{DecodeError, Decoder, Encoder, SizeCache};
+
+/// A protobuf message with binary and canonical proto3 JSON codecs.
+///
+/// The required methods are written by the code generator; users call the provided ones
+/// ([`decode`](Message::decode), [`encode`](Message::encode),
+/// [`decode_json`](Message::decode_json), [`encode_json`](Message::encode_json)).
+pub trait Message<'a>: Default + Clone + PartialEq + fmt::Debug + 'a {
+    /// The fully-qualified protobuf name, e.g. `connectrpc.eliza.v1.SayRequest`.
+    const FULL_NAME: &'static str;
+
+    /// The same message type with every borrow replaced by an owned value.
+    type Owned: Message<'static>;
+
+    /// Turns every borrowed string and byte slice into an owned one.
+    fn into_owned(self) -> Self::Owned;
+
+    /// Merges one field whose tag (field number and wire type) has just been read.
+    ///
+    /// Unknown fields are kept for a binary round trip.
+    fn merge_field(&mut self, tag: u32, d: &mut Decoder<'a>) -> Result<(), DecodeError>;
+
+    /// Computes the encoded size, recording the size of each nested message in `sizes` in
+    /// pre-order so that [`write_to`](Message::write_to) never recomputes a size.
+    fn compute_size(&self, sizes: &mut SizeCache) -> usize;
+
+    /// Writes the message (without a length prefix); sizes come from a previous
+    /// [`compute_size`](Message::compute_size) over the same value.
+    fn write_to(&self, e: &mut Encoder<'_>);
+
+    /// Writes the message as a JSON object (or as its special form for well-known types).
+    fn write_json(&self, w: &mut JsonWriter<'_>) -> Result<(), JsonError>;
+
+    /// Merges a parsed JSON value into this message.
+    fn merge_json<'t>(
+        &mut self,
+        v: JsonValue<'t, 'a>,
+        d: &mut JsonDecoder<'_>,
+    ) -> Result<(), JsonError>;
+
+    /// Decodes a message from its binary encoding, borrowing strings and bytes from `buf`.
+    fn decode(buf: &'a [u8]) -> Result<Self, DecodeError> {
+        let mut m = Self::default();
+        m.merge(buf)?;
+        Ok(m)
+    }
+
+    /// Merges the binary encoding in `buf` into `self` (protobuf merge semantics).
+    fn merge(&mut self, buf: &'a [u8]) -> Result<(), DecodeError> {
+        Decoder::new(buf).merge_message(self)
+    }
+
+    /// Returns the size of the binary encoding.
+    fn encoded_len(&self) -> usize {
+        with_size_cache(|sizes| self.compute_size(sizes))
+    }
+
+    /// Appends the binary encoding to `out`.
+    fn encode(&self, out: &mut Vec<u8>) {
+        with_size_cache(|sizes| {
+            let len = self.compute_size(sizes);
+            out.reserve(len);
+            let mut e = Encoder::new(out, sizes);
+            self.write_to(&mut e);
+        });
+    }
+
+    /// Returns the binary encoding in a new vector.
+    fn encode_to_vec(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.encode(&mut out);
+        out
+    }
+
+    /// Decodes canonical proto3 JSON. The buffer is modified in place (strings are unescaped
+    /// where they lie), and decoded strings borrow from it.
+    fn decode_json(buf: &'a mut [u8], opts: &JsonOptions) -> Result<Self, JsonError> {
+        crate::json::decode(buf, opts)
+    }
+
+    /// Appends canonical proto3 JSON to `out`.
+    fn encode_json(&self, out: &mut Vec<u8>, opts: &JsonOptions) -> Result<(), JsonError> {
+        let mut w = JsonWriter::new(out, opts);
+        self.write_json(&mut w)
+    }
+}
+
+/// A protobuf enum. Generated enums are open: a newtype over `i32` with an associated
+/// constant per known value, so unknown numbers survive a round trip.
+pub trait Enumeration: Copy + Default + PartialEq + fmt::Debug + 'static {
+    /// The fully-qualified protobuf name of the enum.
+    const FULL_NAME: &'static str;
+
+    /// The wire number.
+    fn number(self) -> i32;
+
+    /// Builds a value from a wire number (any number is accepted).
+    fn from_number(n: i32) -> Self;
+
+    /// The protobuf name of a known value (the first one declared for aliases).
+    fn name(self) -> Option<&'static str>;
+
+    /// The value with the given protobuf name.
+    fn from_name(name: &str) -> Option<Self>;
+}
+
+thread_local! {
+    static SIZE_CACHE: RefCell<SizeCache> = RefCell::new(SizeCache::new());
+}
+
+/// Runs `f` with this thread's reusable size cache (re-entrant: a nested call gets a fresh one).
+fn with_size_cache<R>(f: impl FnOnce(&mut SizeCache) -> R) -> R {
+    SIZE_CACHE.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut sizes) => {
+            sizes.clear();
+            f(&mut sizes)
+        }
+        Err(_) => f(&mut SizeCache::new()),
+    })
+}
