@@ -10,6 +10,9 @@
 //! |---|---|---|
 //! | messages | [`message`], [`proto`], [`json`], [`wkt`] | generated borrowed messages (`Foo<'a>`) and their binary and proto3 JSON codecs |
 //! | service model | [`service`] | procedures, stream kinds, idempotency — emitted by `connect-codegen` |
+//! | protocol | [`code`], [`error`] | the 16 Connect codes and their HTTP tables; [`ConnectError`] (code, message, details, metadata) and its error / end-stream JSON |
+//! | framing | [`envelope`], [`compression`] | zero-copy streaming envelope decoder and in-place encoder; negotiation and bounded decompression (limit enforced by construction) with per-core reusable codec state |
+//! | HTTP/1.1 | [`http1`] | sans-IO request/response head parsing into offsets, body framing (content-length, chunked), head and chunk writing |
 //!
 //! Data flows from an input buffer to a borrowed message without copying strings or bytes:
 //! binary decoding slices the buffer, JSON decoding unescapes strings in place (simd-json)
@@ -24,13 +27,20 @@
 //! | `br` | no | brotli compression |
 //! | `zstd` | no | zstd compression |
 
+pub mod code;
 pub mod codegen;
+pub mod compression;
+pub mod envelope;
+pub mod error;
+pub mod http1;
 pub mod json;
 pub mod message;
 pub mod proto;
 pub mod service;
 pub mod wkt;
 
+pub use code::Code;
+pub use error::ConnectError;
 pub use json::{JsonError, JsonOptions, TypeRegistry};
 pub use message::{Enumeration, Message};
 pub use proto::DecodeError;

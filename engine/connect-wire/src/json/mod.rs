@@ -10,6 +10,7 @@
 
 mod decoder;
 mod error;
+mod locate;
 pub mod read;
 mod registry;
 mod write;
@@ -17,6 +18,7 @@ pub mod wkt;
 
 pub use decoder::{JsonDecoder, decode};
 pub use error::{JsonError, JsonErrorKind};
+pub use locate::{JsonKind, Locate, kind};
 pub use registry::{TypeEntry, TypeRegistry, read_entry, write_entry};
 pub use write::JsonWriter;
 

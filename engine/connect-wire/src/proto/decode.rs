@@ -250,38 +250,27 @@ impl<'a> Decoder<'a> {
         Ok(Decoder::with_depth(payload, self.depth - 1))
     }
 
-    /// Reads a packed or unpacked repeated scalar, pushing values into `out`.
+    /// Reads a packed run of scalars (a length-delimited field) into `out`.
     ///
-    /// `wire` is the scalar's own wire type; a length-delimited tag means packed.
-    pub fn repeated<T>(
+    /// `width` is the fixed width of each value (4 or 8), or 0 for varints.
+    pub fn packed<T>(
         &mut self,
-        tag: u32,
-        wire: u32,
         out: &mut Vec<T>,
+        width: usize,
         mut read: impl FnMut(&mut Decoder<'a>) -> Result<T, DecodeError>,
     ) -> Result<(), DecodeError> {
-        if tag & 7 == WIRE_LEN {
-            let payload = self.raw_bytes()?;
-            let mut sub = Decoder::with_depth(payload, self.depth);
-            if let Some(width) = match wire {
-                WIRE_FIXED32 => Some(4),
-                WIRE_FIXED64 => Some(8),
-                _ => None,
-            } {
-                if payload.len() % width != 0 {
-                    return Err(DecodeError::Truncated);
-                }
-                out.reserve(payload.len() / width);
+        let payload = self.raw_bytes()?;
+        if width != 0 {
+            if payload.len() % width != 0 {
+                return Err(DecodeError::Truncated);
             }
-            while !sub.is_eof() {
-                out.push(read(&mut sub)?);
-            }
-            Ok(())
-        } else {
-            Self::expect(tag, wire)?;
-            out.push(read(self)?);
-            Ok(())
+            out.reserve(payload.len() / width);
         }
+        let mut sub = Decoder::with_depth(payload, self.depth);
+        while !sub.is_eof() {
+            out.push(read(&mut sub)?);
+        }
+        Ok(())
     }
 
     /// Reads a map entry (a nested message with `key = 1`, `value = 2`).

@@ -66,6 +66,12 @@ impl<'b> Encoder<'b> {
         self.out.push(v as u8);
     }
 
+    /// Writes a length prefix.
+    #[inline]
+    pub fn len_prefix(&mut self, len: usize) {
+        self.varint(len as u64);
+    }
+
     /// Writes a tag (field number and wire type, pre-combined by the generator).
     #[inline]
     pub fn tag(&mut self, tag: u32) {
@@ -168,6 +174,14 @@ impl<'b> Encoder<'b> {
         m.write_to(self);
     }
 
+    /// The next recorded size, without consuming it (a map entry's length depends on the
+    /// size of its message value, which [`message`](Self::message) then consumes).
+    #[inline]
+    #[must_use]
+    pub fn peek_size(&self) -> usize {
+        self.sizes.sizes.get(self.next).copied().unwrap_or(0)
+    }
+
     /// The next size recorded by [`SizeCache::message`] (also used for map entries and
     /// packed fields, which the generator sizes with [`SizeCache::record`]).
     #[inline]
@@ -207,6 +221,27 @@ pub const fn varint_len(v: u64) -> usize {
 #[must_use]
 pub const fn int32_len(v: i32) -> usize {
     varint_len(v as i64 as u64)
+}
+
+/// Encoded size of an `int64`.
+#[inline]
+#[must_use]
+pub const fn int64_len(v: i64) -> usize {
+    varint_len(v as u64)
+}
+
+/// Encoded size of a `uint32`.
+#[inline]
+#[must_use]
+pub const fn uint32_len(v: u32) -> usize {
+    varint_len(v as u64)
+}
+
+/// Encoded size of a `uint64`.
+#[inline]
+#[must_use]
+pub const fn uint64_len(v: u64) -> usize {
+    varint_len(v)
 }
 
 /// Encoded size of a zigzag `sint32`.

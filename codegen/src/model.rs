@@ -1,0 +1,641 @@
+//! Descriptors resolved into what the generator needs: Rust names, paths, field shapes.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use prost_types::field_descriptor_proto::{Label, Type};
+use prost_types::{
+    DescriptorProto, EnumDescriptorProto, FileDescriptorProto, FileDescriptorSet,
+    ServiceDescriptorProto, SourceCodeInfo,
+};
+
+use crate::Error;
+use crate::names::{json_name, screaming_snake, snake_case, upper_camel};
+
+/// Scalar protobuf types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Scalar {
+    Double,
+    Float,
+    Int64,
+    Uint64,
+    Int32,
+    Fixed64,
+    Fixed32,
+    Bool,
+    String,
+    Bytes,
+    Uint32,
+    Sfixed32,
+    Sfixed64,
+    Sint32,
+    Sint64,
+}
+
+impl Scalar {
+    /// The wire type of a single value.
+    pub(crate) fn wire_type(self) -> u32 {
+        match self {
+            Self::Double | Self::Fixed64 | Self::Sfixed64 => 1,
+            Self::Float | Self::Fixed32 | Self::Sfixed32 => 5,
+            Self::String | Self::Bytes => 2,
+            _ => 0,
+        }
+    }
+
+    /// Whether repeated values of this type may be packed.
+    pub(crate) fn packable(self) -> bool {
+        !matches!(self, Self::String | Self::Bytes)
+    }
+
+    /// Fixed encoded width, if any.
+    pub(crate) fn fixed_width(self) -> Option<usize> {
+        match self.wire_type() {
+            1 => Some(8),
+            5 => Some(4),
+            _ if self == Self::Bool => Some(1),
+            _ => None,
+        }
+    }
+}
+
+/// The value type of a field.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum ValueType {
+    Scalar(Scalar),
+    /// Full name with leading dot.
+    Enum(String),
+    /// Full name with leading dot.
+    Message(String),
+}
+
+impl ValueType {
+    pub(crate) fn wire_type(&self) -> u32 {
+        match self {
+            Self::Scalar(s) => s.wire_type(),
+            Self::Enum(_) => 0,
+            Self::Message(_) => 2,
+        }
+    }
+}
+
+/// How many values a field holds and how presence works.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Cardinality {
+    /// proto3 singular scalar without `optional`: written when not the default.
+    Implicit,
+    /// Explicit presence: `optional` scalars and singular message fields.
+    Optional,
+    /// `repeated`; `packed` is the encoding used when writing.
+    Repeated { packed: bool },
+    /// `map<K, V>`.
+    Map { key: Scalar, value: ValueType },
+    /// A member of the real oneof with this index in the message's `oneofs`.
+    Oneof(usize),
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Field {
+    pub(crate) proto_name: String,
+    pub(crate) number: u32,
+    pub(crate) json_name: String,
+    /// Rust field name (or oneof variant name for oneof members).
+    pub(crate) rust_name: String,
+    pub(crate) ty: ValueType,
+    pub(crate) card: Cardinality,
+    /// Singular message held in a `Box` because it is part of a containment cycle.
+    pub(crate) boxed: bool,
+    pub(crate) doc: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Oneof {
+    pub(crate) proto_name: String,
+    /// Field name in the struct.
+    pub(crate) field_name: String,
+    /// Enum name in the message's module.
+    pub(crate) enum_name: String,
+    /// Whether the enum needs the `'a` lifetime (a member borrows).
+    pub(crate) needs_lifetime: bool,
+    pub(crate) doc: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Message {
+    /// Full name without leading dot.
+    pub(crate) full_name: String,
+    pub(crate) rust_name: String,
+    /// Module holding nested types (snake_case of the name).
+    pub(crate) module: String,
+    pub(crate) fields: Vec<Field>,
+    pub(crate) oneofs: Vec<Oneof>,
+    pub(crate) nested_messages: Vec<Message>,
+    pub(crate) nested_enums: Vec<Enum>,
+    pub(crate) doc: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct EnumValue {
+    pub(crate) proto_name: String,
+    pub(crate) const_name: String,
+    pub(crate) number: i32,
+    pub(crate) doc: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Enum {
+    pub(crate) full_name: String,
+    pub(crate) rust_name: String,
+    pub(crate) values: Vec<EnumValue>,
+    pub(crate) doc: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Method {
+    pub(crate) name: String,
+    pub(crate) rust_name: String,
+    pub(crate) input: String,
+    pub(crate) output: String,
+    pub(crate) client_streaming: bool,
+    pub(crate) server_streaming: bool,
+    /// 0 unknown, 1 no side effects, 2 idempotent.
+    pub(crate) idempotency: i32,
+    pub(crate) doc: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Service {
+    pub(crate) full_name: String,
+    pub(crate) name: String,
+    pub(crate) methods: Vec<Method>,
+    pub(crate) doc: Option<String>,
+}
+
+/// Everything generated into one package's file.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Package {
+    /// Dotted package name ("" for none).
+    pub(crate) name: String,
+    pub(crate) messages: Vec<Message>,
+    pub(crate) enums: Vec<Enum>,
+    pub(crate) services: Vec<Service>,
+}
+
+/// Where a type lives, for path computation.
+#[derive(Clone, Debug)]
+pub(crate) struct TypeLocation {
+    pub(crate) package: String,
+    /// Module segments inside the package, then the type name.
+    pub(crate) path: Vec<String>,
+    /// For map-entry messages: the key and value.
+    pub(crate) map_entry: Option<(Scalar, ValueType)>,
+}
+
+/// All types of the descriptor set by full name (leading dot), plus the packages to generate.
+pub(crate) struct Model {
+    pub(crate) types: HashMap<String, TypeLocation>,
+    pub(crate) packages: Vec<Package>,
+}
+
+fn scalar_of(t: Type) -> Option<Scalar> {
+    Some(match t {
+        Type::Double => Scalar::Double,
+        Type::Float => Scalar::Float,
+        Type::Int64 => Scalar::Int64,
+        Type::Uint64 => Scalar::Uint64,
+        Type::Int32 => Scalar::Int32,
+        Type::Fixed64 => Scalar::Fixed64,
+        Type::Fixed32 => Scalar::Fixed32,
+        Type::Bool => Scalar::Bool,
+        Type::String => Scalar::String,
+        Type::Bytes => Scalar::Bytes,
+        Type::Uint32 => Scalar::Uint32,
+        Type::Sfixed32 => Scalar::Sfixed32,
+        Type::Sfixed64 => Scalar::Sfixed64,
+        Type::Sint32 => Scalar::Sint32,
+        Type::Sint64 => Scalar::Sint64,
+        Type::Group | Type::Message | Type::Enum => return None,
+    })
+}
+
+/// Leading comments by descriptor path.
+struct Comments(HashMap<Vec<i32>, String>);
+
+impl Comments {
+    fn new(info: Option<&SourceCodeInfo>) -> Self {
+        let mut map = HashMap::new();
+        if let Some(info) = info {
+            for loc in &info.location {
+                if let Some(c) = &loc.leading_comments {
+                    let text = c.trim_end().to_owned();
+                    if !text.trim().is_empty() {
+                        map.insert(loc.path.clone(), text);
+                    }
+                }
+            }
+        }
+        Comments(map)
+    }
+
+    fn get(&self, path: &[i32]) -> Option<String> {
+        self.0.get(path).cloned()
+    }
+}
+
+// Field numbers inside descriptor.proto, for SourceCodeInfo paths.
+const FILE_MESSAGE: i32 = 4;
+const FILE_ENUM: i32 = 5;
+const FILE_SERVICE: i32 = 6;
+const MESSAGE_FIELD: i32 = 2;
+const MESSAGE_NESTED: i32 = 3;
+const MESSAGE_ENUM: i32 = 4;
+const MESSAGE_ONEOF: i32 = 8;
+const ENUM_VALUE: i32 = 2;
+const SERVICE_METHOD: i32 = 2;
+
+impl Model {
+    /// Indexes every type of `set` and resolves the files named in `generate`.
+    pub(crate) fn new(set: &FileDescriptorSet, generate: &[String]) -> Result<Model, Error> {
+        let mut types = HashMap::new();
+        for file in &set.file {
+            let package = file.package.clone().unwrap_or_default();
+            let prefix = if package.is_empty() { String::new() } else { format!(".{package}") };
+            let mut taken = HashSet::new();
+            for m in &file.message_type {
+                index_message(&mut types, &package, &prefix, &[], m, &mut taken);
+            }
+            for e in &file.enum_type {
+                let name = unique_type_name(&e.name(), &mut taken);
+                types.insert(
+                    format!("{prefix}.{}", e.name()),
+                    TypeLocation { package: package.clone(), path: vec![name], map_entry: None },
+                );
+            }
+        }
+        let mut model = Model { types, packages: Vec::new() };
+        let mut by_package: BTreeMap<String, Package> = BTreeMap::new();
+        // Output must not depend on the order files were named in.
+        let mut generate: Vec<&String> = generate.iter().collect();
+        generate.sort();
+        generate.dedup();
+        for name in generate {
+            let file = set
+                .file
+                .iter()
+                .find(|f| f.name() == name)
+                .ok_or_else(|| Error::new(format!("file to generate not in descriptor set: {name}")))?;
+            let package = file.package.clone().unwrap_or_default();
+            let mut resolved = model.resolve_file(file)?;
+            let entry = by_package
+                .entry(package.clone())
+                .or_insert_with(|| Package { name: package, ..Package::default() });
+            entry.messages.append(&mut resolved.messages);
+            entry.enums.append(&mut resolved.enums);
+            entry.services.append(&mut resolved.services);
+        }
+        model.packages = by_package.into_values().collect();
+        model.mark_boxed();
+        Ok(model)
+    }
+
+    fn resolve_file(&self, file: &FileDescriptorProto) -> Result<Package, Error> {
+        let comments = Comments::new(file.source_code_info.as_ref());
+        let proto3 = file.syntax() == "proto3";
+        let package = file.package.clone().unwrap_or_default();
+        let prefix = if package.is_empty() { String::new() } else { format!(".{package}") };
+        let mut out = Package { name: package.clone(), ..Package::default() };
+        for (i, m) in file.message_type.iter().enumerate() {
+            if m.options.as_ref().is_some_and(|o| o.map_entry()) {
+                continue;
+            }
+            out.messages.push(self.resolve_message(m, &prefix, proto3, &comments, vec![FILE_MESSAGE, i as i32])?);
+        }
+        for (i, e) in file.enum_type.iter().enumerate() {
+            out.enums.push(self.resolve_enum(e, &prefix, &comments, vec![FILE_ENUM, i as i32]));
+        }
+        for (i, s) in file.service.iter().enumerate() {
+            out.services.push(resolve_service(s, &prefix, &comments, vec![FILE_SERVICE, i as i32]));
+        }
+        Ok(out)
+    }
+
+    fn resolve_message(
+        &self,
+        m: &DescriptorProto,
+        prefix: &str,
+        proto3: bool,
+        comments: &Comments,
+        path: Vec<i32>,
+    ) -> Result<Message, Error> {
+        let full = format!("{prefix}.{}", m.name());
+        let loc = &self.types[&full];
+        let rust_name = loc.path.last().cloned().unwrap_or_default();
+        let module = snake_case(m.name());
+
+        // Real oneofs (not proto3 `optional` synthetic ones).
+        let mut oneof_real = vec![false; m.oneof_decl.len()];
+        for f in &m.field {
+            if let Some(i) = f.oneof_index {
+                if !f.proto3_optional() {
+                    if let Some(slot) = oneof_real.get_mut(i as usize) {
+                        *slot = true;
+                    }
+                }
+            }
+        }
+        let mut oneof_map = HashMap::new();
+        let mut oneofs = Vec::new();
+        let nested_names: HashSet<String> = m
+            .nested_type
+            .iter()
+            .map(|n| upper_camel_type(n.name()))
+            .chain(m.enum_type.iter().map(|e| upper_camel_type(e.name())))
+            .collect();
+        let mut field_names = HashSet::new();
+        field_names.insert("unknown_fields".to_owned());
+        for (i, o) in m.oneof_decl.iter().enumerate() {
+            if !oneof_real[i] {
+                continue;
+            }
+            let mut enum_name = upper_camel(o.name());
+            if nested_names.contains(&enum_name) {
+                enum_name.push_str("Oneof");
+            }
+            let field_name = unique(snake_case(o.name()), &mut field_names);
+            let mut p = path.clone();
+            p.extend([MESSAGE_ONEOF, i as i32]);
+            oneof_map.insert(i, oneofs.len());
+            oneofs.push(Oneof {
+                proto_name: o.name().to_owned(),
+                field_name,
+                enum_name,
+                needs_lifetime: false,
+                doc: comments.get(&p),
+            });
+        }
+
+        let mut fields = Vec::new();
+        let mut variant_names: HashMap<usize, HashSet<String>> = HashMap::new();
+        for (i, f) in m.field.iter().enumerate() {
+            let mut p = path.clone();
+            p.extend([MESSAGE_FIELD, i as i32]);
+            let ty = match f.r#type() {
+                Type::Message => ValueType::Message(f.type_name().to_owned()),
+                Type::Enum => ValueType::Enum(f.type_name().to_owned()),
+                Type::Group => {
+                    return Err(Error::new(format!("{full}.{}: groups are not supported", f.name())));
+                }
+                t => ValueType::Scalar(scalar_of(t).expect("scalar")),
+            };
+            let map_entry = match &ty {
+                ValueType::Message(n) => self.types.get(n).and_then(|l| l.map_entry.clone()),
+                _ => None,
+            };
+            let repeated = f.label() == Label::Repeated;
+            let card = if let (true, Some((key, value))) = (repeated, map_entry) {
+                Cardinality::Map { key, value }
+            } else if repeated {
+                let packable = matches!(&ty, ValueType::Scalar(s) if s.packable())
+                    || matches!(ty, ValueType::Enum(_));
+                let explicit = f.options.as_ref().and_then(|o| o.packed);
+                Cardinality::Repeated { packed: packable && explicit.unwrap_or(proto3) }
+            } else if let Some(idx) = f.oneof_index.filter(|_| !f.proto3_optional()) {
+                Cardinality::Oneof(oneof_map[&(idx as usize)])
+            } else if f.proto3_optional()
+                || matches!(ty, ValueType::Message(_))
+                || (!proto3 && f.label() != Label::Repeated)
+            {
+                Cardinality::Optional
+            } else {
+                Cardinality::Implicit
+            };
+            let rust_name = if let Cardinality::Oneof(o) = card {
+                unique(upper_camel(f.name()), variant_names.entry(o).or_default())
+            } else {
+                unique(snake_case(f.name()), &mut field_names)
+            };
+            fields.push(Field {
+                proto_name: f.name().to_owned(),
+                number: f.number() as u32,
+                json_name: f.json_name.clone().unwrap_or_else(|| json_name(f.name())),
+                rust_name,
+                ty,
+                card,
+                boxed: false,
+                doc: comments.get(&p),
+            });
+        }
+        for o in 0..oneofs.len() {
+            oneofs[o].needs_lifetime = fields.iter().any(|f| {
+                f.card == Cardinality::Oneof(o)
+                    && matches!(
+                        f.ty,
+                        ValueType::Message(_)
+                            | ValueType::Scalar(Scalar::String | Scalar::Bytes)
+                    )
+            });
+        }
+
+        let mut nested_messages = Vec::new();
+        for (i, n) in m.nested_type.iter().enumerate() {
+            if n.options.as_ref().is_some_and(|o| o.map_entry()) {
+                continue;
+            }
+            let mut p = path.clone();
+            p.extend([MESSAGE_NESTED, i as i32]);
+            nested_messages.push(self.resolve_message(n, &full, proto3, comments, p)?);
+        }
+        let nested_enums = m
+            .enum_type
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let mut p = path.clone();
+                p.extend([MESSAGE_ENUM, i as i32]);
+                self.resolve_enum(e, &full, comments, p)
+            })
+            .collect();
+        Ok(Message {
+            full_name: full.trim_start_matches('.').to_owned(),
+            rust_name,
+            module,
+            fields,
+            oneofs,
+            nested_messages,
+            nested_enums,
+            doc: comments.get(&path),
+        })
+    }
+
+    fn resolve_enum(&self, e: &EnumDescriptorProto, prefix: &str, comments: &Comments, path: Vec<i32>) -> Enum {
+        let full = format!("{prefix}.{}", e.name());
+        let rust_name = self.types[&full].path.last().cloned().unwrap_or_default();
+        let mut taken = HashSet::new();
+        let values = e
+            .value
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let mut p = path.clone();
+                p.extend([ENUM_VALUE, i as i32]);
+                EnumValue {
+                    proto_name: v.name().to_owned(),
+                    const_name: unique(screaming_snake(v.name()), &mut taken),
+                    number: v.number(),
+                    doc: comments.get(&p),
+                }
+            })
+            .collect();
+        Enum { full_name: full.trim_start_matches('.').to_owned(), rust_name, values, doc: comments.get(&path) }
+    }
+
+    /// Boxes singular message fields that close a containment cycle (a message that would
+    /// otherwise contain itself by value).
+    fn mark_boxed(&mut self) {
+        // Direct (by-value) containment edges between all messages being generated.
+        let mut edges: HashMap<String, Vec<String>> = HashMap::new();
+        fn collect(m: &Message, edges: &mut HashMap<String, Vec<String>>) {
+            let e = edges.entry(format!(".{}", m.full_name)).or_default();
+            for f in &m.fields {
+                if let (ValueType::Message(t), Cardinality::Optional | Cardinality::Oneof(_)) = (&f.ty, &f.card) {
+                    e.push(t.clone());
+                }
+            }
+            for n in &m.nested_messages {
+                collect(n, edges);
+            }
+        }
+        for p in &self.packages {
+            for m in &p.messages {
+                collect(m, &mut edges);
+            }
+        }
+        let reaches = |from: &str, to: &str| -> bool {
+            let mut stack = vec![from.to_owned()];
+            let mut seen = HashSet::new();
+            while let Some(n) = stack.pop() {
+                if n == to {
+                    return true;
+                }
+                if seen.insert(n.clone()) {
+                    if let Some(next) = edges.get(&n) {
+                        stack.extend(next.iter().cloned());
+                    }
+                }
+            }
+            false
+        };
+        fn apply(m: &mut Message, reaches: &dyn Fn(&str, &str) -> bool) {
+            let me = format!(".{}", m.full_name);
+            for f in &mut m.fields {
+                if let (ValueType::Message(t), Cardinality::Optional | Cardinality::Oneof(_)) = (&f.ty, &f.card) {
+                    f.boxed = reaches(t, &me);
+                }
+            }
+            for n in &mut m.nested_messages {
+                apply(n, reaches);
+            }
+        }
+        let mut packages = std::mem::take(&mut self.packages);
+        for p in &mut packages {
+            for m in &mut p.messages {
+                apply(m, &reaches);
+            }
+        }
+        self.packages = packages;
+    }
+}
+
+fn resolve_service(s: &ServiceDescriptorProto, prefix: &str, comments: &Comments, path: Vec<i32>) -> Service {
+    let mut taken = HashSet::new();
+    Service {
+        full_name: format!("{prefix}.{}", s.name()).trim_start_matches('.').to_owned(),
+        name: s.name().to_owned(),
+        methods: s
+            .method
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                let mut p = path.clone();
+                p.extend([SERVICE_METHOD, i as i32]);
+                Method {
+                    name: m.name().to_owned(),
+                    rust_name: unique(snake_case(m.name()), &mut taken),
+                    input: m.input_type().to_owned(),
+                    output: m.output_type().to_owned(),
+                    client_streaming: m.client_streaming(),
+                    server_streaming: m.server_streaming(),
+                    idempotency: m.options.as_ref().map_or(0, |o| o.idempotency_level.unwrap_or(0)),
+                    doc: comments.get(&p),
+                }
+            })
+            .collect(),
+        doc: comments.get(&path),
+    }
+}
+
+/// Rust names that generated code uses unqualified; a proto type with one of these names
+/// gets a `Message` suffix so that it does not shadow them.
+const SHADOWED: &[&str] = &["Option", "Box", "Vec", "String", "Result", "Default", "Ok", "Err", "Some", "None"];
+
+fn upper_camel_type(name: &str) -> String {
+    // Type names keep their spelling (they are usually UpperCamel already); only a leading
+    // lowercase letter is raised.
+    let mut c = name.chars();
+    let mut s: String = c.next().map(|f| f.to_ascii_uppercase()).into_iter().chain(c).collect();
+    if SHADOWED.contains(&s.as_str()) {
+        s.push_str("Message");
+    }
+    s
+}
+
+fn unique_type_name(name: &str, taken: &mut HashSet<String>) -> String {
+    unique(upper_camel_type(name), taken)
+}
+
+fn unique(mut name: String, taken: &mut HashSet<String>) -> String {
+    while !taken.insert(name.clone()) {
+        name.push('_');
+    }
+    name
+}
+
+fn index_message(
+    types: &mut HashMap<String, TypeLocation>,
+    package: &str,
+    prefix: &str,
+    modules: &[String],
+    m: &DescriptorProto,
+    taken: &mut HashSet<String>,
+) {
+    let full = format!("{prefix}.{}", m.name());
+    let name = unique_type_name(m.name(), taken);
+    let mut path = modules.to_vec();
+    path.push(name);
+    let map_entry = if m.options.as_ref().is_some_and(|o| o.map_entry()) {
+        let key = m.field.iter().find(|f| f.number() == 1).and_then(|f| scalar_of(f.r#type()));
+        let value = m.field.iter().find(|f| f.number() == 2).map(|f| match f.r#type() {
+            Type::Message => ValueType::Message(f.type_name().to_owned()),
+            Type::Enum => ValueType::Enum(f.type_name().to_owned()),
+            t => ValueType::Scalar(scalar_of(t).unwrap_or(Scalar::Bytes)),
+        });
+        key.zip(value)
+    } else {
+        None
+    };
+    types.insert(full.clone(), TypeLocation { package: package.to_owned(), path, map_entry });
+    let mut inner = modules.to_vec();
+    inner.push(snake_case(m.name()));
+    let mut nested_taken = HashSet::new();
+    for n in &m.nested_type {
+        index_message(types, package, &full, &inner, n, &mut nested_taken);
+    }
+    for e in &m.enum_type {
+        let name = unique_type_name(e.name(), &mut nested_taken);
+        let mut path = inner.clone();
+        path.push(name);
+        types.insert(
+            format!("{full}.{}", e.name()),
+            TypeLocation { package: package.to_owned(), path, map_entry: None },
+        );
+    }
+}

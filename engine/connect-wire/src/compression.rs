@@ -1,0 +1,680 @@
+//! Message compression: algorithm names, negotiation, and bounded (de)compression.
+//!
+//! ## Algorithms
+//!
+//! [`Compression`] names the four encodings Connect peers use. `identity` is always
+//! available; the others only when their cargo feature is on (`gzip`, on by default; `br`;
+//! `zstd`). [`Compression::from_name`] returns `None` for an algorithm that is not compiled
+//! in, exactly as for an unknown name. [`ACCEPT_ENCODING`] lists the available ones (without
+//! `identity`) in preference order `zstd,gzip,br`, for `Accept-Encoding` /
+//! `Connect-Accept-Encoding` and for the "unknown compression" error message.
+//!
+//! ## Levels
+//!
+//! Compression runs on the core that serves the connection, so the defaults ([`Levels`])
+//! are the fast end of each algorithm: gzip level 3 (libdeflate), brotli quality 4 with a
+//! window of at most 4 MiB (smaller for small inputs), zstd level 1.
+//!
+//! ## Decompression limits
+//!
+//! The decompressed-size limit is the security boundary and is enforced by construction:
+//! no algorithm ever writes more than `limit + 1` bytes into the output, and the output
+//! buffer grows only as bytes actually arrive (or to a size the input has declared and which
+//! is at most `limit`).
+//!
+//! * **gzip:** the trailer's ISIZE (last 4 bytes) is read first; above the limit the input is
+//!   rejected before any work. Otherwise exactly ISIZE bytes are allocated and libdeflate
+//!   decompresses once into them, checking the CRC-32 and that the output is exactly ISIZE
+//!   bytes (a stream that would produce more fails with "insufficient space"). One member
+//!   only: a multi-member input whose first member's size differs from the last ISIZE is
+//!   rejected as corrupt.
+//! * **brotli:** the streaming decoder writes into an output that grows to at most
+//!   `limit + 1` bytes; reaching `limit + 1` fails. Large-window (non-RFC 7932) streams are
+//!   refused, so the decoder's ring buffer is at most 16 MiB (and, with the decoder's
+//!   incremental ring-buffer allocation, usually the size of the output).
+//! * **zstd:** a frame's declared content size above the limit is rejected at once; the
+//!   streaming decoder then writes into an output capped at `limit + 1` bytes, and the
+//!   context's `window_log_max` is [`ZSTD_WINDOW_LOG_MAX`] (8 MiB) so a frame cannot demand a
+//!   bigger window. Concatenated frames are accepted.
+//!
+//! A 0-byte input is an empty message and is never handed to a decoder (the output stays
+//! empty, whatever the algorithm). Trailing bytes after a complete brotli stream are an error.
+//!
+//! ## Reuse
+//!
+//! [`Codecs`] keeps one libdeflate compressor and decompressor and one zstd compression and
+//! decompression context, created on first use, so steady state allocates no new contexts.
+//! Keep one per core (it is `Send`, not shared). Brotli has no reusable context in the
+//! `brotli` crate: its state is built per call.
+
+use std::fmt;
+
+use crate::code::Code;
+
+/// A message compression algorithm (a `Content-Encoding` / `Connect-Content-Encoding` value).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum Compression {
+    /// No compression.
+    #[default]
+    Identity,
+    /// gzip (RFC 1952), via libdeflate. Feature `gzip`.
+    Gzip,
+    /// brotli (RFC 7932). Feature `br`.
+    Br,
+    /// zstd (RFC 8878). Feature `zstd`.
+    Zstd,
+}
+
+/// Bit set of the compiled-in algorithms: gzip 1, br 2, zstd 4.
+const COMPILED: usize = (cfg!(feature = "gzip") as usize)
+    | ((cfg!(feature = "br") as usize) << 1)
+    | ((cfg!(feature = "zstd") as usize) << 2);
+
+/// [`ACCEPT_ENCODING`] for each value of [`COMPILED`].
+const ACCEPT_BY_SET: [&str; 8] =
+    ["", "gzip", "br", "gzip,br", "zstd", "zstd,gzip", "zstd,br", "zstd,gzip,br"];
+
+/// [`Compression::supported`] for each value of [`COMPILED`].
+const SUPPORTED_BY_SET: [&[Compression]; 8] = {
+    use Compression::{Br, Gzip, Zstd};
+    [&[], &[Gzip], &[Br], &[Gzip, Br], &[Zstd], &[Zstd, Gzip], &[Zstd, Br], &[Zstd, Gzip, Br]]
+};
+
+/// The compiled-in algorithms other than `identity`, comma-separated in preference order
+/// (`zstd,gzip,br` with every feature on; `gzip` by default). The value of the
+/// `Accept-Encoding` / `Connect-Accept-Encoding` headers this crate's peers send, and the
+/// list to quote in an "unknown compression" error. Empty when none is compiled in.
+pub const ACCEPT_ENCODING: &str = ACCEPT_BY_SET[COMPILED];
+
+impl Compression {
+    /// The name on the wire: `identity`, `gzip`, `br` or `zstd`.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Identity => "identity",
+            Self::Gzip => "gzip",
+            Self::Br => "br",
+            Self::Zstd => "zstd",
+        }
+    }
+
+    /// Whether this algorithm is compiled in.
+    #[must_use]
+    pub const fn is_available(self) -> bool {
+        match self {
+            Self::Identity => true,
+            Self::Gzip => cfg!(feature = "gzip"),
+            Self::Br => cfg!(feature = "br"),
+            Self::Zstd => cfg!(feature = "zstd"),
+        }
+    }
+
+    /// The available algorithm with this name (ASCII case-insensitive, surrounding spaces
+    /// ignored). `None` for an unknown name and for an algorithm whose feature is off. An
+    /// empty header value means identity, but that is the caller's call: `""` gives `None`.
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Compression> {
+        let name = name.trim_matches([' ', '\t']);
+        [Self::Identity, Self::Gzip, Self::Br, Self::Zstd]
+            .into_iter()
+            .find(|c| c.is_available() && c.name().eq_ignore_ascii_case(name))
+    }
+
+    /// The available algorithms other than `identity`, in preference order (the order of
+    /// [`ACCEPT_ENCODING`]).
+    #[must_use]
+    pub const fn supported() -> &'static [Compression] {
+        SUPPORTED_BY_SET[COMPILED]
+    }
+
+    /// The first available algorithm other than `identity` named in an `Accept-Encoding` /
+    /// `Connect-Accept-Encoding` value (a comma-separated list; no q-values are expected,
+    /// but `;` parameters are ignored). `None` when the list names none.
+    #[must_use]
+    pub fn first_accepted(accept: &str) -> Option<Compression> {
+        accept
+            .split(',')
+            .map(|item| item.split(';').next().unwrap_or(""))
+            .filter_map(Compression::from_name)
+            .find(|c| *c != Compression::Identity)
+    }
+
+    /// The server's choice of response compression, following the Connect rules: a
+    /// compressed request is answered with the same algorithm (an absent accept header means
+    /// the request's encoding is acceptable); otherwise the first available algorithm of the
+    /// client's accept list; otherwise identity. `request` must already be known available.
+    #[must_use]
+    pub fn negotiate_response(request: Compression, accept: Option<&str>) -> Compression {
+        if request != Compression::Identity {
+            return request;
+        }
+        accept.and_then(Compression::first_accepted).unwrap_or(Compression::Identity)
+    }
+}
+
+impl fmt::Display for Compression {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The largest zstd window a frame may demand: 2^23 bytes (8 MiB), the window of every zstd
+/// level a sane encoder uses for streaming, and small enough to bound memory per core.
+pub const ZSTD_WINDOW_LOG_MAX: u32 = 23;
+
+/// Compression levels. Values outside an algorithm's range are clamped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Levels {
+    /// libdeflate level, 1..=12 (default 3; 1..=6 suits a server).
+    pub gzip: u8,
+    /// brotli quality, 0..=11 (default 4; 4..=5 suits a server, 11 is far too slow).
+    pub br: u8,
+    /// zstd level (default 1; 1..=3 suits a server).
+    pub zstd: i32,
+}
+
+impl Default for Levels {
+    fn default() -> Self {
+        Levels { gzip: 3, br: 4, zstd: 1 }
+    }
+}
+
+/// Why compression failed. Either way the output is left as it was.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CompressError {
+    /// The algorithm is not compiled in.
+    Unsupported,
+    /// The compressor reported an error (out of memory, or a library bug).
+    Failed,
+}
+
+impl CompressError {
+    /// The code to report: `internal` (either way a local failure).
+    #[must_use]
+    pub const fn code(self) -> Code {
+        Code::Internal
+    }
+
+    /// A static description.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Unsupported => "compression algorithm not compiled in",
+            Self::Failed => "compression failed",
+        }
+    }
+}
+
+impl fmt::Display for CompressError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::error::Error for CompressError {}
+
+/// Why decompression failed. Either way the output is left as it was.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DecompressError {
+    /// The decompressed message would exceed the limit.
+    TooLarge,
+    /// A zstd frame demands a window above [`ZSTD_WINDOW_LOG_MAX`].
+    WindowTooLarge,
+    /// The input is not a valid, complete stream of the algorithm (bad header, checksum or
+    /// size, truncated, trailing garbage).
+    Corrupt,
+    /// The algorithm is not compiled in.
+    Unsupported,
+}
+
+impl DecompressError {
+    /// The code a server reports for a request message: `resource_exhausted` when too
+    /// large, `invalid_argument` when corrupt, `unimplemented` when not compiled in.
+    #[must_use]
+    pub const fn server_code(self) -> Code {
+        match self {
+            Self::TooLarge | Self::WindowTooLarge => Code::ResourceExhausted,
+            Self::Corrupt => Code::InvalidArgument,
+            Self::Unsupported => Code::Unimplemented,
+        }
+    }
+
+    /// The code a client reports for a response message: `resource_exhausted` when too
+    /// large, otherwise `internal`.
+    #[must_use]
+    pub const fn client_code(self) -> Code {
+        match self {
+            Self::TooLarge | Self::WindowTooLarge => Code::ResourceExhausted,
+            Self::Corrupt | Self::Unsupported => Code::Internal,
+        }
+    }
+
+    /// A static description.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::TooLarge => "decompressed message exceeds the size limit",
+            Self::WindowTooLarge => "zstd frame window exceeds the maximum",
+            Self::Corrupt => "invalid compressed data",
+            Self::Unsupported => "compression algorithm not compiled in",
+        }
+    }
+}
+
+impl fmt::Display for DecompressError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::error::Error for DecompressError {}
+
+/// Per-core (de)compression state: codec contexts are created on first use and reused.
+#[derive(Default)]
+pub struct Codecs {
+    levels: Levels,
+    #[cfg(feature = "gzip")]
+    gzip_compressor: Option<libdeflater::Compressor>,
+    #[cfg(feature = "gzip")]
+    gzip_decompressor: Option<libdeflater::Decompressor>,
+    #[cfg(feature = "zstd")]
+    zstd_compressor: Option<zstd::zstd_safe::CCtx<'static>>,
+    #[cfg(feature = "zstd")]
+    zstd_decompressor: Option<zstd::zstd_safe::DCtx<'static>>,
+}
+
+impl fmt::Debug for Codecs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Codecs").field("levels", &self.levels).finish_non_exhaustive()
+    }
+}
+
+impl Codecs {
+    /// State with the default [`Levels`]. Allocates nothing until first used.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// State with the given levels.
+    #[must_use]
+    pub fn with_levels(levels: Levels) -> Self {
+        Codecs { levels, ..Self::default() }
+    }
+
+    /// The levels in use.
+    #[must_use]
+    pub fn levels(&self) -> Levels {
+        self.levels
+    }
+
+    /// Appends the compression of `input` with `alg` to `out` (identity copies). On error
+    /// `out` is unchanged.
+    pub fn compress(
+        &mut self,
+        alg: Compression,
+        input: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), CompressError> {
+        let start = out.len();
+        let result = match alg {
+            Compression::Identity => {
+                out.extend_from_slice(input);
+                Ok(())
+            }
+            Compression::Gzip => self.gzip(input, out),
+            Compression::Br => self.brotli(input, out),
+            Compression::Zstd => self.zstd(input, out),
+        };
+        if result.is_err() {
+            out.truncate(start);
+        }
+        result
+    }
+
+    /// Appends the decompression of `input` with `alg` to `out`, failing with
+    /// [`DecompressError::TooLarge`] when it would exceed `limit` bytes (see the
+    /// [module docs](self) for how each algorithm enforces the limit). A 0-byte input is an
+    /// empty message: nothing is appended. Identity copies (subject to the limit). On error
+    /// `out` is unchanged.
+    pub fn decompress(
+        &mut self,
+        alg: Compression,
+        input: &[u8],
+        out: &mut Vec<u8>,
+        limit: usize,
+    ) -> Result<(), DecompressError> {
+        if input.is_empty() {
+            return Ok(());
+        }
+        let start = out.len();
+        let result = match alg {
+            Compression::Identity => {
+                if input.len() > limit {
+                    Err(DecompressError::TooLarge)
+                } else {
+                    out.extend_from_slice(input);
+                    Ok(())
+                }
+            }
+            Compression::Gzip => self.gunzip(input, out, limit),
+            Compression::Br => unbrotli(input, out, limit),
+            Compression::Zstd => self.unzstd(input, out, limit),
+        };
+        if result.is_err() {
+            out.truncate(start);
+        }
+        result
+    }
+
+    #[cfg(feature = "gzip")]
+    fn gzip(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<(), CompressError> {
+        let level = self.levels.gzip.clamp(1, 12);
+        let c = self.gzip_compressor.get_or_insert_with(|| {
+            let level = libdeflater::CompressionLvl::new(i32::from(level)).unwrap_or_default();
+            libdeflater::Compressor::new(level)
+        });
+        let start = out.len();
+        let bound = c.gzip_compress_bound(input.len());
+        out.try_reserve(bound).map_err(|_| CompressError::Failed)?;
+        out.resize(start + bound, 0);
+        let n = c.gzip_compress(input, &mut out[start..]).map_err(|_| CompressError::Failed)?;
+        out.truncate(start + n);
+        Ok(())
+    }
+
+    #[cfg(not(feature = "gzip"))]
+    #[allow(clippy::unused_self)]
+    fn gzip(&mut self, _input: &[u8], _out: &mut Vec<u8>) -> Result<(), CompressError> {
+        Err(CompressError::Unsupported)
+    }
+
+    #[cfg(feature = "gzip")]
+    fn gunzip(
+        &mut self,
+        input: &[u8],
+        out: &mut Vec<u8>,
+        limit: usize,
+    ) -> Result<(), DecompressError> {
+        // RFC 1952: a 10-byte header (ID1 ID2 CM ...) and an 8-byte trailer (CRC32, ISIZE).
+        const HEADER: usize = 10;
+        const TRAILER: usize = 8;
+        if input.len() < HEADER + TRAILER || input[..3] != [0x1f, 0x8b, 8] {
+            return Err(DecompressError::Corrupt);
+        }
+        let mut isize_le = [0u8; 4];
+        isize_le.copy_from_slice(&input[input.len() - 4..]);
+        let size = u32::from_le_bytes(isize_le) as usize;
+        if size > limit {
+            return Err(DecompressError::TooLarge);
+        }
+        let d = self.gzip_decompressor.get_or_insert_with(libdeflater::Decompressor::new);
+        let start = out.len();
+        out.try_reserve_exact(size).map_err(|_| DecompressError::TooLarge)?;
+        out.resize(start + size, 0);
+        match d.gzip_decompress(input, &mut out[start..]) {
+            Ok(n) if n == size => Ok(()),
+            // Shorter: a multi-member stream; insufficient space: ISIZE lied (or the
+            // message is 4 GiB larger than it says); bad data: header, CRC or ISIZE.
+            _ => Err(DecompressError::Corrupt),
+        }
+    }
+
+    #[cfg(not(feature = "gzip"))]
+    #[allow(clippy::unused_self)]
+    fn gunzip(
+        &mut self,
+        _input: &[u8],
+        _out: &mut Vec<u8>,
+        _limit: usize,
+    ) -> Result<(), DecompressError> {
+        Err(DecompressError::Unsupported)
+    }
+
+    #[cfg(feature = "br")]
+    fn brotli(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<(), CompressError> {
+        let params = brotli::enc::BrotliEncoderParams {
+            quality: i32::from(self.levels.br.min(11)),
+            lgwin: brotli_lgwin(input.len()),
+            size_hint: input.len(),
+            ..Default::default()
+        };
+        let mut reader = input;
+        brotli::BrotliCompress(&mut reader, out, &params).map_err(|_| CompressError::Failed)?;
+        Ok(())
+    }
+
+    #[cfg(not(feature = "br"))]
+    #[allow(clippy::unused_self)]
+    fn brotli(&mut self, _input: &[u8], _out: &mut Vec<u8>) -> Result<(), CompressError> {
+        Err(CompressError::Unsupported)
+    }
+
+    #[cfg(feature = "zstd")]
+    fn zstd(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<(), CompressError> {
+        use zstd::zstd_safe::{CCtx, CParameter};
+        let cctx = match &mut self.zstd_compressor {
+            Some(c) => c,
+            slot @ None => {
+                let mut c = CCtx::try_create().ok_or(CompressError::Failed)?;
+                c.set_parameter(CParameter::CompressionLevel(self.levels.zstd))
+                    .map_err(|_| CompressError::Failed)?;
+                slot.insert(c)
+            }
+        };
+        let start = out.len();
+        out.try_reserve(zstd::zstd_safe::compress_bound(input.len()))
+            .map_err(|_| CompressError::Failed)?;
+        // The cursor appends after `start` into the reserved capacity (no zero-filling).
+        let mut cursor = std::io::Cursor::new(&mut *out);
+        cursor.set_position(start as u64);
+        cctx.compress2(&mut cursor, input).map_err(|_| CompressError::Failed)?;
+        Ok(())
+    }
+
+    #[cfg(not(feature = "zstd"))]
+    #[allow(clippy::unused_self)]
+    fn zstd(&mut self, _input: &[u8], _out: &mut Vec<u8>) -> Result<(), CompressError> {
+        Err(CompressError::Unsupported)
+    }
+
+    #[cfg(feature = "zstd")]
+    fn unzstd(
+        &mut self,
+        input: &[u8],
+        out: &mut Vec<u8>,
+        limit: usize,
+    ) -> Result<(), DecompressError> {
+        use zstd::zstd_safe::{
+            self, DCtx, DParameter, InBuffer, OutBuffer, ResetDirective, zstd_sys::ZSTD_ErrorCode,
+        };
+        let dctx = match &mut self.zstd_decompressor {
+            Some(d) => d,
+            slot @ None => {
+                let mut d = DCtx::try_create().ok_or(DecompressError::TooLarge)?;
+                d.set_parameter(DParameter::WindowLogMax(ZSTD_WINDOW_LOG_MAX))
+                    .map_err(|_| DecompressError::Corrupt)?;
+                slot.insert(d)
+            }
+        };
+        // Drops any frame a previous (failed) call left behind; keeps the parameters.
+        dctx.reset(ResetDirective::SessionOnly).map_err(|_| DecompressError::Corrupt)?;
+
+        let max = limit.saturating_add(1);
+        let mut cap = match zstd_safe::get_frame_content_size(input) {
+            Ok(Some(declared)) => {
+                if declared > limit as u64 {
+                    return Err(DecompressError::TooLarge);
+                }
+                // declared <= limit, so this is at most `max`.
+                declared as usize + 1
+            }
+            _ => first_capacity(input.len(), max),
+        };
+        let start = out.len();
+        let mut input_buf = InBuffer::around(input);
+        let mut produced = 0;
+        loop {
+            grow_zeroed(out, start + cap)?;
+            let progress_before = (input_buf.pos(), produced);
+            let result = {
+                let mut output_buf = OutBuffer::around_pos(&mut out[start..start + cap], produced);
+                let result = dctx.decompress_stream(&mut output_buf, &mut input_buf);
+                produced = output_buf.pos();
+                result
+            };
+            let hint = result.map_err(|code| {
+                if zstd_safe::is_error_kind(code, ZSTD_ErrorCode::ZSTD_error_frameParameter_windowTooLarge)
+                {
+                    DecompressError::WindowTooLarge
+                } else {
+                    DecompressError::Corrupt
+                }
+            })?;
+            if produced > limit {
+                return Err(DecompressError::TooLarge);
+            }
+            let input_done = input_buf.pos() == input.len();
+            if hint == 0 && input_done {
+                out.truncate(start + produced);
+                return Ok(());
+            }
+            if produced == cap {
+                if cap >= max {
+                    return Err(DecompressError::TooLarge);
+                }
+                cap = grown_capacity(cap, max);
+            } else if input_done || progress_before == (input_buf.pos(), produced) {
+                // The frame is truncated (or the decoder is stuck, which it never is).
+                return Err(DecompressError::Corrupt);
+            }
+        }
+    }
+
+    #[cfg(not(feature = "zstd"))]
+    #[allow(clippy::unused_self)]
+    fn unzstd(
+        &mut self,
+        _input: &[u8],
+        _out: &mut Vec<u8>,
+        _limit: usize,
+    ) -> Result<(), DecompressError> {
+        Err(DecompressError::Unsupported)
+    }
+}
+
+/// The brotli window for an input of `len` bytes: the smallest that holds it (the window is
+/// `2^lgwin - 16` bytes), between 2^10 and 2^22.
+#[cfg(feature = "br")]
+fn brotli_lgwin(len: usize) -> i32 {
+    let needed = len.saturating_add(16);
+    let bits = usize::BITS - needed.saturating_sub(1).leading_zeros();
+    bits.clamp(10, 22) as i32
+}
+
+#[cfg(feature = "br")]
+fn unbrotli(input: &[u8], out: &mut Vec<u8>, limit: usize) -> Result<(), DecompressError> {
+    use brotli::enc::StandardAlloc;
+    use brotli::{BrotliDecompressStream, BrotliResult, BrotliState};
+
+    // `new_strict` refuses large-window streams (windows above 16 MiB).
+    let mut state = BrotliState::new_strict(
+        StandardAlloc::default(),
+        StandardAlloc::default(),
+        StandardAlloc::default(),
+    );
+    let max = limit.saturating_add(1);
+    let mut cap = first_capacity(input.len(), max);
+    let start = out.len();
+    let mut available_in = input.len();
+    let mut input_offset = 0;
+    let mut output_offset = 0;
+    let mut total_out = 0;
+    loop {
+        grow_zeroed(out, start + cap)?;
+        let mut available_out = cap - output_offset;
+        let result = BrotliDecompressStream(
+            &mut available_in,
+            &mut input_offset,
+            input,
+            &mut available_out,
+            &mut output_offset,
+            &mut out[start..start + cap],
+            &mut total_out,
+            &mut state,
+        );
+        match result {
+            BrotliResult::ResultSuccess => {
+                if output_offset > limit {
+                    return Err(DecompressError::TooLarge);
+                }
+                if available_in != 0 {
+                    return Err(DecompressError::Corrupt);
+                }
+                out.truncate(start + output_offset);
+                return Ok(());
+            }
+            BrotliResult::NeedsMoreOutput => {
+                if cap >= max {
+                    return Err(DecompressError::TooLarge);
+                }
+                cap = grown_capacity(cap, max);
+            }
+            // All the input was given: more wanted means truncated.
+            BrotliResult::NeedsMoreInput | BrotliResult::ResultFailure => {
+                return Err(DecompressError::Corrupt);
+            }
+        }
+    }
+}
+
+#[cfg(not(feature = "br"))]
+fn unbrotli(_input: &[u8], _out: &mut Vec<u8>, _limit: usize) -> Result<(), DecompressError> {
+    Err(DecompressError::Unsupported)
+}
+
+/// The first output size to try for an input of `len` compressed bytes: a guess of 4× the
+/// input, at least 4 KiB, at most `max`.
+#[cfg(any(feature = "br", feature = "zstd"))]
+fn first_capacity(len: usize, max: usize) -> usize {
+    len.saturating_mul(4).max(4096).min(max)
+}
+
+/// Doubles `cap`, up to `max`.
+#[cfg(any(feature = "br", feature = "zstd"))]
+fn grown_capacity(cap: usize, max: usize) -> usize {
+    cap.saturating_mul(2).min(max)
+}
+
+/// Grows `out` to `len` bytes (zero-filled), failing with `TooLarge` when memory runs out.
+#[cfg(any(feature = "br", feature = "zstd"))]
+fn grow_zeroed(out: &mut Vec<u8>, len: usize) -> Result<(), DecompressError> {
+    if len > out.len() {
+        out.try_reserve_exact(len - out.len()).map_err(|_| DecompressError::TooLarge)?;
+        out.resize(len, 0);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_encoding_matches_supported() {
+        let names: Vec<&str> = Compression::supported().iter().map(|c| c.name()).collect();
+        assert_eq!(names.join(","), ACCEPT_ENCODING);
+        for c in Compression::supported() {
+            assert!(c.is_available());
+        }
+    }
+
+    #[cfg(feature = "br")]
+    #[test]
+    fn brotli_window_fits_input() {
+        assert_eq!(brotli_lgwin(0), 10);
+        assert_eq!(brotli_lgwin(1008), 10);
+        assert_eq!(brotli_lgwin(1009), 11);
+        assert_eq!(brotli_lgwin(usize::MAX), 22);
+    }
+}

@@ -1,0 +1,289 @@
+//! Response heads (the client side): incremental parsing into offsets, interim (1xx) responses
+//! skipped, and the response body framing of RFC 9112 §6.3.
+
+use std::mem::MaybeUninit;
+
+use http::Method;
+
+use super::head::{self, HeaderIter, HeaderRange, Span};
+use super::request::classify_version;
+use super::scan::{HeadScanner, Kind};
+use super::{BodyFraming, Http1Error, Limits, MAX_HEADERS_CAP, Status};
+
+/// Incremental response head parser (for clients): the limits, the scan position between calls,
+/// and whether interim responses are skipped.
+#[derive(Clone, Debug)]
+pub struct ResponseParser {
+    limits: Limits,
+    scan: HeadScanner,
+    skip_informational: bool,
+    interim: u32,
+}
+
+impl ResponseParser {
+    /// A parser enforcing `limits` that skips 1xx interim responses.
+    #[must_use]
+    pub fn new(limits: Limits) -> Self {
+        Self {
+            limits,
+            scan: HeadScanner::at(0),
+            skip_informational: true,
+            interim: 0,
+        }
+    }
+
+    /// The limits this parser enforces.
+    #[must_use]
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Whether 1xx responses other than 101 are skipped (the default). A client that sent
+    /// `Expect: 100-continue` turns this off to see the `100 Continue` as its own head
+    /// ([`ResponseHead::is_informational`]) and then parses again for the final response.
+    pub fn set_skip_informational(&mut self, skip: bool) {
+        self.skip_informational = skip;
+    }
+
+    /// Forgets the scan position: the next call starts a new head. `parse` resets itself after
+    /// returning `Complete` or an error.
+    pub fn reset(&mut self) {
+        self.scan = HeadScanner::at(0);
+        self.interim = 0;
+    }
+
+    /// Parses the response head at the start of `buf` into `head`.
+    ///
+    /// The same contract as [`RequestParser::parse`](super::RequestParser::parse): `buf` only
+    /// grows between calls returning `Partial`; on `Complete(n)` the body starts at `n` and all
+    /// offsets are relative to `buf`. With interim responses skipped, `n` also covers the
+    /// skipped heads (they count towards the head size limit).
+    pub fn parse(
+        &mut self,
+        buf: &[u8],
+        head: &mut ResponseHead,
+    ) -> Result<Status<usize>, Http1Error> {
+        let r = self.parse_inner(buf, head);
+        if !matches!(r, Ok(Status::Partial)) {
+            self.reset();
+        }
+        r
+    }
+
+    fn parse_inner(
+        &mut self,
+        buf: &[u8],
+        head: &mut ResponseHead,
+    ) -> Result<Status<usize>, Http1Error> {
+        loop {
+            let Some((start, end)) = self.scan.scan(buf, &self.limits, Kind::Response)? else {
+                return Ok(Status::Partial);
+            };
+            let bytes = buf.get(start..end).unwrap_or_default();
+            let mut slots =
+                [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS_CAP];
+            let cap = self.limits.max_headers.min(MAX_HEADERS_CAP);
+            let mut res = httparse::Response::new(&mut []);
+            let slots = slots.get_mut(..cap).unwrap_or_default();
+            match httparse::ParserConfig::default()
+                .parse_response_with_uninit_headers(&mut res, bytes, slots)
+            {
+                Ok(httparse::Status::Complete(_)) => {}
+                Ok(httparse::Status::Partial) => return Err(Http1Error::InvalidStatusLine),
+                Err(e) => return Err(map_error(e, bytes)),
+            }
+            let (Some(minor), Some(code)) = (res.version, res.code) else {
+                return Err(Http1Error::InvalidStatusLine);
+            };
+            if code < 100 {
+                return Err(Http1Error::InvalidStatusLine);
+            }
+            // RFC 9110 §15.2: interim responses precede the final one; 101 ends HTTP/1.1 on this
+            // connection, so it is final.
+            if self.skip_informational && (100..200).contains(&code) && code != 101 {
+                self.interim += 1;
+                self.scan = HeadScanner::at(end);
+                continue;
+            }
+            head.minor = minor;
+            head.status = code;
+            head.reason = res
+                .reason
+                .map_or(Span::EMPTY, |r| Span::of(buf, r.as_bytes()));
+            let fields = head::record_headers(buf, res.headers, minor, &mut head.headers);
+            let len = fields.common_framing(buf, minor)?;
+            head.framing = match len {
+                Some(n) => BodyFraming::Length(n),
+                None if !fields.te.present => BodyFraming::UntilClose,
+                // §6.3 item 4: a response whose final coding is not chunked is read until close.
+                None if !fields.te.chunked_last => BodyFraming::UntilClose,
+                // A coding before chunked (e.g. gzip) that we cannot undo.
+                None if fields.te.elements > 1 => {
+                    return Err(Http1Error::UnsupportedTransferCoding);
+                }
+                None => BodyFraming::Chunked,
+            };
+            head.keep_alive = fields.keep_alive(minor);
+            head.head_len = end;
+            head.interim = self.interim;
+            return Ok(Status::Complete(end));
+        }
+    }
+}
+
+impl Default for ResponseParser {
+    fn default() -> Self {
+        Self::new(Limits::default())
+    }
+}
+
+fn map_error(e: httparse::Error, head: &[u8]) -> Http1Error {
+    match e {
+        httparse::Error::Version => {
+            let line = super::request::first_line(head);
+            let version = line.split(|&b| b == b' ').next().unwrap_or_default();
+            classify_version(version).unwrap_or(Http1Error::InvalidVersion)
+        }
+        httparse::Error::Status | httparse::Error::Token => Http1Error::InvalidStatusLine,
+        httparse::Error::NewLine => Http1Error::InvalidNewLine,
+        httparse::Error::HeaderName => Http1Error::InvalidHeaderName,
+        httparse::Error::HeaderValue => Http1Error::InvalidHeaderValue,
+        httparse::Error::TooManyHeaders => Http1Error::TooManyHeaders,
+    }
+}
+
+/// A parsed response head: offsets into the buffer it was parsed from plus the framing and
+/// persistence facts a client needs. Reuse one per connection (no allocation in steady state).
+#[derive(Clone, Debug)]
+pub struct ResponseHead {
+    minor: u8,
+    status: u16,
+    reason: Span,
+    headers: Vec<HeaderRange>,
+    head_len: usize,
+    framing: BodyFraming,
+    keep_alive: bool,
+    interim: u32,
+}
+
+impl Default for ResponseHead {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ResponseHead {
+    /// An empty head with room for 16 header fields.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            minor: 1,
+            status: 200,
+            reason: Span::EMPTY,
+            headers: Vec::with_capacity(16),
+            head_len: 0,
+            framing: BodyFraming::Length(0),
+            keep_alive: true,
+            interim: 0,
+        }
+    }
+
+    /// The status code (100–999).
+    #[must_use]
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// Whether this is a 1xx interim response (only returned with interim skipping off, or 101).
+    #[must_use]
+    pub fn is_informational(&self) -> bool {
+        (100..200).contains(&self.status)
+    }
+
+    /// The minor HTTP version: 0 for HTTP/1.0, 1 for HTTP/1.1.
+    #[must_use]
+    pub fn version_minor(&self) -> u8 {
+        self.minor
+    }
+
+    /// The reason phrase (empty if absent or if it contains obs-text).
+    #[must_use]
+    pub fn reason<'b>(&self, buf: &'b [u8]) -> &'b [u8] {
+        self.reason.get(buf)
+    }
+
+    /// The first value of header `name` (ASCII case-insensitive), trimmed.
+    #[must_use]
+    pub fn header<'b>(&self, buf: &'b [u8], name: &str) -> Option<&'b [u8]> {
+        head::find(&self.headers, buf, name)
+    }
+
+    /// Every value of header `name` (ASCII case-insensitive), in order.
+    pub fn header_all<'a, 'b: 'a>(
+        &'a self,
+        buf: &'b [u8],
+        name: &'a str,
+    ) -> impl Iterator<Item = &'b [u8]> + 'a {
+        head::find_all(&self.headers, buf, name)
+    }
+
+    /// All header fields in order, repeated names included.
+    #[must_use]
+    pub fn headers<'a, 'b>(&'a self, buf: &'b [u8]) -> HeaderIter<'a, 'b> {
+        HeaderIter {
+            headers: self.headers.iter(),
+            buf,
+        }
+    }
+
+    /// The header fields as offsets.
+    #[must_use]
+    pub fn header_ranges(&self) -> &[HeaderRange] {
+        &self.headers
+    }
+
+    /// Length of the head in bytes, including skipped interim responses: the body starts here.
+    #[must_use]
+    pub fn head_len(&self) -> usize {
+        self.head_len
+    }
+
+    /// How many 1xx interim responses were skipped before this one.
+    #[must_use]
+    pub fn interim_responses(&self) -> u32 {
+        self.interim
+    }
+
+    /// How the body is delimited, given the method of the request this answers (RFC 9112 §6.3):
+    /// none for HEAD, for 1xx / 204 / 304, and for a 2xx to CONNECT; otherwise chunked,
+    /// Content-Length, or until the connection closes.
+    #[must_use]
+    pub fn body_framing(&self, request_method: &Method) -> BodyFraming {
+        if self.has_no_body(request_method) {
+            BodyFraming::Length(0)
+        } else {
+            self.framing
+        }
+    }
+
+    /// Whether the connection can carry another request after this response's body: the server
+    /// did not ask to close (RFC 9112 §9.3), the body is not delimited by close, and the
+    /// connection was not switched (101, CONNECT 2xx).
+    #[must_use]
+    pub fn keep_alive(&self, request_method: &Method) -> bool {
+        if self.status == 101
+            || (*request_method == Method::CONNECT && (200..300).contains(&self.status))
+        {
+            return false;
+        }
+        self.keep_alive && self.body_framing(request_method) != BodyFraming::UntilClose
+    }
+
+    fn has_no_body(&self, request_method: &Method) -> bool {
+        *request_method == Method::HEAD
+            || (100..200).contains(&self.status)
+            || self.status == 204
+            || self.status == 304
+            || (*request_method == Method::CONNECT && (200..300).contains(&self.status))
+    }
+}

@@ -1,0 +1,176 @@
+//! Finding the end of a head incrementally, before httparse sees it.
+//!
+//! httparse re-parses from byte 0 on every call, so calling it after each read would make a head
+//! that trickles in byte by byte cost O(n²). The scanner remembers where it stopped and only
+//! looks at new bytes; httparse runs once, on a complete head. While scanning lines it also
+//! enforces what httparse does not: CRLF only (no bare LF), no line starting with whitespace
+//! inside the field section (obs-fold), the head size and field count limits.
+
+use super::{Http1Error, Limits, MAX_HEADERS_CAP};
+
+/// Which start line the head has; decides the error for an over-long first line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Request,
+    Response,
+}
+
+/// Scan position between calls. All offsets are into the caller's buffer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct HeadScanner {
+    /// Where this head's bytes begin (non-zero for a response after skipped 1xx heads).
+    origin: usize,
+    /// Offset of the first byte of the start line (after skipped empty lines).
+    start: usize,
+    /// Offset of the first byte of the line being scanned.
+    line_start: usize,
+    /// Bytes before this offset have been scanned.
+    pos: usize,
+    /// The start line has been seen.
+    seen_start_line: bool,
+    /// Field lines seen so far.
+    fields: usize,
+}
+
+impl HeadScanner {
+    /// A scanner for a head beginning at `origin`.
+    pub(crate) fn at(origin: usize) -> Self {
+        Self {
+            origin,
+            start: origin,
+            line_start: origin,
+            pos: origin,
+            ..Self::default()
+        }
+    }
+
+    /// Scans the bytes of `buf` not seen yet. Returns the head as `(start, end)` once its final
+    /// empty line is in; `end` is one past that line's LF. Sizes are measured from offset 0 of
+    /// `buf`, so skipped empty lines and interim heads count towards the limit.
+    pub(crate) fn scan(
+        &mut self,
+        buf: &[u8],
+        limits: &Limits,
+        kind: Kind,
+    ) -> Result<Option<(usize, usize)>, Http1Error> {
+        if buf.len() < self.pos {
+            // Not the buffer we scanned before (the caller broke the append-only contract):
+            // start over rather than trust stale offsets.
+            *self = Self::at(self.origin.min(buf.len()));
+        }
+        let max_head = limits.max_head_size.min(u32::MAX as usize);
+        let max_fields = limits.max_headers.min(MAX_HEADERS_CAP);
+        loop {
+            let rest = buf.get(self.pos..).unwrap_or_default();
+            let Some(i) = find_lf(rest) else {
+                self.pos = buf.len();
+                // Any LF still to come would end the head beyond the limit: fail now, so a read
+                // buffer of `max_head_size` bytes never waits for more.
+                if buf.len() >= max_head {
+                    return Err(self.too_large(kind));
+                }
+                return Ok(None);
+            };
+            let lf = self.pos + i;
+            if lf >= max_head {
+                return Err(self.too_large(kind));
+            }
+            // RFC 9112 §2.2: lines end in CRLF. A bare LF is rejected, not tolerated.
+            if lf == self.line_start || buf.get(lf - 1) != Some(&b'\r') {
+                return Err(Http1Error::BareLf);
+            }
+            let content_len = lf - 1 - self.line_start;
+            if content_len == 0 {
+                if self.seen_start_line {
+                    let head = (self.start, lf + 1);
+                    *self = Self::at(0);
+                    return Ok(Some(head));
+                }
+                // RFC 9112 §2.2: empty lines before the start line are ignored.
+                self.start = lf + 1;
+            } else if self.seen_start_line {
+                // RFC 9112 §5.2 (obs-fold) and §2.2 (whitespace between the start line and the
+                // first field): a field line must not start with whitespace.
+                if matches!(buf.get(self.line_start), Some(b' ' | b'\t')) {
+                    return Err(Http1Error::ObsoleteLineFolding);
+                }
+                self.fields += 1;
+                if self.fields > max_fields {
+                    return Err(Http1Error::TooManyHeaders);
+                }
+            } else {
+                self.seen_start_line = true;
+            }
+            self.line_start = lf + 1;
+            self.pos = lf + 1;
+        }
+    }
+
+    fn too_large(&self, kind: Kind) -> Http1Error {
+        if kind == Kind::Request && !self.seen_start_line {
+            // The request line alone does not fit: that is the target (RFC 9112 §3).
+            Http1Error::UriTooLong
+        } else {
+            Http1Error::HeadTooLarge
+        }
+    }
+}
+
+/// Position of the first `\n` in `s`, eight bytes at a time (SWAR; no unsafe, no memchr
+/// dependency). Performance choice: heads are scanned once, so this is most of the scan cost.
+pub(crate) fn find_lf(s: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    const LFS: u64 = ONES * b'\n' as u64;
+    let (words, tail) = s.as_chunks::<8>();
+    for (n, w) in words.iter().enumerate() {
+        let x = u64::from_le_bytes(*w) ^ LFS;
+        // Non-zero iff some byte of x is zero, i.e. some byte of w is '\n'.
+        if x.wrapping_sub(ONES) & !x & HIGHS != 0 {
+            return w.iter().position(|&b| b == b'\n').map(|i| n * 8 + i);
+        }
+    }
+    tail.iter()
+        .position(|&b| b == b'\n')
+        .map(|i| words.len() * 8 + i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn find_lf_matches_naive() {
+        let mut s = vec![b'a'; 40];
+        assert_eq!(find_lf(&s), None);
+        for i in 0..40 {
+            s.fill(b'a');
+            s[i] = b'\n';
+            assert_eq!(find_lf(&s), Some(i));
+            s[39] = b'\n';
+            assert_eq!(find_lf(&s), Some(i));
+            assert_eq!(find_lf(&s[..i]), None);
+        }
+        // Bytes that trip naive SWAR variants.
+        let s = [0x0b, 0x8a, 0x0a];
+        assert_eq!(find_lf(&s), Some(2));
+        let s = [0x8a_u8; 16];
+        assert_eq!(find_lf(&s), None);
+    }
+
+    #[test]
+    fn scanner_resumes() {
+        let limits = Limits::default();
+        let mut s = HeadScanner::at(0);
+        let msg = b"\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\nrest";
+        for end in 0..msg.len() {
+            let r = s.scan(&msg[..end], &limits, Kind::Request).unwrap();
+            if end < 29 {
+                assert_eq!(r, None, "{end}");
+            } else {
+                assert_eq!(r, Some((2, 29)));
+                break;
+            }
+        }
+    }
+}
