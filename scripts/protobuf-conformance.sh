@@ -15,4 +15,4 @@ out=$(mktemp -d)
 "${launch[@]}" --enforce_recommended --maximum_edition 2023 --output_dir "$out" "$@" "$ROOT/target/release/protobuf-testee" 2>&1 | tee "$out/log.txt" | grep -v '^WARNING' | tail -n 40
 # The runner exits non-zero on failures; the summary lines say what happened.
 grep -E "CONFORMANCE SUITE (PASSED|FAILED)" "$out/log.txt"
-grep -q "CONFORMANCE SUITE PASSED" "$out/log.txt" || exit 1
+! grep -q "CONFORMANCE SUITE FAILED" "$out/log.txt" && grep -q "CONFORMANCE SUITE PASSED: [1-9]" "$out/log.txt"

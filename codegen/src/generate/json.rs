@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
 use super::Ctx;
@@ -349,7 +349,8 @@ pub(crate) fn merge_json(ctx: Ctx<'_>, m: &Message) -> TokenStream {
     }
     let mut taken = HashSet::new();
     taken.insert("@type".to_owned());
-    let arms = m.fields.iter().map(|f| {
+    let full = &m.full_name;
+    let arms = m.fields.iter().enumerate().map(|(i, f)| {
         let mut names = Vec::new();
         for n in [&f.json_name, &f.proto_name] {
             if taken.insert(n.clone()) {
@@ -357,18 +358,29 @@ pub(crate) fn merge_json(ctx: Ctx<'_>, m: &Message) -> TokenStream {
             }
         }
         let body = read_field(m, f);
+        // A field given twice (under either name) is an error.
+        let word = Literal::usize_unsuffixed(i / 64);
+        let bit = Literal::u64_unsuffixed(1 << (i % 64));
+        let json = &f.json_name;
         if names.is_empty() {
             quote!()
         } else {
-            quote!(#(#names)|* => { #body })
+            quote!(#(#names)|* => {
+                if seen[#word] & #bit != 0 {
+                    return Err(__rt::JsonError::new(__rt::JsonErrorKind::DuplicateField).at(#full, #json));
+                }
+                seen[#word] |= #bit;
+                #body
+            })
         }
     });
     let arms: Vec<_> = arms.collect();
+    let words = Literal::usize_unsuffixed(m.fields.len().div_ceil(64));
+    let seen_fields = (!m.fields.is_empty()).then(|| quote!(let mut seen = [0u64; #words];));
     let seen = m.oneofs.iter().map(|o| {
         let s = quote::format_ident!("seen_{}", o.field_name.trim_start_matches("r#"));
         quote!(let mut #s = false;)
     });
-    let full = &m.full_name;
     let allow = (m.fields.len() > 8).then(|| quote!(#[allow(clippy::too_many_lines)]));
     let (d_used, loop_body) = if m.fields.is_empty() {
         (quote!(d), quote!(match key {
@@ -393,6 +405,7 @@ pub(crate) fn merge_json(ctx: Ctx<'_>, m: &Message) -> TokenStream {
         ) -> Result<(), __rt::JsonError> {
             #import
             let (object, skip_type) = d.object(v, #full)?;
+            #seen_fields
             #(#seen)*
             for (key, #value_binding) in object.iter() {
                 #loop_body

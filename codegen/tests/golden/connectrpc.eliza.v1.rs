@@ -60,9 +60,17 @@ impl<'a> __rt::Message<'a> for SayRequest<'a> {
     ) -> Result<(), __rt::JsonError> {
         use __rt::json::Locate as _;
         let (object, skip_type) = d.object(v, "connectrpc.eliza.v1.SayRequest")?;
+        let mut seen = [0u64; 1];
         for (key, value) in object.iter() {
             match key {
                 "sentence" => {
+                    if seen[0] & 1 != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("connectrpc.eliza.v1.SayRequest", "sentence"),
+                        );
+                    }
+                    seen[0] |= 1;
                     if !__rt::read::is_null(value) {
                         self.sentence = __rt::read::string(value)
                             .at("connectrpc.eliza.v1.SayRequest", "sentence")?;
@@ -134,9 +142,17 @@ impl<'a> __rt::Message<'a> for SayResponse<'a> {
     ) -> Result<(), __rt::JsonError> {
         use __rt::json::Locate as _;
         let (object, skip_type) = d.object(v, "connectrpc.eliza.v1.SayResponse")?;
+        let mut seen = [0u64; 1];
         for (key, value) in object.iter() {
             match key {
                 "sentence" => {
+                    if seen[0] & 1 != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("connectrpc.eliza.v1.SayResponse", "sentence"),
+                        );
+                    }
+                    seen[0] |= 1;
                     if !__rt::read::is_null(value) {
                         self.sentence = __rt::read::string(value)
                             .at("connectrpc.eliza.v1.SayResponse", "sentence")?;
@@ -208,9 +224,17 @@ impl<'a> __rt::Message<'a> for ConverseRequest<'a> {
     ) -> Result<(), __rt::JsonError> {
         use __rt::json::Locate as _;
         let (object, skip_type) = d.object(v, "connectrpc.eliza.v1.ConverseRequest")?;
+        let mut seen = [0u64; 1];
         for (key, value) in object.iter() {
             match key {
                 "sentence" => {
+                    if seen[0] & 1 != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("connectrpc.eliza.v1.ConverseRequest", "sentence"),
+                        );
+                    }
+                    seen[0] |= 1;
                     if !__rt::read::is_null(value) {
                         self.sentence = __rt::read::string(value)
                             .at("connectrpc.eliza.v1.ConverseRequest", "sentence")?;
@@ -282,9 +306,17 @@ impl<'a> __rt::Message<'a> for ConverseResponse<'a> {
     ) -> Result<(), __rt::JsonError> {
         use __rt::json::Locate as _;
         let (object, skip_type) = d.object(v, "connectrpc.eliza.v1.ConverseResponse")?;
+        let mut seen = [0u64; 1];
         for (key, value) in object.iter() {
             match key {
                 "sentence" => {
+                    if seen[0] & 1 != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("connectrpc.eliza.v1.ConverseResponse", "sentence"),
+                        );
+                    }
+                    seen[0] |= 1;
                     if !__rt::read::is_null(value) {
                         self.sentence = __rt::read::string(value)
                             .at("connectrpc.eliza.v1.ConverseResponse", "sentence")?;
@@ -356,9 +388,17 @@ impl<'a> __rt::Message<'a> for IntroduceRequest<'a> {
     ) -> Result<(), __rt::JsonError> {
         use __rt::json::Locate as _;
         let (object, skip_type) = d.object(v, "connectrpc.eliza.v1.IntroduceRequest")?;
+        let mut seen = [0u64; 1];
         for (key, value) in object.iter() {
             match key {
                 "name" => {
+                    if seen[0] & 1 != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("connectrpc.eliza.v1.IntroduceRequest", "name"),
+                        );
+                    }
+                    seen[0] |= 1;
                     if !__rt::read::is_null(value) {
                         self.name = __rt::read::string(value)
                             .at("connectrpc.eliza.v1.IntroduceRequest", "name")?;
@@ -430,9 +470,17 @@ impl<'a> __rt::Message<'a> for IntroduceResponse<'a> {
     ) -> Result<(), __rt::JsonError> {
         use __rt::json::Locate as _;
         let (object, skip_type) = d.object(v, "connectrpc.eliza.v1.IntroduceResponse")?;
+        let mut seen = [0u64; 1];
         for (key, value) in object.iter() {
             match key {
                 "sentence" => {
+                    if seen[0] & 1 != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("connectrpc.eliza.v1.IntroduceResponse", "sentence"),
+                        );
+                    }
+                    seen[0] |= 1;
                     if !__rt::read::is_null(value) {
                         self.sentence = __rt::read::string(value)
                             .at("connectrpc.eliza.v1.IntroduceResponse", "sentence")?;

@@ -13,7 +13,8 @@
 //!
 //! Compression runs on the core that serves the connection, so the defaults ([`Levels`])
 //! are the fast end of each algorithm: gzip level 3 (libdeflate), brotli quality 4 with a
-//! window of at most 4 MiB (smaller for small inputs), zstd level 1.
+//! window of at most 4 MiB (smaller for small inputs), zstd level 1 (frames carry their
+//! content size and a checksum).
 //!
 //! ## Decompression limits
 //!
@@ -458,6 +459,9 @@ impl Codecs {
             slot @ None => {
                 let mut c = CCtx::try_create().ok_or(CompressError::Failed)?;
                 c.set_parameter(CParameter::CompressionLevel(self.levels.zstd))
+                    .map_err(|_| CompressError::Failed)?;
+                // A 4-byte XXH64 checksum per frame, so corruption is detected.
+                c.set_parameter(CParameter::ChecksumFlag(true))
                     .map_err(|_| CompressError::Failed)?;
                 slot.insert(c)
             }

@@ -167,7 +167,8 @@ impl ConnectError {
                     last = Some(name);
                 }
                 if let Some(name) = &last {
-                    own.append(name.clone(), value);
+                    // A header map holds at most 32768 entries; the rest are dropped.
+                    let _ = own.try_append(name.clone(), value);
                 }
             }
         }
@@ -177,7 +178,8 @@ impl ConnectError {
     /// Appends one metadata entry (builder form).
     #[must_use]
     pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
-        self.metadata_mut().append(name, value);
+        // A header map holds at most 32768 entries; the rest are dropped.
+        let _ = self.metadata_mut().try_append(name, value);
         self
     }
 }

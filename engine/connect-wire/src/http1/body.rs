@@ -300,8 +300,9 @@ impl ChunkedDecoder {
     fn byte(&mut self, b: u8) -> Result<(), Http1Error> {
         match self.state {
             State::Size | State::SizeWs | State::Ext => {
+                // Counts the CR too: the line without it is at most MAX_CHUNK_LINE bytes.
                 self.line_len += 1;
-                if self.line_len > MAX_CHUNK_LINE {
+                if self.line_len > MAX_CHUNK_LINE + 1 {
                     return Err(Http1Error::ChunkLineTooLong);
                 }
                 self.size_line_byte(b)
@@ -583,4 +584,324 @@ pub fn write_chunk(out: &mut Vec<u8>, data: &[u8]) {
 /// Appends the last chunk and an empty trailer section: `0\r\n\r\n`.
 pub fn write_last_chunk(out: &mut Vec<u8>) {
     out.extend_from_slice(b"0\r\n\r\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Decodes `input` fed in pieces cut at `cuts`, the way a server loop would: unconsumed
+    /// bytes stay in the buffer and new bytes are appended. Returns (body, bytes left over).
+    fn run(
+        mut d: impl DecodeBody,
+        input: &[u8],
+        cuts: &[usize],
+    ) -> Result<(Vec<u8>, Vec<u8>), Http1Error> {
+        let mut body = Vec::new();
+        let mut pending: Vec<u8> = Vec::new();
+        let mut fed = 0;
+        for &cut in cuts.iter().chain(std::iter::once(&input.len())) {
+            pending.extend_from_slice(&input[fed..cut]);
+            fed = cut;
+            let n = d.decode_to_vec(&pending, &mut body)?;
+            pending.drain(..n);
+            if d.is_done() {
+                break;
+            }
+        }
+        pending.extend_from_slice(&input[fed..]);
+        d.finish()?;
+        Ok((body, pending))
+    }
+
+    fn chunked() -> ChunkedDecoder {
+        ChunkedDecoder::new(&Limits::default())
+    }
+
+    #[test]
+    fn chunked_valid() {
+        let cases: &[(&[u8], &[u8], &[u8])] = &[
+            (b"0\r\n\r\n", b"", b""),
+            (b"5\r\nhello\r\n0\r\n\r\n", b"hello", b""),
+            (
+                b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\nNEXT",
+                b"hello world",
+                b"NEXT",
+            ),
+            (b"A\r\n0123456789\r\n0\r\n\r\n", b"0123456789", b""),
+            (b"a\r\n0123456789\r\n000\r\n\r\n", b"0123456789", b""),
+            (b"0005\r\nhello\r\n0\r\n\r\n", b"hello", b""),
+            (b"5;ext=1\r\nhello\r\n0;last\r\n\r\n", b"hello", b""),
+            (b"5 ;ext=\"q v\"\r\nhello\r\n0\r\n\r\n", b"hello", b""),
+            (b"5\t\r\nhello\r\n0\r\n\r\n", b"hello", b""),
+            (
+                b"5\r\nhello\r\n0\r\nTrailer: x\r\nOther:\r\n\r\n",
+                b"hello",
+                b"",
+            ),
+            (b"5\r\nhe\r\no\r\n0\r\n\r\n", b"he\r\no", b""),
+        ];
+        for (input, body, rest) in cases {
+            let name = String::from_utf8_lossy(input).into_owned();
+            assert_eq!(
+                run(chunked(), input, &[]),
+                Ok((body.to_vec(), rest.to_vec())),
+                "{name:?}"
+            );
+        }
+        // Largest size that fits in u64 (with leading zeros); refused only by the body limit.
+        let mut d = ChunkedDecoder::new(&Limits {
+            max_body_size: u64::MAX,
+            ..Limits::default()
+        });
+        assert!(d.decode(b"0000ffffffffffffffff\r\nabc").is_ok());
+        assert_eq!(d.body_len(), 3);
+    }
+
+    #[test]
+    fn chunked_invalid() {
+        use Http1Error as E;
+        let cases: &[(&[u8], Http1Error)] = &[
+            (b"\r\n", E::InvalidChunkSize),
+            (b"x\r\n", E::InvalidChunkSize),
+            (b" 5\r\nhello\r\n0\r\n\r\n", E::InvalidChunkSize),
+            (b"-5\r\nhello\r\n0\r\n\r\n", E::InvalidChunkSize),
+            (b"+5\r\nhello\r\n0\r\n\r\n", E::InvalidChunkSize),
+            (b"0x5\r\nhello\r\n0\r\n\r\n", E::InvalidChunkSize),
+            (b"5 5\r\nhello\r\n0\r\n\r\n", E::InvalidChunkSize),
+            (b"5\rx\nhello\r\n0\r\n\r\n", E::InvalidChunkSize),
+            (b"5\nhello\r\n0\r\n\r\n", E::BareLf),
+            (b"5;a\nhello\r\n0\r\n\r\n", E::BareLf),
+            (b"5;a\x00b\r\nhello\r\n0\r\n\r\n", E::InvalidChunkExtension),
+            (b"5;a\x7fb\r\nhello\r\n0\r\n\r\n", E::InvalidChunkExtension),
+            (b"10000000000000000\r\n", E::ChunkSizeOverflow),
+            (b"5\r\nhelloX\r\n0\r\n\r\n", E::InvalidChunkTerminator),
+            (b"5\r\nhello\rX0\r\n\r\n", E::InvalidChunkTerminator),
+            (b"5\r\nhello\n0\r\n\r\n", E::InvalidChunkTerminator),
+            (b"5\r\nhello\r\n0\r\n\n", E::BareLf),
+            (b"5\r\nhello\r\n0\r\nX: y\n\r\n", E::BareLf),
+            (b"5\r\nhello\r\n0\r\n X: y\r\n\r\n", E::InvalidTrailer),
+            (b"5\r\nhello\r\n0\r\nX y\r\n\r\n", E::InvalidTrailer),
+            (b"5\r\nhello\r\n0\r\nNoColon\r\n\r\n", E::InvalidTrailer),
+            (b"5\r\nhello\r\n0\r\nX: a\x00\r\n\r\n", E::InvalidTrailer),
+            (b"5\r\nhello\r\n0\r\nX: a\rb\r\n\r\n", E::InvalidTrailer),
+            (b"5\r\nhello\r\n0\r\n\rX", E::InvalidNewLine),
+            (b"5\r\nhel", E::IncompleteBody),
+            (b"5\r\nhello\r\n", E::IncompleteBody),
+            (b"5\r\nhello\r\n0\r\n", E::IncompleteBody),
+            (b"", E::IncompleteBody),
+        ];
+        for (input, want) in cases {
+            let got = run(chunked(), input, &[]);
+            assert_eq!(got, Err(*want), "{:?}", String::from_utf8_lossy(input));
+        }
+    }
+
+    #[test]
+    fn chunked_every_split_point() {
+        let input: &[u8] =
+            b"5;e=1\r\nhello\r\n1\r\n \r\n10\r\n0123456789abcdef\r\n0\r\nT: v\r\n\r\nNEXT";
+        let want = (b"hello 0123456789abcdef".to_vec(), b"NEXT".to_vec());
+        for i in 0..=input.len() {
+            assert_eq!(
+                run(chunked(), input, &[i]),
+                Ok(want.clone()),
+                "split at {i}"
+            );
+            for j in i..=input.len() {
+                assert_eq!(
+                    run(chunked(), input, &[i, j]),
+                    Ok(want.clone()),
+                    "split at {i}, {j}"
+                );
+            }
+        }
+        let bytewise: Vec<usize> = (0..input.len()).collect();
+        assert_eq!(run(chunked(), input, &bytewise), Ok(want));
+    }
+
+    #[test]
+    fn chunked_limits() {
+        let limits = Limits {
+            max_body_size: 10,
+            max_trailer_size: 8,
+            ..Limits::default()
+        };
+        let d = || ChunkedDecoder::new(&limits);
+        assert!(run(d(), b"a\r\n0123456789\r\n0\r\n\r\n", &[]).is_ok());
+        // The declared size is checked before any of its data arrives.
+        let mut dd = d();
+        assert_eq!(
+            dd.decode(b"5\r\nhello\r\n6\r\n"),
+            Ok(BodySpan {
+                consumed: 8,
+                data: 3..8,
+                done: false
+            })
+        );
+        assert_eq!(dd.decode(b"\r\n6\r\n"), Err(Http1Error::BodyTooLarge));
+        assert_eq!(Http1Error::BodyTooLarge.status().as_u16(), 413);
+        // Trailers: 8 bytes incl. the CRLF of each line fit; 9 do not.
+        assert!(run(d(), b"0\r\nX: 123\r\n\r\n", &[]).is_ok());
+        assert_eq!(
+            run(d(), b"0\r\nX: 1234\r\n\r\n", &[]),
+            Err(Http1Error::TrailersTooLarge)
+        );
+        // Zero trailer budget still accepts an empty trailer section.
+        let zero = Limits {
+            max_trailer_size: 0,
+            ..Limits::default()
+        };
+        assert!(run(ChunkedDecoder::new(&zero), b"0\r\n\r\n", &[]).is_ok());
+        // Size line length.
+        let mut long = b"5;".to_vec();
+        long.resize(MAX_CHUNK_LINE, b'x');
+        long.extend_from_slice(b"\r\nhello\r\n0\r\n\r\n");
+        assert!(run(chunked(), &long, &[]).is_ok());
+        long.insert(3, b'x');
+        assert_eq!(
+            run(chunked(), &long, &[]),
+            Err(Http1Error::ChunkLineTooLong)
+        );
+        let mut zeros = vec![b'0'; MAX_CHUNK_LINE + 1];
+        zeros.extend_from_slice(b"\r\n\r\n");
+        assert_eq!(
+            run(chunked(), &zeros, &[]),
+            Err(Http1Error::ChunkLineTooLong)
+        );
+        // Extensions over the whole body.
+        let mut many = Vec::new();
+        for _ in 0..=MAX_CHUNK_EXTENSIONS / 500 {
+            many.extend_from_slice(b"1;");
+            many.extend_from_slice(&[b'e'; 500]);
+            many.extend_from_slice(b"\r\nx\r\n");
+        }
+        many.extend_from_slice(b"0\r\n\r\n");
+        assert_eq!(
+            run(chunked(), &many, &[]),
+            Err(Http1Error::ChunkExtensionsTooLarge)
+        );
+    }
+
+    #[test]
+    fn content_length() {
+        assert_eq!(
+            run(ContentLengthDecoder::new(5), b"helloNEXT", &[2]),
+            Ok((b"hello".to_vec(), b"NEXT".to_vec()))
+        );
+        assert_eq!(
+            run(ContentLengthDecoder::new(0), b"NEXT", &[]),
+            Ok((vec![], b"NEXT".to_vec()))
+        );
+        assert_eq!(
+            run(ContentLengthDecoder::new(5), b"hel", &[1]),
+            Err(Http1Error::IncompleteBody)
+        );
+        let mut d = ContentLengthDecoder::new(u64::MAX);
+        assert_eq!(d.decode(b"abc").unwrap().consumed, 3);
+        assert_eq!(d.remaining(), u64::MAX - 3);
+        assert_eq!(
+            BodyDecoder::new(
+                BodyFraming::Length(11),
+                &Limits {
+                    max_body_size: 10,
+                    ..Limits::default()
+                }
+            ),
+            Err(Http1Error::BodyTooLarge)
+        );
+    }
+
+    #[test]
+    fn close_delimited() {
+        let limits = Limits {
+            max_body_size: 6,
+            ..Limits::default()
+        };
+        let d = || BodyDecoder::new(BodyFraming::UntilClose, &limits).unwrap();
+        assert_eq!(
+            run(d(), b"abcdef", &[1, 3]),
+            Ok((b"abcdef".to_vec(), vec![]))
+        );
+        assert_eq!(run(d(), b"abcdefg", &[3]), Err(Http1Error::BodyTooLarge));
+    }
+
+    #[test]
+    fn in_place_compaction() {
+        let mut buf = b"3\r\nabc\r\n2;x\r\nde\r\n0\r\n\r\nNEXT".to_vec();
+        let mut d = ChunkedDecoder::new(&Limits::default());
+        let r = d.decode_in_place(&mut buf).unwrap();
+        assert_eq!(
+            r,
+            Decoded {
+                consumed: buf.len() - 4,
+                data_len: 5,
+                done: true
+            }
+        );
+        assert_eq!(&buf[..5], b"abcde");
+        assert_eq!(&buf[r.consumed..], b"NEXT");
+
+        // Partial input: data so far compacted, the partial size line consumed into the state.
+        let mut buf = b"3\r\nabc\r\n1".to_vec();
+        let mut d = ChunkedDecoder::new(&Limits::default());
+        let r = d.decode_in_place(&mut buf).unwrap();
+        assert_eq!(
+            r,
+            Decoded {
+                consumed: 9,
+                data_len: 3,
+                done: false
+            }
+        );
+        assert_eq!(&buf[..3], b"abc");
+        let mut more = b"0\r\n0123456789abcdef\r\n0\r\n\r\n".to_vec();
+        let r = d.decode_in_place(&mut more).unwrap();
+        assert_eq!(
+            r,
+            Decoded {
+                consumed: more.len(),
+                data_len: 16,
+                done: true
+            }
+        );
+        assert_eq!(&more[..16], b"0123456789abcdef");
+
+        // Content-Length: nothing moves.
+        let mut buf = b"helloNEXT".to_vec();
+        let r = ContentLengthDecoder::new(5)
+            .decode_in_place(&mut buf)
+            .unwrap();
+        assert_eq!(
+            r,
+            Decoded {
+                consumed: 5,
+                data_len: 5,
+                done: true
+            }
+        );
+    }
+
+    #[test]
+    fn chunk_writers() {
+        for (len, line) in [
+            (1_u64, &b"1\r\n"[..]),
+            (15, b"f\r\n"),
+            (16, b"10\r\n"),
+            (0xabc, b"abc\r\n"),
+            (u64::MAX, b"ffffffffffffffff\r\n"),
+            (0, b"0\r\n"),
+        ] {
+            assert_eq!(ChunkHeader::new(len).as_bytes(), line);
+        }
+        let mut out = Vec::new();
+        write_chunk(&mut out, b"hello");
+        write_chunk(&mut out, b"");
+        write_chunk_header(&mut out, 2);
+        out.extend_from_slice(b"ab");
+        write_chunk_end(&mut out);
+        write_last_chunk(&mut out);
+        assert_eq!(out, b"5\r\nhello\r\n2\r\nab\r\n0\r\n\r\n");
+        assert_eq!(run(chunked(), &out, &[]), Ok((b"helloab".to_vec(), vec![])));
+    }
 }

@@ -457,3 +457,406 @@ fn scheme_end(t: &[u8]) -> Option<usize> {
 fn as_str(b: &[u8]) -> &str {
     std::str::from_utf8(b).unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http1::Status;
+
+    fn parse(input: &[u8]) -> Result<RequestHead, Http1Error> {
+        parse_with(input, Limits::default())
+    }
+
+    fn parse_with(input: &[u8], limits: Limits) -> Result<RequestHead, Http1Error> {
+        let mut p = RequestParser::new(limits);
+        let mut head = RequestHead::new();
+        match p.parse(input, &mut head)? {
+            Status::Complete(n) => {
+                assert_eq!(n, head.head_len());
+                Ok(head)
+            }
+            Status::Partial => panic!("partial: {:?}", String::from_utf8_lossy(input)),
+        }
+    }
+
+    #[test]
+    fn valid_heads() {
+        use BodyFraming::{Chunked, Length};
+        struct Case {
+            input: &'static [u8],
+            method: &'static str,
+            minor: u8,
+            path: &'static str,
+            query: Option<&'static str>,
+            framing: BodyFraming,
+            keep_alive: bool,
+            expect: bool,
+        }
+        let case = |input, method, minor, path, query, framing, keep_alive, expect| Case {
+            input,
+            method,
+            minor,
+            path,
+            query,
+            framing,
+            keep_alive,
+            expect,
+        };
+        let cases = [
+            case(&b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"[..], "GET", 1, "/", None, Length(0), true, false),
+            case(
+                b"POST /pkg.Svc/M?x=1&y HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello",
+                "POST",
+                1,
+                "/pkg.Svc/M",
+                Some("x=1&y"),
+                Length(5),
+                true,
+                false,
+            ),
+            case(b"GET /?q HTTP/1.1\r\nHost: a\r\n\r\n", "GET", 1, "/", Some("q"), Length(0), true, false),
+            case(b"GET /a? HTTP/1.1\r\nHost: a\r\n\r\n", "GET", 1, "/a", Some(""), Length(0), true, false),
+            case(b"GET /a HTTP/1.0\r\n\r\n", "GET", 0, "/a", None, Length(0), false, false),
+            case(b"GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", "GET", 0, "/a", None, Length(0), true, false),
+            case(
+                b"GET /a HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\n",
+                "GET",
+                0,
+                "/a",
+                None,
+                Length(0),
+                false,
+                false,
+            ),
+            case(b"GET / HTTP/1.1\r\nHost: a\r\nConnection: Close\r\n\r\n", "GET", 1, "/", None, Length(0), false, false),
+            case(
+                b"GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nConnection: CLOSE\r\n\r\n",
+                "GET",
+                1,
+                "/",
+                None,
+                Length(0),
+                false,
+                false,
+            ),
+            case(b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n", "POST", 1, "/", None, Chunked, true, false),
+            case(b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding:  CHUNKED \r\n\r\n", "POST", 1, "/", None, Chunked, true, false),
+            case(b"POST / HTTP/1.1\r\nHost: a\r\ntransfer-encoding: , chunked,\r\n\r\n", "POST", 1, "/", None, Chunked, true, false),
+            case(
+                b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding:\r\nTransfer-Encoding: chunked\r\n\r\n",
+                "POST",
+                1,
+                "/",
+                None,
+                Chunked,
+                true,
+                false,
+            ),
+            case(
+                b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nExpect: 100-Continue\r\n\r\n",
+                "POST",
+                1,
+                "/",
+                None,
+                Length(3),
+                true,
+                true,
+            ),
+            case(b"POST / HTTP/1.0\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n", "POST", 0, "/", None, Length(3), false, false),
+            case(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 007\r\n\r\n", "POST", 1, "/", None, Length(7), true, false),
+            case(b"GET http://h.example/p?q HTTP/1.1\r\nHost: h.example\r\n\r\n", "GET", 1, "/p", Some("q"), Length(0), true, false),
+            case(b"GET http://h.example HTTP/1.1\r\nHost: h.example\r\n\r\n", "GET", 1, "/", None, Length(0), true, false),
+            case(b"GET https://h.example:8443?x HTTP/1.1\r\nHost: h\r\n\r\n", "GET", 1, "/", Some("x"), Length(0), true, false),
+            case(b"OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n", "OPTIONS", 1, "*", None, Length(0), true, false),
+            case(b"CONNECT h.example:443 HTTP/1.1\r\nHost: h.example:443\r\n\r\n", "CONNECT", 1, "", None, Length(0), true, false),
+            case(b"\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", "GET", 1, "/", None, Length(0), true, false),
+            case(b"PURGE /x HTTP/1.1\r\nHost: a\r\nX-Empty:\r\nX-Sp:   \r\n\r\n", "PURGE", 1, "/x", None, Length(0), true, false),
+            case(b"DELETE /x HTTP/1.1\r\nHost:\r\n\r\n", "DELETE", 1, "/x", None, Length(0), true, false),
+        ];
+        for c in cases {
+            let name = String::from_utf8_lossy(c.input).into_owned();
+            let head = parse(c.input).unwrap_or_else(|e| panic!("{name:?}: {e:?}"));
+            assert_eq!(head.method().as_str(), c.method, "{name:?}");
+            assert_eq!(head.version_minor(), c.minor, "{name:?}");
+            assert_eq!(head.path(c.input), c.path, "{name:?}");
+            assert_eq!(head.query(c.input), c.query, "{name:?}");
+            assert_eq!(head.body_framing(), c.framing, "{name:?}");
+            assert_eq!(head.keep_alive(), c.keep_alive, "{name:?}");
+            assert_eq!(head.expect_continue(), c.expect, "{name:?}");
+            assert!(
+                c.input[head.head_len() - 4..head.head_len()] == *b"\r\n\r\n",
+                "{name:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn invalid_heads() {
+        use Http1Error as E;
+        let cases: &[(&[u8], Http1Error)] = &[
+            // Line endings and folding.
+            (b"GET / HTTP/1.1\nHost: a\n\n", E::BareLf),
+            (b"GET / HTTP/1.1\r\nHost: a\n\r\n", E::BareLf),
+            (b"GET / HTTP/1.1\r\nHost: a\r\n\n", E::BareLf),
+            (b"\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", E::BareLf),
+            (b"GET / HTTP/1.1\r\nHost: a\r\nX: b\r\n c\r\n\r\n", E::ObsoleteLineFolding),
+            (b"GET / HTTP/1.1\r\nHost: a\r\nX: b\r\n\tc\r\n\r\n", E::ObsoleteLineFolding),
+            (b"GET / HTTP/1.1\r\n Host: a\r\n\r\n", E::ObsoleteLineFolding),
+            (b"GET / HTTP/1.1\r\nHost: a\r\nX: a\rb\r\n\r\n", E::InvalidHeaderValue),
+            (b"GET / HTTP/1.1\r\r\nHost: a\r\n\r\n", E::InvalidNewLine),
+            // Versions.
+            (b"GET / HTTP/2.0\r\nHost: a\r\n\r\n", E::UnsupportedVersion),
+            (b"GET / HTTP/1.2\r\nHost: a\r\n\r\n", E::UnsupportedVersion),
+            (b"GET / HTTP/0.9\r\nHost: a\r\n\r\n", E::UnsupportedVersion),
+            (b"GET / HTTP/1.10\r\nHost: a\r\n\r\n", E::UnsupportedVersion),
+            (b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", E::UnsupportedVersion),
+            (b"GET / HTTP/3\r\nHost: a\r\n\r\n", E::InvalidVersion),
+            (b"GET / http/1.1\r\nHost: a\r\n\r\n", E::InvalidVersion),
+            (b"GET / HTTP/1.1x\r\nHost: a\r\n\r\n", E::InvalidVersion),
+            (b"GET / FOO/1.1\r\nHost: a\r\n\r\n", E::InvalidVersion),
+            (b"GET /\r\n\r\n", E::InvalidRequestLine),
+            // Request line.
+            (b"GET  / HTTP/1.1\r\nHost: a\r\n\r\n", E::InvalidRequestLine),
+            (b"G@T / HTTP/1.1\r\nHost: a\r\n\r\n", E::InvalidRequestLine),
+            (b" GET / HTTP/1.1\r\nHost: a\r\n\r\n", E::InvalidRequestLine),
+            (b"GET /a b HTTP/1.1\r\nHost: a\r\n\r\n", E::InvalidVersion),
+            (b"GET a HTTP/1.1\r\nHost: a\r\n\r\n", E::InvalidTarget),
+            (b"GET * HTTP/1.1\r\nHost: a\r\n\r\n", E::InvalidTarget),
+            (b"GET /#frag HTTP/1.1\r\nHost: a\r\n\r\n", E::InvalidTarget),
+            (b"CONNECT /x HTTP/1.1\r\nHost: a\r\n\r\n", E::InvalidTarget),
+            (b"CONNECT h.example HTTP/1.1\r\nHost: a\r\n\r\n", E::InvalidTarget),
+            (b"GET 1http://x/ HTTP/1.1\r\nHost: a\r\n\r\n", E::InvalidTarget),
+            // Host.
+            (b"GET / HTTP/1.1\r\n\r\n", E::MissingHost),
+            (b"GET / HTTP/1.1\r\nHost: a\r\nhost: a\r\n\r\n", E::DuplicateHost),
+            (b"GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n", E::DuplicateHost),
+            // Field syntax.
+            (b"GET / HTTP/1.1\r\nHost : a\r\n\r\n", E::InvalidHeaderName),
+            (b"GET / HTTP/1.1\r\nHost: a\r\nX Y: b\r\n\r\n", E::InvalidHeaderName),
+            (b"GET / HTTP/1.1\r\nHost: a\r\n: b\r\n\r\n", E::InvalidHeaderName),
+            (b"GET / HTTP/1.1\r\nHost: a\r\nNoColon\r\n\r\n", E::InvalidHeaderName),
+            (b"GET / HTTP/1.1\r\nHost: a\r\nX: a\0b\r\n\r\n", E::InvalidHeaderValue),
+            (b"GET / HTTP/1.1\r\nHost: a\r\nX: a\x7fb\r\n\r\n", E::InvalidHeaderValue),
+            // Content-Length (RFC 9110 §8.6, RFC 9112 §6.3).
+            (b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n", E::DuplicateContentLength),
+            (b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5, 5\r\n\r\n", E::InvalidContentLength),
+            (b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n", E::InvalidContentLength),
+            (b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: +1\r\n\r\n", E::InvalidContentLength),
+            (b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length:\r\n\r\n", E::InvalidContentLength),
+            (b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1a\r\n\r\n", E::InvalidContentLength),
+            (b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0x10\r\n\r\n", E::InvalidContentLength),
+            (b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1 2\r\n\r\n", E::InvalidContentLength),
+            (b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999\r\n\r\n", E::InvalidContentLength),
+            // Transfer-Encoding (RFC 9112 §6.1, §6.3).
+            (b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n", E::ContentLengthWithTransferEncoding),
+            (b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n", E::ContentLengthWithTransferEncoding),
+            (b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", E::UnsupportedTransferCoding),
+            (b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n", E::UnsupportedTransferCoding),
+            (b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", E::ChunkedNotLast),
+            (b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n\r\n", E::ChunkedNotLast),
+            (b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n", E::ChunkedNotLast),
+            (b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: identity\r\n\r\n", E::ChunkedNotLast),
+            (b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunkedx\r\n\r\n", E::ChunkedNotLast),
+            (b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, chunked\r\n\r\n", E::InvalidTransferEncoding),
+            (b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked;x=1\r\n\r\n", E::InvalidTransferEncoding),
+            (b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding:\r\n\r\n", E::InvalidTransferEncoding),
+            (b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: \"chunked\"\r\n\r\n", E::InvalidTransferEncoding),
+            (b"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", E::TransferEncodingHttp10),
+        ];
+        for (input, want) in cases {
+            let got = parse(input).map(|h| h.body_framing());
+            assert_eq!(got, Err(*want), "{:?}", String::from_utf8_lossy(input));
+        }
+    }
+
+    #[test]
+    fn statuses_of_framing_errors() {
+        let status = |input: &[u8]| parse(input).unwrap_err().status().as_u16();
+        assert_eq!(
+            status(b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"),
+            501
+        );
+        assert_eq!(
+            status(b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n"),
+            400
+        );
+        assert_eq!(status(b"GET / HTTP/2.0\r\n\r\n"), 505);
+        assert_eq!(status(b"GET / HTTP/1.1\r\n\r\n"), 400);
+    }
+
+    #[test]
+    fn limits() {
+        // Head size: 431, as soon as max_head_size bytes arrived without the end of the head.
+        let mut big = b"GET / HTTP/1.1\r\nHost: a\r\nX: ".to_vec();
+        big.resize(20_000, b'a');
+        big.extend_from_slice(b"\r\n\r\n");
+        assert_eq!(parse(&big).unwrap_err(), Http1Error::HeadTooLarge);
+        let mut p = RequestParser::default();
+        let mut h = RequestHead::new();
+        assert_eq!(p.parse(&big[..16 * 1024 - 1], &mut h), Ok(Status::Partial));
+        assert_eq!(
+            p.parse(&big[..16 * 1024], &mut h),
+            Err(Http1Error::HeadTooLarge)
+        );
+
+        // Exactly at the limit is accepted; one more byte is not.
+        let limits = Limits {
+            max_head_size: 64,
+            ..Limits::default()
+        };
+        let mut exact = b"GET / HTTP/1.1\r\nHost: a\r\nX: ".to_vec();
+        exact.resize(60, b'a');
+        exact.extend_from_slice(b"\r\n\r\n");
+        assert_eq!(exact.len(), 64);
+        assert!(parse_with(&exact, limits).is_ok());
+        exact.insert(30, b'a');
+        assert_eq!(
+            parse_with(&exact, limits).unwrap_err(),
+            Http1Error::HeadTooLarge
+        );
+
+        // Header count: 64 fields pass, 65 do not.
+        let mut many = b"GET / HTTP/1.1\r\nHost: a\r\n".to_vec();
+        for i in 0..63 {
+            many.extend_from_slice(format!("X-{i}: v\r\n").as_bytes());
+        }
+        let mut ok = many.clone();
+        ok.extend_from_slice(b"\r\n");
+        assert_eq!(parse(&ok).unwrap().header_ranges().len(), 64);
+        many.extend_from_slice(b"X-last: v\r\n\r\n");
+        assert_eq!(parse(&many).unwrap_err(), Http1Error::TooManyHeaders);
+        assert_eq!(Http1Error::TooManyHeaders.status().as_u16(), 431);
+
+        // URI length: 414, also when the request line alone exceeds the head limit.
+        let mut uri = b"GET /".to_vec();
+        uri.resize(9000, b'a');
+        uri.extend_from_slice(b" HTTP/1.1\r\nHost: a\r\n\r\n");
+        assert_eq!(parse(&uri).unwrap_err(), Http1Error::UriTooLong);
+        let mut uri = b"GET /".to_vec();
+        uri.resize(20_000, b'a');
+        assert_eq!(parse(&uri).unwrap_err(), Http1Error::UriTooLong);
+        let limits = Limits {
+            max_uri_len: 4,
+            ..Limits::default()
+        };
+        assert!(parse_with(b"GET /abc HTTP/1.1\r\nHost: a\r\n\r\n", limits).is_ok());
+        assert_eq!(
+            parse_with(b"GET /abcd HTTP/1.1\r\nHost: a\r\n\r\n", limits).unwrap_err(),
+            Http1Error::UriTooLong
+        );
+
+        // Configured header limits above the cap are clamped, not trusted.
+        let limits = Limits {
+            max_headers: 100_000,
+            ..Limits::default()
+        };
+        let mut many = b"GET / HTTP/1.1\r\nHost: a\r\n".to_vec();
+        for _ in 0..MAX_HEADERS_CAP {
+            many.extend_from_slice(b"X: v\r\n");
+        }
+        many.extend_from_slice(b"\r\n");
+        assert_eq!(
+            parse_with(&many, limits).unwrap_err(),
+            Http1Error::TooManyHeaders
+        );
+    }
+
+    #[test]
+    fn header_access() {
+        let buf: &[u8] = b"POST /p HTTP/1.1\r\nHost: example\r\nX-Multi: 1\r\nContent-Type:application/proto \r\nx-multi:  2\r\nX-Empty:\r\n\r\n";
+        let head = parse(buf).unwrap();
+        assert_eq!(
+            head.header(buf, "content-type"),
+            Some(&b"application/proto"[..])
+        );
+        assert_eq!(head.header(buf, "HOST"), Some(&b"example"[..]));
+        assert_eq!(head.header(buf, "x-empty"), Some(&b""[..]));
+        assert_eq!(head.header(buf, "missing"), None);
+        assert_eq!(
+            head.header_all(buf, "X-MULTI").collect::<Vec<_>>(),
+            [&b"1"[..], b"2"]
+        );
+        let all: Vec<(&str, &[u8])> = head.headers(buf).collect();
+        assert_eq!(
+            all,
+            [
+                ("Host", &b"example"[..]),
+                ("X-Multi", b"1"),
+                ("Content-Type", b"application/proto"),
+                ("x-multi", b"2"),
+                ("X-Empty", b""),
+            ]
+        );
+        assert_eq!(head.headers(buf).len(), 5);
+        assert_eq!(head.target(buf), "/p");
+        assert_eq!(head.target_form(), TargetForm::Origin);
+        // Reading with a wrong (shorter) buffer degrades to empty values, never panics.
+        assert_eq!(head.header(b"short", "host"), None);
+        assert_eq!(head.path(b""), "");
+    }
+
+    #[test]
+    fn offsets_survive_splitting_the_buffer() {
+        let buf = b"GET /x?y HTTP/1.1\r\nHost: h\r\n\r\nNEXT".to_vec();
+        let mut p = RequestParser::default();
+        let mut head = RequestHead::new();
+        let Ok(Status::Complete(n)) = p.parse(&buf, &mut head) else {
+            panic!()
+        };
+        let mut bytes = bytes::BytesMut::from(&buf[..]);
+        let head_bytes = bytes.split_to(n).freeze();
+        assert_eq!(head.path(&head_bytes), "/x");
+        assert_eq!(head.query(&head_bytes), Some("y"));
+        assert_eq!(&bytes[..], b"NEXT");
+    }
+
+    #[test]
+    fn reuse_keeps_capacity() {
+        let a: &[u8] = b"GET /a HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 2\r\n\r\n";
+        let b: &[u8] = b"POST /b HTTP/1.1\r\nHost: b\r\nContent-Length: 1\r\n\r\nx";
+        let mut p = RequestParser::default();
+        let mut head = RequestHead::new();
+        let cap = head.headers.capacity();
+        for _ in 0..3 {
+            assert!(p.parse(a, &mut head).unwrap().is_complete());
+            assert_eq!(head.header_ranges().len(), 3);
+            assert_eq!(head.path(a), "/a");
+            assert!(p.parse(b, &mut head).unwrap().is_complete());
+            assert_eq!(head.header_ranges().len(), 2);
+            assert_eq!(head.body_framing(), BodyFraming::Length(1));
+        }
+        assert_eq!(head.headers.capacity(), cap);
+    }
+
+    #[test]
+    fn parser_recovers_from_a_foreign_buffer() {
+        let mut p = RequestParser::default();
+        let mut head = RequestHead::new();
+        assert_eq!(
+            p.parse(b"GET / HTTP/1.1\r\nHost: aaaaaaaaaa", &mut head),
+            Ok(Status::Partial)
+        );
+        // Contract broken (shorter buffer): the parser starts over instead of misreading.
+        let r = p.parse(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n", &mut head);
+        assert_eq!(r, Ok(Status::Complete(27)));
+    }
+
+    #[test]
+    fn versions() {
+        assert_eq!(classify_version(b"HTTP/1.1"), None);
+        assert_eq!(classify_version(b"HTTP/1.0"), None);
+        assert_eq!(
+            classify_version(b"HTTP/2"),
+            Some(Http1Error::InvalidVersion)
+        );
+        assert_eq!(
+            classify_version(b"HTTP/2.0"),
+            Some(Http1Error::UnsupportedVersion)
+        );
+        assert_eq!(
+            classify_version(b"HTTP/.1"),
+            Some(Http1Error::InvalidVersion)
+        );
+        assert_eq!(classify_version(b""), Some(Http1Error::InvalidVersion));
+    }
+}

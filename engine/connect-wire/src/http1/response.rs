@@ -287,3 +287,254 @@ impl ResponseHead {
             || (*request_method == Method::CONNECT && (200..300).contains(&self.status))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(input: &[u8]) -> Result<ResponseHead, Http1Error> {
+        let mut p = ResponseParser::default();
+        let mut head = ResponseHead::new();
+        match p.parse(input, &mut head)? {
+            Status::Complete(n) => {
+                assert_eq!(n, head.head_len());
+                Ok(head)
+            }
+            Status::Partial => panic!("partial: {:?}", String::from_utf8_lossy(input)),
+        }
+    }
+
+    #[test]
+    fn valid_heads() {
+        use BodyFraming::{Chunked, Length, UntilClose};
+        let get = Method::GET;
+        let cases: &[(&[u8], &Method, u16, BodyFraming, bool)] = &[
+            (
+                b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
+                &get,
+                200,
+                Length(5),
+                true,
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+                &get,
+                200,
+                Chunked,
+                true,
+            ),
+            (b"HTTP/1.1 200 OK\r\n\r\n", &get, 200, UntilClose, false),
+            (
+                b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+                &get,
+                200,
+                Length(0),
+                false,
+            ),
+            (
+                b"HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\n",
+                &get,
+                200,
+                Length(1),
+                false,
+            ),
+            (
+                b"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 1\r\n\r\n",
+                &get,
+                200,
+                Length(1),
+                true,
+            ),
+            (
+                b"HTTP/1.1 204 No Content\r\n\r\n",
+                &get,
+                204,
+                Length(0),
+                true,
+            ),
+            (
+                b"HTTP/1.1 304 Not Modified\r\nContent-Length: 50\r\n\r\n",
+                &get,
+                304,
+                Length(0),
+                true,
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\n",
+                &Method::HEAD,
+                200,
+                Length(0),
+                true,
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+                &Method::HEAD,
+                200,
+                Length(0),
+                true,
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n",
+                &get,
+                200,
+                UntilClose,
+                false,
+            ),
+            (
+                b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\n",
+                &get,
+                101,
+                Length(0),
+                false,
+            ),
+            (
+                b"HTTP/1.1 200 Connection established\r\n\r\n",
+                &Method::CONNECT,
+                200,
+                Length(0),
+                false,
+            ),
+            (
+                b"HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n",
+                &get,
+                200,
+                Length(0),
+                true,
+            ),
+            (
+                b"HTTP/1.1 999 Whatever\r\nContent-Length: 0\r\n\r\n",
+                &get,
+                999,
+                Length(0),
+                true,
+            ),
+            (
+                b"\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+                &get,
+                200,
+                Length(0),
+                true,
+            ),
+        ];
+        for (input, method, status, framing, keep_alive) in cases {
+            let name = String::from_utf8_lossy(input).into_owned();
+            let head = parse(input).unwrap_or_else(|e| panic!("{name:?}: {e:?}"));
+            assert_eq!(head.status(), *status, "{name:?}");
+            assert_eq!(head.body_framing(method), *framing, "{name:?}");
+            assert_eq!(head.keep_alive(method), *keep_alive, "{name:?}");
+        }
+    }
+
+    #[test]
+    fn interim_responses_are_skipped() {
+        let buf: &[u8] =
+            b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n\
+            HTTP/1.1 404 Not Found\r\nContent-Length: 2\r\n\r\nno";
+        let head = parse(buf).unwrap();
+        assert_eq!(head.status(), 404);
+        assert_eq!(head.reason(buf), b"Not Found");
+        assert_eq!(head.interim_responses(), 2);
+        assert_eq!(&buf[head.head_len()..], b"no");
+        assert_eq!(head.header(buf, "link"), None);
+        assert_eq!(head.header(buf, "content-length"), Some(&b"2"[..]));
+
+        // Byte by byte, the skipped heads are not rescanned and the result is the same.
+        let mut p = ResponseParser::default();
+        let mut h = ResponseHead::new();
+        for end in 0..buf.len() {
+            match p.parse(&buf[..end], &mut h).unwrap() {
+                Status::Partial => assert!(end < head.head_len(), "{end}"),
+                Status::Complete(n) => {
+                    assert_eq!((end, n), (head.head_len(), head.head_len()));
+                    assert_eq!(h.status(), 404);
+                    assert_eq!(h.interim_responses(), 2);
+                    break;
+                }
+            }
+        }
+
+        // With skipping off, the 100 comes back on its own; the caller then parses the rest.
+        let mut p = ResponseParser::default();
+        p.set_skip_informational(false);
+        let mut h = ResponseHead::new();
+        let Ok(Status::Complete(n)) = p.parse(buf, &mut h) else {
+            panic!()
+        };
+        assert_eq!(h.status(), 100);
+        assert!(h.is_informational());
+        assert_eq!(h.body_framing(&Method::POST), BodyFraming::Length(0));
+        let rest = &buf[n..];
+        let Ok(Status::Complete(_)) = p.parse(rest, &mut h) else {
+            panic!()
+        };
+        assert_eq!(h.status(), 103);
+    }
+
+    #[test]
+    fn invalid_heads() {
+        use Http1Error as E;
+        let cases: &[(&[u8], Http1Error)] = &[
+            (b"HTTP/1.1 20 OK\r\n\r\n", E::InvalidStatusLine),
+            (b"HTTP/1.1 2000 OK\r\n\r\n", E::InvalidStatusLine),
+            (b"HTTP/1.1 099 Low\r\n\r\n", E::InvalidStatusLine),
+            (b"HTTP/1.1 abc OK\r\n\r\n", E::InvalidStatusLine),
+            (b"HTTP/1.1 200 O\x01K\r\n\r\n", E::InvalidStatusLine),
+            (b"HTTP/2.0 200 OK\r\n\r\n", E::UnsupportedVersion),
+            (b"HTTP/2 200 OK\r\n\r\n", E::InvalidVersion),
+            (b"ICY 200 OK\r\n\r\n", E::InvalidVersion),
+            (b"HTTP/1.1 200 OK\nContent-Length: 0\n\n", E::BareLf),
+            (
+                b"HTTP/1.1 200 OK\r\nX: a\r\n b\r\n\r\n",
+                E::ObsoleteLineFolding,
+            ),
+            (b"HTTP/1.1 200 OK\r\nX : a\r\n\r\n", E::InvalidHeaderName),
+            (b"HTTP/1.1 200 OK\r\nX: a\0\r\n\r\n", E::InvalidHeaderValue),
+            (
+                b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\n",
+                E::DuplicateContentLength,
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nContent-Length: 1,1\r\n\r\n",
+                E::InvalidContentLength,
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
+                E::ContentLengthWithTransferEncoding,
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+                E::UnsupportedTransferCoding,
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, chunked\r\n\r\n",
+                E::InvalidTransferEncoding,
+            ),
+            (
+                b"HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+                E::TransferEncodingHttp10,
+            ),
+        ];
+        for (input, want) in cases {
+            let got = parse(input).map(|h| h.status());
+            assert_eq!(got, Err(*want), "{:?}", String::from_utf8_lossy(input));
+        }
+    }
+
+    #[test]
+    fn reason_with_obs_text_is_empty_not_garbage() {
+        let buf: &[u8] = b"HTTP/1.1 200 \xc3\xa9t\xe9\r\nContent-Length: 0\r\n\r\n";
+        let head = parse(buf).unwrap();
+        assert_eq!(head.reason(buf), b"");
+        let buf: &[u8] = b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n";
+        assert_eq!(parse(buf).unwrap().reason(buf), b"Internal Server Error");
+    }
+
+    #[test]
+    fn interim_heads_count_towards_the_head_limit() {
+        let mut buf = Vec::new();
+        while buf.len() < 20_000 {
+            buf.extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
+        }
+        assert_eq!(parse(&buf).unwrap_err(), Http1Error::HeadTooLarge);
+    }
+}

@@ -43,6 +43,7 @@ pub enum JsonKind<'a> {
 #[must_use]
 pub fn kind<'a>(v: JsonValue<'_, 'a>) -> JsonKind<'a> {
     use simd_json::prelude::{TypedScalarValue, ValueAsScalar, ValueIntoString};
+    use simd_json::prelude::ValueAsScalar as _;
     if v.is_null() {
         JsonKind::Null
     } else if let Some(b) = v.as_bool() {
@@ -54,6 +55,6 @@ pub fn kind<'a>(v: JsonValue<'_, 'a>) -> JsonKind<'a> {
     } else if v.as_object().is_some() {
         JsonKind::Object
     } else {
-        JsonKind::Number(v.as_f64().unwrap_or(f64::NAN))
+        JsonKind::Number(v.cast_f64().unwrap_or(f64::NAN))
     }
 }

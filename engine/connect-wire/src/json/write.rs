@@ -120,10 +120,12 @@ impl<'b> JsonWriter<'b> {
     /// Writes a `float` (shortest form that round-trips as `f32`; `"NaN"`, `"Infinity"`,
     /// `"-Infinity"` as strings).
     pub fn float(&mut self, v: f32) {
-        if v.is_finite() {
-            push_shortest(self.out, ryu::Buffer::new().format_finite(v));
-        } else {
+        if !v.is_finite() {
             self.out.extend_from_slice(non_finite(v.is_nan(), v.is_sign_negative()));
+        } else if v.to_bits() & 0x7fff_ffff == DOUBLE_ROUNDING_F32 {
+            push_shortest(self.out, ryu::Buffer::new().format_finite(f64::from(v)));
+        } else {
+            push_shortest(self.out, ryu::Buffer::new().format_finite(v));
         }
     }
     /// Writes a `double`.
@@ -164,6 +166,12 @@ impl JsonWriter<'_> {
         Ok(())
     }
 }
+
+/// The magnitude bits of the only `f32` values (±7.038531e-26) whose shortest form does not
+/// survive being parsed as an `f64` and then rounded to `f32` (which is how a JSON number
+/// reaches a `float` field: the parser's tape holds `f64`). Found by an exhaustive search
+/// over all `f32`; these are written with the digits of the `f64` instead.
+const DOUBLE_ROUNDING_F32: u32 = 0x15ae_43fd;
 
 /// Writes `"NaN"`, `"Infinity"` or `"-Infinity"`.
 fn non_finite(nan: bool, negative: bool) -> &'static [u8] {
@@ -420,6 +428,18 @@ mod tests {
         assert_eq!(out(|w| w.enumeration(Color(-7))), "-7");
         assert_eq!(out(|w| w.raw("[1, 2]")), "[1, 2]");
         assert_eq!(out(|w| w.done().unwrap()), "");
+    }
+
+    #[test]
+    fn float_that_double_rounding_would_break() {
+        for bits in [DOUBLE_ROUNDING_F32, DOUBLE_ROUNDING_F32 | 0x8000_0000] {
+            let v = f32::from_bits(bits);
+            let shortest = ryu::Buffer::new().format_finite(v).to_owned();
+            assert_ne!((shortest.parse::<f64>().unwrap() as f32).to_bits(), bits, "{shortest}");
+            let mut buf = out(|w| w.float(v)).into_bytes();
+            let tape = simd_json::to_tape(&mut buf).unwrap();
+            assert_eq!(crate::json::read::float(tape.as_value()).unwrap().to_bits(), bits);
+        }
     }
 
     proptest::proptest! {
