@@ -14,7 +14,10 @@ thread_local! {
 fuzz_target!(|data: &[u8]| {
     CODECS.with_borrow_mut(|codecs| {
         let mut out = Vec::new();
-        if codecs.decompress(Compression::Gzip, data, &mut out, 1 << 16).is_ok() {
+        if codecs
+            .decompress(Compression::Gzip, data, &mut out, 1 << 16)
+            .is_ok()
+        {
             assert!(out.len() <= 1 << 16);
         }
     });

@@ -98,7 +98,11 @@ impl Code {
     /// The code with the given numeric value, if any.
     #[must_use]
     pub const fn from_number(n: u32) -> Option<Code> {
-        if n >= 1 && n <= 16 { Some(Self::ALL[n as usize - 1]) } else { None }
+        if n >= 1 && n <= 16 {
+            Some(Self::ALL[n as usize - 1])
+        } else {
+            None
+        }
     }
 
     /// The snake_case name used on the wire, e.g. `"invalid_argument"`.

@@ -72,13 +72,30 @@ const COMPILED: usize = (cfg!(feature = "gzip") as usize)
     | ((cfg!(feature = "zstd") as usize) << 2);
 
 /// [`ACCEPT_ENCODING`] for each value of [`COMPILED`].
-const ACCEPT_BY_SET: [&str; 8] =
-    ["", "gzip", "br", "gzip,br", "zstd", "zstd,gzip", "zstd,br", "zstd,gzip,br"];
+const ACCEPT_BY_SET: [&str; 8] = [
+    "",
+    "gzip",
+    "br",
+    "gzip,br",
+    "zstd",
+    "zstd,gzip",
+    "zstd,br",
+    "zstd,gzip,br",
+];
 
 /// [`Compression::supported`] for each value of [`COMPILED`].
 const SUPPORTED_BY_SET: [&[Compression]; 8] = {
     use Compression::{Br, Gzip, Zstd};
-    [&[], &[Gzip], &[Br], &[Gzip, Br], &[Zstd], &[Zstd, Gzip], &[Zstd, Br], &[Zstd, Gzip, Br]]
+    [
+        &[],
+        &[Gzip],
+        &[Br],
+        &[Gzip, Br],
+        &[Zstd],
+        &[Zstd, Gzip],
+        &[Zstd, Br],
+        &[Zstd, Gzip, Br],
+    ]
 };
 
 /// The compiled-in algorithms other than `identity`, comma-separated in preference order
@@ -149,7 +166,9 @@ impl Compression {
         if request != Compression::Identity {
             return request;
         }
-        accept.and_then(Compression::first_accepted).unwrap_or(Compression::Identity)
+        accept
+            .and_then(Compression::first_accepted)
+            .unwrap_or(Compression::Identity)
     }
 }
 
@@ -176,7 +195,11 @@ pub struct Levels {
 
 impl Default for Levels {
     fn default() -> Self {
-        Levels { gzip: 3, br: 4, zstd: 1 }
+        Levels {
+            gzip: 3,
+            br: 4,
+            zstd: 1,
+        }
     }
 }
 
@@ -286,7 +309,9 @@ pub struct Codecs {
 
 impl fmt::Debug for Codecs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Codecs").field("levels", &self.levels).finish_non_exhaustive()
+        f.debug_struct("Codecs")
+            .field("levels", &self.levels)
+            .finish_non_exhaustive()
     }
 }
 
@@ -299,8 +324,13 @@ impl Codecs {
 
     /// State with the given levels.
     #[must_use]
+    // With no codec feature on, `levels` is the only field.
+    #[allow(clippy::needless_update)]
     pub fn with_levels(levels: Levels) -> Self {
-        Codecs { levels, ..Self::default() }
+        Codecs {
+            levels,
+            ..Self::default()
+        }
     }
 
     /// The levels in use.
@@ -379,7 +409,9 @@ impl Codecs {
         let bound = c.gzip_compress_bound(input.len());
         out.try_reserve(bound).map_err(|_| CompressError::Failed)?;
         out.resize(start + bound, 0);
-        let n = c.gzip_compress(input, &mut out[start..]).map_err(|_| CompressError::Failed)?;
+        let n = c
+            .gzip_compress(input, &mut out[start..])
+            .map_err(|_| CompressError::Failed)?;
         out.truncate(start + n);
         Ok(())
     }
@@ -409,9 +441,12 @@ impl Codecs {
         if size > limit {
             return Err(DecompressError::TooLarge);
         }
-        let d = self.gzip_decompressor.get_or_insert_with(libdeflater::Decompressor::new);
+        let d = self
+            .gzip_decompressor
+            .get_or_insert_with(libdeflater::Decompressor::new);
         let start = out.len();
-        out.try_reserve_exact(size).map_err(|_| DecompressError::TooLarge)?;
+        out.try_reserve_exact(size)
+            .map_err(|_| DecompressError::TooLarge)?;
         out.resize(start + size, 0);
         match d.gzip_decompress(input, &mut out[start..]) {
             Ok(n) if n == size => Ok(()),
@@ -472,7 +507,8 @@ impl Codecs {
         // The cursor appends after `start` into the reserved capacity (no zero-filling).
         let mut cursor = std::io::Cursor::new(&mut *out);
         cursor.set_position(start as u64);
-        cctx.compress2(&mut cursor, input).map_err(|_| CompressError::Failed)?;
+        cctx.compress2(&mut cursor, input)
+            .map_err(|_| CompressError::Failed)?;
         Ok(())
     }
 
@@ -502,7 +538,8 @@ impl Codecs {
             }
         };
         // Drops any frame a previous (failed) call left behind; keeps the parameters.
-        dctx.reset(ResetDirective::SessionOnly).map_err(|_| DecompressError::Corrupt)?;
+        dctx.reset(ResetDirective::SessionOnly)
+            .map_err(|_| DecompressError::Corrupt)?;
 
         let max = limit.saturating_add(1);
         let mut cap = match zstd_safe::get_frame_content_size(input) {
@@ -528,8 +565,10 @@ impl Codecs {
                 result
             };
             let hint = result.map_err(|code| {
-                if zstd_safe::is_error_kind(code, ZSTD_ErrorCode::ZSTD_error_frameParameter_windowTooLarge)
-                {
+                if zstd_safe::is_error_kind(
+                    code,
+                    ZSTD_ErrorCode::ZSTD_error_frameParameter_windowTooLarge,
+                ) {
                     DecompressError::WindowTooLarge
                 } else {
                     DecompressError::Corrupt
@@ -654,7 +693,8 @@ fn grown_capacity(cap: usize, max: usize) -> usize {
 #[cfg(any(feature = "br", feature = "zstd"))]
 fn grow_zeroed(out: &mut Vec<u8>, len: usize) -> Result<(), DecompressError> {
     if len > out.len() {
-        out.try_reserve_exact(len - out.len()).map_err(|_| DecompressError::TooLarge)?;
+        out.try_reserve_exact(len - out.len())
+            .map_err(|_| DecompressError::TooLarge)?;
         out.resize(len, 0);
     }
     Ok(())

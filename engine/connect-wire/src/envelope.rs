@@ -12,7 +12,7 @@
 //!   buffered, so a 4 GiB length fails at once. At end of input,
 //!   [`EnvelopeDecoder::check_eof`] tells a clean end from a truncated envelope.
 //! * Encoding writes straight into the output buffer: [`begin`] reserves the prefix, the
-//!   message is encoded after it, and [`finish`] patches the prefix. [`write`] does both for
+//!   message is encoded after it, and [`finish`] patches the prefix. [`write()`] does both for
 //!   a ready payload; [`prefix`] builds a prefix for vectored writes.
 
 use std::fmt;
@@ -79,7 +79,9 @@ impl fmt::Display for EnvelopeError {
             Self::TooLarge { len, max } => {
                 write!(f, "message size {len} exceeds the maximum of {max} bytes")
             }
-            Self::BadFlags(flags) => write!(f, "protocol error: invalid envelope flags {flags:#04x}"),
+            Self::BadFlags(flags) => {
+                write!(f, "protocol error: invalid envelope flags {flags:#04x}")
+            }
             Self::Truncated { have, need } => write!(
                 f,
                 "protocol error: incomplete envelope: {have} of {need} bytes before end of stream"
@@ -167,7 +169,11 @@ impl EnvelopeDecoder {
     /// the most a prefix can declare, mean no limit).
     #[must_use]
     pub const fn new(max_len: usize) -> Self {
-        let max_len = if max_len > u32::MAX as usize { u32::MAX } else { max_len as u32 };
+        let max_len = if max_len > u32::MAX as usize {
+            u32::MAX
+        } else {
+            max_len as u32
+        };
         EnvelopeDecoder { max_len }
     }
 
@@ -181,7 +187,9 @@ impl EnvelopeDecoder {
     /// above the maximum as soon as the 5-byte prefix is there.
     pub fn decode(&self, buf: &[u8]) -> Result<Decoded, EnvelopeError> {
         let Some(prefix) = buf.first_chunk::<PREFIX_LEN>() else {
-            return Ok(Decoded::Incomplete { needed: PREFIX_LEN - buf.len() });
+            return Ok(Decoded::Incomplete {
+                needed: PREFIX_LEN - buf.len(),
+            });
         };
         let flags = prefix[0];
         if flags & !KNOWN_FLAGS != 0 {
@@ -196,9 +204,14 @@ impl EnvelopeDecoder {
         }
         let end = PREFIX_LEN + len as usize;
         if buf.len() < end {
-            return Ok(Decoded::Incomplete { needed: end - buf.len() });
+            return Ok(Decoded::Incomplete {
+                needed: end - buf.len(),
+            });
         }
-        Ok(Decoded::Frame(Frame { flags, payload: PREFIX_LEN..end }))
+        Ok(Decoded::Frame(Frame {
+            flags,
+            payload: PREFIX_LEN..end,
+        }))
     }
 
     /// At end of input, with `rest` the unconsumed bytes: `Ok` when empty, otherwise the
@@ -255,10 +268,15 @@ pub fn begin(out: &mut Vec<u8>) -> EnvelopeStart {
 /// If `out` was truncated below the end of the prefix since [`begin`].
 pub fn finish(out: &mut [u8], start: EnvelopeStart, flags: u8) -> Result<(), EnvelopeError> {
     let payload_start = start.0 + PREFIX_LEN;
-    assert!(out.len() >= payload_start, "envelope output truncated below its prefix");
+    assert!(
+        out.len() >= payload_start,
+        "envelope output truncated below its prefix"
+    );
     let len = out.len() - payload_start;
-    let len32 = u32::try_from(len)
-        .map_err(|_| EnvelopeError::TooLarge { len: len as u64, max: u64::from(u32::MAX) })?;
+    let len32 = u32::try_from(len).map_err(|_| EnvelopeError::TooLarge {
+        len: len as u64,
+        max: u64::from(u32::MAX),
+    })?;
     out[start.0..payload_start].copy_from_slice(&prefix(flags, len32));
     Ok(())
 }

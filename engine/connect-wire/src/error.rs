@@ -52,7 +52,10 @@ impl ErrorDetail {
     /// A detail of message type `type_name` with binary encoding `value`.
     #[must_use]
     pub fn new(type_name: impl Into<String>, value: impl Into<Vec<u8>>) -> Self {
-        ErrorDetail { type_name: type_name.into(), value: value.into() }
+        ErrorDetail {
+            type_name: type_name.into(),
+            value: value.into(),
+        }
     }
 }
 
@@ -83,13 +86,23 @@ impl ConnectError {
     /// An error with the given code and message.
     #[must_use]
     pub fn new(code: Code, message: impl Into<Cow<'static, str>>) -> Self {
-        ConnectError { code, wire: false, message: message.into(), rare: None }
+        ConnectError {
+            code,
+            wire: false,
+            message: message.into(),
+            rare: None,
+        }
     }
 
     /// An error with the given code and no message.
     #[must_use]
     pub const fn from_code(code: Code) -> Self {
-        ConnectError { code, wire: false, message: Cow::Borrowed(""), rare: None }
+        ConnectError {
+            code,
+            wire: false,
+            message: Cow::Borrowed(""),
+            rare: None,
+        }
     }
 
     /// The code.
@@ -146,7 +159,10 @@ impl ConnectError {
 
     /// Appends a detail.
     pub fn add_detail(&mut self, detail: ErrorDetail) {
-        self.rare.get_or_insert_with(Box::default).details.push(detail);
+        self.rare
+            .get_or_insert_with(Box::default)
+            .details
+            .push(detail);
     }
 
     /// Appends a detail (builder form).
@@ -314,7 +330,9 @@ fn push_json_str(out: &mut Vec<u8>, s: &str) {
 /// Appends standard base64 without padding.
 fn push_base64(out: &mut Vec<u8>, bytes: &[u8]) {
     let start = out.len();
-    let Some(n) = base64::encoded_len(bytes.len(), false) else { return };
+    let Some(n) = base64::encoded_len(bytes.len(), false) else {
+        return;
+    };
     out.resize(start + n, 0);
     match STANDARD_NO_PAD_INDIFFERENT.encode_slice(bytes, &mut out[start..]) {
         Ok(written) => out.truncate(start + written),
@@ -397,7 +415,10 @@ pub fn write_end_stream(error: Option<&ConnectError>, trailers: &HeaderMap, out:
             push_metadata_values(
                 out,
                 name,
-                trailers.get_all(name).iter().chain(extra.get_all(name).iter()),
+                trailers
+                    .get_all(name)
+                    .iter()
+                    .chain(extra.get_all(name).iter()),
             );
         }
         for name in extra.keys() {
@@ -431,10 +452,14 @@ fn with_json<R>(body: &[u8], f: impl FnOnce(Option<Json<'_, '_>>) -> R) -> R {
 /// The details of an error object: entries that are not an object with a string `type` and
 /// a decodable base64 `value` (a missing `value` is an empty message) are skipped.
 fn read_details(v: Json<'_, '_>) -> Vec<ErrorDetail> {
-    let Some(array) = v.as_array() else { return Vec::new() };
+    let Some(array) = v.as_array() else {
+        return Vec::new();
+    };
     let mut details = Vec::with_capacity(array.len());
     for item in &array {
-        let Some(obj) = item.as_object() else { continue };
+        let Some(obj) = item.as_object() else {
+            continue;
+        };
         let Some(type_name) = obj.get("type").and_then(|t| t.as_str().map(str::to_owned)) else {
             continue;
         };
@@ -461,13 +486,18 @@ fn read_error_object(v: Json<'_, '_>, fallback: Code) -> Option<ConnectError> {
         .get("code")
         .and_then(|c| c.as_str().and_then(Code::from_name))
         .unwrap_or(fallback);
-    let message = obj.get("message").and_then(|m| m.as_str().map(str::to_owned));
+    let message = obj
+        .get("message")
+        .and_then(|m| m.as_str().map(str::to_owned));
     let mut err = ConnectError::new(code, message.unwrap_or_default());
     err.wire = true;
     if let Some(details) = obj.get("details") {
         let details = read_details(details);
         if !details.is_empty() {
-            err.rare = Some(Box::new(Rare { details, metadata: HeaderMap::new() }));
+            err.rare = Some(Box::new(Rare {
+                details,
+                metadata: HeaderMap::new(),
+            }));
         }
     }
     Some(err)
@@ -551,10 +581,13 @@ fn read_metadata(v: Json<'_, '_>, map: &mut HeaderMap) -> Result<(), EndStreamEr
     }
     let obj = v.as_object().ok_or(EndStreamError::Malformed)?;
     for (key, values) in &obj {
-        let Ok(name) = HeaderName::from_bytes(key.as_bytes()) else { continue };
+        let Ok(name) = HeaderName::from_bytes(key.as_bytes()) else {
+            continue;
+        };
         let mut push = |s: &str| -> Result<(), EndStreamError> {
             if let Ok(value) = HeaderValue::from_bytes(s.as_bytes()) {
-                map.try_append(name.clone(), value).map_err(|_| EndStreamError::Malformed)?;
+                map.try_append(name.clone(), value)
+                    .map_err(|_| EndStreamError::Malformed)?;
             }
             Ok(())
         };
@@ -584,8 +617,7 @@ pub fn parse_end_stream(body: &[u8]) -> Result<EndStream, EndStreamError> {
         if let Some(e) = obj.get("error")
             && !e.is_null()
         {
-            end.error =
-                Some(read_error_object(e, Code::Unknown).ok_or(EndStreamError::Malformed)?);
+            end.error = Some(read_error_object(e, Code::Unknown).ok_or(EndStreamError::Malformed)?);
         }
         if let Some(m) = obj.get("metadata") {
             read_metadata(m, &mut end.metadata)?;
@@ -615,6 +647,9 @@ mod tests {
         assert_eq!(out, b"YWI");
         assert_eq!(decode_base64(b"YWI=").unwrap(), b"ab");
         assert_eq!(decode_base64(b"YWI").unwrap(), b"ab");
-        assert_eq!(decode_base64(b"-_8").unwrap(), decode_base64(b"+/8").unwrap());
+        assert_eq!(
+            decode_base64(b"-_8").unwrap(),
+            decode_base64(b"+/8").unwrap()
+        );
     }
 }

@@ -12,6 +12,7 @@
 //! | service model | [`service`] | procedures, stream kinds, idempotency — emitted by `connect-codegen` |
 //! | protocol | [`code`], [`error`] | the 16 Connect codes and their HTTP tables; [`ConnectError`] (code, message, details, metadata) and its error / end-stream JSON |
 //! | framing | [`envelope`], [`compression`] | zero-copy streaming envelope decoder and in-place encoder; negotiation and bounded decompression (limit enforced by construction) with per-core reusable codec state |
+//! | Connect rules | [`codec`], [`headers`], [`server`], [`unary`], [`get`], [`stream`] | content types and codecs; protocol headers and timeouts; request negotiation and refusals (415/405/404, unknown compression, bad version); unary, GET and streaming response writing |
 //! | HTTP/1.1 | [`http1`] | sans-IO request/response head parsing into offsets, body framing (content-length, chunked), head and chunk writing |
 //!
 //! Data flows from an input buffer to a borrowed message without copying strings or bytes:
@@ -28,18 +29,26 @@
 //! | `zstd` | no | zstd compression |
 
 pub mod code;
+pub mod codec;
 pub mod codegen;
 pub mod compression;
 pub mod envelope;
 pub mod error;
+pub mod get;
+pub mod headers;
 pub mod http1;
 pub mod json;
 pub mod message;
 pub mod proto;
+pub mod server;
 pub mod service;
+pub mod stream;
+pub mod unary;
 pub mod wkt;
 
 pub use code::Code;
+pub use codec::Codec;
+pub use compression::Compression;
 pub use error::ConnectError;
 pub use json::{JsonError, JsonOptions, TypeRegistry};
 pub use message::{Enumeration, Message};

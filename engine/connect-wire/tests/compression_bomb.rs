@@ -63,7 +63,12 @@ fn bombs() -> Vec<Bomb> {
                 expected: DecompressError::Corrupt,
             });
         }
-        bombs.push(Bomb { name: alg.name(), alg, packed, expected: DecompressError::TooLarge });
+        bombs.push(Bomb {
+            name: alg.name(),
+            alg,
+            packed,
+            expected: DecompressError::TooLarge,
+        });
     }
     #[cfg(feature = "zstd")]
     {
@@ -75,7 +80,10 @@ fn bombs() -> Vec<Bomb> {
             enc.write_all(chunk).unwrap();
         }
         enc.finish().unwrap();
-        assert!(matches!(zstd::zstd_safe::get_frame_content_size(&packed), Ok(None)));
+        assert!(matches!(
+            zstd::zstd_safe::get_frame_content_size(&packed),
+            Ok(None)
+        ));
         bombs.push(Bomb {
             name: "zstd, streamed",
             alg: Compression::Zstd,
@@ -94,36 +102,60 @@ fn bombs_fail_fast_within_memory() {
     for &alg in Compression::supported() {
         let mut packed = Vec::new();
         codecs.compress(alg, b"warm", &mut packed).unwrap();
-        codecs.decompress(alg, &packed, &mut Vec::new(), 10).unwrap();
+        codecs
+            .decompress(alg, &packed, &mut Vec::new(), 10)
+            .unwrap();
     }
     for bomb in &bombs {
         let measured = reset_peak_rss();
         let base = current_rss();
         let t = Instant::now();
         let mut out = Vec::new();
-        let err = codecs.decompress(bomb.alg, &bomb.packed, &mut out, LIMIT).unwrap_err();
+        let err = codecs
+            .decompress(bomb.alg, &bomb.packed, &mut out, LIMIT)
+            .unwrap_err();
         let elapsed = t.elapsed();
         assert_eq!(err, bomb.expected, "{}", bomb.name);
         assert!(out.is_empty());
-        assert!(out.capacity() <= LIMIT + 1, "{}: output grew to {}", bomb.name, out.capacity());
-        assert!(elapsed < Duration::from_secs(2), "{}: took {elapsed:?}", bomb.name);
+        assert!(
+            out.capacity() <= LIMIT + 1,
+            "{}: output grew to {}",
+            bomb.name,
+            out.capacity()
+        );
+        assert!(
+            elapsed < Duration::from_secs(2),
+            "{}: took {elapsed:?}",
+            bomb.name
+        );
         if let (true, Some(base), Some(peak)) = (measured, base, peak_rss()) {
             let grown = peak.saturating_sub(base);
             eprintln!("{}: {elapsed:?}, peak RSS +{} KiB", bomb.name, grown / 1024);
-            assert!(grown <= LIMIT + MEMORY_BUDGET, "{}: peak RSS grew by {grown}", bomb.name);
+            assert!(
+                grown <= LIMIT + MEMORY_BUDGET,
+                "{}: peak RSS grew by {grown}",
+                bomb.name
+            );
         } else {
             eprintln!("{}: {elapsed:?} (RSS not measured)", bomb.name);
         }
     }
 
     // The same bombs decode in full with a limit of exactly their size, and fail one below.
-    for bomb in bombs.iter().filter(|b| b.expected == DecompressError::TooLarge) {
+    for bomb in bombs
+        .iter()
+        .filter(|b| b.expected == DecompressError::TooLarge)
+    {
         let mut out = Vec::new();
-        codecs.decompress(bomb.alg, &bomb.packed, &mut out, BOMB).unwrap();
+        codecs
+            .decompress(bomb.alg, &bomb.packed, &mut out, BOMB)
+            .unwrap();
         assert_eq!(out.len(), BOMB, "{}", bomb.name);
         assert!(out.iter().all(|&b| b == 0));
         let mut out = Vec::new();
-        let err = codecs.decompress(bomb.alg, &bomb.packed, &mut out, BOMB - 1).unwrap_err();
+        let err = codecs
+            .decompress(bomb.alg, &bomb.packed, &mut out, BOMB - 1)
+            .unwrap_err();
         assert_eq!(err, DecompressError::TooLarge, "{}", bomb.name);
     }
 }

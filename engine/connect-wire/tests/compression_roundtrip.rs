@@ -20,7 +20,11 @@ fn data(len: usize, compressible: bool) -> Vec<u8> {
             x ^= x << 13;
             x ^= x >> 17;
             x ^= x << 5;
-            if compressible { b"connect rpc "[(i / 7 + (x as usize & 1)) % 12] } else { x as u8 }
+            if compressible {
+                b"connect rpc "[(i / 7 + (x as usize & 1)) % 12]
+            } else {
+                x as u8
+            }
         })
         .collect()
 }
@@ -29,7 +33,12 @@ const SIZES: [usize; 9] = [1, 2, 100, 4095, 4096, 4097, 65_536, 300_000, 1 << 20
 
 #[test]
 fn names() {
-    for c in [Compression::Identity, Compression::Gzip, Compression::Br, Compression::Zstd] {
+    for c in [
+        Compression::Identity,
+        Compression::Gzip,
+        Compression::Br,
+        Compression::Zstd,
+    ] {
         let expected = if c.is_available() { Some(c) } else { None };
         assert_eq!(Compression::from_name(c.name()), expected, "{c}");
         assert_eq!(Compression::from_name(&c.name().to_uppercase()), expected);
@@ -42,16 +51,29 @@ fn names() {
     assert_eq!(Compression::from_name(""), None);
     assert_eq!(Compression::from_name("deflate"), None);
     assert_eq!(Compression::from_name("snappy"), None);
-    assert_eq!(Compression::from_name(" gzip "), Compression::from_name("gzip"));
+    assert_eq!(
+        Compression::from_name(" gzip "),
+        Compression::from_name("gzip")
+    );
 
     assert_eq!(cfg!(feature = "br"), Compression::from_name("br").is_some());
-    assert_eq!(cfg!(feature = "zstd"), Compression::from_name("zstd").is_some());
-    assert_eq!(cfg!(feature = "gzip"), Compression::from_name("gzip").is_some());
+    assert_eq!(
+        cfg!(feature = "zstd"),
+        Compression::from_name("zstd").is_some()
+    );
+    assert_eq!(
+        cfg!(feature = "gzip"),
+        Compression::from_name("gzip").is_some()
+    );
 
-    let expected: Vec<&str> = [("zstd", cfg!(feature = "zstd")), ("gzip", cfg!(feature = "gzip")), ("br", cfg!(feature = "br"))]
-        .into_iter()
-        .filter_map(|(n, on)| on.then_some(n))
-        .collect();
+    let expected: Vec<&str> = [
+        ("zstd", cfg!(feature = "zstd")),
+        ("gzip", cfg!(feature = "gzip")),
+        ("br", cfg!(feature = "br")),
+    ]
+    .into_iter()
+    .filter_map(|(n, on)| on.then_some(n))
+    .collect();
     assert_eq!(ACCEPT_ENCODING, expected.join(","));
 }
 
@@ -63,7 +85,10 @@ fn negotiation() {
     assert_eq!(Compression::first_accepted("foo, gzip"), gzip);
     assert_eq!(Compression::first_accepted("foo,identity,gzip;q=0.5"), gzip);
     assert_eq!(Compression::first_accepted("foo"), None);
-    assert_eq!(Compression::first_accepted(ACCEPT_ENCODING), Compression::supported().first().copied());
+    assert_eq!(
+        Compression::first_accepted(ACCEPT_ENCODING),
+        Compression::supported().first().copied()
+    );
 
     // A compressed request is answered in kind, whatever the accept list says.
     for &c in Compression::supported() {
@@ -71,7 +96,10 @@ fn negotiation() {
         assert_eq!(Compression::negotiate_response(c, Some("foo")), c);
     }
     // An identity request takes the first supported algorithm of the accept list.
-    assert_eq!(Compression::negotiate_response(Compression::Identity, None), Compression::Identity);
+    assert_eq!(
+        Compression::negotiate_response(Compression::Identity, None),
+        Compression::Identity
+    );
     assert_eq!(
         Compression::negotiate_response(Compression::Identity, Some("foo, bar")),
         Compression::Identity
@@ -102,7 +130,9 @@ fn round_trips_at_several_sizes() {
                 assert_eq!(&out[..3], b"out");
                 // exactly at the limit succeeds (above), one byte less fails
                 let mut out = b"keep".to_vec();
-                let err = codecs.decompress(alg, packed, &mut out, size - 1).unwrap_err();
+                let err = codecs
+                    .decompress(alg, packed, &mut out, size - 1)
+                    .unwrap_err();
                 assert_eq!(err, DecompressError::TooLarge, "{alg} {size}");
                 assert_eq!(out, b"keep", "output untouched on error");
             }
@@ -128,7 +158,11 @@ fn empty_messages() {
 
 #[test]
 fn levels_are_clamped() {
-    let levels = Levels { gzip: 200, br: 200, zstd: 100 };
+    let levels = Levels {
+        gzip: 200,
+        br: 200,
+        zstd: 100,
+    };
     let mut codecs = Codecs::with_levels(levels);
     assert_eq!(codecs.levels(), levels);
     let input = data(10_000, true);
@@ -136,10 +170,19 @@ fn levels_are_clamped() {
         let mut packed = Vec::new();
         codecs.compress(alg, &input, &mut packed).unwrap();
         let mut out = Vec::new();
-        codecs.decompress(alg, &packed, &mut out, input.len()).unwrap();
+        codecs
+            .decompress(alg, &packed, &mut out, input.len())
+            .unwrap();
         assert_eq!(out, input);
     }
-    assert_eq!(Levels::default(), Levels { gzip: 3, br: 4, zstd: 1 });
+    assert_eq!(
+        Levels::default(),
+        Levels {
+            gzip: 3,
+            br: 4,
+            zstd: 1
+        }
+    );
 }
 
 #[test]
@@ -170,7 +213,9 @@ fn corrupt_inputs_are_rejected() {
     let garbage = b"this is not compressed data, not even close to it.".repeat(3);
     for &alg in Compression::supported() {
         let mut out = Vec::new();
-        let err = codecs.decompress(alg, &garbage, &mut out, 1 << 20).unwrap_err();
+        let err = codecs
+            .decompress(alg, &garbage, &mut out, 1 << 20)
+            .unwrap_err();
         assert_eq!(err, DecompressError::Corrupt, "{alg}");
         assert_eq!(err.server_code(), Code::InvalidArgument);
         assert_eq!(err.client_code(), Code::Internal);
@@ -181,7 +226,12 @@ fn corrupt_inputs_are_rejected() {
         codecs.compress(alg, &input, &mut packed).unwrap();
         let mut trailing = packed.clone();
         trailing.extend_from_slice(b"xyz");
-        assert!(codecs.decompress(alg, &trailing, &mut out, 1 << 20).is_err(), "{alg}");
+        assert!(
+            codecs
+                .decompress(alg, &trailing, &mut out, 1 << 20)
+                .is_err(),
+            "{alg}"
+        );
         assert!(out.is_empty());
 
         // flipped bits in the body (checksums: gzip CRC-32, zstd XXH64; brotli has none, but
@@ -190,13 +240,19 @@ fn corrupt_inputs_are_rejected() {
             for i in [packed.len() / 2, packed.len() - 5] {
                 let mut bad = packed.clone();
                 bad[i] ^= 0x55;
-                assert!(codecs.decompress(alg, &bad, &mut out, 1 << 20).is_err(), "{alg} at {i}");
+                assert!(
+                    codecs.decompress(alg, &bad, &mut out, 1 << 20).is_err(),
+                    "{alg} at {i}"
+                );
                 assert!(out.is_empty());
             }
         }
         let mut bad = packed.clone();
         bad[0] ^= 0xff;
-        assert!(codecs.decompress(alg, &bad, &mut out, 1 << 20).is_err(), "{alg} header");
+        assert!(
+            codecs.decompress(alg, &bad, &mut out, 1 << 20).is_err(),
+            "{alg} header"
+        );
     }
     #[cfg(feature = "gzip")]
     {
@@ -206,9 +262,16 @@ fn corrupt_inputs_are_rejected() {
         assert_eq!(err, Err(DecompressError::Corrupt));
         // two gzip members
         let mut two = Vec::new();
-        codecs.compress(Compression::Gzip, b"first member", &mut two).unwrap();
-        codecs.compress(Compression::Gzip, b"second", &mut two).unwrap();
-        assert_eq!(codecs.decompress(Compression::Gzip, &two, &mut out, 100), Err(DecompressError::Corrupt));
+        codecs
+            .compress(Compression::Gzip, b"first member", &mut two)
+            .unwrap();
+        codecs
+            .compress(Compression::Gzip, b"second", &mut two)
+            .unwrap();
+        assert_eq!(
+            codecs.decompress(Compression::Gzip, &two, &mut out, 100),
+            Err(DecompressError::Corrupt)
+        );
     }
 }
 
@@ -220,20 +283,37 @@ fn unsupported_algorithms() {
             continue;
         }
         let mut out = Vec::new();
-        assert_eq!(codecs.compress(c, b"x", &mut out), Err(CompressError::Unsupported));
-        assert_eq!(codecs.decompress(c, b"x", &mut out, 10), Err(DecompressError::Unsupported));
-        assert_eq!(DecompressError::Unsupported.server_code(), Code::Unimplemented);
+        assert_eq!(
+            codecs.compress(c, b"x", &mut out),
+            Err(CompressError::Unsupported)
+        );
+        assert_eq!(
+            codecs.decompress(c, b"x", &mut out, 10),
+            Err(DecompressError::Unsupported)
+        );
+        assert_eq!(
+            DecompressError::Unsupported.server_code(),
+            Code::Unimplemented
+        );
     }
     assert_eq!(CompressError::Failed.code(), Code::Internal);
-    assert_eq!(DecompressError::TooLarge.server_code(), Code::ResourceExhausted);
-    assert_eq!(DecompressError::TooLarge.client_code(), Code::ResourceExhausted);
+    assert_eq!(
+        DecompressError::TooLarge.server_code(),
+        Code::ResourceExhausted
+    );
+    assert_eq!(
+        DecompressError::TooLarge.client_code(),
+        Code::ResourceExhausted
+    );
 }
 
 #[test]
 fn identity_respects_the_limit() {
     let mut codecs = Codecs::new();
     let mut out = Vec::new();
-    codecs.decompress(Compression::Identity, b"abc", &mut out, 3).unwrap();
+    codecs
+        .decompress(Compression::Identity, b"abc", &mut out, 3)
+        .unwrap();
     assert_eq!(out, b"abc");
     assert_eq!(
         codecs.decompress(Compression::Identity, b"abcd", &mut out, 3),
@@ -248,13 +328,16 @@ fn zstd_frames_without_content_size_and_concatenated() {
     use zstd::zstd_safe::{CCtx, CParameter};
     let input = data(200_000, true);
     let mut cctx = CCtx::create();
-    cctx.set_parameter(CParameter::ContentSizeFlag(false)).unwrap();
+    cctx.set_parameter(CParameter::ContentSizeFlag(false))
+        .unwrap();
     let mut frame = vec![0; zstd::zstd_safe::compress_bound(input.len())];
     let n = cctx.compress2(&mut frame[..], &input).unwrap();
     frame.truncate(n);
     let mut codecs = Codecs::new();
     let mut out = Vec::new();
-    codecs.decompress(Compression::Zstd, &frame, &mut out, input.len()).unwrap();
+    codecs
+        .decompress(Compression::Zstd, &frame, &mut out, input.len())
+        .unwrap();
     assert_eq!(out, input);
     out.clear();
     assert_eq!(
@@ -264,7 +347,9 @@ fn zstd_frames_without_content_size_and_concatenated() {
     // two frames in a row decode as their concatenation
     let mut two = frame.clone();
     two.extend_from_slice(&frame);
-    codecs.decompress(Compression::Zstd, &two, &mut out, 2 * input.len()).unwrap();
+    codecs
+        .decompress(Compression::Zstd, &two, &mut out, 2 * input.len())
+        .unwrap();
     assert_eq!(out.len(), 2 * input.len());
     out.clear();
     assert_eq!(
@@ -281,8 +366,10 @@ fn zstd_window_above_the_maximum_is_refused() {
     // A frame without content size whose header asks for a 2^25 window.
     let input = data(1 << 16, false);
     let mut cctx = CCtx::create();
-    cctx.set_parameter(CParameter::ContentSizeFlag(false)).unwrap();
-    cctx.set_parameter(CParameter::WindowLog(ZSTD_WINDOW_LOG_MAX + 2)).unwrap();
+    cctx.set_parameter(CParameter::ContentSizeFlag(false))
+        .unwrap();
+    cctx.set_parameter(CParameter::WindowLog(ZSTD_WINDOW_LOG_MAX + 2))
+        .unwrap();
     let mut frame = Vec::new();
     {
         use std::io::Write;
@@ -292,7 +379,9 @@ fn zstd_window_above_the_maximum_is_refused() {
     }
     let mut codecs = Codecs::new();
     let mut out = Vec::new();
-    let err = codecs.decompress(Compression::Zstd, &frame, &mut out, 1 << 30).unwrap_err();
+    let err = codecs
+        .decompress(Compression::Zstd, &frame, &mut out, 1 << 30)
+        .unwrap_err();
     assert_eq!(err, DecompressError::WindowTooLarge);
     assert_eq!(err.server_code(), Code::ResourceExhausted);
 }

@@ -43,7 +43,12 @@ struct Receiver {
 
 impl Receiver {
     fn new(max: usize) -> Self {
-        Receiver { decoder: EnvelopeDecoder::new(max), buf: Vec::new(), pos: 0, frames: Vec::new() }
+        Receiver {
+            decoder: EnvelopeDecoder::new(max),
+            buf: Vec::new(),
+            pos: 0,
+            frames: Vec::new(),
+        }
     }
 
     fn feed(&mut self, chunk: &[u8]) -> Result<(), EnvelopeError> {
@@ -52,7 +57,8 @@ impl Receiver {
             let rest = &self.buf[self.pos..];
             match self.decoder.decode(rest)? {
                 Decoded::Frame(frame) => {
-                    self.frames.push((frame.flags, frame.payload_of(rest).to_vec()));
+                    self.frames
+                        .push((frame.flags, frame.payload_of(rest).to_vec()));
                     assert_eq!(frame.payload_of(rest).len(), frame.len());
                     self.pos += frame.consumed();
                 }
@@ -121,10 +127,19 @@ fn needed_is_exact_once_the_prefix_is_complete() {
     let mut buf = Vec::new();
     envelope::write(&mut buf, 0, &[7; 10]).unwrap();
     for n in 0..buf.len() {
-        let expected = if n < PREFIX_LEN { PREFIX_LEN - n } else { buf.len() - n };
-        assert_eq!(d.decode(&buf[..n]).unwrap(), Decoded::Incomplete { needed: expected });
+        let expected = if n < PREFIX_LEN {
+            PREFIX_LEN - n
+        } else {
+            buf.len() - n
+        };
+        assert_eq!(
+            d.decode(&buf[..n]).unwrap(),
+            Decoded::Incomplete { needed: expected }
+        );
     }
-    let Decoded::Frame(frame) = d.decode(&buf).unwrap() else { panic!() };
+    let Decoded::Frame(frame) = d.decode(&buf).unwrap() else {
+        panic!()
+    };
     assert_eq!(frame.payload, 5..15);
     assert!(!frame.is_compressed() && !frame.is_end_stream() && !frame.is_empty());
 }
@@ -135,25 +150,42 @@ fn oversize_fails_as_soon_as_the_prefix_is_there() {
     // 4 GiB - 1 declared, nothing of the payload present
     let prefix = envelope::prefix(0, u32::MAX);
     for n in 0..PREFIX_LEN {
-        assert!(matches!(d.decode(&prefix[..n]), Ok(Decoded::Incomplete { .. })));
+        assert!(matches!(
+            d.decode(&prefix[..n]),
+            Ok(Decoded::Incomplete { .. })
+        ));
     }
     let err = d.decode(&prefix).unwrap_err();
-    assert_eq!(err, EnvelopeError::TooLarge { len: u64::from(u32::MAX), max: 1024 });
+    assert_eq!(
+        err,
+        EnvelopeError::TooLarge {
+            len: u64::from(u32::MAX),
+            max: 1024
+        }
+    );
     assert_eq!(err.server_code(), Code::ResourceExhausted);
     assert_eq!(err.client_code(), Code::ResourceExhausted);
     // exactly at the limit is fine, one more is not
     let mut at = Vec::new();
     envelope::write(&mut at, 0, &[0; 1024]).unwrap();
     assert!(matches!(d.decode(&at), Ok(Decoded::Frame(_))));
-    assert!(matches!(d.decode(&envelope::prefix(0, 1025)), Err(EnvelopeError::TooLarge { .. })));
+    assert!(matches!(
+        d.decode(&envelope::prefix(0, 1025)),
+        Err(EnvelopeError::TooLarge { .. })
+    ));
     // also at end of input
-    assert!(matches!(d.check_eof(&prefix), Err(EnvelopeError::TooLarge { .. })));
+    assert!(matches!(
+        d.check_eof(&prefix),
+        Err(EnvelopeError::TooLarge { .. })
+    ));
     // no limit
     let unlimited = EnvelopeDecoder::new(usize::MAX);
     assert_eq!(unlimited.max_len(), u32::MAX as usize);
     assert_eq!(
         unlimited.decode(&prefix).unwrap(),
-        Decoded::Incomplete { needed: u32::MAX as usize }
+        Decoded::Incomplete {
+            needed: u32::MAX as usize
+        }
     );
 }
 
@@ -164,7 +196,9 @@ fn bad_flags() {
         let buf = envelope::prefix(flags, 0);
         let r = d.decode(&buf);
         if flags & !3 == 0 {
-            let Ok(Decoded::Frame(f)) = r else { panic!("{flags}") };
+            let Ok(Decoded::Frame(f)) = r else {
+                panic!("{flags}")
+            };
             assert_eq!(f.flags, flags);
             assert_eq!(f.is_compressed(), flags & 1 != 0);
             assert_eq!(f.is_end_stream(), flags & 2 != 0);
@@ -194,7 +228,10 @@ fn truncation_is_detected_at_eof() {
             assert_eq!(eof, Ok(()), "cut at {cut}");
         } else {
             let err = eof.unwrap_err();
-            assert!(matches!(err, EnvelopeError::Truncated { .. }), "cut at {cut}");
+            assert!(
+                matches!(err, EnvelopeError::Truncated { .. }),
+                "cut at {cut}"
+            );
             assert_eq!(err.client_code(), Code::Internal);
             assert_eq!(err.server_code(), Code::InvalidArgument);
         }
@@ -202,12 +239,20 @@ fn truncation_is_detected_at_eof() {
     // The conformance case: an empty message, then 3 bytes of a prefix.
     let d = EnvelopeDecoder::new(100);
     let body = [0u8, 0, 0, 0, 0, 0, 0, 0];
-    let Decoded::Frame(f) = d.decode(&body).unwrap() else { panic!() };
-    assert_eq!(d.check_eof(&body[f.consumed()..]), Err(EnvelopeError::Truncated { have: 3, need: 5 }));
+    let Decoded::Frame(f) = d.decode(&body).unwrap() else {
+        panic!()
+    };
+    assert_eq!(
+        d.check_eof(&body[f.consumed()..]),
+        Err(EnvelopeError::Truncated { have: 3, need: 5 })
+    );
     // A prefix promising 10 bytes with 4 present.
     let mut body = envelope::prefix(0, 10).to_vec();
     body.extend_from_slice(b"AAAA");
-    assert_eq!(d.check_eof(&body), Err(EnvelopeError::Truncated { have: 9, need: 15 }));
+    assert_eq!(
+        d.check_eof(&body),
+        Err(EnvelopeError::Truncated { have: 9, need: 15 })
+    );
 }
 
 #[test]
@@ -232,5 +277,8 @@ fn error_messages() {
         EnvelopeError::TooLarge { len: 5, max: 4 }.to_string(),
         "message size 5 exceeds the maximum of 4 bytes"
     );
-    assert_eq!(EnvelopeError::BadFlags(0x80).to_string(), "protocol error: invalid envelope flags 0x80");
+    assert_eq!(
+        EnvelopeError::BadFlags(0x80).to_string(),
+        "protocol error: invalid envelope flags 0x80"
+    );
 }

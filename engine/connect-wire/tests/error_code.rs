@@ -38,7 +38,16 @@ fn every_code_name_number_and_status() {
 
 #[test]
 fn unknown_names() {
-    for name in ["", "ok", "OK", "Canceled", "CANCELED", "cancelled", "invalid-argument", " unknown"] {
+    for name in [
+        "",
+        "ok",
+        "OK",
+        "Canceled",
+        "CANCELED",
+        "cancelled",
+        "invalid-argument",
+        " unknown",
+    ] {
         assert_eq!(Code::from_name(name), None, "{name:?}");
     }
 }

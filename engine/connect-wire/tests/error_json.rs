@@ -29,7 +29,11 @@ fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
 
 #[test]
 fn size_stays_small() {
-    assert!(size_of::<ConnectError>() <= 40, "{}", size_of::<ConnectError>());
+    assert!(
+        size_of::<ConnectError>() <= 40,
+        "{}",
+        size_of::<ConnectError>()
+    );
     assert!(size_of::<Result<(), ConnectError>>() <= 40);
 }
 
@@ -39,7 +43,10 @@ fn static_message_is_borrowed_and_display() {
     assert_eq!(e.code(), Code::InvalidArgument);
     assert_eq!(e.message(), "bad");
     assert_eq!(e.to_string(), "invalid_argument: bad");
-    assert_eq!(ConnectError::from_code(Code::Canceled).to_string(), "canceled");
+    assert_eq!(
+        ConnectError::from_code(Code::Canceled).to_string(),
+        "canceled"
+    );
     assert!(e.details().is_empty());
     assert!(e.metadata().is_empty());
     assert!(!e.is_from_wire());
@@ -76,7 +83,10 @@ fn every_helper_has_its_code() {
 
 #[test]
 fn writes_minimal_error_json() {
-    assert_eq!(error_json(&ConnectError::from_code(Code::NotFound)), r#"{"code":"not_found"}"#);
+    assert_eq!(
+        error_json(&ConnectError::from_code(Code::NotFound)),
+        r#"{"code":"not_found"}"#
+    );
     assert_eq!(
         error_json(&ConnectError::unavailable("try \"later\"\n")),
         r#"{"code":"unavailable","message":"try \"later\"\n"}"#
@@ -86,14 +96,20 @@ fn writes_minimal_error_json() {
 #[test]
 fn writes_details_unpadded() {
     let e = ConnectError::failed_precondition("oops")
-        .with_detail(ErrorDetail::new("google.protobuf.StringValue", b"\x0a\x01a".to_vec()))
+        .with_detail(ErrorDetail::new(
+            "google.protobuf.StringValue",
+            b"\x0a\x01a".to_vec(),
+        ))
         .with_detail(ErrorDetail::new("x.Y", Vec::new()));
     assert_eq!(
         error_json(&e),
         r#"{"code":"failed_precondition","message":"oops","details":[{"type":"google.protobuf.StringValue","value":"CgFh"},{"type":"x.Y","value":""}]}"#
     );
     let e = ConnectError::internal("").with_detail(ErrorDetail::new("a.B", b"ab".to_vec()));
-    assert_eq!(error_json(&e), r#"{"code":"internal","details":[{"type":"a.B","value":"YWI"}]}"#);
+    assert_eq!(
+        error_json(&e),
+        r#"{"code":"internal","details":[{"type":"a.B","value":"YWI"}]}"#
+    );
 }
 
 #[test]
@@ -115,24 +131,54 @@ fn parse_fallbacks() {
     // (body, status, expected code, expected message)
     let cases: &[(&str, Option<u16>, Code, &str)] = &[
         ("null", Some(401), Code::Unauthenticated, ""),
-        (r#"{ "code": null, "message": "oops" }"#, Some(401), Code::Unauthenticated, "oops"),
-        (r#"{ "message": "oops" }"#, Some(401), Code::Unauthenticated, "oops"),
-        (r#"{ "code": "foobar", "message": "oops" }"#, Some(429), Code::Unavailable, "oops"),
-        (r#"{ "code": 3, "message": "oops" }"#, Some(404), Code::Unimplemented, "oops"),
+        (
+            r#"{ "code": null, "message": "oops" }"#,
+            Some(401),
+            Code::Unauthenticated,
+            "oops",
+        ),
+        (
+            r#"{ "message": "oops" }"#,
+            Some(401),
+            Code::Unauthenticated,
+            "oops",
+        ),
+        (
+            r#"{ "code": "foobar", "message": "oops" }"#,
+            Some(429),
+            Code::Unavailable,
+            "oops",
+        ),
+        (
+            r#"{ "code": 3, "message": "oops" }"#,
+            Some(404),
+            Code::Unimplemented,
+            "oops",
+        ),
         (
             r#"{"code": "out_of_range", "message": "oops", "foobar": "baz"}"#,
             Some(422),
             Code::OutOfRange,
             "oops",
         ),
-        (r#"{"code":"internal","message":7}"#, None, Code::Internal, ""),
+        (
+            r#"{"code":"internal","message":7}"#,
+            None,
+            Code::Internal,
+            "",
+        ),
         ("\x0a\x02hi", Some(403), Code::PermissionDenied, ""),
         ("", Some(503), Code::Unavailable, ""),
         ("not json", None, Code::Unknown, ""),
         ("[1,2]", Some(400), Code::Internal, ""),
         (r#""str""#, Some(418), Code::Unknown, ""),
         (r#"{"code":"canceled"}"#, None, Code::Canceled, ""),
-        (r#"{"code":"canceled"} trailing"#, Some(401), Code::Unauthenticated, ""),
+        (
+            r#"{"code":"canceled"} trailing"#,
+            Some(401),
+            Code::Unauthenticated,
+            "",
+        ),
     ];
     for &(body, status, code, message) in cases {
         let e = parse_error_json(body.as_bytes(), status);
@@ -162,12 +208,18 @@ fn parse_details() {
     }"#;
     let e = parse_error_json(body, Some(400));
     assert_eq!(e.code(), Code::OutOfRange);
-    let got: Vec<(&str, &[u8])> =
-        e.details().iter().map(|d| (d.type_name.as_str(), d.value.as_slice())).collect();
+    let got: Vec<(&str, &[u8])> = e
+        .details()
+        .iter()
+        .map(|d| (d.type_name.as_str(), d.value.as_slice()))
+        .collect();
     assert_eq!(
         got,
         [
-            ("google.protobuf.FileDescriptorProto", &b"\x0a\x0atest.proto"[..]),
+            (
+                "google.protobuf.FileDescriptorProto",
+                &b"\x0a\x0atest.proto"[..]
+            ),
             ("x.y.Z", b"ab"),
             ("a.B", b"ab"),
             ("a.C", b""),
@@ -209,11 +261,17 @@ fn end_stream_round_trip() {
     write_end_stream(Some(&err), &trailers, &mut out);
     let end = parse_end_stream(&out).unwrap();
     let back = end.error.unwrap();
-    assert_eq!((back.code(), back.message(), back.details()), (err.code(), err.message(), err.details()));
+    assert_eq!(
+        (back.code(), back.message(), back.details()),
+        (err.code(), err.message(), err.details())
+    );
     assert!(back.is_from_wire());
     assert_eq!(end.metadata, trailers);
     let bin = end.metadata.get("x-bin-bin").unwrap();
-    assert_eq!(decode_binary_header(bin.as_bytes()).unwrap(), b"\x00\xff\x10");
+    assert_eq!(
+        decode_binary_header(bin.as_bytes()).unwrap(),
+        b"\x00\xff\x10"
+    );
 }
 
 #[test]
@@ -221,31 +279,50 @@ fn end_stream_reader_cases() {
     let ok = |body: &str| parse_end_stream(body.as_bytes()).unwrap();
     assert_eq!(ok("{}"), EndStream::default());
     assert_eq!(ok(r#"{"error": null}"#), EndStream::default());
-    assert_eq!(ok(r#"{"error": null, "metadata": null}"#), EndStream::default());
+    assert_eq!(
+        ok(r#"{"error": null, "metadata": null}"#),
+        EndStream::default()
+    );
     // unknown keys ignored (a server answering with a bare error object ends successfully)
-    assert_eq!(ok(r#"{"code": "out_of_range", "message": "oops"}"#), EndStream::default());
+    assert_eq!(
+        ok(r#"{"code": "out_of_range", "message": "oops"}"#),
+        EndStream::default()
+    );
     for (body, msg) in [
         (r#"{"error": {"code": null, "message": "oops"}}"#, "oops"),
         (r#"{"error": {"message": "oops"}}"#, "oops"),
-        (r#"{"error": {"code": "foobar", "message": "oops"}}"#, "oops"),
+        (
+            r#"{"error": {"code": "foobar", "message": "oops"}}"#,
+            "oops",
+        ),
         (r#"{"error": {}}"#, ""),
     ] {
         let e = ok(body).error.unwrap();
         assert_eq!((e.code(), e.message()), (Code::Unknown, msg), "{body}");
     }
-    let end = ok(r#"{"error":{"code":"out_of_range","message":"oops","foobar":"baz","details":[
+    let end = ok(
+        r#"{"error":{"code":"out_of_range","message":"oops","foobar":"baz","details":[
         {"type":"google.protobuf.FileDescriptorProto","value":"Cgp0ZXN0LnByb3Rv","frob":"nitz",
-         "debug":{"name":"test.proto"}}]}}"#);
+         "debug":{"name":"test.proto"}}]}}"#,
+    );
     let e = end.error.unwrap();
     assert_eq!(e.code(), Code::OutOfRange);
     assert_eq!(e.details().len(), 1);
     // metadata: case folded to lowercase, single string accepted, invalid entries skipped
-    let end = ok(r#"{"metadata":{"X-Up":["a","b"],"x-one":"c","bad key":["d"],"x-ctl":["e\n"],"x-empty":[]}}"#);
-    assert_eq!(end.metadata, headers(&[("x-up", "a"), ("x-up", "b"), ("x-one", "c")]));
+    let end = ok(
+        r#"{"metadata":{"X-Up":["a","b"],"x-one":"c","bad key":["d"],"x-ctl":["e\n"],"x-empty":[]}}"#,
+    );
+    assert_eq!(
+        end.metadata,
+        headers(&[("x-up", "a"), ("x-up", "b"), ("x-one", "c")])
+    );
 
     assert_eq!(parse_end_stream(b"").unwrap_err(), EndStreamError::NotJson);
     assert_eq!(parse_end_stream(b"{").unwrap_err(), EndStreamError::NotJson);
-    assert_eq!(parse_end_stream(b"\x0a\x00").unwrap_err(), EndStreamError::NotJson);
+    assert_eq!(
+        parse_end_stream(b"\x0a\x00").unwrap_err(),
+        EndStreamError::NotJson
+    );
     for body in [
         "null",
         "[]",
@@ -255,10 +332,17 @@ fn end_stream_reader_cases() {
         r#"{"metadata": {"a": [1]}}"#,
         r#"{"metadata": {"a": {}}}"#,
     ] {
-        assert_eq!(parse_end_stream(body.as_bytes()).unwrap_err(), EndStreamError::Malformed, "{body}");
+        assert_eq!(
+            parse_end_stream(body.as_bytes()).unwrap_err(),
+            EndStreamError::Malformed,
+            "{body}"
+        );
     }
     assert_eq!(EndStreamError::Malformed.code(), Code::Internal);
-    assert_eq!(ConnectError::from(EndStreamError::NotJson).code(), Code::Internal);
+    assert_eq!(
+        ConnectError::from(EndStreamError::NotJson).code(),
+        Code::Internal
+    );
 }
 
 #[test]
@@ -266,7 +350,10 @@ fn binary_headers_accept_padding_and_url_alphabet() {
     for text in ["AP8Q", "AP8Q", "YWI", "YWI="] {
         assert!(decode_binary_header(text.as_bytes()).is_some(), "{text}");
     }
-    assert_eq!(decode_binary_header(b"-_8").unwrap(), decode_binary_header(b"+/8=").unwrap());
+    assert_eq!(
+        decode_binary_header(b"-_8").unwrap(),
+        decode_binary_header(b"+/8=").unwrap()
+    );
     assert_eq!(decode_binary_header(b"a b"), None);
     assert_eq!(encode_binary_header(b"ab").as_bytes(), b"YWI");
 }
@@ -274,10 +361,17 @@ fn binary_headers_accept_padding_and_url_alphabet() {
 #[test]
 fn metadata_builders() {
     let mut e = ConnectError::internal("x")
-        .with_header(HeaderName::from_static("x-a"), HeaderValue::from_static("1"))
+        .with_header(
+            HeaderName::from_static("x-a"),
+            HeaderValue::from_static("1"),
+        )
         .with_metadata(headers(&[("x-a", "2"), ("x-b", "3")]));
-    e.metadata_mut().append("x-c", HeaderValue::from_static("4"));
-    assert_eq!(e.metadata(), &headers(&[("x-a", "1"), ("x-a", "2"), ("x-b", "3"), ("x-c", "4")]));
+    e.metadata_mut()
+        .append("x-c", HeaderValue::from_static("4"));
+    assert_eq!(
+        e.metadata(),
+        &headers(&[("x-a", "1"), ("x-a", "2"), ("x-b", "3"), ("x-c", "4")])
+    );
     e.set_code(Code::Aborted);
     e.set_message("y");
     e.set_from_wire(true);

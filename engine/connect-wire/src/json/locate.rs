@@ -43,7 +43,6 @@ pub enum JsonKind<'a> {
 #[must_use]
 pub fn kind<'a>(v: JsonValue<'_, 'a>) -> JsonKind<'a> {
     use simd_json::prelude::{TypedScalarValue, ValueAsScalar, ValueIntoString};
-    use simd_json::prelude::ValueAsScalar as _;
     if v.is_null() {
         JsonKind::Null
     } else if let Some(b) = v.as_bool() {

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The project's whole test suite, as run by CI (.ci/run) and by developers:
+#   ./scripts/test.sh
+# Installs what it needs (scripts/deps.sh), then runs formatting, lints, unit/integration
+# tests, the golden-file checks, the protobuf conformance runner, the Connect conformance
+# runner and short fuzz runs. Exits non-zero on the first failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+
+step() { printf '\n=== %s (%s)\n' "$1" "$(date +%H:%M:%S)"; }
+
+step "dependencies"
+./scripts/deps.sh
+if ! command -v cargo-fuzz >/dev/null 2>&1; then
+  cargo install cargo-fuzz --locked --quiet
+fi
+
+step "rustfmt"
+cargo fmt --all --check
+
+step "clippy (pedantic, all targets, all features)"
+cargo clippy --workspace --all-targets --all-features --quiet -- -D warnings
+
+step "docs"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --all-features --quiet
+
+step "tests"
+cargo test --workspace --all-features --quiet
+
+step "protobuf conformance (TestAllTypesProto3, binary + JSON, --enforce_recommended)"
+./scripts/protobuf-conformance.sh
+
+if [[ -x scripts/connect-conformance.sh ]]; then
+  step "Connect conformance, server mode, io_uring"
+  ./scripts/connect-conformance.sh server io_uring
+  step "Connect conformance, server mode, epoll"
+  ./scripts/connect-conformance.sh server epoll
+fi
+
+step "fuzz smoke runs"
+./scripts/fuzz-smoke.sh "${FUZZ_SECONDS:-15}"
+
+step "all tests passed"
