@@ -75,6 +75,7 @@ pub struct Config {
     runtime_path: String,
     extern_paths: Vec<(String, String)>,
     out_dir: Option<PathBuf>,
+    server: bool,
 }
 
 impl Default for Config {
@@ -92,6 +93,7 @@ impl Config {
             runtime_path: "::connect_engine::codegen".to_owned(),
             extern_paths: vec![("google.protobuf".to_owned(), "__rt::wkt".to_owned())],
             out_dir: None,
+            server: true,
         }
     }
 
@@ -109,6 +111,14 @@ impl Config {
     pub fn extern_path(mut self, proto_package: &str, rust_path: &str) -> Self {
         self.extern_paths.retain(|(p, _)| p != proto_package);
         self.extern_paths.push((proto_package.to_owned(), rust_path.to_owned()));
+        self
+    }
+
+    /// Whether to generate server traits for services (default: yes). Turn off when the
+    /// runtime path is `connect_wire`, which has no server.
+    #[must_use]
+    pub fn server(mut self, enabled: bool) -> Self {
+        self.server = enabled;
         self
     }
 
@@ -199,6 +209,8 @@ impl Config {
                 if let Some((pkg, path)) = ext.split_once('=') {
                     config = config.extern_path(pkg, path);
                 }
+            } else if param == "no_server" {
+                config = config.server(false);
             } else if param == "wkt" {
                 config = config.generate_well_known_types();
             } else {

@@ -93,6 +93,10 @@ pub(crate) fn message(ctx: Ctx<'_>, m: &Message) -> TokenStream {
             #write_json
             #merge_json
         }
+
+        impl __rt::MessageType for #name<'static> {
+            type Msg<'b> = #name<'b>;
+        }
     };
 
     // Nested module: nested messages, enums and oneof enums.

@@ -1,16 +1,27 @@
-//! Service model: procedure paths, stream kinds, idempotency.
+//! Services: the model (procedure paths, stream kinds, idempotency) and, when enabled, the
+//! server trait and its router adapter.
 
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{format_ident, quote};
 
 use super::{Ctx, doc};
-use crate::model::Service;
+use crate::model::{Method, Service};
 use crate::names::{ident, screaming_snake, snake_case};
 
 pub(crate) fn service(ctx: Ctx<'_>, s: &Service) -> TokenStream {
+    let model = model(s);
+    if ctx.config.server {
+        let server = server(ctx, s);
+        quote!(#model #server)
+    } else {
+        model
+    }
+}
+
+fn model(s: &Service) -> TokenStream {
     let module = ident(&snake_case(&s.name));
     let full = &s.full_name;
-    let d = doc(s.doc.as_ref(), &format!("The `{full}` service."));
+    let d = format!(" The model of the `{full}` service: its procedures, stream kinds and idempotency.");
     let mut consts = Vec::new();
     let mut names = Vec::new();
     for m in &s.methods {
@@ -30,10 +41,9 @@ pub(crate) fn service(ctx: Ctx<'_>, s: &Service) -> TokenStream {
             2 => quote!(Idempotent),
             _ => quote!(Unknown),
         };
-        let md = doc(m.doc.as_ref(), &format!("The `{name}` method."));
-        let _ = ctx;
+        let md = format!(" The `{name}` procedure.");
         consts.push(quote! {
-            #md
+            #[doc = #md]
             pub const #c: __rt::MethodDescriptor = __rt::MethodDescriptor {
                 name: #name,
                 path: #path,
@@ -46,18 +56,159 @@ pub(crate) fn service(ctx: Ctx<'_>, s: &Service) -> TokenStream {
         names.push(c);
     }
     quote! {
-        #d
+        #[doc = #d]
         pub mod #module {
             #[allow(unused_imports)]
             use super::__rt;
 
-            /// The service's description: its full name and methods.
+            /// The service's full name and methods, in declaration order.
             pub const SERVICE: __rt::ServiceDescriptor = __rt::ServiceDescriptor {
                 name: #full,
                 methods: &[#(#names),*],
             };
 
             #(#consts)*
+        }
+    }
+}
+
+fn message_type(ctx: Ctx<'_>, full: &str, lifetime: &TokenStream) -> TokenStream {
+    let p = ctx.type_path(full);
+    quote!(#p<#lifetime>)
+}
+
+fn trait_method(ctx: Ctx<'_>, m: &Method) -> TokenStream {
+    let name = ident(&m.rust_name);
+    let d = doc(m.doc.as_ref(), &format!("Handles `{}`.", m.name));
+    let a = quote!('a);
+    let st = quote!('static);
+    match (m.client_streaming, m.server_streaming) {
+        (false, false) => {
+            let req = message_type(ctx, &m.input, &a);
+            let resp = message_type(ctx, &m.output, &a);
+            quote! {
+                #d
+                async fn #name<'a>(
+                    &self,
+                    request: __rt::Request<'a, #req>,
+                ) -> Result<__rt::Response<#resp>, __rt::ConnectError>;
+            }
+        }
+        (true, false) => {
+            let req = message_type(ctx, &m.input, &st);
+            let resp = message_type(ctx, &m.output, &st);
+            quote! {
+                #d
+                async fn #name(
+                    &self,
+                    requests: __rt::RequestStream<'_, #req>,
+                ) -> Result<__rt::Response<#resp>, __rt::ConnectError>;
+            }
+        }
+        (false, true) => {
+            let req = message_type(ctx, &m.input, &a);
+            let resp = message_type(ctx, &m.output, &st);
+            quote! {
+                #d
+                async fn #name<'a>(
+                    &self,
+                    request: __rt::Request<'a, #req>,
+                    responses: &mut __rt::ResponseStream<'_, #resp>,
+                ) -> Result<(), __rt::ConnectError>;
+            }
+        }
+        (true, true) => {
+            let req = message_type(ctx, &m.input, &st);
+            let resp = message_type(ctx, &m.output, &st);
+            quote! {
+                #d
+                async fn #name(
+                    &self,
+                    requests: __rt::RequestStream<'_, #req>,
+                    responses: &mut __rt::ResponseStream<'_, #resp>,
+                ) -> Result<(), __rt::ConnectError>;
+            }
+        }
+    }
+}
+
+fn dispatch_arm(index: usize, m: &Method) -> TokenStream {
+    let name = ident(&m.rust_name);
+    let i = proc_macro2::Literal::usize_unsuffixed(index);
+    match (m.client_streaming, m.server_streaming) {
+        (false, false) => quote! {
+            #i => {
+                let Some((request, reply)) = call.unary().await else { return };
+                let result = __rt::with_deadline(reply.deadline(), self.0.#name(request)).await;
+                reply.send(result);
+            }
+        },
+        (true, false) => quote! {
+            #i => {
+                let (requests, reply) = call.client_stream();
+                let result = __rt::with_deadline(reply.deadline(), self.0.#name(requests)).await;
+                reply.send(result).await;
+            }
+        },
+        (false, true) => quote! {
+            #i => {
+                let Some((request, mut responses)) = call.server_stream().await else { return };
+                let result = __rt::with_deadline(responses.deadline(), self.0.#name(request, &mut responses)).await;
+                responses.finish(result).await;
+            }
+        },
+        (true, true) => quote! {
+            #i => {
+                let (requests, mut responses) = call.bidi_stream();
+                let result = __rt::with_deadline(responses.deadline(), self.0.#name(requests, &mut responses)).await;
+                responses.finish(result).await;
+            }
+        },
+    }
+}
+
+fn server(ctx: Ctx<'_>, s: &Service) -> TokenStream {
+    let trait_name = ident(&s.name);
+    let server_name = format_ident!("{}Server", s.name);
+    let module = ident(&snake_case(&s.name));
+    let full = &s.full_name;
+    let d = doc(
+        s.doc.as_ref(),
+        &format!("The server side of `{full}`: implement it and register `{server_name}::new(..)` with a router."),
+    );
+    let methods = s.methods.iter().map(|m| trait_method(ctx, m));
+    let arms = s.methods.iter().enumerate().map(|(i, m)| dispatch_arm(i, m));
+    let sd = format!(" Serves a [`{}`] implementation: add it to a `Router`.", s.name);
+    quote! {
+        #d
+        // Thread-per-core: handler futures are deliberately not `Send`.
+        #[allow(async_fn_in_trait)]
+        pub trait #trait_name: 'static {
+            #(#methods)*
+        }
+
+        #[doc = #sd]
+        #[derive(Clone, Debug, Default)]
+        pub struct #server_name<S>(pub S);
+
+        impl<S> #server_name<S> {
+            /// Wraps a service implementation.
+            pub fn new(service: S) -> Self {
+                Self(service)
+            }
+        }
+
+        impl<S: #trait_name> __rt::Service for #server_name<S> {
+            fn descriptor(&self) -> &'static __rt::ServiceDescriptor {
+                &#module::SERVICE
+            }
+
+            async fn call(&self, method: usize, call: __rt::Call<'_>) {
+                match method {
+                    #(#arms)*
+                    _ => call.unimplemented().await,
+                }
+            }
         }
     }
 }

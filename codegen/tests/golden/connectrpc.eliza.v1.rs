@@ -83,6 +83,9 @@ impl<'a> __rt::Message<'a> for SayRequest<'a> {
         Ok(())
     }
 }
+impl __rt::MessageType for SayRequest<'static> {
+    type Msg<'b> = SayRequest<'b>;
+}
 /// Eliza's answer.
 #[allow(clippy::doc_markdown)]
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -164,6 +167,9 @@ impl<'a> __rt::Message<'a> for SayResponse<'a> {
         }
         Ok(())
     }
+}
+impl __rt::MessageType for SayResponse<'static> {
+    type Msg<'b> = SayResponse<'b>;
 }
 /// One sentence of a conversation.
 #[allow(clippy::doc_markdown)]
@@ -247,6 +253,9 @@ impl<'a> __rt::Message<'a> for ConverseRequest<'a> {
         Ok(())
     }
 }
+impl __rt::MessageType for ConverseRequest<'static> {
+    type Msg<'b> = ConverseRequest<'b>;
+}
 /// The answer to one sentence of a conversation.
 #[allow(clippy::doc_markdown)]
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -328,6 +337,9 @@ impl<'a> __rt::Message<'a> for ConverseResponse<'a> {
         }
         Ok(())
     }
+}
+impl __rt::MessageType for ConverseResponse<'static> {
+    type Msg<'b> = ConverseResponse<'b>;
 }
 /// Who to introduce Eliza to.
 #[allow(clippy::doc_markdown)]
@@ -411,6 +423,9 @@ impl<'a> __rt::Message<'a> for IntroduceRequest<'a> {
         Ok(())
     }
 }
+impl __rt::MessageType for IntroduceRequest<'static> {
+    type Msg<'b> = IntroduceRequest<'b>;
+}
 /// One part of the introduction.
 #[allow(clippy::doc_markdown)]
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -493,19 +508,19 @@ impl<'a> __rt::Message<'a> for IntroduceResponse<'a> {
         Ok(())
     }
 }
-/// ElizaService answers like the 1960s ELIZA program: a few pattern rules reflect what the
-/// user says back as a question.
-#[allow(clippy::doc_markdown)]
+impl __rt::MessageType for IntroduceResponse<'static> {
+    type Msg<'b> = IntroduceResponse<'b>;
+}
+/// The model of the `connectrpc.eliza.v1.ElizaService` service: its procedures, stream kinds and idempotency.
 pub mod eliza_service {
     #[allow(unused_imports)]
     use super::__rt;
-    /// The service's description: its full name and methods.
+    /// The service's full name and methods, in declaration order.
     pub const SERVICE: __rt::ServiceDescriptor = __rt::ServiceDescriptor {
         name: "connectrpc.eliza.v1.ElizaService",
         methods: &[SAY, CONVERSE, INTRODUCE],
     };
-    /// Say answers one sentence.
-    #[allow(clippy::doc_markdown)]
+    /// The `Say` procedure.
     pub const SAY: __rt::MethodDescriptor = __rt::MethodDescriptor {
         name: "Say",
         path: "/connectrpc.eliza.v1.ElizaService/Say",
@@ -514,9 +529,7 @@ pub mod eliza_service {
         kind: __rt::StreamKind::Unary,
         idempotency: __rt::Idempotency::NoSideEffects,
     };
-    /// Converse answers each sentence of a conversation (half-duplex over HTTP/1.1: all
-    /// sentences first, then all answers).
-    #[allow(clippy::doc_markdown)]
+    /// The `Converse` procedure.
     pub const CONVERSE: __rt::MethodDescriptor = __rt::MethodDescriptor {
         name: "Converse",
         path: "/connectrpc.eliza.v1.ElizaService/Converse",
@@ -525,8 +538,7 @@ pub mod eliza_service {
         kind: __rt::StreamKind::BidiStream,
         idempotency: __rt::Idempotency::Unknown,
     };
-    /// Introduce greets the user by name, in several messages.
-    #[allow(clippy::doc_markdown)]
+    /// The `Introduce` procedure.
     pub const INTRODUCE: __rt::MethodDescriptor = __rt::MethodDescriptor {
         name: "Introduce",
         path: "/connectrpc.eliza.v1.ElizaService/Introduce",
@@ -535,6 +547,78 @@ pub mod eliza_service {
         kind: __rt::StreamKind::ServerStream,
         idempotency: __rt::Idempotency::Unknown,
     };
+}
+/// ElizaService answers like the 1960s ELIZA program: a few pattern rules reflect what the
+/// user says back as a question.
+#[allow(clippy::doc_markdown)]
+#[allow(async_fn_in_trait)]
+pub trait ElizaService: 'static {
+    /// Say answers one sentence.
+    #[allow(clippy::doc_markdown)]
+    async fn say<'a>(
+        &self,
+        request: __rt::Request<'a, SayRequest<'a>>,
+    ) -> Result<__rt::Response<SayResponse<'a>>, __rt::ConnectError>;
+    /// Converse answers each sentence of a conversation (half-duplex over HTTP/1.1: all
+    /// sentences first, then all answers).
+    #[allow(clippy::doc_markdown)]
+    async fn converse(
+        &self,
+        requests: __rt::RequestStream<'_, ConverseRequest<'static>>,
+        responses: &mut __rt::ResponseStream<'_, ConverseResponse<'static>>,
+    ) -> Result<(), __rt::ConnectError>;
+    /// Introduce greets the user by name, in several messages.
+    #[allow(clippy::doc_markdown)]
+    async fn introduce<'a>(
+        &self,
+        request: __rt::Request<'a, IntroduceRequest<'a>>,
+        responses: &mut __rt::ResponseStream<'_, IntroduceResponse<'static>>,
+    ) -> Result<(), __rt::ConnectError>;
+}
+/// Serves a [`ElizaService`] implementation: add it to a `Router`.
+#[derive(Clone, Debug, Default)]
+pub struct ElizaServiceServer<S>(pub S);
+impl<S> ElizaServiceServer<S> {
+    /// Wraps a service implementation.
+    pub fn new(service: S) -> Self {
+        Self(service)
+    }
+}
+impl<S: ElizaService> __rt::Service for ElizaServiceServer<S> {
+    fn descriptor(&self) -> &'static __rt::ServiceDescriptor {
+        &eliza_service::SERVICE
+    }
+    async fn call(&self, method: usize, call: __rt::Call<'_>) {
+        match method {
+            0 => {
+                let Some((request, reply)) = call.unary().await else { return };
+                let result = __rt::with_deadline(reply.deadline(), self.0.say(request))
+                    .await;
+                reply.send(result);
+            }
+            1 => {
+                let (requests, mut responses) = call.bidi_stream();
+                let result = __rt::with_deadline(
+                        responses.deadline(),
+                        self.0.converse(requests, &mut responses),
+                    )
+                    .await;
+                responses.finish(result).await;
+            }
+            2 => {
+                let Some((request, mut responses)) = call.server_stream().await else {
+                    return
+                };
+                let result = __rt::with_deadline(
+                        responses.deadline(),
+                        self.0.introduce(request, &mut responses),
+                    )
+                    .await;
+                responses.finish(result).await;
+            }
+            _ => call.unimplemented().await,
+        }
+    }
 }
 /// Every message of this package, for the `Any` type registry
 /// (`TypeRegistry::new().with(TYPES)`).

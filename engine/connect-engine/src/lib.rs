@@ -1,7 +1,42 @@
 //! # connect-engine
 //!
-//! Connect RPC over HTTP/1.1 on monoio (thread-per-core, io_uring with an epoll fallback).
-//! This crate is what applications depend on; the protocol itself lives in [`connect_wire`],
-//! re-exported here so generated code needs only this crate.
+//! Connect RPC over HTTP/1.1 on monoio: a thread-per-core server (io_uring with an epoll
+//! fallback), TLS with rustls. This crate is what applications depend on; the protocol itself
+//! lives in [`connect_wire`] (sans-IO), re-exported here so generated code needs only this
+//! crate.
+//!
+//! ## Architecture
+//!
+//! | layer | where | what |
+//! |---|---|---|
+//! | runtime | [`runtime`] | one monoio runtime per thread; io_uring (`COOP_TASKRUN` + `SINGLE_ISSUER`) or epoll |
+//! | server | [`server`] | `SO_REUSEPORT` listener per thread, connection loop, timeouts, limits, graceful shutdown |
+//! | calls | [`server::Call`] and friends | unary / client / server / bidi calls over borrowed buffers |
+//! | protocol | [`connect_wire`] | HTTP/1.1 framing, Connect rules, envelopes, codecs, compression, errors |
+//!
+//! A unary request flows socket → connection read buffer (head parsed into offsets, body
+//! decoded in place) → borrowed request message → handler → response encoded straight into
+//! the connection's write buffer → socket. Buffers live as long as the connection; a unary
+//! proto call allocates nothing in steady state.
+//!
+//! ## Features
+//!
+//! | feature | default | enables |
+//! |---|---|---|
+//! | `gzip` | yes | gzip (libdeflater) |
+//! | `br` | no | brotli |
+//! | `zstd` | no | zstd |
 
 pub use connect_wire::*;
+
+pub mod runtime;
+pub mod server;
+
+/// Everything generated code refers to: the wire runtime plus the server types.
+pub mod codegen {
+    pub use connect_wire::codegen::*;
+
+    pub use crate::server::{
+        Call, ClientStreamReply, Request, RequestStream, Response, ResponseStream, Service, UnaryReply, with_deadline,
+    };
+}

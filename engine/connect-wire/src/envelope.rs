@@ -202,7 +202,8 @@ impl EnvelopeDecoder {
                 max: u64::from(self.max_len),
             });
         }
-        let end = PREFIX_LEN + len as usize;
+        // Saturating: on 32-bit targets 5 + a 4 GiB length overflows `usize`.
+        let end = PREFIX_LEN.saturating_add(len as usize);
         if buf.len() < end {
             return Ok(Decoded::Incomplete {
                 needed: end - buf.len(),

@@ -51,5 +51,5 @@ pub use codec::Codec;
 pub use compression::Compression;
 pub use error::ConnectError;
 pub use json::{JsonError, JsonOptions, TypeRegistry};
-pub use message::{Enumeration, Message};
+pub use message::{Enumeration, Message, MessageType};
 pub use proto::DecodeError;

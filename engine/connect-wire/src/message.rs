@@ -95,6 +95,14 @@ pub trait Message<'a>: Default + Clone + PartialEq + fmt::Debug + 'a {
     }
 }
 
+/// A message type seen as a family over lifetimes: `Foo<'static>` names `Foo<'b>` for every
+/// `'b`. Streaming APIs use it to hand out messages that borrow a buffer only until the next
+/// message arrives. Generated for every message.
+pub trait MessageType: 'static {
+    /// The message, borrowing for `'b`.
+    type Msg<'b>: Message<'b>;
+}
+
 /// A protobuf enum. Generated enums are open: a newtype over `i32` with an associated
 /// constant per known value, so unknown numbers survive a round trip.
 pub trait Enumeration: Copy + Default + PartialEq + fmt::Debug + 'static {

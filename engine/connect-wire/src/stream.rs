@@ -45,6 +45,14 @@ pub fn write_stream_head(
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MessageStart(usize);
 
+impl MessageStart {
+    /// Offset of the message's first byte (its chunk-size line); truncate here to undo it.
+    #[must_use]
+    pub fn offset(self) -> usize {
+        self.0
+    }
+}
+
 /// Reserves a chunk-size line and an envelope prefix; write the payload after this, then call
 /// [`finish_message`].
 pub fn begin_message(out: &mut Vec<u8>) -> MessageStart {

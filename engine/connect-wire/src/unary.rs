@@ -64,6 +64,53 @@ pub fn write_success_head(
     finish_head(out, body_len, close);
 }
 
+/// Width of the content-length placeholder of [`write_success_head_open`]: 10 digits
+/// (bodies up to 9,999,999,999 bytes), right-aligned after optional whitespace.
+const CL_WIDTH: usize = 10;
+
+/// Like [`write_success_head`] for a body not yet written: the `content-length` value is a
+/// placeholder to fill with [`patch_content_length`] once the body (appended right after the
+/// head) is encoded. Returns the placeholder's offset. The value is padded with leading
+/// spaces, which RFC 9110 §5.6.3 allows as optional whitespace before a field value.
+pub fn write_success_head_open(
+    out: &mut Vec<u8>,
+    codec: Codec,
+    compression: Compression,
+    headers: &HeaderMap,
+    trailers: &HeaderMap,
+    close: bool,
+) -> usize {
+    out.extend_from_slice(b"HTTP/1.1 200 OK\r\ncontent-type: ");
+    out.extend_from_slice(codec.unary_content_type().as_bytes());
+    out.extend_from_slice(b"\r\n");
+    if compression != Compression::Identity {
+        out.extend_from_slice(b"content-encoding: ");
+        out.extend_from_slice(compression.name().as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    write_metadata(out, headers, "");
+    write_metadata(out, trailers, TRAILER_PREFIX);
+    if close {
+        out.extend_from_slice(b"connection: close\r\n");
+    }
+    out.extend_from_slice(b"content-length:");
+    let at = out.len();
+    out.extend_from_slice(&[b' '; CL_WIDTH]);
+    out.extend_from_slice(b"\r\n\r\n");
+    at
+}
+
+/// Fills the placeholder written by [`write_success_head_open`] with `len`.
+pub fn patch_content_length(out: &mut [u8], at: usize, len: usize) {
+    let mut digits = itoa::Buffer::new();
+    let d = digits.format(len).as_bytes();
+    let field = &mut out[at..at + CL_WIDTH];
+    // Bodies over 10 digits cannot be buffered on the machines we target; keep the field
+    // syntactically valid regardless by clamping (the caller bounds message sizes far lower).
+    let d = &d[d.len().saturating_sub(CL_WIDTH)..];
+    field[CL_WIDTH - d.len()..].copy_from_slice(d);
+}
+
 /// Writes a whole unary error response: the code's status, the handler's headers and
 /// trailers and the error's metadata as headers, and the error JSON body.
 pub fn write_error_response(

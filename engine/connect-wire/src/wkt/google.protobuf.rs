@@ -68,6 +68,9 @@ impl<'a> __rt::Message<'a> for Any<'a> {
         Ok(())
     }
 }
+impl __rt::MessageType for Any<'static> {
+    type Msg<'b> = Any<'b>;
+}
 /// The `google.protobuf.Duration` message.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Duration<'a> {
@@ -134,6 +137,9 @@ impl<'a> __rt::Message<'a> for Duration<'a> {
         Ok(())
     }
 }
+impl __rt::MessageType for Duration<'static> {
+    type Msg<'b> = Duration<'b>;
+}
 /// The `google.protobuf.Empty` message.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Empty<'a> {
@@ -183,6 +189,9 @@ impl<'a> __rt::Message<'a> for Empty<'a> {
         }
         Ok(())
     }
+}
+impl __rt::MessageType for Empty<'static> {
+    type Msg<'b> = Empty<'b>;
 }
 /// The `google.protobuf.FieldMask` message.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -242,6 +251,9 @@ impl<'a> __rt::Message<'a> for FieldMask<'a> {
         self.paths = __rt::json::wkt::read_field_mask(v)?;
         Ok(())
     }
+}
+impl __rt::MessageType for FieldMask<'static> {
+    type Msg<'b> = FieldMask<'b>;
 }
 /// The `google.protobuf.Struct` message.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -337,6 +349,9 @@ impl<'a> __rt::Message<'a> for Struct<'a> {
         }
         Ok(())
     }
+}
+impl __rt::MessageType for Struct<'static> {
+    type Msg<'b> = Struct<'b>;
 }
 /// The `google.protobuf.Value` message.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -490,6 +505,9 @@ impl<'a> __rt::Message<'a> for Value<'a> {
         Ok(())
     }
 }
+impl __rt::MessageType for Value<'static> {
+    type Msg<'b> = Value<'b>;
+}
 /// Nested types of [`Value`].
 pub mod value {
     #[allow(unused_imports)]
@@ -603,6 +621,9 @@ impl<'a> __rt::Message<'a> for ListValue<'a> {
         Ok(())
     }
 }
+impl __rt::MessageType for ListValue<'static> {
+    type Msg<'b> = ListValue<'b>;
+}
 /// The `google.protobuf.Timestamp` message.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Timestamp<'a> {
@@ -669,6 +690,9 @@ impl<'a> __rt::Message<'a> for Timestamp<'a> {
         Ok(())
     }
 }
+impl __rt::MessageType for Timestamp<'static> {
+    type Msg<'b> = Timestamp<'b>;
+}
 /// The `google.protobuf.DoubleValue` message.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DoubleValue<'a> {
@@ -724,6 +748,9 @@ impl<'a> __rt::Message<'a> for DoubleValue<'a> {
         self.value = __rt::read::double(v)?;
         Ok(())
     }
+}
+impl __rt::MessageType for DoubleValue<'static> {
+    type Msg<'b> = DoubleValue<'b>;
 }
 /// The `google.protobuf.FloatValue` message.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -781,6 +808,9 @@ impl<'a> __rt::Message<'a> for FloatValue<'a> {
         Ok(())
     }
 }
+impl __rt::MessageType for FloatValue<'static> {
+    type Msg<'b> = FloatValue<'b>;
+}
 /// The `google.protobuf.Int64Value` message.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Int64Value<'a> {
@@ -836,6 +866,9 @@ impl<'a> __rt::Message<'a> for Int64Value<'a> {
         self.value = __rt::read::int64(v)?;
         Ok(())
     }
+}
+impl __rt::MessageType for Int64Value<'static> {
+    type Msg<'b> = Int64Value<'b>;
 }
 /// The `google.protobuf.UInt64Value` message.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -893,6 +926,9 @@ impl<'a> __rt::Message<'a> for UInt64Value<'a> {
         Ok(())
     }
 }
+impl __rt::MessageType for UInt64Value<'static> {
+    type Msg<'b> = UInt64Value<'b>;
+}
 /// The `google.protobuf.Int32Value` message.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Int32Value<'a> {
@@ -948,6 +984,9 @@ impl<'a> __rt::Message<'a> for Int32Value<'a> {
         self.value = __rt::read::int32(v)?;
         Ok(())
     }
+}
+impl __rt::MessageType for Int32Value<'static> {
+    type Msg<'b> = Int32Value<'b>;
 }
 /// The `google.protobuf.UInt32Value` message.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -1005,6 +1044,9 @@ impl<'a> __rt::Message<'a> for UInt32Value<'a> {
         Ok(())
     }
 }
+impl __rt::MessageType for UInt32Value<'static> {
+    type Msg<'b> = UInt32Value<'b>;
+}
 /// The `google.protobuf.BoolValue` message.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BoolValue<'a> {
@@ -1060,6 +1102,9 @@ impl<'a> __rt::Message<'a> for BoolValue<'a> {
         self.value = __rt::read::bool(v)?;
         Ok(())
     }
+}
+impl __rt::MessageType for BoolValue<'static> {
+    type Msg<'b> = BoolValue<'b>;
 }
 /// The `google.protobuf.StringValue` message.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -1117,6 +1162,9 @@ impl<'a> __rt::Message<'a> for StringValue<'a> {
         Ok(())
     }
 }
+impl __rt::MessageType for StringValue<'static> {
+    type Msg<'b> = StringValue<'b>;
+}
 /// The `google.protobuf.BytesValue` message.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BytesValue<'a> {
@@ -1172,6 +1220,9 @@ impl<'a> __rt::Message<'a> for BytesValue<'a> {
         self.value = __rt::read::bytes(v)?;
         Ok(())
     }
+}
+impl __rt::MessageType for BytesValue<'static> {
+    type Msg<'b> = BytesValue<'b>;
 }
 /// The `google.protobuf.NullValue` enum.
 #[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -1,0 +1,134 @@
+//! Server settings. Everything that bounds memory or time has a default here.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use connect_wire::JsonOptions;
+use connect_wire::http1::Limits;
+
+use crate::runtime::Driver;
+
+/// Server settings; build with [`ServerConfig::new`] and the `with_*` methods.
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    /// Threads, each with its own runtime and listener (default: available cores).
+    pub threads: usize,
+    /// The monoio driver.
+    pub driver: Driver,
+    /// HTTP/1.1 head and body limits. `max_body_size` bounds a whole request body, also for
+    /// streams.
+    pub http: Limits,
+    /// Largest message, compressed or not (after decompression too), in bytes. Larger →
+    /// `resource_exhausted`. Default 4 MiB.
+    pub max_message_size: usize,
+    /// How long a client may take to send a request head once it started (slowloris).
+    /// Default 10 s.
+    pub header_read_timeout: Duration,
+    /// How long an idle keep-alive connection is kept. Default 60 s.
+    pub idle_timeout: Duration,
+    /// Most bytes of an unread request body read and discarded to keep a connection alive
+    /// after answering early; beyond that the connection is closed. Default 64 KiB.
+    pub max_drain: usize,
+    /// Most open connections over all threads; beyond, new connections are closed at once.
+    /// Default 65 536.
+    pub max_connections: usize,
+    /// How long graceful shutdown waits for in-flight requests. Default 30 s.
+    pub shutdown_grace: Duration,
+    /// TLS (ALPN `http/1.1`); `None` serves plain HTTP/1.1.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// JSON codec options (e.g. the `Any` type registry).
+    pub json: JsonOptions,
+    /// Initial capacity of each connection's read and write buffers. Default 16 KiB.
+    pub buffer_size: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ServerConfig {
+    /// The defaults documented on each field.
+    #[must_use]
+    pub fn new() -> Self {
+        ServerConfig {
+            threads: std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+            driver: Driver::default(),
+            http: Limits::default(),
+            max_message_size: 4 << 20,
+            header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            max_drain: 64 << 10,
+            max_connections: 65_536,
+            shutdown_grace: Duration::from_secs(30),
+            tls: None,
+            json: JsonOptions::default(),
+            buffer_size: 16 << 10,
+        }
+    }
+
+    /// Sets the number of threads (at least 1).
+    #[must_use]
+    pub fn with_threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
+        self
+    }
+
+    /// Sets the driver.
+    #[must_use]
+    pub fn with_driver(mut self, driver: Driver) -> Self {
+        self.driver = driver;
+        self
+    }
+
+    /// Sets the largest message size.
+    #[must_use]
+    pub fn with_max_message_size(mut self, bytes: usize) -> Self {
+        self.max_message_size = bytes;
+        self
+    }
+
+    /// Serves TLS with this configuration (its ALPN list is set to `http/1.1`).
+    #[must_use]
+    pub fn with_tls(mut self, mut tls: rustls::ServerConfig) -> Self {
+        tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+        self.tls = Some(Arc::new(tls));
+        self
+    }
+
+    /// Sets the JSON options.
+    #[must_use]
+    pub fn with_json(mut self, json: JsonOptions) -> Self {
+        self.json = json;
+        self
+    }
+
+    /// Sets the header read timeout.
+    #[must_use]
+    pub fn with_header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.header_read_timeout = timeout;
+        self
+    }
+
+    /// Sets the idle keep-alive timeout.
+    #[must_use]
+    pub fn with_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = timeout;
+        self
+    }
+
+    /// Sets the connection limit.
+    #[must_use]
+    pub fn with_max_connections(mut self, max: usize) -> Self {
+        self.max_connections = max;
+        self
+    }
+
+    /// Sets the HTTP/1.1 limits.
+    #[must_use]
+    pub fn with_http_limits(mut self, limits: Limits) -> Self {
+        self.http = limits;
+        self
+    }
+}

@@ -1,0 +1,343 @@
+//! One HTTP/1.1 connection: read a head, route, negotiate, run the call, write, repeat.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Instant;
+
+use connect_wire::code::Code;
+use connect_wire::compression::{Codecs, Compression};
+use connect_wire::http1::{BodyDecoder, BodyFraming, DecodeBody, Http1Error, Limits, RequestHead, RequestParser, Status};
+use connect_wire::server::{Reject, Shape, negotiate};
+use connect_wire::{ConnectError, JsonOptions, get, unary};
+use http::HeaderMap;
+use tracing::{debug, trace};
+
+use super::body::{ReadError, decode_raw, read_more};
+use super::call::{Call, MessageAt, decode_get, decompress_error};
+use super::config::ServerConfig;
+use super::io::{ReadHalf, WriteHalf};
+use super::service::{Router, Services};
+use super::shutdown::Signal;
+
+thread_local! {
+    static CODECS: RefCell<Codecs> = RefCell::new(Codecs::new());
+}
+
+/// Runs `f` with this thread's compression contexts. Never held across an await.
+pub(crate) fn with_codecs<R>(f: impl FnOnce(&mut Codecs) -> R) -> R {
+    CODECS.with(|c| f(&mut c.borrow_mut()))
+}
+
+/// Per-connection state, reused across the requests of a keep-alive connection.
+pub(crate) struct Conn {
+    pub(crate) r: ReadHalf,
+    pub(crate) w: WriteHalf,
+    /// Read buffer: head, then body (see `body.rs` for the layout).
+    pub(crate) rbuf: Vec<u8>,
+    /// Write buffer: the response being rendered.
+    pub(crate) wbuf: Vec<u8>,
+    /// A copy of the head for streaming calls (whose body moves within `rbuf`).
+    pub(crate) head_copy: Vec<u8>,
+    /// Decompression / GET decoding output.
+    pub(crate) scratch: Vec<u8>,
+    /// Encoding input for compression; base64 scratch.
+    pub(crate) scratch2: Vec<u8>,
+    parser: RequestParser,
+    pub(crate) head: RequestHead,
+    pub(crate) head_len: usize,
+    pub(crate) body: BodyDecoder,
+    /// End of decoded body data in `rbuf`.
+    pub(crate) body_end: usize,
+    /// Where decoded body data starts in `rbuf` (after the head, or 0 for streams).
+    body_start: usize,
+    pub(crate) json: JsonOptions,
+    /// The connection closes after this response.
+    pub(crate) close: bool,
+    pub(crate) max_message: usize,
+    limits: Limits,
+    max_drain: usize,
+}
+
+impl Conn {
+    pub(crate) fn new(r: ReadHalf, w: WriteHalf, cfg: &ServerConfig) -> Self {
+        Conn {
+            r,
+            w,
+            rbuf: Vec::with_capacity(cfg.buffer_size),
+            wbuf: Vec::with_capacity(cfg.buffer_size),
+            head_copy: Vec::new(),
+            scratch: Vec::new(),
+            scratch2: Vec::new(),
+            parser: RequestParser::new(cfg.http),
+            head: RequestHead::new(),
+            head_len: 0,
+            body: BodyDecoder::Length(connect_wire::http1::ContentLengthDecoder::new(0)),
+            body_end: 0,
+            body_start: 0,
+            json: cfg.json,
+            close: false,
+            max_message: cfg.max_message_size,
+            limits: cfg.http,
+            max_drain: cfg.max_drain,
+        }
+    }
+
+    /// Largest read buffer: a head, or a whole message with envelope and chunk framing.
+    fn max_buffer(&self) -> usize {
+        self.limits.max_head_size.max(self.max_message + 64 * 1024)
+    }
+
+    /// Reads the rest of a unary body; on success the (possibly decompressed) message is at
+    /// the returned location.
+    pub(crate) async fn read_unary_body(&mut self, compression: Compression) -> Result<MessageAt, ConnectError> {
+        let max = self.max_buffer();
+        loop {
+            decode_raw(&mut self.rbuf, &mut self.body, &mut self.body_end).map_err(|e| self.body_error(e))?;
+            if self.body_end - self.body_start > self.max_message {
+                self.close = true;
+                return Err(ConnectError::new(Code::ResourceExhausted, "message exceeds the size limit"));
+            }
+            if self.body.is_done() {
+                break;
+            }
+            match read_more(&mut self.r, &mut self.rbuf, max).await {
+                Ok(_) => {}
+                Err(ReadError::Full) => {
+                    self.close = true;
+                    return Err(ConnectError::new(Code::ResourceExhausted, "message exceeds the size limit"));
+                }
+                Err(ReadError::Eof | ReadError::Io(_)) => {
+                    self.close = true;
+                    return Err(ConnectError::new(Code::InvalidArgument, "request body ended early"));
+                }
+            }
+        }
+        if compression == Compression::Identity {
+            return Ok(MessageAt::Body);
+        }
+        self.scratch.clear();
+        let body = &self.rbuf[self.body_start..self.body_end];
+        let scratch = &mut self.scratch;
+        let max = self.max_message;
+        with_codecs(|c| c.decompress(compression, body, scratch, max)).map_err(decompress_error)?;
+        Ok(MessageAt::Scratch)
+    }
+
+    fn body_error(&mut self, e: Http1Error) -> ConnectError {
+        self.close = true;
+        match e {
+            Http1Error::BodyTooLarge => ConnectError::new(Code::ResourceExhausted, "request body exceeds the size limit"),
+            other => ConnectError::new(Code::InvalidArgument, format!("request body: {other}")),
+        }
+    }
+
+    /// Decodes a GET request's message into `scratch`.
+    pub(crate) fn load_get_message(&mut self) -> Result<MessageAt, ConnectError> {
+        let query = self.head.query(&self.rbuf).unwrap_or("");
+        let params = get::parse_query(query).map_err(|e| ConnectError::new(Code::InvalidArgument, e.to_string()))?;
+        self.scratch.clear();
+        let mut tmp = std::mem::take(&mut self.scratch2);
+        let result = decode_get(&params, &mut self.scratch, &mut tmp, self.max_message);
+        self.scratch2 = tmp;
+        result?;
+        if params.compression == Compression::Identity {
+            return Ok(MessageAt::Scratch);
+        }
+        let compressed = std::mem::take(&mut self.scratch);
+        self.scratch2.clear();
+        let out = &mut self.scratch2;
+        let max = self.max_message;
+        let r = with_codecs(|c| c.decompress(params.compression, &compressed, out, max));
+        self.scratch = compressed;
+        r.map_err(decompress_error)?;
+        std::mem::swap(&mut self.scratch, &mut self.scratch2);
+        Ok(MessageAt::Scratch)
+    }
+
+    /// Prepares a streaming call: the head is copied aside and the body moved to the start
+    /// of the read buffer.
+    pub(crate) fn begin_stream_body(&mut self) {
+        self.head_copy.clear();
+        self.head_copy.extend_from_slice(&self.rbuf[..self.head_len]);
+        // The head's offsets stay valid: `head_copy` starts where `rbuf` did.
+        self.rbuf.drain(..self.head_len);
+        self.body_end -= self.head_len;
+        self.body_start = 0;
+        self.head_len = 0;
+    }
+
+    /// After a call: discards what is left of the request body (bounded by `max_drain`) so
+    /// the connection can carry the next request, or marks it for closing. Leaves any
+    /// pipelined bytes at the start of `rbuf`.
+    async fn finish_body(&mut self) {
+        let max = self.max_buffer();
+        let mut drained = 0usize;
+        loop {
+            if decode_raw(&mut self.rbuf, &mut self.body, &mut self.body_end).is_err() {
+                self.close = true;
+                return;
+            }
+            drained += self.body_end - self.body_start;
+            self.rbuf.drain(self.body_start..self.body_end);
+            self.body_end = self.body_start;
+            if self.body.is_done() {
+                break;
+            }
+            if drained > self.max_drain || read_more(&mut self.r, &mut self.rbuf, max).await.is_err() {
+                self.close = true;
+                return;
+            }
+        }
+        // Drop the head (still at the start for unary calls); keep pipelined bytes.
+        self.rbuf.drain(..self.body_start);
+        self.body_start = 0;
+        self.body_end = 0;
+        self.head_len = 0;
+    }
+
+    async fn flush(&mut self) -> bool {
+        if self.wbuf.is_empty() {
+            return true;
+        }
+        let buf = std::mem::take(&mut self.wbuf);
+        let (res, buf) = self.w.write_all(buf).await;
+        self.wbuf = buf;
+        res.is_ok() && self.w.flush().await.is_ok()
+    }
+}
+
+/// Outcome of waiting for a request head.
+enum HeadRead {
+    Ready,
+    /// The peer went away, or the connection idled out, before a new request began.
+    Gone,
+    /// A malformed or oversized head: answer with this status, then close.
+    Bad(u16),
+}
+
+async fn read_head(conn: &mut Conn, cfg: &ServerConfig, shutdown: &Rc<Signal>) -> HeadRead {
+    conn.parser.reset();
+    let max = conn.max_buffer();
+    let mut started: Option<Instant> = None;
+    loop {
+        if !conn.rbuf.is_empty() {
+            match conn.parser.parse(&conn.rbuf, &mut conn.head) {
+                Ok(Status::Complete(len)) => {
+                    conn.head_len = len;
+                    return HeadRead::Ready;
+                }
+                Ok(Status::Partial) => {}
+                Err(e) => return HeadRead::Bad(e.status().as_u16()),
+            }
+            started.get_or_insert_with(Instant::now);
+        }
+        let read = read_more(&mut conn.r, &mut conn.rbuf, max);
+        let result = match started {
+            // Between requests: wait up to the idle timeout, or until shutdown.
+            None => {
+                monoio::select! {
+                    r = monoio::time::timeout(cfg.idle_timeout, read) => r.ok(),
+                    () = shutdown.wait() => None,
+                }
+            }
+            Some(t0) => {
+                let deadline = monoio::time::Instant::from_std(t0 + cfg.header_read_timeout);
+                match monoio::time::timeout_at(deadline, read).await {
+                    Ok(r) => Some(r),
+                    Err(_) => return HeadRead::Bad(408),
+                }
+            }
+        };
+        match result {
+            None | Some(Err(ReadError::Eof | ReadError::Io(_))) => {
+                return if started.is_some() { HeadRead::Bad(400) } else { HeadRead::Gone };
+            }
+            Some(Err(ReadError::Full)) => return HeadRead::Bad(431),
+            Some(Ok(_)) => {}
+        }
+    }
+}
+
+/// Serves one connection until it closes.
+pub(crate) async fn serve<L: Services>(mut conn: Conn, router: Rc<Router<L>>, cfg: Rc<ServerConfig>, shutdown: Rc<Signal>) {
+    loop {
+        match read_head(&mut conn, &cfg, &shutdown).await {
+            HeadRead::Ready => {}
+            HeadRead::Gone => break,
+            HeadRead::Bad(status) => {
+                trace!(status, "bad request head");
+                unary::write_http_error(&mut conn.wbuf, status, None, true);
+                conn.flush().await;
+                break;
+            }
+        }
+        conn.close = !conn.head.keep_alive() || shutdown.is_triggered();
+        conn.body_start = conn.head_len;
+        conn.body_end = conn.head_len;
+        conn.body = match BodyDecoder::new(conn.head.body_framing(), &conn.limits) {
+            Ok(b) => b,
+            Err(e) => {
+                unary::write_http_error(&mut conn.wbuf, e.status().as_u16(), None, true);
+                conn.flush().await;
+                break;
+            }
+        };
+        let path = conn.head.path(&conn.rbuf);
+        match router.route(path) {
+            None => {
+                debug!(path, "no such procedure");
+                unary::write_http_error(&mut conn.wbuf, 404, None, conn.close);
+            }
+            Some(route) => match negotiate(&conn.head, &conn.rbuf, route.descriptor) {
+                Err(Reject::Http { status, header }) => {
+                    unary::write_http_error(&mut conn.wbuf, status, header, conn.close);
+                }
+                Err(Reject::Connect { shape, code, message }) => {
+                    let err = ConnectError::new(code, message);
+                    if shape == Shape::Stream {
+                        connect_wire::stream::write_stream_head(&mut conn.wbuf, connect_wire::Codec::Proto, Compression::Identity, &HeaderMap::new(), conn.close);
+                        connect_wire::stream::write_end(&mut conn.wbuf, Some(&err), &HeaderMap::new());
+                    } else {
+                        unary::write_error_response(&mut conn.wbuf, &err, &HeaderMap::new(), &HeaderMap::new(), conn.close);
+                    }
+                }
+                Ok(neg) => {
+                    if conn.head.expect_continue() && conn.head.has_body() {
+                        conn.wbuf.extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
+                        if !conn.flush().await {
+                            break;
+                        }
+                    }
+                    router.call(route, Call::new(&mut conn, route.descriptor, neg)).await;
+                }
+            },
+        }
+        if !conn.close {
+            conn.finish_body().await;
+            if conn.close {
+                // The body could not be drained: say so on the response.
+                append_close(&mut conn.wbuf);
+            }
+        }
+        if !conn.flush().await || conn.close {
+            break;
+        }
+    }
+    let _ = conn.w.shutdown().await;
+}
+
+/// Adds `connection: close` to a rendered response head that lacks it (rare: the body
+/// turned out undrainable after the response was rendered).
+fn append_close(out: &mut Vec<u8>) {
+    if let Some(end) = out.windows(4).position(|w| w == b"\r\n\r\n") {
+        let head = &out[..end];
+        let has = head.windows(17).any(|w| w.eq_ignore_ascii_case(b"connection: close"));
+        if !has {
+            out.splice(end + 2..end + 2, b"connection: close\r\n".iter().copied());
+        }
+    }
+}
+
+/// Keeps `BodyFraming` in scope for docs.
+#[allow(dead_code)]
+const _FRAMING: Option<BodyFraming> = None;

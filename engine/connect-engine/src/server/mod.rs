@@ -1,0 +1,190 @@
+//! The Connect server: thread-per-core, one monoio runtime and one `SO_REUSEPORT` listener
+//! per thread, HTTP/1.1 with optional TLS.
+//!
+//! ```no_run
+//! # use connect_engine::server::{Router, Server, ServerConfig};
+//! let server = Server::bind("127.0.0.1:8080".parse().unwrap(), ServerConfig::new()).unwrap();
+//! println!("listening on {}", server.local_addr());
+//! server.serve(|| Router::new() /* .add(ElizaServiceServer::new(MyEliza)) */).unwrap();
+//! ```
+
+mod body;
+mod call;
+mod config;
+mod conn;
+mod io;
+mod service;
+mod shutdown;
+
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+pub use call::{
+    Call, CallInfo, ClientStreamReply, Request, RequestHeaders, RequestStream, Response, ResponseStream, UnaryReply,
+    with_deadline,
+};
+pub use config::ServerConfig;
+pub use service::{Router, Service, Services};
+pub use shutdown::ShutdownHandle;
+use tracing::{debug, info, warn};
+
+use crate::runtime::{self, Driver};
+
+/// A bound server, ready to [`serve`](Server::serve).
+pub struct Server {
+    config: ServerConfig,
+    listeners: Vec<std::net::TcpListener>,
+    local_addr: SocketAddr,
+    shutdown: ShutdownHandle,
+}
+
+fn reuseport_listener(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_reuse_address(true)?;
+    socket.set_reuse_port(true)?;
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(1024)?;
+    Ok(socket.into())
+}
+
+impl Server {
+    /// Binds one listener per thread on `addr` (port 0 picks a free port, shared by all
+    /// threads).
+    pub fn bind(addr: SocketAddr, config: ServerConfig) -> std::io::Result<Server> {
+        let first = reuseport_listener(addr)?;
+        let local_addr = first.local_addr()?;
+        let mut listeners = vec![first];
+        for _ in 1..config.threads {
+            listeners.push(reuseport_listener(local_addr)?);
+        }
+        Ok(Server { config, listeners, local_addr, shutdown: ShutdownHandle::default() })
+    }
+
+    /// The bound address.
+    #[must_use]
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// A handle that stops the server gracefully.
+    #[must_use]
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        self.shutdown.clone()
+    }
+
+    /// Serves until shutdown (see [`ShutdownHandle`]; call
+    /// [`ShutdownHandle::on_signals`] for SIGTERM/SIGINT). `router` runs once on each
+    /// thread to build that thread's services.
+    pub fn serve<L, F>(self, router: F) -> std::io::Result<()>
+    where
+        L: Services,
+        F: Fn() -> Router<L> + Send + Sync + 'static,
+    {
+        let Server { config, listeners, local_addr, shutdown } = self;
+        let driver = config.driver.resolve();
+        info!(%local_addr, threads = listeners.len(), driver = driver.name(), tls = config.tls.is_some(), "serving");
+        let router = Arc::new(router);
+        let config = Arc::new(config);
+        let open = Arc::new(AtomicUsize::new(0));
+        let threads: Vec<_> = listeners
+            .into_iter()
+            .enumerate()
+            .map(|(i, listener)| {
+                let (router, config, open, flag) = (router.clone(), config.clone(), open.clone(), shutdown.flag.clone());
+                std::thread::Builder::new().name(format!("connect-{i}")).spawn(move || {
+                    runtime::block_on(driver, thread_main(listener, router(), (*config).clone(), open, flag))
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        let mut result = Ok(());
+        for t in threads {
+            match t.join() {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => result = Err(e),
+                Err(_) => result = Err(std::io::Error::other("server thread panicked")),
+            }
+        }
+        result
+    }
+}
+
+/// The driver a server with this config would use.
+#[must_use]
+pub fn resolved_driver(config: &ServerConfig) -> Driver {
+    config.driver.resolve()
+}
+
+async fn thread_main<L: Services>(
+    listener: std::net::TcpListener,
+    router: Router<L>,
+    config: ServerConfig,
+    open: Arc<AtomicUsize>,
+    flag: Arc<std::sync::atomic::AtomicBool>,
+) {
+    let listener = match monoio::net::TcpListener::from_std(listener) {
+        Ok(l) => l,
+        Err(e) => {
+            warn!(error = %e, "listener");
+            return;
+        }
+    };
+    let router = Rc::new(router);
+    let config = Rc::new(config);
+    let signal = Rc::new(shutdown::Signal::default());
+    monoio::spawn(shutdown::relay(flag, signal.clone()));
+    let tls = config.tls.clone().map(monoio_rustls::TlsAcceptor::from);
+    let active = Rc::new(std::cell::Cell::new(0usize));
+    loop {
+        let accepted = monoio::select! {
+            a = listener.accept() => a,
+            () = signal.wait() => break,
+        };
+        let (stream, peer) = match accepted {
+            Ok(s) => s,
+            Err(e) => {
+                debug!(error = %e, "accept");
+                continue;
+            }
+        };
+        if open.fetch_add(1, Ordering::AcqRel) >= config.max_connections {
+            open.fetch_sub(1, Ordering::AcqRel);
+            debug!(%peer, "connection limit reached");
+            continue;
+        }
+        let _ = stream.set_nodelay(true);
+        let (router, config, signal, tls, open, active) = (router.clone(), config.clone(), signal.clone(), tls.clone(), open.clone(), active.clone());
+        active.set(active.get() + 1);
+        monoio::spawn(async move {
+            let transport = match tls {
+                None => Some(io::Transport::Tcp(stream)),
+                Some(acceptor) => {
+                    match monoio::time::timeout(config.header_read_timeout, acceptor.accept(stream)).await {
+                        Ok(Ok(s)) => Some(io::Transport::Tls(Box::new(s))),
+                        Ok(Err(e)) => {
+                            debug!(%peer, error = %e, "TLS handshake");
+                            None
+                        }
+                        Err(_) => None,
+                    }
+                }
+            };
+            if let Some(t) = transport {
+                let (r, w) = t.split();
+                let c = conn::Conn::new(r, w, &config);
+                conn::serve(c, router, config, signal).await;
+            }
+            open.fetch_sub(1, Ordering::AcqRel);
+            active.set(active.get() - 1);
+        });
+    }
+    // Graceful shutdown: no more accepts; wait for in-flight connections.
+    drop(listener);
+    let deadline = std::time::Instant::now() + config.shutdown_grace;
+    while active.get() > 0 && std::time::Instant::now() < deadline {
+        monoio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
