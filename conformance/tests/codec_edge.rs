@@ -149,7 +149,7 @@ fn rich() -> KitchenSink<'static> {
         r_string: vec![owned("a"), owned("")],
         r_inner: vec![inner(2, "y"), Inner::default()],
         r_uint64_unpacked: vec![1, u64::MAX],
-        r_float_unpacked: vec![1.0, f32::NAN],
+        r_float_unpacked: vec![1.0, f32::MAX],
         choice: Some(Choice::CInner(Box::new(inner(3, "z")))),
         t_timestamp: Some(Timestamp { seconds: 1, nanos: 2, ..Timestamp::default() }),
         custom_json: owned("renamed"),
@@ -332,7 +332,7 @@ fn unknown_fields_are_kept_byte_exact() {
             Wire::new().varint(2000, 1).fixed64(2001, 2).bytes(2002, b"x").fixed32(2003, 3),
         ),
         // A non-minimal varint is kept as written.
-        ("padded varint", Wire::new().tag(1007, VARINT).raw_varint(0x80 | 1).raw_varint(0)),
+        ("padded varint", Wire::new().tag(1007, VARINT).then(&Wire(vec![0x81, 0x80, 0x00]))),
     ];
     for (name, unknown) in cases {
         let m = decode(&unknown.0).unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -444,8 +444,8 @@ fn packed_and_unpacked_decode_alike() {
         ),
         (
             44,
-            varints(&[1, 0, 2]),
-            Wire::new().varint(44, 1).varint(44, 0).varint(44, 2),
+            varints(&[1, 0, 1]),
+            Wire::new().varint(44, 1).varint(44, 0).varint(44, 1),
             KitchenSink { r_bool: vec![true, false, true], ..KitchenSink::default() },
         ),
         (
@@ -815,12 +815,434 @@ fn nested_json(levels: usize) -> String {
     format!("{}{{}}{}", r#"{"recursive":"#.repeat(levels), "}".repeat(levels))
 }
 
+/// Runs `f` on a thread with an 8 MiB stack, the usual size of a main thread.
+///
+/// Deep-nesting tests need it in debug builds: unoptimised, `KitchenSink::merge_json` takes
+/// about 29 KiB of stack per level, so the 100 levels JSON allows need about 3 MiB, more than
+/// the 2 MiB of a test thread (release builds need less than 512 KiB).
+fn with_big_stack(f: impl FnOnce() + Send + 'static) {
+    std::thread::Builder::new()
+        .stack_size(8 << 20)
+        .spawn(f)
+        .expect("spawn")
+        .join()
+        .unwrap_or_else(|e| std::panic::resume_unwind(e));
+}
+
 #[test]
 fn json_recursion_limit() {
-    let m = from_json(&nested_json(99), &opts()).unwrap();
-    assert_eq!(depth_of(&m), 99);
-    for levels in [101, 1_000, 10_000, 100_000] {
-        let err = from_json(&nested_json(levels), &opts()).unwrap_err();
-        assert_eq!(err.kind(), JsonErrorKind::RecursionLimit, "{levels}");
+    with_big_stack(|| {
+        // The top-level message counts as a level in JSON: 99 nested messages decode.
+        let m = from_json(&nested_json(99), &opts()).unwrap();
+        assert_eq!(depth_of(&m), 99);
+        assert_eq!(json(&m), nested_json(99));
+        for levels in [100, 101, 1_000, 1_023] {
+            let err = from_json(&nested_json(levels), &opts()).unwrap_err();
+            assert_eq!(err.kind(), JsonErrorKind::RecursionLimit, "{levels}");
+            assert_eq!(err.field(), Some("recursive"), "{levels}");
+        }
+        // From 1024 levels of objects simd-json's own depth limit rejects the document first.
+        for levels in [1_024, 10_000, 100_000] {
+            let err = from_json(&nested_json(levels), &opts()).unwrap_err();
+            assert_eq!(err.kind(), JsonErrorKind::Syntax, "{levels}");
+        }
+    });
+}
+
+#[test]
+fn json_recursion_limit_on_other_paths() {
+    with_big_stack(|| {
+        let cases: &[(&str, &str, &str)] = &[
+            ("inner.back", r#"{"inner":{"back":"#, "}}"),
+            ("c_recursive", r#"{"cRecursive":"#, "}"),
+            ("map value .back", r#"{"mUint64Inner":{"1":{"back":"#, "}}}"),
+        ];
+        for (name, open, close) in cases {
+            let text = |levels: usize| format!("{}{{}}{}", open.repeat(levels), close.repeat(levels));
+            assert!(from_json(&text(20), &opts()).is_ok(), "{name}");
+            let err = from_json(&text(200), &opts()).unwrap_err();
+            assert_eq!(err.kind(), JsonErrorKind::RecursionLimit, "{name}");
+        }
+        // google.protobuf.Value trees (arrays count as levels too).
+        let list = |levels: usize| format!(r#"{{"tValue":{}1{}}}"#, "[".repeat(levels), "]".repeat(levels));
+        assert!(from_json(&list(40), &opts()).is_ok());
+        assert_eq!(from_json(&list(500), &opts()).unwrap_err().kind(), JsonErrorKind::RecursionLimit);
+        assert_eq!(from_json(&list(10_000), &opts()).unwrap_err().kind(), JsonErrorKind::Syntax);
+        // Deep values under an ignored unknown key are not walked.
+        let ignored = |levels: usize| format!(r#"{{"x":{}{},"fInt32":1}}"#, "[".repeat(levels), "]".repeat(levels));
+        assert_eq!(from_json(&ignored(500), &lenient()).unwrap().f_int32, 1);
+        assert_eq!(from_json(&ignored(500), &opts()).unwrap_err().kind(), JsonErrorKind::UnknownField);
+        // Any inside Any.
+        let any = |levels: usize| {
+            let open = r#"{"@type":"type.googleapis.com/google.protobuf.Any","value":"#;
+            format!(
+                r#"{{"tAny":{}{{"@type":"type.googleapis.com/connectengine.test.v1.Small","id":1}}{}}}"#,
+                open.repeat(levels),
+                "}".repeat(levels)
+            )
+        };
+        let m = from_json(&any(20), &opts()).unwrap();
+        assert_eq!(from_json(&json(&m), &opts()).unwrap(), m);
+        assert_eq!(from_json(&any(200), &opts()).unwrap_err().kind(), JsonErrorKind::RecursionLimit);
+    });
+}
+
+#[test]
+fn deep_messages_encode_to_json() {
+    with_big_stack(|| {
+        let bytes = deep_recursive(99);
+        let m = decode(&bytes).unwrap();
+        let text = json(&m);
+        assert_eq!(text, nested_json(99));
+        assert_eq!(from_json(&text, &opts()).unwrap(), m);
+    });
+}
+
+/// Binary decoding allows 100 nested messages below the top one, JSON decoding 99: a message
+/// read from binary at the limit is written as JSON that cannot be read back.
+#[test]
+#[ignore = "known inconsistency: the JSON recursion limit is one level lower than the binary one"]
+fn binary_and_json_recursion_limits_agree() {
+    with_big_stack(|| {
+        let m = decode(&deep_recursive(100)).unwrap();
+        assert_eq!(from_json(&json(&m), &opts()).unwrap(), m);
+    });
+}
+
+/// `google.protobuf.Any` holds its value as bytes, so binary decoding accepts any number of
+/// `Any`s nested in each other; writing such a message as JSON decodes each level with a fresh
+/// recursion budget and recurses without bound. 10,000 levels (250 KB of input) overflow an
+/// 8 MiB stack and abort the process.
+#[test]
+#[ignore = "known bug: aborts the test process (stack overflow) until JSON writing bounds Any nesting"]
+fn deeply_nested_any_to_json_does_not_overflow() {
+    with_big_stack(|| {
+        let m = decode(&nested_any(10_000)).unwrap();
+        // An error (e.g. RecursionLimit) is fine; a crash is not.
+        let _ = m.encode_json(&mut Vec::new(), &opts());
+    });
+}
+
+/// A KitchenSink whose `t_any` holds `levels` `Any`s nested in each other around a `Small`.
+fn nested_any(levels: usize) -> Vec<u8> {
+    let mut any = Any {
+        type_url: owned("type.googleapis.com/connectengine.test.v1.Small"),
+        value: Cow::Owned(Small { id: 1, ..Small::default() }.encode_to_vec()),
+        ..Any::default()
+    };
+    for _ in 0..levels {
+        // The shortest type URL that names Any: the registry looks at what follows the last `/`.
+        any = Any { type_url: owned("google.protobuf.Any"), value: Cow::Owned(any.encode_to_vec()), ..Any::default() };
     }
+    KitchenSink { t_any: Some(any), ..KitchenSink::default() }.encode_to_vec()
+}
+
+#[test]
+fn moderately_nested_any_round_trips() {
+    with_big_stack(|| {
+        let bytes = nested_any(50);
+        let m = decode(&bytes).unwrap();
+        let text = json(&m);
+        assert_eq!(from_json(&text, &opts()).unwrap().encode_to_vec(), bytes);
+    });
+}
+
+// ---------------------------------------------------------------------------------------
+// JSON rules.
+
+/// What a JSON decoding should give: a message, or an error's kind, field and message name.
+enum Want {
+    Ok(KitchenSink<'static>),
+    Err(JsonErrorKind, Option<&'static str>, Option<&'static str>),
+}
+
+fn check(text: &str, opts: &JsonOptions, want: &Want) {
+    match (from_json(text, opts), want) {
+        (Ok(got), Want::Ok(want)) => assert_eq!(&got, want, "{text}"),
+        (Err(e), Want::Err(kind, field, message)) => {
+            assert_eq!(
+                (e.kind(), e.field(), e.message_name()),
+                (*kind, *field, *message),
+                "{text}: {e}"
+            );
+        }
+        (got, _) => panic!("{text}: unexpected {got:?}"),
+    }
+}
+
+fn ks(f: impl FnOnce(&mut KitchenSink<'static>)) -> KitchenSink<'static> {
+    let mut m = KitchenSink::default();
+    f(&mut m);
+    m
+}
+
+#[test]
+fn json_unknown_fields() {
+    use JsonErrorKind::UnknownField;
+    // (input, strict, with ignore_unknown_fields)
+    let cases: Vec<(&str, Want, KitchenSink<'static>)> = vec![
+        (r#"{"nope":1}"#, Want::Err(UnknownField, Some("nope"), Some(KS)), KitchenSink::default()),
+        (
+            r#"{"fInt32":1,"nope":{"deep":[1,{"x":null}]},"fBool":true}"#,
+            Want::Err(UnknownField, Some("nope"), Some(KS)),
+            ks(|m| {
+                m.f_int32 = 1;
+                m.f_bool = true;
+            }),
+        ),
+        (
+            r#"{"inner":{"a":1,"zz":2}}"#,
+            Want::Err(UnknownField, Some("zz"), Some(INNER)),
+            ks(|m| m.inner = Some(Box::new(inner(1, "")))),
+        ),
+        (
+            r#"{"rInner":[{},{"zz":2}]}"#,
+            Want::Err(UnknownField, Some("zz"), Some(INNER)),
+            ks(|m| m.r_inner = vec![Inner::default(), Inner::default()]),
+        ),
+        // The lowerCamelCase form of a field with a `json_name` is not one of its names.
+        (r#"{"customJson":"x"}"#, Want::Err(UnknownField, Some("customJson"), Some(KS)), KitchenSink::default()),
+        // Names are case-sensitive.
+        (r#"{"FInt32":1}"#, Want::Err(UnknownField, Some("FInt32"), Some(KS)), KitchenSink::default()),
+        // `@type` is only skipped in the body of an Any.
+        (r#"{"@type":"x"}"#, Want::Err(UnknownField, Some("@type"), Some(KS)), KitchenSink::default()),
+        // In a registered message inside an Any.
+        (
+            r#"{"tAny":{"@type":"type.googleapis.com/connectengine.test.v1.Small","id":1,"zz":0}}"#,
+            Want::Err(UnknownField, Some("zz"), Some("connectengine.test.v1.Small")),
+            ks(|m| {
+                m.t_any = Some(Any {
+                    type_url: owned("type.googleapis.com/connectengine.test.v1.Small"),
+                    value: Cow::Owned(Small { id: 1, ..Small::default() }.encode_to_vec()),
+                    ..Any::default()
+                });
+            }),
+        ),
+    ];
+    for (text, strict, ignoring) in cases {
+        check(text, &opts(), &strict);
+        check(text, &lenient(), &Want::Ok(ignoring));
+    }
+}
+
+#[test]
+fn json_errors_name_the_field() {
+    use JsonErrorKind::{BadValue, OutOfRange, UnknownAnyType, UnknownEnumValue, WrongType};
+    let cases: &[(&str, JsonErrorKind, &str, &str)] = &[
+        (r#"{"fInt32":"x"}"#, BadValue, "fInt32", KS),
+        // Errors use the JSON name whichever name the input used.
+        (r#"{"f_int32":"x"}"#, BadValue, "fInt32", KS),
+        (r#"{"fInt32":1.5}"#, OutOfRange, "fInt32", KS),
+        (r#"{"fInt32":2147483648}"#, OutOfRange, "fInt32", KS),
+        (r#"{"fUint32":-1}"#, OutOfRange, "fUint32", KS),
+        (r#"{"fUint64":"18446744073709551616"}"#, OutOfRange, "fUint64", KS),
+        (r#"{"fFloat":1e39}"#, OutOfRange, "fFloat", KS),
+        (r#"{"fBool":"true"}"#, WrongType, "fBool", KS),
+        (r#"{"fString":1}"#, WrongType, "fString", KS),
+        (r#"{"fBytes":"@@"}"#, BadValue, "fBytes", KS),
+        (r#"{"renamedField":1}"#, WrongType, "renamedField", KS),
+        (r#"{"fColor":"NOPE"}"#, UnknownEnumValue, "fColor", KS),
+        (r#"{"rInt32":[1,"x"]}"#, BadValue, "rInt32", KS),
+        (r#"{"rInt32":1}"#, WrongType, "rInt32", KS),
+        (r#"{"mInt32Int64":{"x":"1"}}"#, BadValue, "mInt32Int64", KS),
+        (r#"{"mInt32Int64":{"1":"x"}}"#, BadValue, "mInt32Int64", KS),
+        (r#"{"tTimestamp":"2020-13-01T00:00:00Z"}"#, BadValue, "tTimestamp", KS),
+        (r#"{"tDuration":"1"}"#, BadValue, "tDuration", KS),
+        (r#"{"tFieldMask":"a_b"}"#, BadValue, "tFieldMask", KS),
+        (r#"{"inner":{"a":"x"}}"#, BadValue, "a", INNER),
+        (r#"{"recursive":{"inner":{"b":7}}}"#, WrongType, "b", INNER),
+        (r#"{"largeNumber":true}"#, WrongType, "largeNumber", KS),
+        (r#"{"tAny":{"@type":"type.googleapis.com/nope.Nope"}}"#, UnknownAnyType, "@type", "google.protobuf.Any"),
+    ];
+    for &(text, kind, field, message) in cases {
+        check(text, &opts(), &Want::Err(kind, Some(field), Some(message)));
+    }
+    // Without a registry only well-known types can be in an Any.
+    let text = r#"{"tAny":{"@type":"type.googleapis.com/connectengine.test.v1.Small"}}"#;
+    let err = from_json(text, &JsonOptions::default()).unwrap_err();
+    assert_eq!((err.kind(), err.field()), (UnknownAnyType, Some("@type")));
+    // Not an object where a message is expected.
+    for text in ["[]", "1", "null", "\"x\"", r#"{"inner":5}"#, r#"{"rInner":[1]}"#] {
+        assert_eq!(from_json(text, &opts()).unwrap_err().kind(), WrongType, "{text}");
+    }
+    // The message says where.
+    let err = from_json(r#"{"inner":{"a":"x"}}"#, &opts()).unwrap_err();
+    assert_eq!(err.to_string(), format!("invalid value in field `a` of {INNER}"));
+}
+
+#[test]
+fn json_accepts_json_and_proto_names() {
+    let cases: Vec<(&str, &str, KitchenSink<'static>)> = vec![
+        (r#"{"fInt32":1}"#, r#"{"f_int32":1}"#, ks(|m| m.f_int32 = 1)),
+        (r#"{"oDouble":1}"#, r#"{"o_double":1}"#, ks(|m| m.o_double = Some(1.0))),
+        (r#"{"renamedField":"x"}"#, r#"{"custom_json":"x"}"#, ks(|m| m.custom_json = owned("x"))),
+        (r#"{"type":3,"self":"s"}"#, r#"{"type":3,"self":"s"}"#, ks(|m| {
+            m.r#type = 3;
+            m.self_ = owned("s");
+        })),
+        (r#"{"largeNumber":-1}"#, r#"{"large_number":-1}"#, ks(|m| m.large_number = -1)),
+        (r#"{"rUint64Unpacked":["1"]}"#, r#"{"r_uint64_unpacked":[1]}"#, ks(|m| m.r_uint64_unpacked = vec![1])),
+        (r#"{"mStringString":{"k":"v"}}"#, r#"{"m_string_string":{"k":"v"}}"#, ks(|m| {
+            m.m_string_string.insert(owned("k"), owned("v"));
+        })),
+        (r#"{"cUint32":4}"#, r#"{"c_uint32":4}"#, ks(|m| m.choice = Some(Choice::CUint32(4)))),
+        (r#"{"tInt32Wrapper":5}"#, r#"{"t_int32_wrapper":"5"}"#, ks(|m| {
+            m.t_int32_wrapper = Some(connect_engine::wkt::Int32Value { value: 5, ..Default::default() });
+        })),
+        (r#"{"inner":{"back":{"fInt32":1}}}"#, r#"{"inner":{"back":{"f_int32":1}}}"#, ks(|m| {
+            m.inner = Some(Box::new(Inner {
+                back: Some(Box::new(ks(|k| k.f_int32 = 1))),
+                ..Inner::default()
+            }));
+        })),
+    ];
+    for (json_form, proto_form, want) in cases {
+        check(json_form, &opts(), &Want::Ok(want.clone()));
+        check(proto_form, &opts(), &Want::Ok(want.clone()));
+        // The writer uses the JSON names (and `json_name` where given).
+        assert_eq!(from_json(&json(&want), &opts()).unwrap(), want);
+    }
+    assert_eq!(json(&ks(|m| m.custom_json = owned("x"))), r#"{"renamedField":"x"}"#);
+    assert_eq!(json(&ks(|m| m.large_number = 1)), r#"{"largeNumber":1}"#);
+}
+
+#[test]
+fn json_duplicate_fields_are_errors() {
+    use JsonErrorKind::DuplicateField;
+    let cases: &[(&str, &str, &str)] = &[
+        (r#"{"fInt32":1,"fInt32":2}"#, "fInt32", KS),
+        (r#"{"fInt32":1,"f_int32":1}"#, "fInt32", KS),
+        (r#"{"renamedField":"a","custom_json":"a"}"#, "renamedField", KS),
+        // Even when one of them is null.
+        (r#"{"fInt32":null,"fInt32":1}"#, "fInt32", KS),
+        (r#"{"inner":{},"inner":{}}"#, "inner", KS),
+        (r#"{"rInt32":[1],"r_int32":[2]}"#, "rInt32", KS),
+        (r#"{"cUint32":1,"cUint32":1}"#, "cUint32", KS),
+        (r#"{"inner":{"a":1,"a":1}}"#, "a", INNER),
+        (r#"{"tAny":{"@type":"type.googleapis.com/connectengine.test.v1.Small","id":1,"id":2}}"#, "id", "connectengine.test.v1.Small"),
+    ];
+    for &(text, field, message) in cases {
+        check(text, &opts(), &Want::Err(DuplicateField, Some(field), Some(message)));
+        check(text, &lenient(), &Want::Err(DuplicateField, Some(field), Some(message)));
+    }
+}
+
+#[test]
+fn json_oneof_members() {
+    use JsonErrorKind::DuplicateOneof;
+    let cases: Vec<(&str, Want)> = vec![
+        (r#"{"cUint32":1,"cString":"x"}"#, Want::Err(DuplicateOneof, Some("cString"), Some(KS))),
+        (r#"{"cInner":{},"cRecursive":{}}"#, Want::Err(DuplicateOneof, Some("cRecursive"), Some(KS))),
+        (r#"{"cColor":"COLOR_RED","c_bytes":""}"#, Want::Err(DuplicateOneof, Some("cBytes"), Some(KS))),
+        // A null member is absent, so another may be set.
+        (r#"{"cUint32":null,"cString":"x"}"#, Want::Ok(ks(|m| m.choice = Some(Choice::CString(owned("x")))))),
+        (r#"{"cString":"x","cUint32":null}"#, Want::Ok(ks(|m| m.choice = Some(Choice::CString(owned("x")))))),
+        (r#"{"cUint32":null}"#, Want::Ok(KitchenSink::default())),
+        // A member holding its default is set.
+        (r#"{"cUint32":0}"#, Want::Ok(ks(|m| m.choice = Some(Choice::CUint32(0))))),
+        (r#"{"cInner":{}}"#, Want::Ok(ks(|m| m.choice = Some(Choice::CInner(Box::default()))))),
+        (r#"{"cColor":"COLOR_NEGATIVE"}"#, Want::Ok(ks(|m| m.choice = Some(Choice::CColor(Color::COLOR_NEGATIVE))))),
+        (r#"{"cBytes":"AQI="}"#, Want::Ok(ks(|m| m.choice = Some(Choice::CBytes(Cow::Owned(vec![1, 2])))))),
+    ];
+    for (text, want) in cases {
+        check(text, &opts(), &want);
+    }
+}
+
+#[test]
+fn json_null_means_absent() {
+    use connect_engine::wkt::{NullValue, Value, value::Kind};
+    let absent = [
+        "fInt32", "fDouble", "fString", "fBytes", "fColor", "oInt32", "oString", "oColor", "inner",
+        "recursive", "point", "status", "rInt32", "rInner", "rColor", "mStringString",
+        "mUint64Inner", "cInner", "tTimestamp", "tDuration", "tFieldMask", "tStruct", "tList",
+        "tAny", "tInt32Wrapper", "tStringWrapper", "tBytesWrapper", "rAny", "renamedField",
+        "largeNumber",
+    ];
+    for name in absent {
+        check(&format!(r#"{{"{name}":null}}"#), &opts(), &Want::Ok(KitchenSink::default()));
+    }
+    // Except where null is a value: google.protobuf.Value and NullValue.
+    let null_value = Value { kind: Some(Kind::NullValue(NullValue::NULL_VALUE)), ..Value::default() };
+    check(r#"{"tValue":null}"#, &opts(), &Want::Ok(ks(|m| m.t_value = Some(null_value.clone()))));
+    check(r#"{"tNull":null}"#, &opts(), &Want::Ok(KitchenSink::default()));
+    check(r#"{"tNull":"NULL_VALUE"}"#, &opts(), &Want::Ok(KitchenSink::default()));
+    assert_eq!(json(&ks(|m| m.t_value = Some(null_value.clone()))), r#"{"tValue":null}"#);
+    let list = connect_engine::wkt::ListValue { values: vec![null_value], ..Default::default() };
+    check(r#"{"tList":[null]}"#, &opts(), &Want::Ok(ks(|m| m.t_list = Some(list))));
+}
+
+#[test]
+fn json_enums() {
+    use JsonErrorKind::{OutOfRange, UnknownEnumValue, WrongType};
+    let color = |c: Color| ks(|m| m.f_color = c);
+    let cases: Vec<(&str, Want)> = vec![
+        (r#"{"fColor":"COLOR_RED"}"#, Want::Ok(color(Color::COLOR_RED))),
+        (r#"{"fColor":1}"#, Want::Ok(color(Color::COLOR_RED))),
+        (r#"{"fColor":-1}"#, Want::Ok(color(Color::COLOR_NEGATIVE))),
+        (r#"{"fColor":"COLOR_NEGATIVE"}"#, Want::Ok(color(Color::COLOR_NEGATIVE))),
+        // Open enums keep unknown numbers.
+        (r#"{"fColor":99}"#, Want::Ok(color(Color(99)))),
+        (r#"{"fColor":-2147483648}"#, Want::Ok(color(Color(i32::MIN)))),
+        // Aliases read as their number.
+        (r#"{"fMode":"MODE_QUICK"}"#, Want::Ok(ks(|m| m.f_mode = Mode::MODE_FAST))),
+        (r#"{"fColor":"NOPE"}"#, Want::Err(UnknownEnumValue, Some("fColor"), Some(KS))),
+        // A string is a name, never a number.
+        (r#"{"fColor":"1"}"#, Want::Err(UnknownEnumValue, Some("fColor"), Some(KS))),
+        (r#"{"fColor":"color_red"}"#, Want::Err(UnknownEnumValue, Some("fColor"), Some(KS))),
+        (r#"{"fColor":1.5}"#, Want::Err(OutOfRange, Some("fColor"), Some(KS))),
+        (r#"{"fColor":2147483648}"#, Want::Err(OutOfRange, Some("fColor"), Some(KS))),
+        (r#"{"fColor":true}"#, Want::Err(WrongType, Some("fColor"), Some(KS))),
+        (r#"{"status":"STATUS_OK"}"#, Want::Ok(ks(|m| m.status = connect_conformance::connectengine::test::common::v1::Status::STATUS_OK))),
+    ];
+    for (text, want) in cases {
+        check(text, &opts(), &want);
+    }
+    // Known values are written by name (an alias by its first name), unknown ones by number.
+    assert_eq!(json(&color(Color::COLOR_NEGATIVE)), r#"{"fColor":"COLOR_NEGATIVE"}"#);
+    assert_eq!(json(&color(Color(99))), r#"{"fColor":99}"#);
+    assert_eq!(json(&ks(|m| m.f_mode = Mode::MODE_QUICK)), r#"{"fMode":"MODE_FAST"}"#);
+    assert_eq!(json(&ks(|m| m.r_color = vec![Color(7), Color::COLOR_RED])), r#"{"rColor":[7,"COLOR_RED"]}"#);
+
+    // With ignore_unknown_fields an unknown name leaves the field unset (for `optional`, absent
+    // rather than zero; in repeated fields and maps the element is dropped).
+    let cases: Vec<(&str, KitchenSink<'static>)> = vec![
+        (r#"{"fColor":"NOPE","fInt32":1}"#, ks(|m| m.f_int32 = 1)),
+        (r#"{"fColor":"COLOR_RED","fColor2":"NOPE"}"#, color(Color::COLOR_RED)),
+        (r#"{"oColor":"NOPE"}"#, KitchenSink::default()),
+        (r#"{"rColor":["COLOR_RED","NOPE",2]}"#, ks(|m| m.r_color = vec![Color::COLOR_RED, Color::COLOR_GREEN])),
+        (r#"{"mBoolColor":{"true":"NOPE","false":"COLOR_GREEN"}}"#, ks(|m| {
+            m.m_bool_color.insert(false, Color::COLOR_GREEN);
+        })),
+        (r#"{"cColor":"NOPE"}"#, KitchenSink::default()),
+    ];
+    for (text, want) in cases {
+        check(text, &lenient(), &Want::Ok(want));
+    }
+}
+
+#[test]
+fn decoded_strings_borrow_the_input() {
+    let input = Wire::new()
+        .bytes(9, b"hello")
+        .bytes(46, b"a")
+        .message(30, &Wire::new().bytes(2, b"b"))
+        .bytes(1000, b"u")
+        .varint(1001, 1);
+    let m = KitchenSink::decode(&input.0).unwrap();
+    let range = input.0.as_ptr_range();
+    let inside = |s: &[u8]| range.contains(&s.as_ptr());
+    assert!(matches!(m.f_string, Cow::Borrowed(_)) && inside(m.f_string.as_bytes()));
+    assert!(matches!(m.r_string[0], Cow::Borrowed(_)));
+    assert!(matches!(m.inner.as_ref().unwrap().b, Cow::Borrowed(_)));
+    // A run of adjacent unknown fields is one borrowed slice.
+    assert_eq!(m.unknown_fields.as_bytes(), &Wire::new().bytes(1000, b"u").varint(1001, 1).0[..]);
+    assert!(inside(m.unknown_fields.as_bytes()));
+    // JSON strings are unescaped in place and borrowed too, escapes included.
+    let mut text = br#"{"fString":"a\"b\u00e9","rString":["x"]}"#.to_vec();
+    let range = text.as_ptr_range();
+    let m = KitchenSink::decode_json(&mut text[..], &opts()).unwrap();
+    assert_eq!(m.f_string, "a\"bé");
+    assert!(matches!(m.f_string, Cow::Borrowed(s) if range.contains(&s.as_ptr())));
+    assert!(matches!(m.r_string[0], Cow::Borrowed(_)));
 }

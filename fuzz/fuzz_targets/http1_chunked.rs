@@ -7,7 +7,11 @@ use libfuzzer_sys::fuzz_target;
 
 /// Feeds `input` in two pieces (the unconsumed rest carried over); returns body, rest, done.
 fn run(input: &[u8], split: usize, in_place: bool) -> Result<(Vec<u8>, Vec<u8>, bool), Http1Error> {
-    let limits = Limits { max_body_size: 4096, max_trailer_size: 256, ..Limits::default() };
+    let limits = Limits {
+        max_body_size: 4096,
+        max_trailer_size: 256,
+        ..Limits::default()
+    };
     let mut d = ChunkedDecoder::new(&limits);
     let (mut body, mut buf, mut fed) = (Vec::new(), Vec::new(), 0);
     for end in [split, input.len()] {
@@ -33,7 +37,9 @@ fn run(input: &[u8], split: usize, in_place: bool) -> Result<(Vec<u8>, Vec<u8>, 
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&first, input)) = data.split_first() else { return };
+    let Some((&first, input)) = data.split_first() else {
+        return;
+    };
     let split = usize::from(first).min(input.len());
     let whole = run(input, 0, false);
     assert_eq!(run(input, split, true), whole);

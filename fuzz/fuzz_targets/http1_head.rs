@@ -16,7 +16,12 @@ fuzz_target!(|data: &[u8]| {
         }
         if let Ok(Status::Complete(n)) = r {
             assert!(n <= data.len());
-            let _ = (h.path(data), h.query(data), h.headers(data).count(), h.keep_alive());
+            let _ = (
+                h.path(data),
+                h.query(data),
+                h.headers(data).count(),
+                h.keep_alive(),
+            );
         }
         r.map(|s| (s, h.body_framing()))
     };
@@ -30,7 +35,11 @@ fuzz_target!(|data: &[u8]| {
         }
         if let Ok(Status::Complete(n)) = r {
             assert!(n <= data.len());
-            let _ = (h.reason(data), h.headers(data).count(), h.interim_responses());
+            let _ = (
+                h.reason(data),
+                h.headers(data).count(),
+                h.interim_responses(),
+            );
         }
         r.map(|s| (s, h.status()))
     };

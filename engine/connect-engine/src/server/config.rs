@@ -29,6 +29,12 @@ pub struct ServerConfig {
     /// Most bytes of an unread request body read and discarded to keep a connection alive
     /// after answering early; beyond that the connection is closed. Default 64 KiB.
     pub max_drain: usize,
+    /// How long a connection closed before its request body was read keeps reading (and
+    /// discarding) what the client still sends, after the response went out and the write
+    /// side was shut down ("lingering close", RFC 9112 §9.6): closing a socket with unread
+    /// data resets the connection, which can destroy the response before the client reads
+    /// it. Ends early when the client closes. Default 2 s.
+    pub linger_timeout: Duration,
     /// Most open connections over all threads; beyond, new connections are closed at once.
     /// Default 65 536.
     pub max_connections: usize,
@@ -60,6 +66,7 @@ impl ServerConfig {
             header_read_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(60),
             max_drain: 64 << 10,
+            linger_timeout: Duration::from_secs(2),
             max_connections: 65_536,
             shutdown_grace: Duration::from_secs(30),
             tls: None,
@@ -115,6 +122,13 @@ impl ServerConfig {
     #[must_use]
     pub fn with_idle_timeout(mut self, timeout: Duration) -> Self {
         self.idle_timeout = timeout;
+        self
+    }
+
+    /// Sets the lingering-close timeout ([`linger_timeout`](Self::linger_timeout)).
+    #[must_use]
+    pub fn with_linger_timeout(mut self, timeout: Duration) -> Self {
+        self.linger_timeout = timeout;
         self
     }
 

@@ -2,7 +2,7 @@
 
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use connect_wire::code::Code;
 use connect_wire::compression::{Codecs, Compression};
@@ -195,6 +195,23 @@ impl Conn {
         self.head_len = 0;
     }
 
+    /// Lingering close (RFC 9112 §9.6), after the write side was shut down: reads and
+    /// discards what the client still sends until it closes the connection or `timeout`
+    /// passes. Closing a socket with unread data resets the connection, and a reset can
+    /// destroy the response before the client read it (e.g. an early `resource_exhausted`
+    /// while the client is still uploading).
+    async fn linger(&mut self, timeout: Duration) {
+        let deadline = monoio::time::Instant::now() + timeout;
+        let max = self.max_buffer();
+        loop {
+            self.rbuf.clear();
+            match monoio::time::timeout_at(deadline, read_more(&mut self.r, &mut self.rbuf, max)).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(_)) | Err(_) => return,
+            }
+        }
+    }
+
     async fn flush(&mut self) -> bool {
         if self.wbuf.is_empty() {
             return true;
@@ -260,6 +277,8 @@ async fn read_head(conn: &mut Conn, cfg: &ServerConfig, shutdown: &Rc<Signal>) -
 
 /// Serves one connection until it closes.
 pub(crate) async fn serve<L: Services>(mut conn: Conn, router: Rc<Router<L>>, cfg: Rc<ServerConfig>, shutdown: Rc<Signal>) {
+    // Whether the client may still be sending a request we stopped reading.
+    let mut unread = false;
     loop {
         match read_head(&mut conn, &cfg, &shutdown).await {
             HeadRead::Ready => {}
@@ -268,6 +287,7 @@ pub(crate) async fn serve<L: Services>(mut conn: Conn, router: Rc<Router<L>>, cf
                 trace!(status, "bad request head");
                 unary::write_http_error(&mut conn.wbuf, status, None, true);
                 conn.flush().await;
+                unread = true;
                 break;
             }
         }
@@ -279,6 +299,7 @@ pub(crate) async fn serve<L: Services>(mut conn: Conn, router: Rc<Router<L>>, cf
             Err(e) => {
                 unary::write_http_error(&mut conn.wbuf, e.status().as_u16(), None, true);
                 conn.flush().await;
+                unread = true;
                 break;
             }
         };
@@ -312,6 +333,11 @@ pub(crate) async fn serve<L: Services>(mut conn: Conn, router: Rc<Router<L>>, cf
                 }
             },
         }
+        if shutdown.is_triggered() && !conn.close {
+            // Shutting down: this is the connection's last response.
+            conn.close = true;
+            append_close(&mut conn.wbuf);
+        }
         if !conn.close {
             conn.finish_body().await;
             if conn.close {
@@ -324,6 +350,9 @@ pub(crate) async fn serve<L: Services>(mut conn: Conn, router: Rc<Router<L>>, cf
         }
     }
     let _ = conn.w.shutdown().await;
+    if unread || !conn.body.is_done() {
+        conn.linger(cfg.linger_timeout).await;
+    }
 }
 
 /// Adds `connection: close` to a rendered response head that lacks it (rare: the body
@@ -341,3 +370,59 @@ fn append_close(out: &mut Vec<u8>) {
 /// Keeps `BodyFraming` in scope for docs.
 #[allow(dead_code)]
 const _FRAMING: Option<BodyFraming> = None;
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+    use std::time::Duration;
+
+    use crate::runtime::Driver;
+    use crate::server::{Router, Server, ServerConfig};
+
+    /// A request whose body the server gives up on (more than `max_drain` to discard after
+    /// a 404): the response arrives intact, and the connection keeps accepting the rest of
+    /// the body instead of being reset, then ends with EOF.
+    #[test]
+    fn lingering_close_keeps_reading_an_abandoned_body() {
+        let mut drivers = vec![Driver::Epoll];
+        if Driver::Auto.resolve() == Driver::IoUring {
+            drivers.push(Driver::IoUring);
+        }
+        for driver in drivers {
+            let config = ServerConfig::new().with_threads(1).with_driver(driver).with_linger_timeout(Duration::from_secs(10));
+            let server = Server::bind("127.0.0.1:0".parse().unwrap(), config).unwrap();
+            let (addr, handle) = (server.local_addr(), server.shutdown_handle());
+            let thread = std::thread::spawn(move || server.serve(Router::new));
+
+            let mut s = TcpStream::connect(addr).unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            let chunk = vec![0u8; 64 << 10];
+            s.write_all(b"POST /no.Such/Method HTTP/1.1\r\nhost: t\r\ncontent-length: 2097152\r\n\r\n").unwrap();
+            for _ in 0..4 {
+                s.write_all(&chunk).unwrap();
+            }
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") {
+                assert_eq!(s.read(&mut byte).unwrap(), 1, "{driver:?}: connection ended before the response");
+                head.push(byte[0]);
+            }
+            let head = String::from_utf8(head).unwrap();
+            assert!(head.starts_with("HTTP/1.1 404 "), "{driver:?}: {head}");
+            assert!(head.contains("connection: close"), "{driver:?}: {head}");
+            // The server still reads (and discards) the rest of the body.
+            for _ in 4..32 {
+                s.write_all(&chunk).unwrap_or_else(|e| panic!("{driver:?}: connection reset while lingering: {e}"));
+            }
+            let mut rest = Vec::new();
+            s.read_to_end(&mut rest).unwrap();
+            assert!(rest.is_empty(), "{driver:?}");
+            // Our close ends the server's lingering.
+            drop(s);
+
+            handle.shutdown();
+            thread.join().unwrap().unwrap();
+        }
+    }
+}

@@ -59,8 +59,8 @@
 //! - Content-Length comma lists and repeated Content-Length fields are rejected even when all
 //!   values are equal (RFC 9110 §8.6 allows either).
 //! - Content-Length together with Transfer-Encoding is rejected, in requests and responses.
-//! - Up to any number of empty lines before the request line are skipped (RFC 9112 §2.2); they
-//!   count towards the head size limit.
+//! - Empty lines (CRLF) before a start line are skipped (RFC 9112 §2.2); they count towards the
+//!   head size limit.
 //! - Chunk trailers are validated, bounded and discarded (Connect over HTTP/1.1 sends none).
 
 mod body;
@@ -81,8 +81,8 @@ pub use head::{HeaderIter, HeaderRange, Span};
 pub use request::{RequestHead, RequestParser, TargetForm};
 pub use response::{ResponseHead, ResponseParser};
 pub use write::{
-    reason_phrase, write_body_framing, write_connection_close, write_head_end, write_header,
-    write_request_line, write_response_head, write_status_line,
+    CONTINUE_RESPONSE, reason_phrase, write_body_framing, write_connection_close, write_head_end,
+    write_header, write_request_line, write_response_head, write_status_line,
 };
 
 /// Hard cap on [`Limits::max_headers`]: httparse needs a header slot array, which lives on the

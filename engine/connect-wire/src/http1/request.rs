@@ -375,7 +375,8 @@ impl RequestHead {
 
     /// Whether the client sent `Expect: 100-continue` in an HTTP/1.1 request (RFC 9110
     /// §10.1.1) and waits for `HTTP/1.1 100 Continue` (or a final status) before sending the
-    /// body. Only meaningful when [`has_body`](Self::has_body).
+    /// body ([`CONTINUE_RESPONSE`](super::CONTINUE_RESPONSE)). Only meaningful when
+    /// [`has_body`](Self::has_body). Other expectations are ignored (RFC 9110 §10.1.1 allows 417).
     #[must_use]
     pub fn expect_continue(&self) -> bool {
         self.expect_continue

@@ -64,6 +64,11 @@ impl HeadScanner {
             let rest = buf.get(self.pos..).unwrap_or_default();
             let Some(i) = find_lf(rest) else {
                 self.pos = buf.len();
+                // Fail fast on a start line that cannot become a request (e.g. a TLS
+                // ClientHello sent to a plain-text port) instead of waiting for a CRLF.
+                if kind == Kind::Request && !self.seen_start_line {
+                    check_method_prefix(buf.get(self.line_start..).unwrap_or_default())?;
+                }
                 // Any LF still to come would end the head beyond the limit: fail now, so a read
                 // buffer of `max_head_size` bytes never waits for more.
                 if buf.len() >= max_head {
@@ -72,6 +77,9 @@ impl HeadScanner {
                 return Ok(None);
             };
             let lf = self.pos + i;
+            if kind == Kind::Request && !self.seen_start_line {
+                check_method_prefix(buf.get(self.line_start..lf).unwrap_or_default())?;
+            }
             if lf >= max_head {
                 return Err(self.too_large(kind));
             }
@@ -116,6 +124,28 @@ impl HeadScanner {
     }
 }
 
+/// Longest method token accepted. RFC 9110 sets no limit; the longest registered method is
+/// `UPDATEREDIRECTREF` with 17 bytes, and the bound keeps this check O(1) per read.
+const MAX_METHOD: usize = 32;
+
+/// Checks the start of an incomplete request line: up to the first space it must be a method
+/// token (RFC 9110 §9.1: `method = token`) of at most [`MAX_METHOD`] bytes. A lone leading CR
+/// may begin an empty line.
+fn check_method_prefix(line: &[u8]) -> Result<(), Http1Error> {
+    for (i, &b) in line.iter().enumerate().take(MAX_METHOD + 1) {
+        if i == MAX_METHOD {
+            return Err(Http1Error::InvalidRequestLine);
+        }
+        if b == b' ' && i > 0 {
+            return Ok(());
+        }
+        if !(super::head::is_tchar(b) || (b == b'\r' && i == 0 && line.len() == 1)) {
+            return Err(Http1Error::InvalidRequestLine);
+        }
+    }
+    Ok(())
+}
+
 /// Position of the first `\n` in `s`, eight bytes at a time (SWAR; no unsafe, no memchr
 /// dependency). Performance choice: heads are scanned once, so this is most of the scan cost.
 pub(crate) fn find_lf(s: &[u8]) -> Option<usize> {
@@ -156,6 +186,19 @@ mod tests {
         assert_eq!(find_lf(&s), Some(2));
         let s = [0x8a_u8; 16];
         assert_eq!(find_lf(&s), None);
+    }
+
+    #[test]
+    fn garbage_start_lines_fail_before_a_line_end() {
+        let limits = Limits::default();
+        for bad in [&b"\x16\x03\x01\x00"[..], b"GE\x00", b" GET"] {
+            let mut s = HeadScanner::at(0);
+            assert_eq!(s.scan(bad, &limits, Kind::Request), Err(Http1Error::InvalidRequestLine), "{bad:?}");
+        }
+        for fine in [&b"GET"[..], b"POST /x", b"\r", b"\r\nGE"] {
+            let mut s = HeadScanner::at(0);
+            assert_eq!(s.scan(fine, &limits, Kind::Request), Ok(None), "{fine:?}");
+        }
     }
 
     #[test]

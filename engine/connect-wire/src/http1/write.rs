@@ -79,6 +79,12 @@ statuses! {
     505 => "HTTP Version Not Supported",
 }
 
+/// The whole interim response a server sends when [`RequestHead::expect_continue`] is set and it
+/// wants the body (RFC 9110 §10.1.1, §15.2.1).
+///
+/// [`RequestHead::expect_continue`]: super::RequestHead::expect_continue
+pub const CONTINUE_RESPONSE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
+
 /// Appends `HTTP/1.1 <code> <reason>\r\n` (RFC 9112 §4).
 pub fn write_status_line(out: &mut Vec<u8>, status: StatusCode) {
     let code = status.as_u16();

@@ -25,7 +25,9 @@ impl<'a> UnknownFields<'a> {
     pub fn push_from(&mut self, buf: &'a [u8], start: usize, end: usize) {
         let field = &buf[start..end];
         match &mut self.raw {
-            Cow::Borrowed(prev) if prev.is_empty() => self.raw = Cow::Borrowed(field),
+            // Empty, borrowed or owned: `#[derive(Default)]` makes an owned empty `Cow`, and
+            // that is how every decoded message starts.
+            prev if prev.is_empty() => self.raw = Cow::Borrowed(field),
             Cow::Borrowed(prev) if prev.as_ptr_range().end == field.as_ptr() => {
                 // `prev` ends where `field` starts; if it also lies inside `buf`, the two
                 // form one range of `buf`.

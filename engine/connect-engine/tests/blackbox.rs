@@ -1,0 +1,359 @@
+//! Black-box tests over real sockets: raw HTTP/1.1 bytes in, exact responses out, on both
+//! drivers. Hostile requests get the right status or code, and the server keeps serving.
+
+mod support;
+
+use std::io::Write;
+use std::time::Duration;
+
+use connect_engine::runtime::Driver;
+use connect_engine::server::ServerConfig;
+use support::{TestServer, envelope, envelopes, post, read_response, text};
+
+fn drivers() -> Vec<Driver> {
+    let mut d = vec![Driver::Epoll];
+    if Driver::Auto.resolve() == Driver::IoUring {
+        d.push(Driver::IoUring);
+    }
+    d
+}
+
+fn header<'h>(headers: &'h [(String, String)], name: &str) -> Option<&'h str> {
+    headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+}
+
+/// The server still answers a normal request on a new connection.
+fn still_serving(server: &TestServer) {
+    let mut s = server.connect();
+    s.write_all(&post("/test.Test/Echo", "application/proto", "", &text("alive"))).unwrap();
+    let (status, _, body) = read_response(&mut s);
+    assert_eq!(status, 200);
+    assert_eq!(body, text("alive"));
+}
+
+#[test]
+fn unary_proto_json_and_get() {
+    for driver in drivers() {
+        let server = TestServer::with_driver(driver);
+        let mut s = server.connect();
+        s.write_all(&post("/test.Test/Echo", "application/proto", "connect-protocol-version: 1\r\n", &text("hello"))).unwrap();
+        let (status, headers, body) = read_response(&mut s);
+        assert_eq!(status, 200, "{driver:?}");
+        assert_eq!(header(&headers, "content-type"), Some("application/proto"));
+        assert_eq!(body, text("hello"));
+
+        s.write_all(&post("/test.Test/Echo", "application/json", "", br#"{"text":"h\u00e9"}"#)).unwrap();
+        let (status, headers, body) = read_response(&mut s);
+        assert_eq!(status, 200);
+        assert_eq!(header(&headers, "content-type"), Some("application/json"));
+        assert_eq!(body, "{\"text\":\"h\u{e9}\"}".as_bytes());
+
+        s.write_all(b"GET /test.Test/Echo?encoding=json&message=%7B%22text%22%3A%22q%22%7D&connect=v1 HTTP/1.1\r\nhost: t\r\n\r\n").unwrap();
+        let (status, _, body) = read_response(&mut s);
+        assert_eq!(status, 200);
+        assert_eq!(body, br#"{"text":"q"}"#);
+    }
+}
+
+#[test]
+fn pipelined_requests_answer_in_order() {
+    for driver in drivers() {
+        let server = TestServer::with_driver(driver);
+        let mut s = server.connect();
+        let mut batch = Vec::new();
+        for i in 0..5 {
+            batch.extend_from_slice(&post("/test.Test/Echo", "application/proto", "", &text(&format!("m{i}"))));
+        }
+        s.write_all(&batch).unwrap();
+        for i in 0..5 {
+            let (status, _, body) = read_response(&mut s);
+            assert_eq!(status, 200);
+            assert_eq!(body, text(&format!("m{i}")));
+        }
+    }
+}
+
+#[test]
+fn chunked_unary_body() {
+    for driver in drivers() {
+        let server = TestServer::with_driver(driver);
+        let mut s = server.connect();
+        let body = text("chunky");
+        let mut req = b"POST /test.Test/Echo HTTP/1.1\r\nhost: t\r\ncontent-type: application/proto\r\ntransfer-encoding: chunked\r\n\r\n".to_vec();
+        for part in body.chunks(3) {
+            req.extend_from_slice(format!("{:x};ext=1\r\n", part.len()).as_bytes());
+            req.extend_from_slice(part);
+            req.extend_from_slice(b"\r\n");
+        }
+        req.extend_from_slice(b"0\r\n\r\n");
+        // Byte by byte, to cross every split point of the chunk framing.
+        for b in &req {
+            s.write_all(std::slice::from_ref(b)).unwrap();
+        }
+        let (status, _, got) = read_response(&mut s);
+        assert_eq!(status, 200);
+        assert_eq!(got, body);
+    }
+}
+
+#[test]
+fn protocol_refusals() {
+    for driver in drivers() {
+        let server = TestServer::with_driver(driver);
+        let cases: &[(&[u8], u16, Option<(&str, &str)>)] = &[
+            (&post("/test.Unknown/Method", "application/proto", "", b""), 404, None),
+            (b"DELETE /test.Test/Echo HTTP/1.1\r\nhost: t\r\ncontent-length: 0\r\n\r\n", 405, Some(("allow", "GET, POST"))),
+            (b"GET /test.Test/Sleep?encoding=proto&message= HTTP/1.1\r\nhost: t\r\n\r\n", 405, Some(("allow", "POST"))),
+            (&post("/test.Test/Echo", "image/jpeg", "", b"12345678"), 415, None),
+            (&post("/test.Test/Echo", "application/foo", "connect-protocol-version: 1\r\n", b""), 415, None),
+            (&post("/test.Test/Repeat", "application/proto", "", b""), 415, None),
+            (&post("/test.Test/Echo", "application/proto", "content-encoding: foo\r\n", b"x"), 501, None),
+            (&post("/test.Test/Echo", "application/proto", "connect-protocol-version: 2\r\n", b""), 400, None),
+            (&post("/test.Test/Echo", "application/proto", "connect-timeout-ms: soon\r\n", b""), 400, None),
+            (&post("/test.Test/Echo", "application/proto", "", b"\xff\xff\xff"), 400, None),
+        ];
+        let mut s = server.connect();
+        for (req, want, want_header) in cases {
+            s.write_all(req).unwrap();
+            let (status, headers, body) = read_response(&mut s);
+            assert_eq!(status, *want, "{driver:?} {}", String::from_utf8_lossy(req));
+            if let Some((k, v)) = want_header {
+                assert_eq!(header(&headers, k), Some(*v));
+            }
+            if status == 501 {
+                let body = String::from_utf8(body).unwrap();
+                assert!(body.contains("\"code\":\"unimplemented\"") && body.contains("foo"), "{body}");
+            }
+        }
+        still_serving(&server);
+    }
+}
+
+#[test]
+fn handler_errors_carry_code_and_metadata() {
+    for driver in drivers() {
+        let server = TestServer::with_driver(driver);
+        let mut s = server.connect();
+        s.write_all(&post("/test.Test/Fail", "application/proto", "", b"")).unwrap();
+        let (status, headers, body) = read_response(&mut s);
+        assert_eq!(status, 404);
+        assert_eq!(header(&headers, "content-type"), Some("application/json"));
+        assert_eq!(header(&headers, "x-why"), Some("test"));
+        assert_eq!(body, br#"{"code":"not_found","message":"no such thing"}"#);
+    }
+}
+
+#[test]
+fn request_smuggling_attempts_are_refused() {
+    for driver in drivers() {
+        let server = TestServer::with_driver(driver);
+        let attacks: &[(&[u8], u16)] = &[
+            (b"POST /test.Test/Echo HTTP/1.1\r\nhost: t\r\ncontent-type: application/proto\r\ncontent-length: 5\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\nGET /x HTTP/1.1\r\n\r\n", 400),
+            (b"POST /test.Test/Echo HTTP/1.1\r\nhost: t\r\ncontent-type: application/proto\r\ncontent-length: 3\r\ncontent-length: 3\r\n\r\nabc", 400),
+            (b"POST /test.Test/Echo HTTP/1.1\r\nhost: t\r\ncontent-type: application/proto\r\ncontent-length: 3, 3\r\n\r\nabc", 400),
+            (b"POST /test.Test/Echo HTTP/1.1\r\nhost: t\r\ncontent-type: application/proto\r\ncontent-length: +3\r\n\r\nabc", 400),
+            (b"POST /test.Test/Echo HTTP/1.1\r\nhost: t\r\ncontent-type: application/proto\r\ntransfer-encoding: gzip, chunked\r\n\r\n", 501),
+            (b"POST /test.Test/Echo HTTP/1.1\nhost: t\ncontent-length: 0\n\n", 400),
+            (b"POST /test.Test/Echo HTTP/1.1\r\nhost: t\r\ncontent-type: application/proto\r\n folded: yes\r\ncontent-length: 0\r\n\r\n", 400),
+            (b"POST /test.Test/Echo HTTP/2.0\r\nhost: t\r\n\r\n", 505),
+            (b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03", 400),
+        ];
+        for (req, want) in attacks {
+            let out = server.roundtrip_close(req);
+            let text = String::from_utf8_lossy(&out);
+            assert!(text.starts_with(&format!("HTTP/1.1 {want} ")), "{driver:?} {:?} -> {text}", String::from_utf8_lossy(req));
+            // Exactly one response: nothing smuggled through.
+            assert_eq!(text.matches("HTTP/1.1 ").count(), 1, "{text}");
+        }
+        still_serving(&server);
+    }
+}
+
+#[test]
+fn oversized_heads_get_431() {
+    for driver in drivers() {
+        let server = TestServer::with_driver(driver);
+        let big = format!("POST /test.Test/Echo HTTP/1.1\r\nhost: t\r\nx-big: {}\r\n\r\n", "a".repeat(20 << 10));
+        let out = server.roundtrip_close(big.as_bytes());
+        assert!(out.starts_with(b"HTTP/1.1 431 "), "{}", String::from_utf8_lossy(&out));
+        let mut many = String::from("POST /test.Test/Echo HTTP/1.1\r\nhost: t\r\n");
+        for i in 0..100 {
+            many.push_str(&format!("x-h{i}: v\r\n"));
+        }
+        many.push_str("\r\n");
+        let out = server.roundtrip_close(many.as_bytes());
+        assert!(out.starts_with(b"HTTP/1.1 431 "), "{}", String::from_utf8_lossy(&out));
+        still_serving(&server);
+    }
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut c = libdeflater::Compressor::new(libdeflater::CompressionLvl::default());
+    let mut out = vec![0; c.gzip_compress_bound(data.len())];
+    let n = c.gzip_compress(data, &mut out).unwrap();
+    out.truncate(n);
+    out
+}
+
+#[test]
+fn message_size_limits_and_compression_bombs() {
+    for driver in drivers() {
+        let limit = 64 << 10;
+        let server = TestServer::start(ServerConfig::new().with_driver(driver).with_max_message_size(limit));
+        // Tag (1 byte) + length varint (3 bytes) + text.
+        let at_limit = text(&"x".repeat(limit - 4));
+        assert_eq!(at_limit.len(), limit);
+        let over = text(&"x".repeat(limit - 3));
+        assert_eq!(over.len(), limit + 1);
+        let mut s = server.connect();
+        s.write_all(&post("/test.Test/Echo", "application/proto", "", &at_limit)).unwrap();
+        assert_eq!(read_response(&mut s).0, 200);
+        // Over the limit: refused from the content-length, before the body is read.
+        let out = server.roundtrip_close(&post("/test.Test/Echo", "application/proto", "", &over));
+        assert!(out.starts_with(b"HTTP/1.1 429 "), "{}", String::from_utf8_lossy(&out));
+        // A small gzip body that inflates past the limit.
+        let bomb = gzip(&vec![0u8; 10 << 20]);
+        assert!(bomb.len() < limit);
+        // The body was read whole, so the connection stays usable.
+        let mut s = server.connect();
+        s.write_all(&post("/test.Test/Echo", "application/proto", "content-encoding: gzip\r\n", &bomb)).unwrap();
+        let (status, _, body) = read_response(&mut s);
+        assert_eq!(status, 429);
+        assert!(String::from_utf8_lossy(&body).contains("resource_exhausted"));
+        // A compressed message exactly at the limit is fine.
+        let ok = gzip(&at_limit);
+        let mut s = server.connect();
+        s.write_all(&post("/test.Test/Echo", "application/proto", "content-encoding: gzip\r\n", &ok)).unwrap();
+        let (status, headers, body) = read_response(&mut s);
+        assert_eq!(status, 200);
+        assert_eq!(header(&headers, "content-encoding"), Some("gzip"));
+        assert_eq!(libdeflater::Decompressor::new().gzip_decompress(&body, &mut vec![0; limit]).unwrap(), limit);
+        // A stream message over the limit.
+        let env = envelope(0, &over);
+        s.write_all(&post("/test.Test/Concat", "application/connect+proto", "", &env)).unwrap();
+        let (status, _, body) = read_response(&mut s);
+        assert_eq!(status, 200);
+        let frames = envelopes(&body);
+        assert!(String::from_utf8_lossy(&frames[0].1).contains("resource_exhausted"));
+        still_serving(&server);
+    }
+}
+
+#[test]
+fn slow_clients_time_out() {
+    for driver in drivers() {
+        let server = TestServer::start(
+            ServerConfig::new().with_driver(driver).with_header_read_timeout(Duration::from_millis(200)),
+        );
+        let mut s = server.connect();
+        s.write_all(b"POST /test.Test/Echo HTTP/1.1\r\nhost: t\r\n").unwrap();
+        let mut out = Vec::new();
+        std::io::Read::read_to_end(&mut s, &mut out).unwrap();
+        assert!(out.starts_with(b"HTTP/1.1 408 "), "{}", String::from_utf8_lossy(&out));
+        still_serving(&server);
+    }
+}
+
+#[test]
+fn deadlines_are_enforced() {
+    for driver in drivers() {
+        let server = TestServer::with_driver(driver);
+        let mut s = server.connect();
+        s.write_all(&post("/test.Test/Sleep", "application/proto", "connect-timeout-ms: 50\r\n", &text("2000"))).unwrap();
+        let (status, _, body) = read_response(&mut s);
+        assert_eq!(status, 504);
+        assert!(String::from_utf8_lossy(&body).contains("deadline_exceeded"));
+        // The connection stays usable.
+        s.write_all(&post("/test.Test/Echo", "application/proto", "", &text("after"))).unwrap();
+        assert_eq!(read_response(&mut s).2, text("after"));
+    }
+}
+
+#[test]
+fn streams() {
+    for driver in drivers() {
+        let server = TestServer::with_driver(driver);
+        let mut s = server.connect();
+        // Server stream: three copies, then an empty end-stream.
+        s.write_all(&post("/test.Test/Repeat", "application/connect+proto", "", &envelope(0, &text("r")))).unwrap();
+        let (status, headers, body) = read_response(&mut s);
+        assert_eq!(status, 200);
+        assert_eq!(header(&headers, "content-type"), Some("application/connect+proto"));
+        let frames = envelopes(&body);
+        assert_eq!(frames.len(), 4);
+        assert!(frames[..3].iter().all(|(f, p)| *f == 0 && *p == text("r")));
+        assert_eq!(frames[3], (2, b"{}".to_vec()));
+
+        // Client stream over a chunked body split inside envelopes.
+        let mut payload = Vec::new();
+        for part in ["a", "b", "c"] {
+            payload.extend_from_slice(&envelope(0, &text(part)));
+        }
+        let mut req = b"POST /test.Test/Concat HTTP/1.1\r\nhost: t\r\ncontent-type: application/connect+proto\r\ntransfer-encoding: chunked\r\n\r\n".to_vec();
+        for part in payload.chunks(4) {
+            req.extend_from_slice(format!("{:x}\r\n", part.len()).as_bytes());
+            req.extend_from_slice(part);
+            req.extend_from_slice(b"\r\n");
+        }
+        req.extend_from_slice(b"0\r\n\r\n");
+        s.write_all(&req).unwrap();
+        let (status, _, body) = read_response(&mut s);
+        assert_eq!(status, 200);
+        let frames = envelopes(&body);
+        assert_eq!(frames[0], (0, text("abc")));
+        assert_eq!(frames[1].0, 2);
+
+        // Bidi (half-duplex), JSON.
+        let mut body = Vec::new();
+        for m in ["x", "y"] {
+            body.extend_from_slice(&envelope(0, format!("{{\"text\":\"{m}\"}}").as_bytes()));
+        }
+        s.write_all(&post("/test.Test/Chat", "application/connect+json", "", &body)).unwrap();
+        let (_, _, body) = read_response(&mut s);
+        let frames = envelopes(&body);
+        assert_eq!(frames[0].1, br#"{"text":"re: x"}"#);
+        assert_eq!(frames[1].1, br#"{"text":"re: y"}"#);
+        assert_eq!(frames[2], (2, b"{}".to_vec()));
+    }
+}
+
+#[test]
+fn stream_protocol_errors() {
+    for driver in drivers() {
+        let server = TestServer::with_driver(driver);
+        let mut s = server.connect();
+        let two = [envelope(0, &text("a")), envelope(0, &text("b"))].concat();
+        let cases: &[(&[u8], &str)] = &[
+            (b"", "unimplemented"),
+            (&two, "unimplemented"),
+            (&envelope(1, &text("a")), "internal"),
+            (&envelope(0x80, b""), "internal"),
+            (&[0, 0, 0], "invalid_argument"),
+        ];
+        for (body, code) in cases {
+            s.write_all(&post("/test.Test/Repeat", "application/connect+proto", "", body)).unwrap();
+            let (status, _, got) = read_response(&mut s);
+            assert_eq!(status, 200);
+            let frames = envelopes(&got);
+            let (flags, end) = frames.last().unwrap();
+            assert_eq!(*flags, 2);
+            let end = String::from_utf8_lossy(end);
+            assert!(end.contains(&format!("\"code\":\"{code}\"")), "{driver:?} {body:?} -> {end}");
+        }
+    }
+}
+
+#[test]
+fn graceful_shutdown_finishes_in_flight_calls() {
+    for driver in drivers() {
+        let server = TestServer::with_driver(driver);
+        let mut s = server.connect();
+        s.write_all(&post("/test.Test/Sleep", "application/proto", "", &text("300"))).unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+        let done = std::thread::spawn(move || server.shutdown());
+        let (status, headers, _) = read_response(&mut s);
+        assert_eq!(status, 200);
+        assert_eq!(header(&headers, "connection"), Some("close"));
+        done.join().unwrap().unwrap();
+    }
+}
