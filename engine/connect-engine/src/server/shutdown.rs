@@ -10,16 +10,27 @@ use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 /// A one-shot, thread-local broadcast: once triggered, every waiter wakes.
+///
+/// Waiters register in a slot vector with a free list, and a dropped waiter frees its slot,
+/// so a long-running thread with many short-lived connections keeps a bounded list and
+/// steady-state waits do not allocate.
 #[derive(Default)]
 pub(crate) struct Signal {
     fired: Cell<bool>,
-    waiters: RefCell<Vec<Waker>>,
+    slots: RefCell<Slots>,
+}
+
+#[derive(Default)]
+struct Slots {
+    wakers: Vec<Option<Waker>>,
+    free: Vec<usize>,
 }
 
 impl Signal {
     pub(crate) fn trigger(&self) {
         if !self.fired.replace(true) {
-            for w in self.waiters.borrow_mut().drain(..) {
+            let mut slots = self.slots.borrow_mut();
+            for w in slots.wakers.iter_mut().filter_map(Option::take) {
                 w.wake();
             }
         }
@@ -31,25 +42,53 @@ impl Signal {
 
     /// Completes once the signal is triggered.
     pub(crate) fn wait(self: &Rc<Self>) -> Wait {
-        Wait(self.clone())
+        Wait { signal: self.clone(), slot: None }
     }
 }
 
 /// The future of [`Signal::wait`].
-pub(crate) struct Wait(Rc<Signal>);
+pub(crate) struct Wait {
+    signal: Rc<Signal>,
+    slot: Option<usize>,
+}
 
 impl Future for Wait {
     type Output = ();
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.0.fired.get() {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.signal.fired.get() {
             return Poll::Ready(());
         }
-        let mut waiters = self.0.waiters.borrow_mut();
-        if !waiters.iter().any(|w| w.will_wake(cx.waker())) {
-            waiters.push(cx.waker().clone());
+        let signal = self.signal.clone();
+        let mut slots = signal.slots.borrow_mut();
+        match self.slot {
+            Some(i) => match &mut slots.wakers[i] {
+                Some(w) if w.will_wake(cx.waker()) => {}
+                w => *w = Some(cx.waker().clone()),
+            },
+            None => {
+                let waker = Some(cx.waker().clone());
+                let i = if let Some(i) = slots.free.pop() {
+                    slots.wakers[i] = waker;
+                    i
+                } else {
+                    slots.wakers.push(waker);
+                    slots.wakers.len() - 1
+                };
+                self.slot = Some(i);
+            }
         }
         Poll::Pending
+    }
+}
+
+impl Drop for Wait {
+    fn drop(&mut self) {
+        if let Some(i) = self.slot {
+            let mut slots = self.signal.slots.borrow_mut();
+            slots.wakers[i] = None;
+            slots.free.push(i);
+        }
     }
 }
 

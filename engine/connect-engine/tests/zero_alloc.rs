@@ -1,0 +1,69 @@
+//! Zero heap allocations per unary proto request in steady state, on both drivers.
+//!
+//! A counting global allocator counts every allocation in the process. The client side of
+//! the measured window only writes a prepared buffer and reads into a preallocated one, so
+//! whatever is counted comes from the server.
+
+mod support;
+
+#[path = "support/counting_alloc.rs"]
+mod counting_alloc;
+
+use std::io::{Read, Write};
+
+use connect_engine::runtime::Driver;
+use support::{TestServer, post, text};
+
+#[global_allocator]
+static ALLOC: counting_alloc::Counting = counting_alloc::Counting;
+
+/// Sends `n` requests on `s` (pipelined in batches) and reads the responses, without
+/// allocating.
+fn exchange(s: &mut std::net::TcpStream, batch: &[u8], response_len: usize, rounds: usize, scratch: &mut [u8]) {
+    for _ in 0..rounds {
+        s.write_all(batch).unwrap();
+        let mut need = response_len;
+        while need > 0 {
+            let cap = need.min(scratch.len());
+            let n = match s.read(&mut scratch[..cap]) {
+                Ok(0) => panic!("server closed the connection"),
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => 0,
+                Err(e) => panic!("{e}"),
+            };
+            need -= n;
+        }
+    }
+}
+
+#[test]
+fn unary_proto_requests_do_not_allocate() {
+    let mut drivers = vec![Driver::Epoll];
+    if Driver::Auto.resolve() == Driver::IoUring {
+        drivers.push(Driver::IoUring);
+    }
+    for driver in drivers {
+        let server = TestServer::with_driver(driver);
+        let mut s = server.connect();
+        let one = post("/test.Test/Echo", "application/proto", "connect-protocol-version: 1\r\n", &text("hello, allocation-free world"));
+        // Learn the exact response length from one request.
+        s.write_all(&one).unwrap();
+        let (status, _, _) = support::read_response(&mut s);
+        assert_eq!(status, 200);
+        let mut probe = server.connect();
+        probe.write_all(&one).unwrap();
+        let mut buf = vec![0u8; 4096];
+        let n = probe.read(&mut buf).unwrap();
+        let response_len = n;
+        drop(probe);
+
+        let batch: Vec<u8> = one.repeat(4);
+        let mut scratch = vec![0u8; 64 * 1024];
+        // Warm up: buffers grow to their steady-state sizes.
+        exchange(&mut s, &batch, response_len * 4, 500, &mut scratch);
+        let before = counting_alloc::allocations();
+        exchange(&mut s, &batch, response_len * 4, 1000, &mut scratch);
+        let after = counting_alloc::allocations();
+        assert_eq!(after - before, 0, "{driver:?}: {} allocations over 4000 unary requests", after - before);
+    }
+}
