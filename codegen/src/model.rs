@@ -264,7 +264,7 @@ impl Model {
                 index_message(&mut types, &package, &prefix, &[], m, &mut taken);
             }
             for e in &file.enum_type {
-                let name = unique_type_name(&e.name(), &mut taken);
+                let name = unique_type_name(e.name(), &mut taken);
                 types.insert(
                     format!("{prefix}.{}", e.name()),
                     TypeLocation { package: package.clone(), path: vec![name], map_entry: None },
@@ -304,16 +304,16 @@ impl Model {
         let prefix = if package.is_empty() { String::new() } else { format!(".{package}") };
         let mut out = Package { name: package.clone(), ..Package::default() };
         for (i, m) in file.message_type.iter().enumerate() {
-            if m.options.as_ref().is_some_and(|o| o.map_entry()) {
+            if m.options.as_ref().is_some_and(prost_types::MessageOptions::map_entry) {
                 continue;
             }
-            out.messages.push(self.resolve_message(m, &prefix, proto3, &comments, vec![FILE_MESSAGE, i as i32])?);
+            out.messages.push(self.resolve_message(m, &prefix, proto3, &comments, &[FILE_MESSAGE, i as i32])?);
         }
         for (i, e) in file.enum_type.iter().enumerate() {
-            out.enums.push(self.resolve_enum(e, &prefix, &comments, vec![FILE_ENUM, i as i32]));
+            out.enums.push(self.resolve_enum(e, &prefix, &comments, &[FILE_ENUM, i as i32]));
         }
         for (i, s) in file.service.iter().enumerate() {
-            out.services.push(resolve_service(s, &prefix, &comments, vec![FILE_SERVICE, i as i32]));
+            out.services.push(resolve_service(s, &prefix, &comments, &[FILE_SERVICE, i as i32]));
         }
         Ok(out)
     }
@@ -324,7 +324,7 @@ impl Model {
         prefix: &str,
         proto3: bool,
         comments: &Comments,
-        path: Vec<i32>,
+        path: &[i32],
     ) -> Result<Message, Error> {
         let full = format!("{prefix}.{}", m.name());
         let loc = &self.types[&full];
@@ -334,13 +334,11 @@ impl Model {
         // Real oneofs (not proto3 `optional` synthetic ones).
         let mut oneof_real = vec![false; m.oneof_decl.len()];
         for f in &m.field {
-            if let Some(i) = f.oneof_index {
-                if !f.proto3_optional() {
-                    if let Some(slot) = oneof_real.get_mut(i as usize) {
+            if let Some(i) = f.oneof_index
+                && !f.proto3_optional()
+                    && let Some(slot) = oneof_real.get_mut(i as usize) {
                         *slot = true;
                     }
-                }
-            }
         }
         let mut oneof_map = HashMap::new();
         let mut oneofs = Vec::new();
@@ -361,7 +359,7 @@ impl Model {
                 enum_name.push_str("Oneof");
             }
             let field_name = unique(snake_case(o.name()), &mut field_names);
-            let mut p = path.clone();
+            let mut p = path.to_vec();
             p.extend([MESSAGE_ONEOF, i as i32]);
             oneof_map.insert(i, oneofs.len());
             oneofs.push(Oneof {
@@ -376,7 +374,7 @@ impl Model {
         let mut fields = Vec::new();
         let mut variant_names: HashMap<usize, HashSet<String>> = HashMap::new();
         for (i, f) in m.field.iter().enumerate() {
-            let mut p = path.clone();
+            let mut p = path.to_vec();
             p.extend([MESSAGE_FIELD, i as i32]);
             let ty = match f.r#type() {
                 Type::Message => ValueType::Message(f.type_name().to_owned()),
@@ -424,8 +422,8 @@ impl Model {
                 doc: comments.get(&p),
             });
         }
-        for o in 0..oneofs.len() {
-            oneofs[o].needs_lifetime = fields.iter().any(|f| {
+        for (o, oneof) in oneofs.iter_mut().enumerate() {
+            oneof.needs_lifetime = fields.iter().any(|f| {
                 f.card == Cardinality::Oneof(o)
                     && matches!(
                         f.ty,
@@ -437,21 +435,21 @@ impl Model {
 
         let mut nested_messages = Vec::new();
         for (i, n) in m.nested_type.iter().enumerate() {
-            if n.options.as_ref().is_some_and(|o| o.map_entry()) {
+            if n.options.as_ref().is_some_and(prost_types::MessageOptions::map_entry) {
                 continue;
             }
-            let mut p = path.clone();
+            let mut p = path.to_vec();
             p.extend([MESSAGE_NESTED, i as i32]);
-            nested_messages.push(self.resolve_message(n, &full, proto3, comments, p)?);
+            nested_messages.push(self.resolve_message(n, &full, proto3, comments, &p)?);
         }
         let nested_enums = m
             .enum_type
             .iter()
             .enumerate()
             .map(|(i, e)| {
-                let mut p = path.clone();
+                let mut p = path.to_vec();
                 p.extend([MESSAGE_ENUM, i as i32]);
-                self.resolve_enum(e, &full, comments, p)
+                self.resolve_enum(e, &full, comments, &p)
             })
             .collect();
         Ok(Message {
@@ -462,11 +460,11 @@ impl Model {
             oneofs,
             nested_messages,
             nested_enums,
-            doc: comments.get(&path),
+            doc: comments.get(path),
         })
     }
 
-    fn resolve_enum(&self, e: &EnumDescriptorProto, prefix: &str, comments: &Comments, path: Vec<i32>) -> Enum {
+    fn resolve_enum(&self, e: &EnumDescriptorProto, prefix: &str, comments: &Comments, path: &[i32]) -> Enum {
         let full = format!("{prefix}.{}", e.name());
         let rust_name = self.types[&full].path.last().cloned().unwrap_or_default();
         let mut taken = HashSet::new();
@@ -475,7 +473,7 @@ impl Model {
             .iter()
             .enumerate()
             .map(|(i, v)| {
-                let mut p = path.clone();
+                let mut p = path.to_vec();
                 p.extend([ENUM_VALUE, i as i32]);
                 EnumValue {
                     proto_name: v.name().to_owned(),
@@ -485,7 +483,7 @@ impl Model {
                 }
             })
             .collect();
-        Enum { full_name: full.trim_start_matches('.').to_owned(), rust_name, values, doc: comments.get(&path) }
+        Enum { full_name: full.trim_start_matches('.').to_owned(), rust_name, values, doc: comments.get(path) }
     }
 
     /// Boxes singular message fields that close a containment cycle (a message that would
@@ -493,20 +491,9 @@ impl Model {
     fn mark_boxed(&mut self) {
         // Direct (by-value) containment edges between all messages being generated.
         let mut edges: HashMap<String, Vec<String>> = HashMap::new();
-        fn collect(m: &Message, edges: &mut HashMap<String, Vec<String>>) {
-            let e = edges.entry(format!(".{}", m.full_name)).or_default();
-            for f in &m.fields {
-                if let (ValueType::Message(t), Cardinality::Optional | Cardinality::Oneof(_)) = (&f.ty, &f.card) {
-                    e.push(t.clone());
-                }
-            }
-            for n in &m.nested_messages {
-                collect(n, edges);
-            }
-        }
         for p in &self.packages {
             for m in &p.messages {
-                collect(m, &mut edges);
+                collect_edges(m, &mut edges);
             }
         }
         let reaches = |from: &str, to: &str| -> bool {
@@ -516,36 +503,49 @@ impl Model {
                 if n == to {
                     return true;
                 }
-                if seen.insert(n.clone()) {
-                    if let Some(next) = edges.get(&n) {
-                        stack.extend(next.iter().cloned());
-                    }
+                if seen.insert(n.clone())
+                    && let Some(next) = edges.get(&n)
+                {
+                    stack.extend(next.iter().cloned());
                 }
             }
             false
         };
-        fn apply(m: &mut Message, reaches: &dyn Fn(&str, &str) -> bool) {
-            let me = format!(".{}", m.full_name);
-            for f in &mut m.fields {
-                if let (ValueType::Message(t), Cardinality::Optional | Cardinality::Oneof(_)) = (&f.ty, &f.card) {
-                    f.boxed = reaches(t, &me);
-                }
-            }
-            for n in &mut m.nested_messages {
-                apply(n, reaches);
-            }
-        }
-        let mut packages = std::mem::take(&mut self.packages);
-        for p in &mut packages {
+        for p in &mut self.packages {
             for m in &mut p.messages {
-                apply(m, &reaches);
+                apply_boxing(m, &reaches);
             }
         }
-        self.packages = packages;
     }
 }
 
-fn resolve_service(s: &ServiceDescriptorProto, prefix: &str, comments: &Comments, path: Vec<i32>) -> Service {
+/// Records, for `m` and its nested messages, which messages each holds by value.
+fn collect_edges(m: &Message, edges: &mut HashMap<String, Vec<String>>) {
+    let e = edges.entry(format!(".{}", m.full_name)).or_default();
+    for f in &m.fields {
+        if let (ValueType::Message(t), Cardinality::Optional | Cardinality::Oneof(_)) = (&f.ty, &f.card) {
+            e.push(t.clone());
+        }
+    }
+    for n in &m.nested_messages {
+        collect_edges(n, edges);
+    }
+}
+
+/// Boxes the fields of `m` (and nested messages) whose type leads back to the message.
+fn apply_boxing(m: &mut Message, reaches: &dyn Fn(&str, &str) -> bool) {
+    let me = format!(".{}", m.full_name);
+    for f in &mut m.fields {
+        if let (ValueType::Message(t), Cardinality::Optional | Cardinality::Oneof(_)) = (&f.ty, &f.card) {
+            f.boxed = reaches(t, &me);
+        }
+    }
+    for n in &mut m.nested_messages {
+        apply_boxing(n, reaches);
+    }
+}
+
+fn resolve_service(s: &ServiceDescriptorProto, prefix: &str, comments: &Comments, path: &[i32]) -> Service {
     let mut taken = HashSet::new();
     Service {
         full_name: format!("{prefix}.{}", s.name()).trim_start_matches('.').to_owned(),
@@ -555,7 +555,7 @@ fn resolve_service(s: &ServiceDescriptorProto, prefix: &str, comments: &Comments
             .iter()
             .enumerate()
             .map(|(i, m)| {
-                let mut p = path.clone();
+                let mut p = path.to_vec();
                 p.extend([SERVICE_METHOD, i as i32]);
                 Method {
                     name: m.name().to_owned(),
@@ -569,7 +569,7 @@ fn resolve_service(s: &ServiceDescriptorProto, prefix: &str, comments: &Comments
                 }
             })
             .collect(),
-        doc: comments.get(&path),
+        doc: comments.get(path),
     }
 }
 
@@ -611,7 +611,7 @@ fn index_message(
     let name = unique_type_name(m.name(), taken);
     let mut path = modules.to_vec();
     path.push(name);
-    let map_entry = if m.options.as_ref().is_some_and(|o| o.map_entry()) {
+    let map_entry = if m.options.as_ref().is_some_and(prost_types::MessageOptions::map_entry) {
         let key = m.field.iter().find(|f| f.number() == 1).and_then(|f| scalar_of(f.r#type()));
         let value = m.field.iter().find(|f| f.number() == 2).map(|f| match f.r#type() {
             Type::Message => ValueType::Message(f.type_name().to_owned()),

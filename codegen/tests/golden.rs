@@ -86,7 +86,7 @@ fn plugin_and_library_agree() {
     use prost::Message as _;
     let set = compile(&["connectrpc/eliza/v1/eliza.proto"], &[root().join("proto")]);
     let name = "connectrpc/eliza/v1/eliza.proto".to_owned();
-    let lib = Config::new().generate(&set, &[name.clone()]).unwrap();
+    let lib = Config::new().generate(&set, std::slice::from_ref(&name)).unwrap();
     let req = prost_types::compiler::CodeGeneratorRequest {
         file_to_generate: vec![name],
         proto_file: set.file.clone(),

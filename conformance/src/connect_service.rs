@@ -25,10 +25,11 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 use crate::connectrpc::conformance::v1::conformance_payload::{ConnectGetInfo, RequestInfo};
 use crate::connectrpc::conformance::v1::unary_response_definition::Response as UnaryOutcome;
 use crate::connectrpc::conformance::v1::{
-    self as pb, BidiStreamRequest, BidiStreamResponse, ClientStreamRequest, ClientStreamResponse, ConformancePayload,
-    ConformanceService, Header, IdempotentUnaryRequest, IdempotentUnaryResponse, ServerStreamRequest,
-    ServerStreamResponse, StreamResponseDefinition, UnaryRequest, UnaryResponse, UnaryResponseDefinition,
-    UnimplementedRequest, UnimplementedResponse,
+    self as pb, BidiStreamRequest, BidiStreamResponse, ClientStreamRequest, ClientStreamResponse,
+    ConformancePayload, ConformanceService, Header, IdempotentUnaryRequest,
+    IdempotentUnaryResponse, ServerStreamRequest, ServerStreamResponse, StreamResponseDefinition,
+    UnaryRequest, UnaryResponse, UnaryResponseDefinition, UnimplementedRequest,
+    UnimplementedResponse,
 };
 
 /// The conformance messages, for `google.protobuf.Any` in JSON.
@@ -37,7 +38,10 @@ static REGISTRY: LazyLock<TypeRegistry> = LazyLock::new(|| TypeRegistry::new().w
 /// JSON options that know the conformance messages (for `Any` in request info and details).
 #[must_use]
 pub fn json_options() -> JsonOptions {
-    JsonOptions { ignore_unknown_fields: false, registry: Some(&REGISTRY) }
+    JsonOptions {
+        ignore_unknown_fields: false,
+        registry: Some(&REGISTRY),
+    }
 }
 
 /// The conformance service.
@@ -77,27 +81,51 @@ fn group<'v>(pairs: impl IntoIterator<Item = (&'v str, Cow<'v, str>)>) -> Vec<He
 /// What the server observed about a call.
 fn request_info(info: &CallInfo<'_>, requests: Vec<Any<'static>>) -> RequestInfo<'static> {
     let headers = info.headers;
-    let request_headers = group(headers.iter().map(|(name, value)| (name, String::from_utf8_lossy(value))));
+    let request_headers = group(
+        headers
+            .iter()
+            .map(|(name, value)| (name, String::from_utf8_lossy(value))),
+    );
     let timeout_ms = info.deadline.map(|d| {
         let left = d.saturating_duration_since(Instant::now());
         i64::try_from(left.as_millis()).unwrap_or(i64::MAX)
     });
-    let query: Vec<_> = headers.query().map(|q| get::query_pairs(q).collect()).unwrap_or_default();
+    let query: Vec<_> = headers
+        .query()
+        .map(|q| get::query_pairs(q).collect())
+        .unwrap_or_default();
     let connect_get_info = (!query.is_empty()).then(|| ConnectGetInfo {
-        query_params: group(query.iter().map(|(k, v)| (k.as_ref(), Cow::Borrowed(v.as_ref())))),
+        query_params: group(
+            query
+                .iter()
+                .map(|(k, v)| (k.as_ref(), Cow::Borrowed(v.as_ref()))),
+        ),
         ..Default::default()
     });
-    RequestInfo { request_headers, timeout_ms, requests, connect_get_info, ..Default::default() }
+    RequestInfo {
+        request_headers,
+        timeout_ms,
+        requests,
+        connect_get_info,
+        ..Default::default()
+    }
 }
 
 /// Adds response definition headers to `map`, each name prefixed with `prefix`.
-fn add_headers(headers: &[Header<'_>], prefix: &str, map: &mut HeaderMap) -> Result<(), ConnectError> {
+fn add_headers(
+    headers: &[Header<'_>],
+    prefix: &str,
+    map: &mut HeaderMap,
+) -> Result<(), ConnectError> {
     for h in headers {
-        let name = HeaderName::from_bytes(format!("{prefix}{}", h.name).as_bytes())
-            .map_err(|_| ConnectError::invalid_argument(format!("invalid header name {:?}", h.name)))?;
+        let name =
+            HeaderName::from_bytes(format!("{prefix}{}", h.name).as_bytes()).map_err(|_| {
+                ConnectError::invalid_argument(format!("invalid header name {:?}", h.name))
+            })?;
         for v in &h.value {
-            let value = HeaderValue::from_str(v)
-                .map_err(|_| ConnectError::invalid_argument(format!("invalid value for header {:?}", h.name)))?;
+            let value = HeaderValue::from_str(v).map_err(|_| {
+                ConnectError::invalid_argument(format!("invalid value for header {:?}", h.name))
+            })?;
             map.append(name.clone(), value);
         }
     }
@@ -107,14 +135,23 @@ fn add_headers(headers: &[Header<'_>], prefix: &str, map: &mut HeaderMap) -> Res
 /// The error a response definition asks for, with `request_info` appended to its details
 /// when given.
 fn definition_error(e: &pb::Error<'_>, request_info: Option<&RequestInfo<'_>>) -> ConnectError {
-    let code = u32::try_from(e.code.0).ok().and_then(Code::from_number).unwrap_or(Code::Unknown);
+    let code = u32::try_from(e.code.0)
+        .ok()
+        .and_then(Code::from_number)
+        .unwrap_or(Code::Unknown);
     let mut err = ConnectError::new(code, e.message.as_deref().unwrap_or_default().to_owned());
     for d in &e.details {
-        let type_name = d.type_url.rsplit_once('/').map_or(&*d.type_url, |(_, name)| name);
+        let type_name = d
+            .type_url
+            .rsplit_once('/')
+            .map_or(&*d.type_url, |(_, name)| name);
         err.add_detail(ErrorDetail::new(type_name, d.value.to_vec()));
     }
     if let Some(info) = request_info {
-        err.add_detail(ErrorDetail::new(RequestInfo::FULL_NAME, info.encode_to_vec()));
+        err.add_detail(ErrorDetail::new(
+            RequestInfo::FULL_NAME,
+            info.encode_to_vec(),
+        ));
     }
     err
 }
@@ -138,12 +175,19 @@ async fn unary_outcome<'a>(
 ) -> Result<Response<ConformancePayload<'a>>, ConnectError> {
     let request_info = request_info(info, requests);
     let Some(def) = def else {
-        return Ok(Response::new(ConformancePayload { request_info: Some(request_info), ..Default::default() }));
+        return Ok(Response::new(ConformancePayload {
+            request_info: Some(request_info),
+            ..Default::default()
+        }));
     };
     let data = match &def.response {
         Some(UnaryOutcome::Error(e)) => {
             let mut err = definition_error(e, Some(&request_info));
-            let trailer_prefix = if metadata == ErrorMetadata::Unary { "trailer-" } else { "" };
+            let trailer_prefix = if metadata == ErrorMetadata::Unary {
+                "trailer-"
+            } else {
+                ""
+            };
             add_headers(&def.response_headers, "", err.metadata_mut())?;
             add_headers(&def.response_trailers, trailer_prefix, err.metadata_mut())?;
             return Err(err);
@@ -151,8 +195,11 @@ async fn unary_outcome<'a>(
         Some(UnaryOutcome::ResponseData(data)) => data.clone(),
         None => Cow::Borrowed(&[][..]),
     };
-    let mut response =
-        Response::new(ConformancePayload { data, request_info: Some(request_info), ..Default::default() });
+    let mut response = Response::new(ConformancePayload {
+        data,
+        request_info: Some(request_info),
+        ..Default::default()
+    });
     add_headers(&def.response_headers, "", &mut response.headers)?;
     add_headers(&def.response_trailers, "", &mut response.trailers)?;
     sleep_ms(def.response_delay_ms).await;
@@ -166,7 +213,10 @@ async fn sleep_ms(ms: u32) {
 }
 
 /// Sets a stream response definition's headers and trailers on `responses`.
-fn stream_metadata<T>(def: &StreamResponseDefinition<'_>, responses: &mut ResponseStream<'_, T>) -> Result<(), ConnectError> {
+fn stream_metadata<T>(
+    def: &StreamResponseDefinition<'_>,
+    responses: &mut ResponseStream<'_, T>,
+) -> Result<(), ConnectError> {
     add_headers(&def.response_headers, "", responses.headers_mut())?;
     add_headers(&def.response_trailers, "", responses.trailers_mut())
 }
@@ -179,9 +229,18 @@ impl ConformanceService for Conformance {
         let any = to_any(request.message());
         let info = *request.info();
         let message = request.into_message();
-        let r = unary_outcome(&info, message.response_definition.as_ref(), vec![any], ErrorMetadata::Unary).await?;
+        let r = unary_outcome(
+            &info,
+            message.response_definition.as_ref(),
+            vec![any],
+            ErrorMetadata::Unary,
+        )
+        .await?;
         Ok(Response {
-            message: UnaryResponse { payload: Some(r.message), ..Default::default() },
+            message: UnaryResponse {
+                payload: Some(r.message),
+                ..Default::default()
+            },
             headers: r.headers,
             trailers: r.trailers,
         })
@@ -194,9 +253,18 @@ impl ConformanceService for Conformance {
         let any = to_any(request.message());
         let info = *request.info();
         let message = request.into_message();
-        let r = unary_outcome(&info, message.response_definition.as_ref(), vec![any], ErrorMetadata::Unary).await?;
+        let r = unary_outcome(
+            &info,
+            message.response_definition.as_ref(),
+            vec![any],
+            ErrorMetadata::Unary,
+        )
+        .await?;
         Ok(Response {
-            message: IdempotentUnaryResponse { payload: Some(r.message), ..Default::default() },
+            message: IdempotentUnaryResponse {
+                payload: Some(r.message),
+                ..Default::default()
+            },
             headers: r.headers,
             trailers: r.trailers,
         })
@@ -222,8 +290,17 @@ impl ConformanceService for Conformance {
             // Only the first response describes the request: it cannot change afterwards.
             let request_info = any.take().map(|a| request_info(&info, vec![a]));
             sleep_ms(def.response_delay_ms).await;
-            let payload = ConformancePayload { data: Cow::Borrowed(data), request_info, ..Default::default() };
-            responses.send(&ServerStreamResponse { payload: Some(payload), ..Default::default() }).await?;
+            let payload = ConformancePayload {
+                data: Cow::Borrowed(data),
+                request_info,
+                ..Default::default()
+            };
+            responses
+                .send(&ServerStreamResponse {
+                    payload: Some(payload),
+                    ..Default::default()
+                })
+                .await?;
         }
         match &def.error {
             Some(e) => {
@@ -252,7 +329,10 @@ impl ConformanceService for Conformance {
         let info = *requests.info();
         let r = unary_outcome(&info, def.as_ref(), received, ErrorMetadata::Stream).await?;
         Ok(Response {
-            message: ClientStreamResponse { payload: Some(r.message), ..Default::default() },
+            message: ClientStreamResponse {
+                payload: Some(r.message),
+                ..Default::default()
+            },
             headers: r.headers,
             trailers: r.trailers,
         })
@@ -291,11 +371,23 @@ impl ConformanceService for Conformance {
                 let request_info = if sent == 0 {
                     request_info(&info, std::mem::take(&mut received))
                 } else {
-                    RequestInfo { requests: std::mem::take(&mut received), ..Default::default() }
+                    RequestInfo {
+                        requests: std::mem::take(&mut received),
+                        ..Default::default()
+                    }
                 };
                 sleep_ms(def.as_ref().map_or(0, |d| d.response_delay_ms)).await;
-                let payload = ConformancePayload { data: Cow::Borrowed(data), request_info: Some(request_info), ..Default::default() };
-                responses.send(&BidiStreamResponse { payload: Some(payload), ..Default::default() }).await?;
+                let payload = ConformancePayload {
+                    data: Cow::Borrowed(data),
+                    request_info: Some(request_info),
+                    ..Default::default()
+                };
+                responses
+                    .send(&BidiStreamResponse {
+                        payload: Some(payload),
+                        ..Default::default()
+                    })
+                    .await?;
                 sent += 1;
             }
         }
@@ -307,10 +399,20 @@ impl ConformanceService for Conformance {
             responses.flush().await?;
         }
         for data in &def.response_data[sent.min(def.response_data.len())..] {
-            let request_info = (sent == 0).then(|| request_info(&info, std::mem::take(&mut received)));
+            let request_info =
+                (sent == 0).then(|| request_info(&info, std::mem::take(&mut received)));
             sleep_ms(def.response_delay_ms).await;
-            let payload = ConformancePayload { data: Cow::Borrowed(data), request_info, ..Default::default() };
-            responses.send(&BidiStreamResponse { payload: Some(payload), ..Default::default() }).await?;
+            let payload = ConformancePayload {
+                data: Cow::Borrowed(data),
+                request_info,
+                ..Default::default()
+            };
+            responses
+                .send(&BidiStreamResponse {
+                    payload: Some(payload),
+                    ..Default::default()
+                })
+                .await?;
             sent += 1;
         }
         match &def.error {
@@ -326,7 +428,9 @@ impl ConformanceService for Conformance {
         &self,
         _request: Request<'a, UnimplementedRequest<'a>>,
     ) -> Result<Response<UnimplementedResponse<'a>>, ConnectError> {
-        Err(ConnectError::unimplemented("connectrpc.conformance.v1.ConformanceService.Unimplemented is not implemented"))
+        Err(ConnectError::unimplemented(
+            "connectrpc.conformance.v1.ConformanceService.Unimplemented is not implemented",
+        ))
     }
 }
 
@@ -338,31 +442,56 @@ mod tests {
     fn groups_headers_case_insensitively() {
         let pairs = [("X-A", "1"), ("b", "2"), ("x-a", "3")].map(|(k, v)| (k, Cow::Borrowed(v)));
         let headers = group(pairs);
-        let got: Vec<_> = headers.iter().map(|h| (h.name.as_ref(), h.value.iter().map(AsRef::as_ref).collect::<Vec<_>>())).collect();
+        let got: Vec<_> = headers
+            .iter()
+            .map(|h| {
+                (
+                    h.name.as_ref(),
+                    h.value.iter().map(AsRef::as_ref).collect::<Vec<_>>(),
+                )
+            })
+            .collect();
         assert_eq!(got, [("x-a", vec!["1", "3"]), ("b", vec!["2"])]);
     }
 
     #[test]
     fn definition_errors_keep_details_and_add_request_info() {
-        let detail = Any { type_url: "type.googleapis.com/x.y.Z".into(), value: Cow::Borrowed(b"\x08\x01"), ..Default::default() };
+        let detail = Any {
+            type_url: "type.googleapis.com/x.y.Z".into(),
+            value: Cow::Borrowed(b"\x08\x01"),
+            ..Default::default()
+        };
         let e = pb::Error {
             code: pb::Code::CODE_RESOURCE_EXHAUSTED,
             message: Some("full".into()),
             details: vec![detail],
             ..Default::default()
         };
-        let info = RequestInfo { timeout_ms: Some(5), ..Default::default() };
+        let info = RequestInfo {
+            timeout_ms: Some(5),
+            ..Default::default()
+        };
         let err = definition_error(&e, Some(&info));
         assert_eq!(err.code(), Code::ResourceExhausted);
         assert_eq!(err.message(), "full");
-        assert_eq!(err.details()[0], ErrorDetail::new("x.y.Z", b"\x08\x01".to_vec()));
-        assert_eq!(err.details()[1].type_name, "connectrpc.conformance.v1.ConformancePayload.RequestInfo");
+        assert_eq!(
+            err.details()[0],
+            ErrorDetail::new("x.y.Z", b"\x08\x01".to_vec())
+        );
+        assert_eq!(
+            err.details()[1].type_name,
+            "connectrpc.conformance.v1.ConformancePayload.RequestInfo"
+        );
         assert_eq!(err.details().len(), 2);
     }
 
     #[test]
     fn unary_error_trailers_are_prefixed() {
-        let h = |n: &'static str, v: &'static str| Header { name: n.into(), value: vec![v.into()], ..Default::default() };
+        let h = |n: &'static str, v: &'static str| Header {
+            name: n.into(),
+            value: vec![v.into()],
+            ..Default::default()
+        };
         let mut map = HeaderMap::new();
         add_headers(&[h("x-t", "1")], "trailer-", &mut map).unwrap();
         add_headers(&[h("X-H", "2")], "", &mut map).unwrap();

@@ -9,10 +9,11 @@
 use std::borrow::Cow;
 use std::sync::LazyLock;
 
+use connect_conformance::connectengine::test::common::v1::{Point, Status};
 use connect_conformance::connectengine::test::v1::kitchen_sink::{Choice, Inner, Mode};
 use connect_conformance::connectengine::test::v1::{Color, KitchenSink, Small, TYPES};
 use connect_engine::json::JsonErrorKind;
-use connect_engine::wkt::{Any, Timestamp};
+use connect_engine::wkt::{Any, Int32Value, ListValue, NullValue, Timestamp, Value, value::Kind};
 use connect_engine::{DecodeError, JsonError, JsonOptions, Message, TypeRegistry};
 
 static REGISTRY: LazyLock<TypeRegistry> = LazyLock::new(|| TypeRegistry::new().with(TYPES));
@@ -235,7 +236,7 @@ fn explicit_presence_is_written() {
             r#"{"recursive":{}}"#,
         ),
         (
-            KitchenSink { point: Some(Default::default()), ..KitchenSink::default() },
+            KitchenSink { point: Some(Point::default()), ..KitchenSink::default() },
             Wire::new().bytes(32, b""),
             r#"{"point":{}}"#,
         ),
@@ -245,7 +246,7 @@ fn explicit_presence_is_written() {
             r#"{"tTimestamp":"1970-01-01T00:00:00Z"}"#,
         ),
         (
-            KitchenSink { t_int32_wrapper: Some(Default::default()), ..KitchenSink::default() },
+            KitchenSink { t_int32_wrapper: Some(Int32Value::default()), ..KitchenSink::default() },
             Wire::new().bytes(87, b""),
             r#"{"tInt32Wrapper":0}"#,
         ),
@@ -287,9 +288,23 @@ fn explicit_presence_is_written() {
     assert!(m.f_double == 0.0 && m.f_double.is_sign_negative());
 }
 
-/// Negative zero in JSON: the writer gives `-0` (as Go's protojson does), which the reader
-/// takes for the integer 0 and so reads back as `+0.0`, losing the field (implicit presence)
-/// or the sign (`optional`, repeated, map values, `google.protobuf.Value`).
+#[test]
+fn negative_zero_json_forms_with_a_fraction_or_exponent() {
+    for text in [r#"{"fDouble":-0.0}"#, r#"{"fDouble":"-0"}"#, r#"{"fDouble":-0e0}"#] {
+        let m = from_json(text, &opts()).unwrap();
+        assert!(m.f_double == 0.0 && m.f_double.is_sign_negative(), "{text}");
+    }
+    let m = from_json(r#"{"fFloat":-0.0,"tValue":-0.0}"#, &opts()).unwrap();
+    assert!(m.f_float.is_sign_negative());
+    assert!(
+        matches!(m.t_value.and_then(|v| v.kind), Some(Kind::NumberValue(n)) if n.is_sign_negative())
+    );
+}
+
+/// Negative zero in JSON: the writer gives `-0` (as Go's protojson does), which simd-json
+/// parses as the integer 0, so it reads back as `+0.0`: an implicit-presence field is lost
+/// (its binary encoding changes), and `optional`, repeated and map values and
+/// `google.protobuf.Value` numbers lose the sign. (`-0.0`, `-0e0` and `"-0"` read correctly.)
 #[test]
 #[ignore = "known bug: JSON `-0` reads back as +0.0"]
 fn negative_zero_json_round_trip() {
@@ -300,12 +315,14 @@ fn negative_zero_json_round_trip() {
         r_double: vec![-0.0],
         ..KitchenSink::default()
     };
+    assert_eq!(json(&m), r#"{"fDouble":-0,"fFloat":-0,"oDouble":-0,"rDouble":[-0]}"#);
     let back = from_json(&json(&m), &opts()).unwrap();
-    assert_eq!(back.encode_to_vec(), m.encode_to_vec(), "{}", json(&m));
-    for text in [r#"{"fDouble":-0}"#, r#"{"fDouble":-0.0}"#, r#"{"fDouble":"-0"}"#] {
-        let back = from_json(text, &opts()).unwrap();
-        assert!(back.f_double.is_sign_negative(), "{text}");
-    }
+    assert_eq!(back.encode_to_vec(), m.encode_to_vec());
+    let m = from_json(r#"{"fDouble":-0,"tValue":-0}"#, &opts()).unwrap();
+    assert!(m.f_double.is_sign_negative());
+    assert!(
+        matches!(m.t_value.and_then(|v| v.kind), Some(Kind::NumberValue(n)) if n.is_sign_negative())
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -374,7 +391,10 @@ fn unknown_fields_in_map_entries_are_skipped() {
     let entry = Wire::new().bytes(1, b"k").varint(3, 9).bytes(2, b"v").fixed32(4, 1);
     let m = decode(&Wire::new().message(60, &entry).0).unwrap();
     assert_eq!(m.m_string_string.get("k").map(|v| &**v), Some("v"));
-    assert_eq!(m.encode_to_vec(), Wire::new().message(60, &Wire::new().bytes(1, b"k").bytes(2, b"v")).0);
+    assert_eq!(
+        m.encode_to_vec(),
+        Wire::new().message(60, &Wire::new().bytes(1, b"k").bytes(2, b"v")).0
+    );
     // Missing key and value are their defaults.
     let m = decode(&Wire::new().bytes(61, b"").0).unwrap();
     assert_eq!(m.m_int32_int64.get(&0), Some(&0));
@@ -392,15 +412,31 @@ fn malformed_unknown_fields_are_errors() {
             Wire::new().tag(1000, START_GROUP).tag(1001, END_GROUP),
             DecodeError::UnbalancedGroup,
         ),
-        ("unterminated group", Wire::new().tag(1000, START_GROUP).varint(1, 1), DecodeError::Truncated),
+        (
+            "unterminated group",
+            Wire::new().tag(1000, START_GROUP).varint(1, 1),
+            DecodeError::Truncated,
+        ),
         (
             "varint of 11 bytes",
             Wire::new().tag(1000, VARINT).then(&Wire(vec![0xff; 10])).raw_varint(1),
             DecodeError::BadVarint,
         ),
-        ("length beyond input", Wire::new().tag(1000, LEN).raw_varint(5).raw_varint(1), DecodeError::BadLength),
-        ("length of 2^64-1", Wire::new().tag(1000, LEN).raw_varint(u64::MAX), DecodeError::BadLength),
-        ("length over 32 bits", Wire::new().tag(1000, LEN).raw_varint(1 << 32), DecodeError::BadLength),
+        (
+            "length beyond input",
+            Wire::new().tag(1000, LEN).raw_varint(5).raw_varint(1),
+            DecodeError::BadLength,
+        ),
+        (
+            "length of 2^64-1",
+            Wire::new().tag(1000, LEN).raw_varint(u64::MAX),
+            DecodeError::BadLength,
+        ),
+        (
+            "length over 32 bits",
+            Wire::new().tag(1000, LEN).raw_varint(1 << 32),
+            DecodeError::BadLength,
+        ),
     ];
     for (name, wire, want) in cases {
         assert_eq!(decode(&wire.0).unwrap_err(), *want, "{name}");
@@ -599,7 +635,10 @@ fn fields_given_twice_merge() {
             Wire::new()
                 .message(72, &Wire::new().varint(1, 6))
                 .message(72, &Wire::new().bytes(2, b"m")),
-            KitchenSink { choice: Some(Choice::CInner(Box::new(inner(6, "m")))), ..KitchenSink::default() },
+            KitchenSink {
+                choice: Some(Choice::CInner(Box::new(inner(6, "m")))),
+                ..KitchenSink::default()
+            },
         ),
         (
             "oneof: another member in between resets the message",
@@ -607,7 +646,10 @@ fn fields_given_twice_merge() {
                 .message(72, &Wire::new().varint(1, 6))
                 .varint(70, 1)
                 .message(72, &Wire::new().bytes(2, b"m")),
-            KitchenSink { choice: Some(Choice::CInner(Box::new(inner(0, "m")))), ..KitchenSink::default() },
+            KitchenSink {
+                choice: Some(Choice::CInner(Box::new(inner(0, "m")))),
+                ..KitchenSink::default()
+            },
         ),
     ];
     for (name, wire, want) in cases {
@@ -646,7 +688,10 @@ fn invalid_utf8_in_strings_is_an_error() {
             ("point.label", Wire::new().message(32, &Wire::new().bytes(3, s))),
             ("string wrapper", Wire::new().message(88, &Wire::new().bytes(1, s))),
             ("field mask path", Wire::new().message(82, &Wire::new().bytes(1, s))),
-            ("struct key", Wire::new().message(83, &Wire::new().message(1, &Wire::new().bytes(1, s)))),
+            (
+                "struct key",
+                Wire::new().message(83, &Wire::new().message(1, &Wire::new().bytes(1, s))),
+            ),
             ("any type url", Wire::new().message(86, &Wire::new().bytes(1, s))),
         ];
         for (name, wire) in cases {
@@ -692,7 +737,10 @@ fn truncated_and_corrupted_binary_never_panics() {
         match decode(&bytes[..end]) {
             Ok(_) => boundaries += 1,
             Err(e) => assert!(
-                matches!(e, DecodeError::Truncated | DecodeError::BadLength | DecodeError::BadVarint),
+                matches!(
+                    e,
+                    DecodeError::Truncated | DecodeError::BadLength | DecodeError::BadVarint
+                ),
                 "prefix of {end} bytes: {e:?}"
             ),
         }
@@ -761,21 +809,29 @@ fn binary_recursion_limit() {
     let m = decode(&deep_recursive(100)).unwrap();
     assert_eq!(depth_of(&m), 100);
     for levels in [101, 102, 1_000, 10_000, 100_000] {
-        assert_eq!(decode(&deep_recursive(levels)).unwrap_err(), DecodeError::RecursionLimit, "{levels}");
+        assert_eq!(
+            decode(&deep_recursive(levels)).unwrap_err(),
+            DecodeError::RecursionLimit,
+            "{levels}"
+        );
     }
 }
+
+/// Wraps a message in one more level of nesting.
+type Wrap = fn(&Wire) -> Wire;
 
 #[test]
 fn binary_recursion_limit_on_every_path() {
     // One level of each way a KitchenSink can contain a message.
-    let paths: &[(&str, fn(&Wire) -> Wire)] = &[
+    let paths: &[(&str, Wrap)] = &[
         ("recursive", |w| Wire::new().message(31, w)),
         ("c_recursive", |w| Wire::new().message(75, w)),
         ("inner.back", |w| Wire::new().message(30, &Wire::new().message(3, w))),
         ("c_inner.back", |w| Wire::new().message(72, &Wire::new().message(3, w))),
         ("r_inner.back", |w| Wire::new().message(48, &Wire::new().message(3, w))),
         ("map value .back", |w| {
-            Wire::new().message(62, &Wire::new().varint(1, 1).message(2, &Wire::new().message(3, w)))
+            Wire::new()
+                .message(62, &Wire::new().varint(1, 1).message(2, &Wire::new().message(3, w)))
         }),
     ];
     for (name, wrap) in paths {
@@ -858,20 +914,31 @@ fn json_recursion_limit_on_other_paths() {
             ("map value .back", r#"{"mUint64Inner":{"1":{"back":"#, "}}}"),
         ];
         for (name, open, close) in cases {
-            let text = |levels: usize| format!("{}{{}}{}", open.repeat(levels), close.repeat(levels));
+            let text =
+                |levels: usize| format!("{}{{}}{}", open.repeat(levels), close.repeat(levels));
             assert!(from_json(&text(20), &opts()).is_ok(), "{name}");
             let err = from_json(&text(200), &opts()).unwrap_err();
             assert_eq!(err.kind(), JsonErrorKind::RecursionLimit, "{name}");
         }
         // google.protobuf.Value trees (arrays count as levels too).
-        let list = |levels: usize| format!(r#"{{"tValue":{}1{}}}"#, "[".repeat(levels), "]".repeat(levels));
+        let list = |levels: usize| {
+            format!(r#"{{"tValue":{}1{}}}"#, "[".repeat(levels), "]".repeat(levels))
+        };
         assert!(from_json(&list(40), &opts()).is_ok());
-        assert_eq!(from_json(&list(500), &opts()).unwrap_err().kind(), JsonErrorKind::RecursionLimit);
+        assert_eq!(
+            from_json(&list(500), &opts()).unwrap_err().kind(),
+            JsonErrorKind::RecursionLimit
+        );
         assert_eq!(from_json(&list(10_000), &opts()).unwrap_err().kind(), JsonErrorKind::Syntax);
         // Deep values under an ignored unknown key are not walked.
-        let ignored = |levels: usize| format!(r#"{{"x":{}{},"fInt32":1}}"#, "[".repeat(levels), "]".repeat(levels));
+        let ignored = |levels: usize| {
+            format!(r#"{{"x":{}{},"fInt32":1}}"#, "[".repeat(levels), "]".repeat(levels))
+        };
         assert_eq!(from_json(&ignored(500), &lenient()).unwrap().f_int32, 1);
-        assert_eq!(from_json(&ignored(500), &opts()).unwrap_err().kind(), JsonErrorKind::UnknownField);
+        assert_eq!(
+            from_json(&ignored(500), &opts()).unwrap_err().kind(),
+            JsonErrorKind::UnknownField
+        );
         // Any inside Any.
         let any = |levels: usize| {
             let open = r#"{"@type":"type.googleapis.com/google.protobuf.Any","value":"#;
@@ -883,7 +950,10 @@ fn json_recursion_limit_on_other_paths() {
         };
         let m = from_json(&any(20), &opts()).unwrap();
         assert_eq!(from_json(&json(&m), &opts()).unwrap(), m);
-        assert_eq!(from_json(&any(200), &opts()).unwrap_err().kind(), JsonErrorKind::RecursionLimit);
+        assert_eq!(
+            from_json(&any(200), &opts()).unwrap_err().kind(),
+            JsonErrorKind::RecursionLimit
+        );
     });
 }
 
@@ -911,34 +981,64 @@ fn binary_and_json_recursion_limits_agree() {
 
 /// `google.protobuf.Any` holds its value as bytes, so binary decoding accepts any number of
 /// `Any`s nested in each other; writing such a message as JSON decodes each level with a fresh
-/// recursion budget and recurses without bound. 10,000 levels (250 KB of input) overflow an
-/// 8 MiB stack and abort the process.
+/// recursion budget and recurses without bound, until the stack overflows and the process
+/// aborts: in a debug build 10,000 levels (250 KB of input) overflow an 8 MiB stack; in the
+/// fuzz build (release + ASan) 20,000 levels (500 KB) do; in a release build 100,000 levels
+/// (2.7 MB, under a 4 MiB message limit).
 #[test]
 #[ignore = "known bug: aborts the test process (stack overflow) until JSON writing bounds Any nesting"]
 fn deeply_nested_any_to_json_does_not_overflow() {
     with_big_stack(|| {
-        let m = decode(&nested_any(10_000)).unwrap();
+        let m = decode(&nested_any(100_000)).unwrap();
         // An error (e.g. RecursionLimit) is fine; a crash is not.
         let _ = m.encode_json(&mut Vec::new(), &opts());
     });
 }
 
-/// A KitchenSink whose `t_any` holds `levels` `Any`s nested in each other around a `Small`.
+/// A KitchenSink whose `t_any` holds `levels` `Any`s nested in each other around a `Small`,
+/// built outside-in (linear time for deep nests).
 fn nested_any(levels: usize) -> Vec<u8> {
+    let small = Any {
+        type_url: owned("type.googleapis.com/connectengine.test.v1.Small"),
+        value: Cow::Owned(Small { id: 1, ..Small::default() }.encode_to_vec()),
+        ..Any::default()
+    }
+    .encode_to_vec();
+    // Each level: the shortest type URL that names Any (the registry looks at what follows
+    // the last `/`), then the inner Any as its value.
+    let url = Wire::new().bytes(1, b"google.protobuf.Any").0;
+    let value_tag = Wire::new().tag(2, LEN).0;
+    let varint = |n: usize| Wire::new().raw_varint(n as u64).0;
+    let mut lens = vec![small.len(); levels + 1];
+    for i in 1..=levels {
+        lens[i] = url.len() + value_tag.len() + varint(lens[i - 1]).len() + lens[i - 1];
+    }
+    let mut out = Wire::new().tag(86, LEN).raw_varint(lens[levels] as u64).0;
+    for i in (0..levels).rev() {
+        out.extend_from_slice(&url);
+        out.extend_from_slice(&value_tag);
+        out.extend_from_slice(&varint(lens[i]));
+    }
+    out.extend_from_slice(&small);
+    out
+}
+
+#[test]
+fn moderately_nested_any_round_trips() {
+    // The linear builder writes what nesting `Any` values by hand gives.
     let mut any = Any {
         type_url: owned("type.googleapis.com/connectengine.test.v1.Small"),
         value: Cow::Owned(Small { id: 1, ..Small::default() }.encode_to_vec()),
         ..Any::default()
     };
-    for _ in 0..levels {
-        // The shortest type URL that names Any: the registry looks at what follows the last `/`.
-        any = Any { type_url: owned("google.protobuf.Any"), value: Cow::Owned(any.encode_to_vec()), ..Any::default() };
+    for _ in 0..3 {
+        let value = Cow::Owned(any.encode_to_vec());
+        any = Any { type_url: owned("google.protobuf.Any"), value, ..Any::default() };
     }
-    KitchenSink { t_any: Some(any), ..KitchenSink::default() }.encode_to_vec()
-}
-
-#[test]
-fn moderately_nested_any_round_trips() {
+    assert_eq!(
+        nested_any(3),
+        KitchenSink { t_any: Some(any), ..KitchenSink::default() }.encode_to_vec()
+    );
     with_big_stack(|| {
         let bytes = nested_any(50);
         let m = decode(&bytes).unwrap();
@@ -952,13 +1052,17 @@ fn moderately_nested_any_round_trips() {
 
 /// What a JSON decoding should give: a message, or an error's kind, field and message name.
 enum Want {
-    Ok(KitchenSink<'static>),
+    Ok(Box<KitchenSink<'static>>),
     Err(JsonErrorKind, Option<&'static str>, Option<&'static str>),
+}
+
+fn ok(m: KitchenSink<'static>) -> Want {
+    Want::Ok(Box::new(m))
 }
 
 fn check(text: &str, opts: &JsonOptions, want: &Want) {
     match (from_json(text, opts), want) {
-        (Ok(got), Want::Ok(want)) => assert_eq!(&got, want, "{text}"),
+        (Ok(got), Want::Ok(want)) => assert_eq!(&got, &**want, "{text}"),
         (Err(e), Want::Err(kind, field, message)) => {
             assert_eq!(
                 (e.kind(), e.field(), e.message_name()),
@@ -1001,11 +1105,23 @@ fn json_unknown_fields() {
             ks(|m| m.r_inner = vec![Inner::default(), Inner::default()]),
         ),
         // The lowerCamelCase form of a field with a `json_name` is not one of its names.
-        (r#"{"customJson":"x"}"#, Want::Err(UnknownField, Some("customJson"), Some(KS)), KitchenSink::default()),
+        (
+            r#"{"customJson":"x"}"#,
+            Want::Err(UnknownField, Some("customJson"), Some(KS)),
+            KitchenSink::default(),
+        ),
         // Names are case-sensitive.
-        (r#"{"FInt32":1}"#, Want::Err(UnknownField, Some("FInt32"), Some(KS)), KitchenSink::default()),
+        (
+            r#"{"FInt32":1}"#,
+            Want::Err(UnknownField, Some("FInt32"), Some(KS)),
+            KitchenSink::default(),
+        ),
         // `@type` is only skipped in the body of an Any.
-        (r#"{"@type":"x"}"#, Want::Err(UnknownField, Some("@type"), Some(KS)), KitchenSink::default()),
+        (
+            r#"{"@type":"x"}"#,
+            Want::Err(UnknownField, Some("@type"), Some(KS)),
+            KitchenSink::default(),
+        ),
         // In a registered message inside an Any.
         (
             r#"{"tAny":{"@type":"type.googleapis.com/connectengine.test.v1.Small","id":1,"zz":0}}"#,
@@ -1021,7 +1137,7 @@ fn json_unknown_fields() {
     ];
     for (text, strict, ignoring) in cases {
         check(text, &opts(), &strict);
-        check(text, &lenient(), &Want::Ok(ignoring));
+        check(text, &lenient(), &ok(ignoring));
     }
 }
 
@@ -1052,7 +1168,12 @@ fn json_errors_name_the_field() {
         (r#"{"inner":{"a":"x"}}"#, BadValue, "a", INNER),
         (r#"{"recursive":{"inner":{"b":7}}}"#, WrongType, "b", INNER),
         (r#"{"largeNumber":true}"#, WrongType, "largeNumber", KS),
-        (r#"{"tAny":{"@type":"type.googleapis.com/nope.Nope"}}"#, UnknownAnyType, "@type", "google.protobuf.Any"),
+        (
+            r#"{"tAny":{"@type":"type.googleapis.com/nope.Nope"}}"#,
+            UnknownAnyType,
+            "@type",
+            "google.protobuf.Any",
+        ),
     ];
     for &(text, kind, field, message) in cases {
         check(text, &opts(), &Want::Err(kind, Some(field), Some(message)));
@@ -1076,29 +1197,49 @@ fn json_accepts_json_and_proto_names() {
         (r#"{"fInt32":1}"#, r#"{"f_int32":1}"#, ks(|m| m.f_int32 = 1)),
         (r#"{"oDouble":1}"#, r#"{"o_double":1}"#, ks(|m| m.o_double = Some(1.0))),
         (r#"{"renamedField":"x"}"#, r#"{"custom_json":"x"}"#, ks(|m| m.custom_json = owned("x"))),
-        (r#"{"type":3,"self":"s"}"#, r#"{"type":3,"self":"s"}"#, ks(|m| {
-            m.r#type = 3;
-            m.self_ = owned("s");
-        })),
+        (
+            r#"{"type":3,"self":"s"}"#,
+            r#"{"type":3,"self":"s"}"#,
+            ks(|m| {
+                m.r#type = 3;
+                m.self_ = owned("s");
+            }),
+        ),
         (r#"{"largeNumber":-1}"#, r#"{"large_number":-1}"#, ks(|m| m.large_number = -1)),
-        (r#"{"rUint64Unpacked":["1"]}"#, r#"{"r_uint64_unpacked":[1]}"#, ks(|m| m.r_uint64_unpacked = vec![1])),
-        (r#"{"mStringString":{"k":"v"}}"#, r#"{"m_string_string":{"k":"v"}}"#, ks(|m| {
-            m.m_string_string.insert(owned("k"), owned("v"));
-        })),
+        (
+            r#"{"rUint64Unpacked":["1"]}"#,
+            r#"{"r_uint64_unpacked":[1]}"#,
+            ks(|m| m.r_uint64_unpacked = vec![1]),
+        ),
+        (
+            r#"{"mStringString":{"k":"v"}}"#,
+            r#"{"m_string_string":{"k":"v"}}"#,
+            ks(|m| {
+                m.m_string_string.insert(owned("k"), owned("v"));
+            }),
+        ),
         (r#"{"cUint32":4}"#, r#"{"c_uint32":4}"#, ks(|m| m.choice = Some(Choice::CUint32(4)))),
-        (r#"{"tInt32Wrapper":5}"#, r#"{"t_int32_wrapper":"5"}"#, ks(|m| {
-            m.t_int32_wrapper = Some(connect_engine::wkt::Int32Value { value: 5, ..Default::default() });
-        })),
-        (r#"{"inner":{"back":{"fInt32":1}}}"#, r#"{"inner":{"back":{"f_int32":1}}}"#, ks(|m| {
-            m.inner = Some(Box::new(Inner {
-                back: Some(Box::new(ks(|k| k.f_int32 = 1))),
-                ..Inner::default()
-            }));
-        })),
+        (
+            r#"{"tInt32Wrapper":5}"#,
+            r#"{"t_int32_wrapper":"5"}"#,
+            ks(|m| {
+                m.t_int32_wrapper = Some(Int32Value { value: 5, ..Int32Value::default() });
+            }),
+        ),
+        (
+            r#"{"inner":{"back":{"fInt32":1}}}"#,
+            r#"{"inner":{"back":{"f_int32":1}}}"#,
+            ks(|m| {
+                m.inner = Some(Box::new(Inner {
+                    back: Some(Box::new(ks(|k| k.f_int32 = 1))),
+                    ..Inner::default()
+                }));
+            }),
+        ),
     ];
     for (json_form, proto_form, want) in cases {
-        check(json_form, &opts(), &Want::Ok(want.clone()));
-        check(proto_form, &opts(), &Want::Ok(want.clone()));
+        check(json_form, &opts(), &ok(want.clone()));
+        check(proto_form, &opts(), &ok(want.clone()));
         // The writer uses the JSON names (and `json_name` where given).
         assert_eq!(from_json(&json(&want), &opts()).unwrap(), want);
     }
@@ -1119,7 +1260,11 @@ fn json_duplicate_fields_are_errors() {
         (r#"{"rInt32":[1],"r_int32":[2]}"#, "rInt32", KS),
         (r#"{"cUint32":1,"cUint32":1}"#, "cUint32", KS),
         (r#"{"inner":{"a":1,"a":1}}"#, "a", INNER),
-        (r#"{"tAny":{"@type":"type.googleapis.com/connectengine.test.v1.Small","id":1,"id":2}}"#, "id", "connectengine.test.v1.Small"),
+        (
+            r#"{"tAny":{"@type":"type.googleapis.com/connectengine.test.v1.Small","id":1,"id":2}}"#,
+            "id",
+            "connectengine.test.v1.Small",
+        ),
     ];
     for &(text, field, message) in cases {
         check(text, &opts(), &Want::Err(DuplicateField, Some(field), Some(message)));
@@ -1132,17 +1277,39 @@ fn json_oneof_members() {
     use JsonErrorKind::DuplicateOneof;
     let cases: Vec<(&str, Want)> = vec![
         (r#"{"cUint32":1,"cString":"x"}"#, Want::Err(DuplicateOneof, Some("cString"), Some(KS))),
-        (r#"{"cInner":{},"cRecursive":{}}"#, Want::Err(DuplicateOneof, Some("cRecursive"), Some(KS))),
-        (r#"{"cColor":"COLOR_RED","c_bytes":""}"#, Want::Err(DuplicateOneof, Some("cBytes"), Some(KS))),
+        (
+            r#"{"cInner":{},"cRecursive":{}}"#,
+            Want::Err(DuplicateOneof, Some("cRecursive"), Some(KS)),
+        ),
+        (
+            r#"{"cColor":"COLOR_RED","c_bytes":""}"#,
+            Want::Err(DuplicateOneof, Some("cBytes"), Some(KS)),
+        ),
         // A null member is absent, so another may be set.
-        (r#"{"cUint32":null,"cString":"x"}"#, Want::Ok(ks(|m| m.choice = Some(Choice::CString(owned("x")))))),
-        (r#"{"cString":"x","cUint32":null}"#, Want::Ok(ks(|m| m.choice = Some(Choice::CString(owned("x")))))),
-        (r#"{"cUint32":null}"#, Want::Ok(KitchenSink::default())),
+        (
+            r#"{"cUint32":null,"cString":"x"}"#,
+            ok(ks(|m| m.choice = Some(Choice::CString(owned("x"))))),
+        ),
+        (
+            r#"{"cString":"x","cUint32":null}"#,
+            ok(ks(|m| m.choice = Some(Choice::CString(owned("x"))))),
+        ),
+        (r#"{"cUint32":null}"#, ok(KitchenSink::default())),
         // A member holding its default is set.
-        (r#"{"cUint32":0}"#, Want::Ok(ks(|m| m.choice = Some(Choice::CUint32(0))))),
-        (r#"{"cInner":{}}"#, Want::Ok(ks(|m| m.choice = Some(Choice::CInner(Box::default()))))),
-        (r#"{"cColor":"COLOR_NEGATIVE"}"#, Want::Ok(ks(|m| m.choice = Some(Choice::CColor(Color::COLOR_NEGATIVE))))),
-        (r#"{"cBytes":"AQI="}"#, Want::Ok(ks(|m| m.choice = Some(Choice::CBytes(Cow::Owned(vec![1, 2])))))),
+        (r#"{"cUint32":0}"#, ok(ks(|m| m.choice = Some(Choice::CUint32(0))))),
+        (r#"{"cInner":{}}"#, ok(ks(|m| m.choice = Some(Choice::CInner(Box::default()))))),
+        (
+            r#"{"cColor":"COLOR_NEGATIVE"}"#,
+            ok(ks(|m| {
+                m.choice = Some(Choice::CColor(Color::COLOR_NEGATIVE));
+            })),
+        ),
+        (
+            r#"{"cBytes":"AQI="}"#,
+            ok(ks(|m| {
+                m.choice = Some(Choice::CBytes(Cow::Owned(vec![1, 2])));
+            })),
+        ),
     ];
     for (text, want) in cases {
         check(text, &opts(), &want);
@@ -1151,25 +1318,50 @@ fn json_oneof_members() {
 
 #[test]
 fn json_null_means_absent() {
-    use connect_engine::wkt::{NullValue, Value, value::Kind};
     let absent = [
-        "fInt32", "fDouble", "fString", "fBytes", "fColor", "oInt32", "oString", "oColor", "inner",
-        "recursive", "point", "status", "rInt32", "rInner", "rColor", "mStringString",
-        "mUint64Inner", "cInner", "tTimestamp", "tDuration", "tFieldMask", "tStruct", "tList",
-        "tAny", "tInt32Wrapper", "tStringWrapper", "tBytesWrapper", "rAny", "renamedField",
+        "fInt32",
+        "fDouble",
+        "fString",
+        "fBytes",
+        "fColor",
+        "oInt32",
+        "oString",
+        "oColor",
+        "inner",
+        "recursive",
+        "point",
+        "status",
+        "rInt32",
+        "rInner",
+        "rColor",
+        "mStringString",
+        "mUint64Inner",
+        "cInner",
+        "tTimestamp",
+        "tDuration",
+        "tFieldMask",
+        "tStruct",
+        "tList",
+        "tAny",
+        "tInt32Wrapper",
+        "tStringWrapper",
+        "tBytesWrapper",
+        "rAny",
+        "renamedField",
         "largeNumber",
     ];
     for name in absent {
-        check(&format!(r#"{{"{name}":null}}"#), &opts(), &Want::Ok(KitchenSink::default()));
+        check(&format!(r#"{{"{name}":null}}"#), &opts(), &ok(KitchenSink::default()));
     }
     // Except where null is a value: google.protobuf.Value and NullValue.
-    let null_value = Value { kind: Some(Kind::NullValue(NullValue::NULL_VALUE)), ..Value::default() };
-    check(r#"{"tValue":null}"#, &opts(), &Want::Ok(ks(|m| m.t_value = Some(null_value.clone()))));
-    check(r#"{"tNull":null}"#, &opts(), &Want::Ok(KitchenSink::default()));
-    check(r#"{"tNull":"NULL_VALUE"}"#, &opts(), &Want::Ok(KitchenSink::default()));
+    let null_value =
+        Value { kind: Some(Kind::NullValue(NullValue::NULL_VALUE)), ..Value::default() };
+    check(r#"{"tValue":null}"#, &opts(), &ok(ks(|m| m.t_value = Some(null_value.clone()))));
+    check(r#"{"tNull":null}"#, &opts(), &ok(KitchenSink::default()));
+    check(r#"{"tNull":"NULL_VALUE"}"#, &opts(), &ok(KitchenSink::default()));
     assert_eq!(json(&ks(|m| m.t_value = Some(null_value.clone()))), r#"{"tValue":null}"#);
-    let list = connect_engine::wkt::ListValue { values: vec![null_value], ..Default::default() };
-    check(r#"{"tList":[null]}"#, &opts(), &Want::Ok(ks(|m| m.t_list = Some(list))));
+    let list = ListValue { values: vec![null_value], ..ListValue::default() };
+    check(r#"{"tList":[null]}"#, &opts(), &ok(ks(|m| m.t_list = Some(list))));
 }
 
 #[test]
@@ -1177,15 +1369,15 @@ fn json_enums() {
     use JsonErrorKind::{OutOfRange, UnknownEnumValue, WrongType};
     let color = |c: Color| ks(|m| m.f_color = c);
     let cases: Vec<(&str, Want)> = vec![
-        (r#"{"fColor":"COLOR_RED"}"#, Want::Ok(color(Color::COLOR_RED))),
-        (r#"{"fColor":1}"#, Want::Ok(color(Color::COLOR_RED))),
-        (r#"{"fColor":-1}"#, Want::Ok(color(Color::COLOR_NEGATIVE))),
-        (r#"{"fColor":"COLOR_NEGATIVE"}"#, Want::Ok(color(Color::COLOR_NEGATIVE))),
+        (r#"{"fColor":"COLOR_RED"}"#, ok(color(Color::COLOR_RED))),
+        (r#"{"fColor":1}"#, ok(color(Color::COLOR_RED))),
+        (r#"{"fColor":-1}"#, ok(color(Color::COLOR_NEGATIVE))),
+        (r#"{"fColor":"COLOR_NEGATIVE"}"#, ok(color(Color::COLOR_NEGATIVE))),
         // Open enums keep unknown numbers.
-        (r#"{"fColor":99}"#, Want::Ok(color(Color(99)))),
-        (r#"{"fColor":-2147483648}"#, Want::Ok(color(Color(i32::MIN)))),
+        (r#"{"fColor":99}"#, ok(color(Color(99)))),
+        (r#"{"fColor":-2147483648}"#, ok(color(Color(i32::MIN)))),
         // Aliases read as their number.
-        (r#"{"fMode":"MODE_QUICK"}"#, Want::Ok(ks(|m| m.f_mode = Mode::MODE_FAST))),
+        (r#"{"fMode":"MODE_QUICK"}"#, ok(ks(|m| m.f_mode = Mode::MODE_FAST))),
         (r#"{"fColor":"NOPE"}"#, Want::Err(UnknownEnumValue, Some("fColor"), Some(KS))),
         // A string is a name, never a number.
         (r#"{"fColor":"1"}"#, Want::Err(UnknownEnumValue, Some("fColor"), Some(KS))),
@@ -1193,7 +1385,7 @@ fn json_enums() {
         (r#"{"fColor":1.5}"#, Want::Err(OutOfRange, Some("fColor"), Some(KS))),
         (r#"{"fColor":2147483648}"#, Want::Err(OutOfRange, Some("fColor"), Some(KS))),
         (r#"{"fColor":true}"#, Want::Err(WrongType, Some("fColor"), Some(KS))),
-        (r#"{"status":"STATUS_OK"}"#, Want::Ok(ks(|m| m.status = connect_conformance::connectengine::test::common::v1::Status::STATUS_OK))),
+        (r#"{"status":"STATUS_OK"}"#, ok(ks(|m| m.status = Status::STATUS_OK))),
     ];
     for (text, want) in cases {
         check(text, &opts(), &want);
@@ -1202,7 +1394,10 @@ fn json_enums() {
     assert_eq!(json(&color(Color::COLOR_NEGATIVE)), r#"{"fColor":"COLOR_NEGATIVE"}"#);
     assert_eq!(json(&color(Color(99))), r#"{"fColor":99}"#);
     assert_eq!(json(&ks(|m| m.f_mode = Mode::MODE_QUICK)), r#"{"fMode":"MODE_FAST"}"#);
-    assert_eq!(json(&ks(|m| m.r_color = vec![Color(7), Color::COLOR_RED])), r#"{"rColor":[7,"COLOR_RED"]}"#);
+    assert_eq!(
+        json(&ks(|m| m.r_color = vec![Color(7), Color::COLOR_RED])),
+        r#"{"rColor":[7,"COLOR_RED"]}"#
+    );
 
     // With ignore_unknown_fields an unknown name leaves the field unset (for `optional`, absent
     // rather than zero; in repeated fields and maps the element is dropped).
@@ -1210,14 +1405,20 @@ fn json_enums() {
         (r#"{"fColor":"NOPE","fInt32":1}"#, ks(|m| m.f_int32 = 1)),
         (r#"{"fColor":"COLOR_RED","fColor2":"NOPE"}"#, color(Color::COLOR_RED)),
         (r#"{"oColor":"NOPE"}"#, KitchenSink::default()),
-        (r#"{"rColor":["COLOR_RED","NOPE",2]}"#, ks(|m| m.r_color = vec![Color::COLOR_RED, Color::COLOR_GREEN])),
-        (r#"{"mBoolColor":{"true":"NOPE","false":"COLOR_GREEN"}}"#, ks(|m| {
-            m.m_bool_color.insert(false, Color::COLOR_GREEN);
-        })),
+        (
+            r#"{"rColor":["COLOR_RED","NOPE",2]}"#,
+            ks(|m| m.r_color = vec![Color::COLOR_RED, Color::COLOR_GREEN]),
+        ),
+        (
+            r#"{"mBoolColor":{"true":"NOPE","false":"COLOR_GREEN"}}"#,
+            ks(|m| {
+                m.m_bool_color.insert(false, Color::COLOR_GREEN);
+            }),
+        ),
         (r#"{"cColor":"NOPE"}"#, KitchenSink::default()),
     ];
     for (text, want) in cases {
-        check(text, &lenient(), &Want::Ok(want));
+        check(text, &lenient(), &ok(want));
     }
 }
 

@@ -345,12 +345,15 @@ fn any_message() -> impl Strategy<Value = Any<'static>> {
         timestamp().prop_map(|t| {
             any_of("type.googleapis.com/google.protobuf.Timestamp", t.encode_to_vec())
         }),
-        duration()
-            .prop_map(|d| any_of("type.googleapis.com/google.protobuf.Duration", d.encode_to_vec())),
+        duration().prop_map(|d| any_of(
+            "type.googleapis.com/google.protobuf.Duration",
+            d.encode_to_vec()
+        )),
         field_mask().prop_map(|m| {
             any_of("type.googleapis.com/google.protobuf.FieldMask", m.encode_to_vec())
         }),
-        value().prop_map(|v| any_of("type.googleapis.com/google.protobuf.Value", v.encode_to_vec())),
+        value()
+            .prop_map(|v| any_of("type.googleapis.com/google.protobuf.Value", v.encode_to_vec())),
         int32().prop_map(|value| {
             let w = Int32Value { value, ..Int32Value::default() };
             any_of("type.googleapis.com/google.protobuf.Int32Value", w.encode_to_vec())
@@ -442,7 +445,18 @@ fn kitchen_sink(depth: u32) -> BoxedStrategy<KitchenSink<'static>> {
         vec(any_message(), 0..3),
     )
         .boxed();
-    (scalars, scalars2, optionals, nested, repeated, repeated2, maps, choice(&child).boxed(), wkts, wkts2)
+    (
+        scalars,
+        scalars2,
+        optionals,
+        nested,
+        repeated,
+        repeated2,
+        maps,
+        choice(&child).boxed(),
+        wkts,
+        wkts2,
+    )
         .prop_map(|(s, s2, o, n, r, r2, m, choice, w, w2)| KitchenSink {
             f_double: s.0,
             f_float: s.1,
@@ -700,4 +714,116 @@ proptest! {
         prop_assert!(same(&decoded, &m), "{}", difference(&decoded, &m));
         prop_assert_eq!(decoded.encode_to_vec(), bytes);
     }
+}
+
+/// The greatest nesting depth of `KitchenSink` in `m`, over every recursive path.
+fn depth(m: &KitchenSink<'_>) -> usize {
+    let inner = |i: &Inner<'_>| i.back.as_deref().map_or(0, depth);
+    let below = [
+        m.recursive.as_deref().map_or(0, depth),
+        m.inner.as_deref().map_or(0, inner),
+        m.r_inner.iter().map(inner).max().unwrap_or(0),
+        m.m_uint64_inner.values().map(inner).max().unwrap_or(0),
+        match &m.choice {
+            Some(Choice::CRecursive(k)) => depth(k),
+            Some(Choice::CInner(i)) => inner(i),
+            _ => 0,
+        },
+    ];
+    1 + below.into_iter().max().unwrap_or(0)
+}
+
+/// The strategy reaches every field kind: over a fixed sample, each feature shows up.
+#[test]
+fn strategy_covers_every_field() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+
+    type Feature = (&'static str, fn(&KitchenSink<'_>) -> bool);
+    let any_type = |m: &KitchenSink<'_>, name: &str| {
+        m.t_any.iter().chain(&m.r_any).any(|a| a.type_url.ends_with(name))
+    };
+    let features: &[Feature] = &[
+        ("NaN double", |m| m.f_double.is_nan()),
+        ("infinite double", |m| m.f_double.is_infinite()),
+        ("NaN float", |m| m.f_float.is_nan()),
+        ("subnormal float", |m| m.f_float.is_subnormal()),
+        ("i64::MIN", |m| m.f_int64 == i64::MIN),
+        ("u64::MAX", |m| m.f_uint64 == u64::MAX),
+        ("negative int32", |m| m.f_int32 < 0),
+        ("non-ASCII string", |m| !m.f_string.is_ascii()),
+        ("control character", |m| m.f_string.chars().any(char::is_control)),
+        ("bytes", |m| !m.f_bytes.is_empty()),
+        ("unknown enum number", |m| m.f_color.0 > 2),
+        ("enum alias", |m| m.f_mode == Mode::MODE_QUICK),
+        ("optional zero", |m| m.o_int32 == Some(0)),
+        ("optional empty string", |m| m.o_string.as_deref() == Some("")),
+        ("optional unset", |m| m.o_bool.is_none()),
+        ("inner", |m| m.inner.is_some()),
+        ("inner.back", |m| m.inner.as_ref().is_some_and(|i| i.back.is_some())),
+        ("recursive", |m| m.recursive.is_some()),
+        ("three levels", |m| depth(m) >= 3),
+        ("point", |m| m.point.is_some()),
+        ("repeated", |m| m.r_int32.len() > 1 && m.r_string.len() > 1 && !m.r_inner.is_empty()),
+        ("unpacked", |m| !m.r_uint64_unpacked.is_empty() && !m.r_float_unpacked.is_empty()),
+        ("maps", |m| !m.m_string_string.is_empty() && !m.m_uint64_inner.is_empty()),
+        ("bool map with both keys", |m| m.m_bool_color.len() == 2),
+        ("c_uint32", |m| matches!(m.choice, Some(Choice::CUint32(_)))),
+        ("c_string", |m| matches!(m.choice, Some(Choice::CString(_)))),
+        ("c_inner", |m| matches!(m.choice, Some(Choice::CInner(_)))),
+        ("c_color", |m| matches!(m.choice, Some(Choice::CColor(_)))),
+        ("c_bytes", |m| matches!(m.choice, Some(Choice::CBytes(_)))),
+        ("c_recursive", |m| matches!(m.choice, Some(Choice::CRecursive(_)))),
+        ("timestamp", |m| m.t_timestamp.is_some()),
+        ("negative duration", |m| m.t_duration.as_ref().is_some_and(|d| d.seconds < 0)),
+        ("field mask", |m| m.t_field_mask.as_ref().is_some_and(|f| !f.paths.is_empty())),
+        ("struct", |m| m.t_struct.as_ref().is_some_and(|s| !s.fields.is_empty())),
+        ("nested value", |m| {
+            matches!(
+                m.t_value.as_ref().and_then(|v| v.kind.as_ref()),
+                Some(Kind::ListValue(_) | Kind::StructValue(_))
+            )
+        }),
+        ("list", |m| m.t_list.is_some()),
+        ("wrappers", |m| {
+            m.t_int32_wrapper.is_some()
+                && m.t_string_wrapper.is_some()
+                && m.t_bytes_wrapper.is_some()
+        }),
+        ("empty Any", |m| m.t_any.as_ref().is_some_and(|a| a.type_url.is_empty())),
+        ("keyword fields", |m| m.r#type != 0 && !m.self_.is_empty()),
+        ("json_name field", |m| !m.custom_json.is_empty()),
+        ("largest field number", |m| m.large_number != 0),
+    ];
+    let any_types: &[&str] = &[
+        "connectengine.test.v1.Small",
+        "google.protobuf.Timestamp",
+        "google.protobuf.Duration",
+        "google.protobuf.FieldMask",
+        "google.protobuf.Value",
+        "google.protobuf.Int32Value",
+        "google.protobuf.Empty",
+        "google.protobuf.Any",
+    ];
+    let strategy = message();
+    let mut runner = TestRunner::deterministic();
+    let mut seen = vec![false; features.len()];
+    let mut seen_any = vec![false; any_types.len()];
+    for _ in 0..300 {
+        let m = strategy.new_tree(&mut runner).expect("a value").current();
+        for (seen, (_, has)) in seen.iter_mut().zip(features) {
+            *seen |= has(&m);
+        }
+        for (seen, name) in seen_any.iter_mut().zip(any_types) {
+            *seen |= any_type(&m, name);
+        }
+    }
+    let missing: Vec<_> = features
+        .iter()
+        .zip(&seen)
+        .filter(|(_, seen)| !**seen)
+        .map(|((name, _), _)| *name)
+        .chain(any_types.iter().zip(&seen_any).filter(|(_, s)| !**s).map(|(name, _)| *name))
+        .collect();
+    assert!(missing.is_empty(), "never generated: {missing:?}");
 }

@@ -10,7 +10,9 @@ use std::sync::LazyLock;
 static REGISTRY: LazyLock<TypeRegistry> = LazyLock::new(|| TypeRegistry::new().with(TYPES));
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(m) = KitchenSink::decode(data) else { return };
+    let Ok(m) = KitchenSink::decode(data) else {
+        return;
+    };
     let bytes = m.encode_to_vec();
     assert_eq!(bytes.len(), m.encoded_len());
     let again = KitchenSink::decode(&bytes).expect("an encoded message decodes");

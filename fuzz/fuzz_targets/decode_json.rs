@@ -14,7 +14,9 @@ fuzz_target!(|data: &[u8]| {
     for ignore_unknown_fields in [false, true] {
         let opts = JsonOptions { ignore_unknown_fields, registry: Some(&REGISTRY) };
         let mut buf = data.to_vec();
-        let Ok(m) = KitchenSink::decode_json(&mut buf, &opts) else { continue };
+        let Ok(m) = KitchenSink::decode_json(&mut buf, &opts) else {
+            continue;
+        };
         let bytes = m.encode_to_vec();
         let again = KitchenSink::decode(&bytes).expect("an encoded message decodes");
         assert_eq!(again.encode_to_vec(), bytes);

@@ -3,7 +3,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::doc;
+use super::{doc, int_lit};
 use crate::model::Enum;
 use crate::names::ident;
 
@@ -13,8 +13,8 @@ pub(crate) fn enumeration(e: &Enum) -> TokenStream {
     let d = doc(e.doc.as_ref(), &format!("The `{full}` enum."));
     let consts = e.values.iter().map(|v| {
         let c = ident(&v.const_name);
-        let n = v.number;
-        let vd = doc(v.doc.as_ref(), &format!("`{}` ({n}).", v.proto_name));
+        let n = int_lit(i128::from(v.number));
+        let vd = doc(v.doc.as_ref(), &format!("`{}` ({}).", v.proto_name, v.number));
         quote!(#vd pub const #c: Self = Self(#n);)
     });
     // The first name declared for a number is its canonical name.
@@ -24,7 +24,7 @@ pub(crate) fn enumeration(e: &Enum) -> TokenStream {
         .iter()
         .filter(|v| seen.insert(v.number))
         .map(|v| {
-            let n = v.number;
+            let n = int_lit(i128::from(v.number));
             let s = &v.proto_name;
             quote!(#n => Some(#s),)
         })

@@ -46,7 +46,7 @@ fn write_value(ty: &ValueType, v: &TokenStream, full: &str, json: &str) -> Token
 
 /// Reads one value of `ty` from `item`; evaluates to the value. Enums evaluate to an
 /// `Option` (None: unknown name being ignored).
-fn read_value(ty: &ValueType, item: &TokenStream, full: &str, json: &str) -> TokenStream {
+fn read_value(ctx: Ctx<'_>, ty: &ValueType, item: &TokenStream, full: &str, json: &str) -> TokenStream {
     match ty {
         ValueType::Scalar(s) => {
             let m = match s {
@@ -62,17 +62,23 @@ fn read_value(ty: &ValueType, item: &TokenStream, full: &str, json: &str) -> Tok
             };
             quote!(__rt::read::#m(#item).at(#full, #json)?)
         }
-        ValueType::Enum(_) if is_null_value(ty) => quote!(if __rt::read::is_null(#item) {
-            Some(Default::default())
-        } else {
-            __rt::read::enumeration(#item, d).at(#full, #json)?
-        }),
+        ValueType::Enum(n) if is_null_value(ty) => {
+            let p = ctx.type_path(n);
+            quote!(if __rt::read::is_null(#item) {
+                Some(#p::default())
+            } else {
+                __rt::read::enumeration(#item, d).at(#full, #json)?
+            })
+        }
         ValueType::Enum(_) => quote!(__rt::read::enumeration(#item, d).at(#full, #json)?),
-        ValueType::Message(_) => quote!({
-            let mut m = Default::default();
-            d.message(#item, &mut m).at(#full, #json)?;
-            m
-        }),
+        ValueType::Message(n) => {
+            let p = ctx.type_path(n);
+            quote!({
+                let mut m = #p::default();
+                d.message(#item, &mut m).at(#full, #json)?;
+                m
+            })
+        }
     }
 }
 
@@ -135,9 +141,9 @@ fn write_field(m: &Message, f: &Field) -> TokenStream {
             let k = match key {
                 Scalar::String => quote!(w.key(k);),
                 Scalar::Bool => quote!(w.key_bool(*k);),
-                Scalar::Uint32 | Scalar::Fixed32 | Scalar::Uint64 | Scalar::Fixed64 => {
-                    quote!(w.key_uint(u64::from(*k));)
-                }
+                Scalar::Uint32 | Scalar::Fixed32 => quote!(w.key_uint(u64::from(*k));),
+                Scalar::Uint64 | Scalar::Fixed64 => quote!(w.key_uint(*k);),
+                Scalar::Int64 | Scalar::Sint64 | Scalar::Sfixed64 => quote!(w.key_int(*k);),
                 _ => quote!(w.key_int(i64::from(*k));),
             };
             let v = if by_ref(value) { quote!(v) } else { quote!(*v) };
@@ -220,14 +226,14 @@ pub(crate) fn write_json(ctx: Ctx<'_>, m: &Message) -> TokenStream {
 }
 
 /// The statements of one match arm reading field `f` from `value`.
-fn read_field(m: &Message, f: &Field) -> TokenStream {
+fn read_field(ctx: Ctx<'_>, m: &Message, f: &Field) -> TokenStream {
     let full = &m.full_name;
     let n = ident(&f.rust_name);
     let json = &f.json_name;
     let item = quote!(value);
     let body = match &f.card {
         Cardinality::Implicit => {
-            let r = read_value(&f.ty, &item, full, json);
+            let r = read_value(ctx, &f.ty, &item, full, json);
             if matches!(f.ty, ValueType::Enum(_)) {
                 quote!(if let Some(e) = #r { self.#n = e; })
             } else {
@@ -244,24 +250,24 @@ fn read_field(m: &Message, f: &Field) -> TokenStream {
                 quote!(d.message(value, #target).at(#full, #json)?;)
             }
             ValueType::Enum(_) => {
-                let r = read_value(&f.ty, &item, full, json);
+                let r = read_value(ctx, &f.ty, &item, full, json);
                 quote!(if let Some(e) = #r { self.#n = Some(e); })
             }
             ValueType::Scalar(_) => {
-                let r = read_value(&f.ty, &item, full, json);
+                let r = read_value(ctx, &f.ty, &item, full, json);
                 quote!(self.#n = Some(#r);)
             }
         },
         Cardinality::Repeated { .. } => {
             let element = quote!(item);
-            let r = read_value(&f.ty, &element, full, json);
+            let r = read_value(ctx, &f.ty, &element, full, json);
             let push = if matches!(f.ty, ValueType::Enum(_)) {
                 quote!(if let Some(e) = #r { self.#n.push(e); })
             } else {
                 quote!(self.#n.push(#r);)
             };
             quote! {
-                for item in __rt::read::array(value).at(#full, #json)?.iter() {
+                for item in &__rt::read::array(value).at(#full, #json)? {
                     #push
                 }
             }
@@ -280,14 +286,14 @@ fn read_field(m: &Message, f: &Field) -> TokenStream {
                 _ => quote!(__rt::read::key_uint64(k).at(#full, #json)?),
             };
             let element = quote!(item);
-            let r = read_value(vty, &element, full, json);
+            let r = read_value(ctx, vty, &element, full, json);
             let insert = if matches!(vty, ValueType::Enum(_)) {
                 quote!(if let Some(e) = #r { self.#n.insert(key, e); })
             } else {
                 quote!(self.#n.insert(key, #r);)
             };
             quote! {
-                for (k, item) in __rt::read::object(value).at(#full, #json)?.iter() {
+                for (k, item) in &__rt::read::object(value).at(#full, #json)? {
                     let key = #k;
                     #insert
                 }
@@ -301,20 +307,21 @@ fn read_field(m: &Message, f: &Field) -> TokenStream {
             let vn = ident(&f.rust_name);
             let seen = quote::format_ident!("seen_{}", oneof.field_name.trim_start_matches("r#"));
             let set = match &f.ty {
-                ValueType::Message(_) => {
+                ValueType::Message(tn) => {
                     let wrap = if f.boxed { quote!(Box::new(m)) } else { quote!(m) };
+                    let p = ctx.type_path(tn);
                     quote! {
-                        let mut m = Default::default();
+                        let mut m = #p::default();
                         d.message(value, &mut m).at(#full, #json)?;
                         self.#on = Some(#module::#en::#vn(#wrap));
                     }
                 }
                 ValueType::Enum(_) => {
-                    let r = read_value(&f.ty, &item, full, json);
+                    let r = read_value(ctx, &f.ty, &item, full, json);
                     quote!(if let Some(e) = #r { self.#on = Some(#module::#en::#vn(e)); })
                 }
                 ValueType::Scalar(_) => {
-                    let r = read_value(&f.ty, &item, full, json);
+                    let r = read_value(ctx, &f.ty, &item, full, json);
                     quote!(self.#on = Some(#module::#en::#vn(#r));)
                 }
             };
@@ -330,7 +337,8 @@ fn read_field(m: &Message, f: &Field) -> TokenStream {
     if null_is_value(&f.ty) && matches!(f.card, Cardinality::Implicit | Cardinality::Optional | Cardinality::Oneof(_)) {
         body
     } else {
-        quote!(if !__rt::read::is_null(value) { #body })
+        // `null` means "absent" for every other field.
+        quote!(if __rt::read::is_null(value) { continue; } #body)
     }
 }
 
@@ -357,16 +365,17 @@ pub(crate) fn merge_json(ctx: Ctx<'_>, m: &Message) -> TokenStream {
                 names.push(n.clone());
             }
         }
-        let body = read_field(m, f);
+        let body = read_field(ctx, m, f);
         // A field given twice (under either name) is an error.
         let word = Literal::usize_unsuffixed(i / 64);
-        let bit = Literal::u64_unsuffixed(1 << (i % 64));
+        let shift = Literal::usize_unsuffixed(i % 64);
+        let bit = quote!(1 << #shift);
         let json = &f.json_name;
         if names.is_empty() {
             quote!()
         } else {
             quote!(#(#names)|* => {
-                if seen[#word] & #bit != 0 {
+                if seen[#word] & (#bit) != 0 {
                     return Err(__rt::JsonError::new(__rt::JsonErrorKind::DuplicateField).at(#full, #json));
                 }
                 seen[#word] |= #bit;
@@ -385,13 +394,17 @@ pub(crate) fn merge_json(ctx: Ctx<'_>, m: &Message) -> TokenStream {
     let (d_used, loop_body) = if m.fields.is_empty() {
         (quote!(d), quote!(match key {
             "@type" if skip_type => {}
-            _ => d.unknown_field(#full, key)?,
+            _ => {
+                d.unknown_field(#full, key)?;
+            }
         }))
     } else {
         (quote!(d), quote!(match key {
             #(#arms)*
             "@type" if skip_type => {}
-            _ => d.unknown_field(#full, key)?,
+            _ => {
+                d.unknown_field(#full, key)?;
+            }
         }))
     };
     let import = (!m.fields.is_empty()).then(|| quote!(use __rt::json::Locate as _;));
@@ -407,7 +420,7 @@ pub(crate) fn merge_json(ctx: Ctx<'_>, m: &Message) -> TokenStream {
             let (object, skip_type) = d.object(v, #full)?;
             #seen_fields
             #(#seen)*
-            for (key, #value_binding) in object.iter() {
+            for (key, #value_binding) in &object {
                 #loop_body
             }
             Ok(())
@@ -506,7 +519,7 @@ fn special_read(ctx: Ctx<'_>, m: &Message) -> Option<TokenStream> {
             Ok(())
         },
         "google.protobuf.Struct" => quote! {
-            for (k, item) in __rt::read::object(v)?.iter() {
+            for (k, item) in &__rt::read::object(v)? {
                 let mut value = Value::default();
                 d.message(item, &mut value)?;
                 self.fields.insert(__rt::Cow::Borrowed(k), value);
@@ -514,7 +527,7 @@ fn special_read(ctx: Ctx<'_>, m: &Message) -> Option<TokenStream> {
             Ok(())
         },
         "google.protobuf.ListValue" => quote! {
-            for item in __rt::read::array(v)?.iter() {
+            for item in &__rt::read::array(v)? {
                 let mut value = Value::default();
                 d.message(item, &mut value)?;
                 self.values.push(value);

@@ -3,7 +3,7 @@
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
-use super::{Ctx, doc, enumeration, json, nested_module, scalar_method, scalar_type};
+use super::{Ctx, doc, enumeration, int_lit, json, nested_module, scalar_method, scalar_type};
 use crate::model::{Cardinality, Field, Message, Oneof, Package, Scalar, ValueType};
 use crate::names::ident;
 
@@ -33,14 +33,14 @@ fn tag(number: u32, wire: u32) -> u32 {
     (number << 3) | wire
 }
 
-fn tag_lit(number: u32, wire: u32) -> Literal {
-    Literal::u32_unsuffixed(tag(number, wire))
+fn tag_lit(number: u32, wire: u32) -> TokenStream {
+    int_lit(i128::from(tag(number, wire)))
 }
 
 /// Encoded size of a tag.
 fn tag_len(number: u32) -> usize {
     let t = u64::from(number << 3);
-    ((64 - (t | 1).leading_zeros() as usize) + 6) / 7
+    (64 - (t | 1).leading_zeros() as usize).div_ceil(7)
 }
 
 /// Generates the struct, its impls and its nested module.
@@ -113,7 +113,7 @@ pub(crate) fn message(ctx: Ctx<'_>, m: &Message) -> TokenStream {
     if nested.is_empty() {
         struct_item
     } else {
-        let module = nested_module(&m.module, &format!("Nested types of [`{}`].", m.rust_name), nested);
+        let module = nested_module(&m.module, &format!("Nested types of [`{}`].", m.rust_name), &nested);
         quote!(#struct_item #module)
     }
 }
@@ -188,8 +188,7 @@ fn oneof_enum(ctx: Ctx<'_>, m: &Message, index: usize, o: &Oneof) -> TokenStream
 /// Converts a value of type `ty` held in `x` into its `'static` form.
 fn owned_value(ty: &ValueType, x: TokenStream, boxed: bool) -> TokenStream {
     match ty {
-        ValueType::Scalar(Scalar::String) => quote!(__rt::Cow::Owned(#x.into_owned())),
-        ValueType::Scalar(Scalar::Bytes) => quote!(__rt::Cow::Owned(#x.into_owned())),
+        ValueType::Scalar(Scalar::String | Scalar::Bytes) => quote!(__rt::Cow::Owned(#x.into_owned())),
         ValueType::Scalar(_) | ValueType::Enum(_) => x,
         ValueType::Message(_) if boxed => quote!(Box::new(__rt::Message::into_owned(*#x))),
         ValueType::Message(_) => quote!(__rt::Message::into_owned(#x)),
@@ -205,11 +204,23 @@ fn into_owned(_ctx: Ctx<'_>, m: &Message) -> TokenStream {
             Cardinality::Implicit => owned_value(&f.ty, src, false),
             Cardinality::Optional => {
                 let c = owned_value(&f.ty, quote!(x), f.boxed);
-                if c.to_string() == "x" { src } else { quote!(#src.map(|x| #c)) }
+                if c.to_string() == "x" {
+                    src
+                } else if matches!(f.ty, ValueType::Message(_)) && !f.boxed {
+                    quote!(#src.map(__rt::Message::into_owned))
+                } else {
+                    quote!(#src.map(|x| #c))
+                }
             }
             Cardinality::Repeated { .. } => {
                 let c = owned_value(&f.ty, quote!(x), false);
-                if c.to_string() == "x" { src } else { quote!(#src.into_iter().map(|x| #c).collect()) }
+                if c.to_string() == "x" {
+                    src
+                } else if matches!(f.ty, ValueType::Message(_)) {
+                    quote!(#src.into_iter().map(__rt::Message::into_owned).collect())
+                } else {
+                    quote!(#src.into_iter().map(|x| #c).collect())
+                }
             }
             Cardinality::Map { key, value } => {
                 let k = owned_value(&ValueType::Scalar(*key), quote!(k), false);
@@ -227,7 +238,9 @@ fn into_owned(_ctx: Ctx<'_>, m: &Message) -> TokenStream {
     let oneofs = m.oneofs.iter().map(|o| {
         let n = ident(&o.field_name);
         if o.needs_lifetime {
-            quote!(#n: self.#n.map(|x| x.into_owned()),)
+            let module = ident(&m.module);
+            let en = ident(&o.enum_name);
+            quote!(#n: self.#n.map(#module::#en::into_owned),)
         } else {
             quote!(#n: self.#n,)
         }
@@ -244,18 +257,21 @@ fn into_owned(_ctx: Ctx<'_>, m: &Message) -> TokenStream {
 }
 
 /// The decode expression for one value of `ty`, reading from `d`.
-fn read_value(ty: &ValueType) -> TokenStream {
+fn read_value(ctx: Ctx<'_>, ty: &ValueType) -> TokenStream {
     match ty {
         ValueType::Scalar(s) => {
             let m = scalar_method(*s);
             quote!(d.#m()?)
         }
         ValueType::Enum(_) => quote!(d.enumeration()?),
-        ValueType::Message(_) => quote!({
-            let mut m = Default::default();
-            d.message(&mut m)?;
-            m
-        }),
+        ValueType::Message(n) => {
+            let p = ctx.type_path(n);
+            quote!({
+                let mut m = #p::default();
+                d.message(&mut m)?;
+                m
+            })
+        }
     }
 }
 
@@ -268,24 +284,37 @@ fn merge_field(ctx: Ctx<'_>, m: &Message) -> TokenStream {
         let t = tag_lit(f.number, wire);
         match &f.card {
             Cardinality::Implicit => {
-                let r = read_value(&f.ty);
+                let r = read_value(ctx, &f.ty);
                 arms.push(quote!(#t => self.#n = #r,));
             }
             Cardinality::Optional => match &f.ty {
                 ValueType::Message(_) if f.boxed => {
-                    arms.push(quote!(#t => d.message(self.#n.get_or_insert_default().as_mut())?,));
+                    arms.push(quote!(#t => {
+                        d.message(self.#n.get_or_insert_default().as_mut())?;
+                    }));
                 }
                 ValueType::Message(_) => {
-                    arms.push(quote!(#t => d.message(self.#n.get_or_insert_default())?,));
+                    arms.push(quote!(#t => {
+                        d.message(self.#n.get_or_insert_default())?;
+                    }));
                 }
                 ty => {
-                    let r = read_value(ty);
+                    let r = read_value(ctx, ty);
                     arms.push(quote!(#t => self.#n = Some(#r),));
                 }
             },
             Cardinality::Repeated { .. } => {
-                let r = read_value(&f.ty);
-                arms.push(quote!(#t => self.#n.push(#r),));
+                if let ValueType::Message(tn) = &f.ty {
+                    let p = ctx.type_path(tn);
+                    arms.push(quote!(#t => {
+                        let mut m = #p::default();
+                        d.message(&mut m)?;
+                        self.#n.push(m);
+                    }));
+                } else {
+                    let r = read_value(ctx, &f.ty);
+                    arms.push(quote!(#t => self.#n.push(#r),));
+                }
                 let packable = match &f.ty {
                     ValueType::Scalar(s) => s.packable(),
                     ValueType::Enum(_) => true,
@@ -298,31 +327,32 @@ fn merge_field(ctx: Ctx<'_>, m: &Message) -> TokenStream {
                         5 => 4,
                         _ => 0,
                     });
-                    let read = match &f.ty {
-                        ValueType::Scalar(s) => {
-                            let m = scalar_method(*s);
-                            quote!(__rt::Decoder::#m)
-                        }
-                        _ => quote!(__rt::Decoder::enumeration),
-                    };
-                    arms.push(quote!(#pt => d.packed(&mut self.#n, #width, #read)?,));
+                    let read = if let ValueType::Scalar(s) = &f.ty {
+                        let m = scalar_method(*s);
+                        quote!(__rt::Decoder::#m)
+                    } else { quote!(__rt::Decoder::enumeration) };
+                    arms.push(quote!(#pt => {
+                        d.packed(&mut self.#n, #width, #read)?;
+                    }));
                 }
             }
             Cardinality::Map { key, value } => {
                 let kt = tag_lit(1, key.wire_type());
                 let vt = tag_lit(2, value.wire_type());
-                let kr = read_value(&ValueType::Scalar(*key));
+                let kr = read_value(ctx, &ValueType::Scalar(*key));
                 let vr = match value {
                     ValueType::Message(_) => quote!(d.message(&mut v)?),
                     other => {
-                        let r = read_value(other);
+                        let r = read_value(ctx, other);
                         quote!(v = #r)
                     }
                 };
+                let kty = scalar_type(*key);
+                let vty = ctx.value_type(value);
                 arms.push(quote! {
                     #t => {
-                        let mut k = Default::default();
-                        let mut v = Default::default();
+                        let mut k = <#kty>::default();
+                        let mut v = <#vty>::default();
                         d.map_entry(|tag, d| {
                             match tag {
                                 #kt => k = #kr,
@@ -342,11 +372,14 @@ fn merge_field(ctx: Ctx<'_>, m: &Message) -> TokenStream {
                 let path = quote!(#module::#en);
                 match &f.ty {
                     ValueType::Message(_) => {
-                        let ty = ctx.value_type(&f.ty);
+                        let ty = match &f.ty {
+                            ValueType::Message(tn) => ctx.type_path(tn),
+                            _ => ctx.value_type(&f.ty),
+                        };
                         let (wrap, inner) = if f.boxed {
-                            (quote!(Box::<#ty>::default()), quote!(v.as_mut()))
+                            (quote!(Box::new(#ty::default())), quote!(v.as_mut()))
                         } else {
-                            (quote!(Default::default()), quote!(&mut v))
+                            (quote!(#ty::default()), quote!(&mut v))
                         };
                         let existing = if f.boxed { quote!(v.as_mut()) } else { quote!(v) };
                         arms.push(quote! {
@@ -362,12 +395,19 @@ fn merge_field(ctx: Ctx<'_>, m: &Message) -> TokenStream {
                         });
                     }
                     ty => {
-                        let r = read_value(ty);
+                        let r = read_value(ctx, ty);
                         arms.push(quote!(#t => self.#on = Some(#path::#n(#r)),));
                     }
                 }
             }
         }
+    }
+    if arms.is_empty() {
+        return quote! {
+            fn merge_field(&mut self, tag: u32, d: &mut __rt::Decoder<'a>) -> Result<(), __rt::DecodeError> {
+                d.unknown(tag, &mut self.unknown_fields)
+            }
+        };
     }
     let allow = (m.fields.len() > 8).then(|| quote!(#[allow(clippy::too_many_lines)]));
     quote! {
@@ -375,7 +415,9 @@ fn merge_field(ctx: Ctx<'_>, m: &Message) -> TokenStream {
         fn merge_field(&mut self, tag: u32, d: &mut __rt::Decoder<'a>) -> Result<(), __rt::DecodeError> {
             match tag {
                 #(#arms)*
-                _ => d.unknown(tag, &mut self.unknown_fields)?,
+                _ => {
+                    d.unknown(tag, &mut self.unknown_fields)?;
+                }
             }
             Ok(())
         }
@@ -470,15 +512,12 @@ fn field_passes(m: &Message, f: &Field) -> (TokenStream, TokenStream) {
         }
         Cardinality::Optional => {
             let v = if f.boxed { quote!(v.as_ref()) } else { deref(quote!(v)) };
-            let size = match constant_size(&f.ty) {
-                Some(c) => {
-                    let c = Literal::usize_unsuffixed(c);
-                    quote!(if self.#n.is_some() { len += #tl + #c; })
-                }
-                None => {
-                    let size = value_size(&f.ty, &v);
-                    quote!(if let Some(v) = &self.#n { len += #tl + #size; })
-                }
+            let size = if let Some(c) = constant_size(&f.ty) {
+                let c = Literal::usize_unsuffixed(c);
+                quote!(if self.#n.is_some() { len += #tl + #c; })
+            } else {
+                let size = value_size(&f.ty, &v);
+                quote!(if let Some(v) = &self.#n { len += #tl + #size; })
             };
             let write = value_write(&f.ty, &v);
             (size, quote!(if let Some(v) = &self.#n { e.tag(#t); #write }))
@@ -494,12 +533,17 @@ fn field_passes(m: &Message, f: &Field) -> (TokenStream, TokenStream) {
             };
             match fixed {
                 Some(w) => {
-                    let w = Literal::usize_unsuffixed(w);
+                    let payload = if w == 1 {
+                        quote!(self.#n.len())
+                    } else {
+                        let w = Literal::usize_unsuffixed(w);
+                        quote!(self.#n.len() * #w)
+                    };
                     (
-                        quote!(if !self.#n.is_empty() { len += #tl + __rt::len_delimited_len(self.#n.len() * #w); }),
+                        quote!(if !self.#n.is_empty() { len += #tl + __rt::len_delimited_len(#payload); }),
                         quote!(if !self.#n.is_empty() {
                             e.tag(#pt);
-                            e.len_prefix(self.#n.len() * #w);
+                            e.len_prefix(#payload);
                             for v in &self.#n { #write }
                         }),
                     )
@@ -523,15 +567,12 @@ fn field_passes(m: &Message, f: &Field) -> (TokenStream, TokenStream) {
         Cardinality::Repeated { packed: false } => {
             let v = deref(quote!(v));
             let write = value_write(&f.ty, &v);
-            let size = match constant_size(&f.ty) {
-                Some(c) => {
-                    let c = Literal::usize_unsuffixed(c);
-                    quote!(len += self.#n.len() * (#tl + #c);)
-                }
-                None => {
-                    let size = value_size(&f.ty, &v);
-                    quote!(for v in &self.#n { len += #tl + #size; })
-                }
+            let size = if let Some(c) = constant_size(&f.ty) {
+                let c = Literal::usize_unsuffixed(c);
+                quote!(len += self.#n.len() * (#tl + #c);)
+            } else {
+                let size = value_size(&f.ty, &v);
+                quote!(for v in &self.#n { len += #tl + #size; })
             };
             (size, quote!(for v in &self.#n { e.tag(#t); #write }))
         }
@@ -551,7 +592,12 @@ fn field_passes(m: &Message, f: &Field) -> (TokenStream, TokenStream) {
                 let vb = if constant_size(value).is_some() { quote!(_) } else { quote!(v) };
                 let ks = value_size(&kty, &kv);
                 let vs = value_size(value, &vv);
-                quote!(for (#kb, #vb) in &self.#n {
+                let iter = match (kb.to_string().as_str(), vb.to_string().as_str()) {
+                    ("_", _) => quote!(v in self.#n.values()),
+                    (_, "_") => quote!(k in self.#n.keys()),
+                    _ => quote!((k, v) in &self.#n),
+                };
+                quote!(for #iter {
                     len += #tl + __rt::len_delimited_len(2 + #ks + #vs);
                 })
             };
@@ -576,11 +622,15 @@ fn field_passes(m: &Message, f: &Field) -> (TokenStream, TokenStream) {
     }
 }
 
+/// What makes two oneof variants' size arms mergeable: binding, value type, boxing, body.
+type SizeKey = (String, ValueType, bool, String);
+
 fn oneof_passes(m: &Message, index: usize, o: &Oneof) -> (TokenStream, TokenStream) {
     let on = ident(&o.field_name);
     let module = ident(&m.module);
     let en = ident(&o.enum_name);
     let mut size_arms = Vec::new();
+    let mut size_groups: Vec<(SizeKey, Vec<TokenStream>, TokenStream)> = Vec::new();
     let mut write_arms = Vec::new();
     for f in m.fields.iter().filter(|f| f.card == Cardinality::Oneof(index)) {
         let vn = ident(&f.rust_name);
@@ -597,8 +647,16 @@ fn oneof_passes(m: &Message, index: usize, o: &Oneof) -> (TokenStream, TokenStre
         let write = value_write(&f.ty, &v);
         let fixed = matches!(&f.ty, ValueType::Scalar(s) if s.fixed_width().is_some());
         let bind = if fixed { quote!(_) } else { quote!(v) };
-        size_arms.push(quote!(#module::#en::#vn(#bind) => #tl + #size,));
+        // Variants of one Rust type with the same size expression share an arm.
+        let key = (quote!(#bind).to_string(), f.ty.clone(), f.boxed, quote!(#tl + #size).to_string());
+        match size_groups.iter_mut().find(|(k, _, _)| *k == key) {
+            Some((_, pats, _)) => pats.push(quote!(#module::#en::#vn(#bind))),
+            None => size_groups.push((key, vec![quote!(#module::#en::#vn(#bind))], quote!(#tl + #size))),
+        }
         write_arms.push(quote!(#module::#en::#vn(v) => { e.tag(#t); #write }));
+    }
+    for (_, pats, body) in size_groups {
+        size_arms.push(quote!(#(#pats)|* => #body,));
     }
     (
         quote!(if let Some(o) = &self.#on { len += match o { #(#size_arms)* }; }),
@@ -699,6 +757,8 @@ pub(crate) fn registry(ctx: Ctx<'_>, package: &Package) -> TokenStream {
     quote! {
         /// Every message of this package, for the `Any` type registry
         /// (`TypeRegistry::new().with(TYPES)`).
+        // The closures make the functions' lifetimes higher-ranked; the paths alone would not.
+        #[allow(clippy::redundant_closure)]
         pub const TYPES: &[__rt::TypeEntry] = &[
             #(#entries)*
         ];

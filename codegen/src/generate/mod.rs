@@ -47,7 +47,6 @@ impl<'m> Ctx<'m> {
         for (proto_package, rust_path) in &self.config.extern_paths {
             if loc.package == *proto_package {
                 let base: syn::Path = syn::parse_str(rust_path).expect("extern path is a Rust path");
-                let base = self.prefix_rt(&base);
                 return quote!(#base #(::#segments)*);
             }
         }
@@ -59,12 +58,6 @@ impl<'m> Ctx<'m> {
         let ups = self.package.split('.').filter(|s| !s.is_empty()).map(|_| quote!(super::));
         let downs = loc.package.split('.').filter(|s| !s.is_empty()).map(ident);
         quote!(#root #(#ups)* #(#downs::)* #(#segments)::*)
-    }
-
-    /// Paths starting with `__rt` need `super::` in nested modules only if `__rt` is not in
-    /// scope; every module imports it, so paths are used as is.
-    fn prefix_rt(self, p: &syn::Path) -> TokenStream {
-        quote!(#p)
     }
 
     /// The Rust type of a value (message types get `<'a>`).
@@ -118,22 +111,39 @@ pub(crate) fn scalar_method(s: Scalar) -> proc_macro2::Ident {
     )
 }
 
+/// An unsuffixed integer literal, with `_` separators when long (clippy's
+/// `unreadable_literal`).
+pub(crate) fn int_lit(n: i128) -> TokenStream {
+    let digits = n.unsigned_abs().to_string();
+    let grouped = if digits.len() > 4 {
+        let mut g = String::with_capacity(digits.len() + digits.len() / 3);
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                g.push('_');
+            }
+            g.push(c);
+        }
+        g
+    } else {
+        digits
+    };
+    let lit = syn::LitInt::new(&grouped, proc_macro2::Span::call_site());
+    if n < 0 { quote!(-#lit) } else { quote!(#lit) }
+}
+
 /// Doc attributes from a proto comment, or a fallback sentence.
 pub(crate) fn doc(comment: Option<&String>, fallback: &str) -> TokenStream {
-    match comment {
-        Some(c) => {
-            let lines = c.lines().map(|l| {
-                let l = l.strip_prefix(' ').unwrap_or(l);
-                let l = format!(" {}", escape_doc(l));
-                quote!(#[doc = #l])
-            });
-            // Proto comments are free text, not Rust doc markdown.
-            quote!(#(#lines)* #[allow(clippy::doc_markdown)])
-        }
-        None => {
-            let l = format!(" {fallback}");
+    if let Some(c) = comment {
+        let lines = c.lines().map(|l| {
+            let l = l.strip_prefix(' ').unwrap_or(l);
+            let l = format!(" {}", escape_doc(l));
             quote!(#[doc = #l])
-        }
+        });
+        // Proto comments are free text, not Rust doc markdown.
+        quote!(#(#lines)* #[allow(clippy::doc_markdown)])
+    } else {
+        let l = format!(" {fallback}");
+        quote!(#[doc = #l])
     }
 }
 
@@ -168,12 +178,12 @@ pub(crate) fn package_file(model: &Model, config: &Config, package: &Package) ->
         #(#items)*
         #registry
     };
-    render(file)
+    render(&file)
 }
 
 /// Formats tokens as a Rust file. The header doc becomes a `//` comment: generated files are
 /// `include!`d, where inner attributes are not allowed.
-fn render(tokens: TokenStream) -> String {
+fn render(tokens: &TokenStream) -> String {
     let file: syn::File = match syn::parse2(tokens.clone()) {
         Ok(f) => f,
         Err(e) => panic!("generated code does not parse: {e}\n{tokens}"),
@@ -193,7 +203,7 @@ fn render(tokens: TokenStream) -> String {
 }
 
 /// The tokens of a nested module: imports `__rt` from the parent.
-pub(crate) fn nested_module(name: &str, doc_line: &str, items: Vec<TokenStream>) -> TokenStream {
+pub(crate) fn nested_module(name: &str, doc_line: &str, items: &[TokenStream]) -> TokenStream {
     let m = ident(name);
     let d = format!(" {doc_line}");
     quote! {

@@ -26,7 +26,9 @@ impl<'a> __rt::Message<'a> for SayRequest<'a> {
     ) -> Result<(), __rt::DecodeError> {
         match tag {
             10 => self.sentence = d.string()?,
-            _ => d.unknown(tag, &mut self.unknown_fields)?,
+            _ => {
+                d.unknown(tag, &mut self.unknown_fields)?;
+            }
         }
         Ok(())
     }
@@ -61,23 +63,26 @@ impl<'a> __rt::Message<'a> for SayRequest<'a> {
         use __rt::json::Locate as _;
         let (object, skip_type) = d.object(v, "connectrpc.eliza.v1.SayRequest")?;
         let mut seen = [0u64; 1];
-        for (key, value) in object.iter() {
+        for (key, value) in &object {
             match key {
                 "sentence" => {
-                    if seen[0] & 1 != 0 {
+                    if seen[0] & (1 << 0) != 0 {
                         return Err(
                             __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
                                 .at("connectrpc.eliza.v1.SayRequest", "sentence"),
                         );
                     }
-                    seen[0] |= 1;
-                    if !__rt::read::is_null(value) {
-                        self.sentence = __rt::read::string(value)
-                            .at("connectrpc.eliza.v1.SayRequest", "sentence")?;
+                    seen[0] |= 1 << 0;
+                    if __rt::read::is_null(value) {
+                        continue;
                     }
+                    self.sentence = __rt::read::string(value)
+                        .at("connectrpc.eliza.v1.SayRequest", "sentence")?;
                 }
                 "@type" if skip_type => {}
-                _ => d.unknown_field("connectrpc.eliza.v1.SayRequest", key)?,
+                _ => {
+                    d.unknown_field("connectrpc.eliza.v1.SayRequest", key)?;
+                }
             }
         }
         Ok(())
@@ -111,7 +116,9 @@ impl<'a> __rt::Message<'a> for SayResponse<'a> {
     ) -> Result<(), __rt::DecodeError> {
         match tag {
             10 => self.sentence = d.string()?,
-            _ => d.unknown(tag, &mut self.unknown_fields)?,
+            _ => {
+                d.unknown(tag, &mut self.unknown_fields)?;
+            }
         }
         Ok(())
     }
@@ -146,23 +153,26 @@ impl<'a> __rt::Message<'a> for SayResponse<'a> {
         use __rt::json::Locate as _;
         let (object, skip_type) = d.object(v, "connectrpc.eliza.v1.SayResponse")?;
         let mut seen = [0u64; 1];
-        for (key, value) in object.iter() {
+        for (key, value) in &object {
             match key {
                 "sentence" => {
-                    if seen[0] & 1 != 0 {
+                    if seen[0] & (1 << 0) != 0 {
                         return Err(
                             __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
                                 .at("connectrpc.eliza.v1.SayResponse", "sentence"),
                         );
                     }
-                    seen[0] |= 1;
-                    if !__rt::read::is_null(value) {
-                        self.sentence = __rt::read::string(value)
-                            .at("connectrpc.eliza.v1.SayResponse", "sentence")?;
+                    seen[0] |= 1 << 0;
+                    if __rt::read::is_null(value) {
+                        continue;
                     }
+                    self.sentence = __rt::read::string(value)
+                        .at("connectrpc.eliza.v1.SayResponse", "sentence")?;
                 }
                 "@type" if skip_type => {}
-                _ => d.unknown_field("connectrpc.eliza.v1.SayResponse", key)?,
+                _ => {
+                    d.unknown_field("connectrpc.eliza.v1.SayResponse", key)?;
+                }
             }
         }
         Ok(())
@@ -196,7 +206,9 @@ impl<'a> __rt::Message<'a> for ConverseRequest<'a> {
     ) -> Result<(), __rt::DecodeError> {
         match tag {
             10 => self.sentence = d.string()?,
-            _ => d.unknown(tag, &mut self.unknown_fields)?,
+            _ => {
+                d.unknown(tag, &mut self.unknown_fields)?;
+            }
         }
         Ok(())
     }
@@ -231,23 +243,26 @@ impl<'a> __rt::Message<'a> for ConverseRequest<'a> {
         use __rt::json::Locate as _;
         let (object, skip_type) = d.object(v, "connectrpc.eliza.v1.ConverseRequest")?;
         let mut seen = [0u64; 1];
-        for (key, value) in object.iter() {
+        for (key, value) in &object {
             match key {
                 "sentence" => {
-                    if seen[0] & 1 != 0 {
+                    if seen[0] & (1 << 0) != 0 {
                         return Err(
                             __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
                                 .at("connectrpc.eliza.v1.ConverseRequest", "sentence"),
                         );
                     }
-                    seen[0] |= 1;
-                    if !__rt::read::is_null(value) {
-                        self.sentence = __rt::read::string(value)
-                            .at("connectrpc.eliza.v1.ConverseRequest", "sentence")?;
+                    seen[0] |= 1 << 0;
+                    if __rt::read::is_null(value) {
+                        continue;
                     }
+                    self.sentence = __rt::read::string(value)
+                        .at("connectrpc.eliza.v1.ConverseRequest", "sentence")?;
                 }
                 "@type" if skip_type => {}
-                _ => d.unknown_field("connectrpc.eliza.v1.ConverseRequest", key)?,
+                _ => {
+                    d.unknown_field("connectrpc.eliza.v1.ConverseRequest", key)?;
+                }
             }
         }
         Ok(())
@@ -281,7 +296,9 @@ impl<'a> __rt::Message<'a> for ConverseResponse<'a> {
     ) -> Result<(), __rt::DecodeError> {
         match tag {
             10 => self.sentence = d.string()?,
-            _ => d.unknown(tag, &mut self.unknown_fields)?,
+            _ => {
+                d.unknown(tag, &mut self.unknown_fields)?;
+            }
         }
         Ok(())
     }
@@ -316,23 +333,26 @@ impl<'a> __rt::Message<'a> for ConverseResponse<'a> {
         use __rt::json::Locate as _;
         let (object, skip_type) = d.object(v, "connectrpc.eliza.v1.ConverseResponse")?;
         let mut seen = [0u64; 1];
-        for (key, value) in object.iter() {
+        for (key, value) in &object {
             match key {
                 "sentence" => {
-                    if seen[0] & 1 != 0 {
+                    if seen[0] & (1 << 0) != 0 {
                         return Err(
                             __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
                                 .at("connectrpc.eliza.v1.ConverseResponse", "sentence"),
                         );
                     }
-                    seen[0] |= 1;
-                    if !__rt::read::is_null(value) {
-                        self.sentence = __rt::read::string(value)
-                            .at("connectrpc.eliza.v1.ConverseResponse", "sentence")?;
+                    seen[0] |= 1 << 0;
+                    if __rt::read::is_null(value) {
+                        continue;
                     }
+                    self.sentence = __rt::read::string(value)
+                        .at("connectrpc.eliza.v1.ConverseResponse", "sentence")?;
                 }
                 "@type" if skip_type => {}
-                _ => d.unknown_field("connectrpc.eliza.v1.ConverseResponse", key)?,
+                _ => {
+                    d.unknown_field("connectrpc.eliza.v1.ConverseResponse", key)?;
+                }
             }
         }
         Ok(())
@@ -366,7 +386,9 @@ impl<'a> __rt::Message<'a> for IntroduceRequest<'a> {
     ) -> Result<(), __rt::DecodeError> {
         match tag {
             10 => self.name = d.string()?,
-            _ => d.unknown(tag, &mut self.unknown_fields)?,
+            _ => {
+                d.unknown(tag, &mut self.unknown_fields)?;
+            }
         }
         Ok(())
     }
@@ -401,23 +423,26 @@ impl<'a> __rt::Message<'a> for IntroduceRequest<'a> {
         use __rt::json::Locate as _;
         let (object, skip_type) = d.object(v, "connectrpc.eliza.v1.IntroduceRequest")?;
         let mut seen = [0u64; 1];
-        for (key, value) in object.iter() {
+        for (key, value) in &object {
             match key {
                 "name" => {
-                    if seen[0] & 1 != 0 {
+                    if seen[0] & (1 << 0) != 0 {
                         return Err(
                             __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
                                 .at("connectrpc.eliza.v1.IntroduceRequest", "name"),
                         );
                     }
-                    seen[0] |= 1;
-                    if !__rt::read::is_null(value) {
-                        self.name = __rt::read::string(value)
-                            .at("connectrpc.eliza.v1.IntroduceRequest", "name")?;
+                    seen[0] |= 1 << 0;
+                    if __rt::read::is_null(value) {
+                        continue;
                     }
+                    self.name = __rt::read::string(value)
+                        .at("connectrpc.eliza.v1.IntroduceRequest", "name")?;
                 }
                 "@type" if skip_type => {}
-                _ => d.unknown_field("connectrpc.eliza.v1.IntroduceRequest", key)?,
+                _ => {
+                    d.unknown_field("connectrpc.eliza.v1.IntroduceRequest", key)?;
+                }
             }
         }
         Ok(())
@@ -451,7 +476,9 @@ impl<'a> __rt::Message<'a> for IntroduceResponse<'a> {
     ) -> Result<(), __rt::DecodeError> {
         match tag {
             10 => self.sentence = d.string()?,
-            _ => d.unknown(tag, &mut self.unknown_fields)?,
+            _ => {
+                d.unknown(tag, &mut self.unknown_fields)?;
+            }
         }
         Ok(())
     }
@@ -486,23 +513,26 @@ impl<'a> __rt::Message<'a> for IntroduceResponse<'a> {
         use __rt::json::Locate as _;
         let (object, skip_type) = d.object(v, "connectrpc.eliza.v1.IntroduceResponse")?;
         let mut seen = [0u64; 1];
-        for (key, value) in object.iter() {
+        for (key, value) in &object {
             match key {
                 "sentence" => {
-                    if seen[0] & 1 != 0 {
+                    if seen[0] & (1 << 0) != 0 {
                         return Err(
                             __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
                                 .at("connectrpc.eliza.v1.IntroduceResponse", "sentence"),
                         );
                     }
-                    seen[0] |= 1;
-                    if !__rt::read::is_null(value) {
-                        self.sentence = __rt::read::string(value)
-                            .at("connectrpc.eliza.v1.IntroduceResponse", "sentence")?;
+                    seen[0] |= 1 << 0;
+                    if __rt::read::is_null(value) {
+                        continue;
                     }
+                    self.sentence = __rt::read::string(value)
+                        .at("connectrpc.eliza.v1.IntroduceResponse", "sentence")?;
                 }
                 "@type" if skip_type => {}
-                _ => d.unknown_field("connectrpc.eliza.v1.IntroduceResponse", key)?,
+                _ => {
+                    d.unknown_field("connectrpc.eliza.v1.IntroduceResponse", key)?;
+                }
             }
         }
         Ok(())
@@ -622,6 +652,7 @@ impl<S: ElizaService> __rt::Service for ElizaServiceServer<S> {
 }
 /// Every message of this package, for the `Any` type registry
 /// (`TypeRegistry::new().with(TYPES)`).
+#[allow(clippy::redundant_closure)]
 pub const TYPES: &[__rt::TypeEntry] = &[
     __rt::TypeEntry {
         full_name: "connectrpc.eliza.v1.SayRequest",

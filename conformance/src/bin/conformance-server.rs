@@ -28,7 +28,11 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 fn main() -> ExitCode {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_writer(io::stderr).with_ansi(false).with_env_filter(filter).init();
+    tracing_subscriber::fmt()
+        .with_writer(io::stderr)
+        .with_ansi(false)
+        .with_env_filter(filter)
+        .init();
     match run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -40,16 +44,26 @@ fn main() -> ExitCode {
 
 fn run() -> Result<(), BoxError> {
     let input = read_frame(&mut io::stdin().lock())?;
-    let request = ServerCompatRequest::decode(&input).map_err(|e| format!("bad ServerCompatRequest: {e}"))?;
+    let request =
+        ServerCompatRequest::decode(&input).map_err(|e| format!("bad ServerCompatRequest: {e}"))?;
     let driver = driver_from_env()?;
-    let mut config = ServerConfig::new().with_driver(driver).with_json(json_options());
+    let mut config = ServerConfig::new()
+        .with_driver(driver)
+        .with_json(json_options());
     if request.message_receive_limit > 0 {
         config = config.with_max_message_size(request.message_receive_limit as usize);
     }
     let mut pem_cert = Vec::new();
     if request.use_tls {
-        let creds = request.server_creds.as_ref().ok_or("use_tls is set but server_creds is missing")?;
-        config = config.with_tls(tls_config(&creds.cert, &creds.key, &request.client_tls_cert)?);
+        let creds = request
+            .server_creds
+            .as_ref()
+            .ok_or("use_tls is set but server_creds is missing")?;
+        config = config.with_tls(tls_config(
+            &creds.cert,
+            &creds.key,
+            &request.client_tls_cert,
+        )?);
         pem_cert = creds.cert.to_vec();
     }
     let driver = resolved_driver(&config);
@@ -76,7 +90,9 @@ fn driver_from_env() -> Result<Driver, BoxError> {
         Err(std::env::VarError::NotPresent) | Ok("" | "auto") => Ok(Driver::Auto),
         Ok("io_uring" | "iouring" | "uring") => Ok(Driver::IoUring),
         Ok("epoll" | "legacy") => Ok(Driver::Epoll),
-        Ok(other) => Err(format!("CONNECT_DRIVER={other:?}: expected io_uring, epoll or auto").into()),
+        Ok(other) => {
+            Err(format!("CONNECT_DRIVER={other:?}: expected io_uring, epoll or auto").into())
+        }
         Err(e) => Err(format!("CONNECT_DRIVER: {e}").into()),
     }
 }
@@ -87,7 +103,8 @@ fn tls_config(cert: &[u8], key: &[u8], client_ca: &[u8]) -> Result<rustls::Serve
     let certs = CertificateDer::pem_slice_iter(cert).collect::<Result<Vec<_>, _>>()?;
     let key = PrivateKeyDer::from_pem_slice(key)?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let builder = rustls::ServerConfig::builder_with_provider(provider.clone()).with_safe_default_protocol_versions()?;
+    let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()?;
     let builder = if client_ca.is_empty() {
         builder.with_no_client_auth()
     } else {
@@ -95,7 +112,9 @@ fn tls_config(cert: &[u8], key: &[u8], client_ca: &[u8]) -> Result<rustls::Serve
         for ca in CertificateDer::pem_slice_iter(client_ca) {
             roots.add(ca?)?;
         }
-        let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider).build()?;
+        let verifier =
+            rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
+                .build()?;
         builder.with_client_cert_verifier(verifier)
     };
     Ok(builder.with_single_cert(certs, key)?)

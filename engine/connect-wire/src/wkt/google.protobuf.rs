@@ -29,7 +29,9 @@ impl<'a> __rt::Message<'a> for Any<'a> {
         match tag {
             10 => self.type_url = d.string()?,
             18 => self.value = d.bytes()?,
-            _ => d.unknown(tag, &mut self.unknown_fields)?,
+            _ => {
+                d.unknown(tag, &mut self.unknown_fields)?;
+            }
         }
         Ok(())
     }
@@ -99,7 +101,9 @@ impl<'a> __rt::Message<'a> for Duration<'a> {
         match tag {
             8 => self.seconds = d.int64()?,
             16 => self.nanos = d.int32()?,
-            _ => d.unknown(tag, &mut self.unknown_fields)?,
+            _ => {
+                d.unknown(tag, &mut self.unknown_fields)?;
+            }
         }
         Ok(())
     }
@@ -159,10 +163,7 @@ impl<'a> __rt::Message<'a> for Empty<'a> {
         tag: u32,
         d: &mut __rt::Decoder<'a>,
     ) -> Result<(), __rt::DecodeError> {
-        match tag {
-            _ => d.unknown(tag, &mut self.unknown_fields)?,
-        }
-        Ok(())
+        d.unknown(tag, &mut self.unknown_fields)
     }
     fn compute_size(&self, _sizes: &mut __rt::SizeCache) -> usize {
         self.unknown_fields.as_bytes().len()
@@ -181,10 +182,12 @@ impl<'a> __rt::Message<'a> for Empty<'a> {
         d: &mut __rt::JsonDecoder<'_>,
     ) -> Result<(), __rt::JsonError> {
         let (object, skip_type) = d.object(v, "google.protobuf.Empty")?;
-        for (key, _) in object.iter() {
+        for (key, _) in &object {
             match key {
                 "@type" if skip_type => {}
-                _ => d.unknown_field("google.protobuf.Empty", key)?,
+                _ => {
+                    d.unknown_field("google.protobuf.Empty", key)?;
+                }
             }
         }
         Ok(())
@@ -221,7 +224,9 @@ impl<'a> __rt::Message<'a> for FieldMask<'a> {
     ) -> Result<(), __rt::DecodeError> {
         match tag {
             10 => self.paths.push(d.string()?),
-            _ => d.unknown(tag, &mut self.unknown_fields)?,
+            _ => {
+                d.unknown(tag, &mut self.unknown_fields)?;
+            }
         }
         Ok(())
     }
@@ -286,8 +291,8 @@ impl<'a> __rt::Message<'a> for Struct<'a> {
     ) -> Result<(), __rt::DecodeError> {
         match tag {
             10 => {
-                let mut k = Default::default();
-                let mut v = Default::default();
+                let mut k = <__rt::Cow<'a, str>>::default();
+                let mut v = <Value<'a>>::default();
                 d.map_entry(|tag, d| {
                     match tag {
                         10 => k = d.string()?,
@@ -298,7 +303,9 @@ impl<'a> __rt::Message<'a> for Struct<'a> {
                 })?;
                 self.fields.insert(k, v);
             }
-            _ => d.unknown(tag, &mut self.unknown_fields)?,
+            _ => {
+                d.unknown(tag, &mut self.unknown_fields)?;
+            }
         }
         Ok(())
     }
@@ -342,7 +349,7 @@ impl<'a> __rt::Message<'a> for Struct<'a> {
         v: __rt::JsonValue<'t, 'a>,
         d: &mut __rt::JsonDecoder<'_>,
     ) -> Result<(), __rt::JsonError> {
-        for (k, item) in __rt::read::object(v)?.iter() {
+        for (k, item) in &__rt::read::object(v)? {
             let mut value = Value::default();
             d.message(item, &mut value)?;
             self.fields.insert(__rt::Cow::Borrowed(k), value);
@@ -366,7 +373,7 @@ impl<'a> __rt::Message<'a> for Value<'a> {
     type Owned = Value<'static>;
     fn into_owned(self) -> Value<'static> {
         Value {
-            kind: self.kind.map(|x| x.into_owned()),
+            kind: self.kind.map(value::Kind::into_owned),
             unknown_fields: self.unknown_fields.into_owned(),
         }
     }
@@ -384,7 +391,7 @@ impl<'a> __rt::Message<'a> for Value<'a> {
                 if let Some(value::Kind::StructValue(v)) = &mut self.kind {
                     d.message(v)?;
                 } else {
-                    let mut v = Default::default();
+                    let mut v = Struct::default();
                     d.message(&mut v)?;
                     self.kind = Some(value::Kind::StructValue(v));
                 }
@@ -393,12 +400,14 @@ impl<'a> __rt::Message<'a> for Value<'a> {
                 if let Some(value::Kind::ListValue(v)) = &mut self.kind {
                     d.message(v)?;
                 } else {
-                    let mut v = Default::default();
+                    let mut v = ListValue::default();
                     d.message(&mut v)?;
                     self.kind = Some(value::Kind::ListValue(v));
                 }
             }
-            _ => d.unknown(tag, &mut self.unknown_fields)?,
+            _ => {
+                d.unknown(tag, &mut self.unknown_fields)?;
+            }
         }
         Ok(())
     }
@@ -559,11 +568,7 @@ impl<'a> __rt::Message<'a> for ListValue<'a> {
     type Owned = ListValue<'static>;
     fn into_owned(self) -> ListValue<'static> {
         ListValue {
-            values: self
-                .values
-                .into_iter()
-                .map(|x| __rt::Message::into_owned(x))
-                .collect(),
+            values: self.values.into_iter().map(__rt::Message::into_owned).collect(),
             unknown_fields: self.unknown_fields.into_owned(),
         }
     }
@@ -574,14 +579,13 @@ impl<'a> __rt::Message<'a> for ListValue<'a> {
     ) -> Result<(), __rt::DecodeError> {
         match tag {
             10 => {
-                self.values
-                    .push({
-                        let mut m = Default::default();
-                        d.message(&mut m)?;
-                        m
-                    })
+                let mut m = Value::default();
+                d.message(&mut m)?;
+                self.values.push(m);
             }
-            _ => d.unknown(tag, &mut self.unknown_fields)?,
+            _ => {
+                d.unknown(tag, &mut self.unknown_fields)?;
+            }
         }
         Ok(())
     }
@@ -613,7 +617,7 @@ impl<'a> __rt::Message<'a> for ListValue<'a> {
         v: __rt::JsonValue<'t, 'a>,
         d: &mut __rt::JsonDecoder<'_>,
     ) -> Result<(), __rt::JsonError> {
-        for item in __rt::read::array(v)?.iter() {
+        for item in &__rt::read::array(v)? {
             let mut value = Value::default();
             d.message(item, &mut value)?;
             self.values.push(value);
@@ -652,7 +656,9 @@ impl<'a> __rt::Message<'a> for Timestamp<'a> {
         match tag {
             8 => self.seconds = d.int64()?,
             16 => self.nanos = d.int32()?,
-            _ => d.unknown(tag, &mut self.unknown_fields)?,
+            _ => {
+                d.unknown(tag, &mut self.unknown_fields)?;
+            }
         }
         Ok(())
     }
@@ -717,7 +723,9 @@ impl<'a> __rt::Message<'a> for DoubleValue<'a> {
     ) -> Result<(), __rt::DecodeError> {
         match tag {
             9 => self.value = d.double()?,
-            _ => d.unknown(tag, &mut self.unknown_fields)?,
+            _ => {
+                d.unknown(tag, &mut self.unknown_fields)?;
+            }
         }
         Ok(())
     }
@@ -776,7 +784,9 @@ impl<'a> __rt::Message<'a> for FloatValue<'a> {
     ) -> Result<(), __rt::DecodeError> {
         match tag {
             13 => self.value = d.float()?,
-            _ => d.unknown(tag, &mut self.unknown_fields)?,
+            _ => {
+                d.unknown(tag, &mut self.unknown_fields)?;
+            }
         }
         Ok(())
     }
@@ -835,7 +845,9 @@ impl<'a> __rt::Message<'a> for Int64Value<'a> {
     ) -> Result<(), __rt::DecodeError> {
         match tag {
             8 => self.value = d.int64()?,
-            _ => d.unknown(tag, &mut self.unknown_fields)?,
+            _ => {
+                d.unknown(tag, &mut self.unknown_fields)?;
+            }
         }
         Ok(())
     }
@@ -894,7 +906,9 @@ impl<'a> __rt::Message<'a> for UInt64Value<'a> {
     ) -> Result<(), __rt::DecodeError> {
         match tag {
             8 => self.value = d.uint64()?,
-            _ => d.unknown(tag, &mut self.unknown_fields)?,
+            _ => {
+                d.unknown(tag, &mut self.unknown_fields)?;
+            }
         }
         Ok(())
     }
@@ -953,7 +967,9 @@ impl<'a> __rt::Message<'a> for Int32Value<'a> {
     ) -> Result<(), __rt::DecodeError> {
         match tag {
             8 => self.value = d.int32()?,
-            _ => d.unknown(tag, &mut self.unknown_fields)?,
+            _ => {
+                d.unknown(tag, &mut self.unknown_fields)?;
+            }
         }
         Ok(())
     }
@@ -1012,7 +1028,9 @@ impl<'a> __rt::Message<'a> for UInt32Value<'a> {
     ) -> Result<(), __rt::DecodeError> {
         match tag {
             8 => self.value = d.uint32()?,
-            _ => d.unknown(tag, &mut self.unknown_fields)?,
+            _ => {
+                d.unknown(tag, &mut self.unknown_fields)?;
+            }
         }
         Ok(())
     }
@@ -1071,7 +1089,9 @@ impl<'a> __rt::Message<'a> for BoolValue<'a> {
     ) -> Result<(), __rt::DecodeError> {
         match tag {
             8 => self.value = d.bool()?,
-            _ => d.unknown(tag, &mut self.unknown_fields)?,
+            _ => {
+                d.unknown(tag, &mut self.unknown_fields)?;
+            }
         }
         Ok(())
     }
@@ -1130,7 +1150,9 @@ impl<'a> __rt::Message<'a> for StringValue<'a> {
     ) -> Result<(), __rt::DecodeError> {
         match tag {
             10 => self.value = d.string()?,
-            _ => d.unknown(tag, &mut self.unknown_fields)?,
+            _ => {
+                d.unknown(tag, &mut self.unknown_fields)?;
+            }
         }
         Ok(())
     }
@@ -1189,7 +1211,9 @@ impl<'a> __rt::Message<'a> for BytesValue<'a> {
     ) -> Result<(), __rt::DecodeError> {
         match tag {
             10 => self.value = d.bytes()?,
-            _ => d.unknown(tag, &mut self.unknown_fields)?,
+            _ => {
+                d.unknown(tag, &mut self.unknown_fields)?;
+            }
         }
         Ok(())
     }
@@ -1229,7 +1253,7 @@ impl __rt::MessageType for BytesValue<'static> {
 pub struct NullValue(pub i32);
 impl NullValue {
     /// `NULL_VALUE` (0).
-    pub const NULL_VALUE: Self = Self(0i32);
+    pub const NULL_VALUE: Self = Self(0);
 }
 impl __rt::Enumeration for NullValue {
     const FULL_NAME: &'static str = "google.protobuf.NullValue";
@@ -1241,7 +1265,7 @@ impl __rt::Enumeration for NullValue {
     }
     fn name(self) -> Option<&'static str> {
         match self.0 {
-            0i32 => Some("NULL_VALUE"),
+            0 => Some("NULL_VALUE"),
             _ => None,
         }
     }
@@ -1262,6 +1286,7 @@ impl ::core::fmt::Debug for NullValue {
 }
 /// Every message of this package, for the `Any` type registry
 /// (`TypeRegistry::new().with(TYPES)`).
+#[allow(clippy::redundant_closure)]
 pub const TYPES: &[__rt::TypeEntry] = &[
     __rt::TypeEntry {
         full_name: "google.protobuf.Any",
