@@ -37,6 +37,7 @@ pub mod codegen {
     pub use connect_wire::codegen::*;
 
     pub use crate::server::{
-        Call, ClientStreamReply, Request, RequestStream, Response, ResponseStream, Service, UnaryReply, with_deadline,
+        Call, ClientStreamReply, Request, RequestStream, Response, ResponseStream, Service,
+        UnaryReply, with_deadline,
     };
 }

@@ -44,25 +44,22 @@ const RING_ENTRIES: u32 = 1024;
 
 /// Runs `fut` to completion on a new runtime of the given driver on the current thread.
 pub fn block_on<F: Future>(driver: Driver, fut: F) -> io::Result<F::Output> {
-    match driver.resolve() {
-        Driver::IoUring => {
-            let mut ring = io_uring::IoUring::builder();
-            // Measured faster than monoio's default ring setup for small request/response
-            // loads (PERF.md, "drivers"): fewer task-work interrupts, one submitter.
-            ring.setup_coop_taskrun().setup_single_issuer();
-            let mut rt = monoio::RuntimeBuilder::<monoio::IoUringDriver>::new()
-                .with_entries(RING_ENTRIES)
-                .uring_builder(ring)
-                .enable_timer()
-                .build()?;
-            Ok(rt.block_on(fut))
-        }
-        _ => {
-            let mut rt = monoio::RuntimeBuilder::<monoio::LegacyDriver>::new()
-                .with_entries(RING_ENTRIES)
-                .enable_timer()
-                .build()?;
-            Ok(rt.block_on(fut))
-        }
+    if driver.resolve() == Driver::IoUring {
+        let mut ring = io_uring::IoUring::builder();
+        // Measured faster than monoio's default ring setup for small request/response loads
+        // (PERF.md, "drivers"): fewer task-work interrupts, one submitter.
+        ring.setup_coop_taskrun().setup_single_issuer();
+        let mut rt = monoio::RuntimeBuilder::<monoio::IoUringDriver>::new()
+            .with_entries(RING_ENTRIES)
+            .uring_builder(ring)
+            .enable_timer()
+            .build()?;
+        Ok(rt.block_on(fut))
+    } else {
+        let mut rt = monoio::RuntimeBuilder::<monoio::LegacyDriver>::new()
+            .with_entries(RING_ENTRIES)
+            .enable_timer()
+            .build()?;
+        Ok(rt.block_on(fut))
     }
 }

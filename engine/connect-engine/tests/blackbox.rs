@@ -19,13 +19,22 @@ fn drivers() -> Vec<Driver> {
 }
 
 fn header<'h>(headers: &'h [(String, String)], name: &str) -> Option<&'h str> {
-    headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    headers
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
 }
 
 /// The server still answers a normal request on a new connection.
 fn still_serving(server: &TestServer) {
     let mut s = server.connect();
-    s.write_all(&post("/test.Test/Echo", "application/proto", "", &text("alive"))).unwrap();
+    s.write_all(&post(
+        "/test.Test/Echo",
+        "application/proto",
+        "",
+        &text("alive"),
+    ))
+    .unwrap();
     let (status, _, body) = read_response(&mut s);
     assert_eq!(status, 200);
     assert_eq!(body, text("alive"));
@@ -36,13 +45,25 @@ fn unary_proto_json_and_get() {
     for driver in drivers() {
         let server = TestServer::with_driver(driver);
         let mut s = server.connect();
-        s.write_all(&post("/test.Test/Echo", "application/proto", "connect-protocol-version: 1\r\n", &text("hello"))).unwrap();
+        s.write_all(&post(
+            "/test.Test/Echo",
+            "application/proto",
+            "connect-protocol-version: 1\r\n",
+            &text("hello"),
+        ))
+        .unwrap();
         let (status, headers, body) = read_response(&mut s);
         assert_eq!(status, 200, "{driver:?}");
         assert_eq!(header(&headers, "content-type"), Some("application/proto"));
         assert_eq!(body, text("hello"));
 
-        s.write_all(&post("/test.Test/Echo", "application/json", "", br#"{"text":"h\u00e9"}"#)).unwrap();
+        s.write_all(&post(
+            "/test.Test/Echo",
+            "application/json",
+            "",
+            br#"{"text":"h\u00e9"}"#,
+        ))
+        .unwrap();
         let (status, headers, body) = read_response(&mut s);
         assert_eq!(status, 200);
         assert_eq!(header(&headers, "content-type"), Some("application/json"));
@@ -62,7 +83,12 @@ fn pipelined_requests_answer_in_order() {
         let mut s = server.connect();
         let mut batch = Vec::new();
         for i in 0..5 {
-            batch.extend_from_slice(&post("/test.Test/Echo", "application/proto", "", &text(&format!("m{i}"))));
+            batch.extend_from_slice(&post(
+                "/test.Test/Echo",
+                "application/proto",
+                "",
+                &text(&format!("m{i}")),
+            ));
         }
         s.write_all(&batch).unwrap();
         for i in 0..5 {
@@ -100,17 +126,78 @@ fn chunked_unary_body() {
 fn protocol_refusals() {
     for driver in drivers() {
         let server = TestServer::with_driver(driver);
-        let cases: &[(&[u8], u16, Option<(&str, &str)>)] = &[
-            (&post("/test.Unknown/Method", "application/proto", "", b""), 404, None),
-            (b"DELETE /test.Test/Echo HTTP/1.1\r\nhost: t\r\ncontent-length: 0\r\n\r\n", 405, Some(("allow", "GET, POST"))),
-            (b"GET /test.Test/Sleep?encoding=proto&message= HTTP/1.1\r\nhost: t\r\n\r\n", 405, Some(("allow", "POST"))),
-            (&post("/test.Test/Echo", "image/jpeg", "", b"12345678"), 415, None),
-            (&post("/test.Test/Echo", "application/foo", "connect-protocol-version: 1\r\n", b""), 415, None),
-            (&post("/test.Test/Repeat", "application/proto", "", b""), 415, None),
-            (&post("/test.Test/Echo", "application/proto", "content-encoding: foo\r\n", b"x"), 501, None),
-            (&post("/test.Test/Echo", "application/proto", "connect-protocol-version: 2\r\n", b""), 400, None),
-            (&post("/test.Test/Echo", "application/proto", "connect-timeout-ms: soon\r\n", b""), 400, None),
-            (&post("/test.Test/Echo", "application/proto", "", b"\xff\xff\xff"), 400, None),
+        type Case<'a> = (&'a [u8], u16, Option<(&'a str, &'a str)>);
+        let cases: &[Case<'_>] = &[
+            (
+                &post("/test.Unknown/Method", "application/proto", "", b""),
+                404,
+                None,
+            ),
+            (
+                b"DELETE /test.Test/Echo HTTP/1.1\r\nhost: t\r\ncontent-length: 0\r\n\r\n",
+                405,
+                Some(("allow", "GET, POST")),
+            ),
+            (
+                b"GET /test.Test/Sleep?encoding=proto&message= HTTP/1.1\r\nhost: t\r\n\r\n",
+                405,
+                Some(("allow", "POST")),
+            ),
+            (
+                &post("/test.Test/Echo", "image/jpeg", "", b"12345678"),
+                415,
+                None,
+            ),
+            (
+                &post(
+                    "/test.Test/Echo",
+                    "application/foo",
+                    "connect-protocol-version: 1\r\n",
+                    b"",
+                ),
+                415,
+                None,
+            ),
+            (
+                &post("/test.Test/Repeat", "application/proto", "", b""),
+                415,
+                None,
+            ),
+            (
+                &post(
+                    "/test.Test/Echo",
+                    "application/proto",
+                    "content-encoding: foo\r\n",
+                    b"x",
+                ),
+                501,
+                None,
+            ),
+            (
+                &post(
+                    "/test.Test/Echo",
+                    "application/proto",
+                    "connect-protocol-version: 2\r\n",
+                    b"",
+                ),
+                400,
+                None,
+            ),
+            (
+                &post(
+                    "/test.Test/Echo",
+                    "application/proto",
+                    "connect-timeout-ms: soon\r\n",
+                    b"",
+                ),
+                400,
+                None,
+            ),
+            (
+                &post("/test.Test/Echo", "application/proto", "", b"\xff\xff\xff"),
+                400,
+                None,
+            ),
         ];
         let mut s = server.connect();
         for (req, want, want_header) in cases {
@@ -122,7 +209,10 @@ fn protocol_refusals() {
             }
             if status == 501 {
                 let body = String::from_utf8(body).unwrap();
-                assert!(body.contains("\"code\":\"unimplemented\"") && body.contains("foo"), "{body}");
+                assert!(
+                    body.contains("\"code\":\"unimplemented\"") && body.contains("foo"),
+                    "{body}"
+                );
             }
         }
         still_serving(&server);
@@ -134,7 +224,8 @@ fn handler_errors_carry_code_and_metadata() {
     for driver in drivers() {
         let server = TestServer::with_driver(driver);
         let mut s = server.connect();
-        s.write_all(&post("/test.Test/Fail", "application/proto", "", b"")).unwrap();
+        s.write_all(&post("/test.Test/Fail", "application/proto", "", b""))
+            .unwrap();
         let (status, headers, body) = read_response(&mut s);
         assert_eq!(status, 404);
         assert_eq!(header(&headers, "content-type"), Some("application/json"));
@@ -161,7 +252,11 @@ fn request_smuggling_attempts_are_refused() {
         for (req, want) in attacks {
             let out = server.roundtrip_close(req);
             let text = String::from_utf8_lossy(&out);
-            assert!(text.starts_with(&format!("HTTP/1.1 {want} ")), "{driver:?} {:?} -> {text}", String::from_utf8_lossy(req));
+            assert!(
+                text.starts_with(&format!("HTTP/1.1 {want} ")),
+                "{driver:?} {:?} -> {text}",
+                String::from_utf8_lossy(req)
+            );
             // Exactly one response: nothing smuggled through.
             assert_eq!(text.matches("HTTP/1.1 ").count(), 1, "{text}");
         }
@@ -173,16 +268,27 @@ fn request_smuggling_attempts_are_refused() {
 fn oversized_heads_get_431() {
     for driver in drivers() {
         let server = TestServer::with_driver(driver);
-        let big = format!("POST /test.Test/Echo HTTP/1.1\r\nhost: t\r\nx-big: {}\r\n\r\n", "a".repeat(20 << 10));
+        let big = format!(
+            "POST /test.Test/Echo HTTP/1.1\r\nhost: t\r\nx-big: {}\r\n\r\n",
+            "a".repeat(20 << 10)
+        );
         let out = server.roundtrip_close(big.as_bytes());
-        assert!(out.starts_with(b"HTTP/1.1 431 "), "{}", String::from_utf8_lossy(&out));
+        assert!(
+            out.starts_with(b"HTTP/1.1 431 "),
+            "{}",
+            String::from_utf8_lossy(&out)
+        );
         let mut many = String::from("POST /test.Test/Echo HTTP/1.1\r\nhost: t\r\n");
         for i in 0..100 {
-            many.push_str(&format!("x-h{i}: v\r\n"));
+            std::fmt::Write::write_fmt(&mut many, format_args!("x-h{i}: v\r\n")).unwrap();
         }
         many.push_str("\r\n");
         let out = server.roundtrip_close(many.as_bytes());
-        assert!(out.starts_with(b"HTTP/1.1 431 "), "{}", String::from_utf8_lossy(&out));
+        assert!(
+            out.starts_with(b"HTTP/1.1 431 "),
+            "{}",
+            String::from_utf8_lossy(&out)
+        );
         still_serving(&server);
     }
 }
@@ -199,38 +305,70 @@ fn gzip(data: &[u8]) -> Vec<u8> {
 fn message_size_limits_and_compression_bombs() {
     for driver in drivers() {
         let limit = 64 << 10;
-        let server = TestServer::start(ServerConfig::new().with_driver(driver).with_max_message_size(limit));
+        let server = TestServer::start(
+            ServerConfig::new()
+                .with_driver(driver)
+                .with_max_message_size(limit),
+        );
         // Tag (1 byte) + length varint (3 bytes) + text.
         let at_limit = text(&"x".repeat(limit - 4));
         assert_eq!(at_limit.len(), limit);
         let over = text(&"x".repeat(limit - 3));
         assert_eq!(over.len(), limit + 1);
         let mut s = server.connect();
-        s.write_all(&post("/test.Test/Echo", "application/proto", "", &at_limit)).unwrap();
+        s.write_all(&post("/test.Test/Echo", "application/proto", "", &at_limit))
+            .unwrap();
         assert_eq!(read_response(&mut s).0, 200);
         // Over the limit: refused from the content-length, before the body is read.
         let out = server.roundtrip_close(&post("/test.Test/Echo", "application/proto", "", &over));
-        assert!(out.starts_with(b"HTTP/1.1 429 "), "{}", String::from_utf8_lossy(&out));
+        assert!(
+            out.starts_with(b"HTTP/1.1 429 "),
+            "{}",
+            String::from_utf8_lossy(&out)
+        );
         // A small gzip body that inflates past the limit.
         let bomb = gzip(&vec![0u8; 10 << 20]);
         assert!(bomb.len() < limit);
         // The body was read whole, so the connection stays usable.
         let mut s = server.connect();
-        s.write_all(&post("/test.Test/Echo", "application/proto", "content-encoding: gzip\r\n", &bomb)).unwrap();
+        s.write_all(&post(
+            "/test.Test/Echo",
+            "application/proto",
+            "content-encoding: gzip\r\n",
+            &bomb,
+        ))
+        .unwrap();
         let (status, _, body) = read_response(&mut s);
         assert_eq!(status, 429);
         assert!(String::from_utf8_lossy(&body).contains("resource_exhausted"));
         // A compressed message exactly at the limit is fine.
         let ok = gzip(&at_limit);
         let mut s = server.connect();
-        s.write_all(&post("/test.Test/Echo", "application/proto", "content-encoding: gzip\r\n", &ok)).unwrap();
+        s.write_all(&post(
+            "/test.Test/Echo",
+            "application/proto",
+            "content-encoding: gzip\r\n",
+            &ok,
+        ))
+        .unwrap();
         let (status, headers, body) = read_response(&mut s);
         assert_eq!(status, 200);
         assert_eq!(header(&headers, "content-encoding"), Some("gzip"));
-        assert_eq!(libdeflater::Decompressor::new().gzip_decompress(&body, &mut vec![0; limit]).unwrap(), limit);
+        assert_eq!(
+            libdeflater::Decompressor::new()
+                .gzip_decompress(&body, &mut vec![0; limit])
+                .unwrap(),
+            limit
+        );
         // A stream message over the limit.
         let env = envelope(0, &over);
-        s.write_all(&post("/test.Test/Concat", "application/connect+proto", "", &env)).unwrap();
+        s.write_all(&post(
+            "/test.Test/Concat",
+            "application/connect+proto",
+            "",
+            &env,
+        ))
+        .unwrap();
         let (status, _, body) = read_response(&mut s);
         assert_eq!(status, 200);
         let frames = envelopes(&body);
@@ -243,13 +381,20 @@ fn message_size_limits_and_compression_bombs() {
 fn slow_clients_time_out() {
     for driver in drivers() {
         let server = TestServer::start(
-            ServerConfig::new().with_driver(driver).with_header_read_timeout(Duration::from_millis(200)),
+            ServerConfig::new()
+                .with_driver(driver)
+                .with_header_read_timeout(Duration::from_millis(200)),
         );
         let mut s = server.connect();
-        s.write_all(b"POST /test.Test/Echo HTTP/1.1\r\nhost: t\r\n").unwrap();
+        s.write_all(b"POST /test.Test/Echo HTTP/1.1\r\nhost: t\r\n")
+            .unwrap();
         let mut out = Vec::new();
         std::io::Read::read_to_end(&mut s, &mut out).unwrap();
-        assert!(out.starts_with(b"HTTP/1.1 408 "), "{}", String::from_utf8_lossy(&out));
+        assert!(
+            out.starts_with(b"HTTP/1.1 408 "),
+            "{}",
+            String::from_utf8_lossy(&out)
+        );
         still_serving(&server);
     }
 }
@@ -259,12 +404,24 @@ fn deadlines_are_enforced() {
     for driver in drivers() {
         let server = TestServer::with_driver(driver);
         let mut s = server.connect();
-        s.write_all(&post("/test.Test/Sleep", "application/proto", "connect-timeout-ms: 50\r\n", &text("2000"))).unwrap();
+        s.write_all(&post(
+            "/test.Test/Sleep",
+            "application/proto",
+            "connect-timeout-ms: 50\r\n",
+            &text("2000"),
+        ))
+        .unwrap();
         let (status, _, body) = read_response(&mut s);
         assert_eq!(status, 504);
         assert!(String::from_utf8_lossy(&body).contains("deadline_exceeded"));
         // The connection stays usable.
-        s.write_all(&post("/test.Test/Echo", "application/proto", "", &text("after"))).unwrap();
+        s.write_all(&post(
+            "/test.Test/Echo",
+            "application/proto",
+            "",
+            &text("after"),
+        ))
+        .unwrap();
         assert_eq!(read_response(&mut s).2, text("after"));
     }
 }
@@ -275,10 +432,19 @@ fn streams() {
         let server = TestServer::with_driver(driver);
         let mut s = server.connect();
         // Server stream: three copies, then an empty end-stream.
-        s.write_all(&post("/test.Test/Repeat", "application/connect+proto", "", &envelope(0, &text("r")))).unwrap();
+        s.write_all(&post(
+            "/test.Test/Repeat",
+            "application/connect+proto",
+            "",
+            &envelope(0, &text("r")),
+        ))
+        .unwrap();
         let (status, headers, body) = read_response(&mut s);
         assert_eq!(status, 200);
-        assert_eq!(header(&headers, "content-type"), Some("application/connect+proto"));
+        assert_eq!(
+            header(&headers, "content-type"),
+            Some("application/connect+proto")
+        );
         let frames = envelopes(&body);
         assert_eq!(frames.len(), 4);
         assert!(frames[..3].iter().all(|(f, p)| *f == 0 && *p == text("r")));
@@ -308,7 +474,13 @@ fn streams() {
         for m in ["x", "y"] {
             body.extend_from_slice(&envelope(0, format!("{{\"text\":\"{m}\"}}").as_bytes()));
         }
-        s.write_all(&post("/test.Test/Chat", "application/connect+json", "", &body)).unwrap();
+        s.write_all(&post(
+            "/test.Test/Chat",
+            "application/connect+json",
+            "",
+            &body,
+        ))
+        .unwrap();
         let (_, _, body) = read_response(&mut s);
         let frames = envelopes(&body);
         assert_eq!(frames[0].1, br#"{"text":"re: x"}"#);
@@ -331,14 +503,23 @@ fn stream_protocol_errors() {
             (&[0, 0, 0], "invalid_argument"),
         ];
         for (body, code) in cases {
-            s.write_all(&post("/test.Test/Repeat", "application/connect+proto", "", body)).unwrap();
+            s.write_all(&post(
+                "/test.Test/Repeat",
+                "application/connect+proto",
+                "",
+                body,
+            ))
+            .unwrap();
             let (status, _, got) = read_response(&mut s);
             assert_eq!(status, 200);
             let frames = envelopes(&got);
             let (flags, end) = frames.last().unwrap();
             assert_eq!(*flags, 2);
             let end = String::from_utf8_lossy(end);
-            assert!(end.contains(&format!("\"code\":\"{code}\"")), "{driver:?} {body:?} -> {end}");
+            assert!(
+                end.contains(&format!("\"code\":\"{code}\"")),
+                "{driver:?} {body:?} -> {end}"
+            );
         }
     }
 }
@@ -348,7 +529,13 @@ fn graceful_shutdown_finishes_in_flight_calls() {
     for driver in drivers() {
         let server = TestServer::with_driver(driver);
         let mut s = server.connect();
-        s.write_all(&post("/test.Test/Sleep", "application/proto", "", &text("300"))).unwrap();
+        s.write_all(&post(
+            "/test.Test/Sleep",
+            "application/proto",
+            "",
+            &text("300"),
+        ))
+        .unwrap();
         std::thread::sleep(Duration::from_millis(50));
         let done = std::thread::spawn(move || server.shutdown());
         let (status, headers, _) = read_response(&mut s);

@@ -19,7 +19,13 @@ static ALLOC: counting_alloc::Counting = counting_alloc::Counting;
 
 /// Sends `n` requests on `s` (pipelined in batches) and reads the responses, without
 /// allocating.
-fn exchange(s: &mut std::net::TcpStream, batch: &[u8], response_len: usize, rounds: usize, scratch: &mut [u8]) {
+fn exchange(
+    s: &mut std::net::TcpStream,
+    batch: &[u8],
+    response_len: usize,
+    rounds: usize,
+    scratch: &mut [u8],
+) {
     for _ in 0..rounds {
         s.write_all(batch).unwrap();
         let mut need = response_len;
@@ -45,7 +51,12 @@ fn unary_proto_requests_do_not_allocate() {
     for driver in drivers {
         let server = TestServer::with_driver(driver);
         let mut s = server.connect();
-        let one = post("/test.Test/Echo", "application/proto", "connect-protocol-version: 1\r\n", &text("hello, allocation-free world"));
+        let one = post(
+            "/test.Test/Echo",
+            "application/proto",
+            "connect-protocol-version: 1\r\n",
+            &text("hello, allocation-free world"),
+        );
         // Learn the exact response length from one request.
         s.write_all(&one).unwrap();
         let (status, _, _) = support::read_response(&mut s);
@@ -64,6 +75,11 @@ fn unary_proto_requests_do_not_allocate() {
         let before = counting_alloc::allocations();
         exchange(&mut s, &batch, response_len * 4, 1000, &mut scratch);
         let after = counting_alloc::allocations();
-        assert_eq!(after - before, 0, "{driver:?}: {} allocations over 4000 unary requests", after - before);
+        assert_eq!(
+            after - before,
+            0,
+            "{driver:?}: {} allocations over 4000 unary requests",
+            after - before
+        );
     }
 }

@@ -123,7 +123,7 @@ pub trait Enumeration: Copy + Default + PartialEq + fmt::Debug + 'static {
 }
 
 thread_local! {
-    static SIZE_CACHE: RefCell<SizeCache> = RefCell::new(SizeCache::new());
+    static SIZE_CACHE: RefCell<SizeCache> = const { RefCell::new(SizeCache::new()) };
 }
 
 /// Runs `f` with this thread's reusable size cache (re-entrant: a nested call gets a fresh one).

@@ -103,10 +103,10 @@ pub fn negotiate(head: &RequestHead, buf: &[u8], method: &MethodDescriptor) -> R
     };
     let connect_error = |code, message: &'static str| Reject::Connect { shape, code, message: Cow::Borrowed(message) };
 
-    if let Some(v) = head.header(buf, headers::PROTOCOL_VERSION) {
-        if v != headers::PROTOCOL_VERSION_1.as_bytes() {
-            return Err(connect_error(Code::InvalidArgument, "connect-protocol-version must be 1"));
-        }
+    if let Some(v) = head.header(buf, headers::PROTOCOL_VERSION)
+        && v != headers::PROTOCOL_VERSION_1.as_bytes()
+    {
+        return Err(connect_error(Code::InvalidArgument, "connect-protocol-version must be 1"));
     }
     let timeout = match head.header(buf, headers::TIMEOUT) {
         Some(v) => Some(headers::parse_timeout(v).map_err(|_| connect_error(Code::InvalidArgument, "invalid connect-timeout-ms"))?),

@@ -10,6 +10,8 @@ use crate::error::{ConnectError, write_end_stream};
 use crate::headers::STREAM_CONTENT_ENCODING;
 use crate::unary::write_metadata;
 
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
 /// Width of the chunk-size field we reserve: 8 hex digits (chunks up to 4 GiB - 1). Leading
 /// zeros are allowed by RFC 9112 §7.1.
 const CHUNK_HEX: usize = 8;
@@ -76,7 +78,6 @@ pub fn finish_message(out: &mut Vec<u8>, start: MessageStart, flags: u8) -> Resu
         out.truncate(start.0);
         return Err(TooLarge);
     };
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let head = &mut out[start.0..start.0 + CHUNK_HEADER + PREFIX_LEN];
     for (i, slot) in head[..CHUNK_HEX].iter_mut().enumerate() {
         *slot = HEX[((chunk32 >> (4 * (CHUNK_HEX - 1 - i))) & 0xf) as usize];

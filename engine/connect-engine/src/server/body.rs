@@ -11,7 +11,11 @@ use super::io::ReadHalf;
 
 /// Runs the body decoder over the raw bytes after `data_end`, moving body data down to
 /// `data_end`. Returns whether it consumed anything.
-pub(crate) fn decode_raw(buf: &mut Vec<u8>, body: &mut BodyDecoder, data_end: &mut usize) -> Result<bool, Http1Error> {
+pub(crate) fn decode_raw(
+    buf: &mut Vec<u8>,
+    body: &mut BodyDecoder,
+    data_end: &mut usize,
+) -> Result<bool, Http1Error> {
     if body.is_done() || *data_end >= buf.len() {
         return Ok(false);
     }
@@ -37,7 +41,11 @@ pub(crate) enum ReadError {
 }
 
 /// Reads more bytes onto the end of `buf`, growing it (up to `max_capacity`) when full.
-pub(crate) async fn read_more(r: &mut ReadHalf, buf: &mut Vec<u8>, max_capacity: usize) -> Result<usize, ReadError> {
+pub(crate) async fn read_more(
+    r: &mut ReadHalf,
+    buf: &mut Vec<u8>,
+    max_capacity: usize,
+) -> Result<usize, ReadError> {
     if buf.len() == buf.capacity() {
         if buf.capacity() >= max_capacity {
             return Err(ReadError::Full);

@@ -151,7 +151,11 @@ pub struct Response<M> {
 impl<M> Response<M> {
     /// A response with no headers or trailers.
     pub fn new(message: M) -> Self {
-        Response { message, headers: HeaderMap::new(), trailers: HeaderMap::new() }
+        Response {
+            message,
+            headers: HeaderMap::new(),
+            trailers: HeaderMap::new(),
+        }
     }
 }
 
@@ -171,7 +175,10 @@ where
         None => fut.await,
         Some(d) => match monoio::time::timeout_at(monoio::time::Instant::from_std(d), fut).await {
             Ok(r) => r,
-            Err(_) => Err(ConnectError::new(Code::DeadlineExceeded, "deadline exceeded")),
+            Err(_) => Err(ConnectError::new(
+                Code::DeadlineExceeded,
+                "deadline exceeded",
+            )),
         },
     }
 }
@@ -190,7 +197,10 @@ pub(crate) fn decompress_error(e: DecompressError) -> ConnectError {
 
 fn http_body_error(e: Http1Error) -> ConnectError {
     match e {
-        Http1Error::BodyTooLarge => ConnectError::new(Code::ResourceExhausted, "request body exceeds the size limit"),
+        Http1Error::BodyTooLarge => ConnectError::new(
+            Code::ResourceExhausted,
+            "request body exceeds the size limit",
+        ),
         other => ConnectError::new(Code::InvalidArgument, format!("request body: {other}")),
     }
 }
@@ -207,9 +217,18 @@ pub struct Call<'c> {
 }
 
 impl<'c> Call<'c> {
-    pub(crate) fn new(conn: &'c mut Conn, method: &'static MethodDescriptor, neg: Negotiated) -> Self {
+    pub(crate) fn new(
+        conn: &'c mut Conn,
+        method: &'static MethodDescriptor,
+        neg: Negotiated,
+    ) -> Self {
         let deadline = neg.timeout.map(|t| Instant::now() + t);
-        Call { conn, method, neg, deadline }
+        Call {
+            conn,
+            method,
+            neg,
+            deadline,
+        }
     }
 
     /// The method being called.
@@ -221,14 +240,38 @@ impl<'c> Call<'c> {
     /// Reads a unary request (POST body or GET query) and decodes it. On failure the error
     /// response is already rendered and `None` is returned.
     pub async fn unary<Req: Message<'c>>(self) -> Option<(Request<'c, Req>, UnaryReply<'c>)> {
-        let Call { conn, method, neg, deadline } = self;
+        let Call {
+            conn,
+            method,
+            neg,
+            deadline,
+        } = self;
         let loaded = match neg.shape {
             Shape::Get => conn.load_get_message(),
             _ => conn.read_unary_body(neg.request_compression).await,
         };
-        let Conn { rbuf, wbuf, head, scratch, scratch2, json, close, head_len, body_end, .. } = conn;
+        let Conn {
+            rbuf,
+            wbuf,
+            head,
+            scratch,
+            scratch2,
+            json,
+            close,
+            head_len,
+            body_end,
+            ..
+        } = conn;
         let json: &'c JsonOptions = json;
-        let reply = UnaryReply { out: wbuf, scratch: scratch2, codec: neg.codec, compression: neg.response_compression, json, close, deadline };
+        let reply = UnaryReply {
+            out: wbuf,
+            scratch: scratch2,
+            codec: neg.codec,
+            compression: neg.response_compression,
+            json,
+            close,
+            deadline,
+        };
         let location = match loaded {
             Ok(l) => l,
             Err(e) => {
@@ -258,25 +301,36 @@ impl<'c> Call<'c> {
     }
 
     /// Starts a client-streaming call: the request stream and the single-response reply.
-    pub fn client_stream<Req: MessageType>(self) -> (RequestStream<'c, Req>, ClientStreamReply<'c>) {
+    pub fn client_stream<Req: MessageType>(
+        self,
+    ) -> (RequestStream<'c, Req>, ClientStreamReply<'c>) {
         let (requests, responses) = self.streams::<Req, ()>();
         (requests, ClientStreamReply { out: responses })
     }
 
     /// Starts a (half-duplex) bidirectional call.
-    pub fn bidi_stream<Req: MessageType, Resp: MessageType>(self) -> (RequestStream<'c, Req>, ResponseStream<'c, Resp>) {
+    pub fn bidi_stream<Req: MessageType, Resp: MessageType>(
+        self,
+    ) -> (RequestStream<'c, Req>, ResponseStream<'c, Resp>) {
         self.streams()
     }
 
     /// Starts a server-streaming call: reads the one request message. On failure the error
     /// is already sent and `None` is returned.
-    pub async fn server_stream<Req: Message<'c>, Resp: MessageType>(self) -> Option<(Request<'c, Req>, ResponseStream<'c, Resp>)> {
+    pub async fn server_stream<Req: Message<'c>, Resp: MessageType>(
+        self,
+    ) -> Option<(Request<'c, Req>, ResponseStream<'c, Resp>)> {
         let (mut requests, responses) = self.streams::<RawMessage, Resp>();
         // Exactly one message: find it, make sure nothing follows.
         let first = match requests.src.next_frame().await {
             Ok(Some(range)) => range,
             Ok(None) => {
-                responses.fail(ConnectError::new(Code::Unimplemented, "server-stream request has no message")).await;
+                responses
+                    .fail(ConnectError::new(
+                        Code::Unimplemented,
+                        "server-stream request has no message",
+                    ))
+                    .await;
                 return None;
             }
             Err(e) => {
@@ -287,7 +341,12 @@ impl<'c> Call<'c> {
         match requests.src.next_frame().await {
             Ok(None) => {}
             Ok(Some(_)) => {
-                responses.fail(ConnectError::new(Code::Unimplemented, "server-stream request has more than one message")).await;
+                responses
+                    .fail(ConnectError::new(
+                        Code::Unimplemented,
+                        "server-stream request has more than one message",
+                    ))
+                    .await;
                 return None;
             }
             Err(e) => {
@@ -309,9 +368,29 @@ impl<'c> Call<'c> {
     }
 
     fn streams<Req, Resp>(self) -> (RequestStream<'c, Req>, ResponseStream<'c, Resp>) {
-        let Call { conn, method, neg, deadline } = self;
+        let Call {
+            conn,
+            method,
+            neg,
+            deadline,
+        } = self;
         conn.begin_stream_body();
-        let Conn { r, w, rbuf, wbuf, head, head_copy, scratch, scratch2, json, close, body, max_message, body_end, .. } = conn;
+        let Conn {
+            r,
+            w,
+            rbuf,
+            wbuf,
+            head,
+            head_copy,
+            scratch,
+            scratch2,
+            json,
+            close,
+            body,
+            max_message,
+            body_end,
+            ..
+        } = conn;
         let json: &'c JsonOptions = json;
         let info = CallInfo {
             headers: RequestHeaders::new(head, head_copy),
@@ -332,7 +411,11 @@ impl<'c> Call<'c> {
             max_message: *max_message,
             json,
         };
-        let requests = RequestStream { src, info, _t: PhantomData };
+        let requests = RequestStream {
+            src,
+            info,
+            _t: PhantomData,
+        };
         let responses = ResponseStream {
             w,
             out: wbuf,
@@ -352,7 +435,10 @@ impl<'c> Call<'c> {
 
     /// Answers with `unimplemented` (a method the service does not implement).
     pub async fn unimplemented(self) {
-        let err = ConnectError::new(Code::Unimplemented, format!("{} is not implemented", self.method.path));
+        let err = ConnectError::new(
+            Code::Unimplemented,
+            format!("{} is not implemented", self.method.path),
+        );
         self.fail(err).await;
     }
 
@@ -366,8 +452,22 @@ impl<'c> Call<'c> {
             }
             _ => {
                 let conn = self.conn;
-                let Conn { wbuf, scratch2, json, close, .. } = conn;
-                let reply = UnaryReply { out: wbuf, scratch: scratch2, codec: self.neg.codec, compression: Compression::Identity, json, close, deadline: None };
+                let Conn {
+                    wbuf,
+                    scratch2,
+                    json,
+                    close,
+                    ..
+                } = conn;
+                let reply = UnaryReply {
+                    out: wbuf,
+                    scratch: scratch2,
+                    codec: self.neg.codec,
+                    compression: Compression::Identity,
+                    json,
+                    close,
+                    deadline: None,
+                };
                 reply.error(&err);
             }
         }
@@ -412,7 +512,13 @@ impl UnaryReply<'_> {
         let start = self.out.len();
         if let Err(e) = self.render(resp) {
             self.out.truncate(start);
-            unary::write_error_response(self.out, &e, &HeaderMap::new(), &HeaderMap::new(), *self.close);
+            unary::write_error_response(
+                self.out,
+                &e,
+                &HeaderMap::new(),
+                &HeaderMap::new(),
+                *self.close,
+            );
         }
     }
 
@@ -421,19 +527,38 @@ impl UnaryReply<'_> {
     fn render<'m, M: Message<'m>>(&mut self, resp: &Response<M>) -> Result<(), ConnectError> {
         let (codec, compression, close) = (self.codec, self.compression, *self.close);
         if compression == Compression::Identity {
-            let cl = unary::write_success_head_open(self.out, codec, compression, &resp.headers, &resp.trailers, close);
+            let cl = unary::write_success_head_open(
+                self.out,
+                codec,
+                compression,
+                &resp.headers,
+                &resp.trailers,
+                close,
+            );
             let body = self.out.len();
-            codec.encode(&resp.message, self.out, self.json).map_err(|e| marshal_error(&e))?;
+            codec
+                .encode(&resp.message, self.out, self.json)
+                .map_err(|e| marshal_error(&e))?;
             let len = self.out.len() - body;
             unary::patch_content_length(self.out, cl, len);
         } else {
             self.scratch.clear();
-            codec.encode(&resp.message, self.scratch, self.json).map_err(|e| marshal_error(&e))?;
-            let cl = unary::write_success_head_open(self.out, codec, compression, &resp.headers, &resp.trailers, close);
+            codec
+                .encode(&resp.message, self.scratch, self.json)
+                .map_err(|e| marshal_error(&e))?;
+            let cl = unary::write_success_head_open(
+                self.out,
+                codec,
+                compression,
+                &resp.headers,
+                &resp.trailers,
+                close,
+            );
             let body = self.out.len();
             let (input, out) = (&*self.scratch, &mut *self.out);
-            with_codecs(|c| c.compress(compression, input, out))
-                .map_err(|e| ConnectError::new(Code::Internal, format!("compress response: {e}")))?;
+            with_codecs(|c| c.compress(compression, input, out)).map_err(|e| {
+                ConnectError::new(Code::Internal, format!("compress response: {e}"))
+            })?;
             let len = self.out.len() - body;
             unary::patch_content_length(self.out, cl, len);
         }
@@ -441,7 +566,13 @@ impl UnaryReply<'_> {
     }
 
     fn error(self, err: &ConnectError) {
-        unary::write_error_response(self.out, err, &HeaderMap::new(), &HeaderMap::new(), *self.close);
+        unary::write_error_response(
+            self.out,
+            err,
+            &HeaderMap::new(),
+            &HeaderMap::new(),
+            *self.close,
+        );
     }
 }
 
@@ -480,7 +611,10 @@ impl<'c> StreamSource<'c> {
                     let payload = self.pos + f.payload.start..self.pos + f.payload.end;
                     self.pos += f.consumed();
                     if f.is_end_stream() {
-                        return Err(ConnectError::new(Code::InvalidArgument, "protocol error: end-stream message in a request"));
+                        return Err(ConnectError::new(
+                            Code::InvalidArgument,
+                            "protocol error: end-stream message in a request",
+                        ));
                     }
                     if !f.is_compressed() {
                         return Ok(Some(FrameAt::Buf(payload)));
@@ -492,8 +626,14 @@ impl<'c> StreamSource<'c> {
                         ));
                     }
                     self.scratch.clear();
-                    let (input, out, alg, max) = (&self.buf[payload], &mut *self.scratch, self.compression, self.max_message);
-                    with_codecs(|c| c.decompress(alg, input, out, max)).map_err(decompress_error)?;
+                    let (input, out, alg, max) = (
+                        &self.buf[payload],
+                        &mut *self.scratch,
+                        self.compression,
+                        self.max_message,
+                    );
+                    with_codecs(|c| c.decompress(alg, input, out, max))
+                        .map_err(decompress_error)?;
                     return Ok(Some(FrameAt::Scratch));
                 }
                 Ok(Decoded::Incomplete { .. }) => {
@@ -501,7 +641,10 @@ impl<'c> StreamSource<'c> {
                         return if avail.is_empty() {
                             Ok(None)
                         } else {
-                            Err(ConnectError::new(Code::InvalidArgument, "protocol error: incomplete envelope"))
+                            Err(ConnectError::new(
+                                Code::InvalidArgument,
+                                "protocol error: incomplete envelope",
+                            ))
                         };
                     }
                     self.fill().await?;
@@ -528,9 +671,18 @@ impl<'c> StreamSource<'c> {
                 decode_raw(self.buf, self.body, self.data_end).map_err(http_body_error)?;
                 Ok(())
             }
-            Err(ReadError::Full) => Err(ConnectError::new(Code::ResourceExhausted, "message exceeds the size limit")),
-            Err(ReadError::Eof) => Err(ConnectError::new(Code::InvalidArgument, "request body ended early")),
-            Err(ReadError::Io(e)) => Err(ConnectError::new(Code::Unavailable, format!("read request: {e}"))),
+            Err(ReadError::Full) => Err(ConnectError::new(
+                Code::ResourceExhausted,
+                "message exceeds the size limit",
+            )),
+            Err(ReadError::Eof) => Err(ConnectError::new(
+                Code::InvalidArgument,
+                "request body ended early",
+            )),
+            Err(ReadError::Io(e)) => Err(ConnectError::new(
+                Code::Unavailable,
+                format!("read request: {e}"),
+            )),
         }
     }
 
@@ -569,7 +721,11 @@ impl<'c, T: MessageType> RequestStream<'c, T> {
         let codec = self.info.codec;
         let json = self.src.json;
         let bytes = self.src.frame_bytes(at);
-        Some(codec.decode::<T::Msg<'_>>(bytes, json).map_err(|e| codec_error(&e)))
+        Some(
+            codec
+                .decode::<T::Msg<'_>>(bytes, json)
+                .map_err(|e| codec_error(&e)),
+        )
     }
 
     /// The request headers.
@@ -624,7 +780,13 @@ impl<T> ResponseStream<'_, T> {
 
     fn ensure_head(&mut self) {
         if !self.head_sent {
-            stream::write_stream_head(self.out, self.codec, self.compression, &self.headers, *self.close);
+            stream::write_stream_head(
+                self.out,
+                self.codec,
+                self.compression,
+                &self.headers,
+                *self.close,
+            );
             self.head_sent = true;
         }
     }
@@ -633,20 +795,25 @@ impl<T> ResponseStream<'_, T> {
         self.ensure_head();
         let start = stream::begin_message(self.out);
         let result = if self.compression == Compression::Identity {
-            self.codec.encode(msg, self.out, self.json).map_err(|e| marshal_error(&e))
+            self.codec
+                .encode(msg, self.out, self.json)
+                .map_err(|e| marshal_error(&e))
         } else {
             self.scratch.clear();
             self.codec
                 .encode(msg, self.scratch, self.json)
                 .map_err(|e| marshal_error(&e))
                 .and_then(|()| {
-                    with_codecs(|c| c.compress(self.compression, self.scratch, self.out))
-                        .map_err(|e| ConnectError::new(Code::Internal, format!("compress response: {e}")))
+                    with_codecs(|c| c.compress(self.compression, self.scratch, self.out)).map_err(
+                        |e| ConnectError::new(Code::Internal, format!("compress response: {e}")),
+                    )
                 })
         };
         let result = result.and_then(|()| {
             stream::finish_message(self.out, start, stream::message_flags(self.compression))
-                .map_err(|_| ConnectError::new(Code::ResourceExhausted, "response message too large"))
+                .map_err(|_| {
+                    ConnectError::new(Code::ResourceExhausted, "response message too large")
+                })
         });
         if result.is_err() {
             self.out.truncate(start.offset());
@@ -665,7 +832,10 @@ impl<T> ResponseStream<'_, T> {
         *self.out = buf;
         if let Err(e) = res.and(self.w.flush().await) {
             *self.close = true;
-            return Err(ConnectError::new(Code::Unavailable, format!("write response: {e}")));
+            return Err(ConnectError::new(
+                Code::Unavailable,
+                format!("write response: {e}"),
+            ));
         }
         Ok(())
     }
@@ -731,9 +901,16 @@ impl ClientStreamReply<'_> {
 }
 
 /// Decodes a GET request's message parameter.
-pub(crate) fn decode_get(params: &get::GetParams<'_>, out: &mut Vec<u8>, tmp: &mut Vec<u8>, limit: usize) -> Result<(), ConnectError> {
+pub(crate) fn decode_get(
+    params: &get::GetParams<'_>,
+    out: &mut Vec<u8>,
+    tmp: &mut Vec<u8>,
+    limit: usize,
+) -> Result<(), ConnectError> {
     get::decode_message(params, out, tmp, limit).map_err(|e| match e {
-        get::GetError::TooLarge => ConnectError::new(Code::ResourceExhausted, "message exceeds the size limit"),
+        get::GetError::TooLarge => {
+            ConnectError::new(Code::ResourceExhausted, "message exceeds the size limit")
+        }
         other => ConnectError::new(Code::InvalidArgument, other.to_string()),
     })
 }

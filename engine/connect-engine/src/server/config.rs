@@ -64,7 +64,7 @@ impl ServerConfig {
             http: Limits::default(),
             max_message_size: 4 << 20,
             header_read_timeout: Duration::from_secs(10),
-            idle_timeout: Duration::from_secs(60),
+            idle_timeout: Duration::from_mins(1),
             max_drain: 64 << 10,
             linger_timeout: Duration::from_secs(2),
             max_connections: 65_536,

@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 
 use connect_wire::code::Code;
 use connect_wire::compression::{Codecs, Compression};
-use connect_wire::http1::{BodyDecoder, BodyFraming, DecodeBody, Http1Error, Limits, RequestHead, RequestParser, Status};
+use connect_wire::http1::{
+    BodyDecoder, BodyFraming, DecodeBody, Http1Error, Limits, RequestHead, RequestParser, Status,
+};
 use connect_wire::server::{Reject, Shape, negotiate};
 use connect_wire::{ConnectError, JsonOptions, get, unary};
 use http::HeaderMap;
@@ -89,13 +91,20 @@ impl Conn {
 
     /// Reads the rest of a unary body; on success the (possibly decompressed) message is at
     /// the returned location.
-    pub(crate) async fn read_unary_body(&mut self, compression: Compression) -> Result<MessageAt, ConnectError> {
+    pub(crate) async fn read_unary_body(
+        &mut self,
+        compression: Compression,
+    ) -> Result<MessageAt, ConnectError> {
         let max = self.max_buffer();
         loop {
-            decode_raw(&mut self.rbuf, &mut self.body, &mut self.body_end).map_err(|e| self.body_error(e))?;
+            decode_raw(&mut self.rbuf, &mut self.body, &mut self.body_end)
+                .map_err(|e| self.body_error(e))?;
             if self.body_end - self.body_start > self.max_message {
                 self.close = true;
-                return Err(ConnectError::new(Code::ResourceExhausted, "message exceeds the size limit"));
+                return Err(ConnectError::new(
+                    Code::ResourceExhausted,
+                    "message exceeds the size limit",
+                ));
             }
             if self.body.is_done() {
                 break;
@@ -104,11 +113,17 @@ impl Conn {
                 Ok(_) => {}
                 Err(ReadError::Full) => {
                     self.close = true;
-                    return Err(ConnectError::new(Code::ResourceExhausted, "message exceeds the size limit"));
+                    return Err(ConnectError::new(
+                        Code::ResourceExhausted,
+                        "message exceeds the size limit",
+                    ));
                 }
                 Err(ReadError::Eof | ReadError::Io(_)) => {
                     self.close = true;
-                    return Err(ConnectError::new(Code::InvalidArgument, "request body ended early"));
+                    return Err(ConnectError::new(
+                        Code::InvalidArgument,
+                        "request body ended early",
+                    ));
                 }
             }
         }
@@ -126,7 +141,10 @@ impl Conn {
     fn body_error(&mut self, e: Http1Error) -> ConnectError {
         self.close = true;
         match e {
-            Http1Error::BodyTooLarge => ConnectError::new(Code::ResourceExhausted, "request body exceeds the size limit"),
+            Http1Error::BodyTooLarge => ConnectError::new(
+                Code::ResourceExhausted,
+                "request body exceeds the size limit",
+            ),
             other => ConnectError::new(Code::InvalidArgument, format!("request body: {other}")),
         }
     }
@@ -134,7 +152,8 @@ impl Conn {
     /// Decodes a GET request's message into `scratch`.
     pub(crate) fn load_get_message(&mut self) -> Result<MessageAt, ConnectError> {
         let query = self.head.query(&self.rbuf).unwrap_or("");
-        let params = get::parse_query(query).map_err(|e| ConnectError::new(Code::InvalidArgument, e.to_string()))?;
+        let params = get::parse_query(query)
+            .map_err(|e| ConnectError::new(Code::InvalidArgument, e.to_string()))?;
         self.scratch.clear();
         let mut tmp = std::mem::take(&mut self.scratch2);
         let result = decode_get(&params, &mut self.scratch, &mut tmp, self.max_message);
@@ -158,7 +177,8 @@ impl Conn {
     /// of the read buffer.
     pub(crate) fn begin_stream_body(&mut self) {
         self.head_copy.clear();
-        self.head_copy.extend_from_slice(&self.rbuf[..self.head_len]);
+        self.head_copy
+            .extend_from_slice(&self.rbuf[..self.head_len]);
         // The head's offsets stay valid: `head_copy` starts where `rbuf` did.
         self.rbuf.drain(..self.head_len);
         self.body_end -= self.head_len;
@@ -183,7 +203,9 @@ impl Conn {
             if self.body.is_done() {
                 break;
             }
-            if drained > self.max_drain || read_more(&mut self.r, &mut self.rbuf, max).await.is_err() {
+            if drained > self.max_drain
+                || read_more(&mut self.r, &mut self.rbuf, max).await.is_err()
+            {
                 self.close = true;
                 return;
             }
@@ -205,7 +227,9 @@ impl Conn {
         let max = self.max_buffer();
         loop {
             self.rbuf.clear();
-            match monoio::time::timeout_at(deadline, read_more(&mut self.r, &mut self.rbuf, max)).await {
+            match monoio::time::timeout_at(deadline, read_more(&mut self.r, &mut self.rbuf, max))
+                .await
+            {
                 Ok(Ok(_)) => {}
                 Ok(Err(_)) | Err(_) => return,
             }
@@ -267,7 +291,11 @@ async fn read_head(conn: &mut Conn, cfg: &ServerConfig, shutdown: &Rc<Signal>) -
         };
         match result {
             None | Some(Err(ReadError::Eof | ReadError::Io(_))) => {
-                return if started.is_some() { HeadRead::Bad(400) } else { HeadRead::Gone };
+                return if started.is_some() {
+                    HeadRead::Bad(400)
+                } else {
+                    HeadRead::Gone
+                };
             }
             Some(Err(ReadError::Full)) => return HeadRead::Bad(431),
             Some(Ok(_)) => {}
@@ -276,7 +304,12 @@ async fn read_head(conn: &mut Conn, cfg: &ServerConfig, shutdown: &Rc<Signal>) -
 }
 
 /// Serves one connection until it closes.
-pub(crate) async fn serve<L: Services>(mut conn: Conn, router: Rc<Router<L>>, cfg: Rc<ServerConfig>, shutdown: Rc<Signal>) {
+pub(crate) async fn serve<L: Services>(
+    mut conn: Conn,
+    router: Rc<Router<L>>,
+    cfg: Rc<ServerConfig>,
+    shutdown: Rc<Signal>,
+) {
     // Whether the client may still be sending a request we stopped reading.
     let mut unread = false;
     loop {
@@ -313,23 +346,46 @@ pub(crate) async fn serve<L: Services>(mut conn: Conn, router: Rc<Router<L>>, cf
                 Err(Reject::Http { status, header }) => {
                     unary::write_http_error(&mut conn.wbuf, status, header, conn.close);
                 }
-                Err(Reject::Connect { shape, code, message }) => {
+                Err(Reject::Connect {
+                    shape,
+                    code,
+                    message,
+                }) => {
                     let err = ConnectError::new(code, message);
                     if shape == Shape::Stream {
-                        connect_wire::stream::write_stream_head(&mut conn.wbuf, connect_wire::Codec::Proto, Compression::Identity, &HeaderMap::new(), conn.close);
-                        connect_wire::stream::write_end(&mut conn.wbuf, Some(&err), &HeaderMap::new());
+                        connect_wire::stream::write_stream_head(
+                            &mut conn.wbuf,
+                            connect_wire::Codec::Proto,
+                            Compression::Identity,
+                            &HeaderMap::new(),
+                            conn.close,
+                        );
+                        connect_wire::stream::write_end(
+                            &mut conn.wbuf,
+                            Some(&err),
+                            &HeaderMap::new(),
+                        );
                     } else {
-                        unary::write_error_response(&mut conn.wbuf, &err, &HeaderMap::new(), &HeaderMap::new(), conn.close);
+                        unary::write_error_response(
+                            &mut conn.wbuf,
+                            &err,
+                            &HeaderMap::new(),
+                            &HeaderMap::new(),
+                            conn.close,
+                        );
                     }
                 }
                 Ok(neg) => {
                     if conn.head.expect_continue() && conn.head.has_body() {
-                        conn.wbuf.extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
+                        conn.wbuf
+                            .extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
                         if !conn.flush().await {
                             break;
                         }
                     }
-                    router.call(route, Call::new(&mut conn, route.descriptor, neg)).await;
+                    router
+                        .call(route, Call::new(&mut conn, route.descriptor, neg))
+                        .await;
                 }
             },
         }
@@ -360,7 +416,9 @@ pub(crate) async fn serve<L: Services>(mut conn: Conn, router: Rc<Router<L>>, cf
 fn append_close(out: &mut Vec<u8>) {
     if let Some(end) = out.windows(4).position(|w| w == b"\r\n\r\n") {
         let head = &out[..end];
-        let has = head.windows(17).any(|w| w.eq_ignore_ascii_case(b"connection: close"));
+        let has = head
+            .windows(17)
+            .any(|w| w.eq_ignore_ascii_case(b"connection: close"));
         if !has {
             out.splice(end + 2..end + 2, b"connection: close\r\n".iter().copied());
         }
@@ -390,7 +448,10 @@ mod tests {
             drivers.push(Driver::IoUring);
         }
         for driver in drivers {
-            let config = ServerConfig::new().with_threads(1).with_driver(driver).with_linger_timeout(Duration::from_secs(10));
+            let config = ServerConfig::new()
+                .with_threads(1)
+                .with_driver(driver)
+                .with_linger_timeout(Duration::from_secs(10));
             let server = Server::bind("127.0.0.1:0".parse().unwrap(), config).unwrap();
             let (addr, handle) = (server.local_addr(), server.shutdown_handle());
             let thread = std::thread::spawn(move || server.serve(Router::new));
@@ -398,14 +459,21 @@ mod tests {
             let mut s = TcpStream::connect(addr).unwrap();
             s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
             let chunk = vec![0u8; 64 << 10];
-            s.write_all(b"POST /no.Such/Method HTTP/1.1\r\nhost: t\r\ncontent-length: 2097152\r\n\r\n").unwrap();
+            s.write_all(
+                b"POST /no.Such/Method HTTP/1.1\r\nhost: t\r\ncontent-length: 2097152\r\n\r\n",
+            )
+            .unwrap();
             for _ in 0..4 {
                 s.write_all(&chunk).unwrap();
             }
             let mut head = Vec::new();
             let mut byte = [0u8; 1];
             while !head.ends_with(b"\r\n\r\n") {
-                assert_eq!(s.read(&mut byte).unwrap(), 1, "{driver:?}: connection ended before the response");
+                assert_eq!(
+                    s.read(&mut byte).unwrap(),
+                    1,
+                    "{driver:?}: connection ended before the response"
+                );
                 head.push(byte[0]);
             }
             let head = String::from_utf8(head).unwrap();
@@ -413,7 +481,9 @@ mod tests {
             assert!(head.contains("connection: close"), "{driver:?}: {head}");
             // The server still reads (and discards) the rest of the body.
             for _ in 4..32 {
-                s.write_all(&chunk).unwrap_or_else(|e| panic!("{driver:?}: connection reset while lingering: {e}"));
+                s.write_all(&chunk).unwrap_or_else(|e| {
+                    panic!("{driver:?}: connection reset while lingering: {e}")
+                });
             }
             let mut rest = Vec::new();
             s.read_to_end(&mut rest).unwrap();

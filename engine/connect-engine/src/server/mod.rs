@@ -22,8 +22,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub use call::{
-    Call, CallInfo, ClientStreamReply, Request, RequestHeaders, RequestStream, Response, ResponseStream, UnaryReply,
-    with_deadline,
+    Call, CallInfo, ClientStreamReply, Request, RequestHeaders, RequestStream, Response,
+    ResponseStream, UnaryReply, with_deadline,
 };
 pub use config::ServerConfig;
 pub use service::{Router, Service, Services};
@@ -61,7 +61,12 @@ impl Server {
         for _ in 1..config.threads {
             listeners.push(reuseport_listener(local_addr)?);
         }
-        Ok(Server { config, listeners, local_addr, shutdown: ShutdownHandle::default() })
+        Ok(Server {
+            config,
+            listeners,
+            local_addr,
+            shutdown: ShutdownHandle::default(),
+        })
     }
 
     /// The bound address.
@@ -84,7 +89,12 @@ impl Server {
         L: Services,
         F: Fn() -> Router<L> + Send + Sync + 'static,
     {
-        let Server { config, listeners, local_addr, shutdown } = self;
+        let Server {
+            config,
+            listeners,
+            local_addr,
+            shutdown,
+        } = self;
         let driver = config.driver.resolve();
         info!(%local_addr, threads = listeners.len(), driver = driver.name(), tls = config.tls.is_some(), "serving");
         let router = Arc::new(router);
@@ -94,10 +104,20 @@ impl Server {
             .into_iter()
             .enumerate()
             .map(|(i, listener)| {
-                let (router, config, open, flag) = (router.clone(), config.clone(), open.clone(), shutdown.flag.clone());
-                std::thread::Builder::new().name(format!("connect-{i}")).spawn(move || {
-                    runtime::block_on(driver, thread_main(listener, router(), (*config).clone(), open, flag))
-                })
+                let (router, config, open, flag) = (
+                    router.clone(),
+                    config.clone(),
+                    open.clone(),
+                    shutdown.flag.clone(),
+                );
+                std::thread::Builder::new()
+                    .name(format!("connect-{i}"))
+                    .spawn(move || {
+                        runtime::block_on(
+                            driver,
+                            thread_main(listener, router(), (*config).clone(), open, flag),
+                        )
+                    })
             })
             .collect::<Result<_, _>>()?;
         let mut result = Ok(());
@@ -156,13 +176,22 @@ async fn thread_main<L: Services>(
             continue;
         }
         let _ = stream.set_nodelay(true);
-        let (router, config, signal, tls, open, active) = (router.clone(), config.clone(), signal.clone(), tls.clone(), open.clone(), active.clone());
+        let (router, config, signal, tls, open, active) = (
+            router.clone(),
+            config.clone(),
+            signal.clone(),
+            tls.clone(),
+            open.clone(),
+            active.clone(),
+        );
         active.set(active.get() + 1);
         monoio::spawn(async move {
             let transport = match tls {
                 None => Some(io::Transport::Tcp(stream)),
                 Some(acceptor) => {
-                    match monoio::time::timeout(config.header_read_timeout, acceptor.accept(stream)).await {
+                    match monoio::time::timeout(config.header_read_timeout, acceptor.accept(stream))
+                        .await
+                    {
                         Ok(Ok(s)) => Some(io::Transport::Tls(Box::new(s))),
                         Ok(Err(e)) => {
                             debug!(%peer, error = %e, "TLS handshake");

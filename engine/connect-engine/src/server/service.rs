@@ -75,12 +75,16 @@ impl Router<()> {
     /// A router with no services.
     #[must_use]
     pub fn new() -> Self {
-        Router { services: (), routes: Vec::new() }
+        Router {
+            services: (),
+            routes: Vec::new(),
+        }
     }
 }
 
 impl<L: Services> Router<L> {
     /// Adds a service (e.g. `ElizaServiceServer::new(MyEliza)`).
+    #[allow(clippy::should_implement_trait)] // a builder step, not arithmetic
     pub fn add<S: Service>(self, service: S) -> Router<(S, L)> {
         let services = (service, self.services);
         let mut descriptors = Vec::new();
@@ -88,7 +92,14 @@ impl<L: Services> Router<L> {
         let mut routes = Vec::new();
         for (s, d) in descriptors.iter().enumerate() {
             for (m, method) in d.methods.iter().enumerate() {
-                routes.push((method.path, Route { service: s, method: m, descriptor: method }));
+                routes.push((
+                    method.path,
+                    Route {
+                        service: s,
+                        method: m,
+                        descriptor: method,
+                    },
+                ));
             }
         }
         routes.sort_by_key(|r| r.0);
@@ -98,7 +109,10 @@ impl<L: Services> Router<L> {
     }
 
     pub(crate) fn route(&self, path: &str) -> Option<Route> {
-        self.routes.binary_search_by_key(&path, |r| r.0).ok().map(|i| self.routes[i].1)
+        self.routes
+            .binary_search_by_key(&path, |r| r.0)
+            .ok()
+            .map(|i| self.routes[i].1)
     }
 
     pub(crate) async fn call(&self, route: Route, call: Call<'_>) {

@@ -42,7 +42,10 @@ impl Signal {
 
     /// Completes once the signal is triggered.
     pub(crate) fn wait(self: &Rc<Self>) -> Wait {
-        Wait { signal: self.clone(), slot: None }
+        Wait {
+            signal: self.clone(),
+            slot: None,
+        }
     }
 }
 
@@ -61,22 +64,21 @@ impl Future for Wait {
         }
         let signal = self.signal.clone();
         let mut slots = signal.slots.borrow_mut();
-        match self.slot {
-            Some(i) => match &mut slots.wakers[i] {
+        if let Some(i) = self.slot {
+            match &mut slots.wakers[i] {
                 Some(w) if w.will_wake(cx.waker()) => {}
                 w => *w = Some(cx.waker().clone()),
-            },
-            None => {
-                let waker = Some(cx.waker().clone());
-                let i = if let Some(i) = slots.free.pop() {
-                    slots.wakers[i] = waker;
-                    i
-                } else {
-                    slots.wakers.push(waker);
-                    slots.wakers.len() - 1
-                };
-                self.slot = Some(i);
             }
+        } else {
+            let waker = Some(cx.waker().clone());
+            let i = if let Some(i) = slots.free.pop() {
+                slots.wakers[i] = waker;
+                i
+            } else {
+                slots.wakers.push(waker);
+                slots.wakers.len() - 1
+            };
+            self.slot = Some(i);
         }
         Poll::Pending
     }

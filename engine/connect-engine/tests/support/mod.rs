@@ -9,8 +9,9 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
 use connect_engine::codegen::{
-    Call, ConnectError, DecodeError, Decoder, Encoder, JsonDecoder, JsonError, JsonValue, JsonWriter, Message,
-    MessageType, Service, ServiceDescriptor, SizeCache, UnknownFields, json, read, with_deadline,
+    Call, ConnectError, DecodeError, Decoder, Encoder, JsonDecoder, JsonError, JsonValue,
+    JsonWriter, Message, MessageType, Service, ServiceDescriptor, SizeCache, UnknownFields, json,
+    read, with_deadline,
 };
 use connect_engine::runtime::Driver;
 use connect_engine::server::{Request, Response, Router, Server, ServerConfig, ShutdownHandle};
@@ -28,7 +29,10 @@ impl<'a> Message<'a> for Text<'a> {
     type Owned = Text<'static>;
 
     fn into_owned(self) -> Text<'static> {
-        Text { text: Cow::Owned(self.text.into_owned()), unknown_fields: self.unknown_fields.into_owned() }
+        Text {
+            text: Cow::Owned(self.text.into_owned()),
+            unknown_fields: self.unknown_fields.into_owned(),
+        }
     }
 
     fn merge_field(&mut self, tag: u32, d: &mut Decoder<'a>) -> Result<(), DecodeError> {
@@ -65,10 +69,14 @@ impl<'a> Message<'a> for Text<'a> {
         Ok(())
     }
 
-    fn merge_json<'t>(&mut self, v: JsonValue<'t, 'a>, d: &mut JsonDecoder<'_>) -> Result<(), JsonError> {
+    fn merge_json<'t>(
+        &mut self,
+        v: JsonValue<'t, 'a>,
+        d: &mut JsonDecoder<'_>,
+    ) -> Result<(), JsonError> {
         use json::Locate as _;
         let (object, _) = d.object(v, Self::FULL_NAME)?;
-        for (key, value) in object.iter() {
+        for (key, value) in &object {
             match key {
                 "text" => self.text = read::string(value).at(Self::FULL_NAME, "text")?,
                 _ => d.unknown_field(Self::FULL_NAME, key)?,
@@ -82,19 +90,63 @@ impl MessageType for Text<'static> {
     type Msg<'b> = Text<'b>;
 }
 
-const fn method(name: &'static str, path: &'static str, kind: StreamKind, idempotency: Idempotency) -> MethodDescriptor {
-    MethodDescriptor { name, path, input_type: "test.Text", output_type: "test.Text", kind, idempotency }
+const fn method(
+    name: &'static str,
+    path: &'static str,
+    kind: StreamKind,
+    idempotency: Idempotency,
+) -> MethodDescriptor {
+    MethodDescriptor {
+        name,
+        path,
+        input_type: "test.Text",
+        output_type: "test.Text",
+        kind,
+        idempotency,
+    }
 }
 
-pub const ECHO: MethodDescriptor = method("Echo", "/test.Test/Echo", StreamKind::Unary, Idempotency::NoSideEffects);
-pub const SLEEP: MethodDescriptor = method("Sleep", "/test.Test/Sleep", StreamKind::Unary, Idempotency::Unknown);
-pub const REPEAT: MethodDescriptor = method("Repeat", "/test.Test/Repeat", StreamKind::ServerStream, Idempotency::Unknown);
-pub const CONCAT: MethodDescriptor = method("Concat", "/test.Test/Concat", StreamKind::ClientStream, Idempotency::Unknown);
-pub const CHAT: MethodDescriptor = method("Chat", "/test.Test/Chat", StreamKind::BidiStream, Idempotency::Unknown);
-pub const FAIL: MethodDescriptor = method("Fail", "/test.Test/Fail", StreamKind::Unary, Idempotency::Unknown);
+pub const ECHO: MethodDescriptor = method(
+    "Echo",
+    "/test.Test/Echo",
+    StreamKind::Unary,
+    Idempotency::NoSideEffects,
+);
+pub const SLEEP: MethodDescriptor = method(
+    "Sleep",
+    "/test.Test/Sleep",
+    StreamKind::Unary,
+    Idempotency::Unknown,
+);
+pub const REPEAT: MethodDescriptor = method(
+    "Repeat",
+    "/test.Test/Repeat",
+    StreamKind::ServerStream,
+    Idempotency::Unknown,
+);
+pub const CONCAT: MethodDescriptor = method(
+    "Concat",
+    "/test.Test/Concat",
+    StreamKind::ClientStream,
+    Idempotency::Unknown,
+);
+pub const CHAT: MethodDescriptor = method(
+    "Chat",
+    "/test.Test/Chat",
+    StreamKind::BidiStream,
+    Idempotency::Unknown,
+);
+pub const FAIL: MethodDescriptor = method(
+    "Fail",
+    "/test.Test/Fail",
+    StreamKind::Unary,
+    Idempotency::Unknown,
+);
 
-pub const SERVICE: ServiceDescriptor =
-    ServiceDescriptor { name: "test.Test", methods: &[ECHO, SLEEP, REPEAT, CONCAT, CHAT, FAIL] };
+pub const SERVICE: ServiceDescriptor = ServiceDescriptor {
+    name: "test.Test",
+    methods: &[ECHO, SLEEP, REPEAT, CONCAT, CHAT, FAIL],
+};
 
 /// Echo returns its request (borrowing it: no copy); Sleep waits for the number of
 /// milliseconds in `text`; Repeat sends `text` three times; Concat joins all requests; Chat
@@ -109,12 +161,17 @@ impl Service for TestService {
     async fn call(&self, method: usize, call: Call<'_>) {
         match method {
             0 => {
-                let Some((req, reply)) = call.unary::<Text<'_>>().await else { return };
-                let result = with_deadline(reply.deadline(), async { Ok(Response::new(req.message)) }).await;
+                let Some((req, reply)) = call.unary::<Text<'_>>().await else {
+                    return;
+                };
+                let result =
+                    with_deadline(reply.deadline(), async { Ok(Response::new(req.message)) }).await;
                 reply.send(result);
             }
             1 => {
-                let Some((req, reply)) = call.unary::<Text<'_>>().await else { return };
+                let Some((req, reply)) = call.unary::<Text<'_>>().await else {
+                    return;
+                };
                 let ms: u64 = req.message.text.parse().unwrap_or(0);
                 let result = with_deadline(reply.deadline(), async {
                     monoio::time::sleep(Duration::from_millis(ms)).await;
@@ -124,7 +181,10 @@ impl Service for TestService {
                 reply.send(result);
             }
             2 => {
-                let Some((req, mut out)) = call.server_stream::<Text<'_>, Text<'static>>().await else { return };
+                let Some((req, mut out)) = call.server_stream::<Text<'_>, Text<'static>>().await
+                else {
+                    return;
+                };
                 let result = async {
                     for _ in 0..3 {
                         out.send(&req.message).await?;
@@ -141,7 +201,10 @@ impl Service for TestService {
                     while let Some(m) = reqs.next().await {
                         all.push_str(&m?.text);
                     }
-                    Ok(Response::new(Text { text: Cow::Owned(all), ..Default::default() }))
+                    Ok(Response::new(Text {
+                        text: Cow::Owned(all),
+                        ..Default::default()
+                    }))
                 }
                 .await;
                 reply.send(result).await;
@@ -151,7 +214,11 @@ impl Service for TestService {
                 let result = async {
                     while let Some(m) = reqs.next().await {
                         let m = m?;
-                        out.feed(&Text { text: Cow::Owned(format!("re: {}", m.text)), ..Default::default() }).await?;
+                        out.feed(&Text {
+                            text: Cow::Owned(format!("re: {}", m.text)),
+                            ..Default::default()
+                        })
+                        .await?;
                     }
                     Ok(())
                 }
@@ -159,9 +226,12 @@ impl Service for TestService {
                 out.finish(result).await;
             }
             _ => {
-                let Some((_req, reply)) = call.unary::<Text<'_>>().await else { return };
+                let Some((_req, reply)) = call.unary::<Text<'_>>().await else {
+                    return;
+                };
                 let mut err = ConnectError::new(connect_engine::Code::NotFound, "no such thing");
-                err.metadata_mut().insert("x-why", http::HeaderValue::from_static("test"));
+                err.metadata_mut()
+                    .insert("x-why", http::HeaderValue::from_static("test"));
                 reply.send::<Text<'_>>(Err(err));
             }
         }
@@ -184,7 +254,11 @@ impl TestServer {
         let addr = server.local_addr();
         let handle = server.shutdown_handle();
         let thread = std::thread::spawn(move || server.serve(|| Router::new().add(TestService)));
-        TestServer { addr, handle, thread: Some(thread) }
+        TestServer {
+            addr,
+            handle,
+            thread: Some(thread),
+        }
     }
 
     pub fn with_driver(driver: Driver) -> TestServer {
@@ -232,12 +306,23 @@ pub fn read_response(s: &mut TcpStream) -> (u16, Vec<(String, String)>, Vec<u8>)
                 r => break r.unwrap(),
             }
         };
-        assert!(n == 1, "connection closed inside a response head: {:?}", String::from_utf8_lossy(&buf));
+        assert!(
+            n == 1,
+            "connection closed inside a response head: {:?}",
+            String::from_utf8_lossy(&buf)
+        );
         buf.push(byte[0]);
     }
     let text = String::from_utf8(buf).unwrap();
     let mut lines = text.split("\r\n");
-    let status: u16 = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let status: u16 = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
     let headers: Vec<(String, String)> = lines
         .filter(|l| !l.is_empty())
         .map(|l| {
@@ -257,7 +342,9 @@ pub fn read_response(s: &mut TcpStream) -> (u16, Vec<(String, String)>, Vec<u8>)
                 s.read_exact(&mut byte).unwrap();
                 line.push(byte[0]);
             }
-            let size = usize::from_str_radix(std::str::from_utf8(&line[..line.len() - 2]).unwrap(), 16).unwrap();
+            let size =
+                usize::from_str_radix(std::str::from_utf8(&line[..line.len() - 2]).unwrap(), 16)
+                    .unwrap();
             let mut chunk = vec![0; size + 2];
             s.read_exact(&mut chunk).unwrap();
             if size == 0 {
@@ -282,7 +369,11 @@ pub fn post(path: &str, content_type: &str, extra: &str, body: &[u8]) -> Vec<u8>
 
 /// The binary encoding of `Text { text }`.
 pub fn text(t: &str) -> Vec<u8> {
-    Text { text: Cow::Borrowed(t), ..Default::default() }.encode_to_vec()
+    Text {
+        text: Cow::Borrowed(t),
+        ..Default::default()
+    }
+    .encode_to_vec()
 }
 
 /// An envelope.

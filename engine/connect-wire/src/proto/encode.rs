@@ -213,7 +213,7 @@ impl SizeCache {
 #[must_use]
 pub const fn varint_len(v: u64) -> usize {
     // 1 byte per 7 bits, at least one byte.
-    ((64 - (v | 1).leading_zeros() as usize) + 6) / 7
+    (64 - (v | 1).leading_zeros() as usize).div_ceil(7)
 }
 
 /// Encoded size of an `int32` (sign-extended to 64 bits).
