@@ -1,7 +1,7 @@
 //! Property tests of the generated codecs over `connectengine.test.v1.KitchenSink`.
 //!
 //! A strategy builds arbitrary owned messages that touch every field kind (scalars with their
-//! extremes, NaN and ±0, unicode strings, optional fields, nested and recursive messages,
+//! extremes, NaN and infinities, unicode strings, optional fields, nested and recursive messages,
 //! repeated fields, maps, each oneof member, open enums with unknown numbers, and well-known
 //! types with values the JSON mapping can represent). The properties:
 //!
@@ -9,7 +9,11 @@
 //! * JSON: `decode_json(encode_json(m)) == m`, and re-encoding gives the same text;
 //! * binary → JSON → binary gives the same bytes;
 //! * `into_owned` keeps equality, including of values borrowed from a buffer;
-//! * unknown fields survive a binary round trip byte for byte and are left out of JSON.
+//! * unknown fields survive a binary round trip byte for byte and are left out of JSON;
+//! * and the strategy itself reaches every feature (`strategy_covers_every_field`).
+//!
+//! Not `-0.0`: JSON writes it as `-0`, which reads back as `+0.0` (a known bug, pinned by an
+//! ignored test in `codec_edge.rs`).
 //!
 //! Floats make `==` partial (NaN), so values are compared with [`same`], which falls back to
 //! comparing `Debug` forms: those print NaN as `NaN` and keep the sign of zero.
@@ -616,7 +620,8 @@ fn raw_fields() -> impl Strategy<Value = Vec<u8>> {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
 
-    /// (a), (b): the binary encoding decodes to the same message and has the announced length.
+    /// The binary encoding has the announced length, is the same when appended to a buffer,
+    /// decodes to the same message, and is deterministic.
     #[test]
     fn binary_round_trip(m in message()) {
         let bytes = m.encode_to_vec();
@@ -630,8 +635,8 @@ proptest! {
         prop_assert_eq!(decoded.encode_to_vec(), bytes);
     }
 
-    /// (c): canonical JSON reads back as the same message, and writing it again gives the
-    /// same text; the proto field names and `ignore_unknown_fields` read it the same way.
+    /// Canonical JSON reads back as the same message (also with `ignore_unknown_fields`), and
+    /// writing that again gives the same text.
     #[test]
     fn json_round_trip(m in message()) {
         let opts = json_options();
@@ -650,7 +655,7 @@ proptest! {
         prop_assert!(same(&decoded, &m), "{}", difference(&decoded, &m));
     }
 
-    /// (d): binary → message → JSON → message → binary gives the bytes back.
+    /// binary → message → JSON → message → binary gives the bytes back.
     #[test]
     fn binary_json_binary(m in message()) {
         let bytes = m.encode_to_vec();
@@ -661,7 +666,7 @@ proptest! {
         prop_assert!(from_json.encode_to_vec() == bytes, "{}", difference(&from_json, &from_binary));
     }
 
-    /// (e): `into_owned` keeps equality, for owned values and for values borrowing a buffer
+    /// `into_owned` keeps equality, for owned values and for values borrowing a buffer
     /// (binary or JSON).
     #[test]
     fn into_owned_preserves_equality(m in message()) {

@@ -110,8 +110,11 @@ impl Server {
                     open.clone(),
                     shutdown.flag.clone(),
                 );
+                // Deeply nested JSON recurses once per level; 8 MiB covers the recursion
+                // limit even in debug builds.
                 std::thread::Builder::new()
                     .name(format!("connect-{i}"))
+                    .stack_size(8 << 20)
                     .spawn(move || {
                         runtime::block_on(
                             driver,

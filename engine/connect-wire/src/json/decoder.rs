@@ -49,7 +49,8 @@ impl<'o> JsonDecoder<'o> {
     /// A decoder at the top level.
     #[must_use]
     pub fn new(opts: &'o JsonOptions) -> Self {
-        JsonDecoder { opts, depth: RECURSION_LIMIT, any_type_key: false }
+        // The top-level message is not a nesting level (as in binary decoding).
+        JsonDecoder { opts, depth: RECURSION_LIMIT + 1, any_type_key: false }
     }
 
     /// The options in force.
@@ -91,12 +92,13 @@ impl<'o> JsonDecoder<'o> {
     pub fn object<'t, 'a>(
         &mut self,
         v: JsonValue<'t, 'a>,
-        message: &'static str,
+        _message: &'static str,
     ) -> Result<(JsonObject<'t, 'a>, bool), JsonError> {
         let skip_type = std::mem::take(&mut self.any_type_key);
         match v.as_object() {
             Some(o) => Ok((o, skip_type)),
-            None => Err(JsonError::new(JsonErrorKind::WrongType).at(message, "(message)")),
+            // Unlocated: the caller names the field holding this message.
+            None => Err(JsonError::new(JsonErrorKind::WrongType)),
         }
     }
 

@@ -158,7 +158,7 @@ pub fn write_any(w: &mut JsonWriter<'_>, type_url: &str, value: &[u8]) -> Result
     w.string(type_url);
     if entry.special_json {
         w.key("value");
-        (entry.write_json)(value, w)?;
+        w.nested(|w| (entry.write_json)(value, w))?;
         w.end_object();
         return Ok(());
     }
@@ -166,7 +166,7 @@ pub fn write_any(w: &mut JsonWriter<'_>, type_url: &str, value: &[u8]) -> Result
     // turning its `{` into a comma, so its `}` closes the Any (and leaves the writer after a
     // closed object). An empty `{}` is dropped and the Any closed here.
     let body = w.buffer().len();
-    (entry.write_json)(value, w)?;
+    w.nested(|w| (entry.write_json)(value, w))?;
     let out = w.buffer();
     match out.get(body..) {
         Some(b"{}") => {

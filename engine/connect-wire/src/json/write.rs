@@ -11,12 +11,26 @@ pub struct JsonWriter<'b> {
     out: &'b mut Vec<u8>,
     opts: &'b JsonOptions,
     first: bool,
+    /// Remaining nesting budget for values written through an `Any` (whose binary payload
+    /// is decoded afresh at each level, so decoding alone does not bound it).
+    depth: u32,
 }
 
 impl<'b> JsonWriter<'b> {
     /// A writer appending to `out`.
     pub fn new(out: &'b mut Vec<u8>, opts: &'b JsonOptions) -> Self {
-        JsonWriter { out, opts, first: true }
+        JsonWriter { out, opts, first: true, depth: crate::proto::RECURSION_LIMIT }
+    }
+
+    /// Runs `f` one nesting level deeper, failing past the recursion limit.
+    pub fn nested<R>(&mut self, f: impl FnOnce(&mut Self) -> Result<R, JsonError>) -> Result<R, JsonError> {
+        if self.depth == 0 {
+            return Err(JsonError::new(super::JsonErrorKind::RecursionLimit));
+        }
+        self.depth -= 1;
+        let r = f(self);
+        self.depth += 1;
+        r
     }
 
     /// The options in force.
@@ -185,7 +199,8 @@ fn non_finite(nan: bool, negative: bool) -> &'static [u8] {
 /// Appends ryu's shortest round-trip form, without its `.0` suffix on integral values
 /// (`1.0` → `1`, as upstream writes it; `1e16` has none).
 fn push_shortest(out: &mut Vec<u8>, formatted: &str) {
-    let s = formatted.strip_suffix(".0").unwrap_or(formatted);
+    // `-0.0` keeps its fraction: simd-json reads `-0` as the integer 0, losing the sign.
+    let s = if formatted == "-0.0" { formatted } else { formatted.strip_suffix(".0").unwrap_or(formatted) };
     out.extend_from_slice(s.as_bytes());
 }
 
@@ -342,7 +357,7 @@ mod tests {
     fn floats() {
         let cases: &[(f32, &str)] = &[
             (0.0, "0"),
-            (-0.0, "-0"),
+            (-0.0, "-0.0"),
             (1.0, "1"),
             (1.5, "1.5"),
             (0.1, "0.1"),
