@@ -54,6 +54,12 @@ fn encode_varint(out: &mut Vec<u8>, mut v: u64) {
 /// A straightforward varint reader over a slice: returns the value and its length.
 #[inline]
 fn read_varint(buf: &[u8]) -> Option<(u64, usize)> {
+    // One-byte values (most tags and lengths) take no loop.
+    match buf.first() {
+        Some(&b) if b < 0x80 => return Some((u64::from(b), 1)),
+        None => return None,
+        Some(_) => {}
+    }
     let mut v = 0u64;
     for (i, &b) in buf.iter().take(10).enumerate() {
         v |= u64::from(b & 0x7f) << (7 * i);

@@ -88,8 +88,12 @@ fn run() -> Result<(), BoxError> {
 fn driver_from_env() -> Result<Driver, BoxError> {
     match std::env::var("CONNECT_DRIVER").as_deref() {
         Err(std::env::VarError::NotPresent) | Ok("" | "auto") => Ok(Driver::Auto),
-        Ok("io_uring" | "iouring" | "uring") => Ok(Driver::IoUring),
-        Ok("epoll" | "legacy") => Ok(Driver::Epoll),
+        // Checked here: a runtime that fails to start would only show as refused connections.
+        Ok("io_uring") if Driver::Auto.resolve() != Driver::IoUring => {
+            Err("CONNECT_DRIVER=io_uring, but io_uring is not available here".into())
+        }
+        Ok("io_uring") => Ok(Driver::IoUring),
+        Ok("epoll") => Ok(Driver::Epoll),
         Ok(other) => {
             Err(format!("CONNECT_DRIVER={other:?}: expected io_uring, epoll or auto").into())
         }

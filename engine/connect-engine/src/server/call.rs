@@ -426,6 +426,7 @@ impl<'c> Call<'c> {
             headers: HeaderMap::new(),
             trailers: HeaderMap::new(),
             head_sent: false,
+            flushed: false,
             close,
             deadline,
             _t: PhantomData,
@@ -756,6 +757,8 @@ pub struct ResponseStream<'c, T> {
     headers: HeaderMap,
     trailers: HeaderMap,
     head_sent: bool,
+    /// Whether anything went out on the socket yet.
+    flushed: bool,
     close: &'c mut bool,
     deadline: Option<Instant>,
     _t: PhantomData<T>,
@@ -828,6 +831,7 @@ impl<T> ResponseStream<'_, T> {
             return Ok(());
         }
         let buf = std::mem::take(self.out);
+        self.flushed = true;
         let (res, buf) = self.w.write_all(buf).await;
         *self.out = buf;
         if let Err(e) = res.and(self.w.flush().await) {
@@ -841,11 +845,18 @@ impl<T> ResponseStream<'_, T> {
     }
 
     /// Ends the stream: with `result`'s error (if any) and the trailers.
+    ///
+    /// A response of which nothing went out yet stays in the write buffer: the connection
+    /// sends it once it has dealt with the rest of the request body, so it can still add
+    /// `connection: close` to the head when that body cannot be drained. Sent without it, the
+    /// response would invite the client to reuse a connection the server is about to close.
     #[doc(hidden)]
     pub async fn finish(mut self, result: Result<(), ConnectError>) {
         self.ensure_head();
         stream::write_end(self.out, result.as_ref().err(), &self.trailers);
-        let _ = self.flush().await;
+        if self.flushed {
+            let _ = self.flush().await;
+        }
     }
 
     /// Ends the stream with an error before any handler ran.
