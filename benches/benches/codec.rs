@@ -13,10 +13,17 @@ use connect_bench::connect::connectengine::bench::v1 as ours;
 use connect_bench::fixtures::{self, Encoded, Notes};
 use connect_bench::peer;
 use connect_engine::{JsonOptions, Message as _};
-use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main, measurement::WallTime};
+use criterion::{
+    BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main, measurement::WallTime,
+};
 use prost::Message as _;
 
-fn group<'c>(c: &'c mut Criterion, op: &str, size: &str, bytes: usize) -> BenchmarkGroup<'c, WallTime> {
+fn group<'c>(
+    c: &'c mut Criterion,
+    op: &str,
+    size: &str,
+    bytes: usize,
+) -> BenchmarkGroup<'c, WallTime> {
     let mut g = c.benchmark_group(format!("{op}/{size}"));
     g.throughput(Throughput::Bytes(bytes as u64));
     g
@@ -30,8 +37,12 @@ macro_rules! bench_message {
         let opts = JsonOptions::default();
 
         let mut g = group(c, "binary_decode", $size, input.binary.len());
-        g.bench_function("connect", |b| b.iter(|| <$ours>::decode(black_box(&input.binary)).unwrap()));
-        g.bench_function("prost", |b| b.iter(|| <$peer>::decode(black_box(input.binary.as_slice())).unwrap()));
+        g.bench_function("connect", |b| {
+            b.iter(|| <$ours>::decode(black_box(&input.binary)).unwrap())
+        });
+        g.bench_function("prost", |b| {
+            b.iter(|| <$peer>::decode(black_box(input.binary.as_slice())).unwrap())
+        });
         g.finish();
 
         // Encoders write into a vector reused across iterations (cleared, capacity kept).
@@ -112,7 +123,13 @@ fn codecs(c: &mut Criterion) {
     if !notes.binary_differs.is_empty() || !notes.json_differs.is_empty() {
         eprintln!("connect-bench: same content, different bytes: {notes:?}");
     }
-    bench_message!(c, "small", ours::SmallRequest<'_>, peer::SmallRequest, &small);
+    bench_message!(
+        c,
+        "small",
+        ours::SmallRequest<'_>,
+        peer::SmallRequest,
+        &small
+    );
     bench_message!(c, "1k", ours::Order<'_>, peer::Order, &order);
 }
 

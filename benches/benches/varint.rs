@@ -141,7 +141,11 @@ fn len_delimited_decode(c: &mut Criterion) {
         while pos < buf.len() {
             let (len, n) = read_varint(&buf[pos..]).unwrap();
             let start = pos + n;
-            let end = usize::try_from(len).ok().and_then(|l| start.checked_add(l)).filter(|&e| e <= buf.len()).unwrap();
+            let end = usize::try_from(len)
+                .ok()
+                .and_then(|l| start.checked_add(l))
+                .filter(|&e| e <= buf.len())
+                .unwrap();
             total += buf[start..end].len();
             pos = end;
         }

@@ -60,7 +60,9 @@ pub fn order() -> ours::Order<'static> {
             _ => 3_000_000 + i * 1_000_003,
         })
         .collect();
-    let attachment = (0..200_u32).map(|i| (i * 37 + 11) as u8).collect::<Vec<u8>>();
+    let attachment = (0..200_u32)
+        .map(|i| (i * 37 + 11) as u8)
+        .collect::<Vec<u8>>();
     ours::Order {
         order_id: Cow::Borrowed("ord_7f3c9a2e-41b8-4d6a-9c15-2b8e6f0a3d47"),
         created_at_ms: 1_763_942_400_123,
@@ -81,7 +83,10 @@ pub fn order() -> ours::Order<'static> {
         }),
         tags: TAGS.iter().map(|t| Cow::Borrowed(*t)).collect(),
         sample_latencies_us: samples,
-        labels: LABELS.iter().map(|(k, v)| (Cow::Borrowed(*k), Cow::Borrowed(*v))).collect(),
+        labels: LABELS
+            .iter()
+            .map(|(k, v)| (Cow::Borrowed(*k), Cow::Borrowed(*v)))
+            .collect(),
         attachment: Cow::Owned(attachment),
         ..Default::default()
     }
@@ -119,7 +124,11 @@ pub fn order_from_peer(p: &peer::Order) -> ours::Order<'_> {
         }),
         tags: p.tags.iter().map(|t| Cow::Borrowed(t.as_str())).collect(),
         sample_latencies_us: p.sample_latencies_us.clone(),
-        labels: p.labels.iter().map(|(k, v)| (Cow::Borrowed(k.as_str()), Cow::Borrowed(v.as_str()))).collect(),
+        labels: p
+            .labels
+            .iter()
+            .map(|(k, v)| (Cow::Borrowed(k.as_str()), Cow::Borrowed(v.as_str())))
+            .collect(),
         attachment: Cow::Borrowed(&p.attachment),
         ..Default::default()
     }
@@ -179,8 +188,12 @@ where
 
     // Binary: ours -> peer, and peer -> ours.
     let binary = ours.encode_bin();
-    let p = P::decode(binary.as_slice()).unwrap_or_else(|e| panic!("{name}: prost cannot decode our binary: {e}"));
-    assert!(O::eq_borrowed(ours, &from_peer(&p)), "{name}: prost decoded our binary to different content");
+    let p = P::decode(binary.as_slice())
+        .unwrap_or_else(|e| panic!("{name}: prost cannot decode our binary: {e}"));
+    assert!(
+        O::eq_borrowed(ours, &from_peer(&p)),
+        "{name}: prost decoded our binary to different content"
+    );
     let peer_binary = p.encode_to_vec();
     assert!(
         O::decodes_to(ours, &peer_binary),
@@ -189,14 +202,23 @@ where
     if peer_binary != binary {
         notes.binary_differs.push(name);
     }
-    assert!(O::decodes_to(ours, &binary), "{name}: our binary does not round-trip");
+    assert!(
+        O::decodes_to(ours, &binary),
+        "{name}: our binary does not round-trip"
+    );
 
     // JSON: ours -> peer, and peer -> ours.
     let json = ours.encode_json_vec(&opts);
     let p: P = serde_json::from_slice(&json).unwrap_or_else(|e| {
-        panic!("{name}: pbjson cannot decode our JSON: {e}\n{}", String::from_utf8_lossy(&json))
+        panic!(
+            "{name}: pbjson cannot decode our JSON: {e}\n{}",
+            String::from_utf8_lossy(&json)
+        )
     });
-    assert!(O::eq_borrowed(ours, &from_peer(&p)), "{name}: pbjson decoded our JSON to different content");
+    assert!(
+        O::eq_borrowed(ours, &from_peer(&p)),
+        "{name}: pbjson decoded our JSON to different content"
+    );
     let peer_json = serde_json::to_vec(&p).expect("pbjson encode");
     assert!(
         O::json_decodes_to(ours, &peer_json, &opts),
@@ -206,7 +228,10 @@ where
     if peer_json != json {
         notes.json_differs.push(name);
     }
-    assert!(O::json_decodes_to(ours, &json, &opts), "{name}: our JSON does not round-trip");
+    assert!(
+        O::json_decodes_to(ours, &json, &opts),
+        "{name}: our JSON does not round-trip"
+    );
     Encoded { binary, json }
 }
 
@@ -241,7 +266,8 @@ macro_rules! same {
             }
             fn encode_json_vec(&self, opts: &JsonOptions) -> Vec<u8> {
                 let mut out = Vec::new();
-                self.encode_json(&mut out, opts).expect("our JSON encoder failed");
+                self.encode_json(&mut out, opts)
+                    .expect("our JSON encoder failed");
                 out
             }
         }
@@ -259,9 +285,23 @@ mod tests {
         let mut notes = Notes::default();
         let small = small_encoded(&mut notes);
         let order = order_encoded(&mut notes);
-        assert!(small.binary.len() < 40, "small is {} bytes", small.binary.len());
-        assert!((900..1200).contains(&order.binary.len()), "order is {} bytes", order.binary.len());
-        assert!(notes.binary_differs.is_empty(), "binary encodings differ: {notes:?}");
-        assert!(notes.json_differs.is_empty(), "JSON encodings differ: {notes:?}");
+        assert!(
+            small.binary.len() < 40,
+            "small is {} bytes",
+            small.binary.len()
+        );
+        assert!(
+            (900..1200).contains(&order.binary.len()),
+            "order is {} bytes",
+            order.binary.len()
+        );
+        assert!(
+            notes.binary_differs.is_empty(),
+            "binary encodings differ: {notes:?}"
+        );
+        assert!(
+            notes.json_differs.is_empty(),
+            "JSON encodings differ: {notes:?}"
+        );
     }
 }

@@ -29,7 +29,10 @@ pub mod connect {
 #[allow(missing_docs, unreachable_pub, clippy::all, clippy::pedantic)]
 pub mod peer {
     include!(concat!(env!("OUT_DIR"), "/peer/connectengine.bench.v1.rs"));
-    include!(concat!(env!("OUT_DIR"), "/peer/connectengine.bench.v1.serde.rs"));
+    include!(concat!(
+        env!("OUT_DIR"),
+        "/peer/connectengine.bench.v1.serde.rs"
+    ));
 }
 
 pub mod fixtures;

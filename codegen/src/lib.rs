@@ -110,7 +110,8 @@ impl Config {
     #[must_use]
     pub fn extern_path(mut self, proto_package: &str, rust_path: &str) -> Self {
         self.extern_paths.retain(|(p, _)| p != proto_package);
-        self.extern_paths.push((proto_package.to_owned(), rust_path.to_owned()));
+        self.extern_paths
+            .push((proto_package.to_owned(), rust_path.to_owned()));
         self
     }
 
@@ -138,13 +139,18 @@ impl Config {
 
     /// Compiles `protos` (searched in `includes`) with protox and writes the generated files
     /// and `_include.rs` to the output directory. Emits `cargo:rerun-if-changed` lines.
-    pub fn compile_protos(&self, protos: &[impl AsRef<Path>], includes: &[impl AsRef<Path>]) -> Result<(), Error> {
+    pub fn compile_protos(
+        &self,
+        protos: &[impl AsRef<Path>],
+        includes: &[impl AsRef<Path>],
+    ) -> Result<(), Error> {
         let set = protox::Compiler::new(includes)
             .map_err(|e| Error::new(format!("protox: {e}")))
             .and_then(|mut c| {
                 c.include_source_info(true).include_imports(true);
                 for p in protos {
-                    c.open_file(p.as_ref()).map_err(|e| Error::new(format!("{e:?}")))?;
+                    c.open_file(p.as_ref())
+                        .map_err(|e| Error::new(format!("{e:?}")))?;
                 }
                 Ok(c)
             })?;
@@ -163,13 +169,16 @@ impl Config {
         let files = self.generate(&fds, &requested)?;
         let out = match &self.out_dir {
             Some(d) => d.clone(),
-            None => PathBuf::from(std::env::var_os("OUT_DIR").ok_or_else(|| Error::new("OUT_DIR is not set"))?),
+            None => PathBuf::from(
+                std::env::var_os("OUT_DIR").ok_or_else(|| Error::new("OUT_DIR is not set"))?,
+            ),
         };
         for f in files.iter().chain(std::iter::once(&include_file(&files))) {
             let path = out.join(&f.name);
             // Only rewrite changed files so that cargo does not rebuild needlessly.
             if std::fs::read_to_string(&path).ok().as_deref() != Some(f.content.as_str()) {
-                std::fs::write(&path, &f.content).map_err(|e| Error::new(format!("{}: {e}", path.display())))?;
+                std::fs::write(&path, &f.content)
+                    .map_err(|e| Error::new(format!("{}: {e}", path.display())))?;
             }
         }
         Ok(())
@@ -177,7 +186,11 @@ impl Config {
 
     /// Generates one file per protobuf package for the files named in `files_to_generate`
     /// (their dependencies must be in `set`).
-    pub fn generate(&self, set: &FileDescriptorSet, files_to_generate: &[String]) -> Result<Vec<GeneratedFile>, Error> {
+    pub fn generate(
+        &self,
+        set: &FileDescriptorSet,
+        files_to_generate: &[String],
+    ) -> Result<Vec<GeneratedFile>, Error> {
         let model = model::Model::new(set, files_to_generate)?;
         Ok(model
             .packages
@@ -195,7 +208,10 @@ impl Config {
     pub fn plugin(request: &[u8]) -> Vec<u8> {
         let response = match CodeGeneratorRequest::decode(request) {
             Ok(req) => Self::answer(&req),
-            Err(e) => CodeGeneratorResponse { error: Some(format!("bad request: {e}")), ..Default::default() },
+            Err(e) => CodeGeneratorResponse {
+                error: Some(format!("bad request: {e}")),
+                ..Default::default()
+            },
         };
         response.encode_to_vec()
     }
@@ -214,10 +230,15 @@ impl Config {
             } else if param == "wkt" {
                 config = config.generate_well_known_types();
             } else {
-                return CodeGeneratorResponse { error: Some(format!("unknown parameter {param}")), ..Default::default() };
+                return CodeGeneratorResponse {
+                    error: Some(format!("unknown parameter {param}")),
+                    ..Default::default()
+                };
             }
         }
-        let set = FileDescriptorSet { file: req.proto_file.clone() };
+        let set = FileDescriptorSet {
+            file: req.proto_file.clone(),
+        };
         match config.generate(&set, &req.file_to_generate) {
             Ok(files) => {
                 let include = include_file(&files);
@@ -226,18 +247,29 @@ impl Config {
                     file: files
                         .into_iter()
                         .chain(std::iter::once(include))
-                        .map(|f| File { name: Some(f.name), content: Some(f.content), ..Default::default() })
+                        .map(|f| File {
+                            name: Some(f.name),
+                            content: Some(f.content),
+                            ..Default::default()
+                        })
                         .collect(),
                     ..Default::default()
                 }
             }
-            Err(e) => CodeGeneratorResponse { error: Some(e.to_string()), ..Default::default() },
+            Err(e) => CodeGeneratorResponse {
+                error: Some(e.to_string()),
+                ..Default::default()
+            },
         }
     }
 }
 
 fn package_file_name(package: &str) -> String {
-    if package.is_empty() { "_.rs".to_owned() } else { format!("{package}.rs") }
+    if package.is_empty() {
+        "_.rs".to_owned()
+    } else {
+        format!("{package}.rs")
+    }
 }
 
 /// `_include.rs`: the package module tree, each leaf including its file (paths relative to
@@ -255,7 +287,11 @@ fn include_file(files: &[GeneratedFile]) -> GeneratedFile {
             let _ = writeln!(out, "{pad}include!(\"{f}\");");
         }
         for (name, child) in &node.children {
-            let full = if path.is_empty() { name.clone() } else { format!("{path}.{name}") };
+            let full = if path.is_empty() {
+                name.clone()
+            } else {
+                format!("{path}.{name}")
+            };
             let _ = writeln!(out, "{pad}/// Protobuf package `{full}`.");
             let _ = writeln!(out, "{pad}pub mod {} {{", names::ident(name));
             render(child, &full, indent + 1, out);
@@ -273,7 +309,12 @@ fn include_file(files: &[GeneratedFile]) -> GeneratedFile {
         }
         node.file = Some(f.name.clone());
     }
-    let mut content = String::from("// Generated by connect-codegen: the module tree of the generated packages.\n");
+    let mut content = String::from(
+        "// Generated by connect-codegen: the module tree of the generated packages.\n",
+    );
     render(&root, "", 0, &mut content);
-    GeneratedFile { name: "_include.rs".to_owned(), content }
+    GeneratedFile {
+        name: "_include.rs".to_owned(),
+        content,
+    }
 }

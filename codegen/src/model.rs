@@ -258,7 +258,11 @@ impl Model {
         let mut types = HashMap::new();
         for file in &set.file {
             let package = file.package.clone().unwrap_or_default();
-            let prefix = if package.is_empty() { String::new() } else { format!(".{package}") };
+            let prefix = if package.is_empty() {
+                String::new()
+            } else {
+                format!(".{package}")
+            };
             let mut taken = HashSet::new();
             for m in &file.message_type {
                 index_message(&mut types, &package, &prefix, &[], m, &mut taken);
@@ -267,27 +271,35 @@ impl Model {
                 let name = unique_type_name(e.name(), &mut taken);
                 types.insert(
                     format!("{prefix}.{}", e.name()),
-                    TypeLocation { package: package.clone(), path: vec![name], map_entry: None },
+                    TypeLocation {
+                        package: package.clone(),
+                        path: vec![name],
+                        map_entry: None,
+                    },
                 );
             }
         }
-        let mut model = Model { types, packages: Vec::new() };
+        let mut model = Model {
+            types,
+            packages: Vec::new(),
+        };
         let mut by_package: BTreeMap<String, Package> = BTreeMap::new();
         // Output must not depend on the order files were named in.
         let mut generate: Vec<&String> = generate.iter().collect();
         generate.sort();
         generate.dedup();
         for name in generate {
-            let file = set
-                .file
-                .iter()
-                .find(|f| f.name() == name)
-                .ok_or_else(|| Error::new(format!("file to generate not in descriptor set: {name}")))?;
+            let file = set.file.iter().find(|f| f.name() == name).ok_or_else(|| {
+                Error::new(format!("file to generate not in descriptor set: {name}"))
+            })?;
             let package = file.package.clone().unwrap_or_default();
             let mut resolved = model.resolve_file(file)?;
             let entry = by_package
                 .entry(package.clone())
-                .or_insert_with(|| Package { name: package, ..Package::default() });
+                .or_insert_with(|| Package {
+                    name: package,
+                    ..Package::default()
+                });
             entry.messages.append(&mut resolved.messages);
             entry.enums.append(&mut resolved.enums);
             entry.services.append(&mut resolved.services);
@@ -301,19 +313,41 @@ impl Model {
         let comments = Comments::new(file.source_code_info.as_ref());
         let proto3 = file.syntax() == "proto3";
         let package = file.package.clone().unwrap_or_default();
-        let prefix = if package.is_empty() { String::new() } else { format!(".{package}") };
-        let mut out = Package { name: package.clone(), ..Package::default() };
+        let prefix = if package.is_empty() {
+            String::new()
+        } else {
+            format!(".{package}")
+        };
+        let mut out = Package {
+            name: package.clone(),
+            ..Package::default()
+        };
         for (i, m) in file.message_type.iter().enumerate() {
-            if m.options.as_ref().is_some_and(prost_types::MessageOptions::map_entry) {
+            if m.options
+                .as_ref()
+                .is_some_and(prost_types::MessageOptions::map_entry)
+            {
                 continue;
             }
-            out.messages.push(self.resolve_message(m, &prefix, proto3, &comments, &[FILE_MESSAGE, i as i32])?);
+            out.messages.push(self.resolve_message(
+                m,
+                &prefix,
+                proto3,
+                &comments,
+                &[FILE_MESSAGE, i as i32],
+            )?);
         }
         for (i, e) in file.enum_type.iter().enumerate() {
-            out.enums.push(self.resolve_enum(e, &prefix, &comments, &[FILE_ENUM, i as i32]));
+            out.enums
+                .push(self.resolve_enum(e, &prefix, &comments, &[FILE_ENUM, i as i32]));
         }
         for (i, s) in file.service.iter().enumerate() {
-            out.services.push(resolve_service(s, &prefix, &comments, &[FILE_SERVICE, i as i32]));
+            out.services.push(resolve_service(
+                s,
+                &prefix,
+                &comments,
+                &[FILE_SERVICE, i as i32],
+            ));
         }
         Ok(out)
     }
@@ -336,9 +370,10 @@ impl Model {
         for f in &m.field {
             if let Some(i) = f.oneof_index
                 && !f.proto3_optional()
-                    && let Some(slot) = oneof_real.get_mut(i as usize) {
-                        *slot = true;
-                    }
+                && let Some(slot) = oneof_real.get_mut(i as usize)
+            {
+                *slot = true;
+            }
         }
         let mut oneof_map = HashMap::new();
         let mut oneofs = Vec::new();
@@ -380,7 +415,10 @@ impl Model {
                 Type::Message => ValueType::Message(f.type_name().to_owned()),
                 Type::Enum => ValueType::Enum(f.type_name().to_owned()),
                 Type::Group => {
-                    return Err(Error::new(format!("{full}.{}: groups are not supported", f.name())));
+                    return Err(Error::new(format!(
+                        "{full}.{}: groups are not supported",
+                        f.name()
+                    )));
                 }
                 t => ValueType::Scalar(scalar_of(t).expect("scalar")),
             };
@@ -395,7 +433,9 @@ impl Model {
                 let packable = matches!(&ty, ValueType::Scalar(s) if s.packable())
                     || matches!(ty, ValueType::Enum(_));
                 let explicit = f.options.as_ref().and_then(|o| o.packed);
-                Cardinality::Repeated { packed: packable && explicit.unwrap_or(proto3) }
+                Cardinality::Repeated {
+                    packed: packable && explicit.unwrap_or(proto3),
+                }
             } else if let Some(idx) = f.oneof_index.filter(|_| !f.proto3_optional()) {
                 Cardinality::Oneof(oneof_map[&(idx as usize)])
             } else if f.proto3_optional()
@@ -427,15 +467,17 @@ impl Model {
                 f.card == Cardinality::Oneof(o)
                     && matches!(
                         f.ty,
-                        ValueType::Message(_)
-                            | ValueType::Scalar(Scalar::String | Scalar::Bytes)
+                        ValueType::Message(_) | ValueType::Scalar(Scalar::String | Scalar::Bytes)
                     )
             });
         }
 
         let mut nested_messages = Vec::new();
         for (i, n) in m.nested_type.iter().enumerate() {
-            if n.options.as_ref().is_some_and(prost_types::MessageOptions::map_entry) {
+            if n.options
+                .as_ref()
+                .is_some_and(prost_types::MessageOptions::map_entry)
+            {
                 continue;
             }
             let mut p = path.to_vec();
@@ -464,7 +506,13 @@ impl Model {
         })
     }
 
-    fn resolve_enum(&self, e: &EnumDescriptorProto, prefix: &str, comments: &Comments, path: &[i32]) -> Enum {
+    fn resolve_enum(
+        &self,
+        e: &EnumDescriptorProto,
+        prefix: &str,
+        comments: &Comments,
+        path: &[i32],
+    ) -> Enum {
         let full = format!("{prefix}.{}", e.name());
         let rust_name = self.types[&full].path.last().cloned().unwrap_or_default();
         let mut taken = HashSet::new();
@@ -483,7 +531,12 @@ impl Model {
                 }
             })
             .collect();
-        Enum { full_name: full.trim_start_matches('.').to_owned(), rust_name, values, doc: comments.get(path) }
+        Enum {
+            full_name: full.trim_start_matches('.').to_owned(),
+            rust_name,
+            values,
+            doc: comments.get(path),
+        }
     }
 
     /// Boxes singular message fields that close a containment cycle (a message that would
@@ -523,7 +576,9 @@ impl Model {
 fn collect_edges(m: &Message, edges: &mut HashMap<String, Vec<String>>) {
     let e = edges.entry(format!(".{}", m.full_name)).or_default();
     for f in &m.fields {
-        if let (ValueType::Message(t), Cardinality::Optional | Cardinality::Oneof(_)) = (&f.ty, &f.card) {
+        if let (ValueType::Message(t), Cardinality::Optional | Cardinality::Oneof(_)) =
+            (&f.ty, &f.card)
+        {
             e.push(t.clone());
         }
     }
@@ -536,7 +591,9 @@ fn collect_edges(m: &Message, edges: &mut HashMap<String, Vec<String>>) {
 fn apply_boxing(m: &mut Message, reaches: &dyn Fn(&str, &str) -> bool) {
     let me = format!(".{}", m.full_name);
     for f in &mut m.fields {
-        if let (ValueType::Message(t), Cardinality::Optional | Cardinality::Oneof(_)) = (&f.ty, &f.card) {
+        if let (ValueType::Message(t), Cardinality::Optional | Cardinality::Oneof(_)) =
+            (&f.ty, &f.card)
+        {
             f.boxed = reaches(t, &me);
         }
     }
@@ -545,10 +602,17 @@ fn apply_boxing(m: &mut Message, reaches: &dyn Fn(&str, &str) -> bool) {
     }
 }
 
-fn resolve_service(s: &ServiceDescriptorProto, prefix: &str, comments: &Comments, path: &[i32]) -> Service {
+fn resolve_service(
+    s: &ServiceDescriptorProto,
+    prefix: &str,
+    comments: &Comments,
+    path: &[i32],
+) -> Service {
     let mut taken = HashSet::new();
     Service {
-        full_name: format!("{prefix}.{}", s.name()).trim_start_matches('.').to_owned(),
+        full_name: format!("{prefix}.{}", s.name())
+            .trim_start_matches('.')
+            .to_owned(),
         name: s.name().to_owned(),
         methods: s
             .method
@@ -564,7 +628,10 @@ fn resolve_service(s: &ServiceDescriptorProto, prefix: &str, comments: &Comments
                     output: m.output_type().to_owned(),
                     client_streaming: m.client_streaming(),
                     server_streaming: m.server_streaming(),
-                    idempotency: m.options.as_ref().map_or(0, |o| o.idempotency_level.unwrap_or(0)),
+                    idempotency: m
+                        .options
+                        .as_ref()
+                        .map_or(0, |o| o.idempotency_level.unwrap_or(0)),
                     doc: comments.get(&p),
                 }
             })
@@ -575,13 +642,20 @@ fn resolve_service(s: &ServiceDescriptorProto, prefix: &str, comments: &Comments
 
 /// Rust names that generated code uses unqualified; a proto type with one of these names
 /// gets a `Message` suffix so that it does not shadow them.
-const SHADOWED: &[&str] = &["Option", "Box", "Vec", "String", "Result", "Default", "Ok", "Err", "Some", "None"];
+const SHADOWED: &[&str] = &[
+    "Option", "Box", "Vec", "String", "Result", "Default", "Ok", "Err", "Some", "None",
+];
 
 fn upper_camel_type(name: &str) -> String {
     // Type names keep their spelling (they are usually UpperCamel already); only a leading
     // lowercase letter is raised.
     let mut c = name.chars();
-    let mut s: String = c.next().map(|f| f.to_ascii_uppercase()).into_iter().chain(c).collect();
+    let mut s: String = c
+        .next()
+        .map(|f| f.to_ascii_uppercase())
+        .into_iter()
+        .chain(c)
+        .collect();
     if SHADOWED.contains(&s.as_str()) {
         s.push_str("Message");
     }
@@ -611,18 +685,37 @@ fn index_message(
     let name = unique_type_name(m.name(), taken);
     let mut path = modules.to_vec();
     path.push(name);
-    let map_entry = if m.options.as_ref().is_some_and(prost_types::MessageOptions::map_entry) {
-        let key = m.field.iter().find(|f| f.number() == 1).and_then(|f| scalar_of(f.r#type()));
-        let value = m.field.iter().find(|f| f.number() == 2).map(|f| match f.r#type() {
-            Type::Message => ValueType::Message(f.type_name().to_owned()),
-            Type::Enum => ValueType::Enum(f.type_name().to_owned()),
-            t => ValueType::Scalar(scalar_of(t).unwrap_or(Scalar::Bytes)),
-        });
+    let map_entry = if m
+        .options
+        .as_ref()
+        .is_some_and(prost_types::MessageOptions::map_entry)
+    {
+        let key = m
+            .field
+            .iter()
+            .find(|f| f.number() == 1)
+            .and_then(|f| scalar_of(f.r#type()));
+        let value = m
+            .field
+            .iter()
+            .find(|f| f.number() == 2)
+            .map(|f| match f.r#type() {
+                Type::Message => ValueType::Message(f.type_name().to_owned()),
+                Type::Enum => ValueType::Enum(f.type_name().to_owned()),
+                t => ValueType::Scalar(scalar_of(t).unwrap_or(Scalar::Bytes)),
+            });
         key.zip(value)
     } else {
         None
     };
-    types.insert(full.clone(), TypeLocation { package: package.to_owned(), path, map_entry });
+    types.insert(
+        full.clone(),
+        TypeLocation {
+            package: package.to_owned(),
+            path,
+            map_entry,
+        },
+    );
     let mut inner = modules.to_vec();
     inner.push(snake_case(m.name()));
     let mut nested_taken = HashSet::new();
@@ -635,7 +728,11 @@ fn index_message(
         path.push(name);
         types.insert(
             format!("{full}.{}", e.name()),
-            TypeLocation { package: package.to_owned(), path, map_entry: None },
+            TypeLocation {
+                package: package.to_owned(),
+                path,
+                map_entry: None,
+            },
         );
     }
 }

@@ -2,11 +2,11 @@
 
 /// Rust keywords that can be written as raw identifiers (`r#type`).
 const RAW_KEYWORDS: &[&str] = &[
-    "as", "async", "await", "break", "const", "continue", "dyn", "else", "enum", "extern",
-    "false", "fn", "for", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub",
-    "ref", "return", "static", "struct", "trait", "true", "type", "unsafe", "use", "where",
-    "while", "abstract", "become", "box", "do", "final", "macro", "override", "priv", "typeof",
-    "unsized", "virtual", "yield", "try", "gen",
+    "as", "async", "await", "break", "const", "continue", "dyn", "else", "enum", "extern", "false",
+    "fn", "for", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref",
+    "return", "static", "struct", "trait", "true", "type", "unsafe", "use", "where", "while",
+    "abstract", "become", "box", "do", "final", "macro", "override", "priv", "typeof", "unsized",
+    "virtual", "yield", "try", "gen",
 ];
 
 /// Keywords that cannot be raw identifiers; an underscore is appended instead.
@@ -42,7 +42,11 @@ pub(crate) fn snake_case(name: &str) -> String {
         }
         collapsed.push(c);
     }
-    if collapsed.is_empty() { "field".to_owned() } else { collapsed }
+    if collapsed.is_empty() {
+        "field".to_owned()
+    } else {
+        collapsed
+    }
 }
 
 /// Turns `foo_bar`, `fooBar` or `FOO_BAR` into `FooBar`.
@@ -66,13 +70,20 @@ pub(crate) fn upper_camel(name: &str) -> String {
             upper_next = true;
         }
     }
-    if out.is_empty() { "Unnamed".to_owned() } else { out }
+    if out.is_empty() {
+        "Unnamed".to_owned()
+    } else {
+        out
+    }
 }
 
 /// Turns `fooBar` or `foo_bar` into `FOO_BAR`.
 #[must_use]
 pub(crate) fn screaming_snake(name: &str) -> String {
-    if name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_') {
+    if name
+        .chars()
+        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+    {
         return name.to_owned();
     }
     snake_case(name).to_ascii_uppercase()

@@ -7,7 +7,10 @@ use std::path::{Path, PathBuf};
 use connect_codegen::{Config, GeneratedFile};
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 fn compile(protos: &[&str], includes: &[PathBuf]) -> prost_types::FileDescriptorSet {
@@ -48,7 +51,9 @@ const WKT: &[&str] = &[
 ];
 
 fn wkt_config() -> Config {
-    Config::new().runtime_path("crate::codegen").generate_well_known_types()
+    Config::new()
+        .runtime_path("crate::codegen")
+        .generate_well_known_types()
 }
 
 #[test]
@@ -62,8 +67,13 @@ fn well_known_types_are_up_to_date() {
 
 #[test]
 fn eliza_is_up_to_date() {
-    let set = compile(&["connectrpc/eliza/v1/eliza.proto"], &[root().join("proto")]);
-    let files = Config::new().generate(&set, &["connectrpc/eliza/v1/eliza.proto".to_owned()]).unwrap();
+    let set = compile(
+        &["connectrpc/eliza/v1/eliza.proto"],
+        &[root().join("proto")],
+    );
+    let files = Config::new()
+        .generate(&set, &["connectrpc/eliza/v1/eliza.proto".to_owned()])
+        .unwrap();
     check(&files, &root().join("codegen/tests/golden"));
 }
 
@@ -84,18 +94,30 @@ fn output_is_deterministic() {
 #[test]
 fn plugin_and_library_agree() {
     use prost::Message as _;
-    let set = compile(&["connectrpc/eliza/v1/eliza.proto"], &[root().join("proto")]);
+    let set = compile(
+        &["connectrpc/eliza/v1/eliza.proto"],
+        &[root().join("proto")],
+    );
     let name = "connectrpc/eliza/v1/eliza.proto".to_owned();
-    let lib = Config::new().generate(&set, std::slice::from_ref(&name)).unwrap();
+    let lib = Config::new()
+        .generate(&set, std::slice::from_ref(&name))
+        .unwrap();
     let req = prost_types::compiler::CodeGeneratorRequest {
         file_to_generate: vec![name],
         proto_file: set.file.clone(),
         ..Default::default()
     };
-    let resp = prost_types::compiler::CodeGeneratorResponse::decode(&*Config::plugin(&req.encode_to_vec())).unwrap();
+    let resp = prost_types::compiler::CodeGeneratorResponse::decode(&*Config::plugin(
+        &req.encode_to_vec(),
+    ))
+    .unwrap();
     assert_eq!(resp.error, None);
     for f in &lib {
-        let got = resp.file.iter().find(|g| g.name() == f.name).expect("file in plugin output");
+        let got = resp
+            .file
+            .iter()
+            .find(|g| g.name() == f.name)
+            .expect("file in plugin output");
         assert_eq!(got.content(), f.content);
     }
     assert!(resp.file.iter().any(|g| g.name() == "_include.rs"));

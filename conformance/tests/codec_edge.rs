@@ -19,11 +19,17 @@ use connect_engine::{DecodeError, JsonError, JsonOptions, Message, TypeRegistry}
 static REGISTRY: LazyLock<TypeRegistry> = LazyLock::new(|| TypeRegistry::new().with(TYPES));
 
 fn opts() -> JsonOptions {
-    JsonOptions { registry: Some(&REGISTRY), ..JsonOptions::default() }
+    JsonOptions {
+        registry: Some(&REGISTRY),
+        ..JsonOptions::default()
+    }
 }
 
 fn lenient() -> JsonOptions {
-    JsonOptions { ignore_unknown_fields: true, ..opts() }
+    JsonOptions {
+        ignore_unknown_fields: true,
+        ..opts()
+    }
 }
 
 const KS: &str = "connectengine.test.v1.KitchenSink";
@@ -121,7 +127,11 @@ fn owned(s: &str) -> Cow<'static, str> {
 }
 
 fn inner(a: i32, b: &str) -> Inner<'static> {
-    Inner { a, b: owned(b), ..Inner::default() }
+    Inner {
+        a,
+        b: owned(b),
+        ..Inner::default()
+    }
 }
 
 /// A message with many fields set, for truncation and corruption sweeps.
@@ -144,7 +154,10 @@ fn rich() -> KitchenSink<'static> {
         o_int32: Some(0),
         o_string: Some(owned("")),
         inner: Some(Box::new(inner(1, "x"))),
-        recursive: Some(Box::new(KitchenSink { f_int32: 5, ..KitchenSink::default() })),
+        recursive: Some(Box::new(KitchenSink {
+            f_int32: 5,
+            ..KitchenSink::default()
+        })),
         r_int32: vec![1, -1, 300],
         r_double: vec![0.5, -0.5],
         r_string: vec![owned("a"), owned("")],
@@ -152,7 +165,11 @@ fn rich() -> KitchenSink<'static> {
         r_uint64_unpacked: vec![1, u64::MAX],
         r_float_unpacked: vec![1.0, f32::MAX],
         choice: Some(Choice::CInner(Box::new(inner(3, "z")))),
-        t_timestamp: Some(Timestamp { seconds: 1, nanos: 2, ..Timestamp::default() }),
+        t_timestamp: Some(Timestamp {
+            seconds: 1,
+            nanos: 2,
+            ..Timestamp::default()
+        }),
         custom_json: owned("renamed"),
         large_number: 42,
         ..KitchenSink::default()
@@ -163,7 +180,13 @@ fn rich() -> KitchenSink<'static> {
     m.t_any = Some(Any {
         type_url: owned("type.googleapis.com/connectengine.test.v1.Small"),
         value: Cow::Owned(
-            Small { name: owned("n"), id: 1, active: true, ..Small::default() }.encode_to_vec(),
+            Small {
+                name: owned("n"),
+                id: 1,
+                active: true,
+                ..Small::default()
+            }
+            .encode_to_vec(),
         ),
         ..Any::default()
     });
@@ -176,13 +199,34 @@ fn rich() -> KitchenSink<'static> {
 #[test]
 fn implicit_presence_zero_is_not_written() {
     let zeroes = [
-        KitchenSink { f_double: 0.0, ..KitchenSink::default() },
-        KitchenSink { f_int32: 0, ..KitchenSink::default() },
-        KitchenSink { f_string: owned(""), ..KitchenSink::default() },
-        KitchenSink { f_bytes: Cow::Owned(Vec::new()), ..KitchenSink::default() },
-        KitchenSink { f_color: Color::COLOR_UNSPECIFIED, ..KitchenSink::default() },
-        KitchenSink { f_mode: Mode::MODE_UNSPECIFIED, ..KitchenSink::default() },
-        KitchenSink { choice: None, ..KitchenSink::default() },
+        KitchenSink {
+            f_double: 0.0,
+            ..KitchenSink::default()
+        },
+        KitchenSink {
+            f_int32: 0,
+            ..KitchenSink::default()
+        },
+        KitchenSink {
+            f_string: owned(""),
+            ..KitchenSink::default()
+        },
+        KitchenSink {
+            f_bytes: Cow::Owned(Vec::new()),
+            ..KitchenSink::default()
+        },
+        KitchenSink {
+            f_color: Color::COLOR_UNSPECIFIED,
+            ..KitchenSink::default()
+        },
+        KitchenSink {
+            f_mode: Mode::MODE_UNSPECIFIED,
+            ..KitchenSink::default()
+        },
+        KitchenSink {
+            choice: None,
+            ..KitchenSink::default()
+        },
     ];
     for m in zeroes {
         assert_eq!(m.encode_to_vec(), b"", "{m:?}");
@@ -195,80 +239,125 @@ fn implicit_presence_zero_is_not_written() {
 fn explicit_presence_is_written() {
     let cases: Vec<(KitchenSink<'static>, Wire, &str)> = vec![
         (
-            KitchenSink { o_int32: Some(0), ..KitchenSink::default() },
+            KitchenSink {
+                o_int32: Some(0),
+                ..KitchenSink::default()
+            },
             Wire::new().varint(20, 0),
             r#"{"oInt32":0}"#,
         ),
         (
-            KitchenSink { o_string: Some(owned("")), ..KitchenSink::default() },
+            KitchenSink {
+                o_string: Some(owned("")),
+                ..KitchenSink::default()
+            },
             Wire::new().bytes(21, b""),
             r#"{"oString":""}"#,
         ),
         (
-            KitchenSink { o_bytes: Some(Cow::Owned(Vec::new())), ..KitchenSink::default() },
+            KitchenSink {
+                o_bytes: Some(Cow::Owned(Vec::new())),
+                ..KitchenSink::default()
+            },
             Wire::new().bytes(22, b""),
             r#"{"oBytes":""}"#,
         ),
         (
-            KitchenSink { o_color: Some(Color::COLOR_UNSPECIFIED), ..KitchenSink::default() },
+            KitchenSink {
+                o_color: Some(Color::COLOR_UNSPECIFIED),
+                ..KitchenSink::default()
+            },
             Wire::new().varint(23, 0),
             r#"{"oColor":"COLOR_UNSPECIFIED"}"#,
         ),
         (
-            KitchenSink { o_double: Some(0.0), ..KitchenSink::default() },
+            KitchenSink {
+                o_double: Some(0.0),
+                ..KitchenSink::default()
+            },
             Wire::new().fixed64(24, 0),
             r#"{"oDouble":0}"#,
         ),
         (
-            KitchenSink { o_bool: Some(false), ..KitchenSink::default() },
+            KitchenSink {
+                o_bool: Some(false),
+                ..KitchenSink::default()
+            },
             Wire::new().varint(25, 0),
             r#"{"oBool":false}"#,
         ),
         // A message field set to its default is written, as an empty message.
         (
-            KitchenSink { inner: Some(Box::default()), ..KitchenSink::default() },
+            KitchenSink {
+                inner: Some(Box::default()),
+                ..KitchenSink::default()
+            },
             Wire::new().bytes(30, b""),
             r#"{"inner":{}}"#,
         ),
         (
-            KitchenSink { recursive: Some(Box::default()), ..KitchenSink::default() },
+            KitchenSink {
+                recursive: Some(Box::default()),
+                ..KitchenSink::default()
+            },
             Wire::new().bytes(31, b""),
             r#"{"recursive":{}}"#,
         ),
         (
-            KitchenSink { point: Some(Point::default()), ..KitchenSink::default() },
+            KitchenSink {
+                point: Some(Point::default()),
+                ..KitchenSink::default()
+            },
             Wire::new().bytes(32, b""),
             r#"{"point":{}}"#,
         ),
         (
-            KitchenSink { t_timestamp: Some(Timestamp::default()), ..KitchenSink::default() },
+            KitchenSink {
+                t_timestamp: Some(Timestamp::default()),
+                ..KitchenSink::default()
+            },
             Wire::new().bytes(80, b""),
             r#"{"tTimestamp":"1970-01-01T00:00:00Z"}"#,
         ),
         (
-            KitchenSink { t_int32_wrapper: Some(Int32Value::default()), ..KitchenSink::default() },
+            KitchenSink {
+                t_int32_wrapper: Some(Int32Value::default()),
+                ..KitchenSink::default()
+            },
             Wire::new().bytes(87, b""),
             r#"{"tInt32Wrapper":0}"#,
         ),
         // A oneof member holding its type's default is set.
         (
-            KitchenSink { choice: Some(Choice::CUint32(0)), ..KitchenSink::default() },
+            KitchenSink {
+                choice: Some(Choice::CUint32(0)),
+                ..KitchenSink::default()
+            },
             Wire::new().varint(70, 0),
             r#"{"cUint32":0}"#,
         ),
         (
-            KitchenSink { choice: Some(Choice::CString(owned(""))), ..KitchenSink::default() },
+            KitchenSink {
+                choice: Some(Choice::CString(owned(""))),
+                ..KitchenSink::default()
+            },
             Wire::new().bytes(71, b""),
             r#"{"cString":""}"#,
         ),
         (
-            KitchenSink { choice: Some(Choice::CInner(Box::default())), ..KitchenSink::default() },
+            KitchenSink {
+                choice: Some(Choice::CInner(Box::default())),
+                ..KitchenSink::default()
+            },
             Wire::new().bytes(72, b""),
             r#"{"cInner":{}}"#,
         ),
         // Negative zero is not the default: it is written (the bits differ from 0.0).
         (
-            KitchenSink { f_double: -0.0, ..KitchenSink::default() },
+            KitchenSink {
+                f_double: -0.0,
+                ..KitchenSink::default()
+            },
             Wire::new().fixed64(1, (-0.0f64).to_bits()),
             r#"{"fDouble":-0.0}"#,
         ),
@@ -289,7 +378,11 @@ fn explicit_presence_is_written() {
 
 #[test]
 fn negative_zero_json_forms_with_a_fraction_or_exponent() {
-    for text in [r#"{"fDouble":-0.0}"#, r#"{"fDouble":"-0"}"#, r#"{"fDouble":-0e0}"#] {
+    for text in [
+        r#"{"fDouble":-0.0}"#,
+        r#"{"fDouble":"-0"}"#,
+        r#"{"fDouble":-0e0}"#,
+    ] {
         let m = from_json(text, &opts()).unwrap();
         assert!(m.f_double == 0.0 && m.f_double.is_sign_negative(), "{text}");
     }
@@ -311,14 +404,19 @@ fn negative_zero_json_round_trip() {
         r_double: vec![-0.0],
         ..KitchenSink::default()
     };
-    assert_eq!(json(&m), r#"{"fDouble":-0.0,"fFloat":-0.0,"oDouble":-0.0,"rDouble":[-0.0]}"#);
+    assert_eq!(
+        json(&m),
+        r#"{"fDouble":-0.0,"fFloat":-0.0,"oDouble":-0.0,"rDouble":[-0.0]}"#
+    );
     let back = from_json(&json(&m), &opts()).unwrap();
     assert_eq!(back.encode_to_vec(), m.encode_to_vec());
     // Known limitation: a bare `-0` written by another implementation (Go writes it) reaches
     // us as simd-json's integer 0, so its sign is lost; the value is still zero.
     let m = from_json(r#"{"fDouble":-0,"tValue":-0}"#, &opts()).unwrap();
-    assert_eq!(m.f_double, 0.0);
-    assert!(matches!(m.t_value.and_then(|v| v.kind), Some(Kind::NumberValue(n)) if n == 0.0));
+    assert_eq!(m.f_double.to_bits(), 0);
+    assert!(
+        matches!(m.t_value.and_then(|v| v.kind), Some(Kind::NumberValue(n)) if n.to_bits() == 0)
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -326,7 +424,10 @@ fn negative_zero_json_round_trip() {
 
 #[test]
 fn unknown_fields_are_kept_byte_exact() {
-    let group_body = Wire::new().varint(1, 5).bytes(2, b"in").group(3, &Wire::new().fixed32(4, 1));
+    let group_body = Wire::new()
+        .varint(1, 5)
+        .bytes(2, b"in")
+        .group(3, &Wire::new().fixed32(4, 1));
     let cases: &[(&str, Wire)] = &[
         ("varint", Wire::new().varint(1000, 150)),
         ("varint max", Wire::new().varint(1000, u64::MAX)),
@@ -338,14 +439,29 @@ fn unknown_fields_are_kept_byte_exact() {
         ("empty group", Wire::new().group(1006, &Wire::new())),
         ("largest field number", Wire::new().varint(536_870_910, 1)),
         // A known field number with another wire type than its own is unknown.
-        ("known number, wrong wire type", Wire::new().bytes(5, b"\x01")),
-        ("known number as group", Wire::new().group(9, &Wire::new().varint(1, 1))),
+        (
+            "known number, wrong wire type",
+            Wire::new().bytes(5, b"\x01"),
+        ),
+        (
+            "known number as group",
+            Wire::new().group(9, &Wire::new().varint(1, 1)),
+        ),
         (
             "several",
-            Wire::new().varint(2000, 1).fixed64(2001, 2).bytes(2002, b"x").fixed32(2003, 3),
+            Wire::new()
+                .varint(2000, 1)
+                .fixed64(2001, 2)
+                .bytes(2002, b"x")
+                .fixed32(2003, 3),
         ),
         // A non-minimal varint is kept as written.
-        ("padded varint", Wire::new().tag(1007, VARINT).then(&Wire(vec![0x81, 0x80, 0x00]))),
+        (
+            "padded varint",
+            Wire::new()
+                .tag(1007, VARINT)
+                .then(&Wire(vec![0x81, 0x80, 0x00])),
+        ),
     ];
     for (name, unknown) in cases {
         let m = decode(&unknown.0).unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -359,8 +475,12 @@ fn unknown_fields_are_kept_byte_exact() {
 
         // Interleaved with known fields: known fields are written first, in field order, then
         // the unknown ones in the order they came.
-        let input =
-            Wire::new().then(unknown).varint(5, 7).then(unknown).bytes(9, b"s").then(unknown);
+        let input = Wire::new()
+            .then(unknown)
+            .varint(5, 7)
+            .then(unknown)
+            .bytes(9, b"s")
+            .then(unknown);
         let m = decode(&input.0).unwrap_or_else(|e| panic!("{name}: {e}"));
         let mut raw = unknown.0.repeat(3);
         assert_eq!(m.unknown_fields.as_bytes(), &raw[..], "{name}");
@@ -371,12 +491,22 @@ fn unknown_fields_are_kept_byte_exact() {
         // In a nested message, and in a map value.
         let input = Wire::new().message(30, &Wire::new().varint(1, 1).then(unknown));
         let m = decode(&input.0).unwrap();
-        assert_eq!(m.inner.as_ref().unwrap().unknown_fields.as_bytes(), &unknown.0[..], "{name}");
+        assert_eq!(
+            m.inner.as_ref().unwrap().unknown_fields.as_bytes(),
+            &unknown.0[..],
+            "{name}"
+        );
         assert_eq!(m.encode_to_vec(), input.0, "{name}");
-        let entry = Wire::new().varint(1, 3).message(2, &Wire::new().then(unknown));
+        let entry = Wire::new()
+            .varint(1, 3)
+            .message(2, &Wire::new().then(unknown));
         let input = Wire::new().message(62, &entry);
         let m = decode(&input.0).unwrap();
-        assert_eq!(m.m_uint64_inner[&3].unknown_fields.as_bytes(), &unknown.0[..], "{name}");
+        assert_eq!(
+            m.m_uint64_inner[&3].unknown_fields.as_bytes(),
+            &unknown.0[..],
+            "{name}"
+        );
         assert_eq!(m.encode_to_vec(), input.0, "{name}");
     }
 }
@@ -384,12 +514,18 @@ fn unknown_fields_are_kept_byte_exact() {
 #[test]
 fn unknown_fields_in_map_entries_are_skipped() {
     // Map entries are not messages of their own: fields other than key and value are dropped.
-    let entry = Wire::new().bytes(1, b"k").varint(3, 9).bytes(2, b"v").fixed32(4, 1);
+    let entry = Wire::new()
+        .bytes(1, b"k")
+        .varint(3, 9)
+        .bytes(2, b"v")
+        .fixed32(4, 1);
     let m = decode(&Wire::new().message(60, &entry).0).unwrap();
     assert_eq!(m.m_string_string.get("k").map(|v| &**v), Some("v"));
     assert_eq!(
         m.encode_to_vec(),
-        Wire::new().message(60, &Wire::new().bytes(1, b"k").bytes(2, b"v")).0
+        Wire::new()
+            .message(60, &Wire::new().bytes(1, b"k").bytes(2, b"v"))
+            .0
     );
     // Missing key and value are their defaults.
     let m = decode(&Wire::new().bytes(61, b"").0).unwrap();
@@ -399,10 +535,18 @@ fn unknown_fields_in_map_entries_are_skipped() {
 #[test]
 fn malformed_unknown_fields_are_errors() {
     let cases: &[(&str, Wire, DecodeError)] = &[
-        ("field number 0", Wire::new().tag(0, VARINT).raw_varint(1), DecodeError::BadTag),
+        (
+            "field number 0",
+            Wire::new().tag(0, VARINT).raw_varint(1),
+            DecodeError::BadTag,
+        ),
         ("wire type 6", Wire::new().tag(1000, 6), DecodeError::BadTag),
         ("wire type 7", Wire::new().tag(1000, 7), DecodeError::BadTag),
-        ("lone end group", Wire::new().tag(1000, END_GROUP), DecodeError::BadTag),
+        (
+            "lone end group",
+            Wire::new().tag(1000, END_GROUP),
+            DecodeError::BadTag,
+        ),
         (
             "mismatched end group",
             Wire::new().tag(1000, START_GROUP).tag(1001, END_GROUP),
@@ -415,7 +559,10 @@ fn malformed_unknown_fields_are_errors() {
         ),
         (
             "varint of 11 bytes",
-            Wire::new().tag(1000, VARINT).then(&Wire(vec![0xff; 10])).raw_varint(1),
+            Wire::new()
+                .tag(1000, VARINT)
+                .then(&Wire(vec![0xff; 10]))
+                .raw_varint(1),
             DecodeError::BadVarint,
         ),
         (
@@ -453,37 +600,62 @@ fn packed_and_unpacked_decode_alike() {
         (
             40,
             varints(&[1, (-1i64) as u64, 300]),
-            Wire::new().varint(40, 1).varint(40, (-1i64) as u64).varint(40, 300),
-            KitchenSink { r_int32: vec![1, -1, 300], ..KitchenSink::default() },
+            Wire::new()
+                .varint(40, 1)
+                .varint(40, (-1i64) as u64)
+                .varint(40, 300),
+            KitchenSink {
+                r_int32: vec![1, -1, 300],
+                ..KitchenSink::default()
+            },
         ),
         (
             41,
             varints(&[zigzag(-2), zigzag(i64::MAX)]),
-            Wire::new().varint(41, zigzag(-2)).varint(41, zigzag(i64::MAX)),
-            KitchenSink { r_sint64: vec![-2, i64::MAX], ..KitchenSink::default() },
+            Wire::new()
+                .varint(41, zigzag(-2))
+                .varint(41, zigzag(i64::MAX)),
+            KitchenSink {
+                r_sint64: vec![-2, i64::MAX],
+                ..KitchenSink::default()
+            },
         ),
         (
             42,
             [7u32.to_le_bytes(), u32::MAX.to_le_bytes()].concat(),
             Wire::new().fixed32(42, 7).fixed32(42, u32::MAX),
-            KitchenSink { r_fixed32: vec![7, u32::MAX], ..KitchenSink::default() },
+            KitchenSink {
+                r_fixed32: vec![7, u32::MAX],
+                ..KitchenSink::default()
+            },
         ),
         (
             43,
             [0.5f64.to_le_bytes(), (-1e300f64).to_le_bytes()].concat(),
-            Wire::new().fixed64(43, 0.5f64.to_bits()).fixed64(43, (-1e300f64).to_bits()),
-            KitchenSink { r_double: vec![0.5, -1e300], ..KitchenSink::default() },
+            Wire::new()
+                .fixed64(43, 0.5f64.to_bits())
+                .fixed64(43, (-1e300f64).to_bits()),
+            KitchenSink {
+                r_double: vec![0.5, -1e300],
+                ..KitchenSink::default()
+            },
         ),
         (
             44,
             varints(&[1, 0, 1]),
             Wire::new().varint(44, 1).varint(44, 0).varint(44, 1),
-            KitchenSink { r_bool: vec![true, false, true], ..KitchenSink::default() },
+            KitchenSink {
+                r_bool: vec![true, false, true],
+                ..KitchenSink::default()
+            },
         ),
         (
             45,
             varints(&[2, (-1i64) as u64, 77]),
-            Wire::new().varint(45, 2).varint(45, (-1i64) as u64).varint(45, 77),
+            Wire::new()
+                .varint(45, 2)
+                .varint(45, (-1i64) as u64)
+                .varint(45, 77),
             KitchenSink {
                 r_color: vec![Color::COLOR_GREEN, Color::COLOR_NEGATIVE, Color(77)],
                 ..KitchenSink::default()
@@ -493,13 +665,21 @@ fn packed_and_unpacked_decode_alike() {
             49,
             varints(&[0, u64::MAX]),
             Wire::new().varint(49, 0).varint(49, u64::MAX),
-            KitchenSink { r_uint64_unpacked: vec![0, u64::MAX], ..KitchenSink::default() },
+            KitchenSink {
+                r_uint64_unpacked: vec![0, u64::MAX],
+                ..KitchenSink::default()
+            },
         ),
         (
             50,
             [1.5f32.to_le_bytes(), f32::INFINITY.to_le_bytes()].concat(),
-            Wire::new().fixed32(50, 1.5f32.to_bits()).fixed32(50, f32::INFINITY.to_bits()),
-            KitchenSink { r_float_unpacked: vec![1.5, f32::INFINITY], ..KitchenSink::default() },
+            Wire::new()
+                .fixed32(50, 1.5f32.to_bits())
+                .fixed32(50, f32::INFINITY.to_bits()),
+            KitchenSink {
+                r_float_unpacked: vec![1.5, f32::INFINITY],
+                ..KitchenSink::default()
+            },
         ),
     ];
     for (field, payload, unpacked, want) in cases {
@@ -526,17 +706,32 @@ fn packed_and_unpacked_decode_alike() {
         }
         assert_eq!(m, thrice, "field {field} mixed");
         // An empty packed run adds nothing.
-        assert_eq!(decode(&Wire::new().bytes(field, b"").0).unwrap(), KitchenSink::default());
+        assert_eq!(
+            decode(&Wire::new().bytes(field, b"").0).unwrap(),
+            KitchenSink::default()
+        );
     }
 }
 
 #[test]
 fn bad_packed_runs_are_errors() {
     let cases: &[(&str, Wire)] = &[
-        ("fixed32 run not a multiple of 4", Wire::new().bytes(42, &[1, 2, 3])),
-        ("double run not a multiple of 8", Wire::new().bytes(43, &[0; 12])),
-        ("varint run ends inside a varint", Wire::new().bytes(40, &[0x80])),
-        ("float run not a multiple of 4", Wire::new().bytes(50, &[0; 5])),
+        (
+            "fixed32 run not a multiple of 4",
+            Wire::new().bytes(42, &[1, 2, 3]),
+        ),
+        (
+            "double run not a multiple of 8",
+            Wire::new().bytes(43, &[0; 12]),
+        ),
+        (
+            "varint run ends inside a varint",
+            Wire::new().bytes(40, &[0x80]),
+        ),
+        (
+            "float run not a multiple of 4",
+            Wire::new().bytes(50, &[0; 5]),
+        ),
     ];
     for (name, wire) in cases {
         assert!(decode(&wire.0).is_err(), "{name}");
@@ -551,8 +746,16 @@ fn fields_given_twice_merge() {
     let cases: Vec<(&str, Wire, KitchenSink<'static>)> = vec![
         (
             "singular scalars: last wins",
-            Wire::new().varint(5, 1).varint(5, 2).bytes(9, b"a").bytes(9, b"b"),
-            KitchenSink { f_int32: 2, f_string: owned("b"), ..KitchenSink::default() },
+            Wire::new()
+                .varint(5, 1)
+                .varint(5, 2)
+                .bytes(9, b"a")
+                .bytes(9, b"b"),
+            KitchenSink {
+                f_int32: 2,
+                f_string: owned("b"),
+                ..KitchenSink::default()
+            },
         ),
         (
             "last wins even when the last is zero",
@@ -562,20 +765,31 @@ fn fields_given_twice_merge() {
         (
             "optional: last wins",
             Wire::new().varint(20, 1).varint(20, 0),
-            KitchenSink { o_int32: Some(0), ..KitchenSink::default() },
+            KitchenSink {
+                o_int32: Some(0),
+                ..KitchenSink::default()
+            },
         ),
         (
             "singular message: fields merge",
             Wire::new()
                 .message(30, &Wire::new().varint(1, 1).bytes(2, b"first"))
                 .message(30, &Wire::new().bytes(2, b"second")),
-            KitchenSink { inner: Some(Box::new(inner(1, "second"))), ..KitchenSink::default() },
+            KitchenSink {
+                inner: Some(Box::new(inner(1, "second"))),
+                ..KitchenSink::default()
+            },
         ),
         (
             "nested message merge goes all the way down",
             Wire::new()
                 .message(31, &Wire::new().message(30, &Wire::new().varint(1, 4)))
-                .message(31, &Wire::new().message(30, &Wire::new().bytes(2, b"b")).varint(5, 9)),
+                .message(
+                    31,
+                    &Wire::new()
+                        .message(30, &Wire::new().bytes(2, b"b"))
+                        .varint(5, 9),
+                ),
             KitchenSink {
                 recursive: Some(Box::new(KitchenSink {
                     inner: Some(Box::new(inner(4, "b"))),
@@ -590,12 +804,18 @@ fn fields_given_twice_merge() {
             Wire::new()
                 .message(48, &Wire::new().varint(1, 1))
                 .message(48, &Wire::new().varint(1, 2)),
-            KitchenSink { r_inner: vec![inner(1, ""), inner(2, "")], ..KitchenSink::default() },
+            KitchenSink {
+                r_inner: vec![inner(1, ""), inner(2, "")],
+                ..KitchenSink::default()
+            },
         ),
         (
             "repeated scalar: appended",
             Wire::new().bytes(46, b"x").bytes(46, b"y"),
-            KitchenSink { r_string: vec![owned("x"), owned("y")], ..KitchenSink::default() },
+            KitchenSink {
+                r_string: vec![owned("x"), owned("y")],
+                ..KitchenSink::default()
+            },
         ),
         (
             "map: last entry for a key wins",
@@ -613,8 +833,18 @@ fn fields_given_twice_merge() {
         (
             "map value message: replaced, not merged",
             Wire::new()
-                .message(62, &Wire::new().varint(1, 1).message(2, &Wire::new().varint(1, 5)))
-                .message(62, &Wire::new().varint(1, 1).message(2, &Wire::new().bytes(2, b"z"))),
+                .message(
+                    62,
+                    &Wire::new()
+                        .varint(1, 1)
+                        .message(2, &Wire::new().varint(1, 5)),
+                )
+                .message(
+                    62,
+                    &Wire::new()
+                        .varint(1, 1)
+                        .message(2, &Wire::new().bytes(2, b"z")),
+                ),
             {
                 let mut m = KitchenSink::default();
                 m.m_uint64_inner.insert(1, inner(0, "z"));
@@ -624,7 +854,10 @@ fn fields_given_twice_merge() {
         (
             "oneof: the last member wins",
             Wire::new().varint(70, 5).bytes(71, b"s"),
-            KitchenSink { choice: Some(Choice::CString(owned("s"))), ..KitchenSink::default() },
+            KitchenSink {
+                choice: Some(Choice::CString(owned("s"))),
+                ..KitchenSink::default()
+            },
         ),
         (
             "oneof: the same message member merges",
@@ -652,7 +885,11 @@ fn fields_given_twice_merge() {
         assert_eq!(decode(&wire.0).unwrap(), want, "{name}");
     }
     // `merge` into an existing message follows the same rules.
-    let mut m = KitchenSink { f_int32: 1, r_int32: vec![1], ..KitchenSink::default() };
+    let mut m = KitchenSink {
+        f_int32: 1,
+        r_int32: vec![1],
+        ..KitchenSink::default()
+    };
     let more = Wire::new().varint(5, 2).varint(40, 2);
     m.merge(&more.0).unwrap();
     assert_eq!((m.f_int32, m.r_int32), (2, vec![1, 2]));
@@ -680,18 +917,37 @@ fn invalid_utf8_in_strings_is_an_error() {
             ("custom_json", Wire::new().bytes(100, s)),
             ("inner.b", Wire::new().message(30, &Wire::new().bytes(2, s))),
             ("map key", Wire::new().message(60, &Wire::new().bytes(1, s))),
-            ("map value", Wire::new().message(60, &Wire::new().bytes(2, s))),
-            ("point.label", Wire::new().message(32, &Wire::new().bytes(3, s))),
-            ("string wrapper", Wire::new().message(88, &Wire::new().bytes(1, s))),
-            ("field mask path", Wire::new().message(82, &Wire::new().bytes(1, s))),
+            (
+                "map value",
+                Wire::new().message(60, &Wire::new().bytes(2, s)),
+            ),
+            (
+                "point.label",
+                Wire::new().message(32, &Wire::new().bytes(3, s)),
+            ),
+            (
+                "string wrapper",
+                Wire::new().message(88, &Wire::new().bytes(1, s)),
+            ),
+            (
+                "field mask path",
+                Wire::new().message(82, &Wire::new().bytes(1, s)),
+            ),
             (
                 "struct key",
                 Wire::new().message(83, &Wire::new().message(1, &Wire::new().bytes(1, s))),
             ),
-            ("any type url", Wire::new().message(86, &Wire::new().bytes(1, s))),
+            (
+                "any type url",
+                Wire::new().message(86, &Wire::new().bytes(1, s)),
+            ),
         ];
         for (name, wire) in cases {
-            assert_eq!(decode(&wire.0).unwrap_err(), DecodeError::InvalidUtf8, "{name} {s:?}");
+            assert_eq!(
+                decode(&wire.0).unwrap_err(),
+                DecodeError::InvalidUtf8,
+                "{name} {s:?}"
+            );
         }
         // The same bytes are fine where bytes are expected.
         let m = decode(&Wire::new().bytes(10, s).0).unwrap();
@@ -748,14 +1004,22 @@ fn truncated_and_corrupted_binary_never_panics() {
 #[test]
 fn truncated_json_is_an_error() {
     let text = json(&rich());
-    assert_eq!(from_json(&text, &opts()).unwrap().encode_to_vec(), rich().encode_to_vec());
+    assert_eq!(
+        from_json(&text, &opts()).unwrap().encode_to_vec(),
+        rich().encode_to_vec()
+    );
     // Every strict prefix of a JSON object is invalid JSON.
     for end in 0..text.len() {
         if !text.is_char_boundary(end) {
             continue;
         }
         let err = from_json(&text[..end], &opts()).unwrap_err();
-        assert_eq!(err.kind(), JsonErrorKind::Syntax, "prefix of {end} bytes: {}", &text[..end]);
+        assert_eq!(
+            err.kind(),
+            JsonErrorKind::Syntax,
+            "prefix of {end} bytes: {}",
+            &text[..end]
+        );
     }
 }
 
@@ -822,12 +1086,22 @@ fn binary_recursion_limit_on_every_path() {
     let paths: &[(&str, Wrap)] = &[
         ("recursive", |w| Wire::new().message(31, w)),
         ("c_recursive", |w| Wire::new().message(75, w)),
-        ("inner.back", |w| Wire::new().message(30, &Wire::new().message(3, w))),
-        ("c_inner.back", |w| Wire::new().message(72, &Wire::new().message(3, w))),
-        ("r_inner.back", |w| Wire::new().message(48, &Wire::new().message(3, w))),
+        ("inner.back", |w| {
+            Wire::new().message(30, &Wire::new().message(3, w))
+        }),
+        ("c_inner.back", |w| {
+            Wire::new().message(72, &Wire::new().message(3, w))
+        }),
+        ("r_inner.back", |w| {
+            Wire::new().message(48, &Wire::new().message(3, w))
+        }),
         ("map value .back", |w| {
-            Wire::new()
-                .message(62, &Wire::new().varint(1, 1).message(2, &Wire::new().message(3, w)))
+            Wire::new().message(
+                62,
+                &Wire::new()
+                    .varint(1, 1)
+                    .message(2, &Wire::new().message(3, w)),
+            )
         }),
     ];
     for (name, wrap) in paths {
@@ -840,7 +1114,11 @@ fn binary_recursion_limit_on_every_path() {
         for _ in 0..1_000 {
             deep = wrap(&deep);
         }
-        assert_eq!(decode(&deep.0).unwrap_err(), DecodeError::RecursionLimit, "{name}");
+        assert_eq!(
+            decode(&deep.0).unwrap_err(),
+            DecodeError::RecursionLimit,
+            "{name}"
+        );
     }
     // Struct / Value / ListValue trees.
     let value_in_list = |w: &Wire| Wire::new().message(1, &Wire::new().message(6, w));
@@ -860,11 +1138,18 @@ fn binary_recursion_limit_on_every_path() {
     for _ in 0..50 {
         groups = Wire::new().group(1000, &groups);
     }
-    assert_eq!(decode(&groups.0).unwrap().unknown_fields.as_bytes(), &groups.0[..]);
+    assert_eq!(
+        decode(&groups.0).unwrap().unknown_fields.as_bytes(),
+        &groups.0[..]
+    );
 }
 
 fn nested_json(levels: usize) -> String {
-    format!("{}{{}}{}", r#"{"recursive":"#.repeat(levels), "}".repeat(levels))
+    format!(
+        "{}{{}}{}",
+        r#"{"recursive":"#.repeat(levels),
+        "}".repeat(levels)
+    )
 }
 
 /// Runs `f` on a thread with an 8 MiB stack, the usual size of a main thread.
@@ -918,17 +1203,28 @@ fn json_recursion_limit_on_other_paths() {
         }
         // google.protobuf.Value trees (arrays count as levels too).
         let list = |levels: usize| {
-            format!(r#"{{"tValue":{}1{}}}"#, "[".repeat(levels), "]".repeat(levels))
+            format!(
+                r#"{{"tValue":{}1{}}}"#,
+                "[".repeat(levels),
+                "]".repeat(levels)
+            )
         };
         assert!(from_json(&list(40), &opts()).is_ok());
         assert_eq!(
             from_json(&list(500), &opts()).unwrap_err().kind(),
             JsonErrorKind::RecursionLimit
         );
-        assert_eq!(from_json(&list(10_000), &opts()).unwrap_err().kind(), JsonErrorKind::Syntax);
+        assert_eq!(
+            from_json(&list(10_000), &opts()).unwrap_err().kind(),
+            JsonErrorKind::Syntax
+        );
         // Deep values under an ignored unknown key are not walked.
         let ignored = |levels: usize| {
-            format!(r#"{{"x":{}{},"fInt32":1}}"#, "[".repeat(levels), "]".repeat(levels))
+            format!(
+                r#"{{"x":{}{},"fInt32":1}}"#,
+                "[".repeat(levels),
+                "]".repeat(levels)
+            )
         };
         assert_eq!(from_json(&ignored(500), &lenient()).unwrap().f_int32, 1);
         assert_eq!(
@@ -987,7 +1283,10 @@ fn deeply_nested_any_to_json_does_not_overflow() {
         let m = decode(&nested_any(50)).unwrap();
         let mut out = Vec::new();
         m.encode_json(&mut out, &opts()).unwrap();
-        assert_eq!(from_json(std::str::from_utf8(&out).unwrap(), &opts()).unwrap(), m);
+        assert_eq!(
+            from_json(std::str::from_utf8(&out).unwrap(), &opts()).unwrap(),
+            m
+        );
     });
 }
 
@@ -996,7 +1295,13 @@ fn deeply_nested_any_to_json_does_not_overflow() {
 fn nested_any(levels: usize) -> Vec<u8> {
     let small = Any {
         type_url: owned("type.googleapis.com/connectengine.test.v1.Small"),
-        value: Cow::Owned(Small { id: 1, ..Small::default() }.encode_to_vec()),
+        value: Cow::Owned(
+            Small {
+                id: 1,
+                ..Small::default()
+            }
+            .encode_to_vec(),
+        ),
         ..Any::default()
     }
     .encode_to_vec();
@@ -1024,16 +1329,30 @@ fn moderately_nested_any_round_trips() {
     // The linear builder writes what nesting `Any` values by hand gives.
     let mut any = Any {
         type_url: owned("type.googleapis.com/connectengine.test.v1.Small"),
-        value: Cow::Owned(Small { id: 1, ..Small::default() }.encode_to_vec()),
+        value: Cow::Owned(
+            Small {
+                id: 1,
+                ..Small::default()
+            }
+            .encode_to_vec(),
+        ),
         ..Any::default()
     };
     for _ in 0..3 {
         let value = Cow::Owned(any.encode_to_vec());
-        any = Any { type_url: owned("google.protobuf.Any"), value, ..Any::default() };
+        any = Any {
+            type_url: owned("google.protobuf.Any"),
+            value,
+            ..Any::default()
+        };
     }
     assert_eq!(
         nested_any(3),
-        KitchenSink { t_any: Some(any), ..KitchenSink::default() }.encode_to_vec()
+        KitchenSink {
+            t_any: Some(any),
+            ..KitchenSink::default()
+        }
+        .encode_to_vec()
     );
     with_big_stack(|| {
         let bytes = nested_any(50);
@@ -1081,7 +1400,11 @@ fn json_unknown_fields() {
     use JsonErrorKind::UnknownField;
     // (input, strict, with ignore_unknown_fields)
     let cases: Vec<(&str, Want, KitchenSink<'static>)> = vec![
-        (r#"{"nope":1}"#, Want::Err(UnknownField, Some("nope"), Some(KS)), KitchenSink::default()),
+        (
+            r#"{"nope":1}"#,
+            Want::Err(UnknownField, Some("nope"), Some(KS)),
+            KitchenSink::default(),
+        ),
         (
             r#"{"fInt32":1,"nope":{"deep":[1,{"x":null}]},"fBool":true}"#,
             Want::Err(UnknownField, Some("nope"), Some(KS)),
@@ -1121,11 +1444,21 @@ fn json_unknown_fields() {
         // In a registered message inside an Any.
         (
             r#"{"tAny":{"@type":"type.googleapis.com/connectengine.test.v1.Small","id":1,"zz":0}}"#,
-            Want::Err(UnknownField, Some("zz"), Some("connectengine.test.v1.Small")),
+            Want::Err(
+                UnknownField,
+                Some("zz"),
+                Some("connectengine.test.v1.Small"),
+            ),
             ks(|m| {
                 m.t_any = Some(Any {
                     type_url: owned("type.googleapis.com/connectengine.test.v1.Small"),
-                    value: Cow::Owned(Small { id: 1, ..Small::default() }.encode_to_vec()),
+                    value: Cow::Owned(
+                        Small {
+                            id: 1,
+                            ..Small::default()
+                        }
+                        .encode_to_vec(),
+                    ),
                     ..Any::default()
                 });
             }),
@@ -1147,7 +1480,12 @@ fn json_errors_name_the_field() {
         (r#"{"fInt32":1.5}"#, OutOfRange, "fInt32", KS),
         (r#"{"fInt32":2147483648}"#, OutOfRange, "fInt32", KS),
         (r#"{"fUint32":-1}"#, OutOfRange, "fUint32", KS),
-        (r#"{"fUint64":"18446744073709551616"}"#, OutOfRange, "fUint64", KS),
+        (
+            r#"{"fUint64":"18446744073709551616"}"#,
+            OutOfRange,
+            "fUint64",
+            KS,
+        ),
         (r#"{"fFloat":1e39}"#, OutOfRange, "fFloat", KS),
         (r#"{"fBool":"true"}"#, WrongType, "fBool", KS),
         (r#"{"fString":1}"#, WrongType, "fString", KS),
@@ -1158,7 +1496,12 @@ fn json_errors_name_the_field() {
         (r#"{"rInt32":1}"#, WrongType, "rInt32", KS),
         (r#"{"mInt32Int64":{"x":"1"}}"#, BadValue, "mInt32Int64", KS),
         (r#"{"mInt32Int64":{"1":"x"}}"#, BadValue, "mInt32Int64", KS),
-        (r#"{"tTimestamp":"2020-13-01T00:00:00Z"}"#, BadValue, "tTimestamp", KS),
+        (
+            r#"{"tTimestamp":"2020-13-01T00:00:00Z"}"#,
+            BadValue,
+            "tTimestamp",
+            KS,
+        ),
         (r#"{"tDuration":"1"}"#, BadValue, "tDuration", KS),
         (r#"{"tFieldMask":"a_b"}"#, BadValue, "tFieldMask", KS),
         (r#"{"inner":{"a":"x"}}"#, BadValue, "a", INNER),
@@ -1179,20 +1522,42 @@ fn json_errors_name_the_field() {
     let err = from_json(text, &JsonOptions::default()).unwrap_err();
     assert_eq!((err.kind(), err.field()), (UnknownAnyType, Some("@type")));
     // Not an object where a message is expected.
-    for text in ["[]", "1", "null", "\"x\"", r#"{"inner":5}"#, r#"{"rInner":[1]}"#] {
-        assert_eq!(from_json(text, &opts()).unwrap_err().kind(), WrongType, "{text}");
+    for text in [
+        "[]",
+        "1",
+        "null",
+        "\"x\"",
+        r#"{"inner":5}"#,
+        r#"{"rInner":[1]}"#,
+    ] {
+        assert_eq!(
+            from_json(text, &opts()).unwrap_err().kind(),
+            WrongType,
+            "{text}"
+        );
     }
     // The message says where.
     let err = from_json(r#"{"inner":{"a":"x"}}"#, &opts()).unwrap_err();
-    assert_eq!(err.to_string(), format!("invalid value in field `a` of {INNER}"));
+    assert_eq!(
+        err.to_string(),
+        format!("invalid value in field `a` of {INNER}")
+    );
 }
 
 #[test]
 fn json_accepts_json_and_proto_names() {
     let cases: Vec<(&str, &str, KitchenSink<'static>)> = vec![
         (r#"{"fInt32":1}"#, r#"{"f_int32":1}"#, ks(|m| m.f_int32 = 1)),
-        (r#"{"oDouble":1}"#, r#"{"o_double":1}"#, ks(|m| m.o_double = Some(1.0))),
-        (r#"{"renamedField":"x"}"#, r#"{"custom_json":"x"}"#, ks(|m| m.custom_json = owned("x"))),
+        (
+            r#"{"oDouble":1}"#,
+            r#"{"o_double":1}"#,
+            ks(|m| m.o_double = Some(1.0)),
+        ),
+        (
+            r#"{"renamedField":"x"}"#,
+            r#"{"custom_json":"x"}"#,
+            ks(|m| m.custom_json = owned("x")),
+        ),
         (
             r#"{"type":3,"self":"s"}"#,
             r#"{"type":3,"self":"s"}"#,
@@ -1201,7 +1566,11 @@ fn json_accepts_json_and_proto_names() {
                 m.self_ = owned("s");
             }),
         ),
-        (r#"{"largeNumber":-1}"#, r#"{"large_number":-1}"#, ks(|m| m.large_number = -1)),
+        (
+            r#"{"largeNumber":-1}"#,
+            r#"{"large_number":-1}"#,
+            ks(|m| m.large_number = -1),
+        ),
         (
             r#"{"rUint64Unpacked":["1"]}"#,
             r#"{"r_uint64_unpacked":[1]}"#,
@@ -1214,12 +1583,19 @@ fn json_accepts_json_and_proto_names() {
                 m.m_string_string.insert(owned("k"), owned("v"));
             }),
         ),
-        (r#"{"cUint32":4}"#, r#"{"c_uint32":4}"#, ks(|m| m.choice = Some(Choice::CUint32(4)))),
+        (
+            r#"{"cUint32":4}"#,
+            r#"{"c_uint32":4}"#,
+            ks(|m| m.choice = Some(Choice::CUint32(4))),
+        ),
         (
             r#"{"tInt32Wrapper":5}"#,
             r#"{"t_int32_wrapper":"5"}"#,
             ks(|m| {
-                m.t_int32_wrapper = Some(Int32Value { value: 5, ..Int32Value::default() });
+                m.t_int32_wrapper = Some(Int32Value {
+                    value: 5,
+                    ..Int32Value::default()
+                });
             }),
         ),
         (
@@ -1239,7 +1615,10 @@ fn json_accepts_json_and_proto_names() {
         // The writer uses the JSON names (and `json_name` where given).
         assert_eq!(from_json(&json(&want), &opts()).unwrap(), want);
     }
-    assert_eq!(json(&ks(|m| m.custom_json = owned("x"))), r#"{"renamedField":"x"}"#);
+    assert_eq!(
+        json(&ks(|m| m.custom_json = owned("x"))),
+        r#"{"renamedField":"x"}"#
+    );
     assert_eq!(json(&ks(|m| m.large_number = 1)), r#"{"largeNumber":1}"#);
 }
 
@@ -1249,7 +1628,11 @@ fn json_duplicate_fields_are_errors() {
     let cases: &[(&str, &str, &str)] = &[
         (r#"{"fInt32":1,"fInt32":2}"#, "fInt32", KS),
         (r#"{"fInt32":1,"f_int32":1}"#, "fInt32", KS),
-        (r#"{"renamedField":"a","custom_json":"a"}"#, "renamedField", KS),
+        (
+            r#"{"renamedField":"a","custom_json":"a"}"#,
+            "renamedField",
+            KS,
+        ),
         // Even when one of them is null.
         (r#"{"fInt32":null,"fInt32":1}"#, "fInt32", KS),
         (r#"{"inner":{},"inner":{}}"#, "inner", KS),
@@ -1263,8 +1646,16 @@ fn json_duplicate_fields_are_errors() {
         ),
     ];
     for &(text, field, message) in cases {
-        check(text, &opts(), &Want::Err(DuplicateField, Some(field), Some(message)));
-        check(text, &lenient(), &Want::Err(DuplicateField, Some(field), Some(message)));
+        check(
+            text,
+            &opts(),
+            &Want::Err(DuplicateField, Some(field), Some(message)),
+        );
+        check(
+            text,
+            &lenient(),
+            &Want::Err(DuplicateField, Some(field), Some(message)),
+        );
     }
 }
 
@@ -1272,7 +1663,10 @@ fn json_duplicate_fields_are_errors() {
 fn json_oneof_members() {
     use JsonErrorKind::DuplicateOneof;
     let cases: Vec<(&str, Want)> = vec![
-        (r#"{"cUint32":1,"cString":"x"}"#, Want::Err(DuplicateOneof, Some("cString"), Some(KS))),
+        (
+            r#"{"cUint32":1,"cString":"x"}"#,
+            Want::Err(DuplicateOneof, Some("cString"), Some(KS)),
+        ),
         (
             r#"{"cInner":{},"cRecursive":{}}"#,
             Want::Err(DuplicateOneof, Some("cRecursive"), Some(KS)),
@@ -1292,8 +1686,14 @@ fn json_oneof_members() {
         ),
         (r#"{"cUint32":null}"#, ok(KitchenSink::default())),
         // A member holding its default is set.
-        (r#"{"cUint32":0}"#, ok(ks(|m| m.choice = Some(Choice::CUint32(0))))),
-        (r#"{"cInner":{}}"#, ok(ks(|m| m.choice = Some(Choice::CInner(Box::default()))))),
+        (
+            r#"{"cUint32":0}"#,
+            ok(ks(|m| m.choice = Some(Choice::CUint32(0)))),
+        ),
+        (
+            r#"{"cInner":{}}"#,
+            ok(ks(|m| m.choice = Some(Choice::CInner(Box::default())))),
+        ),
         (
             r#"{"cColor":"COLOR_NEGATIVE"}"#,
             ok(ks(|m| {
@@ -1347,17 +1747,41 @@ fn json_null_means_absent() {
         "largeNumber",
     ];
     for name in absent {
-        check(&format!(r#"{{"{name}":null}}"#), &opts(), &ok(KitchenSink::default()));
+        check(
+            &format!(r#"{{"{name}":null}}"#),
+            &opts(),
+            &ok(KitchenSink::default()),
+        );
     }
     // Except where null is a value: google.protobuf.Value and NullValue.
-    let null_value =
-        Value { kind: Some(Kind::NullValue(NullValue::NULL_VALUE)), ..Value::default() };
-    check(r#"{"tValue":null}"#, &opts(), &ok(ks(|m| m.t_value = Some(null_value.clone()))));
+    let null_value = Value {
+        kind: Some(Kind::NullValue(NullValue::NULL_VALUE)),
+        ..Value::default()
+    };
+    check(
+        r#"{"tValue":null}"#,
+        &opts(),
+        &ok(ks(|m| m.t_value = Some(null_value.clone()))),
+    );
     check(r#"{"tNull":null}"#, &opts(), &ok(KitchenSink::default()));
-    check(r#"{"tNull":"NULL_VALUE"}"#, &opts(), &ok(KitchenSink::default()));
-    assert_eq!(json(&ks(|m| m.t_value = Some(null_value.clone()))), r#"{"tValue":null}"#);
-    let list = ListValue { values: vec![null_value], ..ListValue::default() };
-    check(r#"{"tList":[null]}"#, &opts(), &ok(ks(|m| m.t_list = Some(list))));
+    check(
+        r#"{"tNull":"NULL_VALUE"}"#,
+        &opts(),
+        &ok(KitchenSink::default()),
+    );
+    assert_eq!(
+        json(&ks(|m| m.t_value = Some(null_value.clone()))),
+        r#"{"tValue":null}"#
+    );
+    let list = ListValue {
+        values: vec![null_value],
+        ..ListValue::default()
+    };
+    check(
+        r#"{"tList":[null]}"#,
+        &opts(),
+        &ok(ks(|m| m.t_list = Some(list))),
+    );
 }
 
 #[test]
@@ -1368,28 +1792,61 @@ fn json_enums() {
         (r#"{"fColor":"COLOR_RED"}"#, ok(color(Color::COLOR_RED))),
         (r#"{"fColor":1}"#, ok(color(Color::COLOR_RED))),
         (r#"{"fColor":-1}"#, ok(color(Color::COLOR_NEGATIVE))),
-        (r#"{"fColor":"COLOR_NEGATIVE"}"#, ok(color(Color::COLOR_NEGATIVE))),
+        (
+            r#"{"fColor":"COLOR_NEGATIVE"}"#,
+            ok(color(Color::COLOR_NEGATIVE)),
+        ),
         // Open enums keep unknown numbers.
         (r#"{"fColor":99}"#, ok(color(Color(99)))),
         (r#"{"fColor":-2147483648}"#, ok(color(Color(i32::MIN)))),
         // Aliases read as their number.
-        (r#"{"fMode":"MODE_QUICK"}"#, ok(ks(|m| m.f_mode = Mode::MODE_FAST))),
-        (r#"{"fColor":"NOPE"}"#, Want::Err(UnknownEnumValue, Some("fColor"), Some(KS))),
+        (
+            r#"{"fMode":"MODE_QUICK"}"#,
+            ok(ks(|m| m.f_mode = Mode::MODE_FAST)),
+        ),
+        (
+            r#"{"fColor":"NOPE"}"#,
+            Want::Err(UnknownEnumValue, Some("fColor"), Some(KS)),
+        ),
         // A string is a name, never a number.
-        (r#"{"fColor":"1"}"#, Want::Err(UnknownEnumValue, Some("fColor"), Some(KS))),
-        (r#"{"fColor":"color_red"}"#, Want::Err(UnknownEnumValue, Some("fColor"), Some(KS))),
-        (r#"{"fColor":1.5}"#, Want::Err(OutOfRange, Some("fColor"), Some(KS))),
-        (r#"{"fColor":2147483648}"#, Want::Err(OutOfRange, Some("fColor"), Some(KS))),
-        (r#"{"fColor":true}"#, Want::Err(WrongType, Some("fColor"), Some(KS))),
-        (r#"{"status":"STATUS_OK"}"#, ok(ks(|m| m.status = Status::STATUS_OK))),
+        (
+            r#"{"fColor":"1"}"#,
+            Want::Err(UnknownEnumValue, Some("fColor"), Some(KS)),
+        ),
+        (
+            r#"{"fColor":"color_red"}"#,
+            Want::Err(UnknownEnumValue, Some("fColor"), Some(KS)),
+        ),
+        (
+            r#"{"fColor":1.5}"#,
+            Want::Err(OutOfRange, Some("fColor"), Some(KS)),
+        ),
+        (
+            r#"{"fColor":2147483648}"#,
+            Want::Err(OutOfRange, Some("fColor"), Some(KS)),
+        ),
+        (
+            r#"{"fColor":true}"#,
+            Want::Err(WrongType, Some("fColor"), Some(KS)),
+        ),
+        (
+            r#"{"status":"STATUS_OK"}"#,
+            ok(ks(|m| m.status = Status::STATUS_OK)),
+        ),
     ];
     for (text, want) in cases {
         check(text, &opts(), &want);
     }
     // Known values are written by name (an alias by its first name), unknown ones by number.
-    assert_eq!(json(&color(Color::COLOR_NEGATIVE)), r#"{"fColor":"COLOR_NEGATIVE"}"#);
+    assert_eq!(
+        json(&color(Color::COLOR_NEGATIVE)),
+        r#"{"fColor":"COLOR_NEGATIVE"}"#
+    );
     assert_eq!(json(&color(Color(99))), r#"{"fColor":99}"#);
-    assert_eq!(json(&ks(|m| m.f_mode = Mode::MODE_QUICK)), r#"{"fMode":"MODE_FAST"}"#);
+    assert_eq!(
+        json(&ks(|m| m.f_mode = Mode::MODE_QUICK)),
+        r#"{"fMode":"MODE_FAST"}"#
+    );
     assert_eq!(
         json(&ks(|m| m.r_color = vec![Color(7), Color::COLOR_RED])),
         r#"{"rColor":[7,"COLOR_RED"]}"#
@@ -1399,7 +1856,10 @@ fn json_enums() {
     // rather than zero; in repeated fields and maps the element is dropped).
     let cases: Vec<(&str, KitchenSink<'static>)> = vec![
         (r#"{"fColor":"NOPE","fInt32":1}"#, ks(|m| m.f_int32 = 1)),
-        (r#"{"fColor":"COLOR_RED","fColor2":"NOPE"}"#, color(Color::COLOR_RED)),
+        (
+            r#"{"fColor":"COLOR_RED","fColor2":"NOPE"}"#,
+            color(Color::COLOR_RED),
+        ),
         (r#"{"oColor":"NOPE"}"#, KitchenSink::default()),
         (
             r#"{"rColor":["COLOR_RED","NOPE",2]}"#,
@@ -1433,7 +1893,10 @@ fn decoded_strings_borrow_the_input() {
     assert!(matches!(m.r_string[0], Cow::Borrowed(_)));
     assert!(matches!(m.inner.as_ref().unwrap().b, Cow::Borrowed(_)));
     // A run of adjacent unknown fields is one borrowed slice.
-    assert_eq!(m.unknown_fields.as_bytes(), &Wire::new().bytes(1000, b"u").varint(1001, 1).0[..]);
+    assert_eq!(
+        m.unknown_fields.as_bytes(),
+        &Wire::new().bytes(1000, b"u").varint(1001, 1).0[..]
+    );
     assert!(inside(m.unknown_fields.as_bytes()));
     // JSON strings are unescaped in place and borrowed too, escapes included.
     let mut text = br#"{"fString":"a\"b\u00e9","rString":["x"]}"#.to_vec();

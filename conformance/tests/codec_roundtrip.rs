@@ -47,7 +47,10 @@ const MAX_DURATION_SECONDS: i64 = 315_576_000_000;
 const DEPTH: u32 = 3;
 
 fn json_options() -> JsonOptions {
-    JsonOptions { registry: Some(&REGISTRY), ..JsonOptions::default() }
+    JsonOptions {
+        registry: Some(&REGISTRY),
+        ..JsonOptions::default()
+    }
 }
 
 /// Equality that treats NaN as equal to NaN and tells `0.0` from `-0.0`.
@@ -60,7 +63,11 @@ fn same<T: Debug + PartialEq>(a: &T, b: &T) -> bool {
 fn difference<T: Debug>(a: &T, b: &T) -> String {
     let (a, b) = (format!("{a:#?}"), format!("{b:#?}"));
     let (a, b): (Vec<_>, Vec<_>) = (a.lines().collect(), b.lines().collect());
-    let at = a.iter().zip(&b).position(|(x, y)| x != y).unwrap_or(a.len().min(b.len()));
+    let at = a
+        .iter()
+        .zip(&b)
+        .position(|(x, y)| x != y)
+        .unwrap_or(a.len().min(b.len()));
     let from = at.saturating_sub(8);
     format!(
         "first difference at line {at}:\n--- left\n{}\n--- right\n{}",
@@ -201,7 +208,12 @@ fn status() -> impl Strategy<Value = Status> {
 // Messages.
 
 fn point() -> impl Strategy<Value = Point<'static>> {
-    (int32(), int32(), text()).prop_map(|(x, y, label)| Point { x, y, label, ..Point::default() })
+    (int32(), int32(), text()).prop_map(|(x, y, label)| Point {
+        x,
+        y,
+        label,
+        ..Point::default()
+    })
 }
 
 fn small() -> impl Strategy<Value = Small<'static>> {
@@ -234,7 +246,10 @@ fn inner(child: &Child) -> impl Strategy<Value = Inner<'static>> + use<> {
 
 fn choice(child: &Child) -> impl Strategy<Value = Option<Choice<'static>>> + use<> {
     let recursive = match child {
-        Some(c) => c.clone().prop_map(|k| Choice::CRecursive(Box::new(k))).boxed(),
+        Some(c) => c
+            .clone()
+            .prop_map(|k| Choice::CRecursive(Box::new(k)))
+            .boxed(),
         // At the bottom a recursive member is present but empty.
         None => Just(Choice::CRecursive(Box::default())).boxed(),
     };
@@ -283,8 +298,16 @@ fn duration() -> impl Strategy<Value = Duration<'static>> {
         1 => prop::sample::select(vec![-MAX_DURATION_SECONDS, MAX_DURATION_SECONDS, 0, 1, -1]),
     ];
     (seconds, nanos(), any::<bool>()).prop_map(|(seconds, nanos, negative)| {
-        let nanos = if seconds < 0 || (seconds == 0 && negative) { -nanos } else { nanos };
-        Duration { seconds, nanos, ..Duration::default() }
+        let nanos = if seconds < 0 || (seconds == 0 && negative) {
+            -nanos
+        } else {
+            nanos
+        };
+        Duration {
+            seconds,
+            nanos,
+            ..Duration::default()
+        }
     })
 }
 
@@ -293,20 +316,31 @@ fn field_mask() -> impl Strategy<Value = FieldMask<'static>> {
     let ident = "[a-z][a-z0-9]{0,4}(_[a-z][a-z0-9]{0,3}){0,2}";
     let path = format!("{ident}(\\.{ident}){{0,2}}");
     let path = proptest::string::string_regex(&path).expect("a valid regex");
-    vec(path.prop_map(Cow::Owned), 0..4)
-        .prop_map(|paths| FieldMask { paths, ..FieldMask::default() })
+    vec(path.prop_map(Cow::Owned), 0..4).prop_map(|paths| FieldMask {
+        paths,
+        ..FieldMask::default()
+    })
 }
 
 fn value_of(kind: Kind<'static>) -> Value<'static> {
-    Value { kind: Some(kind), ..Value::default() }
+    Value {
+        kind: Some(kind),
+        ..Value::default()
+    }
 }
 
 fn struct_of(fields: BTreeMap<Cow<'static, str>, Value<'static>>) -> Struct<'static> {
-    Struct { fields, ..Struct::default() }
+    Struct {
+        fields,
+        ..Struct::default()
+    }
 }
 
 fn list_of(values: Vec<Value<'static>>) -> ListValue<'static> {
-    ListValue { values, ..ListValue::default() }
+    ListValue {
+        values,
+        ..ListValue::default()
+    }
 }
 
 /// A `Value` tree with finite numbers (JSON has no other kind) and a set kind.
@@ -335,7 +369,11 @@ fn list() -> impl Strategy<Value = ListValue<'static>> {
 }
 
 fn any_of(type_url: impl Into<String>, value: Vec<u8>) -> Any<'static> {
-    Any { type_url: Cow::Owned(type_url.into()), value: Cow::Owned(value), ..Any::default() }
+    Any {
+        type_url: Cow::Owned(type_url.into()),
+        value: Cow::Owned(value),
+        ..Any::default()
+    }
 }
 
 /// An `Any` holding a registered message or a well-known type (or nothing).
@@ -344,25 +382,45 @@ fn any_message() -> impl Strategy<Value = Any<'static>> {
     let leaf = prop_oneof![
         Just(Any::default()),
         (prefix, small()).prop_map(|(prefix, s)| {
-            any_of(format!("{prefix}connectengine.test.v1.Small"), s.encode_to_vec())
+            any_of(
+                format!("{prefix}connectengine.test.v1.Small"),
+                s.encode_to_vec(),
+            )
         }),
         timestamp().prop_map(|t| {
-            any_of("type.googleapis.com/google.protobuf.Timestamp", t.encode_to_vec())
+            any_of(
+                "type.googleapis.com/google.protobuf.Timestamp",
+                t.encode_to_vec(),
+            )
         }),
         duration().prop_map(|d| any_of(
             "type.googleapis.com/google.protobuf.Duration",
             d.encode_to_vec()
         )),
         field_mask().prop_map(|m| {
-            any_of("type.googleapis.com/google.protobuf.FieldMask", m.encode_to_vec())
+            any_of(
+                "type.googleapis.com/google.protobuf.FieldMask",
+                m.encode_to_vec(),
+            )
         }),
-        value()
-            .prop_map(|v| any_of("type.googleapis.com/google.protobuf.Value", v.encode_to_vec())),
+        value().prop_map(|v| any_of(
+            "type.googleapis.com/google.protobuf.Value",
+            v.encode_to_vec()
+        )),
         int32().prop_map(|value| {
-            let w = Int32Value { value, ..Int32Value::default() };
-            any_of("type.googleapis.com/google.protobuf.Int32Value", w.encode_to_vec())
+            let w = Int32Value {
+                value,
+                ..Int32Value::default()
+            };
+            any_of(
+                "type.googleapis.com/google.protobuf.Int32Value",
+                w.encode_to_vec(),
+            )
         }),
-        Just(any_of("type.googleapis.com/google.protobuf.Empty", Empty::default().encode_to_vec())),
+        Just(any_of(
+            "type.googleapis.com/google.protobuf.Empty",
+            Empty::default().encode_to_vec()
+        )),
     ];
     // An Any inside an Any.
     leaf.prop_recursive(1, 2, 1, |inner| {
@@ -391,9 +449,19 @@ fn kitchen_sink(depth: u32) -> BoxedStrategy<KitchenSink<'static>> {
         int32(),
     )
         .boxed();
-    let scalars2 =
-        (int64(), int32(), int64(), color(), mode(), status(), text(), int32(), text(), int32())
-            .boxed();
+    let scalars2 = (
+        int64(),
+        int32(),
+        int64(),
+        color(),
+        mode(),
+        status(),
+        text(),
+        int32(),
+        text(),
+        int32(),
+    )
+        .boxed();
     let optionals = (
         option::of(int32()),
         option::of(text()),
@@ -403,9 +471,12 @@ fn kitchen_sink(depth: u32) -> BoxedStrategy<KitchenSink<'static>> {
         option::of(any::<bool>()),
     )
         .boxed();
-    let nested =
-        (option::of(inner(&child).prop_map(Box::new)), back(&child, 0.25), option::of(point()))
-            .boxed();
+    let nested = (
+        option::of(inner(&child).prop_map(Box::new)),
+        back(&child, 0.25),
+        option::of(point()),
+    )
+        .boxed();
     let repeated = (
         vec(int32(), 0..4),
         vec(int64(), 0..4),
@@ -443,9 +514,18 @@ fn kitchen_sink(depth: u32) -> BoxedStrategy<KitchenSink<'static>> {
         .boxed();
     let wkts2 = (
         option::of(any_message()),
-        option::of(int32().prop_map(|value| Int32Value { value, ..Int32Value::default() })),
-        option::of(text().prop_map(|value| StringValue { value, ..StringValue::default() })),
-        option::of(bytes().prop_map(|value| BytesValue { value, ..BytesValue::default() })),
+        option::of(int32().prop_map(|value| Int32Value {
+            value,
+            ..Int32Value::default()
+        })),
+        option::of(text().prop_map(|value| StringValue {
+            value,
+            ..StringValue::default()
+        })),
+        option::of(bytes().prop_map(|value| BytesValue {
+            value,
+            ..BytesValue::default()
+        })),
         vec(any_message(), 0..3),
     )
         .boxed();
@@ -746,7 +826,10 @@ fn strategy_covers_every_field() {
 
     type Feature = (&'static str, fn(&KitchenSink<'_>) -> bool);
     let any_type = |m: &KitchenSink<'_>, name: &str| {
-        m.t_any.iter().chain(&m.r_any).any(|a| a.type_url.ends_with(name))
+        m.t_any
+            .iter()
+            .chain(&m.r_any)
+            .any(|a| a.type_url.ends_with(name))
     };
     let features: &[Feature] = &[
         ("NaN double", |m| m.f_double.is_nan()),
@@ -757,32 +840,52 @@ fn strategy_covers_every_field() {
         ("u64::MAX", |m| m.f_uint64 == u64::MAX),
         ("negative int32", |m| m.f_int32 < 0),
         ("non-ASCII string", |m| !m.f_string.is_ascii()),
-        ("control character", |m| m.f_string.chars().any(char::is_control)),
+        ("control character", |m| {
+            m.f_string.chars().any(char::is_control)
+        }),
         ("bytes", |m| !m.f_bytes.is_empty()),
         ("unknown enum number", |m| m.f_color.0 > 2),
         ("enum alias", |m| m.f_mode == Mode::MODE_QUICK),
         ("optional zero", |m| m.o_int32 == Some(0)),
-        ("optional empty string", |m| m.o_string.as_deref() == Some("")),
+        ("optional empty string", |m| {
+            m.o_string.as_deref() == Some("")
+        }),
         ("optional unset", |m| m.o_bool.is_none()),
         ("inner", |m| m.inner.is_some()),
-        ("inner.back", |m| m.inner.as_ref().is_some_and(|i| i.back.is_some())),
+        ("inner.back", |m| {
+            m.inner.as_ref().is_some_and(|i| i.back.is_some())
+        }),
         ("recursive", |m| m.recursive.is_some()),
         ("three levels", |m| depth(m) >= 3),
         ("point", |m| m.point.is_some()),
-        ("repeated", |m| m.r_int32.len() > 1 && m.r_string.len() > 1 && !m.r_inner.is_empty()),
-        ("unpacked", |m| !m.r_uint64_unpacked.is_empty() && !m.r_float_unpacked.is_empty()),
-        ("maps", |m| !m.m_string_string.is_empty() && !m.m_uint64_inner.is_empty()),
+        ("repeated", |m| {
+            m.r_int32.len() > 1 && m.r_string.len() > 1 && !m.r_inner.is_empty()
+        }),
+        ("unpacked", |m| {
+            !m.r_uint64_unpacked.is_empty() && !m.r_float_unpacked.is_empty()
+        }),
+        ("maps", |m| {
+            !m.m_string_string.is_empty() && !m.m_uint64_inner.is_empty()
+        }),
         ("bool map with both keys", |m| m.m_bool_color.len() == 2),
         ("c_uint32", |m| matches!(m.choice, Some(Choice::CUint32(_)))),
         ("c_string", |m| matches!(m.choice, Some(Choice::CString(_)))),
         ("c_inner", |m| matches!(m.choice, Some(Choice::CInner(_)))),
         ("c_color", |m| matches!(m.choice, Some(Choice::CColor(_)))),
         ("c_bytes", |m| matches!(m.choice, Some(Choice::CBytes(_)))),
-        ("c_recursive", |m| matches!(m.choice, Some(Choice::CRecursive(_)))),
+        ("c_recursive", |m| {
+            matches!(m.choice, Some(Choice::CRecursive(_)))
+        }),
         ("timestamp", |m| m.t_timestamp.is_some()),
-        ("negative duration", |m| m.t_duration.as_ref().is_some_and(|d| d.seconds < 0)),
-        ("field mask", |m| m.t_field_mask.as_ref().is_some_and(|f| !f.paths.is_empty())),
-        ("struct", |m| m.t_struct.as_ref().is_some_and(|s| !s.fields.is_empty())),
+        ("negative duration", |m| {
+            m.t_duration.as_ref().is_some_and(|d| d.seconds < 0)
+        }),
+        ("field mask", |m| {
+            m.t_field_mask.as_ref().is_some_and(|f| !f.paths.is_empty())
+        }),
+        ("struct", |m| {
+            m.t_struct.as_ref().is_some_and(|s| !s.fields.is_empty())
+        }),
         ("nested value", |m| {
             matches!(
                 m.t_value.as_ref().and_then(|v| v.kind.as_ref()),
@@ -795,7 +898,9 @@ fn strategy_covers_every_field() {
                 && m.t_string_wrapper.is_some()
                 && m.t_bytes_wrapper.is_some()
         }),
-        ("empty Any", |m| m.t_any.as_ref().is_some_and(|a| a.type_url.is_empty())),
+        ("empty Any", |m| {
+            m.t_any.as_ref().is_some_and(|a| a.type_url.is_empty())
+        }),
         ("keyword fields", |m| m.r#type != 0 && !m.self_.is_empty()),
         ("json_name field", |m| !m.custom_json.is_empty()),
         ("largest field number", |m| m.large_number != 0),
@@ -828,7 +933,13 @@ fn strategy_covers_every_field() {
         .zip(&seen)
         .filter(|(_, seen)| !**seen)
         .map(|((name, _), _)| *name)
-        .chain(any_types.iter().zip(&seen_any).filter(|(_, s)| !**s).map(|(name, _)| *name))
+        .chain(
+            any_types
+                .iter()
+                .zip(&seen_any)
+                .filter(|(_, s)| !**s)
+                .map(|(name, _)| *name),
+        )
         .collect();
     assert!(missing.is_empty(), "never generated: {missing:?}");
 }

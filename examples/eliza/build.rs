@@ -2,6 +2,9 @@
 
 fn main() {
     connect_codegen::Config::new()
-        .compile_protos(&["../../proto/connectrpc/eliza/v1/eliza.proto"], &["../../proto"])
+        .compile_protos(
+            &["../../proto/connectrpc/eliza/v1/eliza.proto"],
+            &["../../proto"],
+        )
         .expect("generate eliza code");
 }

@@ -21,6 +21,9 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(format!("{again:?}"), format!("{m:?}"));
     }
     assert_eq!(again.encode_to_vec(), bytes, "encoding is deterministic");
-    let opts = JsonOptions { registry: Some(&REGISTRY), ..JsonOptions::default() };
+    let opts = JsonOptions {
+        registry: Some(&REGISTRY),
+        ..JsonOptions::default()
+    };
     let _ = m.encode_json(&mut Vec::new(), &opts);
 });

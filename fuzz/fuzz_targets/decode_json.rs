@@ -12,7 +12,10 @@ static REGISTRY: LazyLock<TypeRegistry> = LazyLock::new(|| TypeRegistry::new().w
 
 fuzz_target!(|data: &[u8]| {
     for ignore_unknown_fields in [false, true] {
-        let opts = JsonOptions { ignore_unknown_fields, registry: Some(&REGISTRY) };
+        let opts = JsonOptions {
+            ignore_unknown_fields,
+            registry: Some(&REGISTRY),
+        };
         let mut buf = data.to_vec();
         let Ok(m) = KitchenSink::decode_json(&mut buf, &opts) else {
             continue;

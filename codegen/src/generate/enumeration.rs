@@ -14,7 +14,10 @@ pub(crate) fn enumeration(e: &Enum) -> TokenStream {
     let consts = e.values.iter().map(|v| {
         let c = ident(&v.const_name);
         let n = int_lit(i128::from(v.number));
-        let vd = doc(v.doc.as_ref(), &format!("`{}` ({}).", v.proto_name, v.number));
+        let vd = doc(
+            v.doc.as_ref(),
+            &format!("`{}` ({}).", v.proto_name, v.number),
+        );
         quote!(#vd pub const #c: Self = Self(#n);)
     });
     // The first name declared for a number is its canonical name.

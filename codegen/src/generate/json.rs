@@ -46,7 +46,13 @@ fn write_value(ty: &ValueType, v: &TokenStream, full: &str, json: &str) -> Token
 
 /// Reads one value of `ty` from `item`; evaluates to the value. Enums evaluate to an
 /// `Option` (None: unknown name being ignored).
-fn read_value(ctx: Ctx<'_>, ty: &ValueType, item: &TokenStream, full: &str, json: &str) -> TokenStream {
+fn read_value(
+    ctx: Ctx<'_>,
+    ty: &ValueType,
+    item: &TokenStream,
+    full: &str,
+    json: &str,
+) -> TokenStream {
     match ty {
         ValueType::Scalar(s) => {
             let m = match s {
@@ -83,7 +89,10 @@ fn read_value(ctx: Ctx<'_>, ty: &ValueType, item: &TokenStream, full: &str, json
 }
 
 fn by_ref(ty: &ValueType) -> bool {
-    matches!(ty, ValueType::Message(_) | ValueType::Scalar(Scalar::String | Scalar::Bytes))
+    matches!(
+        ty,
+        ValueType::Message(_) | ValueType::Scalar(Scalar::String | Scalar::Bytes)
+    )
 }
 
 fn non_default(ty: &ValueType, v: &TokenStream) -> TokenStream {
@@ -167,20 +176,28 @@ fn write_oneof(m: &Message, index: usize) -> TokenStream {
     let on = ident(&o.field_name);
     let module = ident(&m.module);
     let en = ident(&o.enum_name);
-    let arms = m.fields.iter().filter(|f| f.card == Cardinality::Oneof(index)).map(|f| {
-        let vn = ident(&f.rust_name);
-        let json = &f.json_name;
-        let v = if f.boxed {
-            quote!(v.as_ref())
-        } else if by_ref(&f.ty) {
-            quote!(v)
-        } else {
-            quote!(*v)
-        };
-        let w = write_value(&f.ty, &v, &m.full_name, json);
-        let bind = if is_null_value(&f.ty) { quote!(_) } else { quote!(v) };
-        quote!(#module::#en::#vn(#bind) => { w.key(#json); #w })
-    });
+    let arms = m
+        .fields
+        .iter()
+        .filter(|f| f.card == Cardinality::Oneof(index))
+        .map(|f| {
+            let vn = ident(&f.rust_name);
+            let json = &f.json_name;
+            let v = if f.boxed {
+                quote!(v.as_ref())
+            } else if by_ref(&f.ty) {
+                quote!(v)
+            } else {
+                quote!(*v)
+            };
+            let w = write_value(&f.ty, &v, &m.full_name, json);
+            let bind = if is_null_value(&f.ty) {
+                quote!(_)
+            } else {
+                quote!(v)
+            };
+            quote!(#module::#en::#vn(#bind) => { w.key(#json); #w })
+        });
     quote!(if let Some(o) = &self.#on { match o { #(#arms)* } })
 }
 
@@ -209,9 +226,19 @@ pub(crate) fn write_json(ctx: Ctx<'_>, m: &Message) -> TokenStream {
     }
     let uses_at = m.fields.iter().any(|f| {
         matches!(f.ty, ValueType::Message(_))
-            || matches!(&f.card, Cardinality::Map { value: ValueType::Message(_), .. })
+            || matches!(
+                &f.card,
+                Cardinality::Map {
+                    value: ValueType::Message(_),
+                    ..
+                }
+            )
     });
-    let import = uses_at.then(|| quote!(use __rt::json::Locate as _;));
+    let import = uses_at.then(|| {
+        quote!(
+            use __rt::json::Locate as _;
+        )
+    });
     let allow = (m.fields.len() > 8).then(|| quote!(#[allow(clippy::too_many_lines)]));
     quote! {
         #allow
@@ -279,7 +306,9 @@ fn read_field(ctx: Ctx<'_>, m: &Message, f: &Field) -> TokenStream {
                 Scalar::Int32 | Scalar::Sint32 | Scalar::Sfixed32 => {
                     quote!(__rt::read::key_int32(k).at(#full, #json)?)
                 }
-                Scalar::Uint32 | Scalar::Fixed32 => quote!(__rt::read::key_uint32(k).at(#full, #json)?),
+                Scalar::Uint32 | Scalar::Fixed32 => {
+                    quote!(__rt::read::key_uint32(k).at(#full, #json)?)
+                }
                 Scalar::Int64 | Scalar::Sint64 | Scalar::Sfixed64 => {
                     quote!(__rt::read::key_int64(k).at(#full, #json)?)
                 }
@@ -308,7 +337,11 @@ fn read_field(ctx: Ctx<'_>, m: &Message, f: &Field) -> TokenStream {
             let seen = quote::format_ident!("seen_{}", oneof.field_name.trim_start_matches("r#"));
             let set = match &f.ty {
                 ValueType::Message(tn) => {
-                    let wrap = if f.boxed { quote!(Box::new(m)) } else { quote!(m) };
+                    let wrap = if f.boxed {
+                        quote!(Box::new(m))
+                    } else {
+                        quote!(m)
+                    };
                     let p = ctx.type_path(tn);
                     quote! {
                         let mut m = #p::default();
@@ -334,7 +367,12 @@ fn read_field(ctx: Ctx<'_>, m: &Message, f: &Field) -> TokenStream {
             }
         }
     };
-    if null_is_value(&f.ty) && matches!(f.card, Cardinality::Implicit | Cardinality::Optional | Cardinality::Oneof(_)) {
+    if null_is_value(&f.ty)
+        && matches!(
+            f.card,
+            Cardinality::Implicit | Cardinality::Optional | Cardinality::Oneof(_)
+        )
+    {
         body
     } else {
         // `null` means "absent" for every other field.
@@ -392,23 +430,37 @@ pub(crate) fn merge_json(ctx: Ctx<'_>, m: &Message) -> TokenStream {
     });
     let allow = (m.fields.len() > 8).then(|| quote!(#[allow(clippy::too_many_lines)]));
     let (d_used, loop_body) = if m.fields.is_empty() {
-        (quote!(d), quote!(match key {
-            "@type" if skip_type => {}
-            _ => {
-                d.unknown_field(#full, key)?;
-            }
-        }))
+        (
+            quote!(d),
+            quote!(match key {
+                "@type" if skip_type => {}
+                _ => {
+                    d.unknown_field(#full, key)?;
+                }
+            }),
+        )
     } else {
-        (quote!(d), quote!(match key {
-            #(#arms)*
-            "@type" if skip_type => {}
-            _ => {
-                d.unknown_field(#full, key)?;
-            }
-        }))
+        (
+            quote!(d),
+            quote!(match key {
+                #(#arms)*
+                "@type" if skip_type => {}
+                _ => {
+                    d.unknown_field(#full, key)?;
+                }
+            }),
+        )
     };
-    let import = (!m.fields.is_empty()).then(|| quote!(use __rt::json::Locate as _;));
-    let value_binding = if m.fields.is_empty() { quote!(_) } else { quote!(value) };
+    let import = (!m.fields.is_empty()).then(|| {
+        quote!(
+            use __rt::json::Locate as _;
+        )
+    });
+    let value_binding = if m.fields.is_empty() {
+        quote!(_)
+    } else {
+        quote!(value)
+    };
     quote! {
         #allow
         fn merge_json<'t>(
@@ -433,10 +485,19 @@ pub(crate) fn merge_json(ctx: Ctx<'_>, m: &Message) -> TokenStream {
 fn special_write(ctx: Ctx<'_>, m: &Message) -> Option<TokenStream> {
     let _ = ctx;
     Some(match m.full_name.as_str() {
-        "google.protobuf.Timestamp" => quote!(__rt::json::wkt::write_timestamp(w, self.seconds, self.nanos)),
-        "google.protobuf.Duration" => quote!(__rt::json::wkt::write_duration(w, self.seconds, self.nanos)),
+        "google.protobuf.Timestamp" => quote!(__rt::json::wkt::write_timestamp(
+            w,
+            self.seconds,
+            self.nanos
+        )),
+        "google.protobuf.Duration" => {
+            quote!(__rt::json::wkt::write_duration(w, self.seconds, self.nanos))
+        }
         "google.protobuf.FieldMask" => {
-            quote!(__rt::json::wkt::write_field_mask(w, self.paths.iter().map(AsRef::as_ref)))
+            quote!(__rt::json::wkt::write_field_mask(
+                w,
+                self.paths.iter().map(AsRef::as_ref)
+            ))
         }
         "google.protobuf.Any" => quote!(__rt::json::wkt::write_any(w, &self.type_url, &self.value)),
         "google.protobuf.Struct" => quote! {

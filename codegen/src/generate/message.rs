@@ -50,12 +50,19 @@ pub(crate) fn message(ctx: Ctx<'_>, m: &Message) -> TokenStream {
     let docs = doc(m.doc.as_ref(), &format!("The `{full_name}` message."));
     let inner = ctx.nested();
 
-    let fields = m.fields.iter().filter(|f| !matches!(f.card, Cardinality::Oneof(_))).map(|f| {
-        let fname = ident(&f.rust_name);
-        let ty = field_type(ctx, f);
-        let d = doc(f.doc.as_ref(), &format!("Field `{}` ({}).", f.proto_name, f.number));
-        quote!(#d pub #fname: #ty,)
-    });
+    let fields = m
+        .fields
+        .iter()
+        .filter(|f| !matches!(f.card, Cardinality::Oneof(_)))
+        .map(|f| {
+            let fname = ident(&f.rust_name);
+            let ty = field_type(ctx, f);
+            let d = doc(
+                f.doc.as_ref(),
+                &format!("Field `{}` ({}).", f.proto_name, f.number),
+            );
+            quote!(#d pub #fname: #ty,)
+        });
     let module = ident(&m.module);
     let oneof_fields = m.oneofs.iter().map(|o| {
         let fname = ident(&o.field_name);
@@ -113,7 +120,11 @@ pub(crate) fn message(ctx: Ctx<'_>, m: &Message) -> TokenStream {
     if nested.is_empty() {
         struct_item
     } else {
-        let module = nested_module(&m.module, &format!("Nested types of [`{}`].", m.rust_name), &nested);
+        let module = nested_module(
+            &m.module,
+            &format!("Nested types of [`{}`].", m.rust_name),
+            &nested,
+        );
         quote!(#struct_item #module)
     }
 }
@@ -139,12 +150,19 @@ fn oneof_enum(ctx: Ctx<'_>, m: &Message, index: usize, o: &Oneof) -> TokenStream
     let name = ident(&o.enum_name);
     let lt = o.needs_lifetime.then(|| quote!(<'a>));
     let static_lt = o.needs_lifetime.then(|| quote!(<'static>));
-    let members: Vec<&Field> = m.fields.iter().filter(|f| f.card == Cardinality::Oneof(index)).collect();
+    let members: Vec<&Field> = m
+        .fields
+        .iter()
+        .filter(|f| f.card == Cardinality::Oneof(index))
+        .collect();
     let variants = members.iter().map(|f| {
         let v = ident(&f.rust_name);
         let ty = ctx.value_type(&f.ty);
         let ty = if f.boxed { quote!(Box<#ty>) } else { ty };
-        let d = doc(f.doc.as_ref(), &format!("Field `{}` ({}).", f.proto_name, f.number));
+        let d = doc(
+            f.doc.as_ref(),
+            &format!("Field `{}` ({}).", f.proto_name, f.number),
+        );
         quote!(#d #v(#ty),)
     });
     let owned_arms = members.iter().map(|f| {
@@ -152,7 +170,10 @@ fn oneof_enum(ctx: Ctx<'_>, m: &Message, index: usize, o: &Oneof) -> TokenStream
         let conv = owned_value(&f.ty, quote!(x), f.boxed);
         quote!(Self::#v(x) => #name::#v(#conv),)
     });
-    let d = doc(o.doc.as_ref(), &format!("Oneof `{}` of `{}`.", o.proto_name, m.full_name));
+    let d = doc(
+        o.doc.as_ref(),
+        &format!("Oneof `{}` of `{}`.", o.proto_name, m.full_name),
+    );
     let into_owned = if o.needs_lifetime {
         quote! {
             impl #name<'_> {
@@ -188,7 +209,9 @@ fn oneof_enum(ctx: Ctx<'_>, m: &Message, index: usize, o: &Oneof) -> TokenStream
 /// Converts a value of type `ty` held in `x` into its `'static` form.
 fn owned_value(ty: &ValueType, x: TokenStream, boxed: bool) -> TokenStream {
     match ty {
-        ValueType::Scalar(Scalar::String | Scalar::Bytes) => quote!(__rt::Cow::Owned(#x.into_owned())),
+        ValueType::Scalar(Scalar::String | Scalar::Bytes) => {
+            quote!(__rt::Cow::Owned(#x.into_owned()))
+        }
         ValueType::Scalar(_) | ValueType::Enum(_) => x,
         ValueType::Message(_) if boxed => quote!(Box::new(__rt::Message::into_owned(*#x))),
         ValueType::Message(_) => quote!(__rt::Message::into_owned(#x)),
@@ -197,44 +220,48 @@ fn owned_value(ty: &ValueType, x: TokenStream, boxed: bool) -> TokenStream {
 
 fn into_owned(_ctx: Ctx<'_>, m: &Message) -> TokenStream {
     let name = ident(&m.rust_name);
-    let fields = m.fields.iter().filter(|f| !matches!(f.card, Cardinality::Oneof(_))).map(|f| {
-        let n = ident(&f.rust_name);
-        let src = quote!(self.#n);
-        let conv = match &f.card {
-            Cardinality::Implicit => owned_value(&f.ty, src, false),
-            Cardinality::Optional => {
-                let c = owned_value(&f.ty, quote!(x), f.boxed);
-                if c.to_string() == "x" {
-                    src
-                } else if matches!(f.ty, ValueType::Message(_)) && !f.boxed {
-                    quote!(#src.map(__rt::Message::into_owned))
-                } else {
-                    quote!(#src.map(|x| #c))
+    let fields = m
+        .fields
+        .iter()
+        .filter(|f| !matches!(f.card, Cardinality::Oneof(_)))
+        .map(|f| {
+            let n = ident(&f.rust_name);
+            let src = quote!(self.#n);
+            let conv = match &f.card {
+                Cardinality::Implicit => owned_value(&f.ty, src, false),
+                Cardinality::Optional => {
+                    let c = owned_value(&f.ty, quote!(x), f.boxed);
+                    if c.to_string() == "x" {
+                        src
+                    } else if matches!(f.ty, ValueType::Message(_)) && !f.boxed {
+                        quote!(#src.map(__rt::Message::into_owned))
+                    } else {
+                        quote!(#src.map(|x| #c))
+                    }
                 }
-            }
-            Cardinality::Repeated { .. } => {
-                let c = owned_value(&f.ty, quote!(x), false);
-                if c.to_string() == "x" {
-                    src
-                } else if matches!(f.ty, ValueType::Message(_)) {
-                    quote!(#src.into_iter().map(__rt::Message::into_owned).collect())
-                } else {
-                    quote!(#src.into_iter().map(|x| #c).collect())
+                Cardinality::Repeated { .. } => {
+                    let c = owned_value(&f.ty, quote!(x), false);
+                    if c.to_string() == "x" {
+                        src
+                    } else if matches!(f.ty, ValueType::Message(_)) {
+                        quote!(#src.into_iter().map(__rt::Message::into_owned).collect())
+                    } else {
+                        quote!(#src.into_iter().map(|x| #c).collect())
+                    }
                 }
-            }
-            Cardinality::Map { key, value } => {
-                let k = owned_value(&ValueType::Scalar(*key), quote!(k), false);
-                let v = owned_value(value, quote!(v), false);
-                if k.to_string() == "k" && v.to_string() == "v" {
-                    src
-                } else {
-                    quote!(#src.into_iter().map(|(k, v)| (#k, #v)).collect())
+                Cardinality::Map { key, value } => {
+                    let k = owned_value(&ValueType::Scalar(*key), quote!(k), false);
+                    let v = owned_value(value, quote!(v), false);
+                    if k.to_string() == "k" && v.to_string() == "v" {
+                        src
+                    } else {
+                        quote!(#src.into_iter().map(|(k, v)| (#k, #v)).collect())
+                    }
                 }
-            }
-            Cardinality::Oneof(_) => unreachable!(),
-        };
-        quote!(#n: #conv,)
-    });
+                Cardinality::Oneof(_) => unreachable!(),
+            };
+            quote!(#n: #conv,)
+        });
     let oneofs = m.oneofs.iter().map(|o| {
         let n = ident(&o.field_name);
         if o.needs_lifetime {
@@ -330,7 +357,9 @@ fn merge_field(ctx: Ctx<'_>, m: &Message) -> TokenStream {
                     let read = if let ValueType::Scalar(s) = &f.ty {
                         let m = scalar_method(*s);
                         quote!(__rt::Decoder::#m)
-                    } else { quote!(__rt::Decoder::enumeration) };
+                    } else {
+                        quote!(__rt::Decoder::enumeration)
+                    };
                     arms.push(quote!(#pt => {
                         d.packed(&mut self.#n, #width, #read)?;
                     }));
@@ -381,7 +410,11 @@ fn merge_field(ctx: Ctx<'_>, m: &Message) -> TokenStream {
                         } else {
                             (quote!(#ty::default()), quote!(&mut v))
                         };
-                        let existing = if f.boxed { quote!(v.as_mut()) } else { quote!(v) };
+                        let existing = if f.boxed {
+                            quote!(v.as_mut())
+                        } else {
+                            quote!(v)
+                        };
                         arms.push(quote! {
                             #t => {
                                 if let Some(#path::#n(v)) = &mut self.#on {
@@ -487,7 +520,10 @@ fn non_default(ty: &ValueType, v: &TokenStream) -> TokenStream {
 
 /// Whether values of `ty` are bound by reference in loops and patterns.
 fn by_ref(ty: &ValueType) -> bool {
-    matches!(ty, ValueType::Message(_) | ValueType::Scalar(Scalar::String | Scalar::Bytes))
+    matches!(
+        ty,
+        ValueType::Message(_) | ValueType::Scalar(Scalar::String | Scalar::Bytes)
+    )
 }
 
 /// A field's contribution in both passes: (size expression statements, write statements).
@@ -502,7 +538,11 @@ fn field_passes(m: &Message, f: &Field) -> (TokenStream, TokenStream) {
         Cardinality::Implicit => {
             let v = quote!(self.#n);
             let cond = non_default(&f.ty, &v);
-            let vr = if by_ref(&f.ty) { quote!(&self.#n) } else { v.clone() };
+            let vr = if by_ref(&f.ty) {
+                quote!(&self.#n)
+            } else {
+                v.clone()
+            };
             let size = value_size(&f.ty, &v);
             let write = value_write(&f.ty, &vr);
             (
@@ -511,7 +551,11 @@ fn field_passes(m: &Message, f: &Field) -> (TokenStream, TokenStream) {
             )
         }
         Cardinality::Optional => {
-            let v = if f.boxed { quote!(v.as_ref()) } else { deref(quote!(v)) };
+            let v = if f.boxed {
+                quote!(v.as_ref())
+            } else {
+                deref(quote!(v))
+            };
             let size = if let Some(c) = constant_size(&f.ty) {
                 let c = Literal::usize_unsuffixed(c);
                 quote!(if self.#n.is_some() { len += #tl + #c; })
@@ -520,7 +564,10 @@ fn field_passes(m: &Message, f: &Field) -> (TokenStream, TokenStream) {
                 quote!(if let Some(v) = &self.#n { len += #tl + #size; })
             };
             let write = value_write(&f.ty, &v);
-            (size, quote!(if let Some(v) = &self.#n { e.tag(#t); #write }))
+            (
+                size,
+                quote!(if let Some(v) = &self.#n { e.tag(#t); #write }),
+            )
         }
         Cardinality::Repeated { packed: true } => {
             let pt = tag_lit(f.number, 2);
@@ -588,8 +635,16 @@ fn field_passes(m: &Message, f: &Field) -> (TokenStream, TokenStream) {
                 let entry = Literal::usize_unsuffixed(2 + a + b);
                 quote!(len += self.#n.len() * (#tl + __rt::len_delimited_len(#entry));)
             } else {
-                let kb = if constant_size(&kty).is_some() { quote!(_) } else { quote!(k) };
-                let vb = if constant_size(value).is_some() { quote!(_) } else { quote!(v) };
+                let kb = if constant_size(&kty).is_some() {
+                    quote!(_)
+                } else {
+                    quote!(k)
+                };
+                let vb = if constant_size(value).is_some() {
+                    quote!(_)
+                } else {
+                    quote!(v)
+                };
                 let ks = value_size(&kty, &kv);
                 let vs = value_size(value, &vv);
                 let iter = match (kb.to_string().as_str(), vb.to_string().as_str()) {
@@ -632,7 +687,11 @@ fn oneof_passes(m: &Message, index: usize, o: &Oneof) -> (TokenStream, TokenStre
     let mut size_arms = Vec::new();
     let mut size_groups: Vec<(SizeKey, Vec<TokenStream>, TokenStream)> = Vec::new();
     let mut write_arms = Vec::new();
-    for f in m.fields.iter().filter(|f| f.card == Cardinality::Oneof(index)) {
+    for f in m
+        .fields
+        .iter()
+        .filter(|f| f.card == Cardinality::Oneof(index))
+    {
         let vn = ident(&f.rust_name);
         let t = tag_lit(f.number, f.ty.wire_type());
         let tl = Literal::usize_unsuffixed(tag_len(f.number));
@@ -648,10 +707,19 @@ fn oneof_passes(m: &Message, index: usize, o: &Oneof) -> (TokenStream, TokenStre
         let fixed = matches!(&f.ty, ValueType::Scalar(s) if s.fixed_width().is_some());
         let bind = if fixed { quote!(_) } else { quote!(v) };
         // Variants of one Rust type with the same size expression share an arm.
-        let key = (quote!(#bind).to_string(), f.ty.clone(), f.boxed, quote!(#tl + #size).to_string());
+        let key = (
+            quote!(#bind).to_string(),
+            f.ty.clone(),
+            f.boxed,
+            quote!(#tl + #size).to_string(),
+        );
         match size_groups.iter_mut().find(|(k, _, _)| *k == key) {
             Some((_, pats, _)) => pats.push(quote!(#module::#en::#vn(#bind))),
-            None => size_groups.push((key, vec![quote!(#module::#en::#vn(#bind))], quote!(#tl + #size))),
+            None => size_groups.push((
+                key,
+                vec![quote!(#module::#en::#vn(#bind))],
+                quote!(#tl + #size),
+            )),
         }
         write_arms.push(quote!(#module::#en::#vn(v) => { e.tag(#t); #write }));
     }
@@ -691,7 +759,13 @@ fn passes(m: &Message) -> (Vec<TokenStream>, Vec<TokenStream>) {
 fn needs_cache(m: &Message) -> bool {
     m.fields.iter().any(|f| {
         matches!(f.ty, ValueType::Message(_))
-            || matches!(&f.card, Cardinality::Map { value: ValueType::Message(_), .. })
+            || matches!(
+                &f.card,
+                Cardinality::Map {
+                    value: ValueType::Message(_),
+                    ..
+                }
+            )
             || (matches!(f.card, Cardinality::Repeated { packed: true })
                 && !matches!(&f.ty, ValueType::Scalar(s) if s.fixed_width().is_some()))
     })
@@ -700,7 +774,11 @@ fn needs_cache(m: &Message) -> bool {
 fn compute_size(_ctx: Ctx<'_>, m: &Message) -> TokenStream {
     let (sizes, _) = passes(m);
     let uses_cache = needs_cache(m);
-    let param = if uses_cache { quote!(sizes) } else { quote!(_sizes) };
+    let param = if uses_cache {
+        quote!(sizes)
+    } else {
+        quote!(_sizes)
+    };
     let allow = (m.fields.len() > 8).then(|| quote!(#[allow(clippy::too_many_lines)]));
     if sizes.is_empty() {
         return quote! {

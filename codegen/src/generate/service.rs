@@ -21,7 +21,9 @@ pub(crate) fn service(ctx: Ctx<'_>, s: &Service) -> TokenStream {
 fn model(s: &Service) -> TokenStream {
     let module = ident(&snake_case(&s.name));
     let full = &s.full_name;
-    let d = format!(" The model of the `{full}` service: its procedures, stream kinds and idempotency.");
+    let d = format!(
+        " The model of the `{full}` service: its procedures, stream kinds and idempotency."
+    );
     let mut consts = Vec::new();
     let mut names = Vec::new();
     for m in &s.methods {
@@ -174,11 +176,20 @@ fn server(ctx: Ctx<'_>, s: &Service) -> TokenStream {
     let full = &s.full_name;
     let d = doc(
         s.doc.as_ref(),
-        &format!("The server side of `{full}`: implement it and register `{server_name}::new(..)` with a router."),
+        &format!(
+            "The server side of `{full}`: implement it and register `{server_name}::new(..)` with a router."
+        ),
     );
     let methods = s.methods.iter().map(|m| trait_method(ctx, m));
-    let arms = s.methods.iter().enumerate().map(|(i, m)| dispatch_arm(i, m));
-    let sd = format!(" Serves a [`{}`] implementation: add it to a `Router`.", s.name);
+    let arms = s
+        .methods
+        .iter()
+        .enumerate()
+        .map(|(i, m)| dispatch_arm(i, m));
+    let sd = format!(
+        " Serves a [`{}`] implementation: add it to a `Router`.",
+        s.name
+    );
     quote! {
         #d
         // Thread-per-core: handler futures are deliberately not `Send`.

@@ -10,8 +10,8 @@ use std::io::{self, Read, Write};
 use std::sync::LazyLock;
 
 use connect_conformance::conformance::{
-    ConformanceRequest, ConformanceResponse, TestCategory, WireFormat, conformance_request::Payload,
-    conformance_response::Result as Outcome,
+    ConformanceRequest, ConformanceResponse, TestCategory, WireFormat,
+    conformance_request::Payload, conformance_response::Result as Outcome,
 };
 use connect_conformance::protobuf_test_messages::proto3::{self, TestAllTypesProto3};
 use connect_engine::{JsonOptions, Message, TypeRegistry};
@@ -46,7 +46,10 @@ fn main() -> io::Result<()> {
 }
 
 fn outcome(r: Outcome<'_>) -> ConformanceResponse<'_> {
-    ConformanceResponse { result: Some(r), ..Default::default() }
+    ConformanceResponse {
+        result: Some(r),
+        ..Default::default()
+    }
 }
 
 fn skipped(why: &'static str) -> ConformanceResponse<'static> {
@@ -68,7 +71,9 @@ fn handle<'a>(req: &ConformanceRequest<'a>) -> ConformanceResponse<'a> {
     // JSON input is decoded in place, so it needs its own mutable buffer.
     let mut json_input;
     let message = match &req.payload {
-        Some(Payload::ProtobufPayload(bytes)) => TestAllTypesProto3::decode(bytes).map_err(|e| e.to_string()),
+        Some(Payload::ProtobufPayload(bytes)) => {
+            TestAllTypesProto3::decode(bytes).map_err(|e| e.to_string())
+        }
         Some(Payload::JsonPayload(text)) => {
             json_input = text.as_bytes().to_vec();
             TestAllTypesProto3::decode_json(&mut json_input, &json).map_err(|e| e.to_string())

@@ -124,9 +124,9 @@ fn chunked_unary_body() {
 
 #[test]
 fn protocol_refusals() {
+    type Case<'a> = (&'a [u8], u16, Option<(&'a str, &'a str)>);
     for driver in drivers() {
         let server = TestServer::with_driver(driver);
-        type Case<'a> = (&'a [u8], u16, Option<(&'a str, &'a str)>);
         let cases: &[Case<'_>] = &[
             (
                 &post("/test.Unknown/Method", "application/proto", "", b""),

@@ -149,7 +149,10 @@ pub fn parse_content_type(value: &[u8]) -> Option<ContentType> {
     } else {
         return None;
     };
-    let is_json = matches!(ct, ContentType::Unary(Codec::Json) | ContentType::Stream(Codec::Json));
+    let is_json = matches!(
+        ct,
+        ContentType::Unary(Codec::Json) | ContentType::Stream(Codec::Json)
+    );
     if charset_utf8 && !is_json {
         return None;
     }
@@ -165,10 +168,22 @@ mod tests {
         let table: &[(&str, Option<ContentType>)] = &[
             ("application/proto", Some(ContentType::Unary(Codec::Proto))),
             ("Application/JSON", Some(ContentType::Unary(Codec::Json))),
-            ("application/json; charset=utf-8", Some(ContentType::Unary(Codec::Json))),
-            ("application/json;charset=\"UTF-8\"", Some(ContentType::Unary(Codec::Json))),
-            ("application/connect+proto", Some(ContentType::Stream(Codec::Proto))),
-            ("application/connect+json", Some(ContentType::Stream(Codec::Json))),
+            (
+                "application/json; charset=utf-8",
+                Some(ContentType::Unary(Codec::Json)),
+            ),
+            (
+                "application/json;charset=\"UTF-8\"",
+                Some(ContentType::Unary(Codec::Json)),
+            ),
+            (
+                "application/connect+proto",
+                Some(ContentType::Stream(Codec::Proto)),
+            ),
+            (
+                "application/connect+json",
+                Some(ContentType::Stream(Codec::Json)),
+            ),
             ("application/proto; charset=utf-8", None),
             ("application/json; charset=latin1", None),
             ("application/json; foo=bar", None),

@@ -83,8 +83,14 @@ fn percent_decode_into(s: &str, out: &mut Vec<u8>) -> Result<(), ()> {
     while i < b.len() {
         match b[i] {
             b'%' => {
-                let hi = b.get(i + 1).and_then(|c| (*c as char).to_digit(16)).ok_or(())?;
-                let lo = b.get(i + 2).and_then(|c| (*c as char).to_digit(16)).ok_or(())?;
+                let hi = b
+                    .get(i + 1)
+                    .and_then(|c| (*c as char).to_digit(16))
+                    .ok_or(())?;
+                let lo = b
+                    .get(i + 2)
+                    .and_then(|c| (*c as char).to_digit(16))
+                    .ok_or(())?;
                 out.push((hi * 16 + lo) as u8);
                 i += 3;
             }
@@ -127,7 +133,12 @@ pub fn parse_query(query: &str) -> Result<GetParams<'_>, GetError> {
             _ => {}
         }
     }
-    Ok(GetParams { codec: codec.ok_or(GetError::MissingEncoding)?, compression, base64, message })
+    Ok(GetParams {
+        codec: codec.ok_or(GetError::MissingEncoding)?,
+        compression,
+        base64,
+        message,
+    })
 }
 
 /// Decodes the `message` parameter (percent-decoding, then base64 when flagged) onto `out`,
@@ -144,7 +155,11 @@ pub fn decode_message(
     }
     if !params.base64 {
         percent_decode_into(params.message, out).map_err(|()| GetError::BadMessage)?;
-        return if out.len() > limit { Err(GetError::TooLarge) } else { Ok(()) };
+        return if out.len() > limit {
+            Err(GetError::TooLarge)
+        } else {
+            Ok(())
+        };
     }
     scratch.clear();
     percent_decode_into(params.message, scratch).map_err(|()| GetError::BadMessage)?;
@@ -152,9 +167,19 @@ pub fn decode_message(
     if text.len() / 4 * 3 > limit.saturating_add(3) {
         return Err(GetError::TooLarge);
     }
-    let engine = if text.iter().any(|&c| c == b'+' || c == b'/') { &STANDARD } else { &URL_SAFE };
-    engine.decode_vec(text, out).map_err(|_| GetError::BadMessage)?;
-    if out.len() > limit { Err(GetError::TooLarge) } else { Ok(()) }
+    let engine = if text.iter().any(|&c| c == b'+' || c == b'/') {
+        &STANDARD
+    } else {
+        &URL_SAFE
+    };
+    engine
+        .decode_vec(text, out)
+        .map_err(|_| GetError::BadMessage)?;
+    if out.len() > limit {
+        Err(GetError::TooLarge)
+    } else {
+        Ok(())
+    }
 }
 
 fn trim_padding(b: &[u8]) -> &[u8] {
@@ -224,7 +249,12 @@ mod tests {
         assert!(p.base64);
         assert_eq!(m, b"\n\x03foo");
         // Padded and standard-alphabet base64 are accepted too.
-        assert_eq!(decode("encoding=proto&base64=1&message=CgNmb28%3D").unwrap().1, b"\n\x03foo");
+        assert_eq!(
+            decode("encoding=proto&base64=1&message=CgNmb28%3D")
+                .unwrap()
+                .1,
+            b"\n\x03foo"
+        );
     }
 
     #[test]
@@ -237,18 +267,36 @@ mod tests {
     #[test]
     fn rejections() {
         assert_eq!(decode("message=x").unwrap_err(), GetError::MissingEncoding);
-        assert_eq!(decode("encoding=xml").unwrap_err(), GetError::UnknownEncoding);
-        assert_eq!(decode("encoding=json&connect=v2").unwrap_err(), GetError::BadVersion);
-        assert_eq!(decode("encoding=json&compression=lz4").unwrap_err(), GetError::UnknownCompression);
-        assert_eq!(decode("encoding=json&message=%zz").unwrap_err(), GetError::BadMessage);
-        assert_eq!(decode("encoding=proto&base64=1&message=!!").unwrap_err(), GetError::BadMessage);
+        assert_eq!(
+            decode("encoding=xml").unwrap_err(),
+            GetError::UnknownEncoding
+        );
+        assert_eq!(
+            decode("encoding=json&connect=v2").unwrap_err(),
+            GetError::BadVersion
+        );
+        assert_eq!(
+            decode("encoding=json&compression=lz4").unwrap_err(),
+            GetError::UnknownCompression
+        );
+        assert_eq!(
+            decode("encoding=json&message=%zz").unwrap_err(),
+            GetError::BadMessage
+        );
+        assert_eq!(
+            decode("encoding=proto&base64=1&message=!!").unwrap_err(),
+            GetError::BadMessage
+        );
         let big = format!("encoding=json&message={}", "a".repeat(2000));
         assert_eq!(decode(&big).unwrap_err(), GetError::TooLarge);
     }
 
     #[test]
     fn write_then_parse_round_trips() {
-        for (codec, msg) in [(Codec::Proto, &b"\x00\xff\x10binary"[..]), (Codec::Json, br#"{"s":"a b&c=d"}"#)] {
+        for (codec, msg) in [
+            (Codec::Proto, &b"\x00\xff\x10binary"[..]),
+            (Codec::Json, br#"{"s":"a b&c=d"}"#),
+        ] {
             let mut q = String::new();
             write_query(&mut q, codec, Compression::Identity, msg);
             let (p, m) = decode(&q).unwrap();
@@ -260,6 +308,14 @@ mod tests {
     #[test]
     fn query_pairs_decode() {
         let pairs: Vec<_> = query_pairs("a=1&b=x%20y&c=p+q&&d").collect();
-        assert_eq!(pairs, [("a".into(), "1".into()), ("b".into(), "x y".into()), ("c".into(), "p q".into()), ("d".into(), "".into())]);
+        assert_eq!(
+            pairs,
+            [
+                ("a".into(), "1".into()),
+                ("b".into(), "x y".into()),
+                ("c".into(), "p q".into()),
+                ("d".into(), "".into())
+            ]
+        );
     }
 }

@@ -36,7 +36,9 @@ pub fn parse_timeout(value: &[u8]) -> Result<Duration, BadTimeout> {
     if value.is_empty() || value.len() > 10 || !value.iter().all(u8::is_ascii_digit) {
         return Err(BadTimeout);
     }
-    let ms = value.iter().fold(0u64, |acc, d| acc * 10 + u64::from(d - b'0'));
+    let ms = value
+        .iter()
+        .fold(0u64, |acc, d| acc * 10 + u64::from(d - b'0'));
     Ok(Duration::from_millis(ms))
 }
 
@@ -79,11 +81,17 @@ mod tests {
     fn timeouts() {
         assert_eq!(parse_timeout(b"0"), Ok(Duration::ZERO));
         assert_eq!(parse_timeout(b"1500"), Ok(Duration::from_millis(1500)));
-        assert_eq!(parse_timeout(b"9999999999"), Ok(Duration::from_millis(9_999_999_999)));
+        assert_eq!(
+            parse_timeout(b"9999999999"),
+            Ok(Duration::from_millis(9_999_999_999))
+        );
         for bad in [&b""[..], b"12345678901", b"-1", b"1.5", b" 1", b"1s", b"+1"] {
             assert_eq!(parse_timeout(bad), Err(BadTimeout), "{bad:?}");
         }
         assert_eq!(format_timeout(Duration::from_millis(1500)), "1500");
-        assert_eq!(format_timeout(Duration::from_secs(u64::MAX / 2)), "9999999999");
+        assert_eq!(
+            format_timeout(Duration::from_secs(u64::MAX / 2)),
+            "9999999999"
+        );
     }
 }

@@ -72,44 +72,80 @@ pub const ACCEPT_POST: &str =
     "application/json, application/proto, application/connect+json, application/connect+proto";
 
 fn header_str<'b>(head: &RequestHead, buf: &'b [u8], name: &str) -> Option<&'b str> {
-    head.header(buf, name).and_then(|v| std::str::from_utf8(v).ok())
+    head.header(buf, name)
+        .and_then(|v| std::str::from_utf8(v).ok())
 }
 
 fn unknown_compression(shape: Shape, name: &str) -> Reject {
-    let supported = if ACCEPT_ENCODING.is_empty() { "identity".to_owned() } else { format!("{ACCEPT_ENCODING},identity") };
+    let supported = if ACCEPT_ENCODING.is_empty() {
+        "identity".to_owned()
+    } else {
+        format!("{ACCEPT_ENCODING},identity")
+    };
     Reject::Connect {
         shape,
         code: Code::Unimplemented,
-        message: format!("unknown compression {name:?}: supported encodings are {supported}").into(),
+        message: format!("unknown compression {name:?}: supported encodings are {supported}")
+            .into(),
     }
 }
 
 /// Decides how to serve a request for `method` from its head (`buf` is the buffer the head was
 /// parsed from).
-pub fn negotiate(head: &RequestHead, buf: &[u8], method: &MethodDescriptor) -> Result<Negotiated, Reject> {
+pub fn negotiate(
+    head: &RequestHead,
+    buf: &[u8],
+    method: &MethodDescriptor,
+) -> Result<Negotiated, Reject> {
     let streaming = method.kind != crate::service::StreamKind::Unary;
-    let allow: &'static str = if method.allows_get() { "GET, POST" } else { "POST" };
+    let allow: &'static str = if method.allows_get() {
+        "GET, POST"
+    } else {
+        "POST"
+    };
     let shape = match *head.method() {
         Method::POST => {
-            let ct = head.header(buf, "content-type").and_then(parse_content_type);
+            let ct = head
+                .header(buf, "content-type")
+                .and_then(parse_content_type);
             match ct {
                 Some(ContentType::Unary(_)) if !streaming => Shape::Unary,
                 Some(ContentType::Stream(_)) if streaming => Shape::Stream,
-                _ => return Err(Reject::Http { status: 415, header: Some(("accept-post", ACCEPT_POST)) }),
+                _ => {
+                    return Err(Reject::Http {
+                        status: 415,
+                        header: Some(("accept-post", ACCEPT_POST)),
+                    });
+                }
             }
         }
         Method::GET if method.allows_get() => Shape::Get,
-        _ => return Err(Reject::Http { status: 405, header: Some(("allow", allow)) }),
+        _ => {
+            return Err(Reject::Http {
+                status: 405,
+                header: Some(("allow", allow)),
+            });
+        }
     };
-    let connect_error = |code, message: &'static str| Reject::Connect { shape, code, message: Cow::Borrowed(message) };
+    let connect_error = |code, message: &'static str| Reject::Connect {
+        shape,
+        code,
+        message: Cow::Borrowed(message),
+    };
 
     if let Some(v) = head.header(buf, headers::PROTOCOL_VERSION)
         && v != headers::PROTOCOL_VERSION_1.as_bytes()
     {
-        return Err(connect_error(Code::InvalidArgument, "connect-protocol-version must be 1"));
+        return Err(connect_error(
+            Code::InvalidArgument,
+            "connect-protocol-version must be 1",
+        ));
     }
     let timeout = match head.header(buf, headers::TIMEOUT) {
-        Some(v) => Some(headers::parse_timeout(v).map_err(|_| connect_error(Code::InvalidArgument, "invalid connect-timeout-ms"))?),
+        Some(v) => Some(
+            headers::parse_timeout(v)
+                .map_err(|_| connect_error(Code::InvalidArgument, "invalid connect-timeout-ms"))?,
+        ),
         None => None,
     };
 
@@ -117,30 +153,49 @@ pub fn negotiate(head: &RequestHead, buf: &[u8], method: &MethodDescriptor) -> R
         Shape::Get => {
             let query = head.query(buf).unwrap_or("");
             let params = get::parse_query(query).map_err(|e| match e {
-                GetError::MissingEncoding | GetError::UnknownEncoding => {
-                    Reject::Http { status: 415, header: Some(("accept-post", ACCEPT_POST)) }
-                }
+                GetError::MissingEncoding | GetError::UnknownEncoding => Reject::Http {
+                    status: 415,
+                    header: Some(("accept-post", ACCEPT_POST)),
+                },
                 GetError::UnknownCompression => {
-                    let name = get::query_pairs(query).find(|(k, _)| k == "compression").map(|(_, v)| v.into_owned());
+                    let name = get::query_pairs(query)
+                        .find(|(k, _)| k == "compression")
+                        .map(|(_, v)| v.into_owned());
                     unknown_compression(shape, name.as_deref().unwrap_or(""))
                 }
-                other => Reject::Connect { shape, code: Code::InvalidArgument, message: other.to_string().into() },
+                other => Reject::Connect {
+                    shape,
+                    code: Code::InvalidArgument,
+                    message: other.to_string().into(),
+                },
             })?;
-            (params.codec, params.compression, header_str(head, buf, headers::ACCEPT_ENCODING))
+            (
+                params.codec,
+                params.compression,
+                header_str(head, buf, headers::ACCEPT_ENCODING),
+            )
         }
         Shape::Unary | Shape::Stream => {
-            let codec = match head.header(buf, "content-type").and_then(parse_content_type) {
+            let codec = match head
+                .header(buf, "content-type")
+                .and_then(parse_content_type)
+            {
                 Some(ContentType::Unary(c) | ContentType::Stream(c)) => c,
                 None => Codec::Proto,
             };
             let (enc, acc) = if shape == Shape::Unary {
                 (headers::CONTENT_ENCODING, headers::ACCEPT_ENCODING)
             } else {
-                (headers::STREAM_CONTENT_ENCODING, headers::STREAM_ACCEPT_ENCODING)
+                (
+                    headers::STREAM_CONTENT_ENCODING,
+                    headers::STREAM_ACCEPT_ENCODING,
+                )
             };
             let compression = match header_str(head, buf, enc).map(str::trim) {
                 None | Some("") => Compression::Identity,
-                Some(name) => Compression::from_name(name).ok_or_else(|| unknown_compression(shape, name))?,
+                Some(name) => {
+                    Compression::from_name(name).ok_or_else(|| unknown_compression(shape, name))?
+                }
             };
             (codec, compression, header_str(head, buf, acc))
         }
@@ -168,14 +223,22 @@ mod tests {
         kind: StreamKind::Unary,
         idempotency: Idempotency::Unknown,
     };
-    const GET_OK: MethodDescriptor = MethodDescriptor { idempotency: Idempotency::NoSideEffects, ..UNARY };
-    const STREAM: MethodDescriptor = MethodDescriptor { kind: StreamKind::ServerStream, ..UNARY };
+    const GET_OK: MethodDescriptor = MethodDescriptor {
+        idempotency: Idempotency::NoSideEffects,
+        ..UNARY
+    };
+    const STREAM: MethodDescriptor = MethodDescriptor {
+        kind: StreamKind::ServerStream,
+        ..UNARY
+    };
 
     fn run(raw: &str, m: &MethodDescriptor) -> Result<Negotiated, Reject> {
         let mut p = RequestParser::new(Limits::default());
         let mut head = RequestHead::new();
         let buf = raw.replace('\n', "\r\n");
-        let Ok(Status::Complete(_)) = p.parse(buf.as_bytes(), &mut head) else { panic!("bad test head {raw}") };
+        let Ok(Status::Complete(_)) = p.parse(buf.as_bytes(), &mut head) else {
+            panic!("bad test head {raw}")
+        };
         negotiate(&head, buf.as_bytes(), m)
     }
 
@@ -194,35 +257,88 @@ mod tests {
 
     #[test]
     fn negotiates_compression() {
-        let n = run(&post("content-type: application/json\ncontent-encoding: gzip\n"), &UNARY).unwrap();
-        assert_eq!((n.request_compression, n.response_compression), (Compression::Gzip, Compression::Gzip));
-        let n = run(&post("content-type: application/json\naccept-encoding: foo, gzip\n"), &UNARY).unwrap();
-        assert_eq!((n.request_compression, n.response_compression), (Compression::Identity, Compression::Gzip));
+        let n = run(
+            &post("content-type: application/json\ncontent-encoding: gzip\n"),
+            &UNARY,
+        )
+        .unwrap();
+        assert_eq!(
+            (n.request_compression, n.response_compression),
+            (Compression::Gzip, Compression::Gzip)
+        );
+        let n = run(
+            &post("content-type: application/json\naccept-encoding: foo, gzip\n"),
+            &UNARY,
+        )
+        .unwrap();
+        assert_eq!(
+            (n.request_compression, n.response_compression),
+            (Compression::Identity, Compression::Gzip)
+        );
     }
 
     #[test]
     fn refusals_in_spec_order() {
-        let r415 = Reject::Http { status: 415, header: Some(("accept-post", ACCEPT_POST)) };
+        let r415 = Reject::Http {
+            status: 415,
+            header: Some(("accept-post", ACCEPT_POST)),
+        };
         // Content type is checked before the protocol version.
-        assert_eq!(run(&post("content-type: image/jpeg\n"), &UNARY), Err(r415.clone()));
-        assert_eq!(run(&post("content-type: application/foo\nconnect-protocol-version: 1\n"), &UNARY), Err(r415.clone()));
+        assert_eq!(
+            run(&post("content-type: image/jpeg\n"), &UNARY),
+            Err(r415.clone())
+        );
+        assert_eq!(
+            run(
+                &post("content-type: application/foo\nconnect-protocol-version: 1\n"),
+                &UNARY
+            ),
+            Err(r415.clone())
+        );
         // A stream content type for a unary method and vice versa.
-        assert_eq!(run(&post("content-type: application/connect+proto\n"), &UNARY), Err(r415.clone()));
-        assert_eq!(run(&post("content-type: application/proto\n"), &STREAM), Err(r415));
+        assert_eq!(
+            run(&post("content-type: application/connect+proto\n"), &UNARY),
+            Err(r415.clone())
+        );
+        assert_eq!(
+            run(&post("content-type: application/proto\n"), &STREAM),
+            Err(r415)
+        );
         let del = "DELETE /s.S/Unary HTTP/1.1\nhost: x\ncontent-type: application/proto\n\n";
-        assert_eq!(run(del, &UNARY), Err(Reject::Http { status: 405, header: Some(("allow", "POST")) }));
+        assert_eq!(
+            run(del, &UNARY),
+            Err(Reject::Http {
+                status: 405,
+                header: Some(("allow", "POST"))
+            })
+        );
         let get = "GET /s.S/Unary?encoding=proto&message= HTTP/1.1\nhost: x\n\n";
-        assert_eq!(run(get, &UNARY), Err(Reject::Http { status: 405, header: Some(("allow", "POST")) }));
-        let Err(Reject::Connect { code, message, .. }) = run(&post("content-type: application/proto\ncontent-encoding: foo\n"), &UNARY) else {
+        assert_eq!(
+            run(get, &UNARY),
+            Err(Reject::Http {
+                status: 405,
+                header: Some(("allow", "POST"))
+            })
+        );
+        let Err(Reject::Connect { code, message, .. }) = run(
+            &post("content-type: application/proto\ncontent-encoding: foo\n"),
+            &UNARY,
+        ) else {
             panic!()
         };
         assert_eq!(code, Code::Unimplemented);
         assert!(message.contains("\"foo\""), "{message}");
-        let Err(Reject::Connect { code, .. }) = run(&post("content-type: application/proto\nconnect-protocol-version: 2\n"), &UNARY) else {
+        let Err(Reject::Connect { code, .. }) = run(
+            &post("content-type: application/proto\nconnect-protocol-version: 2\n"),
+            &UNARY,
+        ) else {
             panic!()
         };
         assert_eq!(code, Code::InvalidArgument);
-        let Err(Reject::Connect { code, .. }) = run(&post("content-type: application/proto\nconnect-timeout-ms: 12345678901\n"), &UNARY) else {
+        let Err(Reject::Connect { code, .. }) = run(
+            &post("content-type: application/proto\nconnect-timeout-ms: 12345678901\n"),
+            &UNARY,
+        ) else {
             panic!()
         };
         assert_eq!(code, Code::InvalidArgument);
@@ -232,15 +348,24 @@ mod tests {
     fn get_requests() {
         let get = "GET /s.S/Unary?encoding=json&message=%7B%7D&connect=v1 HTTP/1.1\nhost: x\naccept-encoding: gzip\n\n";
         let n = run(get, &GET_OK).unwrap();
-        assert_eq!((n.shape, n.codec, n.response_compression), (Shape::Get, Codec::Json, Compression::Gzip));
+        assert_eq!(
+            (n.shape, n.codec, n.response_compression),
+            (Shape::Get, Codec::Json, Compression::Gzip)
+        );
         let get = "GET /s.S/Unary?message=x HTTP/1.1\nhost: x\n\n";
-        assert!(matches!(run(get, &GET_OK), Err(Reject::Http { status: 415, .. })));
+        assert!(matches!(
+            run(get, &GET_OK),
+            Err(Reject::Http { status: 415, .. })
+        ));
     }
 
     #[test]
     fn stream_encoding_headers() {
         let raw = "POST /s.S/Unary HTTP/1.1\nhost: x\ntransfer-encoding: chunked\ncontent-type: application/connect+json\nconnect-content-encoding: gzip\nconnect-accept-encoding: gzip\n\n";
         let n = run(raw, &STREAM).unwrap();
-        assert_eq!((n.shape, n.codec, n.request_compression), (Shape::Stream, Codec::Json, Compression::Gzip));
+        assert_eq!(
+            (n.shape, n.codec, n.request_compression),
+            (Shape::Stream, Codec::Json, Compression::Gzip)
+        );
     }
 }

@@ -74,7 +74,8 @@ pub fn payload_offset(start: MessageStart) -> usize {
 pub fn finish_message(out: &mut Vec<u8>, start: MessageStart, flags: u8) -> Result<(), TooLarge> {
     let payload_len = out.len() - payload_offset(start);
     let envelope_len = payload_len + PREFIX_LEN;
-    let (Ok(payload32), Ok(chunk32)) = (u32::try_from(payload_len), u32::try_from(envelope_len)) else {
+    let (Ok(payload32), Ok(chunk32)) = (u32::try_from(payload_len), u32::try_from(envelope_len))
+    else {
         out.truncate(start.0);
         return Err(TooLarge);
     };
@@ -107,7 +108,11 @@ pub fn write_end(out: &mut Vec<u8>, error: Option<&ConnectError>, trailers: &Hea
 /// Flags of a data message with the given compression.
 #[must_use]
 pub fn message_flags(compression: Compression) -> u8 {
-    if compression == Compression::Identity { 0 } else { FLAG_COMPRESSED }
+    if compression == Compression::Identity {
+        0
+    } else {
+        FLAG_COMPRESSED
+    }
 }
 
 #[cfg(test)]
@@ -125,7 +130,11 @@ mod tests {
             out.extend_from_slice(payload);
             finish_message(&mut out, s, 0).unwrap();
         }
-        write_end(&mut out, Some(&ConnectError::new(Code::Internal, "boom")), &HeaderMap::new());
+        write_end(
+            &mut out,
+            Some(&ConnectError::new(Code::Internal, "boom")),
+            &HeaderMap::new(),
+        );
         // Undo the chunking with the HTTP/1.1 decoder, then read the envelopes back.
         let mut body = BodyDecoder::new(BodyFraming::Chunked, &Limits::default()).unwrap();
         let d = body.decode_in_place(&mut out).unwrap();
@@ -143,6 +152,9 @@ mod tests {
         assert_eq!(frames[1], (0, Vec::new()));
         assert_eq!(frames[2], (0, b"x".to_vec()));
         assert_eq!(frames[3].0, FLAG_END_STREAM);
-        assert_eq!(frames[3].1, br#"{"error":{"code":"internal","message":"boom"}}"#);
+        assert_eq!(
+            frames[3].1,
+            br#"{"error":{"code":"internal","message":"boom"}}"#
+        );
     }
 }

@@ -162,7 +162,15 @@ mod tests {
         trailers.append("x-t", HeaderValue::from_static("2"));
         trailers.append("x-t", HeaderValue::from_static("3"));
         let mut out = Vec::new();
-        write_success_head(&mut out, Codec::Proto, Compression::Gzip, &headers, &trailers, 7, false);
+        write_success_head(
+            &mut out,
+            Codec::Proto,
+            Compression::Gzip,
+            &headers,
+            &trailers,
+            7,
+            false,
+        );
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "HTTP/1.1 200 OK\r\ncontent-type: application/proto\r\ncontent-encoding: gzip\r\n\
@@ -190,6 +198,9 @@ mod tests {
     fn http_error() {
         let mut out = Vec::new();
         write_http_error(&mut out, 405, Some(("allow", "POST")), false);
-        assert_eq!(out, b"HTTP/1.1 405 Method Not Allowed\r\nallow: POST\r\ncontent-length: 0\r\n\r\n");
+        assert_eq!(
+            out,
+            b"HTTP/1.1 405 Method Not Allowed\r\nallow: POST\r\ncontent-length: 0\r\n\r\n"
+        );
     }
 }

@@ -58,7 +58,8 @@ fn static_message_is_borrowed_and_display() {
 
 #[test]
 fn every_helper_has_its_code() {
-    let helpers: [(fn(&'static str) -> ConnectError, Code); 16] = [
+    type Helper = fn(&'static str) -> ConnectError;
+    let helpers: [(Helper, Code); 16] = [
         (ConnectError::canceled, Code::Canceled),
         (ConnectError::unknown, Code::Unknown),
         (ConnectError::invalid_argument, Code::InvalidArgument),

@@ -10,7 +10,8 @@ use std::borrow::Cow;
 use connect_engine::ConnectError;
 use connect_engine::server::{Request, RequestStream, Response, ResponseStream};
 use connectrpc::eliza::v1::{
-    ConverseRequest, ConverseResponse, ElizaService, IntroduceRequest, IntroduceResponse, SayRequest, SayResponse,
+    ConverseRequest, ConverseResponse, ElizaService, IntroduceRequest, IntroduceResponse,
+    SayRequest, SayResponse,
 };
 
 /// The Eliza service.
@@ -18,9 +19,15 @@ use connectrpc::eliza::v1::{
 pub struct Eliza;
 
 impl ElizaService for Eliza {
-    async fn say<'a>(&self, request: Request<'a, SayRequest<'a>>) -> Result<Response<SayResponse<'a>>, ConnectError> {
+    async fn say<'a>(
+        &self,
+        request: Request<'a, SayRequest<'a>>,
+    ) -> Result<Response<SayResponse<'a>>, ConnectError> {
         let sentence = rules::reply(&request.message.sentence);
-        Ok(Response::new(SayResponse { sentence: Cow::Owned(sentence), ..Default::default() }))
+        Ok(Response::new(SayResponse {
+            sentence: Cow::Owned(sentence),
+            ..Default::default()
+        }))
     }
 
     async fn converse(
@@ -34,7 +41,12 @@ impl ElizaService for Eliza {
             answers.push(rules::reply(&req?.sentence));
         }
         for a in answers {
-            responses.feed(&ConverseResponse { sentence: Cow::Borrowed(&a), ..Default::default() }).await?;
+            responses
+                .feed(&ConverseResponse {
+                    sentence: Cow::Borrowed(&a),
+                    ..Default::default()
+                })
+                .await?;
         }
         responses.flush().await
     }
@@ -45,7 +57,12 @@ impl ElizaService for Eliza {
         responses: &mut ResponseStream<'_, IntroduceResponse<'static>>,
     ) -> Result<(), ConnectError> {
         for line in rules::introduction(&request.message.name) {
-            responses.send(&IntroduceResponse { sentence: Cow::Borrowed(&line), ..Default::default() }).await?;
+            responses
+                .send(&IntroduceResponse {
+                    sentence: Cow::Borrowed(&line),
+                    ..Default::default()
+                })
+                .await?;
         }
         Ok(())
     }

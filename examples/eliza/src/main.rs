@@ -8,10 +8,14 @@ use connect_engine::server::{Router, Server, ServerConfig};
 use eliza::Eliza;
 use eliza::connectrpc::eliza::v1::ElizaServiceServer;
 
-const USAGE: &str = "usage: eliza serve [--addr HOST:PORT] [--threads N] [--driver auto|io_uring|epoll]";
+const USAGE: &str =
+    "usage: eliza serve [--addr HOST:PORT] [--threads N] [--driver auto|io_uring|epoll]";
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
     let mut args = std::env::args().skip(1);
     if args.next().as_deref() != Some("serve") {
         eprintln!("{USAGE}");
@@ -23,10 +27,17 @@ fn main() -> ExitCode {
         let value = args.next();
         let parsed = match (flag.as_str(), value.as_deref()) {
             ("--addr", Some(v)) => v.parse().map(|a| addr = a).map_err(|e| e.to_string()),
-            ("--threads", Some(v)) => v.parse().map(|n| config.threads = n).map_err(|e: std::num::ParseIntError| e.to_string()),
-            ("--driver", Some("auto")) => Ok(config.driver = Driver::Auto),
-            ("--driver", Some("io_uring")) => Ok(config.driver = Driver::IoUring),
-            ("--driver", Some("epoll")) => Ok(config.driver = Driver::Epoll),
+            ("--threads", Some(v)) => v
+                .parse()
+                .map(|n| config.threads = n)
+                .map_err(|e: std::num::ParseIntError| e.to_string()),
+            ("--driver", Some(d)) => match d {
+                "auto" => Ok(Driver::Auto),
+                "io_uring" => Ok(Driver::IoUring),
+                "epoll" => Ok(Driver::Epoll),
+                _ => Err(format!("unknown driver {d}")),
+            }
+            .map(|d| config.driver = d),
             _ => Err(format!("unexpected argument {flag}")),
         };
         if let Err(e) = parsed {

@@ -44,7 +44,10 @@ fn reflect(fragment: &str) -> String {
         .split_whitespace()
         .map(|w| {
             let lower = w.to_lowercase();
-            REFLECTIONS.iter().find(|(from, _)| *from == lower).map_or(w, |(_, to)| to)
+            REFLECTIONS
+                .iter()
+                .find(|(from, _)| *from == lower)
+                .map_or(w, |(_, to)| to)
         })
         .collect::<Vec<_>>()
         .join(" ")
@@ -93,7 +96,10 @@ mod tests {
 
     #[test]
     fn rules_reflect() {
-        assert_eq!(reply("I feel tired of my work."), "Why do you feel tired of your work?");
+        assert_eq!(
+            reply("I feel tired of my work."),
+            "Why do you feel tired of your work?"
+        );
         assert_eq!(reply("I need a holiday"), "Why do you need a holiday?");
         assert_eq!(reply("Hello there"), "Hello. How are you feeling today?");
         assert_eq!(reply(""), "Say something, please.");

@@ -301,6 +301,7 @@ impl<'c> Call<'c> {
     }
 
     /// Starts a client-streaming call: the request stream and the single-response reply.
+    #[must_use]
     pub fn client_stream<Req: MessageType>(
         self,
     ) -> (RequestStream<'c, Req>, ClientStreamReply<'c>) {
@@ -309,6 +310,7 @@ impl<'c> Call<'c> {
     }
 
     /// Starts a (half-duplex) bidirectional call.
+    #[must_use]
     pub fn bidi_stream<Req: MessageType, Resp: MessageType>(
         self,
     ) -> (RequestStream<'c, Req>, ResponseStream<'c, Resp>) {
@@ -445,32 +447,27 @@ impl<'c> Call<'c> {
 
     /// Answers with an error, in the shape of the call.
     pub async fn fail(self, err: ConnectError) {
-        let shape = self.neg.shape;
-        match shape {
-            Shape::Stream => {
-                let (_, responses) = self.streams::<RawMessage, ()>();
-                responses.fail(err).await;
-            }
-            _ => {
-                let conn = self.conn;
-                let Conn {
-                    wbuf,
-                    scratch2,
-                    json,
-                    close,
-                    ..
-                } = conn;
-                let reply = UnaryReply {
-                    out: wbuf,
-                    scratch: scratch2,
-                    codec: self.neg.codec,
-                    compression: Compression::Identity,
-                    json,
-                    close,
-                    deadline: None,
-                };
-                reply.error(&err);
-            }
+        if self.neg.shape == Shape::Stream {
+            let (_, responses) = self.streams::<RawMessage, ()>();
+            responses.fail(err).await;
+        } else {
+            let Conn {
+                wbuf,
+                scratch2,
+                json,
+                close,
+                ..
+            } = self.conn;
+            let reply = UnaryReply {
+                out: wbuf,
+                scratch: scratch2,
+                codec: self.neg.codec,
+                compression: Compression::Identity,
+                json,
+                close,
+                deadline: None,
+            };
+            reply.error(&err);
         }
     }
 }

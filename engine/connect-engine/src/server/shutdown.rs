@@ -110,7 +110,7 @@ pub struct ShutdownHandle {
 }
 
 impl ShutdownHandle {
-    /// Stop accepting, finish in-flight calls, then let [`Server::run`](super::Server::run)
+    /// Stop accepting, finish in-flight calls, then let [`Server::serve`](super::Server::serve)
     /// return.
     pub fn shutdown(&self) {
         self.flag.store(true, Ordering::Release);

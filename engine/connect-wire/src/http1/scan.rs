@@ -193,7 +193,11 @@ mod tests {
         let limits = Limits::default();
         for bad in [&b"\x16\x03\x01\x00"[..], b"GE\x00", b" GET"] {
             let mut s = HeadScanner::at(0);
-            assert_eq!(s.scan(bad, &limits, Kind::Request), Err(Http1Error::InvalidRequestLine), "{bad:?}");
+            assert_eq!(
+                s.scan(bad, &limits, Kind::Request),
+                Err(Http1Error::InvalidRequestLine),
+                "{bad:?}"
+            );
         }
         for fine in [&b"GET"[..], b"POST /x", b"\r", b"\r\nGE"] {
             let mut s = HeadScanner::at(0);

@@ -21,8 +21,10 @@ thread_local! {
 /// Decodes a message from canonical proto3 JSON in `buf` (modified in place).
 pub fn decode<'a, M: Message<'a>>(buf: &'a mut [u8], opts: &JsonOptions) -> Result<M, JsonError> {
     let taken = SCRATCH.with(|s| s.borrow_mut().take());
-    let Scratch { mut buffers, tape } =
-        taken.unwrap_or_else(|| Scratch { buffers: Buffers::default(), tape: Tape::null() });
+    let Scratch { mut buffers, tape } = taken.unwrap_or_else(|| Scratch {
+        buffers: Buffers::default(),
+        tape: Tape::null(),
+    });
     let mut tape: Tape<'a> = tape.reset();
     let result = match simd_json::fill_tape(buf, &mut buffers, &mut tape) {
         Ok(()) => {
@@ -50,7 +52,11 @@ impl<'o> JsonDecoder<'o> {
     #[must_use]
     pub fn new(opts: &'o JsonOptions) -> Self {
         // The top-level message is not a nesting level (as in binary decoding).
-        JsonDecoder { opts, depth: RECURSION_LIMIT + 1, any_type_key: false }
+        JsonDecoder {
+            opts,
+            depth: RECURSION_LIMIT + 1,
+            any_type_key: false,
+        }
     }
 
     /// The options in force.

@@ -63,7 +63,11 @@ impl JsonError {
     /// An error of the given kind, not yet located.
     #[must_use]
     pub fn new(kind: JsonErrorKind) -> Self {
-        JsonError { kind, message: None, field: None }
+        JsonError {
+            kind,
+            message: None,
+            field: None,
+        }
     }
 
     /// The kind of error.

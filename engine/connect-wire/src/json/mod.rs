@@ -13,8 +13,8 @@ mod error;
 mod locate;
 pub mod read;
 mod registry;
-mod write;
 pub mod wkt;
+mod write;
 
 pub use decoder::{JsonDecoder, decode};
 pub use error::{JsonError, JsonErrorKind};

@@ -67,11 +67,19 @@ pub fn float(v: JsonValue<'_, '_>) -> Result<f32, JsonErrorKind> {
         }
         check_number_syntax(s)?;
         let f: f32 = s.parse().map_err(|_| JsonErrorKind::BadValue)?;
-        return if f.is_finite() { Ok(f) } else { Err(JsonErrorKind::OutOfRange) };
+        return if f.is_finite() {
+            Ok(f)
+        } else {
+            Err(JsonErrorKind::OutOfRange)
+        };
     }
     let d = number_as_f64(v)?;
     let f = d as f32;
-    if f.is_finite() { Ok(f) } else { Err(JsonErrorKind::OutOfRange) }
+    if f.is_finite() {
+        Ok(f)
+    } else {
+        Err(JsonErrorKind::OutOfRange)
+    }
 }
 
 /// A `double` from a number or a string.
@@ -82,7 +90,11 @@ pub fn double(v: JsonValue<'_, '_>) -> Result<f64, JsonErrorKind> {
         }
         check_number_syntax(s)?;
         let f: f64 = s.parse().map_err(|_| JsonErrorKind::BadValue)?;
-        return if f.is_finite() { Ok(f) } else { Err(JsonErrorKind::OutOfRange) };
+        return if f.is_finite() {
+            Ok(f)
+        } else {
+            Err(JsonErrorKind::OutOfRange)
+        };
     }
     number_as_f64(v)
 }
@@ -94,7 +106,9 @@ pub fn bool(v: JsonValue<'_, '_>) -> Result<bool, JsonErrorKind> {
 
 /// A `string`, borrowed from the input.
 pub fn string<'a>(v: JsonValue<'_, 'a>) -> Result<Cow<'a, str>, JsonErrorKind> {
-    v.into_string().map(Cow::Borrowed).ok_or(JsonErrorKind::WrongType)
+    v.into_string()
+        .map(Cow::Borrowed)
+        .ok_or(JsonErrorKind::WrongType)
 }
 
 /// `bytes` from standard or URL-safe base64, padded or not.
@@ -105,12 +119,19 @@ pub fn bytes<'a>(v: JsonValue<'_, 'a>) -> Result<Cow<'a, [u8]>, JsonErrorKind> {
     }
     // Like Go's protojson: any URL-safe character selects the URL-safe alphabet (mixing the
     // two alphabets is an error).
-    let engine = if s.bytes().any(|b| b == b'-' || b == b'_') { &URL_SAFE } else { &STANDARD };
+    let engine = if s.bytes().any(|b| b == b'-' || b == b'_') {
+        &URL_SAFE
+    } else {
+        &STANDARD
+    };
     // Padding, when present, must complete the last quantum (the engines would take `AQ=`).
     if s.len() % 4 != 0 && s.ends_with('=') {
         return Err(JsonErrorKind::BadValue);
     }
-    engine.decode(s).map(Cow::Owned).map_err(|_| JsonErrorKind::BadValue)
+    engine
+        .decode(s)
+        .map(Cow::Owned)
+        .map_err(|_| JsonErrorKind::BadValue)
 }
 
 /// An enum value from its name or number. `Ok(None)` means an unknown name that the options
@@ -211,7 +232,11 @@ fn string_integer(s: &str, min: i128, max: i128) -> Result<i128, JsonErrorKind> 
         // Unsigned: even `"-0"` is rejected, as by Go's `ParseUint` and absl's `SimpleAtoi`.
         return Err(JsonErrorKind::OutOfRange);
     }
-    let n = if parts.neg { -i128::from(magnitude) } else { i128::from(magnitude) };
+    let n = if parts.neg {
+        -i128::from(magnitude)
+    } else {
+        i128::from(magnitude)
+    };
     in_range(n, min, max)
 }
 
@@ -240,14 +265,22 @@ fn key_integer(k: &str, signed: bool, min: i128, max: i128) -> Result<i128, Json
 }
 
 fn in_range(n: i128, min: i128, max: i128) -> Result<i128, JsonErrorKind> {
-    if (min..=max).contains(&n) { Ok(n) } else { Err(JsonErrorKind::OutOfRange) }
+    if (min..=max).contains(&n) {
+        Ok(n)
+    } else {
+        Err(JsonErrorKind::OutOfRange)
+    }
 }
 
 /// A JSON number (not a string) as `f64`.
 fn number_as_f64(v: JsonValue<'_, '_>) -> Result<f64, JsonErrorKind> {
     if let Some(f) = v.as_f64() {
         // simd-json rejects overflowing literals, but stay safe.
-        return if f.is_finite() { Ok(f) } else { Err(JsonErrorKind::OutOfRange) };
+        return if f.is_finite() {
+            Ok(f)
+        } else {
+            Err(JsonErrorKind::OutOfRange)
+        };
     }
     if let Some(i) = v.as_i64() {
         return Ok(i as f64);
@@ -271,7 +304,9 @@ fn special_float(s: &str) -> Option<f64> {
 /// Checks that `s` is exactly a JSON number (Rust's float parser also takes `inf`, `+1`,
 /// `.5`, `1.` and others that proto JSON rejects).
 fn check_number_syntax(s: &str) -> Result<(), JsonErrorKind> {
-    NumberParts::parse(s.as_bytes()).map(|_| ()).ok_or(JsonErrorKind::BadValue)
+    NumberParts::parse(s.as_bytes())
+        .map(|_| ())
+        .ok_or(JsonErrorKind::BadValue)
 }
 
 /// The parts of a JSON number: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
@@ -323,9 +358,9 @@ impl<'s> NumberParts<'s> {
                 if digits.is_empty() {
                     return None;
                 }
-                let mag = digits
-                    .iter()
-                    .fold(0i64, |acc, &c| (acc * 10 + i64::from(c - b'0')).min(EXP_LIMIT));
+                let mag = digits.iter().fold(0i64, |acc, &c| {
+                    (acc * 10 + i64::from(c - b'0')).min(EXP_LIMIT)
+                });
                 (if exp_neg { -mag } else { mag }, rest)
             }
             _ => (0, s),
@@ -333,12 +368,21 @@ impl<'s> NumberParts<'s> {
         if !s.is_empty() {
             return None;
         }
-        Some(NumberParts { neg, int, frac, exp })
+        Some(NumberParts {
+            neg,
+            int,
+            frac,
+            exp,
+        })
     }
 
     /// The exact magnitude if the number is an integer of at most 64 bits.
     fn integer_magnitude(&self) -> Result<u64, JsonErrorKind> {
-        let frac_len = self.frac.iter().rposition(|&c| c != b'0').map_or(0, |p| p + 1);
+        let frac_len = self
+            .frac
+            .iter()
+            .rposition(|&c| c != b'0')
+            .map_or(0, |p| p + 1);
         let frac = self.frac.get(..frac_len).unwrap_or_default();
         // value = digits * 10^exp10, digits = int ++ frac without leading zeros.
         let exp10 = self.exp - frac_len as i64;
@@ -600,7 +644,11 @@ mod tests {
         let s = string(tape.as_value()).unwrap();
         assert!(matches!(s, Cow::Borrowed("h\u{e9}llo")));
         for json in ["1", "true", "null", "{}"] {
-            assert_eq!(with(json, |v| string(v).map(Cow::into_owned)), Err(WrongType), "{json}");
+            assert_eq!(
+                with(json, |v| string(v).map(Cow::into_owned)),
+                Err(WrongType),
+                "{json}"
+            );
         }
     }
 
@@ -664,7 +712,10 @@ mod tests {
     #[test]
     fn enumeration_table() {
         let strict = JsonOptions::default();
-        let lenient = JsonOptions { ignore_unknown_fields: true, ..JsonOptions::default() };
+        let lenient = JsonOptions {
+            ignore_unknown_fields: true,
+            ..JsonOptions::default()
+        };
         let cases: &[(&str, EnumResult, EnumResult)] = &[
             (r#""GREEN""#, Ok(Some(Color(1))), Ok(Some(Color(1)))),
             (r#""RED""#, Ok(Some(Color(0))), Ok(Some(Color(0)))),
@@ -673,7 +724,11 @@ mod tests {
             (r#""1""#, Err(UnknownEnumValue), Ok(None)),
             ("1", Ok(Some(Color(1))), Ok(Some(Color(1)))),
             ("42", Ok(Some(Color(42))), Ok(Some(Color(42)))),
-            ("-2147483648", Ok(Some(Color(i32::MIN))), Ok(Some(Color(i32::MIN)))),
+            (
+                "-2147483648",
+                Ok(Some(Color(i32::MIN))),
+                Ok(Some(Color(i32::MIN))),
+            ),
             ("1.0", Ok(Some(Color(1))), Ok(Some(Color(1)))),
             ("2147483648", Err(OutOfRange), Err(OutOfRange)),
             ("1.5", Err(OutOfRange), Err(OutOfRange)),
@@ -682,21 +737,40 @@ mod tests {
         ];
         for (json, want_strict, want_lenient) in cases {
             let d = JsonDecoder::new(&strict);
-            assert_eq!(with(json, |v| enumeration::<Color>(v, &d)), *want_strict, "{json}");
+            assert_eq!(
+                with(json, |v| enumeration::<Color>(v, &d)),
+                *want_strict,
+                "{json}"
+            );
             let d = JsonDecoder::new(&lenient);
-            assert_eq!(with(json, |v| enumeration::<Color>(v, &d)), *want_lenient, "{json}");
+            assert_eq!(
+                with(json, |v| enumeration::<Color>(v, &d)),
+                *want_lenient,
+                "{json}"
+            );
         }
     }
 
     #[test]
     fn containers() {
-        assert_eq!(with(r#"{"a":1,"b":2}"#, |v| object(v).map(|o| o.len())), Ok(2));
+        assert_eq!(
+            with(r#"{"a":1,"b":2}"#, |v| object(v).map(|o| o.len())),
+            Ok(2)
+        );
         assert_eq!(with("[1,2,3]", |v| array(v).map(|a| a.len())), Ok(3));
         for json in ["[]", "1", "\"{}\"", "null"] {
-            assert_eq!(with(json, |v| object(v).map(|o| o.len())), Err(WrongType), "{json}");
+            assert_eq!(
+                with(json, |v| object(v).map(|o| o.len())),
+                Err(WrongType),
+                "{json}"
+            );
         }
         for json in ["{}", "1", "\"[]\"", "null"] {
-            assert_eq!(with(json, |v| array(v).map(|a| a.len())), Err(WrongType), "{json}");
+            assert_eq!(
+                with(json, |v| array(v).map(|a| a.len())),
+                Err(WrongType),
+                "{json}"
+            );
         }
     }
 
@@ -774,9 +848,17 @@ mod tests {
     #[test]
     fn number_parts_never_panic() {
         // Every prefix of some tricky inputs, and some junk.
-        let inputs =
-            ["-12.500e-3", "0.0e+0", "1E-0", "-", "e5", ".e", "1.e5", "9".repeat(400).as_str()]
-                .map(str::to_owned);
+        let inputs = [
+            "-12.500e-3",
+            "0.0e+0",
+            "1E-0",
+            "-",
+            "e5",
+            ".e",
+            "1.e5",
+            "9".repeat(400).as_str(),
+        ]
+        .map(str::to_owned);
         for s in &inputs {
             for end in 0..=s.len() {
                 let prefix = &s[..end];

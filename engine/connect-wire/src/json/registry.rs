@@ -24,7 +24,9 @@ pub struct TypeEntry {
 
 impl std::fmt::Debug for TypeEntry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TypeEntry").field("full_name", &self.full_name).finish_non_exhaustive()
+        f.debug_struct("TypeEntry")
+            .field("full_name", &self.full_name)
+            .finish_non_exhaustive()
     }
 }
 
@@ -53,14 +55,18 @@ impl TypeRegistry {
         self.entries.extend_from_slice(entries);
         // Stable sort, so `dedup_by` keeps the earliest entry of each name.
         self.entries.sort_by(|a, b| a.full_name.cmp(b.full_name));
-        self.entries.dedup_by(|later, earlier| later.full_name == earlier.full_name);
+        self.entries
+            .dedup_by(|later, earlier| later.full_name == earlier.full_name);
     }
 
     /// Finds a type by full name (the part of a type URL after its last `/`): a registered
     /// type, else a well-known type.
     #[must_use]
     pub fn find(&self, full_name: &str) -> Option<&TypeEntry> {
-        match self.entries.binary_search_by(|e| e.full_name.cmp(full_name)) {
+        match self
+            .entries
+            .binary_search_by(|e| e.full_name.cmp(full_name))
+        {
             Ok(i) => self.entries.get(i),
             Err(_) => find_well_known(full_name),
         }
@@ -139,7 +145,12 @@ mod tests {
         full_name: &'static str,
         write_json: fn(&[u8], &mut JsonWriter<'_>) -> Result<(), JsonError>,
     ) -> TypeEntry {
-        TypeEntry { full_name, special_json: false, write_json, read_json: read_none }
+        TypeEntry {
+            full_name,
+            special_json: false,
+            write_json,
+            read_json: read_none,
+        }
     }
 
     /// Which of the two writers an entry holds.
@@ -153,7 +164,11 @@ mod tests {
     #[test]
     fn add_and_find() {
         let mut r = TypeRegistry::new().with(&[entry("pkg.Z", write_a), entry("pkg.A", write_a)]);
-        r.add(&[entry("pkg.M", write_a), entry("pkg.A", write_b), entry("other.B", write_a)]);
+        r.add(&[
+            entry("pkg.M", write_a),
+            entry("pkg.A", write_b),
+            entry("other.B", write_a),
+        ]);
         r.add(&[]);
         let names: Vec<_> = r.entries.iter().map(|e| e.full_name).collect();
         assert_eq!(names, ["other.B", "pkg.A", "pkg.M", "pkg.Z"]);
@@ -170,9 +185,15 @@ mod tests {
 
     #[test]
     fn well_known_types_are_always_found() {
-        for name in ["google.protobuf.Duration", "google.protobuf.Any", "google.protobuf.Timestamp"]
-        {
-            assert_eq!(TypeRegistry::new().find(name).map(|e| e.full_name), Some(name));
+        for name in [
+            "google.protobuf.Duration",
+            "google.protobuf.Any",
+            "google.protobuf.Timestamp",
+        ] {
+            assert_eq!(
+                TypeRegistry::new().find(name).map(|e| e.full_name),
+                Some(name)
+            );
             assert_eq!(find_type(None, name).map(|e| e.full_name), Some(name));
         }
         assert!(find_type(None, "pkg.A").is_none());

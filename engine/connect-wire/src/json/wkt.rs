@@ -80,7 +80,11 @@ pub fn write_duration(w: &mut JsonWriter<'_>, seconds: i64, nanos: i32) -> Resul
     if seconds < 0 || nanos < 0 {
         out.push(b'-');
     }
-    out.extend_from_slice(itoa::Buffer::new().format(seconds.unsigned_abs()).as_bytes());
+    out.extend_from_slice(
+        itoa::Buffer::new()
+            .format(seconds.unsigned_abs())
+            .as_bytes(),
+    );
     push_fraction(out, nanos.unsigned_abs());
     out.extend_from_slice(b"s\"");
     Ok(())
@@ -196,14 +200,19 @@ pub fn read_any<'a>(
     d: &mut JsonDecoder<'_>,
 ) -> Result<(Cow<'a, str>, Vec<u8>), JsonError> {
     let at = |kind: JsonErrorKind, field: &str| JsonError::new(kind).at(ANY, field);
-    let obj = v.as_object().ok_or_else(|| at(JsonErrorKind::WrongType, "(message)"))?;
+    let obj = v
+        .as_object()
+        .ok_or_else(|| at(JsonErrorKind::WrongType, "(message)"))?;
     let mut type_url = None;
     for (k, val) in &obj {
         if k == "@type" {
             if type_url.is_some() {
                 return Err(at(JsonErrorKind::DuplicateField, k));
             }
-            type_url = Some(val.into_string().ok_or_else(|| at(JsonErrorKind::WrongType, k))?);
+            type_url = Some(
+                val.into_string()
+                    .ok_or_else(|| at(JsonErrorKind::WrongType, k))?,
+            );
         }
     }
     let Some(type_url) = type_url else {
@@ -352,7 +361,9 @@ fn fraction_nanos(digits: &[u8]) -> Option<i32> {
     if digits.is_empty() || digits.len() > 9 {
         return None;
     }
-    let value = digits.iter().fold(0i32, |acc, &c| acc * 10 + i32::from(c - b'0'));
+    let value = digits
+        .iter()
+        .fold(0i32, |acc, &c| acc * 10 + i32::from(c - b'0'));
     Some(value * 10i32.pow(9 - digits.len() as u32))
 }
 
@@ -440,7 +451,11 @@ fn parse_duration(s: &[u8]) -> Option<Result<(i64, i32), JsonErrorKind>> {
     if !c.rest.is_empty() || (int.is_empty() && frac.is_empty()) || frac.len() > 9 {
         return None;
     }
-    let nanos = if has_frac && !frac.is_empty() { fraction_nanos(frac)? } else { 0 };
+    let nanos = if has_frac && !frac.is_empty() {
+        fraction_nanos(frac)?
+    } else {
+        0
+    };
     let mut seconds: i64 = 0;
     for &d in int {
         seconds = seconds * 10 + i64::from(d - b'0');
@@ -448,7 +463,11 @@ fn parse_duration(s: &[u8]) -> Option<Result<(i64, i32), JsonErrorKind>> {
             return Some(Err(JsonErrorKind::OutOfRange));
         }
     }
-    Some(Ok(if neg { (-seconds, -nanos) } else { (seconds, nanos) }))
+    Some(Ok(if neg {
+        (-seconds, -nanos)
+    } else {
+        (seconds, nanos)
+    }))
 }
 
 /// Whether a snake_case path survives snake → camel → snake: a valid dotted name with no
@@ -461,13 +480,17 @@ fn path_round_trips(path: &str) -> bool {
         _ => false,
     });
     chars_ok
-        && path.split('.').all(|ident| ident.bytes().next().is_some_and(|c| !c.is_ascii_digit()))
+        && path
+            .split('.')
+            .all(|ident| ident.bytes().next().is_some_and(|c| !c.is_ascii_digit()))
 }
 
 /// Converts one lowerCamelCase path to snake_case, rejecting `_` and invalid names.
 fn snake_case_path(path: &str) -> Result<Cow<'_, str>, JsonErrorKind> {
     let valid = path.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'.')
-        && path.split('.').all(|ident| ident.bytes().next().is_some_and(|c| !c.is_ascii_digit()));
+        && path
+            .split('.')
+            .all(|ident| ident.bytes().next().is_some_and(|c| !c.is_ascii_digit()));
     if !valid {
         return Err(JsonErrorKind::BadValue);
     }
@@ -527,8 +550,14 @@ mod tests {
         assert_eq!(days_from_civil(1970, 1, 1), 0);
         assert_eq!(days_from_civil(1969, 12, 31), -1);
         assert_eq!(days_from_civil(2000, 3, 1), 11_017);
-        assert_eq!(days_from_civil(1, 1, 1) * SECONDS_PER_DAY, MIN_TIMESTAMP_SECONDS);
-        assert_eq!(days_from_civil(9999, 12, 31) * SECONDS_PER_DAY + 86_399, MAX_TIMESTAMP_SECONDS);
+        assert_eq!(
+            days_from_civil(1, 1, 1) * SECONDS_PER_DAY,
+            MIN_TIMESTAMP_SECONDS
+        );
+        assert_eq!(
+            days_from_civil(9999, 12, 31) * SECONDS_PER_DAY + 86_399,
+            MAX_TIMESTAMP_SECONDS
+        );
         // Every day of the supported range round trips.
         let first = days_from_civil(1, 1, 1);
         let last = days_from_civil(9999, 12, 31);
@@ -560,7 +589,11 @@ mod tests {
             (-1, 999_999_999, Ok("1969-12-31T23:59:59.999999999Z")),
             (951_782_400, 0, Ok("2000-02-29T00:00:00Z")),
             (MIN_TIMESTAMP_SECONDS, 0, Ok("0001-01-01T00:00:00Z")),
-            (MAX_TIMESTAMP_SECONDS, 999_999_999, Ok("9999-12-31T23:59:59.999999999Z")),
+            (
+                MAX_TIMESTAMP_SECONDS,
+                999_999_999,
+                Ok("9999-12-31T23:59:59.999999999Z"),
+            ),
             (MIN_TIMESTAMP_SECONDS - 1, 0, Err(Unrepresentable)),
             (MAX_TIMESTAMP_SECONDS + 1, 0, Err(Unrepresentable)),
             (i64::MIN, 0, Err(Unrepresentable)),
@@ -589,7 +622,10 @@ mod tests {
             ("1993-02-10T00:00:00.000Z", Ok((729_302_400, 0))),
             ("2000-02-29T12:00:00Z", Ok((951_825_600, 0))),
             ("0001-01-01T00:00:00Z", Ok((MIN_TIMESTAMP_SECONDS, 0))),
-            ("9999-12-31T23:59:59.999999999Z", Ok((MAX_TIMESTAMP_SECONDS, 999_999_999))),
+            (
+                "9999-12-31T23:59:59.999999999Z",
+                Ok((MAX_TIMESTAMP_SECONDS, 999_999_999)),
+            ),
             ("9999-12-31T23:59:59-00:01", Err(OutOfRange)),
             ("0001-01-01T00:00:00+00:01", Err(OutOfRange)),
             ("0001-01-01T00:30:00+01:00", Err(OutOfRange)),
@@ -644,8 +680,16 @@ mod tests {
             (0, 500_000_000, Ok("0.500s")),
             (0, 1_000, Ok("0.000001s")),
             (0, 1, Ok("0.000000001s")),
-            (MAX_DURATION_SECONDS, 999_999_999, Ok("315576000000.999999999s")),
-            (-MAX_DURATION_SECONDS, -999_999_999, Ok("-315576000000.999999999s")),
+            (
+                MAX_DURATION_SECONDS,
+                999_999_999,
+                Ok("315576000000.999999999s"),
+            ),
+            (
+                -MAX_DURATION_SECONDS,
+                -999_999_999,
+                Ok("-315576000000.999999999s"),
+            ),
             (MAX_DURATION_SECONDS + 1, 0, Err(Unrepresentable)),
             (-MAX_DURATION_SECONDS - 1, 0, Err(Unrepresentable)),
             (i64::MIN, 0, Err(Unrepresentable)),
@@ -680,8 +724,14 @@ mod tests {
             ("1.s", Ok((1, 0))),
             ("0.000000001s", Ok((0, 1))),
             ("1.100000000s", Ok((1, 100_000_000))),
-            ("315576000000.999999999s", Ok((MAX_DURATION_SECONDS, 999_999_999))),
-            ("-315576000000.999999999s", Ok((-MAX_DURATION_SECONDS, -999_999_999))),
+            (
+                "315576000000.999999999s",
+                Ok((MAX_DURATION_SECONDS, 999_999_999)),
+            ),
+            (
+                "-315576000000.999999999s",
+                Ok((-MAX_DURATION_SECONDS, -999_999_999)),
+            ),
             ("315576000001s", Err(OutOfRange)),
             ("-315576000001s", Err(OutOfRange)),
             ("99999999999999999999999999s", Err(OutOfRange)),
@@ -851,7 +901,9 @@ mod tests {
         _d: &mut JsonDecoder<'_>,
         _out: &mut Vec<u8>,
     ) -> Result<(), JsonError> {
-        crate::json::read::object(v).map(|_| ()).map_err(JsonError::new)
+        crate::json::read::object(v)
+            .map(|_| ())
+            .map_err(JsonError::new)
     }
 
     #[allow(clippy::unnecessary_wraps)] // the signature of `TypeEntry::write_json`
@@ -890,7 +942,10 @@ mod tests {
                 },
             ])
         });
-        JsonOptions { registry: Some(registry), ..JsonOptions::default() }
+        JsonOptions {
+            registry: Some(registry),
+            ..JsonOptions::default()
+        }
     }
 
     #[test]
@@ -914,9 +969,17 @@ mod tests {
                 &[0, 0],
                 Ok(r#"{"@type":"type.googleapis.com/test.Point"}"#),
             ),
-            ("a/b/test.Point", &[3, 0], Ok(r#"{"@type":"a/b/test.Point","x":3}"#)),
+            (
+                "a/b/test.Point",
+                &[3, 0],
+                Ok(r#"{"@type":"a/b/test.Point","x":3}"#),
+            ),
             ("test.Point", &[3, 0], Ok(r#"{"@type":"test.Point","x":3}"#)),
-            ("type.googleapis.com/test.Point", &[1], Err(JsonErrorKind::BadAnyValue)),
+            (
+                "type.googleapis.com/test.Point",
+                &[1],
+                Err(JsonErrorKind::BadAnyValue),
+            ),
             (
                 "type.googleapis.com/test.Special",
                 b"hi",
@@ -927,8 +990,16 @@ mod tests {
                 b"",
                 Ok(r#"{"@type":"type.googleapis.com/google.protobuf.Empty","value":{}}"#),
             ),
-            ("type.googleapis.com/test.Missing", b"", Err(JsonErrorKind::UnknownAnyType)),
-            ("type.googleapis.com/", b"", Err(JsonErrorKind::UnknownAnyType)),
+            (
+                "type.googleapis.com/test.Missing",
+                b"",
+                Err(JsonErrorKind::UnknownAnyType),
+            ),
+            (
+                "type.googleapis.com/",
+                b"",
+                Err(JsonErrorKind::UnknownAnyType),
+            ),
             ("type.googleapis.com/test.Bad", b"", Err(Unrepresentable)),
         ];
         for &(url, value, want) in cases {
@@ -941,7 +1012,11 @@ mod tests {
         // Without a registry only well-known types are found.
         let bare = JsonOptions::default();
         assert_eq!(
-            written(&bare, |w| write_any(w, "type.googleapis.com/test.Point", &[1, 2])),
+            written(&bare, |w| write_any(
+                w,
+                "type.googleapis.com/test.Point",
+                &[1, 2]
+            )),
             Err(JsonErrorKind::UnknownAnyType)
         );
     }
@@ -983,7 +1058,10 @@ mod tests {
     #[test]
     fn read_any_table() {
         let opts = options();
-        let lenient = JsonOptions { ignore_unknown_fields: true, ..opts };
+        let lenient = JsonOptions {
+            ignore_unknown_fields: true,
+            ..opts
+        };
         let cases: &[(&str, AnyParts, AnyParts)] = &[
             ("{}", Ok(("", b"")), Ok(("", b""))),
             (
@@ -1001,7 +1079,11 @@ mod tests {
                 Ok(("t/test.Point", &[0, 2])),
                 Ok(("t/test.Point", &[0, 2])),
             ),
-            (r#"{"@type":"test.Point"}"#, Ok(("test.Point", &[0, 0])), Ok(("test.Point", &[0, 0]))),
+            (
+                r#"{"@type":"test.Point"}"#,
+                Ok(("test.Point", &[0, 0])),
+                Ok(("test.Point", &[0, 0])),
+            ),
             (
                 r#"{"@type":"t/test.Point","z":1}"#,
                 Err(JsonErrorKind::UnknownField),
@@ -1022,13 +1104,21 @@ mod tests {
                 Err(JsonErrorKind::UnknownField),
                 Ok(("t/test.Special", b"hi")),
             ),
-            (r#"{"@type":"t/test.Special"}"#, Err(BadValue), Err(BadValue)),
+            (
+                r#"{"@type":"t/test.Special"}"#,
+                Err(BadValue),
+                Err(BadValue),
+            ),
             (
                 r#"{"@type":"t/test.Special","value":"a","value":"b"}"#,
                 Err(JsonErrorKind::DuplicateField),
                 Err(JsonErrorKind::DuplicateField),
             ),
-            (r#"{"@type":"t/test.Special","value":1}"#, Err(WrongType), Err(WrongType)),
+            (
+                r#"{"@type":"t/test.Special","value":1}"#,
+                Err(WrongType),
+                Err(WrongType),
+            ),
             (
                 r#"{"@type":"t/google.protobuf.Empty","value":{}}"#,
                 Ok(("t/google.protobuf.Empty", b"")),
@@ -1039,7 +1129,11 @@ mod tests {
                 Ok(("t/google.protobuf.Empty", b"")),
                 Ok(("t/google.protobuf.Empty", b"")),
             ),
-            (r#"{"x":1}"#, Err(JsonErrorKind::UnknownAnyType), Ok(("", b""))),
+            (
+                r#"{"x":1}"#,
+                Err(JsonErrorKind::UnknownAnyType),
+                Ok(("", b"")),
+            ),
             (
                 r#"{"@type":"t/test.Missing"}"#,
                 Err(JsonErrorKind::UnknownAnyType),
@@ -1068,7 +1162,11 @@ mod tests {
                         .map_err(|e| e.kind())
                 });
                 let want = want.map(|(url, value)| (url.to_owned(), value.to_vec()));
-                assert_eq!(got, want, "{json} (ignore unknown: {})", opts.ignore_unknown_fields);
+                assert_eq!(
+                    got, want,
+                    "{json} (ignore unknown: {})",
+                    opts.ignore_unknown_fields
+                );
             }
         }
     }
@@ -1076,9 +1174,11 @@ mod tests {
     #[test]
     fn any_round_trips() {
         let opts = options();
-        for (url, value) in
-            [("t/test.Point", &b"\x01\x02"[..]), ("t/test.Special", b"x\"y"), ("", b"")]
-        {
+        for (url, value) in [
+            ("t/test.Point", &b"\x01\x02"[..]),
+            ("t/test.Special", b"x\"y"),
+            ("", b""),
+        ] {
             let json = written(&opts, |w| write_any(w, url, value)).unwrap();
             let got = with(&json, |v| {
                 let (u, b) = read_any(v, &mut JsonDecoder::new(&opts)).unwrap();
@@ -1100,8 +1200,16 @@ mod tests {
             value: Cow::Owned(value),
             ..Any::default()
         };
-        let duration = Duration { seconds: 1, nanos: 500_000_000, ..Duration::default() };
-        let timestamp = Timestamp { seconds: 0, nanos: 10_000_000, ..Timestamp::default() };
+        let duration = Duration {
+            seconds: 1,
+            nanos: 500_000_000,
+            ..Duration::default()
+        };
+        let timestamp = Timestamp {
+            seconds: 0,
+            nanos: 10_000_000,
+            ..Timestamp::default()
+        };
         let dur_url = "type.googleapis.com/google.protobuf.Duration";
         let ts_url = "type.googleapis.com/google.protobuf.Timestamp";
         let any_url = "type.googleapis.com/google.protobuf.Any";
@@ -1112,7 +1220,10 @@ mod tests {
                 format!(r#"{{"@type":"{dur_url}","value":"1.500s"}}"#),
             ),
             (
-                any(any_url, any(ts_url, timestamp.encode_to_vec()).encode_to_vec()),
+                any(
+                    any_url,
+                    any(ts_url, timestamp.encode_to_vec()).encode_to_vec(),
+                ),
                 format!(
                     r#"{{"@type":"{any_url}","value":{{"@type":"{ts_url}","value":"1970-01-01T00:00:00.010Z"}}}}"#
                 ),
@@ -1128,17 +1239,37 @@ mod tests {
             message.encode_json(&mut out, &opts).unwrap();
             assert_eq!(String::from_utf8(out).unwrap(), json);
             let mut buf = json.clone().into_bytes();
-            assert_eq!(Any::decode_json(&mut buf, &opts).unwrap(), message, "{json}");
+            assert_eq!(
+                Any::decode_json(&mut buf, &opts).unwrap(),
+                message,
+                "{json}"
+            );
         }
         // A missing "value" is tolerated for Empty only.
         let mut buf = format!(r#"{{"@type":"{empty_url}"}}"#).into_bytes();
-        assert_eq!(Any::decode_json(&mut buf, &opts).unwrap(), any(empty_url, Vec::new()));
+        assert_eq!(
+            Any::decode_json(&mut buf, &opts).unwrap(),
+            any(empty_url, Vec::new())
+        );
         let mut buf = format!(r#"{{"@type":"{dur_url}"}}"#).into_bytes();
-        assert_eq!(Any::decode_json(&mut buf, &opts).unwrap_err().kind(), BadValue);
+        assert_eq!(
+            Any::decode_json(&mut buf, &opts).unwrap_err().kind(),
+            BadValue
+        );
         // A Duration's binary value that is out of range cannot be written.
-        let bad =
-            any(dur_url, Duration { seconds: 1, nanos: -1, ..Duration::default() }.encode_to_vec());
-        assert_eq!(bad.encode_json(&mut Vec::new(), &opts).unwrap_err().kind(), Unrepresentable);
+        let bad = any(
+            dur_url,
+            Duration {
+                seconds: 1,
+                nanos: -1,
+                ..Duration::default()
+            }
+            .encode_to_vec(),
+        );
+        assert_eq!(
+            bad.encode_json(&mut Vec::new(), &opts).unwrap_err().kind(),
+            Unrepresentable
+        );
     }
 
     proptest::proptest! {

@@ -19,11 +19,19 @@ pub struct JsonWriter<'b> {
 impl<'b> JsonWriter<'b> {
     /// A writer appending to `out`.
     pub fn new(out: &'b mut Vec<u8>, opts: &'b JsonOptions) -> Self {
-        JsonWriter { out, opts, first: true, depth: crate::proto::RECURSION_LIMIT }
+        JsonWriter {
+            out,
+            opts,
+            first: true,
+            depth: crate::proto::RECURSION_LIMIT,
+        }
     }
 
     /// Runs `f` one nesting level deeper, failing past the recursion limit.
-    pub fn nested<R>(&mut self, f: impl FnOnce(&mut Self) -> Result<R, JsonError>) -> Result<R, JsonError> {
+    pub fn nested<R>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<R, JsonError>,
+    ) -> Result<R, JsonError> {
         if self.depth == 0 {
             return Err(JsonError::new(super::JsonErrorKind::RecursionLimit));
         }
@@ -87,20 +95,23 @@ impl<'b> JsonWriter<'b> {
     pub fn key_int(&mut self, k: i64) {
         self.comma();
         self.out.push(b'"');
-        self.out.extend_from_slice(itoa::Buffer::new().format(k).as_bytes());
+        self.out
+            .extend_from_slice(itoa::Buffer::new().format(k).as_bytes());
         self.out.extend_from_slice(b"\":");
     }
     /// Writes a map key of an unsigned integer map.
     pub fn key_uint(&mut self, k: u64) {
         self.comma();
         self.out.push(b'"');
-        self.out.extend_from_slice(itoa::Buffer::new().format(k).as_bytes());
+        self.out
+            .extend_from_slice(itoa::Buffer::new().format(k).as_bytes());
         self.out.extend_from_slice(b"\":");
     }
     /// Writes a map key of a bool map.
     pub fn key_bool(&mut self, k: bool) {
         self.comma();
-        self.out.extend_from_slice(if k { b"\"true\":" } else { b"\"false\":" });
+        self.out
+            .extend_from_slice(if k { b"\"true\":" } else { b"\"false\":" });
     }
 
     /// Writes `null`.
@@ -109,33 +120,39 @@ impl<'b> JsonWriter<'b> {
     }
     /// Writes a bool.
     pub fn bool(&mut self, v: bool) {
-        self.out.extend_from_slice(if v { b"true" } else { b"false" });
+        self.out
+            .extend_from_slice(if v { b"true" } else { b"false" });
     }
     /// Writes an `int32`.
     pub fn int32(&mut self, v: i32) {
-        self.out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+        self.out
+            .extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
     }
     /// Writes a `uint32`.
     pub fn uint32(&mut self, v: u32) {
-        self.out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+        self.out
+            .extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
     }
     /// Writes an `int64` (as a string, per the mapping).
     pub fn int64(&mut self, v: i64) {
         self.out.push(b'"');
-        self.out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+        self.out
+            .extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
         self.out.push(b'"');
     }
     /// Writes a `uint64` (as a string).
     pub fn uint64(&mut self, v: u64) {
         self.out.push(b'"');
-        self.out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+        self.out
+            .extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
         self.out.push(b'"');
     }
     /// Writes a `float` (shortest form that round-trips as `f32`; `"NaN"`, `"Infinity"`,
     /// `"-Infinity"` as strings).
     pub fn float(&mut self, v: f32) {
         if !v.is_finite() {
-            self.out.extend_from_slice(non_finite(v.is_nan(), v.is_sign_negative()));
+            self.out
+                .extend_from_slice(non_finite(v.is_nan(), v.is_sign_negative()));
         } else if v.to_bits() & 0x7fff_ffff == DOUBLE_ROUNDING_F32 {
             push_shortest(self.out, ryu::Buffer::new().format_finite(f64::from(v)));
         } else {
@@ -147,7 +164,8 @@ impl<'b> JsonWriter<'b> {
         if v.is_finite() {
             push_shortest(self.out, ryu::Buffer::new().format_finite(v));
         } else {
-            self.out.extend_from_slice(non_finite(v.is_nan(), v.is_sign_negative()));
+            self.out
+                .extend_from_slice(non_finite(v.is_nan(), v.is_sign_negative()));
         }
     }
     /// Writes a string (escaped).
@@ -200,7 +218,11 @@ fn non_finite(nan: bool, negative: bool) -> &'static [u8] {
 /// (`1.0` → `1`, as upstream writes it; `1e16` has none).
 fn push_shortest(out: &mut Vec<u8>, formatted: &str) {
     // `-0.0` keeps its fraction: simd-json reads `-0` as the integer 0, losing the sign.
-    let s = if formatted == "-0.0" { formatted } else { formatted.strip_suffix(".0").unwrap_or(formatted) };
+    let s = if formatted == "-0.0" {
+        formatted
+    } else {
+        formatted.strip_suffix(".0").unwrap_or(formatted)
+    };
     out.extend_from_slice(s.as_bytes());
 }
 
@@ -213,7 +235,9 @@ fn write_base64(out: &mut Vec<u8>, v: &[u8]) {
         return;
     };
     out.resize(start + len, 0);
-    let written = out.get_mut(start..).map_or(0, |tail| engine.encode_slice(v, tail).unwrap_or(0));
+    let written = out
+        .get_mut(start..)
+        .map_or(0, |tail| engine.encode_slice(v, tail).unwrap_or(0));
     out.truncate(start + written);
 }
 
@@ -371,7 +395,10 @@ mod tests {
         for &(v, want) in cases {
             assert_eq!(out(|w| w.float(v)), want, "{v}");
             if v.is_finite() {
-                assert_eq!(out(|w| w.float(v)).parse::<f32>().unwrap().to_bits(), v.to_bits());
+                assert_eq!(
+                    out(|w| w.float(v)).parse::<f32>().unwrap().to_bits(),
+                    v.to_bits()
+                );
             }
         }
         let cases: &[(f64, &str)] = &[
@@ -399,7 +426,10 @@ mod tests {
             ("plain ascii", r#""plain ascii""#),
             ("quote\"back\\slash", r#""quote\"back\\slash""#),
             ("\u{8}\u{c}\n\r\t", r#""\b\f\n\r\t""#),
-            ("\u{0}\u{1}\u{1f}x\u{7f}", "\"\\u0000\\u0001\\u001fx\u{7f}\""),
+            (
+                "\u{0}\u{1}\u{1f}x\u{7f}",
+                "\"\\u0000\\u0001\\u001fx\u{7f}\"",
+            ),
             ("h\u{e9}llo \u{1f600} /", "\"h\u{e9}llo \u{1f600} /\""),
             ("\"", r#""\"""#),
             ("a\"", r#""a\"""#),
@@ -430,7 +460,10 @@ mod tests {
         let all: Vec<u8> = (0..=255).collect();
         let mut buf = out(|w| w.bytes(&all)).into_bytes();
         let tape = simd_json::to_tape(&mut buf).unwrap();
-        assert_eq!(crate::json::read::bytes(tape.as_value()).unwrap().as_ref(), &all[..]);
+        assert_eq!(
+            crate::json::read::bytes(tape.as_value()).unwrap().as_ref(),
+            &all[..]
+        );
     }
 
     #[test]
@@ -450,10 +483,17 @@ mod tests {
         for bits in [DOUBLE_ROUNDING_F32, DOUBLE_ROUNDING_F32 | 0x8000_0000] {
             let v = f32::from_bits(bits);
             let shortest = ryu::Buffer::new().format_finite(v).to_owned();
-            assert_ne!((shortest.parse::<f64>().unwrap() as f32).to_bits(), bits, "{shortest}");
+            assert_ne!(
+                (shortest.parse::<f64>().unwrap() as f32).to_bits(),
+                bits,
+                "{shortest}"
+            );
             let mut buf = out(|w| w.float(v)).into_bytes();
             let tape = simd_json::to_tape(&mut buf).unwrap();
-            assert_eq!(crate::json::read::float(tape.as_value()).unwrap().to_bits(), bits);
+            assert_eq!(
+                crate::json::read::float(tape.as_value()).unwrap().to_bits(),
+                bits
+            );
         }
     }
 

@@ -97,7 +97,12 @@ impl<'a> Decoder<'a> {
     }
 
     fn with_depth(buf: &'a [u8], depth: u32) -> Self {
-        Decoder { buf, r: BytesReader::from_bytes(buf), depth, field_start: 0 }
+        Decoder {
+            buf,
+            r: BytesReader::from_bytes(buf),
+            depth,
+            field_start: 0,
+        }
     }
 
     #[inline]
@@ -128,7 +133,11 @@ impl<'a> Decoder<'a> {
     /// Checks the wire type of a known field.
     #[inline]
     pub fn expect(tag: u32, wire: u32) -> Result<(), DecodeError> {
-        if tag & 7 == wire { Ok(()) } else { Err(DecodeError::WrongWireType) }
+        if tag & 7 == wire {
+            Ok(())
+        } else {
+            Err(DecodeError::WrongWireType)
+        }
     }
 
     /// Reads a varint as `int32` (truncating, as protobuf does).
@@ -232,7 +241,9 @@ impl<'a> Decoder<'a> {
     #[inline]
     pub fn string(&mut self) -> Result<Cow<'a, str>, DecodeError> {
         let b = self.raw_bytes()?;
-        std::str::from_utf8(b).map(Cow::Borrowed).map_err(|_| DecodeError::InvalidUtf8)
+        std::str::from_utf8(b)
+            .map(Cow::Borrowed)
+            .map_err(|_| DecodeError::InvalidUtf8)
     }
 
     /// Merges a length-delimited nested message into `m`.
@@ -296,7 +307,11 @@ impl<'a> Decoder<'a> {
     }
 
     /// Skips the field whose tag was just read and records it in `unknown`.
-    pub fn unknown(&mut self, tag: u32, unknown: &mut UnknownFields<'a>) -> Result<(), DecodeError> {
+    pub fn unknown(
+        &mut self,
+        tag: u32,
+        unknown: &mut UnknownFields<'a>,
+    ) -> Result<(), DecodeError> {
         let start = self.field_start;
         self.skip_field(tag)?;
         unknown.push_from(self.buf, start, self.pos());

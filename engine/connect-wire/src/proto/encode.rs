@@ -53,7 +53,11 @@ pub struct Encoder<'b> {
 impl<'b> Encoder<'b> {
     /// An encoder appending to `out`, reading nested sizes from `sizes`.
     pub fn new(out: &'b mut Vec<u8>, sizes: &'b SizeCache) -> Self {
-        Encoder { out, sizes, next: 0 }
+        Encoder {
+            out,
+            sizes,
+            next: 0,
+        }
     }
 
     /// Writes a varint.
@@ -183,7 +187,7 @@ impl<'b> Encoder<'b> {
     }
 
     /// The next size recorded by [`SizeCache::message`] (also used for map entries and
-    /// packed fields, which the generator sizes with [`SizeCache::record`]).
+    /// packed fields, which the generator sizes with [`SizeCache::reserve`]).
     #[inline]
     pub fn next_size(&mut self) -> usize {
         let len = self.sizes.sizes.get(self.next).copied().unwrap_or(0);
@@ -272,7 +276,17 @@ mod tests {
     #[test]
     fn varint_len_matches_encoding() {
         let cache = SizeCache::new();
-        for v in [0u64, 1, 127, 128, 16383, 16384, u64::from(u32::MAX), u64::MAX, 1 << 63] {
+        for v in [
+            0u64,
+            1,
+            127,
+            128,
+            16383,
+            16384,
+            u64::from(u32::MAX),
+            u64::MAX,
+            1 << 63,
+        ] {
             let mut out = Vec::new();
             Encoder::new(&mut out, &cache).varint(v);
             assert_eq!(out.len(), varint_len(v), "value {v}");
@@ -284,7 +298,10 @@ mod tests {
         let cache = SizeCache::new();
         let mut out = Vec::new();
         Encoder::new(&mut out, &cache).int32(-1);
-        assert_eq!(out, [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]);
+        assert_eq!(
+            out,
+            [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]
+        );
         assert_eq!(int32_len(-1), 10);
     }
 
@@ -292,7 +309,13 @@ mod tests {
     fn zigzag_matches_spec_table() {
         // Table from the protobuf encoding guide.
         let cache = SizeCache::new();
-        for (v, want) in [(0i64, 0u64), (-1, 1), (1, 2), (-2, 3), (i64::from(i32::MAX), 0xffff_fffe)] {
+        for (v, want) in [
+            (0i64, 0u64),
+            (-1, 1),
+            (1, 2),
+            (-2, 3),
+            (i64::from(i32::MAX), 0xffff_fffe),
+        ] {
             let mut out = Vec::new();
             let mut e = Encoder::new(&mut out, &cache);
             e.sint64(v);

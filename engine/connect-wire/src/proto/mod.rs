@@ -15,7 +15,7 @@ pub use decode::{
     WIRE_START_GROUP, WIRE_VARINT,
 };
 pub use encode::{
-    Encoder, SizeCache, int32_len, int64_len, len_delimited_len, sint32_len, sint64_len, uint32_len,
-    uint64_len, varint_len,
+    Encoder, SizeCache, int32_len, int64_len, len_delimited_len, sint32_len, sint64_len,
+    uint32_len, uint64_len, varint_len,
 };
 pub use unknown::UnknownFields;

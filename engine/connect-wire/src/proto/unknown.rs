@@ -15,7 +15,9 @@ impl<'a> UnknownFields<'a> {
     /// No unknown fields.
     #[must_use]
     pub const fn new() -> Self {
-        UnknownFields { raw: Cow::Borrowed(&[]) }
+        UnknownFields {
+            raw: Cow::Borrowed(&[]),
+        }
     }
 
     /// Appends `buf[start..end]`, one raw field (tag and value) of the message in `buf`.
@@ -69,6 +71,8 @@ impl<'a> UnknownFields<'a> {
     /// The same fields, owned.
     #[must_use]
     pub fn into_owned(self) -> UnknownFields<'static> {
-        UnknownFields { raw: Cow::Owned(self.raw.into_owned()) }
+        UnknownFields {
+            raw: Cow::Owned(self.raw.into_owned()),
+        }
     }
 }
