@@ -544,3 +544,24 @@ fn graceful_shutdown_finishes_in_flight_calls() {
         done.join().unwrap().unwrap();
     }
 }
+
+#[test]
+fn stalled_uploads_are_not_drained_forever() {
+    for driver in drivers() {
+        let server = TestServer::start(
+            ServerConfig::new()
+                .with_driver(driver)
+                .with_header_read_timeout(Duration::from_millis(200)),
+        );
+        let mut s = server.connect();
+        // Refused before the body is read; the client then stalls mid-body without closing.
+        s.write_all(
+            b"POST /test.Unknown/Method HTTP/1.1\r\nhost: t\r\ncontent-length: 1000\r\n\r\npartial",
+        )
+        .unwrap();
+        let (status, headers, _) = read_response(&mut s);
+        assert_eq!(status, 404);
+        assert_eq!(header(&headers, "connection"), Some("close"));
+        still_serving(&server);
+    }
+}

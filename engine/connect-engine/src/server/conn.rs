@@ -58,6 +58,8 @@ pub(crate) struct Conn {
     pub(crate) max_message: usize,
     limits: Limits,
     max_drain: usize,
+    /// How long draining an unread body may take (the header read timeout).
+    drain_timeout: Duration,
 }
 
 impl Conn {
@@ -81,6 +83,7 @@ impl Conn {
             max_message: cfg.max_message_size,
             limits: cfg.http,
             max_drain: cfg.max_drain,
+            drain_timeout: cfg.header_read_timeout,
         }
     }
 
@@ -192,6 +195,8 @@ impl Conn {
     async fn finish_body(&mut self) {
         let max = self.max_buffer();
         let mut drained = 0usize;
+        // A client that stops sending mid-body must not hold the connection task forever.
+        let deadline = monoio::time::Instant::now() + self.drain_timeout;
         loop {
             if decode_raw(&mut self.rbuf, &mut self.body, &mut self.body_end).is_err() {
                 self.close = true;
@@ -204,7 +209,11 @@ impl Conn {
                 break;
             }
             if drained > self.max_drain
-                || read_more(&mut self.r, &mut self.rbuf, max).await.is_err()
+                || !matches!(
+                    monoio::time::timeout_at(deadline, read_more(&mut self.r, &mut self.rbuf, max))
+                        .await,
+                    Ok(Ok(_))
+                )
             {
                 self.close = true;
                 return;
