@@ -346,6 +346,7 @@ pub(crate) async fn serve<L: Services>(
             }
         };
         let path = conn.head.path(&conn.rbuf);
+        trace!(method = %conn.head.method(), path, "request");
         match router.route(path) {
             None => {
                 debug!(path, "no such procedure");

@@ -207,7 +207,9 @@ async fn thread_main<L: Services>(
             if let Some(t) = transport {
                 let (r, w) = t.split();
                 let c = conn::Conn::new(r, w, &config);
+                debug!(%peer, "connection opened");
                 conn::serve(c, router, config, signal).await;
+                debug!(%peer, "connection closed");
             }
             open.fetch_sub(1, Ordering::AcqRel);
             active.set(active.get() - 1);
