@@ -6,6 +6,7 @@ use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
 use super::Ctx;
+use super::message::{by_ref, non_default};
 use crate::model::{Cardinality, Field, Message, Scalar, ValueType};
 use crate::names::ident;
 
@@ -21,21 +22,27 @@ fn null_is_value(ty: &ValueType) -> bool {
     is_null_value(ty) || matches!(ty, ValueType::Message(n) if n == VALUE)
 }
 
+/// The `JsonWriter` / `read` function for a scalar: JSON only distinguishes 32/64-bit signed
+/// and unsigned integers, floats, bools, strings and bytes.
+fn json_method(s: Scalar) -> TokenStream {
+    match s {
+        Scalar::Double => quote!(double),
+        Scalar::Float => quote!(float),
+        Scalar::Int64 | Scalar::Sint64 | Scalar::Sfixed64 => quote!(int64),
+        Scalar::Uint64 | Scalar::Fixed64 => quote!(uint64),
+        Scalar::Int32 | Scalar::Sint32 | Scalar::Sfixed32 => quote!(int32),
+        Scalar::Uint32 | Scalar::Fixed32 => quote!(uint32),
+        Scalar::Bool => quote!(bool),
+        Scalar::String => quote!(string),
+        Scalar::Bytes => quote!(bytes),
+    }
+}
+
 /// Writes one value held in `v` (a reference for strings/bytes/messages, else a value).
 fn write_value(ty: &ValueType, v: &TokenStream, full: &str, json: &str) -> TokenStream {
     match ty {
         ValueType::Scalar(s) => {
-            let m = match s {
-                Scalar::Double => quote!(double),
-                Scalar::Float => quote!(float),
-                Scalar::Int64 | Scalar::Sint64 | Scalar::Sfixed64 => quote!(int64),
-                Scalar::Uint64 | Scalar::Fixed64 => quote!(uint64),
-                Scalar::Int32 | Scalar::Sint32 | Scalar::Sfixed32 => quote!(int32),
-                Scalar::Uint32 | Scalar::Fixed32 => quote!(uint32),
-                Scalar::Bool => quote!(bool),
-                Scalar::String => quote!(string),
-                Scalar::Bytes => quote!(bytes),
-            };
+            let m = json_method(*s);
             quote!(w.#m(#v);)
         }
         ValueType::Enum(_) if is_null_value(ty) => quote!(w.null();),
@@ -55,17 +62,7 @@ fn read_value(
 ) -> TokenStream {
     match ty {
         ValueType::Scalar(s) => {
-            let m = match s {
-                Scalar::Double => quote!(double),
-                Scalar::Float => quote!(float),
-                Scalar::Int64 | Scalar::Sint64 | Scalar::Sfixed64 => quote!(int64),
-                Scalar::Uint64 | Scalar::Fixed64 => quote!(uint64),
-                Scalar::Int32 | Scalar::Sint32 | Scalar::Sfixed32 => quote!(int32),
-                Scalar::Uint32 | Scalar::Fixed32 => quote!(uint32),
-                Scalar::Bool => quote!(bool),
-                Scalar::String => quote!(string),
-                Scalar::Bytes => quote!(bytes),
-            };
+            let m = json_method(*s);
             quote!(__rt::read::#m(#item).at(#full, #json)?)
         }
         ValueType::Enum(n) if is_null_value(ty) => {
@@ -85,24 +82,6 @@ fn read_value(
                 m
             })
         }
-    }
-}
-
-fn by_ref(ty: &ValueType) -> bool {
-    matches!(
-        ty,
-        ValueType::Message(_) | ValueType::Scalar(Scalar::String | Scalar::Bytes)
-    )
-}
-
-fn non_default(ty: &ValueType, v: &TokenStream) -> TokenStream {
-    match ty {
-        ValueType::Scalar(Scalar::Double | Scalar::Float) => quote!(#v.to_bits() != 0),
-        ValueType::Scalar(Scalar::Bool) => quote!(#v),
-        ValueType::Scalar(Scalar::String | Scalar::Bytes) => quote!(!#v.is_empty()),
-        ValueType::Scalar(_) => quote!(#v != 0),
-        ValueType::Enum(_) => quote!(__rt::Enumeration::number(#v) != 0),
-        ValueType::Message(_) => quote!(true),
     }
 }
 

@@ -507,7 +507,7 @@ fn value_write(ty: &ValueType, v: &TokenStream) -> TokenStream {
 }
 
 /// The condition under which an implicit-presence field is written.
-fn non_default(ty: &ValueType, v: &TokenStream) -> TokenStream {
+pub(crate) fn non_default(ty: &ValueType, v: &TokenStream) -> TokenStream {
     match ty {
         ValueType::Scalar(Scalar::Double | Scalar::Float) => quote!(#v.to_bits() != 0),
         ValueType::Scalar(Scalar::Bool) => quote!(#v),
@@ -519,7 +519,7 @@ fn non_default(ty: &ValueType, v: &TokenStream) -> TokenStream {
 }
 
 /// Whether values of `ty` are bound by reference in loops and patterns.
-fn by_ref(ty: &ValueType) -> bool {
+pub(crate) fn by_ref(ty: &ValueType) -> bool {
     matches!(
         ty,
         ValueType::Message(_) | ValueType::Scalar(Scalar::String | Scalar::Bytes)

@@ -40,16 +40,13 @@ pub fn finish_head(out: &mut Vec<u8>, body_len: usize, close: bool) {
     out.extend_from_slice(b"\r\n");
 }
 
-/// Writes the head of a successful unary response whose body (`body_len` bytes, already
-/// compressed with `compression`) follows.
-pub fn write_success_head(
+/// The status line and fields of a successful unary response, up to the framing fields.
+fn write_success_fields(
     out: &mut Vec<u8>,
     codec: Codec,
     compression: Compression,
     headers: &HeaderMap,
     trailers: &HeaderMap,
-    body_len: usize,
-    close: bool,
 ) {
     out.extend_from_slice(b"HTTP/1.1 200 OK\r\ncontent-type: ");
     out.extend_from_slice(codec.unary_content_type().as_bytes());
@@ -61,6 +58,20 @@ pub fn write_success_head(
     }
     write_metadata(out, headers, "");
     write_metadata(out, trailers, TRAILER_PREFIX);
+}
+
+/// Writes the head of a successful unary response whose body (`body_len` bytes, already
+/// compressed with `compression`) follows.
+pub fn write_success_head(
+    out: &mut Vec<u8>,
+    codec: Codec,
+    compression: Compression,
+    headers: &HeaderMap,
+    trailers: &HeaderMap,
+    body_len: usize,
+    close: bool,
+) {
+    write_success_fields(out, codec, compression, headers, trailers);
     finish_head(out, body_len, close);
 }
 
@@ -80,16 +91,7 @@ pub fn write_success_head_open(
     trailers: &HeaderMap,
     close: bool,
 ) -> usize {
-    out.extend_from_slice(b"HTTP/1.1 200 OK\r\ncontent-type: ");
-    out.extend_from_slice(codec.unary_content_type().as_bytes());
-    out.extend_from_slice(b"\r\n");
-    if compression != Compression::Identity {
-        out.extend_from_slice(b"content-encoding: ");
-        out.extend_from_slice(compression.name().as_bytes());
-        out.extend_from_slice(b"\r\n");
-    }
-    write_metadata(out, headers, "");
-    write_metadata(out, trailers, TRAILER_PREFIX);
+    write_success_fields(out, codec, compression, headers, trailers);
     if close {
         out.extend_from_slice(b"connection: close\r\n");
     }

@@ -324,38 +324,28 @@ impl<'c> Call<'c> {
     ) -> Option<(Request<'c, Req>, ResponseStream<'c, Resp>)> {
         let (mut requests, responses) = self.streams::<RawMessage, Resp>();
         // Exactly one message: find it, make sure nothing follows.
-        let first = match requests.src.next_frame().await {
-            Ok(Some(range)) => range,
-            Ok(None) => {
-                responses
-                    .fail(ConnectError::new(
-                        Code::Unimplemented,
-                        "server-stream request has no message",
-                    ))
-                    .await;
-                return None;
-            }
+        let counted = match requests.src.next_frame().await {
+            Ok(Some(first)) => match requests.src.next_frame().await {
+                Ok(None) => Ok(first),
+                Ok(Some(_)) => Err(ConnectError::new(
+                    Code::Unimplemented,
+                    "server-stream request has more than one message",
+                )),
+                Err(e) => Err(e),
+            },
+            Ok(None) => Err(ConnectError::new(
+                Code::Unimplemented,
+                "server-stream request has no message",
+            )),
+            Err(e) => Err(e),
+        };
+        let first = match counted {
+            Ok(first) => first,
             Err(e) => {
                 responses.fail(e).await;
                 return None;
             }
         };
-        match requests.src.next_frame().await {
-            Ok(None) => {}
-            Ok(Some(_)) => {
-                responses
-                    .fail(ConnectError::new(
-                        Code::Unimplemented,
-                        "server-stream request has more than one message",
-                    ))
-                    .await;
-                return None;
-            }
-            Err(e) => {
-                responses.fail(e).await;
-                return None;
-            }
-        }
         let RequestStream { src, info, .. } = requests;
         let json = src.json;
         let codec = info.codec;
