@@ -142,9 +142,30 @@ pub(crate) fn int_lit(n: i128) -> TokenStream {
 /// Doc attributes from a proto comment, or a fallback sentence.
 pub(crate) fn doc(comment: Option<&String>, fallback: &str) -> TokenStream {
     if let Some(c) = comment {
-        let lines = c.lines().map(|l| {
-            let l = l.strip_prefix(' ').unwrap_or(l);
-            let l = format!(" {}", escape_doc(l));
+        // Dedent by the comment's common indentation (usually the space after `//`); lines
+        // continuing a list item are aligned under its text, as markdown requires.
+        let common = c
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| l.len() - l.trim_start().len())
+            .min()
+            .unwrap_or(0);
+        let mut item_indent: Option<usize> = None;
+        let lines = c.lines().map(move |l| {
+            let l = l.get(common..).unwrap_or("");
+            let body = l.trim_start();
+            let l = if body.is_empty() {
+                item_indent = None;
+                String::new()
+            } else if let Some(marker) = ["- ", "* ", "+ "].iter().find(|m| body.starts_with(**m)) {
+                item_indent = Some(l.len() - body.len() + marker.len());
+                l.to_owned()
+            } else if let Some(indent) = item_indent {
+                format!("{}{body}", " ".repeat(indent))
+            } else {
+                l.to_owned()
+            };
+            let l = format!(" {}", escape_doc(&l));
             quote!(#[doc = #l])
         });
         // Proto comments are free text, not Rust doc markdown.
@@ -159,8 +180,13 @@ pub(crate) fn doc(comment: Option<&String>, fallback: &str) -> TokenStream {
 /// would make code blocks, compiled as doctests), code fences, link brackets, HTML angle
 /// brackets; bare URLs become autolinks.
 fn escape_doc(line: &str) -> String {
-    let line = line.trim_start();
-    let line = if line.starts_with("```") {
+    // Keep up to 3 spaces of indentation (list continuations) but never 4, which would start
+    // a code block.
+    let body = line.trim_start();
+    let indent = (line.len() - body.len()).min(3);
+    let line = format!("{}{body}", " ".repeat(indent));
+    let line = line.as_str();
+    let line = if line.trim_start().starts_with("```") {
         line.replacen("```", "\\`\\`\\`", 1)
     } else {
         line.to_owned()
@@ -254,5 +280,15 @@ pub(crate) fn nested_module(name: &str, doc_line: &str, items: &[TokenStream]) -
             use super::__rt;
             #(#items)*
         }
+    }
+}
+#[cfg(test)]
+mod doc_tests {
+    #[test]
+    fn list_continuations_are_indented() {
+        let c = " If:\n - the handler should\n   then alternate.\n\n - second\n   item".to_owned();
+        let out = super::doc(Some(&c), "").to_string();
+        assert!(out.contains(r#""   then alternate.""#), "{out}");
+        assert!(out.contains(r#""   item""#), "{out}");
     }
 }
