@@ -11,16 +11,6 @@
 //! `cargo bench -p connect-bench` (see `PERF.md`, "Codecs").
 
 /// Our generated code for `connectengine.bench.v1`.
-// connect-codegen's output (as of this crate's creation) trips these pedantic/style lints;
-// they belong fixed in the generator, and are allowed here only so that
-// `cargo clippy -D warnings` on this crate stays meaningful. `missing_docs` stays on.
-#[allow(
-    clippy::explicit_iter_loop,
-    clippy::collapsible_if,
-    clippy::redundant_closure,
-    clippy::redundant_closure_for_method_calls,
-    clippy::default_trait_access
-)]
 pub mod connect {
     include!(concat!(env!("OUT_DIR"), "/connect/_include.rs"));
 }
