@@ -29,6 +29,16 @@ fn main() {
         .compile_protos(&[&proto], &[&include])
         .expect("connect-codegen failed");
 
+    // The end-to-end benchmark's echo service (`perf-server`).
+    let echo = include.join("echo.proto");
+    println!("cargo:rerun-if-changed={}", echo.display());
+    let echo_out = out.join("echo");
+    std::fs::create_dir_all(&echo_out).expect("create OUT_DIR/echo");
+    connect_codegen::Config::new()
+        .out_dir(&echo_out)
+        .compile_protos(&[&echo], &[&include])
+        .expect("connect-codegen failed (echo)");
+
     let fds = protox::compile([&proto], [&include]).expect("protox failed");
     let descriptors = fds.encode_to_vec();
     prost_build::Config::new()

@@ -30,9 +30,9 @@ run_one() { # name cmd... ; appends "name shape reqs cpu_us_per_req" to $out/res
     c64) conns=64 ;;
     pipelined) script=$lua/pipelined.lua; conns=16 ;;
   esac
-  taskset -c 1 wrk -t1 -c"$conns" -d2s -s "$script" "http://127.0.0.1:$port/bench.Echo/Echo" >/dev/null
+  taskset -c 1 wrk -t1 -c"$conns" -d2s -s "$script" "http://127.0.0.1:$port/connectengine.bench.echo.v1.EchoService/Echo" >/dev/null
   local c0; c0=$(cpu_ticks $pid)
-  local log; log=$(taskset -c 1 wrk -t1 -c"$conns" -d"${secs}s" -s "$script" "http://127.0.0.1:$port/bench.Echo/Echo")
+  local log; log=$(taskset -c 1 wrk -t1 -c"$conns" -d"${secs}s" -s "$script" "http://127.0.0.1:$port/connectengine.bench.echo.v1.EchoService/Echo")
   local c1; c1=$(cpu_ticks $pid)
   kill -TERM $pid; wait $pid 2>/dev/null || true
   local reqs; reqs=$(echo "$log" | awk '/requests in/ {print $1}')

@@ -25,4 +25,11 @@ pub mod peer {
     ));
 }
 
+/// The end-to-end benchmark's echo service (`connectengine.bench.echo.v1`).
+pub mod echo {
+    include!(concat!(env!("OUT_DIR"), "/echo/_include.rs"));
+    pub use connectengine::bench::echo::v1::*;
+}
+
+pub mod e2e;
 pub mod fixtures;

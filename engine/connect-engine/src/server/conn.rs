@@ -256,6 +256,9 @@ impl Conn {
     }
 }
 
+/// Responses buffered for pipelined requests are written once they reach this size.
+const PIPELINE_FLUSH: usize = 64 * 1024;
+
 /// Outcome of waiting for a request head.
 enum HeadRead {
     Ready,
@@ -280,6 +283,10 @@ async fn read_head(conn: &mut Conn, cfg: &ServerConfig, shutdown: &Rc<Signal>) -
                 Err(e) => return HeadRead::Bad(e.status().as_u16()),
             }
             started.get_or_insert_with(Instant::now);
+        }
+        // Responses to pipelined requests wait in the write buffer until input runs out.
+        if !conn.wbuf.is_empty() && !conn.flush().await {
+            return HeadRead::Gone;
         }
         let read = read_more(&mut conn.r, &mut conn.rbuf, max);
         let result = match started {
@@ -410,6 +417,11 @@ pub(crate) async fn serve<L: Services>(
                 // The body could not be drained: say so on the response.
                 append_close(&mut conn.wbuf);
             }
+        }
+        // Pipelined requests already read are answered before writing: their responses go
+        // out together in one write (read_head flushes before it waits for more input).
+        if !conn.close && !conn.rbuf.is_empty() && conn.wbuf.len() < PIPELINE_FLUSH {
+            continue;
         }
         if !conn.flush().await || conn.close {
             break;

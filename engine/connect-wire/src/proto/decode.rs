@@ -87,7 +87,12 @@ impl<'a> Decoder<'a> {
     }
 
     fn with_depth(buf: &'a [u8], depth: u32) -> Self {
-        Decoder { buf, pos: 0, depth, field_start: 0 }
+        Decoder {
+            buf,
+            pos: 0,
+            depth,
+            field_start: 0,
+        }
     }
 
     /// Whether every byte of this message has been read.
@@ -122,7 +127,11 @@ impl<'a> Decoder<'a> {
                 return Ok(v);
             }
         }
-        if bytes.len() < 10 { Err(DecodeError::Truncated) } else { Err(DecodeError::BadVarint) }
+        if bytes.len() < 10 {
+            Err(DecodeError::Truncated)
+        } else {
+            Err(DecodeError::BadVarint)
+        }
     }
 
     /// Reads `N` bytes.
@@ -160,7 +169,11 @@ impl<'a> Decoder<'a> {
     /// Checks the wire type of a known field.
     #[inline]
     pub fn expect(tag: u32, wire: u32) -> Result<(), DecodeError> {
-        if tag & 7 == wire { Ok(()) } else { Err(DecodeError::WrongWireType) }
+        if tag & 7 == wire {
+            Ok(())
+        } else {
+            Err(DecodeError::WrongWireType)
+        }
     }
 
     /// Reads a varint as `int32` (truncating, as protobuf does).
@@ -259,7 +272,9 @@ impl<'a> Decoder<'a> {
     #[inline]
     pub fn string(&mut self) -> Result<Cow<'a, str>, DecodeError> {
         let b = self.raw_bytes()?;
-        std::str::from_utf8(b).map(Cow::Borrowed).map_err(|_| DecodeError::InvalidUtf8)
+        std::str::from_utf8(b)
+            .map(Cow::Borrowed)
+            .map_err(|_| DecodeError::InvalidUtf8)
     }
 
     /// Merges a length-delimited nested message into `m`.

@@ -1,0 +1,32 @@
+//! `perf-server --addr HOST:PORT [--driver epoll|io_uring] [--threads N]`: the end-to-end
+//! benchmark's Connect server (PERF.md, "End to end"). One unary echo method whose response
+//! borrows the request: what the measurement sees is the engine, not the handler.
+
+use std::net::SocketAddr;
+
+use connect_bench::echo::{EchoService, EchoServiceServer, Text};
+use connect_engine::ConnectError;
+use connect_engine::runtime::Driver;
+use connect_engine::server::{Request, Response, Router, Server, ServerConfig};
+
+struct Echo;
+
+impl EchoService for Echo {
+    async fn echo<'a>(
+        &self,
+        request: Request<'a, Text<'a>>,
+    ) -> Result<Response<Text<'a>>, ConnectError> {
+        Ok(Response::new(request.message))
+    }
+}
+
+fn main() -> std::io::Result<()> {
+    let args = connect_bench::e2e::Args::parse();
+    let config = ServerConfig::new()
+        .with_threads(args.threads)
+        .with_driver(args.driver);
+    let server = Server::bind(args.addr, config)?;
+    server.shutdown_handle().on_signals()?;
+    let _: (SocketAddr, Driver) = (server.local_addr(), args.driver);
+    server.serve(|| Router::new().add(EchoServiceServer::new(Echo)))
+}
