@@ -163,8 +163,18 @@ impl Config {
             .filter(|f| !self.extern_paths.iter().any(|(p, _)| f.package() == p))
             .map(|f| f.name().to_owned())
             .collect();
+        // Rerun when any compiled file changes: the named ones and their imports, resolved
+        // against the include paths (a name relative to an include path is not a file path).
+        for name in &requested {
+            let found = includes.iter().map(|i| i.as_ref().join(name)).find(|p| p.exists());
+            if let Some(path) = found {
+                println!("cargo:rerun-if-changed={}", path.display());
+            }
+        }
         for p in protos {
-            println!("cargo:rerun-if-changed={}", p.as_ref().display());
+            if p.as_ref().exists() {
+                println!("cargo:rerun-if-changed={}", p.as_ref().display());
+            }
         }
         let files = self.generate(&fds, &requested)?;
         let out = match &self.out_dir {
