@@ -166,7 +166,10 @@ impl Config {
         // Rerun when any compiled file changes: the named ones and their imports, resolved
         // against the include paths (a name relative to an include path is not a file path).
         for name in &requested {
-            let found = includes.iter().map(|i| i.as_ref().join(name)).find(|p| p.exists());
+            let found = includes
+                .iter()
+                .map(|i| i.as_ref().join(name))
+                .find(|p| p.exists());
             if let Some(path) = found {
                 println!("cargo:rerun-if-changed={}", path.display());
             }
