@@ -72,6 +72,11 @@ pub(crate) fn message(ctx: Ctx<'_>, m: &Message) -> TokenStream {
         quote!(#d pub #fname: Option<#module::#ename #lt>,)
     });
 
+    let uses_cache = (!needs_cache(m)).then(|| {
+        quote!(
+            const USES_SIZE_CACHE: bool = false;
+        )
+    });
     let merge = merge_field(ctx, m);
     let size = compute_size(ctx, m);
     let write = write_to(ctx, m);
@@ -91,6 +96,7 @@ pub(crate) fn message(ctx: Ctx<'_>, m: &Message) -> TokenStream {
 
         impl<'a> __rt::Message<'a> for #name<'a> {
             const FULL_NAME: &'static str = #full_name;
+            #uses_cache
             type Owned = #name<'static>;
 
             #owned

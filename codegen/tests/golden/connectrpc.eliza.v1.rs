@@ -12,6 +12,7 @@ pub struct SayRequest<'a> {
 }
 impl<'a> __rt::Message<'a> for SayRequest<'a> {
     const FULL_NAME: &'static str = "connectrpc.eliza.v1.SayRequest";
+    const USES_SIZE_CACHE: bool = false;
     type Owned = SayRequest<'static>;
     fn into_owned(self) -> SayRequest<'static> {
         SayRequest {
@@ -102,6 +103,7 @@ pub struct SayResponse<'a> {
 }
 impl<'a> __rt::Message<'a> for SayResponse<'a> {
     const FULL_NAME: &'static str = "connectrpc.eliza.v1.SayResponse";
+    const USES_SIZE_CACHE: bool = false;
     type Owned = SayResponse<'static>;
     fn into_owned(self) -> SayResponse<'static> {
         SayResponse {
@@ -192,6 +194,7 @@ pub struct ConverseRequest<'a> {
 }
 impl<'a> __rt::Message<'a> for ConverseRequest<'a> {
     const FULL_NAME: &'static str = "connectrpc.eliza.v1.ConverseRequest";
+    const USES_SIZE_CACHE: bool = false;
     type Owned = ConverseRequest<'static>;
     fn into_owned(self) -> ConverseRequest<'static> {
         ConverseRequest {
@@ -282,6 +285,7 @@ pub struct ConverseResponse<'a> {
 }
 impl<'a> __rt::Message<'a> for ConverseResponse<'a> {
     const FULL_NAME: &'static str = "connectrpc.eliza.v1.ConverseResponse";
+    const USES_SIZE_CACHE: bool = false;
     type Owned = ConverseResponse<'static>;
     fn into_owned(self) -> ConverseResponse<'static> {
         ConverseResponse {
@@ -372,6 +376,7 @@ pub struct IntroduceRequest<'a> {
 }
 impl<'a> __rt::Message<'a> for IntroduceRequest<'a> {
     const FULL_NAME: &'static str = "connectrpc.eliza.v1.IntroduceRequest";
+    const USES_SIZE_CACHE: bool = false;
     type Owned = IntroduceRequest<'static>;
     fn into_owned(self) -> IntroduceRequest<'static> {
         IntroduceRequest {
@@ -462,6 +467,7 @@ pub struct IntroduceResponse<'a> {
 }
 impl<'a> __rt::Message<'a> for IntroduceResponse<'a> {
     const FULL_NAME: &'static str = "connectrpc.eliza.v1.IntroduceResponse";
+    const USES_SIZE_CACHE: bool = false;
     type Owned = IntroduceResponse<'static>;
     fn into_owned(self) -> IntroduceResponse<'static> {
         IntroduceResponse {

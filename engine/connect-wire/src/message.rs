@@ -19,6 +19,11 @@ pub trait Message<'a>: Default + Clone + PartialEq + fmt::Debug + 'a {
     /// The fully-qualified protobuf name, e.g. `connectrpc.eliza.v1.SayRequest`.
     const FULL_NAME: &'static str;
 
+    /// Whether [`compute_size`](Message::compute_size) records sizes (the message has message
+    /// fields, maps of messages or packed varint fields). Generated code sets it to `false`
+    /// when not, which lets encoding skip the thread-local size cache.
+    const USES_SIZE_CACHE: bool = true;
+
     /// The same message type with every borrow replaced by an owned value.
     type Owned: Message<'static>;
 
@@ -62,17 +67,28 @@ pub trait Message<'a>: Default + Clone + PartialEq + fmt::Debug + 'a {
 
     /// Returns the size of the binary encoding.
     fn encoded_len(&self) -> usize {
-        with_size_cache(|sizes| self.compute_size(sizes))
+        if Self::USES_SIZE_CACHE {
+            with_size_cache(|sizes| self.compute_size(sizes))
+        } else {
+            self.compute_size(&mut SizeCache::new())
+        }
     }
 
     /// Appends the binary encoding to `out`.
     fn encode(&self, out: &mut Vec<u8>) {
-        with_size_cache(|sizes| {
+        let mut encode = |sizes: &mut SizeCache| {
             let len = self.compute_size(sizes);
             out.reserve(len);
             let mut e = Encoder::new(out, sizes);
             self.write_to(&mut e);
-        });
+        };
+        if Self::USES_SIZE_CACHE {
+            with_size_cache(encode);
+        } else {
+            // Nothing will be recorded: an empty local cache costs nothing (no allocation, no
+            // thread-local access).
+            encode(&mut SizeCache::new());
+        }
     }
 
     /// Returns the binary encoding in a new vector.

@@ -13,6 +13,7 @@ pub struct Any<'a> {
 }
 impl<'a> __rt::Message<'a> for Any<'a> {
     const FULL_NAME: &'static str = "google.protobuf.Any";
+    const USES_SIZE_CACHE: bool = false;
     type Owned = Any<'static>;
     fn into_owned(self) -> Any<'static> {
         Any {
@@ -85,6 +86,7 @@ pub struct Duration<'a> {
 }
 impl<'a> __rt::Message<'a> for Duration<'a> {
     const FULL_NAME: &'static str = "google.protobuf.Duration";
+    const USES_SIZE_CACHE: bool = false;
     type Owned = Duration<'static>;
     fn into_owned(self) -> Duration<'static> {
         Duration {
@@ -152,6 +154,7 @@ pub struct Empty<'a> {
 }
 impl<'a> __rt::Message<'a> for Empty<'a> {
     const FULL_NAME: &'static str = "google.protobuf.Empty";
+    const USES_SIZE_CACHE: bool = false;
     type Owned = Empty<'static>;
     fn into_owned(self) -> Empty<'static> {
         Empty {
@@ -206,6 +209,7 @@ pub struct FieldMask<'a> {
 }
 impl<'a> __rt::Message<'a> for FieldMask<'a> {
     const FULL_NAME: &'static str = "google.protobuf.FieldMask";
+    const USES_SIZE_CACHE: bool = false;
     type Owned = FieldMask<'static>;
     fn into_owned(self) -> FieldMask<'static> {
         FieldMask {
@@ -640,6 +644,7 @@ pub struct Timestamp<'a> {
 }
 impl<'a> __rt::Message<'a> for Timestamp<'a> {
     const FULL_NAME: &'static str = "google.protobuf.Timestamp";
+    const USES_SIZE_CACHE: bool = false;
     type Owned = Timestamp<'static>;
     fn into_owned(self) -> Timestamp<'static> {
         Timestamp {
@@ -709,6 +714,7 @@ pub struct DoubleValue<'a> {
 }
 impl<'a> __rt::Message<'a> for DoubleValue<'a> {
     const FULL_NAME: &'static str = "google.protobuf.DoubleValue";
+    const USES_SIZE_CACHE: bool = false;
     type Owned = DoubleValue<'static>;
     fn into_owned(self) -> DoubleValue<'static> {
         DoubleValue {
@@ -770,6 +776,7 @@ pub struct FloatValue<'a> {
 }
 impl<'a> __rt::Message<'a> for FloatValue<'a> {
     const FULL_NAME: &'static str = "google.protobuf.FloatValue";
+    const USES_SIZE_CACHE: bool = false;
     type Owned = FloatValue<'static>;
     fn into_owned(self) -> FloatValue<'static> {
         FloatValue {
@@ -831,6 +838,7 @@ pub struct Int64Value<'a> {
 }
 impl<'a> __rt::Message<'a> for Int64Value<'a> {
     const FULL_NAME: &'static str = "google.protobuf.Int64Value";
+    const USES_SIZE_CACHE: bool = false;
     type Owned = Int64Value<'static>;
     fn into_owned(self) -> Int64Value<'static> {
         Int64Value {
@@ -892,6 +900,7 @@ pub struct UInt64Value<'a> {
 }
 impl<'a> __rt::Message<'a> for UInt64Value<'a> {
     const FULL_NAME: &'static str = "google.protobuf.UInt64Value";
+    const USES_SIZE_CACHE: bool = false;
     type Owned = UInt64Value<'static>;
     fn into_owned(self) -> UInt64Value<'static> {
         UInt64Value {
@@ -953,6 +962,7 @@ pub struct Int32Value<'a> {
 }
 impl<'a> __rt::Message<'a> for Int32Value<'a> {
     const FULL_NAME: &'static str = "google.protobuf.Int32Value";
+    const USES_SIZE_CACHE: bool = false;
     type Owned = Int32Value<'static>;
     fn into_owned(self) -> Int32Value<'static> {
         Int32Value {
@@ -1014,6 +1024,7 @@ pub struct UInt32Value<'a> {
 }
 impl<'a> __rt::Message<'a> for UInt32Value<'a> {
     const FULL_NAME: &'static str = "google.protobuf.UInt32Value";
+    const USES_SIZE_CACHE: bool = false;
     type Owned = UInt32Value<'static>;
     fn into_owned(self) -> UInt32Value<'static> {
         UInt32Value {
@@ -1075,6 +1086,7 @@ pub struct BoolValue<'a> {
 }
 impl<'a> __rt::Message<'a> for BoolValue<'a> {
     const FULL_NAME: &'static str = "google.protobuf.BoolValue";
+    const USES_SIZE_CACHE: bool = false;
     type Owned = BoolValue<'static>;
     fn into_owned(self) -> BoolValue<'static> {
         BoolValue {
@@ -1136,6 +1148,7 @@ pub struct StringValue<'a> {
 }
 impl<'a> __rt::Message<'a> for StringValue<'a> {
     const FULL_NAME: &'static str = "google.protobuf.StringValue";
+    const USES_SIZE_CACHE: bool = false;
     type Owned = StringValue<'static>;
     fn into_owned(self) -> StringValue<'static> {
         StringValue {
@@ -1197,6 +1210,7 @@ pub struct BytesValue<'a> {
 }
 impl<'a> __rt::Message<'a> for BytesValue<'a> {
     const FULL_NAME: &'static str = "google.protobuf.BytesValue";
+    const USES_SIZE_CACHE: bool = false;
     type Owned = BytesValue<'static>;
     fn into_owned(self) -> BytesValue<'static> {
         BytesValue {
