@@ -122,3 +122,61 @@ fn plugin_and_library_agree() {
     }
     assert!(resp.file.iter().any(|g| g.name() == "_include.rs"));
 }
+
+#[test]
+fn plugin_binary_answers_a_request_on_stdin() {
+    use std::io::Write as _;
+    use std::process::{Command, Stdio};
+
+    use prost::Message as _;
+    let set = compile(
+        &["connectrpc/eliza/v1/eliza.proto"],
+        &[root().join("proto")],
+    );
+    let req = prost_types::compiler::CodeGeneratorRequest {
+        file_to_generate: vec!["connectrpc/eliza/v1/eliza.proto".to_owned()],
+        parameter: Some("runtime=::connect_engine::codegen".to_owned()),
+        proto_file: set.file.clone(),
+        ..Default::default()
+    };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_protoc-gen-connect-engine"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(&req.encode_to_vec())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let resp = prost_types::compiler::CodeGeneratorResponse::decode(&*out.stdout).unwrap();
+    assert_eq!(resp.error, None);
+    let names: Vec<_> = resp.file.iter().map(|f| f.name().to_owned()).collect();
+    assert_eq!(names, ["connectrpc.eliza.v1.rs", "_include.rs"]);
+    let want = std::fs::read_to_string(root().join("codegen/tests/golden/connectrpc.eliza.v1.rs"))
+        .unwrap();
+    assert_eq!(resp.file[0].content(), want);
+
+    // An unknown parameter is reported as an error, not a crash.
+    let bad = prost_types::compiler::CodeGeneratorRequest {
+        parameter: Some("nonsense".to_owned()),
+        ..req
+    };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_protoc-gen-connect-engine"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(&bad.encode_to_vec())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let resp = prost_types::compiler::CodeGeneratorResponse::decode(&*out.stdout).unwrap();
+    assert!(resp.error.unwrap().contains("nonsense"));
+}
