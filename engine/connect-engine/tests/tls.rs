@@ -1,0 +1,96 @@
+//! TLS over real sockets: a rustls client against the server with a certificate made at test
+//! time, on both drivers.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::sync::Arc;
+
+use connect_engine::runtime::Driver;
+use connect_engine::server::ServerConfig;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
+use support::{TestServer, post, text};
+
+fn tls_pair() -> (rustls::ServerConfig, rustls::ClientConfig) {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let cert_der = CertificateDer::from(cert.cert.der().to_vec());
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(cert.signing_key.serialize_der()));
+    let server = rustls::ServerConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert_der.clone()], key)
+        .unwrap();
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(cert_der).unwrap();
+    let mut client = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    client.alpn_protocols = vec![b"http/1.1".to_vec()];
+    (server, client)
+}
+
+#[test]
+fn unary_over_tls_with_alpn() {
+    let mut drivers = vec![Driver::Epoll];
+    if Driver::Auto.resolve() == Driver::IoUring {
+        drivers.push(Driver::IoUring);
+    }
+    for driver in drivers {
+        let (server_tls, client_tls) = tls_pair();
+        let server =
+            TestServer::start(ServerConfig::new().with_driver(driver).with_tls(server_tls));
+        let conn = rustls::ClientConnection::new(
+            Arc::new(client_tls),
+            ServerName::try_from("localhost").unwrap(),
+        )
+        .unwrap();
+        let sock = TcpStream::connect(server.addr).unwrap();
+        let mut tls = rustls::StreamOwned::new(conn, sock);
+        // Two requests on one TLS connection (keep-alive), then read both responses.
+        let req = post("/test.Test/Echo", "application/proto", "", &text("secret"));
+        tls.write_all(&[req.clone(), req].concat()).unwrap();
+        tls.flush().unwrap();
+        let mut got = Vec::new();
+        let want_one = {
+            let body = text("secret");
+            format!("content-length:{:>10}\r\n\r\n", body.len()).into_bytes()
+        };
+        let mut buf = [0u8; 4096];
+        while got
+            .windows(want_one.len())
+            .filter(|w| *w == want_one.as_slice())
+            .count()
+            < 2
+            || !got.ends_with(&text("secret"))
+        {
+            let n = tls.read(&mut buf).unwrap();
+            assert!(
+                n > 0,
+                "connection closed early: {}",
+                String::from_utf8_lossy(&got)
+            );
+            got.extend_from_slice(&buf[..n]);
+        }
+        assert_eq!(
+            tls.conn.alpn_protocol(),
+            Some(&b"http/1.1"[..]),
+            "{driver:?}"
+        );
+        let text_out = String::from_utf8_lossy(&got);
+        assert_eq!(text_out.matches("HTTP/1.1 200 OK").count(), 2, "{text_out}");
+
+        // A plain-text client on the TLS port gets nowhere, and the server keeps serving.
+        let mut plain = server.connect();
+        plain
+            .write_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+            .unwrap();
+        let mut out = Vec::new();
+        let _ = plain.read_to_end(&mut out);
+        assert!(!out.starts_with(b"HTTP/1.1 200"));
+    }
+}
