@@ -25,6 +25,7 @@ fn main() {
         .compile_protos(
             &[
                 "connectengine/test/v1/kitchen_sink.proto",
+                "connectengine/test/v1/names.proto",
                 "conformance/conformance.proto",
                 "google/protobuf/test_messages_proto3.proto",
                 "connectrpc/conformance/v1/service.proto",

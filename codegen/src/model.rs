@@ -166,6 +166,12 @@ pub(crate) struct Method {
 pub(crate) struct Service {
     pub(crate) full_name: String,
     pub(crate) name: String,
+    /// The server trait's name.
+    pub(crate) trait_name: String,
+    /// The router adapter's name (`{trait}Server`).
+    pub(crate) server_name: String,
+    /// The module holding the service model.
+    pub(crate) module: String,
     pub(crate) methods: Vec<Method>,
     pub(crate) doc: Option<String>,
 }
@@ -186,6 +192,8 @@ pub(crate) struct TypeLocation {
     pub(crate) package: String,
     /// Module segments inside the package, then the type name.
     pub(crate) path: Vec<String>,
+    /// For messages: the module holding their nested types and oneofs.
+    pub(crate) module: String,
     /// For map-entry messages: the key and value.
     pub(crate) map_entry: Option<(Scalar, ValueType)>,
 }
@@ -194,6 +202,8 @@ pub(crate) struct TypeLocation {
 pub(crate) struct Model {
     pub(crate) types: HashMap<String, TypeLocation>,
     pub(crate) packages: Vec<Package>,
+    /// Rust names in use at the top of each package's file (types, modules, sub-packages).
+    names: HashMap<String, HashSet<String>>,
 }
 
 fn scalar_of(t: Type) -> Option<Scalar> {
@@ -256,24 +266,45 @@ impl Model {
     /// Indexes every type of `set` and resolves the files named in `generate`.
     pub(crate) fn new(set: &FileDescriptorSet, generate: &[String]) -> Result<Model, Error> {
         let mut types = HashMap::new();
+        // One namespace per package (its files share one output file), seeded with the
+        // modules of sub-packages (`pkg.foo` is module `foo` inside `pkg`).
+        let mut names: HashMap<String, HashSet<String>> = HashMap::new();
         for file in &set.file {
+            let package = file.package().to_owned();
+            let mut parent = String::new();
+            for segment in package.split('.').filter(|s| !s.is_empty()) {
+                names
+                    .entry(parent.clone())
+                    .or_default()
+                    .insert(segment.to_owned());
+                parent = if parent.is_empty() {
+                    segment.to_owned()
+                } else {
+                    format!("{parent}.{segment}")
+                };
+            }
+        }
+        let mut files: Vec<&FileDescriptorProto> = set.file.iter().collect();
+        files.sort_by(|a, b| a.name().cmp(b.name()));
+        for file in files {
             let package = file.package.clone().unwrap_or_default();
             let prefix = if package.is_empty() {
                 String::new()
             } else {
                 format!(".{package}")
             };
-            let mut taken = HashSet::new();
+            let taken = names.entry(package.clone()).or_default();
             for m in &file.message_type {
-                index_message(&mut types, &package, &prefix, &[], m, &mut taken);
+                index_message(&mut types, &package, &prefix, &[], m, taken);
             }
             for e in &file.enum_type {
-                let name = unique_type_name(e.name(), &mut taken);
+                let name = unique_type_name(e.name(), taken);
                 types.insert(
                     format!("{prefix}.{}", e.name()),
                     TypeLocation {
                         package: package.clone(),
                         path: vec![name],
+                        module: String::new(),
                         map_entry: None,
                     },
                 );
@@ -282,6 +313,7 @@ impl Model {
         let mut model = Model {
             types,
             packages: Vec::new(),
+            names,
         };
         let mut by_package: BTreeMap<String, Package> = BTreeMap::new();
         // Output must not depend on the order files were named in.
@@ -294,6 +326,12 @@ impl Model {
             })?;
             let package = file.package.clone().unwrap_or_default();
             let mut resolved = model.resolve_file(file)?;
+            for s in &mut resolved.services {
+                let taken = model.names.entry(package.clone()).or_default();
+                s.trait_name = unique(upper_camel_type(&s.name), taken);
+                s.server_name = unique(format!("{}Server", s.trait_name), taken);
+                s.module = unique(snake_case(&s.name), taken);
+            }
             let entry = by_package
                 .entry(package.clone())
                 .or_insert_with(|| Package {
@@ -363,7 +401,7 @@ impl Model {
         let full = format!("{prefix}.{}", m.name());
         let loc = &self.types[&full];
         let rust_name = loc.path.last().cloned().unwrap_or_default();
-        let module = snake_case(m.name());
+        let module = loc.module.clone();
 
         // Real oneofs (not proto3 `optional` synthetic ones).
         let mut oneof_real = vec![false; m.oneof_decl.len()];
@@ -390,7 +428,8 @@ impl Model {
                 continue;
             }
             let mut enum_name = upper_camel(o.name());
-            if nested_names.contains(&enum_name) {
+            // Not the name of a nested type, nor one that generated code uses unqualified.
+            if nested_names.contains(&enum_name) || SHADOWED.contains(&enum_name.as_str()) {
                 enum_name.push_str("Oneof");
             }
             let field_name = unique(snake_case(o.name()), &mut field_names);
@@ -614,6 +653,10 @@ fn resolve_service(
             .trim_start_matches('.')
             .to_owned(),
         name: s.name().to_owned(),
+        // Named once the package's namespace is known (`Model::new`).
+        trait_name: String::new(),
+        server_name: String::new(),
+        module: String::new(),
         methods: s
             .method
             .iter()
@@ -647,15 +690,12 @@ const SHADOWED: &[&str] = &[
 ];
 
 fn upper_camel_type(name: &str) -> String {
-    // Type names keep their spelling (they are usually UpperCamel already); only a leading
-    // lowercase letter is raised.
-    let mut c = name.chars();
-    let mut s: String = c
-        .next()
-        .map(|f| f.to_ascii_uppercase())
-        .into_iter()
-        .chain(c)
-        .collect();
+    // UpperCamel (`foo_bar` → `FooBar`); names that are UpperCamel already keep their spelling.
+    let mut s = if name.contains('_') || name.starts_with(|c: char| c.is_ascii_lowercase()) {
+        upper_camel(name)
+    } else {
+        name.to_owned()
+    };
     if SHADOWED.contains(&s.as_str()) {
         s.push_str("Message");
     }
@@ -683,6 +723,7 @@ fn index_message(
 ) {
     let full = format!("{prefix}.{}", m.name());
     let name = unique_type_name(m.name(), taken);
+    let module = unique(snake_case(m.name()), taken);
     let mut path = modules.to_vec();
     path.push(name);
     let map_entry = if m
@@ -713,11 +754,12 @@ fn index_message(
         TypeLocation {
             package: package.to_owned(),
             path,
+            module: module.clone(),
             map_entry,
         },
     );
     let mut inner = modules.to_vec();
-    inner.push(snake_case(m.name()));
+    inner.push(module);
     let mut nested_taken = HashSet::new();
     for n in &m.nested_type {
         index_message(types, package, &full, &inner, n, &mut nested_taken);
@@ -731,6 +773,7 @@ fn index_message(
             TypeLocation {
                 package: package.to_owned(),
                 path,
+                module: String::new(),
                 map_entry: None,
             },
         );

@@ -2,7 +2,7 @@
 //! server trait and its router adapter.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::quote;
 
 use super::{Ctx, doc};
 use crate::model::{Method, Service};
@@ -26,8 +26,14 @@ fn model(s: &Service) -> TokenStream {
     );
     let mut consts = Vec::new();
     let mut names = Vec::new();
+    let mut taken = std::collections::HashSet::new();
+    taken.insert("SERVICE".to_owned());
     for m in &s.methods {
-        let c = ident(&screaming_snake(&m.rust_name));
+        let mut c = screaming_snake(&m.rust_name);
+        while !taken.insert(c.clone()) {
+            c.push('_');
+        }
+        let c = ident(&c);
         let name = &m.name;
         let path = format!("/{full}/{}", m.name);
         let input = m.input.trim_start_matches('.');
@@ -170,9 +176,9 @@ fn dispatch_arm(index: usize, m: &Method) -> TokenStream {
 }
 
 fn server(ctx: Ctx<'_>, s: &Service) -> TokenStream {
-    let trait_name = ident(&s.name);
-    let server_name = format_ident!("{}Server", s.name);
-    let module = ident(&snake_case(&s.name));
+    let trait_name = ident(&s.trait_name);
+    let server_name = ident(&s.server_name);
+    let module = ident(&s.module);
     let full = &s.full_name;
     let d = doc(
         s.doc.as_ref(),

@@ -11,7 +11,7 @@ use std::sync::LazyLock;
 
 use connect_conformance::conformance::{
     ConformanceRequest, ConformanceResponse, TestCategory, WireFormat,
-    conformance_request::Payload, conformance_response::Result as Outcome,
+    conformance_request::Payload, conformance_response::ResultOneof as Outcome,
 };
 use connect_conformance::protobuf_test_messages::proto3::{self, TestAllTypesProto3};
 use connect_engine::{JsonOptions, Message, TypeRegistry};

@@ -3,7 +3,7 @@
 
 mod support;
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::time::Duration;
 
 use connect_engine::runtime::Driver;
@@ -562,6 +562,93 @@ fn stalled_uploads_are_not_drained_forever() {
         let (status, headers, _) = read_response(&mut s);
         assert_eq!(status, 404);
         assert_eq!(header(&headers, "connection"), Some("close"));
+        still_serving(&server);
+    }
+}
+
+#[test]
+fn server_stream_request_whose_last_chunk_comes_late() {
+    for driver in drivers() {
+        let server = TestServer::with_driver(driver);
+        let mut s = server.connect();
+        let env = envelope(0, &text("late"));
+        let mut req = b"POST /test.Test/Repeat HTTP/1.1\r\nhost: t\r\ncontent-type: application/connect+proto\r\ntransfer-encoding: chunked\r\n\r\n".to_vec();
+        req.extend_from_slice(format!("{:x}\r\n", env.len()).as_bytes());
+        req.extend_from_slice(&env);
+        req.extend_from_slice(b"\r\n");
+        s.write_all(&req).unwrap();
+        // The server reads the message, then must wait for the end of the body to know that
+        // no second message follows — without losing the first one meanwhile.
+        std::thread::sleep(Duration::from_millis(100));
+        s.write_all(b"0\r\n\r\n").unwrap();
+        let (status, _, body) = read_response(&mut s);
+        assert_eq!(status, 200);
+        let frames = envelopes(&body);
+        assert_eq!(frames.len(), 4, "{driver:?}");
+        assert!(frames[..3].iter().all(|(_, p)| *p == text("late")));
+        still_serving(&server);
+    }
+}
+
+#[test]
+fn deadline_while_reading_a_stream_body_closes_the_connection() {
+    for driver in drivers() {
+        let server = TestServer::with_driver(driver);
+        let mut s = server.connect();
+        // 100 bytes announced, 3 sent, deadline 200 ms: the handler is cut off mid-read.
+        s.write_all(b"POST /test.Test/Concat HTTP/1.1\r\nhost: t\r\ncontent-type: application/connect+proto\r\nconnect-timeout-ms: 200\r\ncontent-length: 100\r\n\r\n\x00\x00\x00")
+            .unwrap();
+        let mut out = Vec::new();
+        let _ = s.read_to_end(&mut out);
+        let text = String::from_utf8_lossy(&out);
+        assert!(
+            text.starts_with("HTTP/1.1 200 ") && text.contains("deadline_exceeded"),
+            "{driver:?}: {text}"
+        );
+        still_serving(&server);
+        // Unary: the deadline also bounds reading the body.
+        let mut s = server.connect();
+        s.write_all(b"POST /test.Test/Echo HTTP/1.1\r\nhost: t\r\ncontent-type: application/proto\r\nconnect-timeout-ms: 200\r\ncontent-length: 100\r\n\r\nabc")
+            .unwrap();
+        let mut out = Vec::new();
+        let _ = s.read_to_end(&mut out);
+        let text = String::from_utf8_lossy(&out);
+        assert!(
+            text.starts_with("HTTP/1.1 504 ") && text.contains("deadline_exceeded"),
+            "{driver:?}: {text}"
+        );
+        still_serving(&server);
+    }
+}
+
+#[test]
+fn clients_that_stop_reading_are_dropped() {
+    for driver in drivers() {
+        let server = TestServer::start(
+            ServerConfig::new()
+                .with_driver(driver)
+                .with_io_timeout(Duration::from_millis(300)),
+        );
+        let mut s = server.connect();
+        // A 3 MiB message echoed three times: far more than the socket buffers hold while the
+        // client reads nothing.
+        let big = text(&"x".repeat(3 << 20));
+        s.write_all(&post(
+            "/test.Test/Repeat",
+            "application/connect+proto",
+            "",
+            &envelope(0, &big),
+        ))
+        .unwrap();
+        std::thread::sleep(Duration::from_millis(1500));
+        // The server gave up writing and closed: the stream ends without an end-stream message.
+        let mut out = Vec::new();
+        let _ = s.read_to_end(&mut out);
+        assert!(out.starts_with(b"HTTP/1.1 200 "));
+        assert!(
+            out.len() < 3 * big.len(),
+            "{driver:?}: the whole response arrived"
+        );
         still_serving(&server);
     }
 }

@@ -94,3 +94,64 @@ fn unary_over_tls_with_alpn() {
         assert!(!out.starts_with(b"HTTP/1.1 200"));
     }
 }
+
+#[test]
+fn stalled_tls_clients_do_not_crash_the_server() {
+    let mut drivers = vec![Driver::Epoll];
+    if Driver::Auto.resolve() == Driver::IoUring {
+        drivers.push(Driver::IoUring);
+    }
+    for driver in drivers {
+        let (server_tls, client_tls) = tls_pair();
+        let client_tls = Arc::new(client_tls);
+        let server = TestServer::start(
+            ServerConfig::new()
+                .with_driver(driver)
+                .with_tls(server_tls)
+                .with_threads(1)
+                .with_header_read_timeout(std::time::Duration::from_millis(200)),
+        );
+        let open = || {
+            let conn = rustls::ClientConnection::new(
+                client_tls.clone(),
+                ServerName::try_from("localhost").unwrap(),
+            )
+            .unwrap();
+            rustls::StreamOwned::new(conn, TcpStream::connect(server.addr).unwrap())
+        };
+        // A head that never ends (408), then a body that never comes (404 after the drain
+        // timeout): each read that times out must end the connection, not the thread.
+        for stall in [
+            &b"POST /test.Test/Echo HTTP/1.1\r\nhost: x\r\n"[..],
+            b"POST /no.Such/Method HTTP/1.1\r\nhost: x\r\ncontent-length: 10\r\n\r\n",
+        ] {
+            let mut tls = open();
+            tls.write_all(stall).unwrap();
+            tls.flush().unwrap();
+            let mut out = Vec::new();
+            let _ = tls.read_to_end(&mut out);
+            let text = String::from_utf8_lossy(&out);
+            assert!(
+                text.starts_with("HTTP/1.1 408") || text.starts_with("HTTP/1.1 404"),
+                "{driver:?}: {text}"
+            );
+        }
+        // The server (one thread) still answers.
+        let mut tls = open();
+        tls.write_all(&post(
+            "/test.Test/Echo",
+            "application/proto",
+            "connection: close\r\n",
+            &text("ok"),
+        ))
+        .unwrap();
+        tls.flush().unwrap();
+        let mut out = Vec::new();
+        let _ = tls.read_to_end(&mut out);
+        assert!(
+            out.starts_with(b"HTTP/1.1 200 OK"),
+            "{driver:?}: {}",
+            String::from_utf8_lossy(&out)
+        );
+    }
+}

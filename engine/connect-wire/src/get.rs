@@ -149,8 +149,9 @@ pub fn decode_message(
     scratch: &mut Vec<u8>,
     limit: usize,
 ) -> Result<(), GetError> {
-    // Decoding never grows the text, so its length bounds the work.
-    if params.message.len() > limit.saturating_mul(2).saturating_add(16) {
+    // Decoding never grows the text, so its length bounds the work. A message within the
+    // limit takes at most three characters per byte (percent-encoding).
+    if params.message.len() > limit.saturating_mul(3).saturating_add(16) {
         return Err(GetError::TooLarge);
     }
     if !params.base64 {

@@ -60,6 +60,8 @@ pub enum Reject {
     Connect {
         /// The shape to answer in.
         shape: Shape,
+        /// The codec the request named (for a stream's content type).
+        codec: Codec,
         /// The code.
         code: Code,
         /// The message.
@@ -76,7 +78,7 @@ fn header_str<'b>(head: &RequestHead, buf: &'b [u8], name: &str) -> Option<&'b s
         .and_then(|v| std::str::from_utf8(v).ok())
 }
 
-fn unknown_compression(shape: Shape, name: &str) -> Reject {
+fn unknown_compression(shape: Shape, codec: Codec, name: &str) -> Reject {
     let supported = if ACCEPT_ENCODING.is_empty() {
         "identity".to_owned()
     } else {
@@ -84,6 +86,7 @@ fn unknown_compression(shape: Shape, name: &str) -> Reject {
     };
     Reject::Connect {
         shape,
+        codec,
         code: Code::Unimplemented,
         message: format!("unknown compression {name:?}: supported encodings are {supported}")
             .into(),
@@ -103,14 +106,14 @@ pub fn negotiate(
     } else {
         "POST"
     };
-    let shape = match *head.method() {
+    let (shape, codec_hint) = match *head.method() {
         Method::POST => {
             let ct = head
                 .header(buf, "content-type")
                 .and_then(parse_content_type);
             match ct {
-                Some(ContentType::Unary(_)) if !streaming => Shape::Unary,
-                Some(ContentType::Stream(_)) if streaming => Shape::Stream,
+                Some(ContentType::Unary(c)) if !streaming => (Shape::Unary, c),
+                Some(ContentType::Stream(c)) if streaming => (Shape::Stream, c),
                 _ => {
                     return Err(Reject::Http {
                         status: 415,
@@ -119,7 +122,8 @@ pub fn negotiate(
                 }
             }
         }
-        Method::GET if method.allows_get() => Shape::Get,
+        // Errors in GET calls are unary-shaped: their codec does not matter.
+        Method::GET if method.allows_get() => (Shape::Get, Codec::Proto),
         _ => {
             return Err(Reject::Http {
                 status: 405,
@@ -129,6 +133,7 @@ pub fn negotiate(
     };
     let connect_error = |code, message: &'static str| Reject::Connect {
         shape,
+        codec: codec_hint,
         code,
         message: Cow::Borrowed(message),
     };
@@ -161,10 +166,11 @@ pub fn negotiate(
                     let name = get::query_pairs(query)
                         .find(|(k, _)| k == "compression")
                         .map(|(_, v)| v.into_owned());
-                    unknown_compression(shape, name.as_deref().unwrap_or(""))
+                    unknown_compression(shape, codec_hint, name.as_deref().unwrap_or(""))
                 }
                 other => Reject::Connect {
                     shape,
+                    codec: codec_hint,
                     code: Code::InvalidArgument,
                     message: other.to_string().into(),
                 },
@@ -193,9 +199,8 @@ pub fn negotiate(
             };
             let compression = match header_str(head, buf, enc).map(str::trim) {
                 None | Some("") => Compression::Identity,
-                Some(name) => {
-                    Compression::from_name(name).ok_or_else(|| unknown_compression(shape, name))?
-                }
+                Some(name) => Compression::from_name(name)
+                    .ok_or_else(|| unknown_compression(shape, codec, name))?,
             };
             (codec, compression, header_str(head, buf, acc))
         }

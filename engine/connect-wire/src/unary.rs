@@ -10,8 +10,15 @@ use crate::headers::TRAILER_PREFIX;
 use crate::http1::reason_phrase;
 
 /// Writes `name: value\r\n` for every entry of `map`, each name prefixed with `prefix`.
+///
+/// Protocol headers (`content-length`, `transfer-encoding`, `connection`, `content-type`, the
+/// Connect headers, …) are skipped: the framing is ours to write, and a handler echoing such a
+/// header would otherwise corrupt it.
 pub fn write_metadata(out: &mut Vec<u8>, map: &HeaderMap, prefix: &str) {
     for (name, value) in map {
+        if crate::headers::is_protocol_header(name.as_str()) {
+            continue;
+        }
         out.extend_from_slice(prefix.as_bytes());
         out.extend_from_slice(name.as_str().as_bytes());
         out.extend_from_slice(b": ");

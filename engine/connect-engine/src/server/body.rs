@@ -38,13 +38,18 @@ pub(crate) enum ReadError {
     Full,
     /// A socket error.
     Io(std::io::Error),
+    /// The deadline passed. The read was dropped: the buffer is gone (left empty) and the
+    /// read half is marked interrupted, so the connection must close.
+    TimedOut,
 }
 
-/// Reads more bytes onto the end of `buf`, growing it (up to `max_capacity`) when full.
+/// Reads more bytes onto the end of `buf`, growing it (up to `max_capacity`) when full,
+/// waiting until `deadline` at most.
 pub(crate) async fn read_more(
     r: &mut ReadHalf,
     buf: &mut Vec<u8>,
     max_capacity: usize,
+    deadline: monoio::time::Instant,
 ) -> Result<usize, ReadError> {
     if buf.len() == buf.capacity() {
         if buf.capacity() >= max_capacity {
@@ -54,7 +59,9 @@ pub(crate) async fn read_more(
         buf.reserve_exact(grow);
     }
     let taken = std::mem::take(buf);
-    let (res, taken) = r.read_into(taken).await;
+    let Ok((res, taken)) = monoio::time::timeout_at(deadline, r.read_into(taken)).await else {
+        return Err(ReadError::TimedOut);
+    };
     *buf = taken;
     match res {
         Ok(0) => Err(ReadError::Eof),

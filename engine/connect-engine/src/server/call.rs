@@ -248,7 +248,10 @@ impl<'c> Call<'c> {
         } = self;
         let loaded = match neg.shape {
             Shape::Get => conn.load_get_message(),
-            _ => conn.read_unary_body(neg.request_compression).await,
+            _ => {
+                conn.read_unary_body(neg.request_compression, deadline)
+                    .await
+            }
         };
         let Conn {
             rbuf,
@@ -323,16 +326,20 @@ impl<'c> Call<'c> {
         self,
     ) -> Option<(Request<'c, Req>, ResponseStream<'c, Resp>)> {
         let (mut requests, responses) = self.streams::<RawMessage, Resp>();
-        // Exactly one message: find it, make sure nothing follows.
+        // Exactly one message: find it, then make sure nothing follows, keeping the first
+        // message in place (no compaction) meanwhile.
         let counted = match requests.src.next_frame().await {
-            Ok(Some(first)) => match requests.src.next_frame().await {
-                Ok(None) => Ok(first),
-                Ok(Some(_)) => Err(ConnectError::new(
-                    Code::Unimplemented,
-                    "server-stream request has more than one message",
-                )),
-                Err(e) => Err(e),
-            },
+            Ok(Some(first)) => {
+                requests.src.pinned = true;
+                match requests.src.next_frame().await {
+                    Ok(None) => Ok(first),
+                    Ok(Some(_)) => Err(ConnectError::new(
+                        Code::Unimplemented,
+                        "server-stream request has more than one message",
+                    )),
+                    Err(e) => Err(e),
+                }
+            }
             Ok(None) => Err(ConnectError::new(
                 Code::Unimplemented,
                 "server-stream request has no message",
@@ -381,6 +388,7 @@ impl<'c> Call<'c> {
             body,
             max_message,
             body_end,
+            io_timeout,
             ..
         } = conn;
         let json: &'c JsonOptions = json;
@@ -402,6 +410,8 @@ impl<'c> Call<'c> {
             scratch,
             max_message: *max_message,
             json,
+            io_timeout: *io_timeout,
+            pinned: false,
         };
         let requests = RequestStream {
             src,
@@ -421,6 +431,7 @@ impl<'c> Call<'c> {
             flushed: false,
             close,
             deadline,
+            io_timeout: *io_timeout,
             _t: PhantomData,
         };
         (requests, responses)
@@ -581,6 +592,10 @@ pub(crate) struct StreamSource<'c> {
     scratch: &'c mut Vec<u8>,
     max_message: usize,
     json: &'c JsonOptions,
+    /// How long one read may wait.
+    io_timeout: std::time::Duration,
+    /// A frame returned earlier is still in use: keep consumed bytes (no compaction).
+    pinned: bool,
 }
 
 /// Where the payload of the current frame lies.
@@ -645,7 +660,7 @@ impl<'c> StreamSource<'c> {
     /// Reads more of the body: drops consumed messages, decodes raw bytes already read, and
     /// reads from the socket when that was not enough.
     async fn fill(&mut self) -> Result<(), ConnectError> {
-        if self.pos > 0 {
+        if self.pos > 0 && !self.pinned {
             self.buf.drain(..self.pos);
             *self.data_end -= self.pos;
             self.pos = 0;
@@ -653,8 +668,9 @@ impl<'c> StreamSource<'c> {
         if decode_raw(self.buf, self.body, self.data_end).map_err(http_body_error)? {
             return Ok(());
         }
-        let max = self.max_message + 64 * 1024;
-        match read_more(self.r, self.buf, max).await {
+        let max = self.max_message.saturating_add(64 * 1024);
+        let deadline = monoio::time::Instant::now() + self.io_timeout;
+        match read_more(self.r, self.buf, max, deadline).await {
             Ok(_) => {
                 decode_raw(self.buf, self.body, self.data_end).map_err(http_body_error)?;
                 Ok(())
@@ -670,6 +686,10 @@ impl<'c> StreamSource<'c> {
             Err(ReadError::Io(e)) => Err(ConnectError::new(
                 Code::Unavailable,
                 format!("read request: {e}"),
+            )),
+            Err(ReadError::TimedOut) => Err(ConnectError::new(
+                Code::DeadlineExceeded,
+                "request body stalled",
             )),
         }
     }
@@ -748,6 +768,8 @@ pub struct ResponseStream<'c, T> {
     flushed: bool,
     close: &'c mut bool,
     deadline: Option<Instant>,
+    /// How long one write may wait.
+    io_timeout: std::time::Duration,
     _t: PhantomData<T>,
 }
 
@@ -819,9 +841,17 @@ impl<T> ResponseStream<'_, T> {
         }
         let buf = std::mem::take(self.out);
         self.flushed = true;
-        let (res, buf) = self.w.write_all(buf).await;
+        let Ok((res, buf)) = monoio::time::timeout(self.io_timeout, self.w.write_all(buf)).await
+        else {
+            // The write was dropped (the half is now marked interrupted).
+            *self.close = true;
+            return Err(ConnectError::new(
+                Code::Unavailable,
+                "write response: timed out",
+            ));
+        };
         *self.out = buf;
-        if let Err(e) = res.and(self.w.flush().await) {
+        if let Err(e) = res {
             *self.close = true;
             return Err(ConnectError::new(
                 Code::Unavailable,
@@ -839,6 +869,12 @@ impl<T> ResponseStream<'_, T> {
     /// response would invite the client to reuse a connection the server is about to close.
     #[doc(hidden)]
     pub async fn finish(mut self, result: Result<(), ConnectError>) {
+        if self.w.is_interrupted() {
+            // A write was dropped mid-way (deadline, timeout): the response is cut short and
+            // the connection closes; writing the end of the stream now would corrupt it.
+            *self.close = true;
+            return;
+        }
         self.ensure_head();
         stream::write_end(self.out, result.as_ref().err(), &self.trailers);
         if self.flushed {

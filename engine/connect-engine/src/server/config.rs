@@ -35,6 +35,9 @@ pub struct ServerConfig {
     /// data resets the connection, which can destroy the response before the client reads
     /// it. Ends early when the client closes. Default 2 s.
     pub linger_timeout: Duration,
+    /// How long one read of a request body, or one write of a response, may wait for the
+    /// peer. Past it the call fails and the connection closes. Default 30 s.
+    pub io_timeout: Duration,
     /// Most open connections over all threads; beyond, new connections are closed at once.
     /// Default 65 536.
     pub max_connections: usize,
@@ -67,6 +70,7 @@ impl ServerConfig {
             idle_timeout: Duration::from_mins(1),
             max_drain: 64 << 10,
             linger_timeout: Duration::from_secs(2),
+            io_timeout: Duration::from_secs(30),
             max_connections: 65_536,
             shutdown_grace: Duration::from_secs(30),
             tls: None,
@@ -122,6 +126,13 @@ impl ServerConfig {
     #[must_use]
     pub fn with_idle_timeout(mut self, timeout: Duration) -> Self {
         self.idle_timeout = timeout;
+        self
+    }
+
+    /// Sets the body read / response write timeout ([`io_timeout`](Self::io_timeout)).
+    #[must_use]
+    pub fn with_io_timeout(mut self, timeout: Duration) -> Self {
+        self.io_timeout = timeout;
         self
     }
 

@@ -60,6 +60,8 @@ pub(crate) struct Conn {
     max_drain: usize,
     /// How long draining an unread body may take (the header read timeout).
     drain_timeout: Duration,
+    /// How long one read of a request body or one write of a response may wait.
+    pub(crate) io_timeout: Duration,
 }
 
 impl Conn {
@@ -84,12 +86,15 @@ impl Conn {
             limits: cfg.http,
             max_drain: cfg.max_drain,
             drain_timeout: cfg.header_read_timeout,
+            io_timeout: cfg.io_timeout,
         }
     }
 
     /// Largest read buffer: a head, or a whole message with envelope and chunk framing.
     fn max_buffer(&self) -> usize {
-        self.limits.max_head_size.max(self.max_message + 64 * 1024)
+        self.limits
+            .max_head_size
+            .max(self.max_message.saturating_add(64 * 1024))
     }
 
     /// Reads the rest of a unary body; on success the (possibly decompressed) message is at
@@ -97,6 +102,7 @@ impl Conn {
     pub(crate) async fn read_unary_body(
         &mut self,
         compression: Compression,
+        call_deadline: Option<Instant>,
     ) -> Result<MessageAt, ConnectError> {
         let max = self.max_buffer();
         loop {
@@ -112,8 +118,32 @@ impl Conn {
             if self.body.is_done() {
                 break;
             }
-            match read_more(&mut self.r, &mut self.rbuf, max).await {
+            // Each read must make progress within the I/O timeout, and the whole body must
+            // arrive before the call's deadline.
+            let mut deadline = Instant::now() + self.io_timeout;
+            if let Some(d) = call_deadline {
+                deadline = deadline.min(d);
+            }
+            match read_more(
+                &mut self.r,
+                &mut self.rbuf,
+                max,
+                monoio::time::Instant::from_std(deadline),
+            )
+            .await
+            {
                 Ok(_) => {}
+                Err(ReadError::TimedOut) => {
+                    self.close = true;
+                    return Err(if call_deadline.is_some_and(|d| Instant::now() >= d) {
+                        ConnectError::new(
+                            Code::DeadlineExceeded,
+                            "deadline exceeded while reading the request",
+                        )
+                    } else {
+                        ConnectError::new(Code::DeadlineExceeded, "request body stalled")
+                    });
+                }
                 Err(ReadError::Full) => {
                     self.close = true;
                     return Err(ConnectError::new(
@@ -193,6 +223,19 @@ impl Conn {
     /// the connection can carry the next request, or marks it for closing. Leaves any
     /// pipelined bytes at the start of `rbuf`.
     async fn finish_body(&mut self) {
+        if self.r.is_interrupted() {
+            // A read was dropped: the buffer and the body framing are lost.
+            self.close = true;
+            return;
+        }
+        // Declared more than we would drain: close now rather than read any of it.
+        if let BodyFraming::Length(n) = self.head.body_framing() {
+            let rest = n.saturating_sub(self.body.body_len());
+            if rest > self.max_drain as u64 {
+                self.close = true;
+                return;
+            }
+        }
         let max = self.max_buffer();
         let mut drained = 0usize;
         // A client that stops sending mid-body must not hold the connection task forever.
@@ -209,11 +252,9 @@ impl Conn {
                 break;
             }
             if drained > self.max_drain
-                || !matches!(
-                    monoio::time::timeout_at(deadline, read_more(&mut self.r, &mut self.rbuf, max))
-                        .await,
-                    Ok(Ok(_))
-                )
+                || read_more(&mut self.r, &mut self.rbuf, max, deadline)
+                    .await
+                    .is_err()
             {
                 self.close = true;
                 return;
@@ -234,13 +275,13 @@ impl Conn {
     async fn linger(&mut self, timeout: Duration) {
         let deadline = monoio::time::Instant::now() + timeout;
         let max = self.max_buffer();
-        loop {
+        while !self.r.is_interrupted() {
             self.rbuf.clear();
-            match monoio::time::timeout_at(deadline, read_more(&mut self.r, &mut self.rbuf, max))
+            if read_more(&mut self.r, &mut self.rbuf, max, deadline)
                 .await
+                .is_err()
             {
-                Ok(Ok(_)) => {}
-                Ok(Err(_)) | Err(_) => return,
+                return;
             }
         }
     }
@@ -250,9 +291,14 @@ impl Conn {
             return true;
         }
         let buf = std::mem::take(&mut self.wbuf);
-        let (res, buf) = self.w.write_all(buf).await;
-        self.wbuf = buf;
-        res.is_ok() && self.w.flush().await.is_ok()
+        match monoio::time::timeout(self.io_timeout, self.w.write_all(buf)).await {
+            Ok((res, buf)) => {
+                self.wbuf = buf;
+                res.is_ok()
+            }
+            // The write was dropped: the half is marked interrupted.
+            Err(_) => false,
+        }
     }
 }
 
@@ -288,33 +334,27 @@ async fn read_head(conn: &mut Conn, cfg: &ServerConfig, shutdown: &Rc<Signal>) -
         if !conn.wbuf.is_empty() && !conn.flush().await {
             return HeadRead::Gone;
         }
-        let read = read_more(&mut conn.r, &mut conn.rbuf, max);
         let result = match started {
-            // Between requests: wait up to the idle timeout, or until shutdown.
+            // Between requests: wait up to the idle timeout, or until shutdown (which drops
+            // the read: the connection then closes without reading again).
             None => {
+                let deadline = monoio::time::Instant::now() + cfg.idle_timeout;
                 monoio::select! {
-                    r = monoio::time::timeout(cfg.idle_timeout, read) => r.ok(),
+                    r = read_more(&mut conn.r, &mut conn.rbuf, max, deadline) => Some(r),
                     () = shutdown.wait() => None,
                 }
             }
             Some(t0) => {
                 let deadline = monoio::time::Instant::from_std(t0 + cfg.header_read_timeout);
-                match monoio::time::timeout_at(deadline, read).await {
-                    Ok(r) => Some(r),
-                    Err(_) => return HeadRead::Bad(408),
-                }
+                Some(read_more(&mut conn.r, &mut conn.rbuf, max, deadline).await)
             }
         };
         match result {
-            None | Some(Err(ReadError::Eof | ReadError::Io(_))) => {
-                return if started.is_some() {
-                    HeadRead::Bad(400)
-                } else {
-                    HeadRead::Gone
-                };
-            }
-            Some(Err(ReadError::Full)) => return HeadRead::Bad(431),
             Some(Ok(_)) => {}
+            Some(Err(ReadError::Full)) => return HeadRead::Bad(431),
+            Some(Err(ReadError::TimedOut)) if started.is_some() => return HeadRead::Bad(408),
+            _ if started.is_some() => return HeadRead::Bad(400),
+            _ => return HeadRead::Gone,
         }
     }
 }
@@ -341,6 +381,11 @@ pub(crate) async fn serve<L: Services>(
             }
         }
         conn.close = !conn.head.keep_alive() || shutdown.is_triggered();
+        // Where this request's response starts (earlier pipelined responses may precede it).
+        let resp_start = conn.wbuf.len();
+        // Refused before the body is read, with `Expect: 100-continue`: the client waits for
+        // our answer before sending the body, so answer and close instead of draining.
+        let refuse_and_close = conn.head.expect_continue() && conn.head.has_body();
         conn.body_start = conn.head_len;
         conn.body_end = conn.head_len;
         conn.body = match BodyDecoder::new(conn.head.body_framing(), &conn.limits) {
@@ -354,17 +399,23 @@ pub(crate) async fn serve<L: Services>(
         };
         let path = conn.head.path(&conn.rbuf);
         trace!(method = %conn.head.method(), path, "request");
-        match router.route(path) {
+        let route = router.route(path);
+        let negotiated = route.map(|r| negotiate(&conn.head, &conn.rbuf, r.descriptor));
+        if refuse_and_close && !matches!(negotiated, Some(Ok(_))) {
+            conn.close = true;
+        }
+        match route.zip(negotiated) {
             None => {
                 debug!(path, "no such procedure");
                 unary::write_http_error(&mut conn.wbuf, 404, None, conn.close);
             }
-            Some(route) => match negotiate(&conn.head, &conn.rbuf, route.descriptor) {
+            Some((route, negotiated)) => match negotiated {
                 Err(Reject::Http { status, header }) => {
                     unary::write_http_error(&mut conn.wbuf, status, header, conn.close);
                 }
                 Err(Reject::Connect {
                     shape,
+                    codec,
                     code,
                     message,
                 }) => {
@@ -372,7 +423,7 @@ pub(crate) async fn serve<L: Services>(
                     if shape == Shape::Stream {
                         connect_wire::stream::write_stream_head(
                             &mut conn.wbuf,
-                            connect_wire::Codec::Proto,
+                            codec,
                             Compression::Identity,
                             &HeaderMap::new(),
                             conn.close,
@@ -406,16 +457,23 @@ pub(crate) async fn serve<L: Services>(
                 }
             },
         }
+        if conn.w.is_interrupted() {
+            // A response write was dropped mid-way (deadline): nothing more may be written.
+            break;
+        }
+        if conn.r.is_interrupted() {
+            conn.close = true;
+        }
         if shutdown.is_triggered() && !conn.close {
             // Shutting down: this is the connection's last response.
             conn.close = true;
-            append_close(&mut conn.wbuf);
+            append_close(&mut conn.wbuf, resp_start);
         }
         if !conn.close {
             conn.finish_body().await;
             if conn.close {
                 // The body could not be drained: say so on the response.
-                append_close(&mut conn.wbuf);
+                append_close(&mut conn.wbuf, resp_start);
             }
         }
         // Pipelined requests already read are answered before writing: their responses go
@@ -427,17 +485,26 @@ pub(crate) async fn serve<L: Services>(
             break;
         }
     }
-    let _ = conn.w.shutdown().await;
+    if conn.w.is_interrupted() {
+        return;
+    }
+    let _ = monoio::time::timeout(cfg.linger_timeout, conn.w.shutdown()).await;
     if unread || !conn.body.is_done() {
         conn.linger(cfg.linger_timeout).await;
     }
 }
 
-/// Adds `connection: close` to a rendered response head that lacks it (rare: the body
-/// turned out undrainable after the response was rendered).
-fn append_close(out: &mut Vec<u8>) {
-    if let Some(end) = out.windows(4).position(|w| w == b"\r\n\r\n") {
-        let head = &out[..end];
+/// Adds `connection: close` to the response head starting at `start` in `out` if it lacks
+/// it (rare: the body turned out undrainable after the response was rendered). Nothing to do
+/// when that response was already written (streams flush as they go).
+fn append_close(out: &mut Vec<u8>, start: usize) {
+    let Some(resp) = out.get(start..) else { return };
+    if let Some(end) = resp
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|e| e + start)
+    {
+        let head = &out[start..end];
         let has = head
             .windows(17)
             .any(|w| w.eq_ignore_ascii_case(b"connection: close"));
@@ -446,10 +513,6 @@ fn append_close(out: &mut Vec<u8>) {
         }
     }
 }
-
-/// Keeps `BodyFraming` in scope for docs.
-#[allow(dead_code)]
-const _FRAMING: Option<BodyFraming> = None;
 
 #[cfg(test)]
 mod tests {

@@ -170,6 +170,8 @@ async fn thread_main<L: Services>(
             Ok(s) => s,
             Err(e) => {
                 debug!(error = %e, "accept");
+                // Out of file descriptors (or similar): back off instead of spinning.
+                monoio::time::sleep(std::time::Duration::from_millis(10)).await;
                 continue;
             }
         };

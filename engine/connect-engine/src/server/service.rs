@@ -103,7 +103,7 @@ impl<L: Services> Router<L> {
             }
         }
         routes.sort_by_key(|r| r.0);
-        // The first service added wins a duplicated path.
+        // A duplicated path goes to the service added last (it comes first in `services`).
         routes.dedup_by_key(|r| r.0);
         Router { services, routes }
     }

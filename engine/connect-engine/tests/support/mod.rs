@@ -197,7 +197,8 @@ impl Service for TestService {
             3 => {
                 let (mut reqs, reply) = call.client_stream::<Text<'static>>();
                 let mut all = String::new();
-                let result = async {
+                // As generated code does: the handler runs under the call's deadline.
+                let result = with_deadline(reply.deadline(), async {
                     while let Some(m) = reqs.next().await {
                         all.push_str(&m?.text);
                     }
@@ -205,7 +206,7 @@ impl Service for TestService {
                         text: Cow::Owned(all),
                         ..Default::default()
                     }))
-                }
+                })
                 .await;
                 reply.send(result).await;
             }
