@@ -286,6 +286,17 @@ impl Conn {
         }
     }
 
+    /// Gives back memory a large request or response left behind, so that a long-lived
+    /// connection holds about `size` per buffer between requests. Steady-state traffic of
+    /// small messages never gets here (capacities stay below the threshold), so it does not
+    /// reallocate.
+    fn shrink_buffers(&mut self, size: usize) {
+        shrink(&mut self.rbuf, size);
+        shrink(&mut self.wbuf, size);
+        shrink(&mut self.scratch, 0);
+        shrink(&mut self.scratch2, 0);
+    }
+
     async fn flush(&mut self) -> bool {
         if self.wbuf.is_empty() {
             return true;
@@ -299,6 +310,17 @@ impl Conn {
             // The write was dropped: the half is marked interrupted.
             Err(_) => false,
         }
+    }
+}
+
+/// Buffers grown beyond this (by a large message) are shrunk back between requests.
+const SHRINK_ABOVE: usize = 256 * 1024;
+
+/// Shrinks `buf` to `size` (keeping its contents) once it holds more than `SHRINK_ABOVE`
+/// bytes of capacity and its contents fit `size`.
+fn shrink(buf: &mut Vec<u8>, size: usize) {
+    if buf.capacity() > size.max(SHRINK_ABOVE) && buf.len() <= size {
+        buf.shrink_to(size);
     }
 }
 
@@ -484,6 +506,7 @@ pub(crate) async fn serve<L: Services>(
         if !conn.flush().await || conn.close {
             break;
         }
+        conn.shrink_buffers(cfg.buffer_size);
     }
     if conn.w.is_interrupted() {
         return;
@@ -516,6 +539,22 @@ fn append_close(out: &mut Vec<u8>, start: usize) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn buffers_grown_by_large_messages_shrink_back() {
+        let mut big = Vec::with_capacity(4 << 20);
+        big.extend_from_slice(b"pipelined");
+        super::shrink(&mut big, 16 << 10);
+        assert!(big.capacity() < 64 << 10);
+        assert_eq!(big, b"pipelined");
+        // Small buffers, and big ones still holding more than `size`, are left alone.
+        let mut small = Vec::<u8>::with_capacity(32 << 10);
+        super::shrink(&mut small, 16 << 10);
+        assert_eq!(small.capacity(), 32 << 10);
+        let mut full = vec![0u8; 300 << 10];
+        super::shrink(&mut full, 16 << 10);
+        assert_eq!(full.len(), 300 << 10);
+    }
+
     use std::io::{Read, Write};
     use std::net::TcpStream;
     use std::time::Duration;
