@@ -18,6 +18,7 @@ use super::body::{ReadError, decode_raw, read_more};
 use super::call::{Call, MessageAt, decode_get, decompress_error};
 use super::config::ServerConfig;
 use super::io::{ReadHalf, WriteHalf};
+use super::pool;
 use super::service::{Router, Services};
 use super::shutdown::Signal;
 
@@ -69,8 +70,9 @@ impl Conn {
         Conn {
             r,
             w,
-            rbuf: Vec::with_capacity(cfg.buffer_size),
-            wbuf: Vec::with_capacity(cfg.buffer_size),
+            rbuf: pool::take(cfg.buffer_size),
+            // Taken from the pool when a request arrives (see `serve`).
+            wbuf: Vec::new(),
             head_copy: Vec::new(),
             scratch: Vec::new(),
             scratch2: Vec::new(),
@@ -358,8 +360,12 @@ async fn read_head(conn: &mut Conn, cfg: &ServerConfig, shutdown: &Rc<Signal>) -
         }
         let result = match started {
             // Between requests: wait up to the idle timeout, or until shutdown (which drops
-            // the read: the connection then closes without reading again).
+            // the read: the connection then closes without reading again). An idle
+            // connection holds only its read buffer.
             None => {
+                if conn.wbuf.capacity() > 0 {
+                    pool::give(std::mem::take(&mut conn.wbuf), cfg.buffer_size);
+                }
                 let deadline = monoio::time::Instant::now() + cfg.idle_timeout;
                 monoio::select! {
                     r = read_more(&mut conn.r, &mut conn.rbuf, max, deadline) => Some(r),
@@ -403,6 +409,9 @@ pub(crate) async fn serve<L: Services>(
             }
         }
         conn.close = !conn.head.keep_alive() || shutdown.is_triggered();
+        if conn.wbuf.capacity() == 0 {
+            conn.wbuf = pool::take(cfg.buffer_size);
+        }
         // Where this request's response starts (earlier pipelined responses may precede it).
         let resp_start = conn.wbuf.len();
         // Refused before the body is read, with `Expect: 100-continue`: the client waits for
@@ -508,13 +517,16 @@ pub(crate) async fn serve<L: Services>(
         }
         conn.shrink_buffers(cfg.buffer_size);
     }
-    if conn.w.is_interrupted() {
-        return;
+    if !conn.w.is_interrupted() {
+        let _ = monoio::time::timeout(cfg.linger_timeout, conn.w.shutdown()).await;
+        if unread || !conn.body.is_done() {
+            conn.linger(cfg.linger_timeout).await;
+        }
     }
-    let _ = monoio::time::timeout(cfg.linger_timeout, conn.w.shutdown()).await;
-    if unread || !conn.body.is_done() {
-        conn.linger(cfg.linger_timeout).await;
-    }
+    // The buffers go back to the thread's pool (an interrupted read's buffer is already gone:
+    // `rbuf` is then an empty placeholder, which the pool refuses).
+    pool::give(std::mem::take(&mut conn.rbuf), cfg.buffer_size);
+    pool::give(std::mem::take(&mut conn.wbuf), cfg.buffer_size);
 }
 
 /// Adds `connection: close` to the response head starting at `start` in `out` if it lacks

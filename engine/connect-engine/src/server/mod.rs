@@ -13,6 +13,7 @@ mod call;
 mod config;
 mod conn;
 mod io;
+mod pool;
 mod service;
 mod shutdown;
 

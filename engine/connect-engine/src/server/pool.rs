@@ -1,0 +1,60 @@
+//! Per-thread pool of I/O buffers.
+//!
+//! Connections take their read buffer from the pool when they start and give it back when
+//! they end; the write buffer is taken when a request arrives and given back whenever the
+//! connection goes idle, so an idle keep-alive connection holds only its read buffer and
+//! new connections reuse memory instead of allocating it. Taking and giving are a `Vec`
+//! pop and push: no allocation in steady state.
+
+use std::cell::RefCell;
+
+/// Most buffers kept per thread (at the default 16 KiB, 16 MiB).
+const MAX_POOLED: usize = 1024;
+
+/// Largest buffer kept: bigger ones (grown by a large message) are freed instead.
+const MAX_KEPT: usize = 256 * 1024;
+
+thread_local! {
+    static POOL: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// An empty buffer with at least `size` bytes of capacity.
+pub(crate) fn take(size: usize) -> Vec<u8> {
+    POOL.with(|p| p.borrow_mut().pop())
+        .filter(|b| b.capacity() >= size)
+        .unwrap_or_else(|| Vec::with_capacity(size))
+}
+
+/// Returns a buffer to the pool (cleared). Buffers of the wrong size are dropped.
+pub(crate) fn give(mut buf: Vec<u8>, size: usize) {
+    if buf.capacity() < size || buf.capacity() > MAX_KEPT.max(size) {
+        return;
+    }
+    buf.clear();
+    POOL.with(|p| {
+        let mut pool = p.borrow_mut();
+        if pool.len() < MAX_POOLED {
+            if pool.capacity() == 0 {
+                pool.reserve_exact(MAX_POOLED);
+            }
+            pool.push(buf);
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn buffers_are_reused() {
+        let b = super::take(1024);
+        let ptr = b.as_ptr();
+        super::give(b, 1024);
+        let again = super::take(1024);
+        assert_eq!(again.as_ptr(), ptr);
+        assert!(again.is_empty() && again.capacity() >= 1024);
+        // Too small for the request, or far too big: not kept.
+        super::give(Vec::with_capacity(10), 1024);
+        super::give(Vec::with_capacity(1 << 20), 1024);
+        assert!(super::take(1024).capacity() < 1 << 20);
+    }
+}
