@@ -1906,3 +1906,24 @@ fn decoded_strings_borrow_the_input() {
     assert!(matches!(m.f_string, Cow::Borrowed(s) if range.contains(&s.as_ptr())));
     assert!(matches!(m.r_string[0], Cow::Borrowed(_)));
 }
+
+/// A repeated field of empty, large messages (3 bytes on the wire, `size_of::<KitchenSink>()`
+/// in memory each) is refused once the decoded structs would exceed the memory budget
+/// (`MEMORY_FACTOR` bytes per input byte), instead of expanding a few megabytes of input into
+/// gigabytes; a realistic count decodes.
+#[test]
+fn empty_message_floods_hit_the_memory_budget() {
+    let element = [0xe2u8, 0x05, 0x00]; // field 92, length-delimited, empty
+    let few: Vec<u8> = element.repeat(1_000);
+    assert_eq!(decode(&few).unwrap().r_recursive.len(), 1_000);
+    let flood: Vec<u8> = element.repeat(1_000_000);
+    assert!(std::mem::size_of::<KitchenSink<'_>>() * 1_000_000 > 64 * flood.len() + (16 << 20));
+    assert_eq!(
+        decode(&flood).unwrap_err(),
+        connect_engine::DecodeError::MemoryLimit
+    );
+    // The same in JSON: `{}` per element.
+    let json_flood = format!(r#"{{"rRecursive":[{}{{}}]}}"#, "{},".repeat(1_000_000));
+    let err = from_json(&json_flood, &opts()).unwrap_err();
+    assert_eq!(err.kind(), JsonErrorKind::MemoryLimit);
+}

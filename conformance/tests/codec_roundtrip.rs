@@ -571,6 +571,8 @@ fn kitchen_sink(depth: u32) -> BoxedStrategy<KitchenSink<'static>> {
             o_double: o.4,
             o_bool: o.5,
             inner: n.0,
+            // The recursive child again, as a repeated element (when there is one).
+            r_recursive: n.1.as_deref().cloned().into_iter().collect(),
             recursive: n.1,
             point: n.2,
             r_int32: r.0,

@@ -6,7 +6,7 @@ use simd_json::{Buffers, tape::Tape};
 
 use super::{JsonError, JsonErrorKind, JsonObject, JsonOptions, JsonValue};
 use crate::message::Message;
-use crate::proto::RECURSION_LIMIT;
+use crate::proto::{MEMORY_BASE, MEMORY_FACTOR, RECURSION_LIMIT};
 
 /// Per-thread simd-json scratch space and tape, reused across calls.
 struct Scratch {
@@ -20,6 +20,7 @@ thread_local! {
 
 /// Decodes a message from canonical proto3 JSON in `buf` (modified in place).
 pub fn decode<'a, M: Message<'a>>(buf: &'a mut [u8], opts: &JsonOptions) -> Result<M, JsonError> {
+    let buf_len = buf.len();
     let taken = SCRATCH.with(|s| s.borrow_mut().take());
     let Scratch { mut buffers, tape } = taken.unwrap_or_else(|| Scratch {
         buffers: Buffers::default(),
@@ -30,6 +31,9 @@ pub fn decode<'a, M: Message<'a>>(buf: &'a mut [u8], opts: &JsonOptions) -> Resu
         Ok(()) => {
             let mut m = M::default();
             let mut d = JsonDecoder::new(opts);
+            d.budget = buf_len
+                .saturating_mul(MEMORY_FACTOR)
+                .saturating_add(MEMORY_BASE);
             d.message(tape.as_value(), &mut m).map(|()| m)
         }
         Err(_) => Err(JsonError::new(JsonErrorKind::Syntax)),
@@ -45,6 +49,9 @@ pub struct JsonDecoder<'o> {
     opts: &'o JsonOptions,
     depth: u32,
     any_type_key: bool,
+    /// Bytes of message structs this decode may still create (see
+    /// [`MEMORY_FACTOR`](crate::proto::MEMORY_FACTOR)).
+    budget: usize,
 }
 
 impl<'o> JsonDecoder<'o> {
@@ -56,6 +63,7 @@ impl<'o> JsonDecoder<'o> {
             opts,
             depth: RECURSION_LIMIT + 1,
             any_type_key: false,
+            budget: MEMORY_BASE,
         }
     }
 
@@ -74,6 +82,10 @@ impl<'o> JsonDecoder<'o> {
         if self.depth == 0 {
             return Err(JsonErrorKind::RecursionLimit.into());
         }
+        self.budget = self
+            .budget
+            .checked_sub(std::mem::size_of::<M>())
+            .ok_or(JsonErrorKind::MemoryLimit)?;
         self.depth -= 1;
         let r = m.merge_json(v, self);
         self.depth += 1;

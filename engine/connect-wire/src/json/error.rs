@@ -30,6 +30,8 @@ pub enum JsonErrorKind {
     Unrepresentable,
     /// An `Any`'s embedded binary value did not decode.
     BadAnyValue,
+    /// The decoded structs would take more memory than the input justifies.
+    MemoryLimit,
 }
 
 impl JsonErrorKind {
@@ -47,6 +49,7 @@ impl JsonErrorKind {
             Self::UnknownAnyType => "unknown or missing Any type",
             Self::Unrepresentable => "value has no JSON representation",
             Self::BadAnyValue => "Any value does not decode",
+            Self::MemoryLimit => "decoded message would use too much memory for its size",
         }
     }
 }

@@ -18,6 +18,15 @@ use crate::message::{Enumeration, Message};
 /// Maximum nesting depth of messages (and groups inside unknown fields).
 pub const RECURSION_LIMIT: u32 = 100;
 
+/// Memory a decode may spend on message structs, in bytes per input byte (plus
+/// [`MEMORY_BASE`]). A sub-message takes two bytes on the wire (`0a 00`) but
+/// `size_of::<Msg>()` in memory, so without a budget a repeated field of empty messages
+/// would expand the input a hundredfold or more.
+pub const MEMORY_FACTOR: usize = 64;
+
+/// Memory every decode may spend on message structs regardless of its input size.
+pub const MEMORY_BASE: usize = 16 << 20;
+
 /// Wire type of varint fields.
 pub const WIRE_VARINT: u32 = 0;
 /// Wire type of 64-bit fields.
@@ -50,6 +59,9 @@ pub enum DecodeError {
     UnbalancedGroup,
     /// A length prefix does not fit the remaining input.
     BadLength,
+    /// The decoded structs would take more memory than the input justifies (see
+    /// [`MEMORY_FACTOR`]).
+    MemoryLimit,
 }
 
 impl fmt::Display for DecodeError {
@@ -63,11 +75,15 @@ impl fmt::Display for DecodeError {
             Self::RecursionLimit => "message nesting exceeds the recursion limit",
             Self::UnbalancedGroup => "unbalanced group",
             Self::BadLength => "length prefix exceeds the input",
+            Self::MemoryLimit => "decoded message would use too much memory for its size",
         })
     }
 }
 
 impl std::error::Error for DecodeError {}
+
+/// What one map entry is charged against the memory budget.
+const MAP_ENTRY_COST: usize = 64;
 
 /// Reads one message's fields out of a borrowed buffer.
 pub struct Decoder<'a> {
@@ -77,22 +93,39 @@ pub struct Decoder<'a> {
     depth: u32,
     /// Offset of the tag of the field being decoded (to capture unknown fields).
     field_start: usize,
+    /// Bytes of message structs this decode may still create (shared with nested decoders).
+    budget: usize,
 }
 
 impl<'a> Decoder<'a> {
     /// A decoder over a whole top-level message.
     #[must_use]
     pub fn new(buf: &'a [u8]) -> Self {
-        Self::with_depth(buf, RECURSION_LIMIT)
+        let budget = buf
+            .len()
+            .saturating_mul(MEMORY_FACTOR)
+            .saturating_add(MEMORY_BASE);
+        Self::with_depth(buf, RECURSION_LIMIT, budget)
     }
 
-    fn with_depth(buf: &'a [u8], depth: u32) -> Self {
+    fn with_depth(buf: &'a [u8], depth: u32, budget: usize) -> Self {
         Decoder {
             buf,
             pos: 0,
             depth,
             field_start: 0,
+            budget,
         }
+    }
+
+    /// Accounts for `bytes` of structs about to be created.
+    #[inline]
+    fn charge(&mut self, bytes: usize) -> Result<(), DecodeError> {
+        self.budget = self
+            .budget
+            .checked_sub(bytes)
+            .ok_or(DecodeError::MemoryLimit)?;
+        Ok(())
     }
 
     /// Whether every byte of this message has been read.
@@ -279,17 +312,21 @@ impl<'a> Decoder<'a> {
 
     /// Merges a length-delimited nested message into `m`.
     pub fn message<M: Message<'a>>(&mut self, m: &mut M) -> Result<(), DecodeError> {
+        self.charge(std::mem::size_of::<M>())?;
         let mut sub = self.nested()?;
-        sub.merge_message(m)
+        let r = sub.merge_message(m);
+        self.budget = sub.budget;
+        r
     }
 
-    /// Reads a length-delimited payload and returns a decoder over it, one level deeper.
+    /// Reads a length-delimited payload and returns a decoder over it, one level deeper,
+    /// holding this decoder's memory budget (hand it back with `self.budget = sub.budget`).
     fn nested(&mut self) -> Result<Decoder<'a>, DecodeError> {
         if self.depth == 0 {
             return Err(DecodeError::RecursionLimit);
         }
         let payload = self.raw_bytes()?;
-        Ok(Decoder::with_depth(payload, self.depth - 1))
+        Ok(Decoder::with_depth(payload, self.depth - 1, self.budget))
     }
 
     /// Reads a packed run of scalars (a length-delimited field) into `out`.
@@ -311,7 +348,8 @@ impl<'a> Decoder<'a> {
             // One value per byte without the continuation bit.
             out.reserve(payload.iter().filter(|&&b| b < 0x80).count());
         }
-        let mut sub = Decoder::with_depth(payload, self.depth);
+        // Scalars only: nothing to charge.
+        let mut sub = Decoder::with_depth(payload, self.depth, 0);
         while !sub.is_eof() {
             out.push(read(&mut sub)?);
         }
@@ -326,6 +364,9 @@ impl<'a> Decoder<'a> {
         &mut self,
         mut entry: impl FnMut(u32, &mut Decoder<'a>) -> Result<bool, DecodeError>,
     ) -> Result<(), DecodeError> {
+        // A map node holds the key, the value and links; values that are messages are also
+        // charged by `message`.
+        self.charge(MAP_ENTRY_COST)?;
         let mut sub = self.nested()?;
         while !sub.is_eof() {
             sub.field_start = sub.pos;
@@ -334,6 +375,7 @@ impl<'a> Decoder<'a> {
                 sub.skip_field(tag)?;
             }
         }
+        self.budget = sub.budget;
         Ok(())
     }
 
