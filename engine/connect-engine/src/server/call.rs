@@ -188,7 +188,15 @@ fn marshal_error(e: &CodecError) -> ConnectError {
 }
 
 fn codec_error(e: &CodecError) -> ConnectError {
-    ConnectError::new(Code::InvalidArgument, format!("unmarshal request: {e}"))
+    // Over the decoding memory budget is a size problem, like an oversized message.
+    let code = match e {
+        CodecError::Binary(connect_wire::DecodeError::MemoryLimit) => Code::ResourceExhausted,
+        CodecError::Json(j) if j.kind() == connect_wire::json::JsonErrorKind::MemoryLimit => {
+            Code::ResourceExhausted
+        }
+        _ => Code::InvalidArgument,
+    };
+    ConnectError::new(code, format!("unmarshal request: {e}"))
 }
 
 pub(crate) fn decompress_error(e: DecompressError) -> ConnectError {
