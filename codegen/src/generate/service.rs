@@ -146,29 +146,33 @@ fn dispatch_arm(index: usize, m: &Method) -> TokenStream {
     match (m.client_streaming, m.server_streaming) {
         (false, false) => quote! {
             #i => {
+                let procedure = call.method();
                 let Some((request, reply)) = call.unary().await else { return };
-                let result = __rt::with_deadline(reply.deadline(), self.0.#name(request)).await;
+                let result = __rt::run_handler(procedure, reply.deadline(), self.0.#name(request)).await;
                 reply.send(result);
             }
         },
         (true, false) => quote! {
             #i => {
+                let procedure = call.method();
                 let (requests, reply) = call.client_stream();
-                let result = __rt::with_deadline(reply.deadline(), self.0.#name(requests)).await;
+                let result = __rt::run_handler(procedure, reply.deadline(), self.0.#name(requests)).await;
                 reply.send(result).await;
             }
         },
         (false, true) => quote! {
             #i => {
+                let procedure = call.method();
                 let Some((request, mut responses)) = call.server_stream().await else { return };
-                let result = __rt::with_deadline(responses.deadline(), self.0.#name(request, &mut responses)).await;
+                let result = __rt::run_handler(procedure, responses.deadline(), self.0.#name(request, &mut responses)).await;
                 responses.finish(result).await;
             }
         },
         (true, true) => quote! {
             #i => {
+                let procedure = call.method();
                 let (requests, mut responses) = call.bidi_stream();
-                let result = __rt::with_deadline(responses.deadline(), self.0.#name(requests, &mut responses)).await;
+                let result = __rt::run_handler(procedure, responses.deadline(), self.0.#name(requests, &mut responses)).await;
                 responses.finish(result).await;
             }
         },

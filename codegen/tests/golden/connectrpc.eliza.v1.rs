@@ -627,14 +627,21 @@ impl<S: ElizaService> __rt::Service for ElizaServiceServer<S> {
     async fn call(&self, method: usize, call: __rt::Call<'_>) {
         match method {
             0 => {
+                let procedure = call.method();
                 let Some((request, reply)) = call.unary().await else { return };
-                let result = __rt::with_deadline(reply.deadline(), self.0.say(request))
+                let result = __rt::run_handler(
+                        procedure,
+                        reply.deadline(),
+                        self.0.say(request),
+                    )
                     .await;
                 reply.send(result);
             }
             1 => {
+                let procedure = call.method();
                 let (requests, mut responses) = call.bidi_stream();
-                let result = __rt::with_deadline(
+                let result = __rt::run_handler(
+                        procedure,
                         responses.deadline(),
                         self.0.converse(requests, &mut responses),
                     )
@@ -642,10 +649,12 @@ impl<S: ElizaService> __rt::Service for ElizaServiceServer<S> {
                 responses.finish(result).await;
             }
             2 => {
+                let procedure = call.method();
                 let Some((request, mut responses)) = call.server_stream().await else {
                     return
                 };
-                let result = __rt::with_deadline(
+                let result = __rt::run_handler(
+                        procedure,
                         responses.deadline(),
                         self.0.introduce(request, &mut responses),
                     )

@@ -38,6 +38,6 @@ pub mod codegen {
 
     pub use crate::server::{
         Call, ClientStreamReply, Request, RequestStream, Response, ResponseStream, Service,
-        UnaryReply, with_deadline,
+        UnaryReply, run_handler, with_deadline,
     };
 }

@@ -652,3 +652,248 @@ fn clients_that_stop_reading_are_dropped() {
         still_serving(&server);
     }
 }
+
+#[test]
+fn handler_panics_fail_the_call_not_the_server() {
+    for driver in drivers() {
+        let server = TestServer::with_driver(driver);
+        // A connection that stays open (idle) across the panics.
+        let mut idle = server.connect();
+        idle.write_all(&post(
+            "/test.Test/Echo",
+            "application/proto",
+            "",
+            &text("a"),
+        ))
+        .unwrap();
+        assert_eq!(read_response(&mut idle).0, 200);
+
+        let mut s = server.connect();
+        for _ in 0..3 {
+            // The Kelvin sign is 3 bytes: slicing at byte 1 panics.
+            s.write_all(&post(
+                "/test.Test/Panic",
+                "application/proto",
+                "",
+                &text("\u{212a}"),
+            ))
+            .unwrap();
+            let (status, headers, body) = read_response(&mut s);
+            assert_eq!(status, 500, "{driver:?}");
+            assert_eq!(header(&headers, "content-type"), Some("application/json"));
+            assert_eq!(body, br#"{"code":"internal","message":"handler panicked"}"#);
+            assert_eq!(header(&headers, "connection"), None, "{driver:?}");
+        }
+        // The same connection still serves, and so does the idle one.
+        s.write_all(&post(
+            "/test.Test/Panic",
+            "application/proto",
+            "",
+            &text("ok"),
+        ))
+        .unwrap();
+        let (status, _, body) = read_response(&mut s);
+        assert_eq!((status, body), (200, text("k")));
+        idle.write_all(&post(
+            "/test.Test/Echo",
+            "application/proto",
+            "",
+            &text("b"),
+        ))
+        .unwrap();
+        assert_eq!(read_response(&mut idle), read_response_of(200, &text("b")));
+
+        // A stream handler that panics after two messages ends its stream with `internal`.
+        s.write_all(&post(
+            "/test.Test/PanicStream",
+            "application/connect+proto",
+            "",
+            &envelope(0, &text("two")),
+        ))
+        .unwrap();
+        let (status, _, body) = read_response(&mut s);
+        assert_eq!(status, 200);
+        let frames = envelopes(&body);
+        assert_eq!(frames.len(), 3, "{driver:?}");
+        assert_eq!(frames[1], (0, text("two")));
+        assert_eq!(
+            frames[2],
+            (
+                2,
+                br#"{"error":{"code":"internal","message":"handler panicked"}}"#.to_vec()
+            )
+        );
+        // An encoder panic half-way through a message: the partial message is dropped.
+        s.write_all(&post(
+            "/test.Test/PanicStream",
+            "application/connect+proto",
+            "",
+            &envelope(0, &raw_text(support::PANIC_IN_ENCODE)),
+        ))
+        .unwrap();
+        let (status, _, body) = read_response(&mut s);
+        assert_eq!(status, 200);
+        let frames = envelopes(&body);
+        assert_eq!(frames.len(), 2, "{driver:?}");
+        assert_eq!(frames[0], (0, Vec::new()));
+        assert_eq!(frames[1].0, 2);
+        still_serving(&server);
+        server.shutdown().unwrap();
+    }
+}
+
+/// The binary encoding of `Text { text }`, by hand (for texts the encoder refuses).
+fn raw_text(t: &str) -> Vec<u8> {
+    let mut out = vec![0x0a, u8::try_from(t.len()).unwrap()];
+    out.extend_from_slice(t.as_bytes());
+    out
+}
+
+/// What `read_response` returns for a unary proto success with `body`.
+fn read_response_of(status: u16, body: &[u8]) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    let headers = vec![
+        ("content-type".to_owned(), "application/proto".to_owned()),
+        ("content-length".to_owned(), body.len().to_string()),
+    ];
+    (status, headers, body.to_vec())
+}
+
+#[test]
+fn stream_requests_that_outlive_the_deadline_get_deadline_exceeded() {
+    for driver in drivers() {
+        let server = TestServer::with_driver(driver);
+        // Server stream: the message arrives, the end of the body does not (before the
+        // deadline): the server cannot know there is no second message.
+        let mut s = server.connect();
+        let env = envelope(0, &text("late"));
+        let mut req = b"POST /test.Test/Repeat HTTP/1.1\r\nhost: t\r\ncontent-type: application/connect+proto\r\nconnect-timeout-ms: 300\r\ntransfer-encoding: chunked\r\n\r\n".to_vec();
+        req.extend_from_slice(format!("{:x}\r\n", env.len()).as_bytes());
+        req.extend_from_slice(&env);
+        req.extend_from_slice(b"\r\n");
+        s.write_all(&req).unwrap();
+        let (status, headers, body) = read_response(&mut s);
+        assert_eq!(status, 200, "{driver:?}");
+        assert_eq!(header(&headers, "connection"), Some("close"), "{driver:?}");
+        let frames = envelopes(&body);
+        assert_eq!(frames.len(), 1, "{driver:?}");
+        assert_eq!(frames[0].0, 2);
+        let end = String::from_utf8(frames[0].1.clone()).unwrap();
+        assert!(end.contains("\"deadline_exceeded\""), "{driver:?}: {end}");
+        let mut rest = Vec::new();
+        let _ = s.read_to_end(&mut rest);
+        assert!(rest.is_empty(), "{driver:?}");
+        // The same with nothing of the body sent, for every stream kind.
+        for path in ["/test.Test/Repeat", "/test.Test/Concat", "/test.Test/Chat"] {
+            let mut s = server.connect();
+            s.write_all(format!("POST {path} HTTP/1.1\r\nhost: t\r\ncontent-type: application/connect+proto\r\nconnect-timeout-ms: 200\r\ncontent-length: 50\r\n\r\n").as_bytes()).unwrap();
+            let (status, _, body) = read_response(&mut s);
+            assert_eq!(status, 200, "{driver:?} {path}");
+            let frames = envelopes(&body);
+            let end = String::from_utf8(frames.last().unwrap().1.clone()).unwrap();
+            assert!(
+                end.contains("\"deadline_exceeded\""),
+                "{driver:?} {path}: {end}"
+            );
+        }
+        still_serving(&server);
+    }
+}
+
+#[test]
+fn multi_member_gzip_bodies_and_envelopes() {
+    for driver in drivers() {
+        let server = TestServer::with_driver(driver);
+        let mut s = server.connect();
+        // `Text { text: "ab" }` is 0a 02 61 62: split into two 2-byte members, the last
+        // member's ISIZE equals the first's size (the case that used to lose the second).
+        let msg = text("ab");
+        let mut body = gzip(&msg[..2]);
+        body.extend_from_slice(&gzip(&msg[2..]));
+        s.write_all(&post(
+            "/test.Test/Echo",
+            "application/proto",
+            "content-encoding: gzip\r\naccept-encoding: gzip;q=0\r\n",
+            &body,
+        ))
+        .unwrap();
+        let (status, _, out) = read_response(&mut s);
+        assert_eq!((status, out), (200, text("ab")), "{driver:?}");
+        // Members of different sizes, in a stream envelope.
+        let msg = text("members of different sizes");
+        let mut payload = gzip(&msg[..5]);
+        payload.extend_from_slice(&gzip(&msg[5..]));
+        payload.extend_from_slice(&gzip(b""));
+        s.write_all(&post(
+            "/test.Test/Concat",
+            "application/connect+proto",
+            "connect-content-encoding: gzip\r\nconnect-accept-encoding: gzip;q=0\r\n",
+            &envelope(1, &payload),
+        ))
+        .unwrap();
+        let (status, _, out) = read_response(&mut s);
+        assert_eq!(status, 200);
+        let frames = envelopes(&out);
+        assert_eq!(frames[0], (0, msg.clone()), "{driver:?}");
+        // A corrupt second member is an error, never a shorter message.
+        let mut bad = gzip(&msg[..5]);
+        let mut second = gzip(&msg[5..]);
+        let n = second.len();
+        second[n - 5] ^= 1;
+        bad.extend_from_slice(&second);
+        s.write_all(&post(
+            "/test.Test/Echo",
+            "application/proto",
+            "content-encoding: gzip\r\n",
+            &bad,
+        ))
+        .unwrap();
+        let (status, _, out) = read_response(&mut s);
+        assert_eq!(status, 400, "{driver:?}: {}", String::from_utf8_lossy(&out));
+        still_serving(&server);
+    }
+}
+
+#[test]
+fn accept_encoding_weights_are_honoured() {
+    for driver in drivers() {
+        let server = TestServer::with_driver(driver);
+        let mut s = server.connect();
+        for (accept, want) in [
+            ("gzip;q=0", None),
+            ("gzip; q=0, identity", None),
+            ("identity;q=0.5, gzip;q=0.6", Some("gzip")),
+            ("gzip", Some("gzip")),
+        ] {
+            s.write_all(&post(
+                "/test.Test/Echo",
+                "application/proto",
+                &format!("accept-encoding: {accept}\r\n"),
+                &text("q"),
+            ))
+            .unwrap();
+            let (status, headers, _) = read_response(&mut s);
+            assert_eq!(status, 200);
+            assert_eq!(
+                header(&headers, "content-encoding"),
+                want,
+                "{driver:?} {accept}"
+            );
+            s.write_all(&post(
+                "/test.Test/Repeat",
+                "application/connect+proto",
+                &format!("connect-accept-encoding: {accept}\r\n"),
+                &envelope(0, &text("q")),
+            ))
+            .unwrap();
+            let (status, headers, body) = read_response(&mut s);
+            assert_eq!(status, 200);
+            assert_eq!(
+                header(&headers, "connect-content-encoding"),
+                want,
+                "{driver:?} {accept}"
+            );
+            let flags = if want.is_some() { 1 } else { 0 };
+            assert!(envelopes(&body)[..3].iter().all(|(f, _)| *f == flags));
+        }
+    }
+}

@@ -183,6 +183,35 @@ where
     }
 }
 
+/// Runs a handler future as generated services do: until the call's deadline (see
+/// [`with_deadline`]), with panics caught. A handler that panics fails its call with
+/// `internal` (the panic message is logged with the procedure, not sent to the client);
+/// the thread and its other connections keep serving. Under `panic = "abort"` the process
+/// aborts instead: nothing can be caught.
+pub async fn run_handler<T, F>(
+    method: &'static MethodDescriptor,
+    deadline: Option<Instant>,
+    fut: F,
+) -> Result<T, ConnectError>
+where
+    F: Future<Output = Result<T, ConnectError>>,
+{
+    with_deadline(deadline, async {
+        match super::guard::catch_unwind_future(fut).await {
+            Ok(result) => result,
+            Err(payload) => {
+                tracing::error!(
+                    procedure = method.path,
+                    panic = super::guard::panic_message(&*payload),
+                    "handler panicked"
+                );
+                Err(ConnectError::new(Code::Internal, "handler panicked"))
+            }
+        }
+    })
+    .await
+}
+
 fn marshal_error(e: &CodecError) -> ConnectError {
     ConnectError::new(Code::Internal, format!("marshal response: {e}"))
 }
@@ -419,6 +448,7 @@ impl<'c> Call<'c> {
             max_message: *max_message,
             json,
             io_timeout: *io_timeout,
+            deadline,
             pinned: false,
         };
         let requests = RequestStream {
@@ -437,6 +467,7 @@ impl<'c> Call<'c> {
             trailers: HeaderMap::new(),
             head_sent: false,
             flushed: false,
+            encoding: None,
             close,
             deadline,
             io_timeout: *io_timeout,
@@ -602,6 +633,8 @@ pub(crate) struct StreamSource<'c> {
     json: &'c JsonOptions,
     /// How long one read may wait.
     io_timeout: std::time::Duration,
+    /// The call's deadline: reading the request stops there too.
+    deadline: Option<Instant>,
     /// A frame returned earlier is still in use: keep consumed bytes (no compaction).
     pinned: bool,
 }
@@ -677,8 +710,18 @@ impl<'c> StreamSource<'c> {
             return Ok(());
         }
         let max = self.max_message.saturating_add(64 * 1024);
-        let deadline = monoio::time::Instant::now() + self.io_timeout;
-        match read_more(self.r, self.buf, max, deadline).await {
+        let mut deadline = Instant::now() + self.io_timeout;
+        if let Some(d) = self.deadline {
+            deadline = deadline.min(d);
+        }
+        match read_more(
+            self.r,
+            self.buf,
+            max,
+            monoio::time::Instant::from_std(deadline),
+        )
+        .await
+        {
             Ok(_) => {
                 decode_raw(self.buf, self.body, self.data_end).map_err(http_body_error)?;
                 Ok(())
@@ -697,7 +740,11 @@ impl<'c> StreamSource<'c> {
             )),
             Err(ReadError::TimedOut) => Err(ConnectError::new(
                 Code::DeadlineExceeded,
-                "request body stalled",
+                if self.deadline.is_some_and(|d| Instant::now() >= d) {
+                    "deadline exceeded while reading the request"
+                } else {
+                    "request body stalled"
+                },
             )),
         }
     }
@@ -774,6 +821,9 @@ pub struct ResponseStream<'c, T> {
     head_sent: bool,
     /// Whether anything went out on the socket yet.
     flushed: bool,
+    /// Where the message being encoded starts, while it is being encoded: still set when
+    /// the encoder panicked, so [`finish`](Self::finish) can cut the partial message.
+    encoding: Option<usize>,
     close: &'c mut bool,
     deadline: Option<Instant>,
     /// How long one write may wait.
@@ -814,6 +864,7 @@ impl<T> ResponseStream<'_, T> {
     fn encode<'m, M: Message<'m>>(&mut self, msg: &M) -> Result<(), ConnectError> {
         self.ensure_head();
         let start = stream::begin_message(self.out);
+        self.encoding = Some(start.offset());
         let result = if self.compression == Compression::Identity {
             self.codec
                 .encode(msg, self.out, self.json)
@@ -835,6 +886,7 @@ impl<T> ResponseStream<'_, T> {
                     ConnectError::new(Code::ResourceExhausted, "response message too large")
                 })
         });
+        self.encoding = None;
         if result.is_err() {
             self.out.truncate(start.offset());
         }
@@ -882,6 +934,10 @@ impl<T> ResponseStream<'_, T> {
             // the connection closes; writing the end of the stream now would corrupt it.
             *self.close = true;
             return;
+        }
+        if let Some(partial) = self.encoding.take() {
+            // The handler panicked inside an encoder: drop the half-written message.
+            self.out.truncate(partial);
         }
         self.ensure_head();
         stream::write_end(self.out, result.as_ref().err(), &self.trailers);

@@ -492,8 +492,11 @@ pub(crate) async fn serve<L: Services>(
             // A response write was dropped mid-way (deadline): nothing more may be written.
             break;
         }
-        if conn.r.is_interrupted() {
+        if conn.r.is_interrupted() && !conn.close {
+            // A read was cut off (deadline, stall): the rest of the request is lost, so this
+            // is the connection's last response; say so if it was not sent yet.
             conn.close = true;
+            append_close(&mut conn.wbuf, resp_start);
         }
         if shutdown.is_triggered() && !conn.close {
             // Shutting down: this is the connection's last response.

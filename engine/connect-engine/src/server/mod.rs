@@ -12,6 +12,7 @@ mod body;
 mod call;
 mod config;
 mod conn;
+mod guard;
 mod io;
 mod pool;
 mod service;
@@ -24,12 +25,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub use call::{
     Call, CallInfo, ClientStreamReply, Request, RequestHeaders, RequestStream, Response,
-    ResponseStream, UnaryReply, with_deadline,
+    ResponseStream, UnaryReply, run_handler, with_deadline,
 };
 pub use config::ServerConfig;
 pub use service::{Router, Service, Services};
 pub use shutdown::ShutdownHandle;
-use tracing::{debug, info, warn};
+use tracing::{debug, error, info, warn};
 
 use crate::runtime::{self, Driver};
 
@@ -211,7 +212,13 @@ async fn thread_main<L: Services>(
                 let (r, w) = t.split();
                 let c = conn::Conn::new(r, w, &config);
                 debug!(%peer, "connection opened");
-                conn::serve(c, router, config, signal).await;
+                // Handlers' panics are caught per call (`run_handler`); this catches any
+                // other panic of the connection task, so it costs only this connection.
+                if let Err(payload) =
+                    guard::catch_unwind_future(conn::serve(c, router, config, signal)).await
+                {
+                    error!(%peer, panic = guard::panic_message(&*payload), "connection task panicked");
+                }
                 debug!(%peer, "connection closed");
             }
             open.fetch_sub(1, Ordering::AcqRel);
