@@ -892,8 +892,126 @@ fn accept_encoding_weights_are_honoured() {
                 want,
                 "{driver:?} {accept}"
             );
-            let flags = if want.is_some() { 1 } else { 0 };
+            let flags = u8::from(want.is_some());
             assert!(envelopes(&body)[..3].iter().all(|(f, _)| *f == flags));
         }
+    }
+}
+
+#[test]
+fn http_1_x_versions() {
+    for driver in drivers() {
+        let server = TestServer::with_driver(driver);
+        // RFC 9110 §2.5: HTTP/1.2 is processed as 1.1 (keep-alive, Host required).
+        let mut s = server.connect();
+        for _ in 0..2 {
+            let mut req = post("/test.Test/Echo", "application/proto", "", &text("v"));
+            let at = req.windows(8).position(|w| w == b"HTTP/1.1").unwrap();
+            req[at + 7] = b'2';
+            s.write_all(&req).unwrap();
+            let (status, headers, body) = read_response(&mut s);
+            assert_eq!((status, body), (200, text("v")), "{driver:?}");
+            assert_eq!(header(&headers, "connection"), None);
+        }
+        // HTTP/1.0 with keep-alive: the response says so, and the connection stays open.
+        let mut s = server.connect();
+        let body = text("ten");
+        let req = |ka: &str| {
+            let mut r = format!("POST /test.Test/Echo HTTP/1.0\r\ncontent-type: application/proto\r\ncontent-length: {}\r\n{ka}\r\n", body.len()).into_bytes();
+            r.extend_from_slice(&body);
+            r
+        };
+        for _ in 0..2 {
+            s.write_all(&req("connection: keep-alive\r\n")).unwrap();
+            let (status, headers, out) = read_response(&mut s);
+            assert_eq!((status, &out), (200, &body), "{driver:?}");
+            assert_eq!(
+                header(&headers, "connection"),
+                Some("keep-alive"),
+                "{driver:?}"
+            );
+        }
+        // HTTP/1.0 without it: the response closes.
+        s.write_all(&req("")).unwrap();
+        let (status, headers, _) = read_response(&mut s);
+        assert_eq!(status, 200);
+        assert_eq!(header(&headers, "connection"), Some("close"), "{driver:?}");
+        let mut rest = Vec::new();
+        let _ = s.read_to_end(&mut rest);
+        assert!(rest.is_empty());
+        // An HTTP/1.0 stream: no chunked coding (RFC 9112 §6.1), the body ends at close.
+        let env = envelope(0, &text("s"));
+        let mut r = format!("POST /test.Test/Repeat HTTP/1.0\r\ncontent-type: application/connect+proto\r\nconnection: keep-alive\r\ncontent-length: {}\r\n\r\n", env.len()).into_bytes();
+        r.extend_from_slice(&env);
+        let out = server.roundtrip_close(&r);
+        let split = out.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+        let head = String::from_utf8_lossy(&out[..split]).to_ascii_lowercase();
+        assert!(head.starts_with("http/1.1 200 "), "{head}");
+        assert!(!head.contains("transfer-encoding"), "{driver:?}: {head}");
+        assert!(head.contains("connection: close"), "{driver:?}: {head}");
+        let frames = envelopes(&out[split..]);
+        assert_eq!(frames.len(), 4, "{driver:?}");
+        assert_eq!(frames[3], (2, b"{}".to_vec()));
+        still_serving(&server);
+    }
+}
+
+#[test]
+fn size_errors_name_the_limit_that_was_hit() {
+    for driver in drivers() {
+        let server = TestServer::with_driver(driver);
+        // A server stream of a 3 MiB and a 2 MiB message: neither is over the 4 MiB message
+        // limit; the second one is refused as a second message.
+        let mut body = envelope(0, &text(&"a".repeat(3 << 20)));
+        body.extend_from_slice(&envelope(0, &text(&"b".repeat(2 << 20))));
+        let mut s = server.connect();
+        s.write_all(&post(
+            "/test.Test/Repeat",
+            "application/connect+proto",
+            "",
+            &body,
+        ))
+        .unwrap();
+        let (status, _, out) = read_response(&mut s);
+        assert_eq!(status, 200);
+        let end = String::from_utf8(envelopes(&out).pop().unwrap().1).unwrap();
+        assert!(
+            end.contains("\"unimplemented\"") && end.contains("more than one message"),
+            "{driver:?}: {end}"
+        );
+        // A client stream whose messages are each small but whose body passes the 16 MiB
+        // body limit: the message says which limit.
+        let env = envelope(0, &text(&"c".repeat(1 << 20)));
+        let mut body = Vec::new();
+        while body.len() <= 16 << 20 {
+            body.extend_from_slice(&env);
+        }
+        let out = server.roundtrip_close(&{
+            let mut r = b"POST /test.Test/Concat HTTP/1.1\r\nhost: t\r\ncontent-type: application/connect+proto\r\ntransfer-encoding: chunked\r\n\r\n".to_vec();
+            for part in body.chunks(1 << 20) {
+                r.extend_from_slice(format!("{:x}\r\n", part.len()).as_bytes());
+                r.extend_from_slice(part);
+                r.extend_from_slice(b"\r\n");
+            }
+            r.extend_from_slice(b"0\r\n\r\n");
+            r
+        });
+        let text_out = String::from_utf8_lossy(&out);
+        assert!(
+            text_out.contains("resource_exhausted")
+                && text_out.contains("body size limit of 16777216 bytes"),
+            "{driver:?}: {}",
+            &text_out[..text_out.len().min(400)]
+        );
+        // A unary message over the message limit names that limit.
+        let big = text(&"d".repeat(5 << 20));
+        let out = server.roundtrip_close(&post("/test.Test/Echo", "application/proto", "", &big));
+        let text_out = String::from_utf8_lossy(&out);
+        assert!(
+            text_out.starts_with("HTTP/1.1 429 ")
+                && text_out.contains("message size limit of 4194304 bytes"),
+            "{driver:?}: {text_out}"
+        );
+        still_serving(&server);
     }
 }

@@ -1,5 +1,9 @@
 //! Streaming responses over HTTP/1.1: status 200, chunked transfer coding, one envelope per
 //! chunk, and a final end-stream envelope carrying the error and trailers as JSON.
+//!
+//! An HTTP/1.0 peer cannot take chunked coding (RFC 9112 §6.1: a server MUST NOT send
+//! `Transfer-Encoding` unless the request is HTTP/1.1 or later), so its streams are written
+//! [`Framing::Raw`]: bare envelopes, the body delimited by closing the connection.
 
 use http::HeaderMap;
 
@@ -18,13 +22,44 @@ const CHUNK_HEX: usize = 8;
 /// Bytes reserved before an envelope: the chunk-size line.
 const CHUNK_HEADER: usize = CHUNK_HEX + 2;
 
-/// Writes the head of a streaming response (chunked).
+/// How the envelopes of a streaming body are framed on the connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Framing {
+    /// One chunk per envelope, ended by the last chunk (HTTP/1.1).
+    #[default]
+    Chunked,
+    /// Bare envelopes, ended by closing the connection (HTTP/1.0 peers).
+    Raw,
+}
+
+impl Framing {
+    /// The framing for a response to a request of HTTP/1.`minor`.
+    #[must_use]
+    pub fn for_minor_version(minor: u8) -> Framing {
+        if minor == 0 {
+            Framing::Raw
+        } else {
+            Framing::Chunked
+        }
+    }
+
+    fn reserved(self) -> usize {
+        match self {
+            Framing::Chunked => CHUNK_HEADER,
+            Framing::Raw => 0,
+        }
+    }
+}
+
+/// Writes the head of a streaming response (chunked; or, with [`Framing::Raw`], delimited by
+/// closing the connection, which the head then says).
 pub fn write_stream_head(
     out: &mut Vec<u8>,
     codec: Codec,
     compression: Compression,
     headers: &HeaderMap,
     close: bool,
+    framing: Framing,
 ) {
     out.extend_from_slice(b"HTTP/1.1 200 OK\r\ncontent-type: ");
     out.extend_from_slice(codec.stream_content_type().as_bytes());
@@ -36,37 +71,45 @@ pub fn write_stream_head(
         out.extend_from_slice(b"\r\n");
     }
     write_metadata(out, headers, "");
-    out.extend_from_slice(b"transfer-encoding: chunked\r\n");
-    if close {
-        out.extend_from_slice(b"connection: close\r\n");
+    match framing {
+        Framing::Chunked => {
+            out.extend_from_slice(b"transfer-encoding: chunked\r\n");
+            if close {
+                out.extend_from_slice(b"connection: close\r\n");
+            }
+        }
+        Framing::Raw => out.extend_from_slice(b"connection: close\r\n"),
     }
     out.extend_from_slice(b"\r\n");
 }
 
 /// Where a message written by [`begin_message`] starts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct MessageStart(usize);
+pub struct MessageStart {
+    offset: usize,
+    framing: Framing,
+}
 
 impl MessageStart {
     /// Offset of the message's first byte (its chunk-size line); truncate here to undo it.
     #[must_use]
     pub fn offset(self) -> usize {
-        self.0
+        self.offset
     }
 }
 
-/// Reserves a chunk-size line and an envelope prefix; write the payload after this, then call
-/// [`finish_message`].
-pub fn begin_message(out: &mut Vec<u8>) -> MessageStart {
-    let start = out.len();
-    out.extend_from_slice(&[0; CHUNK_HEADER + PREFIX_LEN]);
-    MessageStart(start)
+/// Reserves a chunk-size line (when chunked) and an envelope prefix; write the payload after
+/// this, then call [`finish_message`].
+pub fn begin_message(out: &mut Vec<u8>, framing: Framing) -> MessageStart {
+    let offset = out.len();
+    out.resize(offset + framing.reserved() + PREFIX_LEN, 0);
+    MessageStart { offset, framing }
 }
 
 /// Offset where the payload of a message begun at `start` begins.
 #[must_use]
 pub fn payload_offset(start: MessageStart) -> usize {
-    start.0 + CHUNK_HEADER + PREFIX_LEN
+    start.offset + start.framing.reserved() + PREFIX_LEN
 }
 
 /// Patches the chunk size and envelope prefix of the message begun at `start` (whose payload
@@ -76,18 +119,23 @@ pub fn finish_message(out: &mut Vec<u8>, start: MessageStart, flags: u8) -> Resu
     let envelope_len = payload_len + PREFIX_LEN;
     let (Ok(payload32), Ok(chunk32)) = (u32::try_from(payload_len), u32::try_from(envelope_len))
     else {
-        out.truncate(start.0);
+        out.truncate(start.offset);
         return Err(TooLarge);
     };
-    let head = &mut out[start.0..start.0 + CHUNK_HEADER + PREFIX_LEN];
-    for (i, slot) in head[..CHUNK_HEX].iter_mut().enumerate() {
-        *slot = HEX[((chunk32 >> (4 * (CHUNK_HEX - 1 - i))) & 0xf) as usize];
+    let reserved = start.framing.reserved();
+    let head = &mut out[start.offset..start.offset + reserved + PREFIX_LEN];
+    if start.framing == Framing::Chunked {
+        for (i, slot) in head[..CHUNK_HEX].iter_mut().enumerate() {
+            *slot = HEX[((chunk32 >> (4 * (CHUNK_HEX - 1 - i))) & 0xf) as usize];
+        }
+        head[CHUNK_HEX] = b'\r';
+        head[CHUNK_HEX + 1] = b'\n';
     }
-    head[CHUNK_HEX] = b'\r';
-    head[CHUNK_HEX + 1] = b'\n';
-    head[CHUNK_HEADER] = flags;
-    head[CHUNK_HEADER + 1..].copy_from_slice(&payload32.to_be_bytes());
-    out.extend_from_slice(b"\r\n");
+    head[reserved] = flags;
+    head[reserved + 1..].copy_from_slice(&payload32.to_be_bytes());
+    if start.framing == Framing::Chunked {
+        out.extend_from_slice(b"\r\n");
+    }
     Ok(())
 }
 
@@ -96,13 +144,21 @@ pub fn finish_message(out: &mut Vec<u8>, start: MessageStart, flags: u8) -> Resu
 pub struct TooLarge;
 
 /// Writes the end-stream envelope (with `error` and `trailers`) as the last data chunk, then
-/// the terminating zero-length chunk. The end-stream JSON is not compressed.
-pub fn write_end(out: &mut Vec<u8>, error: Option<&ConnectError>, trailers: &HeaderMap) {
-    let start = begin_message(out);
+/// the terminating zero-length chunk (nothing more with [`Framing::Raw`]: closing the
+/// connection ends the body). The end-stream JSON is not compressed.
+pub fn write_end(
+    out: &mut Vec<u8>,
+    framing: Framing,
+    error: Option<&ConnectError>,
+    trailers: &HeaderMap,
+) {
+    let start = begin_message(out, framing);
     write_end_stream(error, trailers, out);
     // The end-stream JSON is small; it can never exceed the envelope limit.
     let _ = finish_message(out, start, FLAG_END_STREAM);
-    out.extend_from_slice(b"0\r\n\r\n");
+    if framing == Framing::Chunked {
+        out.extend_from_slice(b"0\r\n\r\n");
+    }
 }
 
 /// Flags of a data message with the given compression.
@@ -126,12 +182,13 @@ mod tests {
     fn messages_are_chunks_of_envelopes() {
         let mut out = Vec::new();
         for payload in [&b"hello"[..], b"", b"x"] {
-            let s = begin_message(&mut out);
+            let s = begin_message(&mut out, Framing::Chunked);
             out.extend_from_slice(payload);
             finish_message(&mut out, s, 0).unwrap();
         }
         write_end(
             &mut out,
+            Framing::Chunked,
             Some(&ConnectError::new(Code::Internal, "boom")),
             &HeaderMap::new(),
         );
@@ -156,5 +213,29 @@ mod tests {
             frames[3].1,
             br#"{"error":{"code":"internal","message":"boom"}}"#
         );
+    }
+
+    #[test]
+    fn raw_framing_is_bare_envelopes() {
+        let mut out = Vec::new();
+        write_stream_head(
+            &mut out,
+            Codec::Proto,
+            Compression::Identity,
+            &HeaderMap::new(),
+            false,
+            Framing::Raw,
+        );
+        assert_eq!(
+            out,
+            b"HTTP/1.1 200 OK\r\ncontent-type: application/connect+proto\r\nconnection: close\r\n\r\n"
+        );
+        out.clear();
+        let s = begin_message(&mut out, Framing::Raw);
+        assert_eq!(payload_offset(s), PREFIX_LEN);
+        out.extend_from_slice(b"hi");
+        finish_message(&mut out, s, 0).unwrap();
+        write_end(&mut out, Framing::Raw, None, &HeaderMap::new());
+        assert_eq!(out, b"\0\0\0\0\x02hi\x02\0\0\0\x02{}");
     }
 }

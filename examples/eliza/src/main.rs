@@ -8,10 +8,13 @@ use connect_engine::server::{Router, Server, ServerConfig};
 use eliza::Eliza;
 use eliza::connectrpc::eliza::v1::ElizaServiceServer;
 
+mod malloc_tuning;
+
 const USAGE: &str =
     "usage: eliza serve [--addr HOST:PORT] [--threads N] [--driver auto|io_uring|epoll]";
 
 fn main() -> ExitCode {
+    malloc_tuning::return_large_blocks();
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_writer(std::io::stderr)

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use connect_wire::code::Code;
 use connect_wire::codec::{Codec, CodecError};
 use connect_wire::compression::{Compression, DecompressError};
-use connect_wire::envelope::{Decoded, EnvelopeDecoder};
+use connect_wire::envelope::{Decoded, EnvelopeDecoder, PREFIX_LEN};
 use connect_wire::http1::{BodyDecoder, DecodeBody, Http1Error, RequestHead};
 use connect_wire::server::{Negotiated, Shape};
 use connect_wire::service::MethodDescriptor;
@@ -232,11 +232,21 @@ pub(crate) fn decompress_error(e: DecompressError) -> ConnectError {
     ConnectError::new(e.server_code(), format!("decompress request: {e}"))
 }
 
-fn http_body_error(e: Http1Error) -> ConnectError {
+/// A request message over the message size limit (`max_message_size`).
+pub(crate) fn message_too_large(limit: usize) -> ConnectError {
+    ConnectError::new(
+        Code::ResourceExhausted,
+        format!("request message exceeds the message size limit of {limit} bytes"),
+    )
+}
+
+/// A body framing error; for a request body over `max_body_size` (the limit on a whole body,
+/// all of a stream's messages together), a message naming that limit.
+pub(crate) fn http_body_error(e: Http1Error, max_body: u64) -> ConnectError {
     match e {
         Http1Error::BodyTooLarge => ConnectError::new(
             Code::ResourceExhausted,
-            "request body exceeds the size limit",
+            format!("request body exceeds the body size limit of {max_body} bytes"),
         ),
         other => ConnectError::new(Code::InvalidArgument, format!("request body: {other}")),
     }
@@ -368,9 +378,10 @@ impl<'c> Call<'c> {
         let counted = match requests.src.next_frame().await {
             Ok(Some(first)) => {
                 requests.src.pinned = true;
-                match requests.src.next_frame().await {
-                    Ok(None) => Ok(first),
-                    Ok(Some(_)) => Err(ConnectError::new(
+                // A second envelope prefix is enough to refuse: its payload is not read.
+                match requests.src.another_message().await {
+                    Ok(false) => Ok(first),
+                    Ok(true) => Err(ConnectError::new(
                         Code::Unimplemented,
                         "server-stream request has more than one message",
                     )),
@@ -426,9 +437,15 @@ impl<'c> Call<'c> {
             max_message,
             body_end,
             io_timeout,
+            limits,
             ..
         } = conn;
         let json: &'c JsonOptions = json;
+        let framing = stream::Framing::for_minor_version(head.version_minor());
+        if framing == stream::Framing::Raw {
+            // The response body ends when the connection closes.
+            *close = true;
+        }
         let info = CallInfo {
             headers: RequestHeaders::new(head, head_copy),
             method,
@@ -449,6 +466,7 @@ impl<'c> Call<'c> {
             json,
             io_timeout: *io_timeout,
             deadline,
+            max_body: limits.max_body_size,
             pinned: false,
         };
         let requests = RequestStream {
@@ -466,6 +484,7 @@ impl<'c> Call<'c> {
             headers: HeaderMap::new(),
             trailers: HeaderMap::new(),
             head_sent: false,
+            framing,
             flushed: false,
             encoding: None,
             close,
@@ -635,6 +654,8 @@ pub(crate) struct StreamSource<'c> {
     io_timeout: std::time::Duration,
     /// The call's deadline: reading the request stops there too.
     deadline: Option<Instant>,
+    /// The body size limit (for error messages; the body decoder enforces it).
+    max_body: u64,
     /// A frame returned earlier is still in use: keep consumed bytes (no compaction).
     pinned: bool,
 }
@@ -698,6 +719,31 @@ impl<'c> StreamSource<'c> {
         }
     }
 
+    /// Whether another message follows: true once its envelope prefix has arrived (and is
+    /// valid), false at a clean end of the body. Its payload is not waited for.
+    async fn another_message(&mut self) -> Result<bool, ConnectError> {
+        loop {
+            let avail = &self.buf[self.pos..*self.data_end];
+            if avail.len() >= PREFIX_LEN {
+                return match self.envelopes.decode(avail) {
+                    Ok(_) => Ok(true),
+                    Err(e) => Err(ConnectError::new(e.server_code(), format!("request: {e}"))),
+                };
+            }
+            if self.body.is_done() {
+                return if avail.is_empty() {
+                    Ok(false)
+                } else {
+                    Err(ConnectError::new(
+                        Code::InvalidArgument,
+                        "protocol error: incomplete envelope",
+                    ))
+                };
+            }
+            self.fill().await?;
+        }
+    }
+
     /// Reads more of the body: drops consumed messages, decodes raw bytes already read, and
     /// reads from the socket when that was not enough.
     async fn fill(&mut self) -> Result<(), ConnectError> {
@@ -706,7 +752,9 @@ impl<'c> StreamSource<'c> {
             *self.data_end -= self.pos;
             self.pos = 0;
         }
-        if decode_raw(self.buf, self.body, self.data_end).map_err(http_body_error)? {
+        if decode_raw(self.buf, self.body, self.data_end)
+            .map_err(|e| http_body_error(e, self.max_body))?
+        {
             return Ok(());
         }
         let max = self.max_message.saturating_add(64 * 1024);
@@ -723,13 +771,13 @@ impl<'c> StreamSource<'c> {
         .await
         {
             Ok(_) => {
-                decode_raw(self.buf, self.body, self.data_end).map_err(http_body_error)?;
+                decode_raw(self.buf, self.body, self.data_end)
+                    .map_err(|e| http_body_error(e, self.max_body))?;
                 Ok(())
             }
-            Err(ReadError::Full) => Err(ConnectError::new(
-                Code::ResourceExhausted,
-                "message exceeds the size limit",
-            )),
+            // The buffer holds one message (at most the limit) and framing: only a message
+            // still in use while the next one is read can fill it.
+            Err(ReadError::Full) => Err(message_too_large(self.max_message)),
             Err(ReadError::Eof) => Err(ConnectError::new(
                 Code::InvalidArgument,
                 "request body ended early",
@@ -819,6 +867,8 @@ pub struct ResponseStream<'c, T> {
     headers: HeaderMap,
     trailers: HeaderMap,
     head_sent: bool,
+    /// Chunked, or bare envelopes until close for HTTP/1.0 peers.
+    framing: stream::Framing,
     /// Whether anything went out on the socket yet.
     flushed: bool,
     /// Where the message being encoded starts, while it is being encoded: still set when
@@ -856,6 +906,7 @@ impl<T> ResponseStream<'_, T> {
                 self.compression,
                 &self.headers,
                 *self.close,
+                self.framing,
             );
             self.head_sent = true;
         }
@@ -863,7 +914,7 @@ impl<T> ResponseStream<'_, T> {
 
     fn encode<'m, M: Message<'m>>(&mut self, msg: &M) -> Result<(), ConnectError> {
         self.ensure_head();
-        let start = stream::begin_message(self.out);
+        let start = stream::begin_message(self.out, self.framing);
         self.encoding = Some(start.offset());
         let result = if self.compression == Compression::Identity {
             self.codec
@@ -940,7 +991,12 @@ impl<T> ResponseStream<'_, T> {
             self.out.truncate(partial);
         }
         self.ensure_head();
-        stream::write_end(self.out, result.as_ref().err(), &self.trailers);
+        stream::write_end(
+            self.out,
+            self.framing,
+            result.as_ref().err(),
+            &self.trailers,
+        );
         if self.flushed {
             let _ = self.flush().await;
         }
@@ -1006,9 +1062,7 @@ pub(crate) fn decode_get(
     limit: usize,
 ) -> Result<(), ConnectError> {
     get::decode_message(params, out, tmp, limit).map_err(|e| match e {
-        get::GetError::TooLarge => {
-            ConnectError::new(Code::ResourceExhausted, "message exceeds the size limit")
-        }
+        get::GetError::TooLarge => message_too_large(limit),
         other => ConnectError::new(Code::InvalidArgument, other.to_string()),
     })
 }

@@ -15,7 +15,9 @@ use http::HeaderMap;
 use tracing::{debug, trace};
 
 use super::body::{ReadError, decode_raw, read_more};
-use super::call::{Call, MessageAt, decode_get, decompress_error};
+use super::call::{
+    Call, MessageAt, decode_get, decompress_error, http_body_error, message_too_large,
+};
 use super::config::ServerConfig;
 use super::io::{ReadHalf, WriteHalf};
 use super::pool;
@@ -57,7 +59,7 @@ pub(crate) struct Conn {
     /// The connection closes after this response.
     pub(crate) close: bool,
     pub(crate) max_message: usize,
-    limits: Limits,
+    pub(crate) limits: Limits,
     max_drain: usize,
     /// How long draining an unread body may take (the header read timeout).
     drain_timeout: Duration,
@@ -112,10 +114,7 @@ impl Conn {
                 .map_err(|e| self.body_error(e))?;
             if self.body_end - self.body_start > self.max_message {
                 self.close = true;
-                return Err(ConnectError::new(
-                    Code::ResourceExhausted,
-                    "message exceeds the size limit",
-                ));
+                return Err(message_too_large(self.max_message));
             }
             if self.body.is_done() {
                 break;
@@ -148,10 +147,7 @@ impl Conn {
                 }
                 Err(ReadError::Full) => {
                     self.close = true;
-                    return Err(ConnectError::new(
-                        Code::ResourceExhausted,
-                        "message exceeds the size limit",
-                    ));
+                    return Err(message_too_large(self.max_message));
                 }
                 Err(ReadError::Eof | ReadError::Io(_)) => {
                     self.close = true;
@@ -175,13 +171,7 @@ impl Conn {
 
     fn body_error(&mut self, e: Http1Error) -> ConnectError {
         self.close = true;
-        match e {
-            Http1Error::BodyTooLarge => ConnectError::new(
-                Code::ResourceExhausted,
-                "request body exceeds the size limit",
-            ),
-            other => ConnectError::new(Code::InvalidArgument, format!("request body: {other}")),
-        }
+        http_body_error(e, self.limits.max_body_size)
     }
 
     /// Decodes a GET request's message into `scratch`.
@@ -452,15 +442,23 @@ pub(crate) async fn serve<L: Services>(
                 }) => {
                     let err = ConnectError::new(code, message);
                     if shape == Shape::Stream {
+                        let framing = connect_wire::stream::Framing::for_minor_version(
+                            conn.head.version_minor(),
+                        );
+                        if framing == connect_wire::stream::Framing::Raw {
+                            conn.close = true;
+                        }
                         connect_wire::stream::write_stream_head(
                             &mut conn.wbuf,
                             codec,
                             Compression::Identity,
                             &HeaderMap::new(),
                             conn.close,
+                            framing,
                         );
                         connect_wire::stream::write_end(
                             &mut conn.wbuf,
+                            framing,
                             Some(&err),
                             &HeaderMap::new(),
                         );
@@ -497,6 +495,11 @@ pub(crate) async fn serve<L: Services>(
             // is the connection's last response; say so if it was not sent yet.
             conn.close = true;
             append_close(&mut conn.wbuf, resp_start);
+        }
+        if !conn.close && conn.head.version_minor() == 0 {
+            // HTTP/1.0 closes by default: a response that keeps the connection says so
+            // (RFC 9112 §9.3).
+            add_connection_field(&mut conn.wbuf, resp_start, b"keep-alive");
         }
         if shutdown.is_triggered() && !conn.close {
             // Shutting down: this is the connection's last response.
@@ -536,20 +539,35 @@ pub(crate) async fn serve<L: Services>(
 /// it (rare: the body turned out undrainable after the response was rendered). Nothing to do
 /// when that response was already written (streams flush as they go).
 fn append_close(out: &mut Vec<u8>, start: usize) {
+    add_connection_field(out, start, b"close");
+}
+
+/// Adds `connection: <value>` to the response head starting at `start` in `out` unless the
+/// head already has a `connection` field (a `keep-alive` there is replaced by `close` when
+/// that is the value added).
+fn add_connection_field(out: &mut Vec<u8>, start: usize, value: &[u8]) {
     let Some(resp) = out.get(start..) else { return };
-    if let Some(end) = resp
+    let Some(end) = resp
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
         .map(|e| e + start)
+    else {
+        return;
+    };
+    let head = &out[start..end];
+    let field = b"\r\nconnection: ";
+    if let Some(at) = head
+        .windows(field.len())
+        .position(|w| w.eq_ignore_ascii_case(field))
     {
-        let head = &out[start..end];
-        let has = head
-            .windows(17)
-            .any(|w| w.eq_ignore_ascii_case(b"connection: close"));
-        if !has {
-            out.splice(end + 2..end + 2, b"connection: close\r\n".iter().copied());
+        let value_at = start + at + field.len();
+        if value == b"close" && out[value_at..].starts_with(b"keep-alive") {
+            out.splice(value_at..value_at + 10, b"close".iter().copied());
         }
+        return;
     }
+    let line = b"connection: ".iter().chain(value).chain(b"\r\n");
+    out.splice(end + 2..end + 2, line.copied());
 }
 
 #[cfg(test)]
