@@ -29,8 +29,12 @@
 
 pub use connect_wire::*;
 
+mod buffers;
+pub mod client;
+mod codecs;
 pub mod runtime;
 pub mod server;
+pub mod transport;
 
 /// Everything generated code refers to: the wire runtime plus the server types.
 pub mod codegen {

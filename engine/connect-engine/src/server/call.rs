@@ -20,8 +20,10 @@ use connect_wire::service::MethodDescriptor;
 use connect_wire::{ConnectError, JsonOptions, Message, MessageType, get, stream, unary};
 use http::HeaderMap;
 
-use super::body::{ReadError, decode_raw, read_more};
-use super::conn::{Conn, with_codecs};
+use super::conn::Conn;
+use crate::codecs::with_codecs;
+use crate::transport::{ReadError, read_more};
+use connect_wire::http1::decode_buffered as decode_raw;
 
 /// The request headers, borrowed from the connection's read buffer.
 #[derive(Clone, Copy)]
@@ -639,7 +641,7 @@ pub(crate) struct RawMessage;
 
 /// Reads envelopes from a request body as the handler asks for them.
 pub(crate) struct StreamSource<'c> {
-    r: &'c mut super::io::ReadHalf,
+    r: &'c mut crate::transport::ReadHalf,
     /// The body (see `body.rs`): `[pos..*data_end]` is decoded data not yet consumed.
     buf: &'c mut Vec<u8>,
     body: &'c mut BodyDecoder,
@@ -858,7 +860,7 @@ impl<'c, T: MessageType> RequestStream<'c, T> {
 /// end of the stream. [`send`](Self::send) writes a message and flushes it to the socket;
 /// [`feed`](Self::feed) only buffers it.
 pub struct ResponseStream<'c, T> {
-    w: &'c mut super::io::WriteHalf,
+    w: &'c mut crate::transport::WriteHalf,
     out: &'c mut Vec<u8>,
     scratch: &'c mut Vec<u8>,
     codec: Codec,

@@ -1,11 +1,10 @@
 //! One HTTP/1.1 connection: read a head, route, negotiate, run the call, write, repeat.
 
-use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use connect_wire::code::Code;
-use connect_wire::compression::{Codecs, Compression};
+use connect_wire::compression::Compression;
 use connect_wire::http1::{
     BodyDecoder, BodyFraming, DecodeBody, Http1Error, Limits, RequestHead, RequestParser, Status,
 };
@@ -14,24 +13,17 @@ use connect_wire::{ConnectError, JsonOptions, get, unary};
 use http::HeaderMap;
 use tracing::{debug, trace};
 
-use super::body::{ReadError, decode_raw, read_more};
 use super::call::{
     Call, MessageAt, decode_get, decompress_error, http_body_error, message_too_large,
 };
 use super::config::ServerConfig;
-use super::io::{ReadHalf, WriteHalf};
-use super::pool;
 use super::service::{Router, Services};
 use super::shutdown::Signal;
-
-thread_local! {
-    static CODECS: RefCell<Codecs> = RefCell::new(Codecs::new());
-}
-
-/// Runs `f` with this thread's compression contexts. Never held across an await.
-pub(crate) fn with_codecs<R>(f: impl FnOnce(&mut Codecs) -> R) -> R {
-    CODECS.with(|c| f(&mut c.borrow_mut()))
-}
+use crate::buffers as pool;
+use crate::codecs::with_codecs;
+use crate::transport::{ReadError, read_more};
+use crate::transport::{ReadHalf, WriteHalf};
+use connect_wire::http1::decode_buffered as decode_raw;
 
 /// Per-connection state, reused across the requests of a keep-alive connection.
 pub(crate) struct Conn {

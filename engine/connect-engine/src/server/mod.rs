@@ -8,13 +8,10 @@
 //! server.serve(|| Router::new() /* .add(ElizaServiceServer::new(MyEliza)) */).unwrap();
 //! ```
 
-mod body;
 mod call;
 mod config;
 mod conn;
 mod guard;
-mod io;
-mod pool;
 mod service;
 mod shutdown;
 
@@ -33,6 +30,7 @@ pub use shutdown::ShutdownHandle;
 use tracing::{debug, error, info, warn};
 
 use crate::runtime::{self, Driver};
+use crate::transport::Transport;
 
 /// A bound server, ready to [`serve`](Server::serve).
 pub struct Server {
@@ -194,12 +192,12 @@ async fn thread_main<L: Services>(
         active.set(active.get() + 1);
         monoio::spawn(async move {
             let transport = match tls {
-                None => Some(io::Transport::Tcp(stream)),
+                None => Some(Transport::tcp(stream)),
                 Some(acceptor) => {
                     match monoio::time::timeout(config.header_read_timeout, acceptor.accept(stream))
                         .await
                     {
-                        Ok(Ok(s)) => Some(io::Transport::Tls(Box::new(s))),
+                        Ok(Ok(s)) => Some(Transport::tls_server(s)),
                         Ok(Err(e)) => {
                             debug!(%peer, error = %e, "TLS handshake");
                             None

@@ -1,10 +1,11 @@
-//! Per-thread pool of I/O buffers.
+//! Per-thread pool of I/O buffers, shared by the server and the clients on a thread.
 //!
-//! Connections take their read buffer from the pool when they start and give it back when
-//! they end; the write buffer is taken when a request arrives and given back whenever the
-//! connection goes idle, so an idle keep-alive connection holds only its read buffer and
-//! new connections reuse memory instead of allocating it. Taking and giving are a `Vec`
-//! pop and push: no allocation in steady state.
+//! Server connections take their read buffer from the pool when they start and give it back
+//! when they end; the write buffer is taken when a request arrives and given back whenever
+//! the connection goes idle, so an idle keep-alive connection holds only its read buffer.
+//! Client calls take their buffers for the call's duration. New connections and calls reuse
+//! memory instead of allocating it: taking and giving are a `Vec` pop and push, no
+//! allocation in steady state.
 
 use std::cell::RefCell;
 
