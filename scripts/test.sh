@@ -3,7 +3,7 @@
 #   ./scripts/test.sh
 # Installs what it needs (scripts/deps.sh), then runs formatting, lints, unit/integration
 # tests, the golden-file checks, the protobuf conformance runner, the Connect conformance
-# runner and short fuzz runs. Exits non-zero on the first failure.
+# runner (server mode on both drivers, client mode) and short fuzz runs. Exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
@@ -31,12 +31,12 @@ cargo test --workspace --all-features --quiet
 step "protobuf conformance (TestAllTypesProto3, binary + JSON, --enforce_recommended)"
 ./scripts/protobuf-conformance.sh
 
-if [[ -x scripts/connect-conformance.sh ]]; then
-  step "Connect conformance, server mode, io_uring"
-  ./scripts/connect-conformance.sh server io_uring
-  step "Connect conformance, server mode, epoll"
-  ./scripts/connect-conformance.sh server epoll
-fi
+step "Connect conformance, server mode, io_uring"
+./scripts/connect-conformance.sh server io_uring
+step "Connect conformance, server mode, epoll"
+./scripts/connect-conformance.sh server epoll
+step "Connect conformance, client mode (async client)"
+./scripts/connect-conformance.sh client auto
 
 step "fuzz smoke runs"
 ./scripts/fuzz-smoke.sh "${FUZZ_SECONDS:-15}"

@@ -3,7 +3,9 @@
 //! Generates Rust code for connect-engine from `.proto` files: per message a struct that
 //! borrows strings and bytes from the input buffer (`Foo<'a>`), with binary and canonical
 //! proto3 JSON codecs; per enum an open newtype; per service its model (procedure paths,
-//! stream kinds, idempotency).
+//! stream kinds, idempotency), an async server trait with its router adapter, and an async
+//! client with a high-level (`say(&req)`) and a low-level (`call_say(&req, options)`) method
+//! per RPC.
 //!
 //! ## Two front doors, one generator
 //!
@@ -76,6 +78,7 @@ pub struct Config {
     extern_paths: Vec<(String, String)>,
     out_dir: Option<PathBuf>,
     server: bool,
+    client: bool,
 }
 
 impl Default for Config {
@@ -94,6 +97,7 @@ impl Config {
             extern_paths: vec![("google.protobuf".to_owned(), "__rt::wkt".to_owned())],
             out_dir: None,
             server: true,
+            client: true,
         }
     }
 
@@ -120,6 +124,14 @@ impl Config {
     #[must_use]
     pub fn server(mut self, enabled: bool) -> Self {
         self.server = enabled;
+        self
+    }
+
+    /// Whether to generate async clients for services (default: yes). Turn off when the
+    /// runtime path is `connect_wire`, which has no client.
+    #[must_use]
+    pub fn client(mut self, enabled: bool) -> Self {
+        self.client = enabled;
         self
     }
 
@@ -216,7 +228,8 @@ impl Config {
     }
 
     /// Answers a protoc plugin request (parameters: `runtime=<path>`, `extern=<pkg>=<path>`,
-    /// `wkt` to generate google.protobuf types).
+    /// `wkt` to generate google.protobuf types, `no_server` / `no_client` to leave out server
+    /// traits or clients).
     #[must_use]
     pub fn plugin(request: &[u8]) -> Vec<u8> {
         let response = match CodeGeneratorRequest::decode(request) {
@@ -240,6 +253,8 @@ impl Config {
                 }
             } else if param == "no_server" {
                 config = config.server(false);
+            } else if param == "no_client" {
+                config = config.client(false);
             } else if param == "wkt" {
                 config = config.generate_well_known_types();
             } else {

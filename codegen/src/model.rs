@@ -170,6 +170,8 @@ pub(crate) struct Service {
     pub(crate) trait_name: String,
     /// The router adapter's name (`{trait}Server`).
     pub(crate) server_name: String,
+    /// The async client's name (`{trait}Client`).
+    pub(crate) client_name: String,
     /// The module holding the service model.
     pub(crate) module: String,
     pub(crate) methods: Vec<Method>,
@@ -330,6 +332,7 @@ impl Model {
                 let taken = model.names.entry(package.clone()).or_default();
                 s.trait_name = unique(upper_camel_type(&s.name), taken);
                 s.server_name = unique(format!("{}Server", s.trait_name), taken);
+                s.client_name = unique(format!("{}Client", s.trait_name), taken);
                 s.module = unique(snake_case(&s.name), taken);
             }
             let entry = by_package
@@ -656,6 +659,7 @@ fn resolve_service(
         // Named once the package's namespace is known (`Model::new`).
         trait_name: String::new(),
         server_name: String::new(),
+        client_name: String::new(),
         module: String::new(),
         methods: s
             .method

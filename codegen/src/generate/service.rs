@@ -10,12 +10,17 @@ use crate::names::{ident, screaming_snake, snake_case};
 
 pub(crate) fn service(ctx: Ctx<'_>, s: &Service) -> TokenStream {
     let model = model(s);
-    if ctx.config.server {
-        let server = server(ctx, s);
-        quote!(#model #server)
+    let server = if ctx.config.server {
+        server(ctx, s)
     } else {
-        model
-    }
+        TokenStream::new()
+    };
+    let client = if ctx.config.client {
+        client(ctx, s)
+    } else {
+        TokenStream::new()
+    };
+    quote!(#model #server #client)
 }
 
 fn model(s: &Service) -> TokenStream {
@@ -26,14 +31,7 @@ fn model(s: &Service) -> TokenStream {
     );
     let mut consts = Vec::new();
     let mut names = Vec::new();
-    let mut taken = std::collections::HashSet::new();
-    taken.insert("SERVICE".to_owned());
-    for m in &s.methods {
-        let mut c = screaming_snake(&m.rust_name);
-        while !taken.insert(c.clone()) {
-            c.push('_');
-        }
-        let c = ident(&c);
+    for (m, c) in s.methods.iter().zip(descriptor_names(s)) {
         let name = &m.name;
         let path = format!("/{full}/{}", m.name);
         let input = m.input.trim_start_matches('.');
@@ -98,8 +96,8 @@ fn trait_method(ctx: Ctx<'_>, m: &Method) -> TokenStream {
                 #d
                 async fn #name<'a>(
                     &self,
-                    request: __rt::Request<'a, #req>,
-                ) -> Result<__rt::Response<#resp>, __rt::ConnectError>;
+                    request: __rt::server::Request<'a, #req>,
+                ) -> Result<__rt::server::Response<#resp>, __rt::ConnectError>;
             }
         }
         (true, false) => {
@@ -109,8 +107,8 @@ fn trait_method(ctx: Ctx<'_>, m: &Method) -> TokenStream {
                 #d
                 async fn #name(
                     &self,
-                    requests: __rt::RequestStream<'_, #req>,
-                ) -> Result<__rt::Response<#resp>, __rt::ConnectError>;
+                    requests: __rt::server::RequestStream<'_, #req>,
+                ) -> Result<__rt::server::Response<#resp>, __rt::ConnectError>;
             }
         }
         (false, true) => {
@@ -120,8 +118,8 @@ fn trait_method(ctx: Ctx<'_>, m: &Method) -> TokenStream {
                 #d
                 async fn #name<'a>(
                     &self,
-                    request: __rt::Request<'a, #req>,
-                    responses: &mut __rt::ResponseStream<'_, #resp>,
+                    request: __rt::server::Request<'a, #req>,
+                    responses: &mut __rt::server::ResponseStream<'_, #resp>,
                 ) -> Result<(), __rt::ConnectError>;
             }
         }
@@ -132,8 +130,8 @@ fn trait_method(ctx: Ctx<'_>, m: &Method) -> TokenStream {
                 #d
                 async fn #name(
                     &self,
-                    requests: __rt::RequestStream<'_, #req>,
-                    responses: &mut __rt::ResponseStream<'_, #resp>,
+                    requests: __rt::server::RequestStream<'_, #req>,
+                    responses: &mut __rt::server::ResponseStream<'_, #resp>,
                 ) -> Result<(), __rt::ConnectError>;
             }
         }
@@ -148,7 +146,7 @@ fn dispatch_arm(index: usize, m: &Method) -> TokenStream {
             #i => {
                 let procedure = call.method();
                 let Some((request, reply)) = call.unary().await else { return };
-                let result = __rt::run_handler(procedure, reply.deadline(), self.0.#name(request)).await;
+                let result = __rt::server::run_handler(procedure, reply.deadline(), self.0.#name(request)).await;
                 reply.send(result);
             }
         },
@@ -156,7 +154,7 @@ fn dispatch_arm(index: usize, m: &Method) -> TokenStream {
             #i => {
                 let procedure = call.method();
                 let (requests, reply) = call.client_stream();
-                let result = __rt::run_handler(procedure, reply.deadline(), self.0.#name(requests)).await;
+                let result = __rt::server::run_handler(procedure, reply.deadline(), self.0.#name(requests)).await;
                 reply.send(result).await;
             }
         },
@@ -164,7 +162,7 @@ fn dispatch_arm(index: usize, m: &Method) -> TokenStream {
             #i => {
                 let procedure = call.method();
                 let Some((request, mut responses)) = call.server_stream().await else { return };
-                let result = __rt::run_handler(procedure, responses.deadline(), self.0.#name(request, &mut responses)).await;
+                let result = __rt::server::run_handler(procedure, responses.deadline(), self.0.#name(request, &mut responses)).await;
                 responses.finish(result).await;
             }
         },
@@ -172,10 +170,192 @@ fn dispatch_arm(index: usize, m: &Method) -> TokenStream {
             #i => {
                 let procedure = call.method();
                 let (requests, mut responses) = call.bidi_stream();
-                let result = __rt::run_handler(procedure, responses.deadline(), self.0.#name(requests, &mut responses)).await;
+                let result = __rt::server::run_handler(procedure, responses.deadline(), self.0.#name(requests, &mut responses)).await;
                 responses.finish(result).await;
             }
         },
+    }
+}
+
+/// The names of a service's client methods: the high-level `say` and the low-level
+/// `call_say` of every RPC, kept clear of each other and of the client's own `new`/`inner`.
+fn client_method_names(s: &Service) -> Vec<(proc_macro2::Ident, proc_macro2::Ident)> {
+    let mut taken: std::collections::HashSet<String> = ["new", "inner", "into_inner"]
+        .iter()
+        .map(|n| (*n).to_owned())
+        .collect();
+    let mut high = Vec::new();
+    for m in &s.methods {
+        let mut n = m.rust_name.clone();
+        while !taken.insert(n.clone()) {
+            n.push('_');
+        }
+        high.push(n);
+    }
+    let mut out = Vec::new();
+    for h in high {
+        let mut low = format!("call_{}", h.trim_start_matches("r#"));
+        while !taken.insert(low.clone()) {
+            low.push('_');
+        }
+        out.push((ident(&h), ident(&low)));
+    }
+    out
+}
+
+fn client_method(
+    ctx: Ctx<'_>,
+    module: &proc_macro2::Ident,
+    m: &Method,
+    high: &proc_macro2::Ident,
+    low: &proc_macro2::Ident,
+    descriptor: &proc_macro2::Ident,
+) -> TokenStream {
+    let r = quote!('r);
+    let st = quote!('static);
+    let anon = quote!('_);
+    let req = message_type(ctx, &m.input, &r);
+    let req_ref = message_type(ctx, &m.input, &anon);
+    let resp = message_type(ctx, &m.output, &st);
+    let d = doc(m.doc.as_ref(), &format!("Calls `{}`.", m.name));
+    let low_doc = format!(
+        " Calls `{}` with call options, giving the response headers and trailers too.",
+        m.name
+    );
+    match (m.client_streaming, m.server_streaming) {
+        (false, false) => quote! {
+            #d
+            pub async fn #high(&self, request: &#req_ref) -> Result<#resp, __rt::ConnectError> {
+                self.#low(request, __rt::client::CallOptions::default()).await.into_result()
+            }
+
+            #[doc = #low_doc]
+            pub async fn #low(&self, request: &#req_ref, options: __rt::client::CallOptions) -> __rt::client::UnaryOutput<#resp> {
+                self.inner.unary(&#module::#descriptor, request, options).await
+            }
+        },
+        (true, false) => quote! {
+            #d
+            pub async fn #high<'r, I>(&self, requests: I) -> Result<#resp, __rt::ConnectError>
+            where
+                I: IntoIterator,
+                I::Item: __rt::Borrow<#req>,
+            {
+                self.#low(requests, __rt::client::CallOptions::default()).await.into_result()
+            }
+
+            #[doc = #low_doc]
+            pub async fn #low<'r, I>(&self, requests: I, options: __rt::client::CallOptions) -> __rt::client::UnaryOutput<#resp>
+            where
+                I: IntoIterator,
+                I::Item: __rt::Borrow<#req>,
+            {
+                self.inner.client_stream::<#req, #resp, I>(&#module::#descriptor, requests, options).await
+            }
+        },
+        (false, true) => quote! {
+            #d
+            ///
+            /// The error is the call's if it failed before any response arrived; later
+            /// errors end the stream.
+            pub async fn #high(&self, request: &#req_ref) -> Result<__rt::client::StreamOutput<#resp>, __rt::ConnectError> {
+                self.#low(request, __rt::client::CallOptions::default()).await.into_started()
+            }
+
+            #[doc = #low_doc]
+            pub async fn #low(&self, request: &#req_ref, options: __rt::client::CallOptions) -> __rt::client::StreamOutput<#resp> {
+                self.inner.server_stream(&#module::#descriptor, request, options).await
+            }
+        },
+        (true, true) => quote! {
+            #d
+            ///
+            /// Half-duplex: every request is sent, then the responses arrive. The error is
+            /// the call's if it failed before any response arrived; later errors end the
+            /// stream.
+            pub async fn #high<'r, I>(&self, requests: I) -> Result<__rt::client::StreamOutput<#resp>, __rt::ConnectError>
+            where
+                I: IntoIterator,
+                I::Item: __rt::Borrow<#req>,
+            {
+                self.#low(requests, __rt::client::CallOptions::default()).await.into_started()
+            }
+
+            #[doc = #low_doc]
+            pub async fn #low<'r, I>(&self, requests: I, options: __rt::client::CallOptions) -> __rt::client::StreamOutput<#resp>
+            where
+                I: IntoIterator,
+                I::Item: __rt::Borrow<#req>,
+            {
+                self.inner.bidi_stream::<#req, #resp, I>(&#module::#descriptor, requests, options).await
+            }
+        },
+    }
+}
+
+/// The constant names of a service's method descriptors, as `model` names them.
+fn descriptor_names(s: &Service) -> Vec<proc_macro2::Ident> {
+    let mut taken = std::collections::HashSet::new();
+    taken.insert("SERVICE".to_owned());
+    s.methods
+        .iter()
+        .map(|m| {
+            let mut c = screaming_snake(&m.rust_name);
+            while !taken.insert(c.clone()) {
+                c.push('_');
+            }
+            ident(&c)
+        })
+        .collect()
+}
+
+fn client(ctx: Ctx<'_>, s: &Service) -> TokenStream {
+    let client_name = ident(&s.client_name);
+    let module = ident(&s.module);
+    let full = &s.full_name;
+    let d = format!(
+        " An async client for `{full}` (on a `connect_engine::client::Client`): a high-level and a low-level method per RPC."
+    );
+    let names = client_method_names(s);
+    let descriptors = descriptor_names(s);
+    let methods = s
+        .methods
+        .iter()
+        .zip(names.iter().zip(&descriptors))
+        .map(|(m, ((high, low), desc))| client_method(ctx, &module, m, high, low, desc));
+    quote! {
+        #[doc = #d]
+        pub struct #client_name<C: __rt::client::Connector = __rt::client::DefaultConnector> {
+            inner: __rt::client::Client<C>,
+        }
+
+        impl<C: __rt::client::Connector> Clone for #client_name<C> {
+            fn clone(&self) -> Self {
+                Self { inner: self.inner.clone() }
+            }
+        }
+
+        impl<C: __rt::client::Connector> std::fmt::Debug for #client_name<C> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_tuple(stringify!(#client_name)).field(&self.inner).finish()
+            }
+        }
+
+        impl<C: __rt::client::Connector> #client_name<C> {
+            /// Wraps a client for the server's base URL.
+            #[must_use]
+            pub fn new(client: __rt::client::Client<C>) -> Self {
+                Self { inner: client }
+            }
+
+            /// The underlying client.
+            #[must_use]
+            pub fn inner(&self) -> &__rt::client::Client<C> {
+                &self.inner
+            }
+
+            #(#methods)*
+        }
     }
 }
 
@@ -219,12 +399,12 @@ fn server(ctx: Ctx<'_>, s: &Service) -> TokenStream {
             }
         }
 
-        impl<S: #trait_name> __rt::Service for #server_name<S> {
+        impl<S: #trait_name> __rt::server::Service for #server_name<S> {
             fn descriptor(&self) -> &'static __rt::ServiceDescriptor {
                 &#module::SERVICE
             }
 
-            async fn call(&self, method: usize, call: __rt::Call<'_>) {
+            async fn call(&self, method: usize, call: __rt::server::Call<'_>) {
                 match method {
                     #(#arms)*
                     _ => call.unimplemented().await,

@@ -663,7 +663,7 @@ mod tests {
 
     static NO_HEADERS: std::sync::LazyLock<HeaderMap> = std::sync::LazyLock::new(HeaderMap::new);
 
-    fn spec<'a>(headers: &'a HeaderMap) -> RequestSpec<'a> {
+    fn spec(headers: &HeaderMap) -> RequestSpec<'_> {
         RequestSpec {
             default_headers: &NO_HEADERS,
             host: "example.com:8080",

@@ -4,7 +4,7 @@
 //! path configured in `connect-codegen`) and reach the runtime only through it. It is public
 //! for generated code; hand-written code should use the crate root.
 
-pub use std::borrow::Cow;
+pub use std::borrow::{Borrow, Cow};
 pub use std::collections::BTreeMap;
 
 pub use crate::error::ConnectError;

@@ -214,7 +214,7 @@ impl ClientConfig {
     pub(crate) fn tls_config(&self) -> Arc<rustls::ClientConfig> {
         self.tls.clone().unwrap_or_else(|| {
             let roots =
-                rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+                webpki_roots::TLS_SERVER_ROOTS.iter().cloned().collect::<rustls::RootCertStore>();
             let mut tls = rustls::ClientConfig::builder()
                 .with_root_certificates(roots)
                 .with_no_client_auth();

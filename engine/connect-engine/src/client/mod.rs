@@ -395,8 +395,10 @@ impl<C: Connector> Client<C> {
         let config = &self.inner.config;
         let path = self.path(call.method);
         let writer = self.spec(call, &path, config.send_compression);
-        let mut scratch = Scratch::default();
-        scratch.body = buffers::take(config.buffer_size);
+        let mut scratch = Scratch {
+            body: buffers::take(config.buffer_size),
+            ..Scratch::default()
+        };
         let mut request = buffers::take(config.buffer_size);
         let written = write(&writer, &mut scratch, &mut request);
         buffers::give(std::mem::take(&mut scratch.body), config.buffer_size);

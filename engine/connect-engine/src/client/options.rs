@@ -243,18 +243,15 @@ impl Future for Cancelled<'_> {
         if shared.canceled.load(Ordering::Acquire) {
             return Poll::Ready(());
         }
-        match self.id {
-            Some(id) => {
-                if let Some((_, Waiter::Task(w))) = waiters.iter_mut().find(|(i, _)| *i == id) {
-                    w.clone_from(cx.waker());
-                }
+        if let Some(id) = self.id {
+            if let Some((_, Waiter::Task(w))) = waiters.iter_mut().find(|(i, _)| *i == id) {
+                w.clone_from(cx.waker());
             }
-            None => {
-                let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
-                waiters.push((id, Waiter::Task(cx.waker().clone())));
-                drop(waiters);
-                self.id = Some(id);
-            }
+        } else {
+            let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
+            waiters.push((id, Waiter::Task(cx.waker().clone())));
+            drop(waiters);
+            self.id = Some(id);
         }
         Poll::Pending
     }

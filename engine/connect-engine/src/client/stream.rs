@@ -129,6 +129,19 @@ impl<M: OwnedMessage> StreamOutput<M> {
         self.error.as_ref()
     }
 
+    /// The stream, or the call's error if it failed before a response began (connection,
+    /// status, protocol): what the generated high-level methods return.
+    pub fn into_started(mut self) -> Result<Self, ConnectError> {
+        if self.live.is_none()
+            && self.received == 0
+            && self.headers.is_empty()
+            && let Some(e) = self.error.take()
+        {
+            return Err(e);
+        }
+        Ok(self)
+    }
+
     /// Whether the stream has ended (successfully or not).
     #[must_use]
     pub fn is_done(&self) -> bool {
@@ -203,7 +216,7 @@ impl<M: OwnedMessage> StreamOutput<M> {
                 Item::NeedMore => {
                     live.ex
                         .fill(&self.call.guard, config.max_stream_body)
-                        .await?
+                        .await?;
                 }
                 Item::Message {
                     payload,

@@ -8,10 +8,10 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
+use connect_engine::codegen::server::{Call, Service, run_handler, with_deadline};
 use connect_engine::codegen::{
-    Call, ConnectError, DecodeError, Decoder, Encoder, JsonDecoder, JsonError, JsonValue,
-    JsonWriter, Message, MessageType, Service, ServiceDescriptor, SizeCache, UnknownFields, json,
-    read, run_handler, with_deadline,
+    ConnectError, DecodeError, Decoder, Encoder, JsonDecoder, JsonError, JsonValue, JsonWriter,
+    Message, MessageType, ServiceDescriptor, SizeCache, UnknownFields, json, read,
 };
 use connect_engine::runtime::Driver;
 use connect_engine::server::{Request, Response, Router, Server, ServerConfig, ShutdownHandle};
