@@ -213,8 +213,10 @@ impl ClientConfig {
     /// `http/1.1`.
     pub(crate) fn tls_config(&self) -> Arc<rustls::ClientConfig> {
         self.tls.clone().unwrap_or_else(|| {
-            let roots =
-                webpki_roots::TLS_SERVER_ROOTS.iter().cloned().collect::<rustls::RootCertStore>();
+            let roots = webpki_roots::TLS_SERVER_ROOTS
+                .iter()
+                .cloned()
+                .collect::<rustls::RootCertStore>();
             let mut tls = rustls::ClientConfig::builder()
                 .with_root_certificates(roots)
                 .with_no_client_auth();
