@@ -68,7 +68,8 @@ pub fn write_stream_head(
     close: bool,
     framing: Framing,
 ) {
-    out.extend_from_slice(b"HTTP/1.1 200 OK\r\ncontent-type: ");
+    crate::http1::write_status_line(out, http::StatusCode::OK);
+    out.extend_from_slice(b"content-type: ");
     out.extend_from_slice(codec.stream_content_type().as_bytes());
     out.extend_from_slice(b"\r\n");
     if compression != Compression::Identity {
@@ -80,14 +81,14 @@ pub fn write_stream_head(
     write_metadata(out, headers, "");
     match framing {
         Framing::Chunked => {
-            out.extend_from_slice(b"transfer-encoding: chunked\r\n");
+            crate::http1::write_body_framing(out, crate::http1::BodyFraming::Chunked);
             if close {
-                out.extend_from_slice(b"connection: close\r\n");
+                crate::http1::write_connection_close(out);
             }
         }
-        Framing::Raw => out.extend_from_slice(b"connection: close\r\n"),
+        Framing::Raw => crate::http1::write_connection_close(out),
     }
-    out.extend_from_slice(b"\r\n");
+    crate::http1::write_head_end(out);
 }
 
 /// Where a message written by [`begin_message`] starts.

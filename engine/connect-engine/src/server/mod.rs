@@ -11,6 +11,7 @@
 mod call;
 mod config;
 mod conn;
+mod exchange;
 mod guard;
 mod service;
 mod shutdown;
@@ -208,7 +209,7 @@ async fn thread_main<L: Services>(
             };
             if let Some(t) = transport {
                 let (r, w) = t.split();
-                let c = conn::Conn::new(r, w, &config);
+                let c = exchange::Exchange::new(r, w, &config);
                 debug!(%peer, "connection opened");
                 // Handlers' panics are caught per call (`run_handler`); this catches any
                 // other panic of the connection task, so it costs only this connection.
