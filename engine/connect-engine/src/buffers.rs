@@ -43,6 +43,34 @@ pub(crate) fn give(mut buf: Vec<u8>, size: usize) {
     });
 }
 
+thread_local! {
+    static SCRATCH: RefCell<Vec<connect_wire::client::Scratch>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A client call's working buffers (encoding, decompression, GET query), reused.
+pub(crate) fn take_scratch() -> connect_wire::client::Scratch {
+    SCRATCH.with(|p| p.borrow_mut().pop()).unwrap_or_default()
+}
+
+/// Returns a call's working buffers; ones grown past 256 KiB are freed instead.
+pub(crate) fn give_scratch(mut s: connect_wire::client::Scratch) {
+    if s.body.capacity() > MAX_KEPT
+        || s.plain.capacity() > MAX_KEPT
+        || s.query.capacity() > MAX_KEPT
+    {
+        return;
+    }
+    s.body.clear();
+    s.plain.clear();
+    s.query.clear();
+    SCRATCH.with(|p| {
+        let mut pool = p.borrow_mut();
+        if pool.len() < MAX_POOLED {
+            pool.push(s);
+        }
+    });
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -616,20 +616,18 @@ pub fn response_metadata(head: &ResponseHead, buf: &[u8], unary: bool) -> (Heade
     let mut headers = HeaderMap::new();
     let mut trailers = HeaderMap::new();
     for (name, value) in head.headers(buf) {
-        let Ok(value) = HeaderValue::from_bytes(value) else {
-            continue;
+        // Protocol headers are skipped before anything is copied: a response with only
+        // those allocates nothing here.
+        let (map, name) = match strip_prefix_ignore_case(name, headers::TRAILER_PREFIX) {
+            Some(trailer) if unary => (&mut trailers, trailer),
+            _ if headers::is_protocol_header(name) => continue,
+            _ => (&mut headers, name),
         };
-        if unary && let Some(trailer) = strip_prefix_ignore_case(name, headers::TRAILER_PREFIX) {
-            if let Ok(n) = HeaderName::from_bytes(trailer.as_bytes()) {
-                let _ = trailers.try_append(n, value);
-            }
-            continue;
-        }
-        if headers::is_protocol_header(name) {
-            continue;
-        }
-        if let Ok(n) = HeaderName::from_bytes(name.as_bytes()) {
-            let _ = headers.try_append(n, value);
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_bytes(value),
+        ) {
+            let _ = map.try_append(n, v);
         }
     }
     (headers, trailers)

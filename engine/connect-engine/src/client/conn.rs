@@ -18,6 +18,8 @@ use crate::transport::{Probe, ReadError, ReadHalf, Transport, WriteHalf, read_mo
 pub(crate) struct Conn {
     r: ReadHalf,
     w: WriteHalf,
+    /// The parsed head of the last response, kept for its field vector's capacity.
+    head: ResponseHead,
     probe: Option<Probe>,
     /// When it last went idle.
     idle_since: Instant,
@@ -33,6 +35,7 @@ impl Conn {
         Conn {
             r,
             w,
+            head: ResponseHead::new(),
             probe,
             idle_since: Instant::now(),
             reused: false,
@@ -146,17 +149,19 @@ pub(crate) struct Exchange {
 
 impl Exchange {
     pub(crate) fn new(
-        conn: Conn,
+        mut conn: Conn,
         rbuf: Vec<u8>,
         wbuf: Vec<u8>,
         limits: Limits,
         max_buffer: usize,
     ) -> Self {
+        // The head's field vector keeps its capacity from call to call on a connection.
+        let head = std::mem::take(&mut conn.head);
         Exchange {
             conn,
             rbuf,
             wbuf,
-            head: ResponseHead::new(),
+            head,
             parser: ResponseParser::new(limits),
             body: BodyDecoder::Length(connect_wire::http1::ContentLengthDecoder::new(0)),
             body_pos: 0,
@@ -303,6 +308,19 @@ impl Exchange {
             }
             self.fill(guard, max_body).await?;
         }
+    }
+
+    /// Ends the exchange: the connection (with the head kept for reuse) and the buffers.
+    pub(crate) fn into_parts(self) -> (Conn, Vec<u8>, Vec<u8>) {
+        let Exchange {
+            mut conn,
+            rbuf,
+            wbuf,
+            head,
+            ..
+        } = self;
+        conn.head = head;
+        (conn, rbuf, wbuf)
     }
 
     /// Whether the connection can go back to the pool: the response said keep-alive, its

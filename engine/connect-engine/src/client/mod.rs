@@ -368,9 +368,7 @@ impl<C: Connector> Client<C> {
 
     fn release(&self, ex: Exchange, reusable: bool) {
         let size = self.inner.config.buffer_size;
-        let Exchange {
-            conn, rbuf, wbuf, ..
-        } = ex;
+        let (conn, rbuf, wbuf) = ex.into_parts();
         buffers::give(rbuf, size);
         buffers::give(wbuf, size);
         if reusable {
@@ -395,14 +393,25 @@ impl<C: Connector> Client<C> {
         let config = &self.inner.config;
         let path = self.path(call.method);
         let writer = self.spec(call, &path, config.send_compression);
-        let mut scratch = Scratch {
-            body: buffers::take(config.buffer_size),
-            ..Scratch::default()
-        };
+        let mut scratch = buffers::take_scratch();
+        let out = self
+            .unary_exchange(call, shape, &writer, &mut scratch, write)
+            .await;
+        buffers::give_scratch(scratch);
+        out
+    }
+
+    async fn unary_exchange<Resp: OwnedMessage>(
+        &self,
+        call: &CallState,
+        shape: Shape,
+        writer: &RequestWriter<'_>,
+        scratch: &mut Scratch,
+        write: impl FnOnce(&RequestWriter<'_>, &mut Scratch, &mut Vec<u8>) -> Result<(), ConnectError>,
+    ) -> UnaryOutput<Resp> {
+        let config = &self.inner.config;
         let mut request = buffers::take(config.buffer_size);
-        let written = write(&writer, &mut scratch, &mut request);
-        buffers::give(std::mem::take(&mut scratch.body), config.buffer_size);
-        if let Err(e) = written {
+        if let Err(e) = write(writer, scratch, &mut request) {
             buffers::give(request, config.buffer_size);
             return UnaryOutput::failed(e);
         }
@@ -498,7 +507,7 @@ impl<C: Connector> Client<C> {
             Err(e) => return StreamOutput::failed(call.take(), config, e),
         };
         let mut ex = self.exchange(conn);
-        let mut scratch = Scratch::default();
+        let mut scratch = buffers::take_scratch();
         let mut encode_error = None;
         let mut write_error = None;
         let sent_count;
@@ -534,6 +543,7 @@ impl<C: Connector> Client<C> {
             }
             sent_count = sent;
         }
+        buffers::give_scratch(scratch);
         call.sent = sent_count;
         if let Some(e) = encode_error {
             // A message that would not encode: the request is cut short, the connection

@@ -274,9 +274,7 @@ impl<M: OwnedMessage> StreamOutput<M> {
                         .ok_or_else(|| ConnectError::from_code(Code::Unknown))?;
                     let reusable = live.ex.reusable(&Method::POST);
                     let size = config.buffer_size;
-                    let Exchange {
-                        conn, rbuf, wbuf, ..
-                    } = live.ex;
+                    let (conn, rbuf, wbuf) = live.ex.into_parts();
                     buffers::give(rbuf, size);
                     buffers::give(wbuf, size);
                     if reusable {

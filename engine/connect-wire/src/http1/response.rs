@@ -187,14 +187,15 @@ impl Default for ResponseHead {
 }
 
 impl ResponseHead {
-    /// An empty head with room for 16 header fields.
+    /// An empty head. Allocates nothing until a parse records header fields; the field
+    /// vector keeps its capacity when the head is reused.
     #[must_use]
-    pub fn new() -> Self {
+    pub const fn new() -> Self {
         Self {
             minor: 1,
             status: 200,
             reason: Span::EMPTY,
-            headers: Vec::with_capacity(16),
+            headers: Vec::new(),
             head_len: 0,
             framing: BodyFraming::Length(0),
             keep_alive: true,
