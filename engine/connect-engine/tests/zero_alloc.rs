@@ -11,6 +11,7 @@ mod counting_alloc;
 
 use std::io::{Read, Write};
 
+use connect_engine::client::{CallOptions, Client, ClientConfig};
 use connect_engine::runtime::Driver;
 use support::{TestServer, post, text};
 
@@ -97,7 +98,6 @@ fn unary_client_calls_allocate_only_the_response() {
     let _turn = SERIAL
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    use connect_engine::client::{CallOptions, Client, ClientConfig};
     let mut drivers = vec![Driver::Epoll];
     if Driver::Auto.resolve() == Driver::IoUring {
         drivers.push(Driver::IoUring);
