@@ -5,14 +5,13 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use connect_wire::http1::{
-    BodyDecoder, DecodeBody, Limits, ResponseHead, ResponseParser, Status, decode_buffered,
-};
+use connect_wire::client::ResponseReader;
+use connect_wire::http1::{Limits, ResponseHead};
 use connect_wire::{Code, ConnectError, Role, fault};
 use http::Method;
 
 use super::options::CancelToken;
-use crate::transport::{Probe, ReadError, ReadHalf, Transport, WriteHalf, read_more};
+use crate::transport::{Probe, ReadHalf, Transport, WriteHalf};
 
 /// A pooled connection.
 pub(crate) struct Conn {
@@ -128,23 +127,16 @@ impl Guard {
     }
 }
 
-/// The buffers and parse state of one call on a connection.
+/// The buffers and parse state of one call on a connection: the IO around a
+/// [`ResponseReader`], which decides what the bytes mean.
 pub(crate) struct Exchange {
     pub(crate) conn: Conn,
-    /// The response as read: head, then decoded body bytes, then raw bytes.
-    pub(crate) rbuf: Vec<u8>,
+    /// The response as it arrives.
+    pub(crate) reader: ResponseReader,
     /// The request being written.
     pub(crate) wbuf: Vec<u8>,
-    pub(crate) head: ResponseHead,
-    parser: ResponseParser,
-    pub(crate) body: BodyDecoder,
-    /// Where unconsumed body data starts in `rbuf`.
-    pub(crate) body_pos: usize,
-    /// Where decoded body data ends in `rbuf`.
-    pub(crate) data_end: usize,
     /// Whether the whole request went out.
     pub(crate) request_sent: bool,
-    max_buffer: usize,
 }
 
 impl Exchange {
@@ -159,15 +151,9 @@ impl Exchange {
         let head = std::mem::take(&mut conn.head);
         Exchange {
             conn,
-            rbuf,
+            reader: ResponseReader::new(rbuf, head, limits, max_buffer),
             wbuf,
-            head,
-            parser: ResponseParser::new(limits),
-            body: BodyDecoder::Length(connect_wire::http1::ContentLengthDecoder::new(0)),
-            body_pos: 0,
-            data_end: 0,
             request_sent: false,
-            max_buffer,
         }
     }
 
@@ -186,139 +172,71 @@ impl Exchange {
         }
     }
 
-    /// Reads until the response head is complete, then sets up the body decoder (bodies
-    /// bounded by `max_body`).
+    /// One read from the connection into the reader; end of stream is reported to it.
+    async fn read(&mut self, guard: &Guard, doing: &'static str) -> Result<(), ConnectError> {
+        let buf = self.reader.take_buffer()?;
+        let read = guard.run(self.conn.r.read_into(buf)).await;
+        match read {
+            Ok((Ok(0), buf)) => {
+                self.reader.put_buffer(buf);
+                self.reader.eof()
+            }
+            Ok((Ok(_), buf)) => {
+                self.reader.put_buffer(buf);
+                Ok(())
+            }
+            Ok((Err(e), buf)) => {
+                self.reader.put_buffer(buf);
+                Err(fault::io(Role::Client, false, &e))
+            }
+            Err(stop) => Err(stop.error(doing)),
+        }
+    }
+
+    /// Reads until the response head is complete (bodies bounded by `max_body`).
     pub(crate) async fn read_head(
         &mut self,
         guard: &Guard,
         method: &Method,
         max_body: u64,
     ) -> Result<(), ConnectError> {
-        self.parser.reset();
-        loop {
-            if !self.rbuf.is_empty() {
-                match self.parser.parse(&self.rbuf, &mut self.head) {
-                    Ok(Status::Complete(len)) => {
-                        let limits = Limits {
-                            max_body_size: max_body,
-                            ..*self.parser.limits()
-                        };
-                        self.body = BodyDecoder::new(self.head.body_framing(method), &limits)
-                            .map_err(|e| fault::body(Role::Client, e, max_body))?;
-                        self.body_pos = len;
-                        self.data_end = len;
-                        return Ok(());
-                    }
-                    Ok(Status::Partial) => {}
-                    Err(e) => return Err(fault::response_head(e)),
-                }
-            }
-            let max = self.parser.limits().max_head_size.max(4096);
-            match guard
-                .run(read_more(
-                    &mut self.conn.r,
-                    &mut self.rbuf,
-                    max,
-                    far_future(),
-                ))
-                .await
-            {
-                Ok(Ok(_)) => {}
-                Ok(Err(ReadError::Full)) => {
-                    return Err(fault::response_head(
-                        connect_wire::http1::Http1Error::HeadTooLarge,
-                    ));
-                }
-                Ok(Err(ReadError::Eof)) if self.rbuf.is_empty() => {
-                    return Err(ConnectError::new(
-                        Code::Unavailable,
-                        "the server closed the connection without a response",
-                    ));
-                }
-                Ok(Err(ReadError::Eof)) => return Err(fault::ended_early(Role::Client)),
-                Ok(Err(ReadError::Io(e))) => return Err(fault::io(Role::Client, false, &e)),
-                Ok(Err(ReadError::TimedOut)) | Err(Stop::IoTimeout) => {
-                    return Err(Stop::IoTimeout.error("waiting for the response"));
-                }
-                Err(stop) => return Err(stop.error("waiting for the response")),
-            }
+        while !self.reader.parse_head(method, max_body)? {
+            self.read(guard, "waiting for the response").await?;
         }
+        Ok(())
     }
 
     /// The decoded body bytes not consumed yet.
     pub(crate) fn avail(&mut self) -> &mut [u8] {
-        &mut self.rbuf[self.body_pos..self.data_end]
+        self.reader.avail()
     }
 
-    /// Runs the body decoder over bytes already read.
-    fn decode(&mut self, max_body: u64) -> Result<(), ConnectError> {
-        decode_buffered(&mut self.rbuf, &mut self.body, &mut self.data_end)
-            .map(|_| ())
-            .map_err(|e| fault::body(Role::Client, e, max_body))
-    }
-
-    /// Reads more of the body (at least one read unless bytes already read could be
-    /// decoded). End of stream finishes a close-delimited body; anywhere else it is an error.
-    pub(crate) async fn fill(&mut self, guard: &Guard, max_body: u64) -> Result<(), ConnectError> {
-        let before = self.data_end;
-        self.decode(max_body)?;
-        if self.data_end > before || self.body.is_done() {
+    /// Reads more of the body (unless bytes already read decode into more).
+    pub(crate) async fn fill(&mut self, guard: &Guard) -> Result<(), ConnectError> {
+        if self.reader.decode()? || self.reader.body_done() {
             return Ok(());
         }
-        // Drop consumed bytes so a long stream does not grow the buffer.
-        if self.body_pos > 0 {
-            self.rbuf.drain(..self.body_pos);
-            self.data_end -= self.body_pos;
-            self.body_pos = 0;
-        }
-        match guard
-            .run(read_more(
-                &mut self.conn.r,
-                &mut self.rbuf,
-                self.max_buffer,
-                far_future(),
-            ))
-            .await
-        {
-            Ok(Ok(_)) => self.decode(max_body),
-            Ok(Err(ReadError::Eof)) => self
-                .body
-                .finish()
-                .map_err(|_| fault::ended_early(Role::Client)),
-            Ok(Err(ReadError::Full)) => Err(fault::message_too_large(
-                Role::Client,
-                self.max_buffer.saturating_sub(64 << 10),
-            )),
-            Ok(Err(ReadError::Io(e))) => Err(fault::io(Role::Client, false, &e)),
-            Ok(Err(ReadError::TimedOut)) => Err(Stop::IoTimeout.error("reading the response")),
-            Err(stop) => Err(stop.error("reading the response")),
-        }
+        self.read(guard, "reading the response").await?;
+        self.reader.decode().map(|_| ())
     }
 
-    /// Reads the whole body (into `rbuf` after the head).
-    pub(crate) async fn read_body(
-        &mut self,
-        guard: &Guard,
-        max_body: u64,
-    ) -> Result<(), ConnectError> {
-        loop {
-            self.decode(max_body)?;
-            if self.body.is_done() {
-                return Ok(());
-            }
-            self.fill(guard, max_body).await?;
+    /// Reads the whole body.
+    pub(crate) async fn read_body(&mut self, guard: &Guard) -> Result<(), ConnectError> {
+        while !self.reader.body_done() {
+            self.fill(guard).await?;
         }
+        Ok(())
     }
 
     /// Ends the exchange: the connection (with the head kept for reuse) and the buffers.
     pub(crate) fn into_parts(self) -> (Conn, Vec<u8>, Vec<u8>) {
         let Exchange {
             mut conn,
-            rbuf,
+            reader,
             wbuf,
-            head,
             ..
         } = self;
+        let (rbuf, head) = reader.into_parts();
         conn.head = head;
         (conn, rbuf, wbuf)
     }
@@ -327,15 +245,8 @@ impl Exchange {
     /// body was read to the end, the request went out whole, and nothing was interrupted.
     pub(crate) fn reusable(&self, method: &Method) -> bool {
         self.request_sent
-            && self.body.is_done()
-            && self.data_end == self.rbuf.len()
-            && self.head.keep_alive(method)
+            && self.reader.reusable(method)
             && !self.conn.r.is_interrupted()
             && !self.conn.w.is_interrupted()
     }
-}
-
-/// The guard bounds every read; `read_more`'s own deadline is a day away.
-fn far_future() -> monoio::time::Instant {
-    monoio::time::Instant::now() + Duration::from_hours(24)
 }

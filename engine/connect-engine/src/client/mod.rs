@@ -441,11 +441,12 @@ impl<C: Connector> Client<C> {
             self.release(ex, false);
             return UnaryOutput::failed(write_error.unwrap_or(e));
         }
-        let (headers, trailers) = wire::response_metadata(&ex.head, &ex.rbuf, true);
-        let verdict = wire::classify_unary(&ex.head, &ex.rbuf, config.codec);
+        let (headers, trailers) =
+            wire::response_metadata(ex.reader.head(), ex.reader.head_bytes(), true);
+        let verdict = wire::classify_unary(ex.reader.head(), ex.reader.head_bytes(), config.codec);
         let result = match verdict {
             Verdict::Fail(e) => Err(e),
-            Verdict::Accept(compression) => match ex.read_body(&call.guard, max_body).await {
+            Verdict::Accept(compression) => match ex.read_body(&call.guard).await {
                 Ok(()) => {
                     let (codec, json, limit) =
                         (config.codec, &config.json, config.max_message_size);
@@ -466,13 +467,13 @@ impl<C: Connector> Client<C> {
                 }
                 Err(e) => Err(e),
             },
-            Verdict::ErrorBody(compression) => match ex.read_body(&call.guard, max_body).await {
+            Verdict::ErrorBody(compression) => match ex.read_body(&call.guard).await {
                 Ok(()) => {
                     let limit = config.max_message_size;
-                    let body = &ex.rbuf[ex.body_pos..ex.data_end];
+                    let (head, head_bytes, body) = ex.reader.parts();
                     let plain = &mut scratch.plain;
                     Err(with_codecs(|c| {
-                        wire::error_response(&ex.head, &ex.rbuf, body, compression, plain, c, limit)
+                        wire::error_response(head, head_bytes, body, compression, plain, c, limit)
                     }))
                 }
                 Err(e) => Err(e),
@@ -563,8 +564,9 @@ impl<C: Connector> Client<C> {
             self.release(ex, false);
             return StreamOutput::failed(call.take(), config, write_error.unwrap_or(e));
         }
-        let (headers, _) = wire::response_metadata(&ex.head, &ex.rbuf, false);
-        let e = match wire::classify_stream(&ex.head, &ex.rbuf, config.codec) {
+        let (headers, _) = wire::response_metadata(ex.reader.head(), ex.reader.head_bytes(), false);
+        let e = match wire::classify_stream(ex.reader.head(), ex.reader.head_bytes(), config.codec)
+        {
             Verdict::Accept(compression) => {
                 return StreamOutput::new(
                     call.take(),

@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use connect_wire::client as wire;
 use connect_wire::compression::Compression;
-use connect_wire::http1::DecodeBody;
 use connect_wire::stream::{Item, StreamReader};
 use connect_wire::{Code, ConnectError, OwnedMessage, Role, fault};
 use http::{HeaderMap, Method};
@@ -207,16 +206,14 @@ impl<M: OwnedMessage> StreamOutput<M> {
             .as_mut()
             .ok_or_else(|| ConnectError::from_code(Code::Unknown))?;
         loop {
-            let body_done = live.ex.body.is_done();
+            let body_done = live.ex.reader.body_done();
             let item = live
                 .reader
                 .next(live.ex.avail(), body_done)
                 .map_err(|e| fault::stream(Role::Client, e))?;
             match item {
                 Item::NeedMore => {
-                    live.ex
-                        .fill(&self.call.guard, config.max_stream_body)
-                        .await?;
+                    live.ex.fill(&self.call.guard).await?;
                 }
                 Item::Message {
                     payload,
@@ -228,10 +225,9 @@ impl<M: OwnedMessage> StreamOutput<M> {
                     } else {
                         Compression::Identity
                     };
-                    let base = live.ex.body_pos;
                     let (codec, json, limit) =
                         (config.codec, &config.json, config.max_message_size);
-                    let bytes = &mut live.ex.rbuf[base + payload.start..base + payload.end];
+                    let bytes = &mut live.ex.avail()[payload];
                     let scratch = &mut live.scratch;
                     let m = with_codecs(|c| {
                         wire::decode_response::<M>(
@@ -244,7 +240,7 @@ impl<M: OwnedMessage> StreamOutput<M> {
                             json,
                         )
                     })?;
-                    live.ex.body_pos += consumed;
+                    live.ex.reader.consume(consumed);
                     return Ok(Some(m));
                 }
                 Item::End {
@@ -252,15 +248,14 @@ impl<M: OwnedMessage> StreamOutput<M> {
                     compressed,
                     consumed,
                 } => {
-                    let base = live.ex.body_pos;
-                    let bytes = &live.ex.rbuf[base + payload.start..base + payload.end];
+                    let bytes = &live.ex.avail()[payload];
                     let compression = compressed.then(|| live.reader.compression());
                     let scratch = &mut live.scratch;
                     let limit = config.max_message_size;
                     let end = with_codecs(|c| {
                         wire::decode_end_stream(bytes, compression, scratch, c, limit)
                     })?;
-                    live.ex.body_pos += consumed;
+                    live.ex.reader.consume(consumed);
                     self.trailers = end.metadata;
                     if let Some(e) = end.error {
                         // The body should end right after; the error stands either way.
