@@ -28,6 +28,14 @@ RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --all-features --quie
 step "tests"
 cargo test --workspace --all-features --quiet
 
+step "the blocking client builds without monoio (no async runtime in its dependency tree)"
+cargo build --quiet -p connect-engine --no-default-features --features blocking,gzip
+if cargo tree -p connect-engine --no-default-features --features blocking,gzip -e normal,build \
+    | grep -E 'monoio|io-uring|tokio'; then
+  echo "connect-engine with only the blocking feature pulls in an async runtime" >&2
+  exit 1
+fi
+
 step "protobuf conformance (TestAllTypesProto3, binary + JSON, --enforce_recommended)"
 ./scripts/protobuf-conformance.sh
 
@@ -37,6 +45,8 @@ step "Connect conformance, server mode, epoll"
 ./scripts/connect-conformance.sh server epoll
 step "Connect conformance, client mode (async client)"
 ./scripts/connect-conformance.sh client auto
+step "Connect conformance, client mode (blocking client)"
+./scripts/connect-conformance.sh client blocking
 
 step "fuzz smoke runs"
 ./scripts/fuzz-smoke.sh "${FUZZ_SECONDS:-15}"

@@ -3,9 +3,13 @@
 //! Generates Rust code for connect-engine from `.proto` files: per message a struct that
 //! borrows strings and bytes from the input buffer (`Foo<'a>`), with binary and canonical
 //! proto3 JSON codecs; per enum an open newtype; per service its model (procedure paths,
-//! stream kinds, idempotency), an async server trait with its router adapter, and an async
-//! client with a high-level (`say(&req)`) and a low-level (`call_say(&req, options)`) method
-//! per RPC.
+//! stream kinds, idempotency), an async server trait with its router adapter, an async
+//! client and a blocking client, each with a high-level (`say(&req)`) and a low-level
+//! (`call_say(&req, options)`) method per RPC.
+//!
+//! Which parts are generated follows connect-engine's features: a crate that depends on
+//! connect-engine with only the `blocking` feature (no monoio) turns the async parts off with
+//! `Config::new().server(false).client(false)`.
 //!
 //! ## Two front doors, one generator
 //!
@@ -79,6 +83,7 @@ pub struct Config {
     out_dir: Option<PathBuf>,
     server: bool,
     client: bool,
+    blocking_client: bool,
 }
 
 impl Default for Config {
@@ -98,6 +103,7 @@ impl Config {
             out_dir: None,
             server: true,
             client: true,
+            blocking_client: true,
         }
     }
 
@@ -132,6 +138,14 @@ impl Config {
     #[must_use]
     pub fn client(mut self, enabled: bool) -> Self {
         self.client = enabled;
+        self
+    }
+
+    /// Whether to generate blocking clients for services (default: yes; they need
+    /// connect-engine's `blocking` feature, on by default).
+    #[must_use]
+    pub fn blocking_client(mut self, enabled: bool) -> Self {
+        self.blocking_client = enabled;
         self
     }
 
@@ -228,8 +242,8 @@ impl Config {
     }
 
     /// Answers a protoc plugin request (parameters: `runtime=<path>`, `extern=<pkg>=<path>`,
-    /// `wkt` to generate google.protobuf types, `no_server` / `no_client` to leave out server
-    /// traits or clients).
+    /// `wkt` to generate google.protobuf types, `no_server` / `no_client` / `no_blocking_client` to
+    /// leave out server traits, async clients or blocking clients).
     #[must_use]
     pub fn plugin(request: &[u8]) -> Vec<u8> {
         let response = match CodeGeneratorRequest::decode(request) {
@@ -255,6 +269,8 @@ impl Config {
                 config = config.server(false);
             } else if param == "no_client" {
                 config = config.client(false);
+            } else if param == "no_blocking_client" {
+                config = config.blocking_client(false);
             } else if param == "wkt" {
                 config = config.generate_well_known_types();
             } else {

@@ -172,6 +172,8 @@ pub(crate) struct Service {
     pub(crate) server_name: String,
     /// The async client's name (`{trait}Client`).
     pub(crate) client_name: String,
+    /// The blocking client's name (`{trait}BlockingClient`).
+    pub(crate) blocking_client_name: String,
     /// The module holding the service model.
     pub(crate) module: String,
     pub(crate) methods: Vec<Method>,
@@ -333,6 +335,7 @@ impl Model {
                 s.trait_name = unique(upper_camel_type(&s.name), taken);
                 s.server_name = unique(format!("{}Server", s.trait_name), taken);
                 s.client_name = unique(format!("{}Client", s.trait_name), taken);
+                s.blocking_client_name = unique(format!("{}BlockingClient", s.trait_name), taken);
                 s.module = unique(snake_case(&s.name), taken);
             }
             let entry = by_package
@@ -660,6 +663,7 @@ fn resolve_service(
         trait_name: String::new(),
         server_name: String::new(),
         client_name: String::new(),
+        blocking_client_name: String::new(),
         module: String::new(),
         methods: s
             .method

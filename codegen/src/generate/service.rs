@@ -20,7 +20,12 @@ pub(crate) fn service(ctx: Ctx<'_>, s: &Service) -> TokenStream {
     } else {
         TokenStream::new()
     };
-    quote!(#model #server #client)
+    let blocking = if ctx.config.blocking_client {
+        blocking_client(ctx, s)
+    } else {
+        TokenStream::new()
+    };
+    quote!(#model #server #client #blocking)
 }
 
 fn model(s: &Service) -> TokenStream {
@@ -290,6 +295,135 @@ fn client_method(
                 self.inner.bidi_stream::<#req, #resp, I>(&#module::#descriptor, requests, options).await
             }
         },
+    }
+}
+
+fn blocking_method(
+    ctx: Ctx<'_>,
+    module: &proc_macro2::Ident,
+    m: &Method,
+    high: &proc_macro2::Ident,
+    low: &proc_macro2::Ident,
+    descriptor: &proc_macro2::Ident,
+) -> TokenStream {
+    let r = quote!('r);
+    let st = quote!('static);
+    let anon = quote!('_);
+    let req = message_type(ctx, &m.input, &r);
+    let req_ref = message_type(ctx, &m.input, &anon);
+    let resp = message_type(ctx, &m.output, &st);
+    let d = doc(m.doc.as_ref(), &format!("Calls `{}`.", m.name));
+    let low_doc = format!(
+        " Calls `{}` with call options, giving the response headers and trailers too.",
+        m.name
+    );
+    match (m.client_streaming, m.server_streaming) {
+        (false, false) => quote! {
+            #d
+            pub fn #high(&self, request: &#req_ref) -> Result<#resp, __rt::ConnectError> {
+                self.#low(request, __rt::client::CallOptions::default()).into_result()
+            }
+
+            #[doc = #low_doc]
+            pub fn #low(&self, request: &#req_ref, options: __rt::client::CallOptions) -> __rt::client::UnaryOutput<#resp> {
+                self.inner.unary(&#module::#descriptor, request, options)
+            }
+        },
+        (true, false) => quote! {
+            #d
+            pub fn #high<'r, I>(&self, requests: I) -> Result<#resp, __rt::ConnectError>
+            where
+                I: IntoIterator,
+                I::Item: __rt::Borrow<#req>,
+            {
+                self.#low(requests, __rt::client::CallOptions::default()).into_result()
+            }
+
+            #[doc = #low_doc]
+            pub fn #low<'r, I>(&self, requests: I, options: __rt::client::CallOptions) -> __rt::client::UnaryOutput<#resp>
+            where
+                I: IntoIterator,
+                I::Item: __rt::Borrow<#req>,
+            {
+                self.inner.client_stream::<#req, #resp, I>(&#module::#descriptor, requests, options)
+            }
+        },
+        (false, true) => quote! {
+            #d
+            ///
+            /// The error is the call's if it failed before any response arrived; later
+            /// errors end the iterator.
+            pub fn #high(&self, request: &#req_ref) -> Result<__rt::blocking::BlockingStream<#resp>, __rt::ConnectError> {
+                self.#low(request, __rt::client::CallOptions::default()).into_started()
+            }
+
+            #[doc = #low_doc]
+            pub fn #low(&self, request: &#req_ref, options: __rt::client::CallOptions) -> __rt::blocking::BlockingStream<#resp> {
+                self.inner.server_stream(&#module::#descriptor, request, options)
+            }
+        },
+        (true, true) => quote! {
+            #d
+            ///
+            /// Half-duplex: every request is sent, then the responses arrive. The error is
+            /// the call's if it failed before any response arrived; later errors end the
+            /// iterator.
+            pub fn #high<'r, I>(&self, requests: I) -> Result<__rt::blocking::BlockingStream<#resp>, __rt::ConnectError>
+            where
+                I: IntoIterator,
+                I::Item: __rt::Borrow<#req>,
+            {
+                self.#low(requests, __rt::client::CallOptions::default()).into_started()
+            }
+
+            #[doc = #low_doc]
+            pub fn #low<'r, I>(&self, requests: I, options: __rt::client::CallOptions) -> __rt::blocking::BlockingStream<#resp>
+            where
+                I: IntoIterator,
+                I::Item: __rt::Borrow<#req>,
+            {
+                self.inner.bidi_stream::<#req, #resp, I>(&#module::#descriptor, requests, options)
+            }
+        },
+    }
+}
+
+fn blocking_client(ctx: Ctx<'_>, s: &Service) -> TokenStream {
+    let name = ident(&s.blocking_client_name);
+    let module = ident(&s.module);
+    let full = &s.full_name;
+    let d = format!(
+        " A blocking client for `{full}` (on a `connect_engine::blocking::BlockingClient`; `Send + Sync`): a high-level and a low-level method per RPC."
+    );
+    let names = client_method_names(s);
+    let descriptors = descriptor_names(s);
+    let methods = s
+        .methods
+        .iter()
+        .zip(names.iter().zip(&descriptors))
+        .map(|(m, ((high, low), desc))| blocking_method(ctx, &module, m, high, low, desc));
+    quote! {
+        #[doc = #d]
+        #[derive(Clone, Debug)]
+        pub struct #name {
+            inner: __rt::blocking::BlockingClient,
+        }
+
+        impl #name {
+            /// Wraps a blocking client for the server's base URL.
+            #[must_use]
+            pub fn new(client: __rt::blocking::BlockingClient) -> Self {
+                Self { inner: client }
+            }
+
+            /// The underlying client.
+            #[must_use]
+            pub fn inner(&self) -> &__rt::blocking::BlockingClient {
+                &self.inner
+            }
+
+            #(#methods)*
+        }
     }
 }
 

@@ -773,6 +773,98 @@ impl<C: __rt::client::Connector> ElizaServiceClient<C> {
         self.inner.server_stream(&eliza_service::INTRODUCE, request, options).await
     }
 }
+/// A blocking client for `connectrpc.eliza.v1.ElizaService` (on a `connect_engine::blocking::BlockingClient`; `Send + Sync`): a high-level and a low-level method per RPC.
+#[derive(Clone, Debug)]
+pub struct ElizaServiceBlockingClient {
+    inner: __rt::blocking::BlockingClient,
+}
+impl ElizaServiceBlockingClient {
+    /// Wraps a blocking client for the server's base URL.
+    #[must_use]
+    pub fn new(client: __rt::blocking::BlockingClient) -> Self {
+        Self { inner: client }
+    }
+    /// The underlying client.
+    #[must_use]
+    pub fn inner(&self) -> &__rt::blocking::BlockingClient {
+        &self.inner
+    }
+    /// Say answers one sentence.
+    #[allow(clippy::doc_markdown)]
+    pub fn say(
+        &self,
+        request: &SayRequest<'_>,
+    ) -> Result<SayResponse<'static>, __rt::ConnectError> {
+        self.call_say(request, __rt::client::CallOptions::default()).into_result()
+    }
+    /// Calls `Say` with call options, giving the response headers and trailers too.
+    pub fn call_say(
+        &self,
+        request: &SayRequest<'_>,
+        options: __rt::client::CallOptions,
+    ) -> __rt::client::UnaryOutput<SayResponse<'static>> {
+        self.inner.unary(&eliza_service::SAY, request, options)
+    }
+    /// Converse answers each sentence of a conversation (half-duplex over HTTP/1.1: all
+    /// sentences first, then all answers).
+    #[allow(clippy::doc_markdown)]
+    ///
+    /// Half-duplex: every request is sent, then the responses arrive. The error is
+    /// the call's if it failed before any response arrived; later errors end the
+    /// iterator.
+    pub fn converse<'r, I>(
+        &self,
+        requests: I,
+    ) -> Result<
+        __rt::blocking::BlockingStream<ConverseResponse<'static>>,
+        __rt::ConnectError,
+    >
+    where
+        I: IntoIterator,
+        I::Item: __rt::Borrow<ConverseRequest<'r>>,
+    {
+        self.call_converse(requests, __rt::client::CallOptions::default()).into_started()
+    }
+    /// Calls `Converse` with call options, giving the response headers and trailers too.
+    pub fn call_converse<'r, I>(
+        &self,
+        requests: I,
+        options: __rt::client::CallOptions,
+    ) -> __rt::blocking::BlockingStream<ConverseResponse<'static>>
+    where
+        I: IntoIterator,
+        I::Item: __rt::Borrow<ConverseRequest<'r>>,
+    {
+        self.inner
+            .bidi_stream::<
+                ConverseRequest<'r>,
+                ConverseResponse<'static>,
+                I,
+            >(&eliza_service::CONVERSE, requests, options)
+    }
+    /// Introduce greets the user by name, in several messages.
+    #[allow(clippy::doc_markdown)]
+    ///
+    /// The error is the call's if it failed before any response arrived; later
+    /// errors end the iterator.
+    pub fn introduce(
+        &self,
+        request: &IntroduceRequest<'_>,
+    ) -> Result<
+        __rt::blocking::BlockingStream<IntroduceResponse<'static>>,
+        __rt::ConnectError,
+    > {
+        self.call_introduce(request, __rt::client::CallOptions::default()).into_started()
+    }
+    /// Calls `Introduce` with call options, giving the response headers and trailers too.
+    pub fn call_introduce(
+        &self,
+        request: &IntroduceRequest<'_>,
+        options: __rt::client::CallOptions,
+    ) -> __rt::blocking::BlockingStream<IntroduceResponse<'static>> {
+        self.inner.server_stream(&eliza_service::INTRODUCE, request, options)
+    }
+}
 /// Every message of this package, for the `Any` type registry
 /// (`TypeRegistry::new().with(TYPES)`).
 #[allow(clippy::redundant_closure)]

@@ -12,7 +12,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::process::ExitCode;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -29,6 +29,7 @@ use connect_conformance::connectrpc::conformance::v1::{
     ServerStreamResponse, UnaryRequest, UnaryResponse, UnimplementedRequest, UnimplementedResponse,
     conformance_service,
 };
+use connect_engine::blocking::{BlockingClient, BlockingStream};
 use connect_engine::client::{CallOptions, CancelToken, Client, ClientConfig, UnaryOutput};
 use connect_engine::compression::Compression;
 use connect_engine::runtime::Driver;
@@ -48,6 +49,9 @@ struct Args {
     /// The monoio driver.
     #[arg(long, env = "CONNECT_DRIVER", default_value = "auto", value_parser = ["auto", "io_uring", "epoll"])]
     driver: String,
+    /// Run every case on the blocking client (one thread per case) instead of the async one.
+    #[arg(long)]
+    blocking: bool,
 }
 
 fn main() -> ExitCode {
@@ -64,7 +68,12 @@ fn main() -> ExitCode {
         "epoll" => Driver::Epoll,
         _ => Driver::Auto,
     };
-    match run(driver) {
+    let result = if args.blocking {
+        run_blocking()
+    } else {
+        run(driver)
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("conformance client: {e}");
@@ -183,63 +192,88 @@ struct ClientKey {
 
 impl Clients {
     fn get(&self, req: &ClientCompatRequest<'_>) -> Result<Client, BoxError> {
-        let codec = match req.codec {
-            pb::Codec::CODEC_JSON => Codec::Json,
-            pb::Codec::CODEC_PROTO | pb::Codec::CODEC_UNSPECIFIED => Codec::Proto,
-            other => return Err(format!("unsupported codec {other:?}").into()),
-        };
-        let compression = match req.compression {
-            pb::Compression::COMPRESSION_UNSPECIFIED | pb::Compression::COMPRESSION_IDENTITY => {
-                Compression::Identity
-            }
-            pb::Compression::COMPRESSION_GZIP => Compression::Gzip,
-            pb::Compression::COMPRESSION_BR => Compression::Br,
-            pb::Compression::COMPRESSION_ZSTD => Compression::Zstd,
-            other => return Err(format!("unsupported compression {other:?}").into()),
-        };
-        let tls = !req.server_tls_cert.is_empty();
-        let host = if req.host.contains(':') {
-            format!("[{}]", req.host)
-        } else {
-            req.host.to_string()
-        };
-        let url = format!(
-            "{}://{host}:{}",
-            if tls { "https" } else { "http" },
-            req.port
-        );
-        let client_cert = req
-            .client_tls_creds
-            .as_ref()
-            .map(|c| [&c.cert[..], &c.key[..]].concat())
-            .unwrap_or_default();
-        let key = ClientKey {
-            url,
-            codec,
-            compression,
-            get: req.use_get_http_method,
-            limit: req.message_receive_limit,
-            cert: req.server_tls_cert.to_vec(),
-            client_cert,
-        };
+        let (key, config) = client_config(req)?;
         if let Some(c) = self.by_key.borrow().get(&key) {
             return Ok(c.clone());
-        }
-        let mut config = ClientConfig::new()
-            .with_codec(codec)
-            .with_send_compression(compression)
-            .with_get(req.use_get_http_method)
-            .with_json(json_options());
-        if req.message_receive_limit > 0 {
-            config = config.with_max_message_size(req.message_receive_limit as usize);
-        }
-        if tls {
-            config = config.with_tls(tls_config(req)?);
         }
         let client = Client::new(&key.url, config)?;
         self.by_key.borrow_mut().insert(key, client.clone());
         Ok(client)
     }
+}
+
+/// Blocking clients by what distinguishes them (shared by the case threads).
+#[derive(Default)]
+struct BlockingClients {
+    by_key: std::sync::Mutex<HashMap<ClientKey, BlockingClient>>,
+}
+
+impl BlockingClients {
+    fn get(&self, req: &ClientCompatRequest<'_>) -> Result<BlockingClient, BoxError> {
+        let (key, config) = client_config(req)?;
+        let mut map = self.by_key.lock().map_err(|_| "client cache poisoned")?;
+        if let Some(c) = map.get(&key) {
+            return Ok(c.clone());
+        }
+        let client = BlockingClient::new(&key.url, config)?;
+        map.insert(key, client.clone());
+        Ok(client)
+    }
+}
+
+/// What a case asks of its client, and the configuration that gives it.
+fn client_config(req: &ClientCompatRequest<'_>) -> Result<(ClientKey, ClientConfig), BoxError> {
+    let codec = match req.codec {
+        pb::Codec::CODEC_JSON => Codec::Json,
+        pb::Codec::CODEC_PROTO | pb::Codec::CODEC_UNSPECIFIED => Codec::Proto,
+        other => return Err(format!("unsupported codec {other:?}").into()),
+    };
+    let compression = match req.compression {
+        pb::Compression::COMPRESSION_UNSPECIFIED | pb::Compression::COMPRESSION_IDENTITY => {
+            Compression::Identity
+        }
+        pb::Compression::COMPRESSION_GZIP => Compression::Gzip,
+        pb::Compression::COMPRESSION_BR => Compression::Br,
+        pb::Compression::COMPRESSION_ZSTD => Compression::Zstd,
+        other => return Err(format!("unsupported compression {other:?}").into()),
+    };
+    let tls = !req.server_tls_cert.is_empty();
+    let host = if req.host.contains(':') {
+        format!("[{}]", req.host)
+    } else {
+        req.host.to_string()
+    };
+    let url = format!(
+        "{}://{host}:{}",
+        if tls { "https" } else { "http" },
+        req.port
+    );
+    let client_cert = req
+        .client_tls_creds
+        .as_ref()
+        .map(|c| [&c.cert[..], &c.key[..]].concat())
+        .unwrap_or_default();
+    let key = ClientKey {
+        url,
+        codec,
+        compression,
+        get: req.use_get_http_method,
+        limit: req.message_receive_limit,
+        cert: req.server_tls_cert.to_vec(),
+        client_cert,
+    };
+    let mut config = ClientConfig::new()
+        .with_codec(codec)
+        .with_send_compression(compression)
+        .with_get(req.use_get_http_method)
+        .with_json(json_options());
+    if req.message_receive_limit > 0 {
+        config = config.with_max_message_size(req.message_receive_limit as usize);
+    }
+    if tls {
+        config = config.with_tls(tls_config(req)?);
+    }
+    Ok((key, config))
 }
 
 fn tls_config(req: &ClientCompatRequest<'_>) -> Result<rustls::ClientConfig, BoxError> {
@@ -560,4 +594,228 @@ fn headers_pb(map: &HeaderMap) -> Vec<pb::Header<'static>> {
         }
     }
     out
+}
+
+// ---------------------------------------------------------------------------------------
+// The blocking client: one thread per case.
+
+fn run_blocking() -> Result<(), BoxError> {
+    let clients = Arc::new(BlockingClients::default());
+    let mut input = io::stdin().lock();
+    let mut threads = Vec::new();
+    loop {
+        let mut len = [0u8; 4];
+        match input.read_exact(&mut len) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => break,
+            Err(e) => return Err(e.into()),
+        }
+        let n = u32::from_be_bytes(len) as usize;
+        if n > 64 << 20 {
+            return Err("request frame over 64 MiB".into());
+        }
+        let mut frame = vec![0u8; n];
+        input.read_exact(&mut frame)?;
+        let clients = clients.clone();
+        threads.push(std::thread::spawn(move || {
+            let response = handle_blocking(&frame, &clients);
+            let mut out = Vec::with_capacity(256);
+            response.encode(&mut out);
+            write_frame(&out);
+        }));
+        threads.retain(|t| !t.is_finished());
+    }
+    for t in threads {
+        let _ = t.join();
+    }
+    Ok(())
+}
+
+fn handle_blocking(frame: &[u8], clients: &BlockingClients) -> ClientCompatResponse<'static> {
+    let request = match ClientCompatRequest::decode(frame) {
+        Ok(r) => r,
+        Err(e) => {
+            return ClientCompatResponse {
+                result: Some(ResultOneof::Error(ClientErrorResult {
+                    message: format!("bad ClientCompatRequest: {e}").into(),
+                    ..Default::default()
+                })),
+                ..Default::default()
+            };
+        }
+    };
+    let result = match run_case_blocking(&request, clients) {
+        Ok(r) => ResultOneof::Response(r),
+        Err(e) => ResultOneof::Error(ClientErrorResult {
+            message: e.to_string().into(),
+            ..Default::default()
+        }),
+    };
+    ClientCompatResponse {
+        test_name: request.test_name.clone().into_owned().into(),
+        result: Some(result),
+        ..Default::default()
+    }
+}
+
+/// Cancels `token` after `ms` milliseconds, from a timer thread.
+fn arm_timer_thread(cancel: &CancelToken, plan: &CancelPlan) {
+    if let CancelPlan::AfterMs(ms) = *plan {
+        let cancel = cancel.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(u64::from(ms)));
+            cancel.cancel();
+        });
+    }
+}
+
+fn run_case_blocking(
+    req: &ClientCompatRequest<'_>,
+    clients: &BlockingClients,
+) -> Result<ClientResponseResult<'static>, BoxError> {
+    if req.raw_request.is_some() {
+        return Err("raw_request is only for the reference client".into());
+    }
+    let service = req
+        .service
+        .as_deref()
+        .unwrap_or("connectrpc.conformance.v1.ConformanceService");
+    if service != conformance_service::SERVICE.name {
+        return Err(format!("unknown service {service}").into());
+    }
+    let client = clients.get(req)?;
+    let cancel = CancelToken::new();
+    let mut options = CallOptions::new().with_cancel(cancel.clone());
+    options.headers = headers_of(req)?;
+    options.timeout = req
+        .timeout_ms
+        .map(|ms| Duration::from_millis(u64::from(ms)));
+    let plan = cancel_plan(req);
+    let method = req.method.as_deref().unwrap_or_default();
+    let anys = &req.request_messages;
+    match method {
+        "Unary" => unary_blocking::<UnaryRequest<'_>, UnaryResponse<'static>>(
+            &client,
+            &conformance_service::UNARY,
+            anys,
+            options,
+            &cancel,
+            &plan,
+        ),
+        "IdempotentUnary" => {
+            unary_blocking::<IdempotentUnaryRequest<'_>, IdempotentUnaryResponse<'static>>(
+                &client,
+                &conformance_service::IDEMPOTENT_UNARY,
+                anys,
+                options,
+                &cancel,
+                &plan,
+            )
+        }
+        "Unimplemented" => {
+            unary_blocking::<UnimplementedRequest<'_>, UnimplementedResponse<'static>>(
+                &client,
+                &conformance_service::UNIMPLEMENTED,
+                anys,
+                options,
+                &cancel,
+                &plan,
+            )
+        }
+        "ClientStream" => {
+            let requests: Vec<ClientStreamRequest<'_>> = decode_requests(anys)?;
+            arm_timer_thread(&cancel, &plan);
+            if matches!(plan, CancelPlan::BeforeCloseSend) {
+                cancel.cancel();
+            }
+            let out = client
+                .client_stream::<ClientStreamRequest<'_>, ClientStreamResponse<'static>, _>(
+                    &conformance_service::CLIENT_STREAM,
+                    &requests,
+                    options,
+                );
+            Ok(unary_result(out))
+        }
+        "ServerStream" => {
+            let requests: Vec<ServerStreamRequest<'_>> = decode_requests(anys)?;
+            let [request] = &requests[..] else {
+                return Err("server-stream calls take exactly one request message".into());
+            };
+            arm_timer_thread(&cancel, &plan);
+            let s = client.server_stream::<ServerStreamRequest<'_>, ServerStreamResponse<'static>>(
+                &conformance_service::SERVER_STREAM,
+                request,
+                options,
+            );
+            Ok(collect_blocking(s, &plan, HasPayload::payload))
+        }
+        "BidiStream" => {
+            let requests: Vec<BidiStreamRequest<'_>> = decode_requests(anys)?;
+            if matches!(plan, CancelPlan::BeforeCloseSend) {
+                cancel.cancel();
+            }
+            arm_timer_thread(&cancel, &plan);
+            let s = client.bidi_stream::<BidiStreamRequest<'_>, BidiStreamResponse<'static>, _>(
+                &conformance_service::BIDI_STREAM,
+                &requests,
+                options,
+            );
+            Ok(collect_blocking(s, &plan, HasPayload::payload))
+        }
+        other => Err(format!("unknown method {other:?}").into()),
+    }
+}
+
+fn unary_blocking<'a, Req, Resp>(
+    client: &BlockingClient,
+    method: &'static MethodDescriptor,
+    anys: &'a [Any<'a>],
+    options: CallOptions,
+    cancel: &CancelToken,
+    plan: &CancelPlan,
+) -> Result<ClientResponseResult<'static>, BoxError>
+where
+    Req: Message<'a>,
+    Resp: OwnedMessage + HasPayload,
+{
+    let requests: Vec<Req> = decode_requests(anys)?;
+    let [request] = &requests[..] else {
+        return Err("unary calls take exactly one request message".into());
+    };
+    arm_timer_thread(cancel, plan);
+    Ok(unary_result(
+        client.unary::<Req, Resp>(method, request, options),
+    ))
+}
+
+fn collect_blocking<M: OwnedMessage>(
+    mut stream: BlockingStream<M>,
+    plan: &CancelPlan,
+    payload: impl Fn(M) -> Option<ConformancePayload<'static>>,
+) -> ClientResponseResult<'static> {
+    let mut payloads = Vec::new();
+    let mut error = None;
+    let mut received = 0u32;
+    while let Some(r) = stream.next() {
+        match r {
+            Ok(m) => {
+                received += 1;
+                payloads.push(payload(m).unwrap_or_default());
+                if matches!(plan, CancelPlan::AfterResponses(n) if *n == received) {
+                    stream.cancel();
+                }
+            }
+            Err(e) => {
+                error = Some(error_of(&e));
+                break;
+            }
+        }
+    }
+    ClientResponseResult {
+        response_headers: headers_pb(stream.headers()),
+        payloads,
+        error,
+        response_trailers: headers_pb(stream.trailers()),
+        ..Default::default()
+    }
 }

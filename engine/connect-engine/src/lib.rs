@@ -27,6 +27,12 @@
 //! | `br` | no | brotli |
 //! | `zstd` | no | zstd |
 
+// With neither driver feature on, the client's shared pieces have no user.
+#![cfg_attr(
+    not(any(feature = "runtime", feature = "blocking")),
+    allow(dead_code, unused_imports)
+)]
+
 pub use connect_wire as wire;
 pub use connect_wire::{
     Code, Codec, Compression, ConnectError, DecodeError, Enumeration, JsonError, JsonOptions,
@@ -34,6 +40,8 @@ pub use connect_wire::{
     error, fault, get, headers, http1, json, message, proto, service, stream, unary, wkt,
 };
 
+#[cfg(feature = "blocking")]
+pub mod blocking;
 mod buffers;
 pub mod client;
 mod codecs;
@@ -56,6 +64,12 @@ pub mod codegen {
             Call, ClientStreamReply, Request, RequestStream, Response, ResponseStream, Service,
             UnaryReply, run_handler, with_deadline,
         };
+    }
+
+    /// Blocking client types generated blocking clients use.
+    #[cfg(feature = "blocking")]
+    pub mod blocking {
+        pub use crate::blocking::{BlockingClient, BlockingStream};
     }
 
     /// Client types generated clients use.

@@ -21,7 +21,9 @@ impl Args {
     /// This process's arguments.
     #[must_use]
     pub fn from_env() -> Self {
-        Self { args: std::env::args().skip(1).collect() }
+        Self {
+            args: std::env::args().skip(1).collect(),
+        }
     }
 
     /// Removes `--name` and returns whether it was there.

@@ -7,10 +7,10 @@ use std::time::{Duration, Instant};
 
 use connect_wire::client::ResponseReader;
 use connect_wire::http1::{Limits, ResponseHead};
-use connect_wire::{Code, ConnectError, Role, fault};
+use connect_wire::{ConnectError, Role, fault};
 use http::Method;
 
-use super::options::CancelToken;
+use super::{Bounds, Stop};
 use crate::transport::{Probe, ReadHalf, Transport, WriteHalf};
 
 /// A pooled connection.
@@ -56,72 +56,23 @@ impl Conn {
     }
 }
 
-/// The limits on one call's waits.
-#[derive(Clone, Debug)]
-pub(crate) struct Guard {
-    /// The call's deadline.
-    pub(crate) deadline: Option<Instant>,
-    /// The longest wait for one read or write when the deadline is later.
-    pub(crate) io_timeout: Duration,
-    /// Cancels the call.
-    pub(crate) cancel: Option<CancelToken>,
-}
-
-/// Why a guarded wait ended early.
-pub(crate) enum Stop {
-    Deadline,
-    IoTimeout,
-    Canceled,
-}
-
-impl Stop {
-    pub(crate) fn error(self, doing: &'static str) -> ConnectError {
-        match self {
-            Stop::Deadline => fault::deadline_exceeded(doing),
-            Stop::IoTimeout => ConnectError::new(
-                Code::Unavailable,
-                format!("the server stopped responding while {doing}"),
-            ),
-            Stop::Canceled => ConnectError::new(Code::Canceled, "call canceled"),
-        }
+/// Runs `fut` until it completes, the deadline or IO timeout passes, or the call is
+/// canceled (a dropped IO future leaves its connection half marked interrupted).
+pub(crate) async fn run_bounded<T>(
+    bounds: &Bounds,
+    fut: impl Future<Output = T>,
+) -> Result<T, Stop> {
+    if let Some(stop) = bounds.expired() {
+        return Err(stop);
     }
-}
-
-impl Guard {
-    pub(crate) fn canceled(&self) -> bool {
-        self.cancel.as_ref().is_some_and(CancelToken::is_canceled)
-    }
-
-    /// The error to report once the deadline has passed, if it has.
-    pub(crate) fn expired(&self) -> Option<Stop> {
-        if self.canceled() {
-            Some(Stop::Canceled)
-        } else if self.deadline.is_some_and(|d| Instant::now() >= d) {
-            Some(Stop::Deadline)
-        } else {
-            None
-        }
-    }
-
-    /// Runs `fut` until it completes, the deadline or IO timeout passes, or the call is
-    /// canceled (a dropped IO future leaves its connection half marked interrupted).
-    pub(crate) async fn run<T>(&self, fut: impl Future<Output = T>) -> Result<T, Stop> {
-        if let Some(stop) = self.expired() {
-            return Err(stop);
-        }
-        let io_end = Instant::now() + self.io_timeout;
-        let (until, stop) = match self.deadline {
-            Some(d) if d <= io_end => (d, Stop::Deadline),
-            _ => (io_end, Stop::IoTimeout),
-        };
-        let timed = monoio::time::timeout_at(monoio::time::Instant::from_std(until), fut);
-        match &self.cancel {
-            None => timed.await.map_err(|_| stop),
-            Some(token) => {
-                monoio::select! {
-                    r = timed => r.map_err(|_| stop),
-                    () = token.cancelled() => Err(Stop::Canceled),
-                }
+    let (until, stop) = bounds.next_wait();
+    let timed = monoio::time::timeout_at(monoio::time::Instant::from_std(until), fut);
+    match &bounds.cancel {
+        None => timed.await.map_err(|_| stop),
+        Some(token) => {
+            monoio::select! {
+                r = timed => r.map_err(|_| stop),
+                () = token.cancelled() => Err(Stop::Canceled),
             }
         }
     }
@@ -158,12 +109,12 @@ impl Exchange {
     }
 
     /// Writes `wbuf` (and clears it).
-    pub(crate) async fn write(&mut self, guard: &Guard) -> Result<(), ConnectError> {
+    pub(crate) async fn write(&mut self, bounds: &Bounds) -> Result<(), ConnectError> {
         if self.wbuf.is_empty() {
             return Ok(());
         }
         let buf = std::mem::take(&mut self.wbuf);
-        match guard.run(self.conn.w.write_all(buf)).await {
+        match run_bounded(bounds, self.conn.w.write_all(buf)).await {
             Ok((res, buf)) => {
                 self.wbuf = buf;
                 res.map_err(|e| fault::io(Role::Client, true, &e))
@@ -173,9 +124,9 @@ impl Exchange {
     }
 
     /// One read from the connection into the reader; end of stream is reported to it.
-    async fn read(&mut self, guard: &Guard, doing: &'static str) -> Result<(), ConnectError> {
+    async fn read(&mut self, bounds: &Bounds, doing: &'static str) -> Result<(), ConnectError> {
         let buf = self.reader.take_buffer()?;
-        let read = guard.run(self.conn.r.read_into(buf)).await;
+        let read = run_bounded(bounds, self.conn.r.read_into(buf)).await;
         match read {
             Ok((Ok(0), buf)) => {
                 self.reader.put_buffer(buf);
@@ -196,34 +147,29 @@ impl Exchange {
     /// Reads until the response head is complete (bodies bounded by `max_body`).
     pub(crate) async fn read_head(
         &mut self,
-        guard: &Guard,
+        bounds: &Bounds,
         method: &Method,
         max_body: u64,
     ) -> Result<(), ConnectError> {
         while !self.reader.parse_head(method, max_body)? {
-            self.read(guard, "waiting for the response").await?;
+            self.read(bounds, "waiting for the response").await?;
         }
         Ok(())
     }
 
-    /// The decoded body bytes not consumed yet.
-    pub(crate) fn avail(&mut self) -> &mut [u8] {
-        self.reader.avail()
-    }
-
     /// Reads more of the body (unless bytes already read decode into more).
-    pub(crate) async fn fill(&mut self, guard: &Guard) -> Result<(), ConnectError> {
+    pub(crate) async fn fill(&mut self, bounds: &Bounds) -> Result<(), ConnectError> {
         if self.reader.decode()? || self.reader.body_done() {
             return Ok(());
         }
-        self.read(guard, "reading the response").await?;
+        self.read(bounds, "reading the response").await?;
         self.reader.decode().map(|_| ())
     }
 
     /// Reads the whole body.
-    pub(crate) async fn read_body(&mut self, guard: &Guard) -> Result<(), ConnectError> {
+    pub(crate) async fn read_body(&mut self, bounds: &Bounds) -> Result<(), ConnectError> {
         while !self.reader.body_done() {
-            self.fill(guard).await?;
+            self.fill(bounds).await?;
         }
         Ok(())
     }

@@ -76,6 +76,7 @@ impl CallOptions {
 /// or the error, and the trailers. Headers and trailers are there on errors too, as far as
 /// the server sent them. Protocol headers (framing, content type, encodings, `connect-`)
 /// are not included.
+#[must_use = "the call's outcome is in it"]
 #[derive(Clone, Debug)]
 pub struct UnaryOutput<M> {
     /// Response headers.
@@ -89,7 +90,6 @@ pub struct UnaryOutput<M> {
 
 impl<M> UnaryOutput<M> {
     /// A failed call with no response metadata.
-    #[must_use]
     pub fn failed(error: ConnectError) -> Self {
         UnaryOutput {
             headers: HeaderMap::new(),
@@ -180,7 +180,7 @@ impl CancelToken {
 
     /// Runs `hook` once when the token is canceled (at once if it already is), unless the
     /// returned guard is dropped first. Blocking clients shut their socket down this way.
-    pub fn on_cancel(&self, hook: impl FnOnce() + Send + 'static) -> HookGuard<'_> {
+    pub fn on_cancel(&self, hook: impl FnOnce() + Send + 'static) -> HookGuard {
         let id = self.0.next_id.fetch_add(1, Ordering::Relaxed);
         {
             let mut waiters = self
@@ -190,11 +190,17 @@ impl CancelToken {
                 .unwrap_or_else(PoisonError::into_inner);
             if !self.is_canceled() {
                 waiters.push((id, Waiter::Hook(Box::new(hook))));
-                return HookGuard { token: self, id };
+                return HookGuard {
+                    token: self.clone(),
+                    id,
+                };
             }
         }
         hook();
-        HookGuard { token: self, id }
+        HookGuard {
+            token: self.clone(),
+            id,
+        }
     }
 
     fn remove(&self, id: u64) {
@@ -211,12 +217,13 @@ impl CancelToken {
 
 /// Unregisters an [`on_cancel`](CancelToken::on_cancel) hook when dropped.
 #[must_use = "dropping the guard unregisters the hook"]
-pub struct HookGuard<'t> {
-    token: &'t CancelToken,
+#[derive(Debug)]
+pub struct HookGuard {
+    token: CancelToken,
     id: u64,
 }
 
-impl Drop for HookGuard<'_> {
+impl Drop for HookGuard {
     fn drop(&mut self) {
         self.token.remove(self.id);
     }

@@ -3,14 +3,15 @@
 use std::rc::Rc;
 use std::sync::Arc;
 
-use connect_wire::client as wire;
+use connect_wire::client::{Decoding, StreamEvent};
 use connect_wire::compression::Compression;
-use connect_wire::stream::{Item, StreamReader};
-use connect_wire::{Code, ConnectError, OwnedMessage, Role, fault};
+use connect_wire::stream::StreamReader;
+use connect_wire::{Code, ConnectError, OwnedMessage, Role};
 use http::{HeaderMap, Method};
 
+use super::asynchronous::Pool;
 use super::conn::Exchange;
-use super::{CallState, ClientConfig, Pool, UnaryOutput};
+use super::{CallState, ClientConfig, UnaryOutput};
 use crate::buffers;
 use crate::codecs::with_codecs;
 
@@ -21,6 +22,7 @@ use crate::codecs::with_codecs;
 /// call failed (the server's error from the end-stream message, a protocol fault, a
 /// deadline, cancellation); [`trailers`](Self::trailers) and [`error`](Self::error) tell
 /// the rest afterwards. Dropping the stream before its end closes the connection.
+#[must_use = "the call's outcome is in it"]
 pub struct StreamOutput<M> {
     call: CallState,
     config: Arc<ClientConfig>,
@@ -205,64 +207,29 @@ impl<M: OwnedMessage> StreamOutput<M> {
             .live
             .as_mut()
             .ok_or_else(|| ConnectError::from_code(Code::Unknown))?;
+        let decoding = Decoding {
+            codec: config.codec,
+            limit: config.max_message_size,
+            json: &config.json,
+        };
         loop {
-            let body_done = live.ex.reader.body_done();
-            let item = live
-                .reader
-                .next(live.ex.avail(), body_done)
-                .map_err(|e| fault::stream(Role::Client, e))?;
-            match item {
-                Item::NeedMore => {
-                    live.ex.fill(&self.call.guard).await?;
-                }
-                Item::Message {
-                    payload,
-                    compressed,
-                    consumed,
-                } => {
-                    let compression = if compressed {
-                        live.reader.compression()
-                    } else {
-                        Compression::Identity
-                    };
-                    let (codec, json, limit) =
-                        (config.codec, &config.json, config.max_message_size);
-                    let bytes = &mut live.ex.avail()[payload];
-                    let scratch = &mut live.scratch;
-                    let m = with_codecs(|c| {
-                        wire::decode_response::<M>(
-                            codec,
-                            compression,
-                            bytes,
-                            scratch,
-                            c,
-                            limit,
-                            json,
-                        )
-                    })?;
-                    live.ex.reader.consume(consumed);
-                    return Ok(Some(m));
-                }
-                Item::End {
-                    payload,
-                    compressed,
-                    consumed,
-                } => {
-                    let bytes = &live.ex.avail()[payload];
-                    let compression = compressed.then(|| live.reader.compression());
-                    let scratch = &mut live.scratch;
-                    let limit = config.max_message_size;
-                    let end = with_codecs(|c| {
-                        wire::decode_end_stream(bytes, compression, scratch, c, limit)
-                    })?;
-                    live.ex.reader.consume(consumed);
+            let scratch = &mut live.scratch;
+            let event = with_codecs(|c| {
+                live.ex
+                    .reader
+                    .next_stream_event::<M>(&mut live.reader, decoding, scratch, c)
+            })?;
+            match event {
+                StreamEvent::NeedMore => live.ex.fill(&self.call.bounds).await?,
+                StreamEvent::Message(m) => return Ok(Some(m)),
+                StreamEvent::End(end) => {
                     self.trailers = end.metadata;
                     if let Some(e) = end.error {
                         // The body should end right after; the error stands either way.
                         self.error = Some(e);
                     }
                 }
-                Item::Finished => {
+                StreamEvent::Finished => {
                     let live = self
                         .live
                         .take()

@@ -22,7 +22,7 @@ mod reader;
 mod request;
 mod response;
 
-pub use reader::ResponseReader;
+pub use reader::{Decoding, ResponseReader, StreamEvent};
 pub use request::{
     RequestError, RequestSpec, RequestWriter, Scratch, timeout_millis, write_get_head,
     write_stream_head, write_unary_head,

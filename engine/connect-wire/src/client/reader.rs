@@ -8,14 +8,20 @@
 
 use http::Method;
 
+use super::response::{Verdict, decode_end_stream, decode_response, error_response};
 use crate::Role;
 use crate::code::Code;
-use crate::error::ConnectError;
+use crate::codec::Codec;
+use crate::compression::{Codecs, Compression};
+use crate::error::{ConnectError, EndStream};
 use crate::fault;
 use crate::http1::{
     BodyDecoder, ContentLengthDecoder, DecodeBody, Http1Error, Limits, ResponseHead,
     ResponseParser, Status, decode_buffered,
 };
+use crate::json::JsonOptions;
+use crate::message::OwnedMessage;
+use crate::stream::{Item, StreamReader};
 
 /// A response being read. Reuse one per connection (its buffer and head keep their
 /// capacity); [`reset`](Self::reset) before each response.
@@ -257,6 +263,127 @@ impl ResponseReader {
     #[must_use]
     pub fn reusable(&self, method: &Method) -> bool {
         self.body_done() && self.data_end == self.buf.len() && self.head.keep_alive(method)
+    }
+}
+
+/// One step through a streaming response body ([`ResponseReader::next_stream_event`]).
+#[derive(Debug)]
+pub enum StreamEvent<M> {
+    /// A response message.
+    Message(M),
+    /// The end-stream message: its error (if any) and the trailers. The body must end
+    /// next ([`StreamEvent::Finished`]).
+    End(EndStream),
+    /// The body has only part of an envelope: read more.
+    NeedMore,
+    /// The body ended cleanly after the end-stream message.
+    Finished,
+}
+
+/// How a response's messages are decoded: codec, size limit after decompression, JSON
+/// options.
+#[derive(Clone, Copy, Debug)]
+pub struct Decoding<'a> {
+    /// The codec.
+    pub codec: Codec,
+    /// Largest message after decompression.
+    pub limit: usize,
+    /// JSON options.
+    pub json: &'a JsonOptions,
+}
+
+impl ResponseReader {
+    /// The outcome of a unary response whose whole body has been read, as classified by
+    /// `verdict` ([`Verdict::Accept`] or [`Verdict::ErrorBody`]): the decoded message, or
+    /// the error. `scratch` holds decompressed bytes.
+    pub fn unary_outcome<M: OwnedMessage>(
+        &mut self,
+        verdict: &Verdict,
+        decoding: Decoding<'_>,
+        scratch: &mut Vec<u8>,
+        codecs: &mut Codecs,
+    ) -> Result<M, ConnectError> {
+        match *verdict {
+            Verdict::Fail(ref e) => Err(e.clone()),
+            Verdict::Accept(compression) => decode_response::<M>(
+                decoding.codec,
+                compression,
+                self.avail(),
+                scratch,
+                codecs,
+                decoding.limit,
+                decoding.json,
+            ),
+            Verdict::ErrorBody(compression) => {
+                let (head, head_bytes, body) = self.parts();
+                Err(error_response(
+                    head,
+                    head_bytes,
+                    body,
+                    compression,
+                    scratch,
+                    codecs,
+                    decoding.limit,
+                ))
+            }
+        }
+    }
+
+    /// The next event of a streaming response body, read through `stream` (the envelope
+    /// reader set up with the response's compression).
+    pub fn next_stream_event<M: OwnedMessage>(
+        &mut self,
+        stream: &mut StreamReader,
+        decoding: Decoding<'_>,
+        scratch: &mut Vec<u8>,
+        codecs: &mut Codecs,
+    ) -> Result<StreamEvent<M>, ConnectError> {
+        let body_done = self.body_done();
+        let item = stream
+            .next(self.avail(), body_done)
+            .map_err(|e| fault::stream(Role::Client, e))?;
+        match item {
+            Item::NeedMore => Ok(StreamEvent::NeedMore),
+            Item::Finished => Ok(StreamEvent::Finished),
+            Item::Message {
+                payload,
+                compressed,
+                consumed,
+            } => {
+                let compression = if compressed {
+                    stream.compression()
+                } else {
+                    Compression::Identity
+                };
+                let m = decode_response::<M>(
+                    decoding.codec,
+                    compression,
+                    &mut self.avail()[payload],
+                    scratch,
+                    codecs,
+                    decoding.limit,
+                    decoding.json,
+                )?;
+                self.consume(consumed);
+                Ok(StreamEvent::Message(m))
+            }
+            Item::End {
+                payload,
+                compressed,
+                consumed,
+            } => {
+                let compression = compressed.then(|| stream.compression());
+                let end = decode_end_stream(
+                    &self.avail()[payload],
+                    compression,
+                    scratch,
+                    codecs,
+                    decoding.limit,
+                )?;
+                self.consume(consumed);
+                Ok(StreamEvent::End(end))
+            }
+        }
     }
 }
 

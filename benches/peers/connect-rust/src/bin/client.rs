@@ -19,9 +19,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use connect_rust_peer::{Args, EchoServiceClient, RepeatRequest, TEXT, Text, die};
+use connectrpc::CompressionPolicy;
 use connectrpc::client::{ClientConfig, HttpClient};
 use connectrpc::compression::{CompressionRegistry, GzipProvider};
-use connectrpc::CompressionPolicy;
 
 type Client = EchoServiceClient<HttpClient>;
 
@@ -102,7 +102,11 @@ async fn run(client: &Client, n: u64, c: u64, stream_count: u32) -> Outcome {
         let client = client.clone();
         let next = Arc::clone(&next);
         tasks.spawn(async move {
-            let mut out = Outcome { errors: 0, messages: 0, first: String::new() };
+            let mut out = Outcome {
+                errors: 0,
+                messages: 0,
+                first: String::new(),
+            };
             while next.fetch_add(1, Ordering::Relaxed) < n {
                 let result = if stream_count == 0 {
                     echo(&client).await
@@ -123,7 +127,11 @@ async fn run(client: &Client, n: u64, c: u64, stream_count: u32) -> Outcome {
             out
         });
     }
-    let mut total = Outcome { errors: 0, messages: 0, first: String::new() };
+    let mut total = Outcome {
+        errors: 0,
+        messages: 0,
+        first: String::new(),
+    };
     while let Some(done) = tasks.join_next().await {
         let out = done.unwrap_or_else(|e| die(&format!("task: {e}")));
         total.errors += out.errors;
@@ -136,7 +144,10 @@ async fn run(client: &Client, n: u64, c: u64, stream_count: u32) -> Outcome {
 }
 
 async fn echo(client: &Client) -> Result<u64, (u64, String)> {
-    let request = Text { text: TEXT.to_owned(), ..Default::default() };
+    let request = Text {
+        text: TEXT.to_owned(),
+        ..Default::default()
+    };
     let response = client.echo(request).await.map_err(|e| (0, e.to_string()))?;
     let got = response.view().text;
     if got != TEXT {
@@ -146,8 +157,15 @@ async fn echo(client: &Client) -> Result<u64, (u64, String)> {
 }
 
 async fn repeat(client: &Client, count: u32) -> Result<u64, (u64, String)> {
-    let request = RepeatRequest { text: TEXT.to_owned(), count, ..Default::default() };
-    let mut stream = client.repeat(request).await.map_err(|e| (0, e.to_string()))?;
+    let request = RepeatRequest {
+        text: TEXT.to_owned(),
+        count,
+        ..Default::default()
+    };
+    let mut stream = client
+        .repeat(request)
+        .await
+        .map_err(|e| (0, e.to_string()))?;
     let mut n = 0u64;
     loop {
         match stream.message().await {

@@ -15,8 +15,8 @@
 
 use connect_rust_peer::{Args, EchoService, EchoServiceServer, RepeatRequest, Text, die};
 use connectrpc::{
-    CompressionPolicy, ConnectRpcService, RequestContext, Response, ServiceRequest,
-    ServiceResult, ServiceStream,
+    CompressionPolicy, ConnectRpcService, RequestContext, Response, ServiceRequest, ServiceResult,
+    ServiceStream,
 };
 
 struct Echo;
@@ -35,9 +35,14 @@ impl EchoService for Echo {
         _ctx: RequestContext,
         request: ServiceRequest<'_, RepeatRequest>,
     ) -> ServiceResult<ServiceStream<Text>> {
-        let text = Text { text: request.text.to_owned(), ..Default::default() };
+        let text = Text {
+            text: request.text.to_owned(),
+            ..Default::default()
+        };
         let count = request.count;
-        Response::stream_ok(futures::stream::iter((0..count).map(move |_| Ok(text.clone()))))
+        Response::stream_ok(futures::stream::iter(
+            (0..count).map(move |_| Ok(text.clone())),
+        ))
     }
 }
 
@@ -54,8 +59,9 @@ fn main() {
         .unwrap_or_else(|e| die(&format!("runtime: {e}")));
     runtime.block_on(async move {
         tokio::spawn(async {
-            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                .expect("SIGTERM handler");
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    .expect("SIGTERM handler");
             tokio::select! {
                 _ = term.recv() => {}
                 _ = tokio::signal::ctrl_c() => {}
@@ -64,7 +70,11 @@ fn main() {
         });
         let service = ConnectRpcService::new(EchoServiceServer::new(Echo))
             .with_compression_policy(CompressionPolicy::default().with_min_size(min_bytes));
-        let result = if raw { serve_raw(addr, service).await } else { serve(addr, service).await };
+        let result = if raw {
+            serve_raw(addr, service).await
+        } else {
+            serve(addr, service).await
+        };
         if let Err(e) = result {
             die(&format!("serve: {e}"));
         }
@@ -78,7 +88,10 @@ async fn serve(
     addr: std::net::SocketAddr,
     service: ConnectRpcService<EchoServiceServer<Echo>>,
 ) -> Result<(), Error> {
-    connectrpc::Server::bind(addr).await?.serve_with_service(service).await
+    connectrpc::Server::bind(addr)
+        .await?
+        .serve_with_service(service)
+        .await
 }
 
 /// hyper's HTTP/1.1 connection loop, one task per connection.
@@ -107,5 +120,8 @@ async fn serve_raw(
 fn is_transient(e: &std::io::Error) -> bool {
     use std::io::ErrorKind::{ConnectionAborted, ConnectionReset, Interrupted};
     matches!(e.kind(), ConnectionAborted | ConnectionReset | Interrupted)
-        || matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM))
+        || matches!(
+            e.raw_os_error(),
+            Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
+        )
 }
