@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! eliza serve [--addr 127.0.0.1:8080] [--threads N] [--driver auto|io_uring|epoll]
-//! eliza say [--url URL] [--json] [--compress gzip|br|zstd] [--get] [--timeout-ms N] [-H 'name: value']... SENTENCE
+//! eliza say [--url URL] [--json] [--compress gzip|br|zstd] [--get] [--timeout-ms N] [-H 'name: value']... [--blocking] SENTENCE
 //! eliza introduce [same flags] NAME
 //! eliza converse [same flags]        (sentences from stdin, one a line)
 //! ```
@@ -15,6 +15,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use connect_engine::blocking::BlockingClient;
 use connect_engine::client::{CallOptions, Client, ClientConfig};
 use connect_engine::compression::Compression;
 use connect_engine::runtime::Driver;
@@ -22,7 +23,8 @@ use connect_engine::server::{Router, Server, ServerConfig};
 use connect_engine::{Codec, ConnectError};
 use eliza::Eliza;
 use eliza::connectrpc::eliza::v1::{
-    ConverseRequest, ElizaServiceClient, ElizaServiceServer, IntroduceRequest, SayRequest,
+    ConverseRequest, ElizaServiceBlockingClient, ElizaServiceClient, ElizaServiceServer,
+    IntroduceRequest, SayRequest,
 };
 use http::{HeaderName, HeaderValue};
 use rustls::pki_types::CertificateDer;
@@ -110,6 +112,9 @@ struct CallArgs {
     /// A PEM file of certificates to trust for `https://` (instead of the web roots).
     #[arg(long)]
     cacert: Option<std::path::PathBuf>,
+    /// Use the blocking client (no async runtime) instead of the async one.
+    #[arg(long)]
+    blocking: bool,
 }
 
 fn parse_header(s: &str) -> Result<(HeaderName, HeaderValue), String> {
@@ -135,6 +140,29 @@ fn main() -> ExitCode {
             threads,
             driver,
         } => serve(addr, threads, driver),
+        Command::Say { call, sentence } if call.blocking => blocking_main(&call, |c, o| {
+            let reply = c
+                .call_say(
+                    &SayRequest {
+                        sentence: sentence.into(),
+                        ..Default::default()
+                    },
+                    o,
+                )
+                .into_result()?;
+            print_line(&reply.sentence);
+            Ok(())
+        }),
+        Command::Introduce { call, name } if call.blocking => blocking_main(&call, |c, o| {
+            let request = IntroduceRequest {
+                name: name.into(),
+                ..Default::default()
+            };
+            for reply in c.call_introduce(&request, o) {
+                print_line(&reply?.sentence);
+            }
+            Ok(())
+        }),
         Command::Say { call, sentence } => client_main(&call, |c, o| async move {
             let reply = c
                 .call_say(
@@ -146,7 +174,7 @@ fn main() -> ExitCode {
                 )
                 .await
                 .into_result()?;
-            println!("{}", reply.sentence);
+            print_line(&reply.sentence);
             Ok(())
         }),
         Command::Introduce { call, name } => client_main(&call, |c, o| async move {
@@ -156,7 +184,7 @@ fn main() -> ExitCode {
             };
             let mut stream = c.call_introduce(&request, o).await;
             while let Some(reply) = stream.next().await {
-                println!("{}", reply?.sentence);
+                print_line(&reply?.sentence);
             }
             Ok(())
         }),
@@ -169,17 +197,25 @@ fn main() -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
+            let requests: Vec<ConverseRequest<'_>> = lines
+                .iter()
+                .map(|l| ConverseRequest {
+                    sentence: l.as_str().into(),
+                    ..Default::default()
+                })
+                .collect();
+            if call.blocking {
+                return blocking_main(&call, |c, o| {
+                    for reply in c.call_converse(&requests, o) {
+                        print_line(&reply?.sentence);
+                    }
+                    Ok(())
+                });
+            }
             client_main(&call, |c, o| async move {
-                let requests: Vec<ConverseRequest<'_>> = lines
-                    .iter()
-                    .map(|l| ConverseRequest {
-                        sentence: l.as_str().into(),
-                        ..Default::default()
-                    })
-                    .collect();
                 let mut stream = c.call_converse(&requests, o).await;
                 while let Some(reply) = stream.next().await {
-                    println!("{}", reply?.sentence);
+                    print_line(&reply?.sentence);
                 }
                 Ok(())
             })
@@ -269,6 +305,29 @@ where
         connect_engine::runtime::block_on(Driver::Auto, call(client, options))
             .map_err(|e| ConnectError::unavailable(format!("starting the runtime: {e}")))?
     });
+    report(result)
+}
+
+/// Runs one call on the blocking client (no runtime).
+fn blocking_main<F>(args: &CallArgs, call: F) -> ExitCode
+where
+    F: FnOnce(ElizaServiceBlockingClient, CallOptions) -> Result<(), ConnectError>,
+{
+    let result = client_setup(args).and_then(|(config, options)| {
+        let client = ElizaServiceBlockingClient::new(BlockingClient::new(&args.url, config)?);
+        call(client, options)
+    });
+    report(result)
+}
+
+/// Prints a line to stdout; a closed stdout (`eliza introduce | head -1`) is not an error.
+fn print_line(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout().lock(), "{line}");
+}
+
+/// Prints `error: <code>: <message>` and exits 1 on error.
+fn report(result: Result<(), ConnectError>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
