@@ -45,6 +45,7 @@ pub mod blocking;
 mod buffers;
 pub mod client;
 mod codecs;
+mod probe;
 #[cfg(feature = "runtime")]
 pub mod runtime;
 #[cfg(feature = "runtime")]
