@@ -185,7 +185,12 @@ fn blocking_main(args: &Args, config: ClientConfig) -> std::process::ExitCode {
         let messages = Arc::new(AtomicU64::new(0));
         let threads: Vec<_> = (0..args.concurrency.max(1))
             .map(|_| {
-                let (client, next, errors, messages) = (client.clone(), next.clone(), errors.clone(), messages.clone());
+                let (client, next, errors, messages) = (
+                    client.clone(),
+                    next.clone(),
+                    errors.clone(),
+                    messages.clone(),
+                );
                 let stream = args.stream_count;
                 std::thread::spawn(move || {
                     let request = Text {
@@ -223,7 +228,10 @@ fn blocking_main(args: &Args, config: ClientConfig) -> std::process::ExitCode {
         for t in threads {
             let _ = t.join();
         }
-        (errors.load(Ordering::Relaxed), messages.load(Ordering::Relaxed))
+        (
+            errors.load(Ordering::Relaxed),
+            messages.load(Ordering::Relaxed),
+        )
     };
     run((args.calls / 10).min(1000));
     let (u0, s0) = cpu_times();
