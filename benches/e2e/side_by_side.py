@@ -138,6 +138,8 @@ def main():
          "args": lambda port, s: wrk_cmd(port, s, "unary.lua", 64)},
         {"name": "unary, 16 connections x 16 pipelined (wrk)", "kind": "wrk", "servers": ["ours", "ours-io_uring", "connect-go", "connect-rust", "canned"],
          "args": lambda port, s: wrk_cmd(port, s, "pipelined.lua", 16)},
+        {"name": "unary, 64 in flight (connect-load)", "kind": "load", "servers": ["ours", "connect-go", "connect-rust"],
+         "args": lambda port, s: load_cmd(port, s, ECHO, small, ["-c", "64"])},
         {"name": "unary JSON, 64 in flight (connect-load)", "kind": "load", "servers": ["ours", "connect-go", "connect-rust"],
          "args": lambda port, s: load_cmd(port, s, ECHO, small, ["-c", "64", "--codec", "json"])},
         {"name": "unary gzip, 64 in flight (connect-load)", "kind": "load", "servers": ["ours", "connect-go", "connect-rust"],
@@ -157,8 +159,9 @@ def main():
                 results[(row["name"], server)].append(r)
                 print(f"round {rnd + 1} | {row['name']} | {server}: {r['calls']} calls, "
                       f"{r['cpu'] / max(r['calls'], 1) * 1e6:.2f} us CPU/call", file=sys.stderr, flush=True)
-    # Latency at a fixed rate: half the slowest peer's maximum from the 64-connection row.
-    top = {s: statistics.median(r["calls"] / r["wall"] for r in results[(rows[0]["name"], s)])
+    # Latency at a fixed rate: half the slowest peer's maximum under the same loader
+    # (connect-load, 64 in flight, closed loop).
+    top = {s: statistics.median(r["calls"] / r["wall"] for r in results[(rows[2]["name"], s)])
            for s in ["ours", "connect-go", "connect-rust"]}
     rate = int(min(top.values()) / 2)
     lat_row = {"name": f"unary at a fixed {rate}/s, open loop (connect-load)", "kind": "load",

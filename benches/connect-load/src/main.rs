@@ -64,6 +64,11 @@ struct Args {
     /// Compress request messages.
     #[arg(long, value_enum)]
     compress: Option<CompressArg>,
+    /// Response compressions to accept (comma-separated, preference order; `identity` for
+    /// none). Default: the `--compress` algorithm if given, else none, so that a server is
+    /// not asked to compress what the run did not ask for.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    accept_compression: Vec<AcceptArg>,
     /// Use HTTP GET (methods marked NO_SIDE_EFFECTS).
     #[arg(long)]
     get: bool,
@@ -116,6 +121,24 @@ enum CodecArg {
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum CompressArg {
+    Gzip,
+    Br,
+    Zstd,
+}
+
+impl CompressArg {
+    fn compression(self) -> Compression {
+        match self {
+            CompressArg::Gzip => Compression::Gzip,
+            CompressArg::Br => Compression::Br,
+            CompressArg::Zstd => Compression::Zstd,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum AcceptArg {
+    Identity,
     Gzip,
     Br,
     Zstd,
@@ -275,12 +298,25 @@ fn plan(args: &Args) -> Result<(Plan, schema::Target), String> {
         .with_headers(headers);
     concat!("connect-load/", env!("CARGO_PKG_VERSION")).clone_into(&mut config.user_agent);
     if let Some(c) = args.compress {
-        config = config.with_send_compression(match c {
-            CompressArg::Gzip => Compression::Gzip,
-            CompressArg::Br => Compression::Br,
-            CompressArg::Zstd => Compression::Zstd,
-        });
+        config = config.with_send_compression(c.compression());
     }
+    let accept: Vec<Compression> = if args.accept_compression.is_empty() {
+        args.compress.map(CompressArg::compression).into_iter().collect()
+    } else {
+        args.accept_compression
+            .iter()
+            .filter_map(|a| match a {
+                AcceptArg::Identity => None,
+                AcceptArg::Gzip => Some(Compression::Gzip),
+                AcceptArg::Br => Some(Compression::Br),
+                AcceptArg::Zstd => Some(Compression::Zstd),
+            })
+            .collect()
+    };
+    if let Some(missing) = accept.iter().find(|c| !Compression::supported().contains(c)) {
+        return Err(format!("{} is not compiled into this build", missing.name()));
+    }
+    config = config.with_accept_compression(accept);
     if let Some(tls) = tls_config(args)? {
         config = config.with_tls(tls);
     }

@@ -113,6 +113,7 @@ impl Exchange {
             if let Some(d) = call_deadline {
                 deadline = deadline.min(d);
             }
+            reserve_known(&mut self.rbuf, self.body.known_remaining(), max);
             match read_more(
                 &mut self.r,
                 &mut self.rbuf,
@@ -294,6 +295,19 @@ impl Exchange {
     }
 }
 
+/// Sizes `buf` once for the `remaining` body bytes a Content-Length announced (within
+/// `max`), so that a large body is read into one allocation instead of one per doubling.
+/// The peer cannot make us reserve more than `max`, the same bound growth has.
+pub(crate) fn reserve_known(buf: &mut Vec<u8>, remaining: Option<u64>, max: usize) {
+    let Some(remaining) = remaining.and_then(|r| usize::try_from(r).ok()) else {
+        return;
+    };
+    let want = buf.len().saturating_add(remaining).min(max);
+    if want > buf.capacity() {
+        buf.reserve_exact(want - buf.len());
+    }
+}
+
 /// Buffers grown beyond this (by a large message) are shrunk back between requests.
 const SHRINK_ABOVE: usize = 256 * 1024;
 
@@ -301,7 +315,13 @@ const SHRINK_ABOVE: usize = 256 * 1024;
 /// bytes of capacity and its contents fit `size`.
 pub(crate) fn shrink(buf: &mut Vec<u8>, size: usize) {
     if buf.capacity() > size.max(SHRINK_ABOVE) && buf.len() <= size {
-        buf.shrink_to(size);
+        // A fresh buffer and a free rather than `shrink_to`: an allocator that serves large
+        // blocks from mmap (glibc) learns from the free to serve the next large request
+        // from its heap, whose pages stay mapped, instead of faulting in fresh pages on
+        // every large request (a realloc that shrinks teaches it nothing).
+        let mut fresh = Vec::with_capacity(size);
+        fresh.extend_from_slice(buf);
+        *buf = fresh;
     }
 }
 
@@ -321,5 +341,22 @@ mod tests {
         let mut full = vec![0u8; 300 << 10];
         super::shrink(&mut full, 16 << 10);
         assert_eq!(full.len(), 300 << 10);
+    }
+
+    #[test]
+    fn announced_bodies_are_reserved_once_within_the_limit() {
+        let mut buf = Vec::with_capacity(16);
+        buf.extend_from_slice(b"head");
+        super::reserve_known(&mut buf, Some(1 << 20), 4 << 20);
+        assert!(buf.capacity() >= (1 << 20) + 4);
+        assert_eq!(buf, b"head");
+        // A lying Content-Length reserves no more than the buffer could grow to anyway.
+        let mut lied = Vec::with_capacity(16);
+        super::reserve_known(&mut lied, Some(u64::MAX), 64 << 10);
+        assert!(lied.capacity() >= 64 << 10 && lied.capacity() < 128 << 10);
+        // Unknown lengths (chunked) leave the buffer alone.
+        let mut chunked = Vec::<u8>::with_capacity(16);
+        super::reserve_known(&mut chunked, None, 4 << 20);
+        assert!(chunked.capacity() < 4096);
     }
 }

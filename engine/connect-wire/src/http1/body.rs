@@ -483,6 +483,17 @@ impl BodyDecoder {
             }
         })
     }
+
+    /// Body bytes known to be still coming (Content-Length framing), so that a driver can
+    /// size its buffer once instead of growing it read by read. `None` when the framing
+    /// does not say.
+    #[must_use]
+    pub const fn known_remaining(&self) -> Option<u64> {
+        match self {
+            Self::Length(d) => Some(d.remaining()),
+            Self::Chunked(_) | Self::UntilClose(_) => None,
+        }
+    }
 }
 
 impl DecodeBody for BodyDecoder {
