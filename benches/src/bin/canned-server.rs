@@ -74,7 +74,7 @@ fn main() -> std::io::Result<()> {
     let listener = std::net::TcpListener::bind(args.addr)?;
     listener.set_nonblocking(true)?;
     let stop = Rc::new(());
-    connect_engine::runtime::block_on(args.driver, async move {
+    connect_engine::runtime::block_on(args.driver(), async move {
         let listener = TcpListener::from_std(listener).expect("listener");
         loop {
             let Ok((stream, _)) = listener.accept().await else {

@@ -1,4 +1,5 @@
-//! `perf-server --addr HOST:PORT [--driver epoll|io_uring] [--threads N]`: the end-to-end
+//! `perf-server --addr HOST:PORT [--driver epoll|io_uring] [--threads N] [--tls-cert PEM
+//! --tls-key PEM]`: the end-to-end
 //! benchmark's Connect server (PERF.md, "End to end"). A unary echo method whose response
 //! borrows the request (what the measurement sees is the engine, not the handler) and a
 //! server stream repeating a text.
@@ -38,11 +39,14 @@ impl EchoService for Echo {
 
 fn main() -> std::io::Result<()> {
     let args = connect_bench::e2e::Args::parse();
-    let config = ServerConfig::new()
+    let mut config = ServerConfig::new()
         .with_threads(args.threads)
-        .with_driver(args.driver);
+        .with_driver(args.driver());
+    if let Some(tls) = args.tls()? {
+        config = config.with_tls(tls);
+    }
     let server = Server::bind(args.addr, config)?;
     server.shutdown_handle().on_signals()?;
-    let _: (SocketAddr, Driver) = (server.local_addr(), args.driver);
+    let _: (SocketAddr, Driver) = (server.local_addr(), args.driver());
     server.serve(|| Router::new().add(EchoServiceServer::new(Echo)))
 }

@@ -79,8 +79,8 @@ pub mod codegen {
     #[cfg(feature = "runtime")]
     pub mod server {
         pub use crate::server::{
-            Call, ClientStreamReply, Request, RequestStream, Response, ResponseStream, Service,
-            UnaryReply, run_handler, with_deadline,
+            Call, ClientStreamReply, Request, RequestStream, Response, ResponseStream, RunHandler,
+            Service, UnaryReply, WithDeadline, run_handler, with_deadline,
         };
     }
 

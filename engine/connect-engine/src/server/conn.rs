@@ -55,16 +55,31 @@ async fn read_head(conn: &mut Exchange, cfg: &ServerConfig, shutdown: &Rc<Signal
             // the read: the connection then closes without reading again). An idle
             // connection holds only its read buffer.
             None => {
-                if conn.wbuf.capacity() > 0 {
-                    pool::give(std::mem::take(&mut conn.wbuf), cfg.buffer_size);
+                // An idle connection gives its read and write buffers back to the pool and
+                // waits with only its small idle buffer posted; the first bytes of the next
+                // request move into a pooled buffer (a copy of at most `IDLE_READ` bytes).
+                for buf in [&mut conn.wbuf, &mut conn.rbuf] {
+                    if buf.capacity() > 0 {
+                        pool::give(std::mem::take(buf), cfg.buffer_size);
+                    }
                 }
                 let deadline = monoio::time::Instant::now() + cfg.idle_timeout;
-                monoio::select! {
-                    r = read_more(&mut conn.r, &mut conn.rbuf, max, deadline) => Some(r),
+                let idle_max = conn.idle.capacity();
+                let r = monoio::select! {
+                    r = read_more(&mut conn.r, &mut conn.idle, idle_max, deadline) => Some(r),
                     () = shutdown.wait() => None,
+                };
+                if matches!(r, Some(Ok(_))) {
+                    conn.rbuf = pool::take(cfg.buffer_size.max(conn.idle.len()));
+                    conn.rbuf.extend_from_slice(&conn.idle);
+                    conn.idle.clear();
                 }
+                r
             }
             Some(t0) => {
+                if conn.rbuf.capacity() == 0 {
+                    conn.rbuf = pool::take(cfg.buffer_size);
+                }
                 let deadline = monoio::time::Instant::from_std(t0 + cfg.header_read_timeout);
                 Some(read_more(&mut conn.r, &mut conn.rbuf, max, deadline).await)
             }
@@ -337,5 +352,30 @@ mod tests {
             handle.shutdown();
             thread.join().unwrap().unwrap();
         }
+    }
+
+    /// What every open connection holds while idle is mostly its task: the connection
+    /// future, sized for its largest state. Wrappers written as `async fn`s that take a
+    /// future by value double it (they keep the argument and the awaited copy); this keeps
+    /// the server's own part of it (no services) small.
+    #[test]
+    fn the_connection_task_stays_small() {
+        let size = crate::runtime::block_on(Driver::Epoll, async {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let addr = listener.local_addr().unwrap();
+            let _client = TcpStream::connect(addr).unwrap();
+            let (accepted, _) = listener.accept().unwrap();
+            let stream = monoio::net::TcpStream::from_std(accepted).unwrap();
+            let cfg = std::rc::Rc::new(ServerConfig::new());
+            let (r, w) = crate::transport::Transport::tcp(stream).split();
+            let conn = super::Exchange::new(r, w, &cfg);
+            let router = std::rc::Rc::new(Router::new());
+            let signal = std::rc::Rc::new(crate::server::shutdown::Signal::default());
+            let task =
+                crate::server::guard::catch_unwind_future(super::serve(conn, router, cfg, signal));
+            std::mem::size_of_val(&task)
+        })
+        .unwrap();
+        assert!(size <= 6 << 10, "connection task is {size} bytes");
     }
 }

@@ -17,16 +17,24 @@ use connect_wire::{Code, ConnectError, JsonOptions, Role, fault, get};
 
 use super::call::MessageAt;
 use super::config::ServerConfig;
-use crate::buffers as pool;
 use crate::codecs::with_codecs;
 use crate::transport::{ReadError, ReadHalf, WriteHalf, read_more};
+
+/// Size of the buffer an idle connection waits with: most unary requests (head and body)
+/// fit, so the wait costs one read as before plus a copy of the bytes into a pooled buffer;
+/// a larger request takes one more read.
+pub(crate) const IDLE_READ: usize = 1024;
 
 /// Per-connection state, reused across the requests of a keep-alive connection.
 pub(crate) struct Exchange {
     pub(crate) r: ReadHalf,
     pub(crate) w: WriteHalf,
-    /// Read buffer: head, then body (see `body.rs` for the layout).
+    /// Read buffer: head, then body (see `body.rs` for the layout). Taken from the pool
+    /// when a request starts arriving, given back when the connection goes idle.
     pub(crate) rbuf: Vec<u8>,
+    /// The small buffer an idle connection waits with (`IDLE_READ` bytes), so that idle
+    /// keep-alive connections hold no full-size read buffer.
+    pub(crate) idle: Vec<u8>,
     /// Write buffer: the response being rendered.
     pub(crate) wbuf: Vec<u8>,
     /// A copy of the head for streaming calls (whose body moves within `rbuf`).
@@ -60,8 +68,9 @@ impl Exchange {
         Exchange {
             r,
             w,
-            rbuf: pool::take(cfg.buffer_size),
-            // Taken from the pool when a request arrives (see `serve`).
+            // Both taken from the pool when a request arrives (see `serve`).
+            rbuf: Vec::new(),
+            idle: Vec::with_capacity(IDLE_READ),
             wbuf: Vec::new(),
             head_copy: Vec::new(),
             scratch: Vec::new(),

@@ -9,26 +9,43 @@
 use std::any::Any;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::task::Poll;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+pin_project_lite::pin_project! {
+    /// Polls a future to completion, turning a panic during any poll into `Err(payload)`
+    /// (see [`catch_unwind_future`]).
+    ///
+    /// A struct rather than an `async fn`: an `async fn` taking the future by value keeps
+    /// room for it twice in its state (the argument and the pinned copy), and the
+    /// connection task's size, which every connection pays for, doubles with each such layer.
+    pub struct CatchUnwind<F> {
+        #[pin]
+        fut: F,
+    }
+}
 
 /// Polls `fut` to completion, turning a panic during any poll into `Err(payload)`.
 ///
-/// The future is dropped as soon as it panics. `AssertUnwindSafe` is sound here in the
-/// sense the standard library means: whatever state the future shares with its caller is
-/// either discarded with it or checked by the caller afterwards (a stream response cut
-/// mid-message is truncated, a connection whose IO was interrupted is closed).
-pub(crate) async fn catch_unwind_future<F: Future>(
-    fut: F,
-) -> Result<F::Output, Box<dyn Any + Send>> {
-    let mut fut = std::pin::pin!(fut);
-    std::future::poll_fn(
-        move |cx| match catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(cx))) {
+/// The caller drops the future as soon as it panics (the result is ready). `AssertUnwindSafe`
+/// is sound here in the sense the standard library means: whatever state the future shares
+/// with its caller is either discarded with it or checked by the caller afterwards (a stream
+/// response cut mid-message is truncated, a connection whose IO was interrupted is closed).
+pub(crate) fn catch_unwind_future<F: Future>(fut: F) -> CatchUnwind<F> {
+    CatchUnwind { fut }
+}
+
+impl<F: Future> Future for CatchUnwind<F> {
+    type Output = Result<F::Output, Box<dyn Any + Send>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let fut = self.project().fut;
+        match catch_unwind(AssertUnwindSafe(|| fut.poll(cx))) {
             Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
             Ok(Poll::Pending) => Poll::Pending,
             Err(payload) => Poll::Ready(Err(payload)),
-        },
-    )
-    .await
+        }
+    }
 }
 
 /// The message of a panic payload (`panic!("...")` gives `&str` or `String`).

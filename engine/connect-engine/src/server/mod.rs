@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub use call::{
     Call, CallInfo, ClientStreamReply, Request, RequestHeaders, RequestStream, Response,
-    ResponseStream, UnaryReply, run_handler, with_deadline,
+    ResponseStream, RunHandler, UnaryReply, WithDeadline, run_handler, with_deadline,
 };
 pub use config::ServerConfig;
 pub use service::{Router, Service, Services};

@@ -29,7 +29,7 @@ use connect_wire::stream::{Framing, StreamReader};
 use connect_wire::{Code, ConnectError, JsonOptions, Message, MessageType, Role, fault};
 use http::HeaderMap;
 
-pub use handler::{run_handler, with_deadline};
+pub use handler::{RunHandler, WithDeadline, run_handler, with_deadline};
 pub use request::{CallInfo, Request, RequestHeaders, Response};
 pub use stream::{ClientStreamReply, RequestStream, ResponseStream};
 pub(crate) use unary::MessageAt;
