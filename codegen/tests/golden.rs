@@ -40,13 +40,20 @@ fn check(files: &[GeneratedFile], dir: &Path) {
     }
 }
 
+/// Every well-known type file bundled with protox (`compiler/plugin.proto` is not one: it is
+/// the protoc plugin protocol, package `google.protobuf.compiler`, generated like any user
+/// package when imported).
 const WKT: &[&str] = &[
     "google/protobuf/any.proto",
+    "google/protobuf/api.proto",
+    "google/protobuf/descriptor.proto",
     "google/protobuf/duration.proto",
     "google/protobuf/empty.proto",
     "google/protobuf/field_mask.proto",
+    "google/protobuf/source_context.proto",
     "google/protobuf/struct.proto",
     "google/protobuf/timestamp.proto",
+    "google/protobuf/type.proto",
     "google/protobuf/wrappers.proto",
 ];
 
