@@ -179,14 +179,14 @@ impl Config {
                 println!("cargo:rerun-if-changed={}", p.as_ref().display());
             }
         }
-        let files = self.generate(&fds, &requested)?;
+        let (files, include) = self.generate_all(&fds, &requested)?;
         let out = match &self.out_dir {
             Some(d) => d.clone(),
             None => PathBuf::from(
                 std::env::var_os("OUT_DIR").ok_or_else(|| Error::new("OUT_DIR is not set"))?,
             ),
         };
-        for f in files.iter().chain(std::iter::once(&include_file(&files))) {
+        for f in files.iter().chain(std::iter::once(&include)) {
             let path = out.join(&f.name);
             // Only rewrite changed files so that cargo does not rebuild needlessly.
             if std::fs::read_to_string(&path).ok().as_deref() != Some(f.content.as_str()) {
@@ -204,15 +204,25 @@ impl Config {
         set: &FileDescriptorSet,
         files_to_generate: &[String],
     ) -> Result<Vec<GeneratedFile>, Error> {
+        Ok(self.generate_all(set, files_to_generate)?.0)
+    }
+
+    /// The package files and `_include.rs`.
+    fn generate_all(
+        &self,
+        set: &FileDescriptorSet,
+        files_to_generate: &[String],
+    ) -> Result<(Vec<GeneratedFile>, GeneratedFile), Error> {
         let model = model::Model::new(set, files_to_generate)?;
-        Ok(model
+        let files = model
             .packages
             .iter()
             .map(|p| GeneratedFile {
-                name: package_file_name(&p.name),
+                name: p.file_name.clone(),
                 content: generate::package_file(&model, self, p),
             })
-            .collect())
+            .collect();
+        Ok((files, include_file(&model)))
     }
 
     /// Answers a protoc plugin request (parameters: `runtime=<path>`, `extern=<pkg>=<path>`,
@@ -252,9 +262,8 @@ impl Config {
         let set = FileDescriptorSet {
             file: req.proto_file.clone(),
         };
-        match config.generate(&set, &req.file_to_generate) {
-            Ok(files) => {
-                let include = include_file(&files);
+        match config.generate_all(&set, &req.file_to_generate) {
+            Ok((files, include)) => {
                 CodeGeneratorResponse {
                     supported_features: Some(Feature::Proto3Optional as u64),
                     file: files
@@ -277,55 +286,47 @@ impl Config {
     }
 }
 
-fn package_file_name(package: &str) -> String {
-    if package.is_empty() {
-        "_.rs".to_owned()
-    } else {
-        format!("{package}.rs")
-    }
-}
-
 /// `_include.rs`: the package module tree, each leaf including its file (paths relative to
 /// `_include.rs`, so it works from `OUT_DIR` and from a plugin's output directory).
-fn include_file(files: &[GeneratedFile]) -> GeneratedFile {
+fn include_file(model: &model::Model) -> GeneratedFile {
     #[derive(Default)]
     struct Node {
-        children: std::collections::BTreeMap<String, Node>,
+        /// By module name: the dotted package name and the node.
+        children: std::collections::BTreeMap<String, (String, Node)>,
         file: Option<String>,
     }
-    fn render(node: &Node, path: &str, indent: usize, out: &mut String) {
+    fn render(node: &Node, indent: usize, out: &mut String) {
         use std::fmt::Write as _;
         let pad = "    ".repeat(indent);
         if let Some(f) = &node.file {
             let _ = writeln!(out, "{pad}include!(\"{f}\");");
         }
-        for (name, child) in &node.children {
-            let full = if path.is_empty() {
-                name.clone()
-            } else {
-                format!("{path}.{name}")
-            };
+        for (module, (full, child)) in &node.children {
             let _ = writeln!(out, "{pad}/// Protobuf package `{full}`.");
-            let _ = writeln!(out, "{pad}pub mod {} {{", names::ident(name));
-            render(child, &full, indent + 1, out);
+            let _ = writeln!(out, "{pad}pub mod {} {{", names::ident(module));
+            render(child, indent + 1, out);
             let _ = writeln!(out, "{pad}}}");
         }
     }
     let mut root = Node::default();
-    for f in files {
-        let package = f.name.trim_end_matches(".rs");
+    for p in &model.packages {
+        let modules = model.package_modules.get(&p.name).cloned().unwrap_or_default();
+        let segments: Vec<&str> = p.name.split('.').filter(|s| !s.is_empty()).collect();
         let mut node = &mut root;
-        if package != "_" {
-            for seg in package.split('.') {
-                node = node.children.entry(seg.to_owned()).or_default();
-            }
+        for (i, module) in modules.iter().enumerate() {
+            let full = segments[..=i.min(segments.len().saturating_sub(1))].join(".");
+            node = &mut node
+                .children
+                .entry(module.clone())
+                .or_insert_with(|| (full, Node::default()))
+                .1;
         }
-        node.file = Some(f.name.clone());
+        node.file = Some(p.file_name.clone());
     }
     let mut content = String::from(
         "// Generated by connect-codegen: the module tree of the generated packages.\n",
     );
-    render(&root, "", 0, &mut content);
+    render(&root, 0, &mut content);
     GeneratedFile {
         name: "_include.rs".to_owned(),
         content,

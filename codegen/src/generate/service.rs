@@ -6,7 +6,7 @@ use quote::quote;
 
 use super::{Ctx, doc};
 use crate::model::{Method, Service};
-use crate::names::{ident, screaming_snake, snake_case};
+use crate::names::{ident, screaming_snake};
 
 pub(crate) fn service(ctx: Ctx<'_>, s: &Service) -> TokenStream {
     let model = model(s);
@@ -19,7 +19,7 @@ pub(crate) fn service(ctx: Ctx<'_>, s: &Service) -> TokenStream {
 }
 
 fn model(s: &Service) -> TokenStream {
-    let module = ident(&snake_case(&s.name));
+    let module = ident(&s.module);
     let full = &s.full_name;
     let d = format!(
         " The model of the `{full}` service: its procedures, stream kinds and idempotency."
@@ -140,35 +140,38 @@ fn trait_method(ctx: Ctx<'_>, m: &Method) -> TokenStream {
     }
 }
 
-fn dispatch_arm(index: usize, m: &Method) -> TokenStream {
+fn dispatch_arm(index: usize, trait_name: &proc_macro2::Ident, m: &Method) -> TokenStream {
+    // Called through the trait: a method named like a blanket trait's (`into`) would
+    // resolve to that one.
     let name = ident(&m.rust_name);
+    let name = quote!(#trait_name::#name);
     let i = proc_macro2::Literal::usize_unsuffixed(index);
     match (m.client_streaming, m.server_streaming) {
         (false, false) => quote! {
             #i => {
                 let Some((request, reply)) = call.unary().await else { return };
-                let result = __rt::with_deadline(reply.deadline(), self.0.#name(request)).await;
+                let result = __rt::with_deadline(reply.deadline(), #name(&self.0, request)).await;
                 reply.send(result);
             }
         },
         (true, false) => quote! {
             #i => {
                 let (requests, reply) = call.client_stream();
-                let result = __rt::with_deadline(reply.deadline(), self.0.#name(requests)).await;
+                let result = __rt::with_deadline(reply.deadline(), #name(&self.0, requests)).await;
                 reply.send(result).await;
             }
         },
         (false, true) => quote! {
             #i => {
                 let Some((request, mut responses)) = call.server_stream().await else { return };
-                let result = __rt::with_deadline(responses.deadline(), self.0.#name(request, &mut responses)).await;
+                let result = __rt::with_deadline(responses.deadline(), #name(&self.0, request, &mut responses)).await;
                 responses.finish(result).await;
             }
         },
         (true, true) => quote! {
             #i => {
                 let (requests, mut responses) = call.bidi_stream();
-                let result = __rt::with_deadline(responses.deadline(), self.0.#name(requests, &mut responses)).await;
+                let result = __rt::with_deadline(responses.deadline(), #name(&self.0, requests, &mut responses)).await;
                 responses.finish(result).await;
             }
         },
@@ -191,31 +194,50 @@ fn server(ctx: Ctx<'_>, s: &Service) -> TokenStream {
         .methods
         .iter()
         .enumerate()
-        .map(|(i, m)| dispatch_arm(i, m));
+        .map(|(i, m)| dispatch_arm(i, &trait_name, m));
+    // The implementation's type parameter, not named like the trait.
+    let imp = if s.trait_name == "S" {
+        quote!(Svc)
+    } else {
+        quote!(S)
+    };
+    // Methods are named after the rpcs, whatever their prefix (`into_`, `from_`).
+    let self_convention = s
+        .methods
+        .iter()
+        .any(|m| {
+            ["into_", "from_", "to_", "as_", "is_"]
+                .iter()
+                .any(|p| m.rust_name.starts_with(p))
+        })
+        .then(|| quote!(#[allow(clippy::wrong_self_convention)]));
+    let caps = super::all_caps(&s.trait_name).then(|| quote!(#[allow(clippy::upper_case_acronyms)]));
     let sd = format!(
         " Serves a [`{}`] implementation: add it to a `Router`.",
-        s.name
+        s.trait_name
     );
     quote! {
         #d
         // Thread-per-core: handler futures are deliberately not `Send`.
         #[allow(async_fn_in_trait)]
+        #self_convention
+        #caps
         pub trait #trait_name: 'static {
             #(#methods)*
         }
 
         #[doc = #sd]
         #[derive(Clone, Debug, Default)]
-        pub struct #server_name<S>(pub S);
+        pub struct #server_name<#imp>(pub #imp);
 
-        impl<S> #server_name<S> {
+        impl<#imp> #server_name<#imp> {
             /// Wraps a service implementation.
-            pub fn new(service: S) -> Self {
+            pub fn new(service: #imp) -> Self {
                 Self(service)
             }
         }
 
-        impl<S: #trait_name> __rt::Service for #server_name<S> {
+        impl<#imp: #trait_name> __rt::Service for #server_name<#imp> {
             fn descriptor(&self) -> &'static __rt::ServiceDescriptor {
                 &#module::SERVICE
             }

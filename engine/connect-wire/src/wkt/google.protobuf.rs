@@ -3,6 +3,7 @@
 use crate::codegen as __rt;
 /// The `google.protobuf.Any` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct Any<'a> {
     /// Field `type_url` (1).
     pub type_url: __rt::Cow<'a, str>,
@@ -11,6 +12,7 @@ pub struct Any<'a> {
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for Any<'a> {
     const FULL_NAME: &'static str = "google.protobuf.Any";
     const USES_SIZE_CACHE: bool = false;
@@ -76,6 +78,7 @@ impl __rt::MessageType for Any<'static> {
 }
 /// The `google.protobuf.Api` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct Api<'a> {
     /// Field `name` (1).
     pub name: __rt::Cow<'a, str>,
@@ -94,6 +97,7 @@ pub struct Api<'a> {
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for Api<'a> {
     const FULL_NAME: &'static str = "google.protobuf.Api";
     type Owned = Api<'static>;
@@ -199,7 +203,6 @@ impl<'a> __rt::Message<'a> for Api<'a> {
         e.raw(self.unknown_fields.as_bytes());
     }
     fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         w.begin_object();
         if !self.name.is_empty() {
             w.key("name");
@@ -210,7 +213,11 @@ impl<'a> __rt::Message<'a> for Api<'a> {
             w.begin_array();
             for v in &self.methods {
                 w.elem();
-                __rt::Message::write_json(v, w).at("google.protobuf.Api", "methods")?;
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.Api",
+                    "methods",
+                )?;
             }
             w.end_array();
         }
@@ -219,7 +226,11 @@ impl<'a> __rt::Message<'a> for Api<'a> {
             w.begin_array();
             for v in &self.options {
                 w.elem();
-                __rt::Message::write_json(v, w).at("google.protobuf.Api", "options")?;
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.Api",
+                    "options",
+                )?;
             }
             w.end_array();
         }
@@ -229,14 +240,22 @@ impl<'a> __rt::Message<'a> for Api<'a> {
         }
         if let Some(v) = &self.source_context {
             w.key("sourceContext");
-            __rt::Message::write_json(v, w).at("google.protobuf.Api", "sourceContext")?;
+            __rt::json::Locate::at(
+                __rt::Message::write_json(v, w),
+                "google.protobuf.Api",
+                "sourceContext",
+            )?;
         }
         if !self.mixins.is_empty() {
             w.key("mixins");
             w.begin_array();
             for v in &self.mixins {
                 w.elem();
-                __rt::Message::write_json(v, w).at("google.protobuf.Api", "mixins")?;
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.Api",
+                    "mixins",
+                )?;
             }
             w.end_array();
         }
@@ -252,11 +271,11 @@ impl<'a> __rt::Message<'a> for Api<'a> {
         v: __rt::JsonValue<'t, 'a>,
         d: &mut __rt::JsonDecoder<'_>,
     ) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         let (object, skip_type) = d.object(v, "google.protobuf.Api")?;
         let mut seen = [0u64; 1];
         for (key, value) in &object {
             match key {
+                "@type" if skip_type => {}
                 "name" => {
                     if seen[0] & (1 << 0) != 0 {
                         return Err(
@@ -268,8 +287,11 @@ impl<'a> __rt::Message<'a> for Api<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    self.name = __rt::read::string(value)
-                        .at("google.protobuf.Api", "name")?;
+                    self.name = __rt::json::Locate::at(
+                        __rt::read::string(value),
+                        "google.protobuf.Api",
+                        "name",
+                    )?;
                 }
                 "methods" => {
                     if seen[0] & (1 << 1) != 0 {
@@ -282,14 +304,19 @@ impl<'a> __rt::Message<'a> for Api<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    for item in &__rt::read::array(value)
-                        .at("google.protobuf.Api", "methods")?
-                    {
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.Api",
+                        "methods",
+                    )? {
                         self.methods
                             .push({
                                 let mut m = Method::default();
-                                d.message(item, &mut m)
-                                    .at("google.protobuf.Api", "methods")?;
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.Api",
+                                    "methods",
+                                )?;
                                 m
                             });
                     }
@@ -305,14 +332,19 @@ impl<'a> __rt::Message<'a> for Api<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    for item in &__rt::read::array(value)
-                        .at("google.protobuf.Api", "options")?
-                    {
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.Api",
+                        "options",
+                    )? {
                         self.options
                             .push({
                                 let mut m = OptionMessage::default();
-                                d.message(item, &mut m)
-                                    .at("google.protobuf.Api", "options")?;
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.Api",
+                                    "options",
+                                )?;
                                 m
                             });
                     }
@@ -328,8 +360,11 @@ impl<'a> __rt::Message<'a> for Api<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    self.version = __rt::read::string(value)
-                        .at("google.protobuf.Api", "version")?;
+                    self.version = __rt::json::Locate::at(
+                        __rt::read::string(value),
+                        "google.protobuf.Api",
+                        "version",
+                    )?;
                 }
                 "sourceContext" | "source_context" => {
                     if seen[0] & (1 << 4) != 0 {
@@ -342,8 +377,11 @@ impl<'a> __rt::Message<'a> for Api<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    d.message(value, self.source_context.get_or_insert_default())
-                        .at("google.protobuf.Api", "sourceContext")?;
+                    __rt::json::Locate::at(
+                        d.message(value, self.source_context.get_or_insert_default()),
+                        "google.protobuf.Api",
+                        "sourceContext",
+                    )?;
                 }
                 "mixins" => {
                     if seen[0] & (1 << 5) != 0 {
@@ -356,14 +394,19 @@ impl<'a> __rt::Message<'a> for Api<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    for item in &__rt::read::array(value)
-                        .at("google.protobuf.Api", "mixins")?
-                    {
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.Api",
+                        "mixins",
+                    )? {
                         self.mixins
                             .push({
                                 let mut m = Mixin::default();
-                                d.message(item, &mut m)
-                                    .at("google.protobuf.Api", "mixins")?;
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.Api",
+                                    "mixins",
+                                )?;
                                 m
                             });
                     }
@@ -379,13 +422,14 @@ impl<'a> __rt::Message<'a> for Api<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    if let Some(e) = __rt::read::enumeration(value, d)
-                        .at("google.protobuf.Api", "syntax")?
-                    {
+                    if let Some(e) = __rt::json::Locate::at(
+                        __rt::read::enumeration(value, d),
+                        "google.protobuf.Api",
+                        "syntax",
+                    )? {
                         self.syntax = e;
                     }
                 }
-                "@type" if skip_type => {}
                 _ => {
                     d.unknown_field("google.protobuf.Api", key)?;
                 }
@@ -399,6 +443,7 @@ impl __rt::MessageType for Api<'static> {
 }
 /// The `google.protobuf.Method` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct Method<'a> {
     /// Field `name` (1).
     pub name: __rt::Cow<'a, str>,
@@ -417,6 +462,7 @@ pub struct Method<'a> {
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for Method<'a> {
     const FULL_NAME: &'static str = "google.protobuf.Method";
     type Owned = Method<'static>;
@@ -512,7 +558,6 @@ impl<'a> __rt::Message<'a> for Method<'a> {
         e.raw(self.unknown_fields.as_bytes());
     }
     fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         w.begin_object();
         if !self.name.is_empty() {
             w.key("name");
@@ -539,7 +584,11 @@ impl<'a> __rt::Message<'a> for Method<'a> {
             w.begin_array();
             for v in &self.options {
                 w.elem();
-                __rt::Message::write_json(v, w).at("google.protobuf.Method", "options")?;
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.Method",
+                    "options",
+                )?;
             }
             w.end_array();
         }
@@ -555,11 +604,11 @@ impl<'a> __rt::Message<'a> for Method<'a> {
         v: __rt::JsonValue<'t, 'a>,
         d: &mut __rt::JsonDecoder<'_>,
     ) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         let (object, skip_type) = d.object(v, "google.protobuf.Method")?;
         let mut seen = [0u64; 1];
         for (key, value) in &object {
             match key {
+                "@type" if skip_type => {}
                 "name" => {
                     if seen[0] & (1 << 0) != 0 {
                         return Err(
@@ -571,8 +620,11 @@ impl<'a> __rt::Message<'a> for Method<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    self.name = __rt::read::string(value)
-                        .at("google.protobuf.Method", "name")?;
+                    self.name = __rt::json::Locate::at(
+                        __rt::read::string(value),
+                        "google.protobuf.Method",
+                        "name",
+                    )?;
                 }
                 "requestTypeUrl" | "request_type_url" => {
                     if seen[0] & (1 << 1) != 0 {
@@ -585,8 +637,11 @@ impl<'a> __rt::Message<'a> for Method<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    self.request_type_url = __rt::read::string(value)
-                        .at("google.protobuf.Method", "requestTypeUrl")?;
+                    self.request_type_url = __rt::json::Locate::at(
+                        __rt::read::string(value),
+                        "google.protobuf.Method",
+                        "requestTypeUrl",
+                    )?;
                 }
                 "requestStreaming" | "request_streaming" => {
                     if seen[0] & (1 << 2) != 0 {
@@ -599,8 +654,11 @@ impl<'a> __rt::Message<'a> for Method<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    self.request_streaming = __rt::read::bool(value)
-                        .at("google.protobuf.Method", "requestStreaming")?;
+                    self.request_streaming = __rt::json::Locate::at(
+                        __rt::read::bool(value),
+                        "google.protobuf.Method",
+                        "requestStreaming",
+                    )?;
                 }
                 "responseTypeUrl" | "response_type_url" => {
                     if seen[0] & (1 << 3) != 0 {
@@ -613,8 +671,11 @@ impl<'a> __rt::Message<'a> for Method<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    self.response_type_url = __rt::read::string(value)
-                        .at("google.protobuf.Method", "responseTypeUrl")?;
+                    self.response_type_url = __rt::json::Locate::at(
+                        __rt::read::string(value),
+                        "google.protobuf.Method",
+                        "responseTypeUrl",
+                    )?;
                 }
                 "responseStreaming" | "response_streaming" => {
                     if seen[0] & (1 << 4) != 0 {
@@ -627,8 +688,11 @@ impl<'a> __rt::Message<'a> for Method<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    self.response_streaming = __rt::read::bool(value)
-                        .at("google.protobuf.Method", "responseStreaming")?;
+                    self.response_streaming = __rt::json::Locate::at(
+                        __rt::read::bool(value),
+                        "google.protobuf.Method",
+                        "responseStreaming",
+                    )?;
                 }
                 "options" => {
                     if seen[0] & (1 << 5) != 0 {
@@ -641,14 +705,19 @@ impl<'a> __rt::Message<'a> for Method<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    for item in &__rt::read::array(value)
-                        .at("google.protobuf.Method", "options")?
-                    {
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.Method",
+                        "options",
+                    )? {
                         self.options
                             .push({
                                 let mut m = OptionMessage::default();
-                                d.message(item, &mut m)
-                                    .at("google.protobuf.Method", "options")?;
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.Method",
+                                    "options",
+                                )?;
                                 m
                             });
                     }
@@ -664,13 +733,14 @@ impl<'a> __rt::Message<'a> for Method<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    if let Some(e) = __rt::read::enumeration(value, d)
-                        .at("google.protobuf.Method", "syntax")?
-                    {
+                    if let Some(e) = __rt::json::Locate::at(
+                        __rt::read::enumeration(value, d),
+                        "google.protobuf.Method",
+                        "syntax",
+                    )? {
                         self.syntax = e;
                     }
                 }
-                "@type" if skip_type => {}
                 _ => {
                     d.unknown_field("google.protobuf.Method", key)?;
                 }
@@ -684,6 +754,7 @@ impl __rt::MessageType for Method<'static> {
 }
 /// The `google.protobuf.Mixin` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct Mixin<'a> {
     /// Field `name` (1).
     pub name: __rt::Cow<'a, str>,
@@ -692,6 +763,7 @@ pub struct Mixin<'a> {
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for Mixin<'a> {
     const FULL_NAME: &'static str = "google.protobuf.Mixin";
     const USES_SIZE_CACHE: bool = false;
@@ -756,11 +828,11 @@ impl<'a> __rt::Message<'a> for Mixin<'a> {
         v: __rt::JsonValue<'t, 'a>,
         d: &mut __rt::JsonDecoder<'_>,
     ) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         let (object, skip_type) = d.object(v, "google.protobuf.Mixin")?;
         let mut seen = [0u64; 1];
         for (key, value) in &object {
             match key {
+                "@type" if skip_type => {}
                 "name" => {
                     if seen[0] & (1 << 0) != 0 {
                         return Err(
@@ -772,8 +844,11 @@ impl<'a> __rt::Message<'a> for Mixin<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    self.name = __rt::read::string(value)
-                        .at("google.protobuf.Mixin", "name")?;
+                    self.name = __rt::json::Locate::at(
+                        __rt::read::string(value),
+                        "google.protobuf.Mixin",
+                        "name",
+                    )?;
                 }
                 "root" => {
                     if seen[0] & (1 << 1) != 0 {
@@ -786,10 +861,12 @@ impl<'a> __rt::Message<'a> for Mixin<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    self.root = __rt::read::string(value)
-                        .at("google.protobuf.Mixin", "root")?;
+                    self.root = __rt::json::Locate::at(
+                        __rt::read::string(value),
+                        "google.protobuf.Mixin",
+                        "root",
+                    )?;
                 }
-                "@type" if skip_type => {}
                 _ => {
                     d.unknown_field("google.protobuf.Mixin", key)?;
                 }
@@ -803,12 +880,14 @@ impl __rt::MessageType for Mixin<'static> {
 }
 /// The `google.protobuf.FileDescriptorSet` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct FileDescriptorSet<'a> {
     /// Field `file` (1).
     pub file: Vec<FileDescriptorProto<'a>>,
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for FileDescriptorSet<'a> {
     const FULL_NAME: &'static str = "google.protobuf.FileDescriptorSet";
     type Owned = FileDescriptorSet<'static>;
@@ -850,15 +929,17 @@ impl<'a> __rt::Message<'a> for FileDescriptorSet<'a> {
         e.raw(self.unknown_fields.as_bytes());
     }
     fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         w.begin_object();
         if !self.file.is_empty() {
             w.key("file");
             w.begin_array();
             for v in &self.file {
                 w.elem();
-                __rt::Message::write_json(v, w)
-                    .at("google.protobuf.FileDescriptorSet", "file")?;
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.FileDescriptorSet",
+                    "file",
+                )?;
             }
             w.end_array();
         }
@@ -870,11 +951,11 @@ impl<'a> __rt::Message<'a> for FileDescriptorSet<'a> {
         v: __rt::JsonValue<'t, 'a>,
         d: &mut __rt::JsonDecoder<'_>,
     ) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         let (object, skip_type) = d.object(v, "google.protobuf.FileDescriptorSet")?;
         let mut seen = [0u64; 1];
         for (key, value) in &object {
             match key {
+                "@type" if skip_type => {}
                 "file" => {
                     if seen[0] & (1 << 0) != 0 {
                         return Err(
@@ -886,19 +967,23 @@ impl<'a> __rt::Message<'a> for FileDescriptorSet<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    for item in &__rt::read::array(value)
-                        .at("google.protobuf.FileDescriptorSet", "file")?
-                    {
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.FileDescriptorSet",
+                        "file",
+                    )? {
                         self.file
                             .push({
                                 let mut m = FileDescriptorProto::default();
-                                d.message(item, &mut m)
-                                    .at("google.protobuf.FileDescriptorSet", "file")?;
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.FileDescriptorSet",
+                                    "file",
+                                )?;
                                 m
                             });
                     }
                 }
-                "@type" if skip_type => {}
                 _ => {
                     d.unknown_field("google.protobuf.FileDescriptorSet", key)?;
                 }
@@ -912,6 +997,7 @@ impl __rt::MessageType for FileDescriptorSet<'static> {
 }
 /// The `google.protobuf.FileDescriptorProto` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct FileDescriptorProto<'a> {
     /// Field `name` (1).
     pub name: Option<__rt::Cow<'a, str>>,
@@ -942,6 +1028,7 @@ pub struct FileDescriptorProto<'a> {
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for FileDescriptorProto<'a> {
     const FULL_NAME: &'static str = "google.protobuf.FileDescriptorProto";
     type Owned = FileDescriptorProto<'static>;
@@ -979,7 +1066,6 @@ impl<'a> __rt::Message<'a> for FileDescriptorProto<'a> {
             unknown_fields: self.unknown_fields.into_owned(),
         }
     }
-    #[allow(clippy::too_many_lines)]
     fn merge_field(
         &mut self,
         tag: u32,
@@ -1031,7 +1117,6 @@ impl<'a> __rt::Message<'a> for FileDescriptorProto<'a> {
         }
         Ok(())
     }
-    #[allow(clippy::too_many_lines)]
     fn compute_size(&self, sizes: &mut __rt::SizeCache) -> usize {
         let mut len = 0;
         if let Some(v) = &self.name {
@@ -1075,7 +1160,6 @@ impl<'a> __rt::Message<'a> for FileDescriptorProto<'a> {
         }
         len + self.unknown_fields.as_bytes().len()
     }
-    #[allow(clippy::too_many_lines)]
     fn write_to(&self, e: &mut __rt::Encoder<'_>) {
         if let Some(v) = &self.name {
             e.tag(10);
@@ -1131,9 +1215,7 @@ impl<'a> __rt::Message<'a> for FileDescriptorProto<'a> {
         }
         e.raw(self.unknown_fields.as_bytes());
     }
-    #[allow(clippy::too_many_lines)]
     fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         w.begin_object();
         if let Some(v) = &self.name {
             w.key("name");
@@ -1157,8 +1239,11 @@ impl<'a> __rt::Message<'a> for FileDescriptorProto<'a> {
             w.begin_array();
             for v in &self.message_type {
                 w.elem();
-                __rt::Message::write_json(v, w)
-                    .at("google.protobuf.FileDescriptorProto", "messageType")?;
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.FileDescriptorProto",
+                    "messageType",
+                )?;
             }
             w.end_array();
         }
@@ -1167,8 +1252,11 @@ impl<'a> __rt::Message<'a> for FileDescriptorProto<'a> {
             w.begin_array();
             for v in &self.enum_type {
                 w.elem();
-                __rt::Message::write_json(v, w)
-                    .at("google.protobuf.FileDescriptorProto", "enumType")?;
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.FileDescriptorProto",
+                    "enumType",
+                )?;
             }
             w.end_array();
         }
@@ -1177,8 +1265,11 @@ impl<'a> __rt::Message<'a> for FileDescriptorProto<'a> {
             w.begin_array();
             for v in &self.service {
                 w.elem();
-                __rt::Message::write_json(v, w)
-                    .at("google.protobuf.FileDescriptorProto", "service")?;
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.FileDescriptorProto",
+                    "service",
+                )?;
             }
             w.end_array();
         }
@@ -1187,20 +1278,29 @@ impl<'a> __rt::Message<'a> for FileDescriptorProto<'a> {
             w.begin_array();
             for v in &self.extension {
                 w.elem();
-                __rt::Message::write_json(v, w)
-                    .at("google.protobuf.FileDescriptorProto", "extension")?;
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.FileDescriptorProto",
+                    "extension",
+                )?;
             }
             w.end_array();
         }
         if let Some(v) = &self.options {
             w.key("options");
-            __rt::Message::write_json(v, w)
-                .at("google.protobuf.FileDescriptorProto", "options")?;
+            __rt::json::Locate::at(
+                __rt::Message::write_json(v, w),
+                "google.protobuf.FileDescriptorProto",
+                "options",
+            )?;
         }
         if let Some(v) = &self.source_code_info {
             w.key("sourceCodeInfo");
-            __rt::Message::write_json(v, w)
-                .at("google.protobuf.FileDescriptorProto", "sourceCodeInfo")?;
+            __rt::json::Locate::at(
+                __rt::Message::write_json(v, w),
+                "google.protobuf.FileDescriptorProto",
+                "sourceCodeInfo",
+            )?;
         }
         if !self.public_dependency.is_empty() {
             w.key("publicDependency");
@@ -1231,17 +1331,16 @@ impl<'a> __rt::Message<'a> for FileDescriptorProto<'a> {
         w.end_object();
         Ok(())
     }
-    #[allow(clippy::too_many_lines)]
     fn merge_json<'t>(
         &mut self,
         v: __rt::JsonValue<'t, 'a>,
         d: &mut __rt::JsonDecoder<'_>,
     ) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         let (object, skip_type) = d.object(v, "google.protobuf.FileDescriptorProto")?;
         let mut seen = [0u64; 1];
         for (key, value) in &object {
             match key {
+                "@type" if skip_type => {}
                 "name" => {
                     if seen[0] & (1 << 0) != 0 {
                         return Err(
@@ -1254,8 +1353,11 @@ impl<'a> __rt::Message<'a> for FileDescriptorProto<'a> {
                         continue;
                     }
                     self.name = Some(
-                        __rt::read::string(value)
-                            .at("google.protobuf.FileDescriptorProto", "name")?,
+                        __rt::json::Locate::at(
+                            __rt::read::string(value),
+                            "google.protobuf.FileDescriptorProto",
+                            "name",
+                        )?,
                     );
                 }
                 "package" => {
@@ -1270,8 +1372,11 @@ impl<'a> __rt::Message<'a> for FileDescriptorProto<'a> {
                         continue;
                     }
                     self.package = Some(
-                        __rt::read::string(value)
-                            .at("google.protobuf.FileDescriptorProto", "package")?,
+                        __rt::json::Locate::at(
+                            __rt::read::string(value),
+                            "google.protobuf.FileDescriptorProto",
+                            "package",
+                        )?,
                     );
                 }
                 "dependency" => {
@@ -1285,13 +1390,18 @@ impl<'a> __rt::Message<'a> for FileDescriptorProto<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    for item in &__rt::read::array(value)
-                        .at("google.protobuf.FileDescriptorProto", "dependency")?
-                    {
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.FileDescriptorProto",
+                        "dependency",
+                    )? {
                         self.dependency
                             .push(
-                                __rt::read::string(item)
-                                    .at("google.protobuf.FileDescriptorProto", "dependency")?,
+                                __rt::json::Locate::at(
+                                    __rt::read::string(item),
+                                    "google.protobuf.FileDescriptorProto",
+                                    "dependency",
+                                )?,
                             );
                     }
                 }
@@ -1309,16 +1419,18 @@ impl<'a> __rt::Message<'a> for FileDescriptorProto<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    for item in &__rt::read::array(value)
-                        .at("google.protobuf.FileDescriptorProto", "publicDependency")?
-                    {
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.FileDescriptorProto",
+                        "publicDependency",
+                    )? {
                         self.public_dependency
                             .push(
-                                __rt::read::int32(item)
-                                    .at(
-                                        "google.protobuf.FileDescriptorProto",
-                                        "publicDependency",
-                                    )?,
+                                __rt::json::Locate::at(
+                                    __rt::read::int32(item),
+                                    "google.protobuf.FileDescriptorProto",
+                                    "publicDependency",
+                                )?,
                             );
                     }
                 }
@@ -1333,16 +1445,18 @@ impl<'a> __rt::Message<'a> for FileDescriptorProto<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    for item in &__rt::read::array(value)
-                        .at("google.protobuf.FileDescriptorProto", "weakDependency")?
-                    {
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.FileDescriptorProto",
+                        "weakDependency",
+                    )? {
                         self.weak_dependency
                             .push(
-                                __rt::read::int32(item)
-                                    .at(
-                                        "google.protobuf.FileDescriptorProto",
-                                        "weakDependency",
-                                    )?,
+                                __rt::json::Locate::at(
+                                    __rt::read::int32(item),
+                                    "google.protobuf.FileDescriptorProto",
+                                    "weakDependency",
+                                )?,
                             );
                     }
                 }
@@ -1357,14 +1471,19 @@ impl<'a> __rt::Message<'a> for FileDescriptorProto<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    for item in &__rt::read::array(value)
-                        .at("google.protobuf.FileDescriptorProto", "messageType")?
-                    {
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.FileDescriptorProto",
+                        "messageType",
+                    )? {
                         self.message_type
                             .push({
                                 let mut m = DescriptorProto::default();
-                                d.message(item, &mut m)
-                                    .at("google.protobuf.FileDescriptorProto", "messageType")?;
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.FileDescriptorProto",
+                                    "messageType",
+                                )?;
                                 m
                             });
                     }
@@ -1380,14 +1499,19 @@ impl<'a> __rt::Message<'a> for FileDescriptorProto<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    for item in &__rt::read::array(value)
-                        .at("google.protobuf.FileDescriptorProto", "enumType")?
-                    {
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.FileDescriptorProto",
+                        "enumType",
+                    )? {
                         self.enum_type
                             .push({
                                 let mut m = EnumDescriptorProto::default();
-                                d.message(item, &mut m)
-                                    .at("google.protobuf.FileDescriptorProto", "enumType")?;
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.FileDescriptorProto",
+                                    "enumType",
+                                )?;
                                 m
                             });
                     }
@@ -1403,14 +1527,19 @@ impl<'a> __rt::Message<'a> for FileDescriptorProto<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    for item in &__rt::read::array(value)
-                        .at("google.protobuf.FileDescriptorProto", "service")?
-                    {
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.FileDescriptorProto",
+                        "service",
+                    )? {
                         self.service
                             .push({
                                 let mut m = ServiceDescriptorProto::default();
-                                d.message(item, &mut m)
-                                    .at("google.protobuf.FileDescriptorProto", "service")?;
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.FileDescriptorProto",
+                                    "service",
+                                )?;
                                 m
                             });
                     }
@@ -1426,14 +1555,19 @@ impl<'a> __rt::Message<'a> for FileDescriptorProto<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    for item in &__rt::read::array(value)
-                        .at("google.protobuf.FileDescriptorProto", "extension")?
-                    {
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.FileDescriptorProto",
+                        "extension",
+                    )? {
                         self.extension
                             .push({
                                 let mut m = FieldDescriptorProto::default();
-                                d.message(item, &mut m)
-                                    .at("google.protobuf.FileDescriptorProto", "extension")?;
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.FileDescriptorProto",
+                                    "extension",
+                                )?;
                                 m
                             });
                     }
@@ -1449,8 +1583,11 @@ impl<'a> __rt::Message<'a> for FileDescriptorProto<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    d.message(value, self.options.get_or_insert_default())
-                        .at("google.protobuf.FileDescriptorProto", "options")?;
+                    __rt::json::Locate::at(
+                        d.message(value, self.options.get_or_insert_default()),
+                        "google.protobuf.FileDescriptorProto",
+                        "options",
+                    )?;
                 }
                 "sourceCodeInfo" | "source_code_info" => {
                     if seen[0] & (1 << 10) != 0 {
@@ -1463,8 +1600,11 @@ impl<'a> __rt::Message<'a> for FileDescriptorProto<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    d.message(value, self.source_code_info.get_or_insert_default())
-                        .at("google.protobuf.FileDescriptorProto", "sourceCodeInfo")?;
+                    __rt::json::Locate::at(
+                        d.message(value, self.source_code_info.get_or_insert_default()),
+                        "google.protobuf.FileDescriptorProto",
+                        "sourceCodeInfo",
+                    )?;
                 }
                 "syntax" => {
                     if seen[0] & (1 << 11) != 0 {
@@ -1478,8 +1618,11 @@ impl<'a> __rt::Message<'a> for FileDescriptorProto<'a> {
                         continue;
                     }
                     self.syntax = Some(
-                        __rt::read::string(value)
-                            .at("google.protobuf.FileDescriptorProto", "syntax")?,
+                        __rt::json::Locate::at(
+                            __rt::read::string(value),
+                            "google.protobuf.FileDescriptorProto",
+                            "syntax",
+                        )?,
                     );
                 }
                 "edition" => {
@@ -1493,13 +1636,14 @@ impl<'a> __rt::Message<'a> for FileDescriptorProto<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    if let Some(e) = __rt::read::enumeration(value, d)
-                        .at("google.protobuf.FileDescriptorProto", "edition")?
-                    {
+                    if let Some(e) = __rt::json::Locate::at(
+                        __rt::read::enumeration(value, d),
+                        "google.protobuf.FileDescriptorProto",
+                        "edition",
+                    )? {
                         self.edition = Some(e);
                     }
                 }
-                "@type" if skip_type => {}
                 _ => {
                     d.unknown_field("google.protobuf.FileDescriptorProto", key)?;
                 }
@@ -1513,6 +1657,7 @@ impl __rt::MessageType for FileDescriptorProto<'static> {
 }
 /// The `google.protobuf.DescriptorProto` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct DescriptorProto<'a> {
     /// Field `name` (1).
     pub name: Option<__rt::Cow<'a, str>>,
@@ -1537,6 +1682,7 @@ pub struct DescriptorProto<'a> {
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for DescriptorProto<'a> {
     const FULL_NAME: &'static str = "google.protobuf.DescriptorProto";
     type Owned = DescriptorProto<'static>;
@@ -1583,7 +1729,6 @@ impl<'a> __rt::Message<'a> for DescriptorProto<'a> {
             unknown_fields: self.unknown_fields.into_owned(),
         }
     }
-    #[allow(clippy::too_many_lines)]
     fn merge_field(
         &mut self,
         tag: u32,
@@ -1636,7 +1781,6 @@ impl<'a> __rt::Message<'a> for DescriptorProto<'a> {
         }
         Ok(())
     }
-    #[allow(clippy::too_many_lines)]
     fn compute_size(&self, sizes: &mut __rt::SizeCache) -> usize {
         let mut len = 0;
         if let Some(v) = &self.name {
@@ -1671,7 +1815,6 @@ impl<'a> __rt::Message<'a> for DescriptorProto<'a> {
         }
         len + self.unknown_fields.as_bytes().len()
     }
-    #[allow(clippy::too_many_lines)]
     fn write_to(&self, e: &mut __rt::Encoder<'_>) {
         if let Some(v) = &self.name {
             e.tag(10);
@@ -1715,9 +1858,7 @@ impl<'a> __rt::Message<'a> for DescriptorProto<'a> {
         }
         e.raw(self.unknown_fields.as_bytes());
     }
-    #[allow(clippy::too_many_lines)]
     fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         w.begin_object();
         if let Some(v) = &self.name {
             w.key("name");
@@ -1728,8 +1869,11 @@ impl<'a> __rt::Message<'a> for DescriptorProto<'a> {
             w.begin_array();
             for v in &self.field {
                 w.elem();
-                __rt::Message::write_json(v, w)
-                    .at("google.protobuf.DescriptorProto", "field")?;
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.DescriptorProto",
+                    "field",
+                )?;
             }
             w.end_array();
         }
@@ -1738,8 +1882,11 @@ impl<'a> __rt::Message<'a> for DescriptorProto<'a> {
             w.begin_array();
             for v in &self.nested_type {
                 w.elem();
-                __rt::Message::write_json(v, w)
-                    .at("google.protobuf.DescriptorProto", "nestedType")?;
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.DescriptorProto",
+                    "nestedType",
+                )?;
             }
             w.end_array();
         }
@@ -1748,8 +1895,11 @@ impl<'a> __rt::Message<'a> for DescriptorProto<'a> {
             w.begin_array();
             for v in &self.enum_type {
                 w.elem();
-                __rt::Message::write_json(v, w)
-                    .at("google.protobuf.DescriptorProto", "enumType")?;
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.DescriptorProto",
+                    "enumType",
+                )?;
             }
             w.end_array();
         }
@@ -1758,8 +1908,11 @@ impl<'a> __rt::Message<'a> for DescriptorProto<'a> {
             w.begin_array();
             for v in &self.extension_range {
                 w.elem();
-                __rt::Message::write_json(v, w)
-                    .at("google.protobuf.DescriptorProto", "extensionRange")?;
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.DescriptorProto",
+                    "extensionRange",
+                )?;
             }
             w.end_array();
         }
@@ -1768,23 +1921,32 @@ impl<'a> __rt::Message<'a> for DescriptorProto<'a> {
             w.begin_array();
             for v in &self.extension {
                 w.elem();
-                __rt::Message::write_json(v, w)
-                    .at("google.protobuf.DescriptorProto", "extension")?;
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.DescriptorProto",
+                    "extension",
+                )?;
             }
             w.end_array();
         }
         if let Some(v) = &self.options {
             w.key("options");
-            __rt::Message::write_json(v, w)
-                .at("google.protobuf.DescriptorProto", "options")?;
+            __rt::json::Locate::at(
+                __rt::Message::write_json(v, w),
+                "google.protobuf.DescriptorProto",
+                "options",
+            )?;
         }
         if !self.oneof_decl.is_empty() {
             w.key("oneofDecl");
             w.begin_array();
             for v in &self.oneof_decl {
                 w.elem();
-                __rt::Message::write_json(v, w)
-                    .at("google.protobuf.DescriptorProto", "oneofDecl")?;
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.DescriptorProto",
+                    "oneofDecl",
+                )?;
             }
             w.end_array();
         }
@@ -1793,8 +1955,11 @@ impl<'a> __rt::Message<'a> for DescriptorProto<'a> {
             w.begin_array();
             for v in &self.reserved_range {
                 w.elem();
-                __rt::Message::write_json(v, w)
-                    .at("google.protobuf.DescriptorProto", "reservedRange")?;
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.DescriptorProto",
+                    "reservedRange",
+                )?;
             }
             w.end_array();
         }
@@ -1810,17 +1975,16 @@ impl<'a> __rt::Message<'a> for DescriptorProto<'a> {
         w.end_object();
         Ok(())
     }
-    #[allow(clippy::too_many_lines)]
     fn merge_json<'t>(
         &mut self,
         v: __rt::JsonValue<'t, 'a>,
         d: &mut __rt::JsonDecoder<'_>,
     ) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         let (object, skip_type) = d.object(v, "google.protobuf.DescriptorProto")?;
         let mut seen = [0u64; 1];
         for (key, value) in &object {
             match key {
+                "@type" if skip_type => {}
                 "name" => {
                     if seen[0] & (1 << 0) != 0 {
                         return Err(
@@ -1833,8 +1997,11 @@ impl<'a> __rt::Message<'a> for DescriptorProto<'a> {
                         continue;
                     }
                     self.name = Some(
-                        __rt::read::string(value)
-                            .at("google.protobuf.DescriptorProto", "name")?,
+                        __rt::json::Locate::at(
+                            __rt::read::string(value),
+                            "google.protobuf.DescriptorProto",
+                            "name",
+                        )?,
                     );
                 }
                 "field" => {
@@ -1848,14 +2015,19 @@ impl<'a> __rt::Message<'a> for DescriptorProto<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    for item in &__rt::read::array(value)
-                        .at("google.protobuf.DescriptorProto", "field")?
-                    {
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.DescriptorProto",
+                        "field",
+                    )? {
                         self.field
                             .push({
                                 let mut m = FieldDescriptorProto::default();
-                                d.message(item, &mut m)
-                                    .at("google.protobuf.DescriptorProto", "field")?;
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.DescriptorProto",
+                                    "field",
+                                )?;
                                 m
                             });
                     }
@@ -1871,14 +2043,19 @@ impl<'a> __rt::Message<'a> for DescriptorProto<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    for item in &__rt::read::array(value)
-                        .at("google.protobuf.DescriptorProto", "extension")?
-                    {
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.DescriptorProto",
+                        "extension",
+                    )? {
                         self.extension
                             .push({
                                 let mut m = FieldDescriptorProto::default();
-                                d.message(item, &mut m)
-                                    .at("google.protobuf.DescriptorProto", "extension")?;
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.DescriptorProto",
+                                    "extension",
+                                )?;
                                 m
                             });
                     }
@@ -1894,14 +2071,19 @@ impl<'a> __rt::Message<'a> for DescriptorProto<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    for item in &__rt::read::array(value)
-                        .at("google.protobuf.DescriptorProto", "nestedType")?
-                    {
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.DescriptorProto",
+                        "nestedType",
+                    )? {
                         self.nested_type
                             .push({
                                 let mut m = DescriptorProto::default();
-                                d.message(item, &mut m)
-                                    .at("google.protobuf.DescriptorProto", "nestedType")?;
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.DescriptorProto",
+                                    "nestedType",
+                                )?;
                                 m
                             });
                     }
@@ -1917,14 +2099,19 @@ impl<'a> __rt::Message<'a> for DescriptorProto<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    for item in &__rt::read::array(value)
-                        .at("google.protobuf.DescriptorProto", "enumType")?
-                    {
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.DescriptorProto",
+                        "enumType",
+                    )? {
                         self.enum_type
                             .push({
                                 let mut m = EnumDescriptorProto::default();
-                                d.message(item, &mut m)
-                                    .at("google.protobuf.DescriptorProto", "enumType")?;
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.DescriptorProto",
+                                    "enumType",
+                                )?;
                                 m
                             });
                     }
@@ -1940,14 +2127,19 @@ impl<'a> __rt::Message<'a> for DescriptorProto<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    for item in &__rt::read::array(value)
-                        .at("google.protobuf.DescriptorProto", "extensionRange")?
-                    {
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.DescriptorProto",
+                        "extensionRange",
+                    )? {
                         self.extension_range
                             .push({
                                 let mut m = descriptor_proto::ExtensionRange::default();
-                                d.message(item, &mut m)
-                                    .at("google.protobuf.DescriptorProto", "extensionRange")?;
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.DescriptorProto",
+                                    "extensionRange",
+                                )?;
                                 m
                             });
                     }
@@ -1963,14 +2155,19 @@ impl<'a> __rt::Message<'a> for DescriptorProto<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    for item in &__rt::read::array(value)
-                        .at("google.protobuf.DescriptorProto", "oneofDecl")?
-                    {
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.DescriptorProto",
+                        "oneofDecl",
+                    )? {
                         self.oneof_decl
                             .push({
                                 let mut m = OneofDescriptorProto::default();
-                                d.message(item, &mut m)
-                                    .at("google.protobuf.DescriptorProto", "oneofDecl")?;
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.DescriptorProto",
+                                    "oneofDecl",
+                                )?;
                                 m
                             });
                     }
@@ -1986,8 +2183,11 @@ impl<'a> __rt::Message<'a> for DescriptorProto<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    d.message(value, self.options.get_or_insert_default())
-                        .at("google.protobuf.DescriptorProto", "options")?;
+                    __rt::json::Locate::at(
+                        d.message(value, self.options.get_or_insert_default()),
+                        "google.protobuf.DescriptorProto",
+                        "options",
+                    )?;
                 }
                 "reservedRange" | "reserved_range" => {
                     if seen[0] & (1 << 8) != 0 {
@@ -2000,14 +2200,19 @@ impl<'a> __rt::Message<'a> for DescriptorProto<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    for item in &__rt::read::array(value)
-                        .at("google.protobuf.DescriptorProto", "reservedRange")?
-                    {
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.DescriptorProto",
+                        "reservedRange",
+                    )? {
                         self.reserved_range
                             .push({
                                 let mut m = descriptor_proto::ReservedRange::default();
-                                d.message(item, &mut m)
-                                    .at("google.protobuf.DescriptorProto", "reservedRange")?;
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.DescriptorProto",
+                                    "reservedRange",
+                                )?;
                                 m
                             });
                     }
@@ -2023,17 +2228,21 @@ impl<'a> __rt::Message<'a> for DescriptorProto<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    for item in &__rt::read::array(value)
-                        .at("google.protobuf.DescriptorProto", "reservedName")?
-                    {
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.DescriptorProto",
+                        "reservedName",
+                    )? {
                         self.reserved_name
                             .push(
-                                __rt::read::string(item)
-                                    .at("google.protobuf.DescriptorProto", "reservedName")?,
+                                __rt::json::Locate::at(
+                                    __rt::read::string(item),
+                                    "google.protobuf.DescriptorProto",
+                                    "reservedName",
+                                )?,
                             );
                     }
                 }
-                "@type" if skip_type => {}
                 _ => {
                     d.unknown_field("google.protobuf.DescriptorProto", key)?;
                 }
@@ -2051,6 +2260,7 @@ pub mod descriptor_proto {
     use super::__rt;
     /// The `google.protobuf.DescriptorProto.ExtensionRange` message.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[allow(clippy::struct_field_names)]
     pub struct ExtensionRange<'a> {
         /// Field `start` (1).
         pub start: Option<i32>,
@@ -2061,6 +2271,7 @@ pub mod descriptor_proto {
         /// Fields this version of the schema does not know, kept for a binary round trip.
         pub unknown_fields: __rt::UnknownFields<'a>,
     }
+    #[allow(clippy::too_many_lines)]
     impl<'a> __rt::Message<'a> for ExtensionRange<'a> {
         const FULL_NAME: &'static str = "google.protobuf.DescriptorProto.ExtensionRange";
         type Owned = ExtensionRange<'static>;
@@ -2121,7 +2332,6 @@ pub mod descriptor_proto {
             &self,
             w: &mut __rt::JsonWriter<'_>,
         ) -> Result<(), __rt::JsonError> {
-            use __rt::json::Locate as _;
             w.begin_object();
             if let Some(v) = &self.start {
                 w.key("start");
@@ -2133,8 +2343,11 @@ pub mod descriptor_proto {
             }
             if let Some(v) = &self.options {
                 w.key("options");
-                __rt::Message::write_json(v, w)
-                    .at("google.protobuf.DescriptorProto.ExtensionRange", "options")?;
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.DescriptorProto.ExtensionRange",
+                    "options",
+                )?;
             }
             w.end_object();
             Ok(())
@@ -2144,12 +2357,12 @@ pub mod descriptor_proto {
             v: __rt::JsonValue<'t, 'a>,
             d: &mut __rt::JsonDecoder<'_>,
         ) -> Result<(), __rt::JsonError> {
-            use __rt::json::Locate as _;
             let (object, skip_type) = d
                 .object(v, "google.protobuf.DescriptorProto.ExtensionRange")?;
             let mut seen = [0u64; 1];
             for (key, value) in &object {
                 match key {
+                    "@type" if skip_type => {}
                     "start" => {
                         if seen[0] & (1 << 0) != 0 {
                             return Err(
@@ -2165,11 +2378,11 @@ pub mod descriptor_proto {
                             continue;
                         }
                         self.start = Some(
-                            __rt::read::int32(value)
-                                .at(
-                                    "google.protobuf.DescriptorProto.ExtensionRange",
-                                    "start",
-                                )?,
+                            __rt::json::Locate::at(
+                                __rt::read::int32(value),
+                                "google.protobuf.DescriptorProto.ExtensionRange",
+                                "start",
+                            )?,
                         );
                     }
                     "end" => {
@@ -2184,11 +2397,11 @@ pub mod descriptor_proto {
                             continue;
                         }
                         self.end = Some(
-                            __rt::read::int32(value)
-                                .at(
-                                    "google.protobuf.DescriptorProto.ExtensionRange",
-                                    "end",
-                                )?,
+                            __rt::json::Locate::at(
+                                __rt::read::int32(value),
+                                "google.protobuf.DescriptorProto.ExtensionRange",
+                                "end",
+                            )?,
                         );
                     }
                     "options" => {
@@ -2205,13 +2418,12 @@ pub mod descriptor_proto {
                         if __rt::read::is_null(value) {
                             continue;
                         }
-                        d.message(value, self.options.get_or_insert_default())
-                            .at(
-                                "google.protobuf.DescriptorProto.ExtensionRange",
-                                "options",
-                            )?;
+                        __rt::json::Locate::at(
+                            d.message(value, self.options.get_or_insert_default()),
+                            "google.protobuf.DescriptorProto.ExtensionRange",
+                            "options",
+                        )?;
                     }
-                    "@type" if skip_type => {}
                     _ => {
                         d.unknown_field(
                             "google.protobuf.DescriptorProto.ExtensionRange",
@@ -2228,6 +2440,7 @@ pub mod descriptor_proto {
     }
     /// The `google.protobuf.DescriptorProto.ReservedRange` message.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[allow(clippy::struct_field_names)]
     pub struct ReservedRange<'a> {
         /// Field `start` (1).
         pub start: Option<i32>,
@@ -2236,6 +2449,7 @@ pub mod descriptor_proto {
         /// Fields this version of the schema does not know, kept for a binary round trip.
         pub unknown_fields: __rt::UnknownFields<'a>,
     }
+    #[allow(clippy::too_many_lines)]
     impl<'a> __rt::Message<'a> for ReservedRange<'a> {
         const FULL_NAME: &'static str = "google.protobuf.DescriptorProto.ReservedRange";
         const USES_SIZE_CACHE: bool = false;
@@ -2303,12 +2517,12 @@ pub mod descriptor_proto {
             v: __rt::JsonValue<'t, 'a>,
             d: &mut __rt::JsonDecoder<'_>,
         ) -> Result<(), __rt::JsonError> {
-            use __rt::json::Locate as _;
             let (object, skip_type) = d
                 .object(v, "google.protobuf.DescriptorProto.ReservedRange")?;
             let mut seen = [0u64; 1];
             for (key, value) in &object {
                 match key {
+                    "@type" if skip_type => {}
                     "start" => {
                         if seen[0] & (1 << 0) != 0 {
                             return Err(
@@ -2324,11 +2538,11 @@ pub mod descriptor_proto {
                             continue;
                         }
                         self.start = Some(
-                            __rt::read::int32(value)
-                                .at(
-                                    "google.protobuf.DescriptorProto.ReservedRange",
-                                    "start",
-                                )?,
+                            __rt::json::Locate::at(
+                                __rt::read::int32(value),
+                                "google.protobuf.DescriptorProto.ReservedRange",
+                                "start",
+                            )?,
                         );
                     }
                     "end" => {
@@ -2343,11 +2557,13 @@ pub mod descriptor_proto {
                             continue;
                         }
                         self.end = Some(
-                            __rt::read::int32(value)
-                                .at("google.protobuf.DescriptorProto.ReservedRange", "end")?,
+                            __rt::json::Locate::at(
+                                __rt::read::int32(value),
+                                "google.protobuf.DescriptorProto.ReservedRange",
+                                "end",
+                            )?,
                         );
                     }
-                    "@type" if skip_type => {}
                     _ => {
                         d.unknown_field(
                             "google.protobuf.DescriptorProto.ReservedRange",
@@ -2365,6 +2581,7 @@ pub mod descriptor_proto {
 }
 /// The `google.protobuf.ExtensionRangeOptions` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct ExtensionRangeOptions<'a> {
     /// Field `uninterpreted_option` (999).
     pub uninterpreted_option: Vec<UninterpretedOption<'a>>,
@@ -2377,6 +2594,7 @@ pub struct ExtensionRangeOptions<'a> {
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for ExtensionRangeOptions<'a> {
     const FULL_NAME: &'static str = "google.protobuf.ExtensionRangeOptions";
     type Owned = ExtensionRangeOptions<'static>;
@@ -2459,15 +2677,17 @@ impl<'a> __rt::Message<'a> for ExtensionRangeOptions<'a> {
         e.raw(self.unknown_fields.as_bytes());
     }
     fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         w.begin_object();
         if !self.declaration.is_empty() {
             w.key("declaration");
             w.begin_array();
             for v in &self.declaration {
                 w.elem();
-                __rt::Message::write_json(v, w)
-                    .at("google.protobuf.ExtensionRangeOptions", "declaration")?;
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.ExtensionRangeOptions",
+                    "declaration",
+                )?;
             }
             w.end_array();
         }
@@ -2477,16 +2697,22 @@ impl<'a> __rt::Message<'a> for ExtensionRangeOptions<'a> {
         }
         if let Some(v) = &self.features {
             w.key("features");
-            __rt::Message::write_json(v, w)
-                .at("google.protobuf.ExtensionRangeOptions", "features")?;
+            __rt::json::Locate::at(
+                __rt::Message::write_json(v, w),
+                "google.protobuf.ExtensionRangeOptions",
+                "features",
+            )?;
         }
         if !self.uninterpreted_option.is_empty() {
             w.key("uninterpretedOption");
             w.begin_array();
             for v in &self.uninterpreted_option {
                 w.elem();
-                __rt::Message::write_json(v, w)
-                    .at("google.protobuf.ExtensionRangeOptions", "uninterpretedOption")?;
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.ExtensionRangeOptions",
+                    "uninterpretedOption",
+                )?;
             }
             w.end_array();
         }
@@ -2498,11 +2724,11 @@ impl<'a> __rt::Message<'a> for ExtensionRangeOptions<'a> {
         v: __rt::JsonValue<'t, 'a>,
         d: &mut __rt::JsonDecoder<'_>,
     ) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         let (object, skip_type) = d.object(v, "google.protobuf.ExtensionRangeOptions")?;
         let mut seen = [0u64; 1];
         for (key, value) in &object {
             match key {
+                "@type" if skip_type => {}
                 "uninterpretedOption" | "uninterpreted_option" => {
                     if seen[0] & (1 << 0) != 0 {
                         return Err(
@@ -2517,20 +2743,19 @@ impl<'a> __rt::Message<'a> for ExtensionRangeOptions<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    for item in &__rt::read::array(value)
-                        .at(
-                            "google.protobuf.ExtensionRangeOptions",
-                            "uninterpretedOption",
-                        )?
-                    {
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.ExtensionRangeOptions",
+                        "uninterpretedOption",
+                    )? {
                         self.uninterpreted_option
                             .push({
                                 let mut m = UninterpretedOption::default();
-                                d.message(item, &mut m)
-                                    .at(
-                                        "google.protobuf.ExtensionRangeOptions",
-                                        "uninterpretedOption",
-                                    )?;
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.ExtensionRangeOptions",
+                                    "uninterpretedOption",
+                                )?;
                                 m
                             });
                     }
@@ -2546,17 +2771,19 @@ impl<'a> __rt::Message<'a> for ExtensionRangeOptions<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    for item in &__rt::read::array(value)
-                        .at("google.protobuf.ExtensionRangeOptions", "declaration")?
-                    {
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.ExtensionRangeOptions",
+                        "declaration",
+                    )? {
                         self.declaration
                             .push({
                                 let mut m = extension_range_options::Declaration::default();
-                                d.message(item, &mut m)
-                                    .at(
-                                        "google.protobuf.ExtensionRangeOptions",
-                                        "declaration",
-                                    )?;
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.ExtensionRangeOptions",
+                                    "declaration",
+                                )?;
                                 m
                             });
                     }
@@ -2572,8 +2799,11 @@ impl<'a> __rt::Message<'a> for ExtensionRangeOptions<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    d.message(value, self.features.get_or_insert_default())
-                        .at("google.protobuf.ExtensionRangeOptions", "features")?;
+                    __rt::json::Locate::at(
+                        d.message(value, self.features.get_or_insert_default()),
+                        "google.protobuf.ExtensionRangeOptions",
+                        "features",
+                    )?;
                 }
                 "verification" => {
                     if seen[0] & (1 << 3) != 0 {
@@ -2586,13 +2816,14 @@ impl<'a> __rt::Message<'a> for ExtensionRangeOptions<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    if let Some(e) = __rt::read::enumeration(value, d)
-                        .at("google.protobuf.ExtensionRangeOptions", "verification")?
-                    {
+                    if let Some(e) = __rt::json::Locate::at(
+                        __rt::read::enumeration(value, d),
+                        "google.protobuf.ExtensionRangeOptions",
+                        "verification",
+                    )? {
                         self.verification = Some(e);
                     }
                 }
-                "@type" if skip_type => {}
                 _ => {
                     d.unknown_field("google.protobuf.ExtensionRangeOptions", key)?;
                 }
@@ -2610,6 +2841,7 @@ pub mod extension_range_options {
     use super::__rt;
     /// The `google.protobuf.ExtensionRangeOptions.Declaration` message.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[allow(clippy::struct_field_names)]
     pub struct Declaration<'a> {
         /// Field `number` (1).
         pub number: Option<i32>,
@@ -2624,6 +2856,7 @@ pub mod extension_range_options {
         /// Fields this version of the schema does not know, kept for a binary round trip.
         pub unknown_fields: __rt::UnknownFields<'a>,
     }
+    #[allow(clippy::too_many_lines)]
     impl<'a> __rt::Message<'a> for Declaration<'a> {
         const FULL_NAME: &'static str = "google.protobuf.ExtensionRangeOptions.Declaration";
         const USES_SIZE_CACHE: bool = false;
@@ -2730,12 +2963,12 @@ pub mod extension_range_options {
             v: __rt::JsonValue<'t, 'a>,
             d: &mut __rt::JsonDecoder<'_>,
         ) -> Result<(), __rt::JsonError> {
-            use __rt::json::Locate as _;
             let (object, skip_type) = d
                 .object(v, "google.protobuf.ExtensionRangeOptions.Declaration")?;
             let mut seen = [0u64; 1];
             for (key, value) in &object {
                 match key {
+                    "@type" if skip_type => {}
                     "number" => {
                         if seen[0] & (1 << 0) != 0 {
                             return Err(
@@ -2751,11 +2984,11 @@ pub mod extension_range_options {
                             continue;
                         }
                         self.number = Some(
-                            __rt::read::int32(value)
-                                .at(
-                                    "google.protobuf.ExtensionRangeOptions.Declaration",
-                                    "number",
-                                )?,
+                            __rt::json::Locate::at(
+                                __rt::read::int32(value),
+                                "google.protobuf.ExtensionRangeOptions.Declaration",
+                                "number",
+                            )?,
                         );
                     }
                     "fullName" | "full_name" => {
@@ -2773,11 +3006,11 @@ pub mod extension_range_options {
                             continue;
                         }
                         self.full_name = Some(
-                            __rt::read::string(value)
-                                .at(
-                                    "google.protobuf.ExtensionRangeOptions.Declaration",
-                                    "fullName",
-                                )?,
+                            __rt::json::Locate::at(
+                                __rt::read::string(value),
+                                "google.protobuf.ExtensionRangeOptions.Declaration",
+                                "fullName",
+                            )?,
                         );
                     }
                     "type" => {
@@ -2795,11 +3028,11 @@ pub mod extension_range_options {
                             continue;
                         }
                         self.r#type = Some(
-                            __rt::read::string(value)
-                                .at(
-                                    "google.protobuf.ExtensionRangeOptions.Declaration",
-                                    "type",
-                                )?,
+                            __rt::json::Locate::at(
+                                __rt::read::string(value),
+                                "google.protobuf.ExtensionRangeOptions.Declaration",
+                                "type",
+                            )?,
                         );
                     }
                     "reserved" => {
@@ -2817,11 +3050,11 @@ pub mod extension_range_options {
                             continue;
                         }
                         self.reserved = Some(
-                            __rt::read::bool(value)
-                                .at(
-                                    "google.protobuf.ExtensionRangeOptions.Declaration",
-                                    "reserved",
-                                )?,
+                            __rt::json::Locate::at(
+                                __rt::read::bool(value),
+                                "google.protobuf.ExtensionRangeOptions.Declaration",
+                                "reserved",
+                            )?,
                         );
                     }
                     "repeated" => {
@@ -2839,14 +3072,13 @@ pub mod extension_range_options {
                             continue;
                         }
                         self.repeated = Some(
-                            __rt::read::bool(value)
-                                .at(
-                                    "google.protobuf.ExtensionRangeOptions.Declaration",
-                                    "repeated",
-                                )?,
+                            __rt::json::Locate::at(
+                                __rt::read::bool(value),
+                                "google.protobuf.ExtensionRangeOptions.Declaration",
+                                "repeated",
+                            )?,
                         );
                     }
-                    "@type" if skip_type => {}
                     _ => {
                         d.unknown_field(
                             "google.protobuf.ExtensionRangeOptions.Declaration",
@@ -2904,6 +3136,7 @@ pub mod extension_range_options {
 }
 /// The `google.protobuf.FieldDescriptorProto` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct FieldDescriptorProto<'a> {
     /// Field `name` (1).
     pub name: Option<__rt::Cow<'a, str>>,
@@ -2930,6 +3163,7 @@ pub struct FieldDescriptorProto<'a> {
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for FieldDescriptorProto<'a> {
     const FULL_NAME: &'static str = "google.protobuf.FieldDescriptorProto";
     type Owned = FieldDescriptorProto<'static>;
@@ -2949,7 +3183,6 @@ impl<'a> __rt::Message<'a> for FieldDescriptorProto<'a> {
             unknown_fields: self.unknown_fields.into_owned(),
         }
     }
-    #[allow(clippy::too_many_lines)]
     fn merge_field(
         &mut self,
         tag: u32,
@@ -2975,7 +3208,6 @@ impl<'a> __rt::Message<'a> for FieldDescriptorProto<'a> {
         }
         Ok(())
     }
-    #[allow(clippy::too_many_lines)]
     fn compute_size(&self, sizes: &mut __rt::SizeCache) -> usize {
         let mut len = 0;
         if let Some(v) = &self.name {
@@ -3013,7 +3245,6 @@ impl<'a> __rt::Message<'a> for FieldDescriptorProto<'a> {
         }
         len + self.unknown_fields.as_bytes().len()
     }
-    #[allow(clippy::too_many_lines)]
     fn write_to(&self, e: &mut __rt::Encoder<'_>) {
         if let Some(v) = &self.name {
             e.tag(10);
@@ -3061,9 +3292,7 @@ impl<'a> __rt::Message<'a> for FieldDescriptorProto<'a> {
         }
         e.raw(self.unknown_fields.as_bytes());
     }
-    #[allow(clippy::too_many_lines)]
     fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         w.begin_object();
         if let Some(v) = &self.name {
             w.key("name");
@@ -3095,8 +3324,11 @@ impl<'a> __rt::Message<'a> for FieldDescriptorProto<'a> {
         }
         if let Some(v) = &self.options {
             w.key("options");
-            __rt::Message::write_json(v, w)
-                .at("google.protobuf.FieldDescriptorProto", "options")?;
+            __rt::json::Locate::at(
+                __rt::Message::write_json(v, w),
+                "google.protobuf.FieldDescriptorProto",
+                "options",
+            )?;
         }
         if let Some(v) = &self.oneof_index {
             w.key("oneofIndex");
@@ -3113,17 +3345,16 @@ impl<'a> __rt::Message<'a> for FieldDescriptorProto<'a> {
         w.end_object();
         Ok(())
     }
-    #[allow(clippy::too_many_lines)]
     fn merge_json<'t>(
         &mut self,
         v: __rt::JsonValue<'t, 'a>,
         d: &mut __rt::JsonDecoder<'_>,
     ) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         let (object, skip_type) = d.object(v, "google.protobuf.FieldDescriptorProto")?;
         let mut seen = [0u64; 1];
         for (key, value) in &object {
             match key {
+                "@type" if skip_type => {}
                 "name" => {
                     if seen[0] & (1 << 0) != 0 {
                         return Err(
@@ -3136,8 +3367,11 @@ impl<'a> __rt::Message<'a> for FieldDescriptorProto<'a> {
                         continue;
                     }
                     self.name = Some(
-                        __rt::read::string(value)
-                            .at("google.protobuf.FieldDescriptorProto", "name")?,
+                        __rt::json::Locate::at(
+                            __rt::read::string(value),
+                            "google.protobuf.FieldDescriptorProto",
+                            "name",
+                        )?,
                     );
                 }
                 "number" => {
@@ -3152,8 +3386,11 @@ impl<'a> __rt::Message<'a> for FieldDescriptorProto<'a> {
                         continue;
                     }
                     self.number = Some(
-                        __rt::read::int32(value)
-                            .at("google.protobuf.FieldDescriptorProto", "number")?,
+                        __rt::json::Locate::at(
+                            __rt::read::int32(value),
+                            "google.protobuf.FieldDescriptorProto",
+                            "number",
+                        )?,
                     );
                 }
                 "label" => {
@@ -3167,9 +3404,11 @@ impl<'a> __rt::Message<'a> for FieldDescriptorProto<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    if let Some(e) = __rt::read::enumeration(value, d)
-                        .at("google.protobuf.FieldDescriptorProto", "label")?
-                    {
+                    if let Some(e) = __rt::json::Locate::at(
+                        __rt::read::enumeration(value, d),
+                        "google.protobuf.FieldDescriptorProto",
+                        "label",
+                    )? {
                         self.label = Some(e);
                     }
                 }
@@ -3184,9 +3423,11 @@ impl<'a> __rt::Message<'a> for FieldDescriptorProto<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    if let Some(e) = __rt::read::enumeration(value, d)
-                        .at("google.protobuf.FieldDescriptorProto", "type")?
-                    {
+                    if let Some(e) = __rt::json::Locate::at(
+                        __rt::read::enumeration(value, d),
+                        "google.protobuf.FieldDescriptorProto",
+                        "type",
+                    )? {
                         self.r#type = Some(e);
                     }
                 }
@@ -3202,8 +3443,11 @@ impl<'a> __rt::Message<'a> for FieldDescriptorProto<'a> {
                         continue;
                     }
                     self.type_name = Some(
-                        __rt::read::string(value)
-                            .at("google.protobuf.FieldDescriptorProto", "typeName")?,
+                        __rt::json::Locate::at(
+                            __rt::read::string(value),
+                            "google.protobuf.FieldDescriptorProto",
+                            "typeName",
+                        )?,
                     );
                 }
                 "extendee" => {
@@ -3218,8 +3462,11 @@ impl<'a> __rt::Message<'a> for FieldDescriptorProto<'a> {
                         continue;
                     }
                     self.extendee = Some(
-                        __rt::read::string(value)
-                            .at("google.protobuf.FieldDescriptorProto", "extendee")?,
+                        __rt::json::Locate::at(
+                            __rt::read::string(value),
+                            "google.protobuf.FieldDescriptorProto",
+                            "extendee",
+                        )?,
                     );
                 }
                 "defaultValue" | "default_value" => {
@@ -3234,8 +3481,11 @@ impl<'a> __rt::Message<'a> for FieldDescriptorProto<'a> {
                         continue;
                     }
                     self.default_value = Some(
-                        __rt::read::string(value)
-                            .at("google.protobuf.FieldDescriptorProto", "defaultValue")?,
+                        __rt::json::Locate::at(
+                            __rt::read::string(value),
+                            "google.protobuf.FieldDescriptorProto",
+                            "defaultValue",
+                        )?,
                     );
                 }
                 "oneofIndex" | "oneof_index" => {
@@ -3250,8 +3500,11 @@ impl<'a> __rt::Message<'a> for FieldDescriptorProto<'a> {
                         continue;
                     }
                     self.oneof_index = Some(
-                        __rt::read::int32(value)
-                            .at("google.protobuf.FieldDescriptorProto", "oneofIndex")?,
+                        __rt::json::Locate::at(
+                            __rt::read::int32(value),
+                            "google.protobuf.FieldDescriptorProto",
+                            "oneofIndex",
+                        )?,
                     );
                 }
                 "jsonName" | "json_name" => {
@@ -3266,8 +3519,11 @@ impl<'a> __rt::Message<'a> for FieldDescriptorProto<'a> {
                         continue;
                     }
                     self.json_name = Some(
-                        __rt::read::string(value)
-                            .at("google.protobuf.FieldDescriptorProto", "jsonName")?,
+                        __rt::json::Locate::at(
+                            __rt::read::string(value),
+                            "google.protobuf.FieldDescriptorProto",
+                            "jsonName",
+                        )?,
                     );
                 }
                 "options" => {
@@ -3281,8 +3537,11 @@ impl<'a> __rt::Message<'a> for FieldDescriptorProto<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    d.message(value, self.options.get_or_insert_default())
-                        .at("google.protobuf.FieldDescriptorProto", "options")?;
+                    __rt::json::Locate::at(
+                        d.message(value, self.options.get_or_insert_default()),
+                        "google.protobuf.FieldDescriptorProto",
+                        "options",
+                    )?;
                 }
                 "proto3Optional" | "proto3_optional" => {
                     if seen[0] & (1 << 10) != 0 {
@@ -3299,14 +3558,13 @@ impl<'a> __rt::Message<'a> for FieldDescriptorProto<'a> {
                         continue;
                     }
                     self.proto3_optional = Some(
-                        __rt::read::bool(value)
-                            .at(
-                                "google.protobuf.FieldDescriptorProto",
-                                "proto3Optional",
-                            )?,
+                        __rt::json::Locate::at(
+                            __rt::read::bool(value),
+                            "google.protobuf.FieldDescriptorProto",
+                            "proto3Optional",
+                        )?,
                     );
                 }
-                "@type" if skip_type => {}
                 _ => {
                     d.unknown_field("google.protobuf.FieldDescriptorProto", key)?;
                 }
@@ -3473,6 +3731,7 @@ pub mod field_descriptor_proto {
 }
 /// The `google.protobuf.OneofDescriptorProto` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct OneofDescriptorProto<'a> {
     /// Field `name` (1).
     pub name: Option<__rt::Cow<'a, str>>,
@@ -3481,6 +3740,7 @@ pub struct OneofDescriptorProto<'a> {
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for OneofDescriptorProto<'a> {
     const FULL_NAME: &'static str = "google.protobuf.OneofDescriptorProto";
     type Owned = OneofDescriptorProto<'static>;
@@ -3529,7 +3789,6 @@ impl<'a> __rt::Message<'a> for OneofDescriptorProto<'a> {
         e.raw(self.unknown_fields.as_bytes());
     }
     fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         w.begin_object();
         if let Some(v) = &self.name {
             w.key("name");
@@ -3537,8 +3796,11 @@ impl<'a> __rt::Message<'a> for OneofDescriptorProto<'a> {
         }
         if let Some(v) = &self.options {
             w.key("options");
-            __rt::Message::write_json(v, w)
-                .at("google.protobuf.OneofDescriptorProto", "options")?;
+            __rt::json::Locate::at(
+                __rt::Message::write_json(v, w),
+                "google.protobuf.OneofDescriptorProto",
+                "options",
+            )?;
         }
         w.end_object();
         Ok(())
@@ -3548,11 +3810,11 @@ impl<'a> __rt::Message<'a> for OneofDescriptorProto<'a> {
         v: __rt::JsonValue<'t, 'a>,
         d: &mut __rt::JsonDecoder<'_>,
     ) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         let (object, skip_type) = d.object(v, "google.protobuf.OneofDescriptorProto")?;
         let mut seen = [0u64; 1];
         for (key, value) in &object {
             match key {
+                "@type" if skip_type => {}
                 "name" => {
                     if seen[0] & (1 << 0) != 0 {
                         return Err(
@@ -3565,8 +3827,11 @@ impl<'a> __rt::Message<'a> for OneofDescriptorProto<'a> {
                         continue;
                     }
                     self.name = Some(
-                        __rt::read::string(value)
-                            .at("google.protobuf.OneofDescriptorProto", "name")?,
+                        __rt::json::Locate::at(
+                            __rt::read::string(value),
+                            "google.protobuf.OneofDescriptorProto",
+                            "name",
+                        )?,
                     );
                 }
                 "options" => {
@@ -3580,10 +3845,12 @@ impl<'a> __rt::Message<'a> for OneofDescriptorProto<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    d.message(value, self.options.get_or_insert_default())
-                        .at("google.protobuf.OneofDescriptorProto", "options")?;
+                    __rt::json::Locate::at(
+                        d.message(value, self.options.get_or_insert_default()),
+                        "google.protobuf.OneofDescriptorProto",
+                        "options",
+                    )?;
                 }
-                "@type" if skip_type => {}
                 _ => {
                     d.unknown_field("google.protobuf.OneofDescriptorProto", key)?;
                 }
@@ -3597,6 +3864,7 @@ impl __rt::MessageType for OneofDescriptorProto<'static> {
 }
 /// The `google.protobuf.EnumDescriptorProto` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct EnumDescriptorProto<'a> {
     /// Field `name` (1).
     pub name: Option<__rt::Cow<'a, str>>,
@@ -3611,6 +3879,7 @@ pub struct EnumDescriptorProto<'a> {
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for EnumDescriptorProto<'a> {
     const FULL_NAME: &'static str = "google.protobuf.EnumDescriptorProto";
     type Owned = EnumDescriptorProto<'static>;
@@ -3702,7 +3971,6 @@ impl<'a> __rt::Message<'a> for EnumDescriptorProto<'a> {
         e.raw(self.unknown_fields.as_bytes());
     }
     fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         w.begin_object();
         if let Some(v) = &self.name {
             w.key("name");
@@ -3713,23 +3981,32 @@ impl<'a> __rt::Message<'a> for EnumDescriptorProto<'a> {
             w.begin_array();
             for v in &self.value {
                 w.elem();
-                __rt::Message::write_json(v, w)
-                    .at("google.protobuf.EnumDescriptorProto", "value")?;
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.EnumDescriptorProto",
+                    "value",
+                )?;
             }
             w.end_array();
         }
         if let Some(v) = &self.options {
             w.key("options");
-            __rt::Message::write_json(v, w)
-                .at("google.protobuf.EnumDescriptorProto", "options")?;
+            __rt::json::Locate::at(
+                __rt::Message::write_json(v, w),
+                "google.protobuf.EnumDescriptorProto",
+                "options",
+            )?;
         }
         if !self.reserved_range.is_empty() {
             w.key("reservedRange");
             w.begin_array();
             for v in &self.reserved_range {
                 w.elem();
-                __rt::Message::write_json(v, w)
-                    .at("google.protobuf.EnumDescriptorProto", "reservedRange")?;
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.EnumDescriptorProto",
+                    "reservedRange",
+                )?;
             }
             w.end_array();
         }
@@ -3750,11 +4027,11 @@ impl<'a> __rt::Message<'a> for EnumDescriptorProto<'a> {
         v: __rt::JsonValue<'t, 'a>,
         d: &mut __rt::JsonDecoder<'_>,
     ) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         let (object, skip_type) = d.object(v, "google.protobuf.EnumDescriptorProto")?;
         let mut seen = [0u64; 1];
         for (key, value) in &object {
             match key {
+                "@type" if skip_type => {}
                 "name" => {
                     if seen[0] & (1 << 0) != 0 {
                         return Err(
@@ -3767,8 +4044,11 @@ impl<'a> __rt::Message<'a> for EnumDescriptorProto<'a> {
                         continue;
                     }
                     self.name = Some(
-                        __rt::read::string(value)
-                            .at("google.protobuf.EnumDescriptorProto", "name")?,
+                        __rt::json::Locate::at(
+                            __rt::read::string(value),
+                            "google.protobuf.EnumDescriptorProto",
+                            "name",
+                        )?,
                     );
                 }
                 "value" => {
@@ -3782,14 +4062,19 @@ impl<'a> __rt::Message<'a> for EnumDescriptorProto<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    for item in &__rt::read::array(value)
-                        .at("google.protobuf.EnumDescriptorProto", "value")?
-                    {
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.EnumDescriptorProto",
+                        "value",
+                    )? {
                         self.value
                             .push({
                                 let mut m = EnumValueDescriptorProto::default();
-                                d.message(item, &mut m)
-                                    .at("google.protobuf.EnumDescriptorProto", "value")?;
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.EnumDescriptorProto",
+                                    "value",
+                                )?;
                                 m
                             });
                     }
@@ -3805,8 +4090,11 @@ impl<'a> __rt::Message<'a> for EnumDescriptorProto<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    d.message(value, self.options.get_or_insert_default())
-                        .at("google.protobuf.EnumDescriptorProto", "options")?;
+                    __rt::json::Locate::at(
+                        d.message(value, self.options.get_or_insert_default()),
+                        "google.protobuf.EnumDescriptorProto",
+                        "options",
+                    )?;
                 }
                 "reservedRange" | "reserved_range" => {
                     if seen[0] & (1 << 3) != 0 {
@@ -3819,17 +4107,19 @@ impl<'a> __rt::Message<'a> for EnumDescriptorProto<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    for item in &__rt::read::array(value)
-                        .at("google.protobuf.EnumDescriptorProto", "reservedRange")?
-                    {
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.EnumDescriptorProto",
+                        "reservedRange",
+                    )? {
                         self.reserved_range
                             .push({
                                 let mut m = enum_descriptor_proto::EnumReservedRange::default();
-                                d.message(item, &mut m)
-                                    .at(
-                                        "google.protobuf.EnumDescriptorProto",
-                                        "reservedRange",
-                                    )?;
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.EnumDescriptorProto",
+                                    "reservedRange",
+                                )?;
                                 m
                             });
                     }
@@ -3845,17 +4135,21 @@ impl<'a> __rt::Message<'a> for EnumDescriptorProto<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    for item in &__rt::read::array(value)
-                        .at("google.protobuf.EnumDescriptorProto", "reservedName")?
-                    {
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.EnumDescriptorProto",
+                        "reservedName",
+                    )? {
                         self.reserved_name
                             .push(
-                                __rt::read::string(item)
-                                    .at("google.protobuf.EnumDescriptorProto", "reservedName")?,
+                                __rt::json::Locate::at(
+                                    __rt::read::string(item),
+                                    "google.protobuf.EnumDescriptorProto",
+                                    "reservedName",
+                                )?,
                             );
                     }
                 }
-                "@type" if skip_type => {}
                 _ => {
                     d.unknown_field("google.protobuf.EnumDescriptorProto", key)?;
                 }
@@ -3873,6 +4167,7 @@ pub mod enum_descriptor_proto {
     use super::__rt;
     /// The `google.protobuf.EnumDescriptorProto.EnumReservedRange` message.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[allow(clippy::struct_field_names)]
     pub struct EnumReservedRange<'a> {
         /// Field `start` (1).
         pub start: Option<i32>,
@@ -3881,6 +4176,7 @@ pub mod enum_descriptor_proto {
         /// Fields this version of the schema does not know, kept for a binary round trip.
         pub unknown_fields: __rt::UnknownFields<'a>,
     }
+    #[allow(clippy::too_many_lines)]
     impl<'a> __rt::Message<'a> for EnumReservedRange<'a> {
         const FULL_NAME: &'static str = "google.protobuf.EnumDescriptorProto.EnumReservedRange";
         const USES_SIZE_CACHE: bool = false;
@@ -3948,12 +4244,12 @@ pub mod enum_descriptor_proto {
             v: __rt::JsonValue<'t, 'a>,
             d: &mut __rt::JsonDecoder<'_>,
         ) -> Result<(), __rt::JsonError> {
-            use __rt::json::Locate as _;
             let (object, skip_type) = d
                 .object(v, "google.protobuf.EnumDescriptorProto.EnumReservedRange")?;
             let mut seen = [0u64; 1];
             for (key, value) in &object {
                 match key {
+                    "@type" if skip_type => {}
                     "start" => {
                         if seen[0] & (1 << 0) != 0 {
                             return Err(
@@ -3969,11 +4265,11 @@ pub mod enum_descriptor_proto {
                             continue;
                         }
                         self.start = Some(
-                            __rt::read::int32(value)
-                                .at(
-                                    "google.protobuf.EnumDescriptorProto.EnumReservedRange",
-                                    "start",
-                                )?,
+                            __rt::json::Locate::at(
+                                __rt::read::int32(value),
+                                "google.protobuf.EnumDescriptorProto.EnumReservedRange",
+                                "start",
+                            )?,
                         );
                     }
                     "end" => {
@@ -3991,14 +4287,13 @@ pub mod enum_descriptor_proto {
                             continue;
                         }
                         self.end = Some(
-                            __rt::read::int32(value)
-                                .at(
-                                    "google.protobuf.EnumDescriptorProto.EnumReservedRange",
-                                    "end",
-                                )?,
+                            __rt::json::Locate::at(
+                                __rt::read::int32(value),
+                                "google.protobuf.EnumDescriptorProto.EnumReservedRange",
+                                "end",
+                            )?,
                         );
                     }
-                    "@type" if skip_type => {}
                     _ => {
                         d.unknown_field(
                             "google.protobuf.EnumDescriptorProto.EnumReservedRange",
@@ -4016,6 +4311,7 @@ pub mod enum_descriptor_proto {
 }
 /// The `google.protobuf.EnumValueDescriptorProto` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct EnumValueDescriptorProto<'a> {
     /// Field `name` (1).
     pub name: Option<__rt::Cow<'a, str>>,
@@ -4026,6 +4322,7 @@ pub struct EnumValueDescriptorProto<'a> {
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for EnumValueDescriptorProto<'a> {
     const FULL_NAME: &'static str = "google.protobuf.EnumValueDescriptorProto";
     type Owned = EnumValueDescriptorProto<'static>;
@@ -4083,7 +4380,6 @@ impl<'a> __rt::Message<'a> for EnumValueDescriptorProto<'a> {
         e.raw(self.unknown_fields.as_bytes());
     }
     fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         w.begin_object();
         if let Some(v) = &self.name {
             w.key("name");
@@ -4095,8 +4391,11 @@ impl<'a> __rt::Message<'a> for EnumValueDescriptorProto<'a> {
         }
         if let Some(v) = &self.options {
             w.key("options");
-            __rt::Message::write_json(v, w)
-                .at("google.protobuf.EnumValueDescriptorProto", "options")?;
+            __rt::json::Locate::at(
+                __rt::Message::write_json(v, w),
+                "google.protobuf.EnumValueDescriptorProto",
+                "options",
+            )?;
         }
         w.end_object();
         Ok(())
@@ -4106,12 +4405,12 @@ impl<'a> __rt::Message<'a> for EnumValueDescriptorProto<'a> {
         v: __rt::JsonValue<'t, 'a>,
         d: &mut __rt::JsonDecoder<'_>,
     ) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         let (object, skip_type) = d
             .object(v, "google.protobuf.EnumValueDescriptorProto")?;
         let mut seen = [0u64; 1];
         for (key, value) in &object {
             match key {
+                "@type" if skip_type => {}
                 "name" => {
                     if seen[0] & (1 << 0) != 0 {
                         return Err(
@@ -4124,8 +4423,11 @@ impl<'a> __rt::Message<'a> for EnumValueDescriptorProto<'a> {
                         continue;
                     }
                     self.name = Some(
-                        __rt::read::string(value)
-                            .at("google.protobuf.EnumValueDescriptorProto", "name")?,
+                        __rt::json::Locate::at(
+                            __rt::read::string(value),
+                            "google.protobuf.EnumValueDescriptorProto",
+                            "name",
+                        )?,
                     );
                 }
                 "number" => {
@@ -4140,8 +4442,11 @@ impl<'a> __rt::Message<'a> for EnumValueDescriptorProto<'a> {
                         continue;
                     }
                     self.number = Some(
-                        __rt::read::int32(value)
-                            .at("google.protobuf.EnumValueDescriptorProto", "number")?,
+                        __rt::json::Locate::at(
+                            __rt::read::int32(value),
+                            "google.protobuf.EnumValueDescriptorProto",
+                            "number",
+                        )?,
                     );
                 }
                 "options" => {
@@ -4155,10 +4460,12 @@ impl<'a> __rt::Message<'a> for EnumValueDescriptorProto<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    d.message(value, self.options.get_or_insert_default())
-                        .at("google.protobuf.EnumValueDescriptorProto", "options")?;
+                    __rt::json::Locate::at(
+                        d.message(value, self.options.get_or_insert_default()),
+                        "google.protobuf.EnumValueDescriptorProto",
+                        "options",
+                    )?;
                 }
-                "@type" if skip_type => {}
                 _ => {
                     d.unknown_field("google.protobuf.EnumValueDescriptorProto", key)?;
                 }
@@ -4172,6 +4479,7 @@ impl __rt::MessageType for EnumValueDescriptorProto<'static> {
 }
 /// The `google.protobuf.ServiceDescriptorProto` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct ServiceDescriptorProto<'a> {
     /// Field `name` (1).
     pub name: Option<__rt::Cow<'a, str>>,
@@ -4182,6 +4490,7 @@ pub struct ServiceDescriptorProto<'a> {
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for ServiceDescriptorProto<'a> {
     const FULL_NAME: &'static str = "google.protobuf.ServiceDescriptorProto";
     type Owned = ServiceDescriptorProto<'static>;
@@ -4243,7 +4552,6 @@ impl<'a> __rt::Message<'a> for ServiceDescriptorProto<'a> {
         e.raw(self.unknown_fields.as_bytes());
     }
     fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         w.begin_object();
         if let Some(v) = &self.name {
             w.key("name");
@@ -4254,15 +4562,21 @@ impl<'a> __rt::Message<'a> for ServiceDescriptorProto<'a> {
             w.begin_array();
             for v in &self.method {
                 w.elem();
-                __rt::Message::write_json(v, w)
-                    .at("google.protobuf.ServiceDescriptorProto", "method")?;
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.ServiceDescriptorProto",
+                    "method",
+                )?;
             }
             w.end_array();
         }
         if let Some(v) = &self.options {
             w.key("options");
-            __rt::Message::write_json(v, w)
-                .at("google.protobuf.ServiceDescriptorProto", "options")?;
+            __rt::json::Locate::at(
+                __rt::Message::write_json(v, w),
+                "google.protobuf.ServiceDescriptorProto",
+                "options",
+            )?;
         }
         w.end_object();
         Ok(())
@@ -4272,11 +4586,11 @@ impl<'a> __rt::Message<'a> for ServiceDescriptorProto<'a> {
         v: __rt::JsonValue<'t, 'a>,
         d: &mut __rt::JsonDecoder<'_>,
     ) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         let (object, skip_type) = d.object(v, "google.protobuf.ServiceDescriptorProto")?;
         let mut seen = [0u64; 1];
         for (key, value) in &object {
             match key {
+                "@type" if skip_type => {}
                 "name" => {
                     if seen[0] & (1 << 0) != 0 {
                         return Err(
@@ -4289,8 +4603,11 @@ impl<'a> __rt::Message<'a> for ServiceDescriptorProto<'a> {
                         continue;
                     }
                     self.name = Some(
-                        __rt::read::string(value)
-                            .at("google.protobuf.ServiceDescriptorProto", "name")?,
+                        __rt::json::Locate::at(
+                            __rt::read::string(value),
+                            "google.protobuf.ServiceDescriptorProto",
+                            "name",
+                        )?,
                     );
                 }
                 "method" => {
@@ -4304,14 +4621,19 @@ impl<'a> __rt::Message<'a> for ServiceDescriptorProto<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    for item in &__rt::read::array(value)
-                        .at("google.protobuf.ServiceDescriptorProto", "method")?
-                    {
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.ServiceDescriptorProto",
+                        "method",
+                    )? {
                         self.method
                             .push({
                                 let mut m = MethodDescriptorProto::default();
-                                d.message(item, &mut m)
-                                    .at("google.protobuf.ServiceDescriptorProto", "method")?;
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.ServiceDescriptorProto",
+                                    "method",
+                                )?;
                                 m
                             });
                     }
@@ -4327,10 +4649,12 @@ impl<'a> __rt::Message<'a> for ServiceDescriptorProto<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    d.message(value, self.options.get_or_insert_default())
-                        .at("google.protobuf.ServiceDescriptorProto", "options")?;
+                    __rt::json::Locate::at(
+                        d.message(value, self.options.get_or_insert_default()),
+                        "google.protobuf.ServiceDescriptorProto",
+                        "options",
+                    )?;
                 }
-                "@type" if skip_type => {}
                 _ => {
                     d.unknown_field("google.protobuf.ServiceDescriptorProto", key)?;
                 }
@@ -4344,6 +4668,7 @@ impl __rt::MessageType for ServiceDescriptorProto<'static> {
 }
 /// The `google.protobuf.MethodDescriptorProto` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct MethodDescriptorProto<'a> {
     /// Field `name` (1).
     pub name: Option<__rt::Cow<'a, str>>,
@@ -4360,6 +4685,7 @@ pub struct MethodDescriptorProto<'a> {
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for MethodDescriptorProto<'a> {
     const FULL_NAME: &'static str = "google.protobuf.MethodDescriptorProto";
     type Owned = MethodDescriptorProto<'static>;
@@ -4444,7 +4770,6 @@ impl<'a> __rt::Message<'a> for MethodDescriptorProto<'a> {
         e.raw(self.unknown_fields.as_bytes());
     }
     fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         w.begin_object();
         if let Some(v) = &self.name {
             w.key("name");
@@ -4460,8 +4785,11 @@ impl<'a> __rt::Message<'a> for MethodDescriptorProto<'a> {
         }
         if let Some(v) = &self.options {
             w.key("options");
-            __rt::Message::write_json(v, w)
-                .at("google.protobuf.MethodDescriptorProto", "options")?;
+            __rt::json::Locate::at(
+                __rt::Message::write_json(v, w),
+                "google.protobuf.MethodDescriptorProto",
+                "options",
+            )?;
         }
         if let Some(v) = &self.client_streaming {
             w.key("clientStreaming");
@@ -4479,11 +4807,11 @@ impl<'a> __rt::Message<'a> for MethodDescriptorProto<'a> {
         v: __rt::JsonValue<'t, 'a>,
         d: &mut __rt::JsonDecoder<'_>,
     ) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         let (object, skip_type) = d.object(v, "google.protobuf.MethodDescriptorProto")?;
         let mut seen = [0u64; 1];
         for (key, value) in &object {
             match key {
+                "@type" if skip_type => {}
                 "name" => {
                     if seen[0] & (1 << 0) != 0 {
                         return Err(
@@ -4496,8 +4824,11 @@ impl<'a> __rt::Message<'a> for MethodDescriptorProto<'a> {
                         continue;
                     }
                     self.name = Some(
-                        __rt::read::string(value)
-                            .at("google.protobuf.MethodDescriptorProto", "name")?,
+                        __rt::json::Locate::at(
+                            __rt::read::string(value),
+                            "google.protobuf.MethodDescriptorProto",
+                            "name",
+                        )?,
                     );
                 }
                 "inputType" | "input_type" => {
@@ -4512,8 +4843,11 @@ impl<'a> __rt::Message<'a> for MethodDescriptorProto<'a> {
                         continue;
                     }
                     self.input_type = Some(
-                        __rt::read::string(value)
-                            .at("google.protobuf.MethodDescriptorProto", "inputType")?,
+                        __rt::json::Locate::at(
+                            __rt::read::string(value),
+                            "google.protobuf.MethodDescriptorProto",
+                            "inputType",
+                        )?,
                     );
                 }
                 "outputType" | "output_type" => {
@@ -4528,8 +4862,11 @@ impl<'a> __rt::Message<'a> for MethodDescriptorProto<'a> {
                         continue;
                     }
                     self.output_type = Some(
-                        __rt::read::string(value)
-                            .at("google.protobuf.MethodDescriptorProto", "outputType")?,
+                        __rt::json::Locate::at(
+                            __rt::read::string(value),
+                            "google.protobuf.MethodDescriptorProto",
+                            "outputType",
+                        )?,
                     );
                 }
                 "options" => {
@@ -4543,8 +4880,11 @@ impl<'a> __rt::Message<'a> for MethodDescriptorProto<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    d.message(value, self.options.get_or_insert_default())
-                        .at("google.protobuf.MethodDescriptorProto", "options")?;
+                    __rt::json::Locate::at(
+                        d.message(value, self.options.get_or_insert_default()),
+                        "google.protobuf.MethodDescriptorProto",
+                        "options",
+                    )?;
                 }
                 "clientStreaming" | "client_streaming" => {
                     if seen[0] & (1 << 4) != 0 {
@@ -4561,11 +4901,11 @@ impl<'a> __rt::Message<'a> for MethodDescriptorProto<'a> {
                         continue;
                     }
                     self.client_streaming = Some(
-                        __rt::read::bool(value)
-                            .at(
-                                "google.protobuf.MethodDescriptorProto",
-                                "clientStreaming",
-                            )?,
+                        __rt::json::Locate::at(
+                            __rt::read::bool(value),
+                            "google.protobuf.MethodDescriptorProto",
+                            "clientStreaming",
+                        )?,
                     );
                 }
                 "serverStreaming" | "server_streaming" => {
@@ -4583,14 +4923,13 @@ impl<'a> __rt::Message<'a> for MethodDescriptorProto<'a> {
                         continue;
                     }
                     self.server_streaming = Some(
-                        __rt::read::bool(value)
-                            .at(
-                                "google.protobuf.MethodDescriptorProto",
-                                "serverStreaming",
-                            )?,
+                        __rt::json::Locate::at(
+                            __rt::read::bool(value),
+                            "google.protobuf.MethodDescriptorProto",
+                            "serverStreaming",
+                        )?,
                     );
                 }
-                "@type" if skip_type => {}
                 _ => {
                     d.unknown_field("google.protobuf.MethodDescriptorProto", key)?;
                 }
@@ -4604,6 +4943,7 @@ impl __rt::MessageType for MethodDescriptorProto<'static> {
 }
 /// The `google.protobuf.FileOptions` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct FileOptions<'a> {
     /// Field `java_package` (1).
     pub java_package: Option<__rt::Cow<'a, str>>,
@@ -4652,6 +4992,7 @@ pub struct FileOptions<'a> {
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for FileOptions<'a> {
     const FULL_NAME: &'static str = "google.protobuf.FileOptions";
     type Owned = FileOptions<'static>;
@@ -4696,7 +5037,6 @@ impl<'a> __rt::Message<'a> for FileOptions<'a> {
             unknown_fields: self.unknown_fields.into_owned(),
         }
     }
-    #[allow(clippy::too_many_lines)]
     fn merge_field(
         &mut self,
         tag: u32,
@@ -4737,7 +5077,6 @@ impl<'a> __rt::Message<'a> for FileOptions<'a> {
         }
         Ok(())
     }
-    #[allow(clippy::too_many_lines)]
     fn compute_size(&self, sizes: &mut __rt::SizeCache) -> usize {
         let mut len = 0;
         if let Some(v) = &self.java_package {
@@ -4808,7 +5147,6 @@ impl<'a> __rt::Message<'a> for FileOptions<'a> {
         }
         len + self.unknown_fields.as_bytes().len()
     }
-    #[allow(clippy::too_many_lines)]
     fn write_to(&self, e: &mut __rt::Encoder<'_>) {
         if let Some(v) = &self.java_package {
             e.tag(10);
@@ -4900,9 +5238,7 @@ impl<'a> __rt::Message<'a> for FileOptions<'a> {
         }
         e.raw(self.unknown_fields.as_bytes());
     }
-    #[allow(clippy::too_many_lines)]
     fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         w.begin_object();
         if let Some(v) = &self.java_package {
             w.key("javaPackage");
@@ -4986,33 +5322,38 @@ impl<'a> __rt::Message<'a> for FileOptions<'a> {
         }
         if let Some(v) = &self.features {
             w.key("features");
-            __rt::Message::write_json(v, w)
-                .at("google.protobuf.FileOptions", "features")?;
+            __rt::json::Locate::at(
+                __rt::Message::write_json(v, w),
+                "google.protobuf.FileOptions",
+                "features",
+            )?;
         }
         if !self.uninterpreted_option.is_empty() {
             w.key("uninterpretedOption");
             w.begin_array();
             for v in &self.uninterpreted_option {
                 w.elem();
-                __rt::Message::write_json(v, w)
-                    .at("google.protobuf.FileOptions", "uninterpretedOption")?;
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.FileOptions",
+                    "uninterpretedOption",
+                )?;
             }
             w.end_array();
         }
         w.end_object();
         Ok(())
     }
-    #[allow(clippy::too_many_lines)]
     fn merge_json<'t>(
         &mut self,
         v: __rt::JsonValue<'t, 'a>,
         d: &mut __rt::JsonDecoder<'_>,
     ) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         let (object, skip_type) = d.object(v, "google.protobuf.FileOptions")?;
         let mut seen = [0u64; 1];
         for (key, value) in &object {
             match key {
+                "@type" if skip_type => {}
                 "javaPackage" | "java_package" => {
                     if seen[0] & (1 << 0) != 0 {
                         return Err(
@@ -5025,8 +5366,11 @@ impl<'a> __rt::Message<'a> for FileOptions<'a> {
                         continue;
                     }
                     self.java_package = Some(
-                        __rt::read::string(value)
-                            .at("google.protobuf.FileOptions", "javaPackage")?,
+                        __rt::json::Locate::at(
+                            __rt::read::string(value),
+                            "google.protobuf.FileOptions",
+                            "javaPackage",
+                        )?,
                     );
                 }
                 "javaOuterClassname" | "java_outer_classname" => {
@@ -5041,8 +5385,11 @@ impl<'a> __rt::Message<'a> for FileOptions<'a> {
                         continue;
                     }
                     self.java_outer_classname = Some(
-                        __rt::read::string(value)
-                            .at("google.protobuf.FileOptions", "javaOuterClassname")?,
+                        __rt::json::Locate::at(
+                            __rt::read::string(value),
+                            "google.protobuf.FileOptions",
+                            "javaOuterClassname",
+                        )?,
                     );
                 }
                 "javaMultipleFiles" | "java_multiple_files" => {
@@ -5057,8 +5404,11 @@ impl<'a> __rt::Message<'a> for FileOptions<'a> {
                         continue;
                     }
                     self.java_multiple_files = Some(
-                        __rt::read::bool(value)
-                            .at("google.protobuf.FileOptions", "javaMultipleFiles")?,
+                        __rt::json::Locate::at(
+                            __rt::read::bool(value),
+                            "google.protobuf.FileOptions",
+                            "javaMultipleFiles",
+                        )?,
                     );
                 }
                 "javaGenerateEqualsAndHash" | "java_generate_equals_and_hash" => {
@@ -5076,11 +5426,11 @@ impl<'a> __rt::Message<'a> for FileOptions<'a> {
                         continue;
                     }
                     self.java_generate_equals_and_hash = Some(
-                        __rt::read::bool(value)
-                            .at(
-                                "google.protobuf.FileOptions",
-                                "javaGenerateEqualsAndHash",
-                            )?,
+                        __rt::json::Locate::at(
+                            __rt::read::bool(value),
+                            "google.protobuf.FileOptions",
+                            "javaGenerateEqualsAndHash",
+                        )?,
                     );
                 }
                 "javaStringCheckUtf8" | "java_string_check_utf8" => {
@@ -5095,8 +5445,11 @@ impl<'a> __rt::Message<'a> for FileOptions<'a> {
                         continue;
                     }
                     self.java_string_check_utf8 = Some(
-                        __rt::read::bool(value)
-                            .at("google.protobuf.FileOptions", "javaStringCheckUtf8")?,
+                        __rt::json::Locate::at(
+                            __rt::read::bool(value),
+                            "google.protobuf.FileOptions",
+                            "javaStringCheckUtf8",
+                        )?,
                     );
                 }
                 "optimizeFor" | "optimize_for" => {
@@ -5110,9 +5463,11 @@ impl<'a> __rt::Message<'a> for FileOptions<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    if let Some(e) = __rt::read::enumeration(value, d)
-                        .at("google.protobuf.FileOptions", "optimizeFor")?
-                    {
+                    if let Some(e) = __rt::json::Locate::at(
+                        __rt::read::enumeration(value, d),
+                        "google.protobuf.FileOptions",
+                        "optimizeFor",
+                    )? {
                         self.optimize_for = Some(e);
                     }
                 }
@@ -5128,8 +5483,11 @@ impl<'a> __rt::Message<'a> for FileOptions<'a> {
                         continue;
                     }
                     self.go_package = Some(
-                        __rt::read::string(value)
-                            .at("google.protobuf.FileOptions", "goPackage")?,
+                        __rt::json::Locate::at(
+                            __rt::read::string(value),
+                            "google.protobuf.FileOptions",
+                            "goPackage",
+                        )?,
                     );
                 }
                 "ccGenericServices" | "cc_generic_services" => {
@@ -5144,8 +5502,11 @@ impl<'a> __rt::Message<'a> for FileOptions<'a> {
                         continue;
                     }
                     self.cc_generic_services = Some(
-                        __rt::read::bool(value)
-                            .at("google.protobuf.FileOptions", "ccGenericServices")?,
+                        __rt::json::Locate::at(
+                            __rt::read::bool(value),
+                            "google.protobuf.FileOptions",
+                            "ccGenericServices",
+                        )?,
                     );
                 }
                 "javaGenericServices" | "java_generic_services" => {
@@ -5160,8 +5521,11 @@ impl<'a> __rt::Message<'a> for FileOptions<'a> {
                         continue;
                     }
                     self.java_generic_services = Some(
-                        __rt::read::bool(value)
-                            .at("google.protobuf.FileOptions", "javaGenericServices")?,
+                        __rt::json::Locate::at(
+                            __rt::read::bool(value),
+                            "google.protobuf.FileOptions",
+                            "javaGenericServices",
+                        )?,
                     );
                 }
                 "pyGenericServices" | "py_generic_services" => {
@@ -5176,8 +5540,11 @@ impl<'a> __rt::Message<'a> for FileOptions<'a> {
                         continue;
                     }
                     self.py_generic_services = Some(
-                        __rt::read::bool(value)
-                            .at("google.protobuf.FileOptions", "pyGenericServices")?,
+                        __rt::json::Locate::at(
+                            __rt::read::bool(value),
+                            "google.protobuf.FileOptions",
+                            "pyGenericServices",
+                        )?,
                     );
                 }
                 "phpGenericServices" | "php_generic_services" => {
@@ -5192,8 +5559,11 @@ impl<'a> __rt::Message<'a> for FileOptions<'a> {
                         continue;
                     }
                     self.php_generic_services = Some(
-                        __rt::read::bool(value)
-                            .at("google.protobuf.FileOptions", "phpGenericServices")?,
+                        __rt::json::Locate::at(
+                            __rt::read::bool(value),
+                            "google.protobuf.FileOptions",
+                            "phpGenericServices",
+                        )?,
                     );
                 }
                 "deprecated" => {
@@ -5208,8 +5578,11 @@ impl<'a> __rt::Message<'a> for FileOptions<'a> {
                         continue;
                     }
                     self.deprecated = Some(
-                        __rt::read::bool(value)
-                            .at("google.protobuf.FileOptions", "deprecated")?,
+                        __rt::json::Locate::at(
+                            __rt::read::bool(value),
+                            "google.protobuf.FileOptions",
+                            "deprecated",
+                        )?,
                     );
                 }
                 "ccEnableArenas" | "cc_enable_arenas" => {
@@ -5224,8 +5597,11 @@ impl<'a> __rt::Message<'a> for FileOptions<'a> {
                         continue;
                     }
                     self.cc_enable_arenas = Some(
-                        __rt::read::bool(value)
-                            .at("google.protobuf.FileOptions", "ccEnableArenas")?,
+                        __rt::json::Locate::at(
+                            __rt::read::bool(value),
+                            "google.protobuf.FileOptions",
+                            "ccEnableArenas",
+                        )?,
                     );
                 }
                 "objcClassPrefix" | "objc_class_prefix" => {
@@ -5240,8 +5616,11 @@ impl<'a> __rt::Message<'a> for FileOptions<'a> {
                         continue;
                     }
                     self.objc_class_prefix = Some(
-                        __rt::read::string(value)
-                            .at("google.protobuf.FileOptions", "objcClassPrefix")?,
+                        __rt::json::Locate::at(
+                            __rt::read::string(value),
+                            "google.protobuf.FileOptions",
+                            "objcClassPrefix",
+                        )?,
                     );
                 }
                 "csharpNamespace" | "csharp_namespace" => {
@@ -5256,8 +5635,11 @@ impl<'a> __rt::Message<'a> for FileOptions<'a> {
                         continue;
                     }
                     self.csharp_namespace = Some(
-                        __rt::read::string(value)
-                            .at("google.protobuf.FileOptions", "csharpNamespace")?,
+                        __rt::json::Locate::at(
+                            __rt::read::string(value),
+                            "google.protobuf.FileOptions",
+                            "csharpNamespace",
+                        )?,
                     );
                 }
                 "swiftPrefix" | "swift_prefix" => {
@@ -5272,8 +5654,11 @@ impl<'a> __rt::Message<'a> for FileOptions<'a> {
                         continue;
                     }
                     self.swift_prefix = Some(
-                        __rt::read::string(value)
-                            .at("google.protobuf.FileOptions", "swiftPrefix")?,
+                        __rt::json::Locate::at(
+                            __rt::read::string(value),
+                            "google.protobuf.FileOptions",
+                            "swiftPrefix",
+                        )?,
                     );
                 }
                 "phpClassPrefix" | "php_class_prefix" => {
@@ -5288,8 +5673,11 @@ impl<'a> __rt::Message<'a> for FileOptions<'a> {
                         continue;
                     }
                     self.php_class_prefix = Some(
-                        __rt::read::string(value)
-                            .at("google.protobuf.FileOptions", "phpClassPrefix")?,
+                        __rt::json::Locate::at(
+                            __rt::read::string(value),
+                            "google.protobuf.FileOptions",
+                            "phpClassPrefix",
+                        )?,
                     );
                 }
                 "phpNamespace" | "php_namespace" => {
@@ -5304,8 +5692,11 @@ impl<'a> __rt::Message<'a> for FileOptions<'a> {
                         continue;
                     }
                     self.php_namespace = Some(
-                        __rt::read::string(value)
-                            .at("google.protobuf.FileOptions", "phpNamespace")?,
+                        __rt::json::Locate::at(
+                            __rt::read::string(value),
+                            "google.protobuf.FileOptions",
+                            "phpNamespace",
+                        )?,
                     );
                 }
                 "phpMetadataNamespace" | "php_metadata_namespace" => {
@@ -5320,8 +5711,11 @@ impl<'a> __rt::Message<'a> for FileOptions<'a> {
                         continue;
                     }
                     self.php_metadata_namespace = Some(
-                        __rt::read::string(value)
-                            .at("google.protobuf.FileOptions", "phpMetadataNamespace")?,
+                        __rt::json::Locate::at(
+                            __rt::read::string(value),
+                            "google.protobuf.FileOptions",
+                            "phpMetadataNamespace",
+                        )?,
                     );
                 }
                 "rubyPackage" | "ruby_package" => {
@@ -5336,8 +5730,11 @@ impl<'a> __rt::Message<'a> for FileOptions<'a> {
                         continue;
                     }
                     self.ruby_package = Some(
-                        __rt::read::string(value)
-                            .at("google.protobuf.FileOptions", "rubyPackage")?,
+                        __rt::json::Locate::at(
+                            __rt::read::string(value),
+                            "google.protobuf.FileOptions",
+                            "rubyPackage",
+                        )?,
                     );
                 }
                 "features" => {
@@ -5351,8 +5748,11 @@ impl<'a> __rt::Message<'a> for FileOptions<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    d.message(value, self.features.get_or_insert_default())
-                        .at("google.protobuf.FileOptions", "features")?;
+                    __rt::json::Locate::at(
+                        d.message(value, self.features.get_or_insert_default()),
+                        "google.protobuf.FileOptions",
+                        "features",
+                    )?;
                 }
                 "uninterpretedOption" | "uninterpreted_option" => {
                     if seen[0] & (1 << 21) != 0 {
@@ -5365,19 +5765,23 @@ impl<'a> __rt::Message<'a> for FileOptions<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    for item in &__rt::read::array(value)
-                        .at("google.protobuf.FileOptions", "uninterpretedOption")?
-                    {
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.FileOptions",
+                        "uninterpretedOption",
+                    )? {
                         self.uninterpreted_option
                             .push({
                                 let mut m = UninterpretedOption::default();
-                                d.message(item, &mut m)
-                                    .at("google.protobuf.FileOptions", "uninterpretedOption")?;
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.FileOptions",
+                                    "uninterpretedOption",
+                                )?;
                                 m
                             });
                     }
                 }
-                "@type" if skip_type => {}
                 _ => {
                     d.unknown_field("google.protobuf.FileOptions", key)?;
                 }
@@ -5440,6 +5844,7 @@ pub mod file_options {
 }
 /// The `google.protobuf.MessageOptions` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct MessageOptions<'a> {
     /// Field `message_set_wire_format` (1).
     pub message_set_wire_format: Option<bool>,
@@ -5458,6 +5863,7 @@ pub struct MessageOptions<'a> {
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for MessageOptions<'a> {
     const FULL_NAME: &'static str = "google.protobuf.MessageOptions";
     type Owned = MessageOptions<'static>;
@@ -5560,7 +5966,6 @@ impl<'a> __rt::Message<'a> for MessageOptions<'a> {
         e.raw(self.unknown_fields.as_bytes());
     }
     fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         w.begin_object();
         if let Some(v) = &self.message_set_wire_format {
             w.key("messageSetWireFormat");
@@ -5584,16 +5989,22 @@ impl<'a> __rt::Message<'a> for MessageOptions<'a> {
         }
         if let Some(v) = &self.features {
             w.key("features");
-            __rt::Message::write_json(v, w)
-                .at("google.protobuf.MessageOptions", "features")?;
+            __rt::json::Locate::at(
+                __rt::Message::write_json(v, w),
+                "google.protobuf.MessageOptions",
+                "features",
+            )?;
         }
         if !self.uninterpreted_option.is_empty() {
             w.key("uninterpretedOption");
             w.begin_array();
             for v in &self.uninterpreted_option {
                 w.elem();
-                __rt::Message::write_json(v, w)
-                    .at("google.protobuf.MessageOptions", "uninterpretedOption")?;
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.MessageOptions",
+                    "uninterpretedOption",
+                )?;
             }
             w.end_array();
         }
@@ -5605,11 +6016,11 @@ impl<'a> __rt::Message<'a> for MessageOptions<'a> {
         v: __rt::JsonValue<'t, 'a>,
         d: &mut __rt::JsonDecoder<'_>,
     ) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         let (object, skip_type) = d.object(v, "google.protobuf.MessageOptions")?;
         let mut seen = [0u64; 1];
         for (key, value) in &object {
             match key {
+                "@type" if skip_type => {}
                 "messageSetWireFormat" | "message_set_wire_format" => {
                     if seen[0] & (1 << 0) != 0 {
                         return Err(
@@ -5625,11 +6036,11 @@ impl<'a> __rt::Message<'a> for MessageOptions<'a> {
                         continue;
                     }
                     self.message_set_wire_format = Some(
-                        __rt::read::bool(value)
-                            .at(
-                                "google.protobuf.MessageOptions",
-                                "messageSetWireFormat",
-                            )?,
+                        __rt::json::Locate::at(
+                            __rt::read::bool(value),
+                            "google.protobuf.MessageOptions",
+                            "messageSetWireFormat",
+                        )?,
                     );
                 }
                 "noStandardDescriptorAccessor" | "no_standard_descriptor_accessor" => {
@@ -5647,11 +6058,11 @@ impl<'a> __rt::Message<'a> for MessageOptions<'a> {
                         continue;
                     }
                     self.no_standard_descriptor_accessor = Some(
-                        __rt::read::bool(value)
-                            .at(
-                                "google.protobuf.MessageOptions",
-                                "noStandardDescriptorAccessor",
-                            )?,
+                        __rt::json::Locate::at(
+                            __rt::read::bool(value),
+                            "google.protobuf.MessageOptions",
+                            "noStandardDescriptorAccessor",
+                        )?,
                     );
                 }
                 "deprecated" => {
@@ -5666,8 +6077,11 @@ impl<'a> __rt::Message<'a> for MessageOptions<'a> {
                         continue;
                     }
                     self.deprecated = Some(
-                        __rt::read::bool(value)
-                            .at("google.protobuf.MessageOptions", "deprecated")?,
+                        __rt::json::Locate::at(
+                            __rt::read::bool(value),
+                            "google.protobuf.MessageOptions",
+                            "deprecated",
+                        )?,
                     );
                 }
                 "mapEntry" | "map_entry" => {
@@ -5682,8 +6096,11 @@ impl<'a> __rt::Message<'a> for MessageOptions<'a> {
                         continue;
                     }
                     self.map_entry = Some(
-                        __rt::read::bool(value)
-                            .at("google.protobuf.MessageOptions", "mapEntry")?,
+                        __rt::json::Locate::at(
+                            __rt::read::bool(value),
+                            "google.protobuf.MessageOptions",
+                            "mapEntry",
+                        )?,
                     );
                 }
                 "deprecatedLegacyJsonFieldConflicts"
@@ -5702,11 +6119,11 @@ impl<'a> __rt::Message<'a> for MessageOptions<'a> {
                         continue;
                     }
                     self.deprecated_legacy_json_field_conflicts = Some(
-                        __rt::read::bool(value)
-                            .at(
-                                "google.protobuf.MessageOptions",
-                                "deprecatedLegacyJsonFieldConflicts",
-                            )?,
+                        __rt::json::Locate::at(
+                            __rt::read::bool(value),
+                            "google.protobuf.MessageOptions",
+                            "deprecatedLegacyJsonFieldConflicts",
+                        )?,
                     );
                 }
                 "features" => {
@@ -5720,8 +6137,11 @@ impl<'a> __rt::Message<'a> for MessageOptions<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    d.message(value, self.features.get_or_insert_default())
-                        .at("google.protobuf.MessageOptions", "features")?;
+                    __rt::json::Locate::at(
+                        d.message(value, self.features.get_or_insert_default()),
+                        "google.protobuf.MessageOptions",
+                        "features",
+                    )?;
                 }
                 "uninterpretedOption" | "uninterpreted_option" => {
                     if seen[0] & (1 << 6) != 0 {
@@ -5734,22 +6154,23 @@ impl<'a> __rt::Message<'a> for MessageOptions<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    for item in &__rt::read::array(value)
-                        .at("google.protobuf.MessageOptions", "uninterpretedOption")?
-                    {
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.MessageOptions",
+                        "uninterpretedOption",
+                    )? {
                         self.uninterpreted_option
                             .push({
                                 let mut m = UninterpretedOption::default();
-                                d.message(item, &mut m)
-                                    .at(
-                                        "google.protobuf.MessageOptions",
-                                        "uninterpretedOption",
-                                    )?;
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.MessageOptions",
+                                    "uninterpretedOption",
+                                )?;
                                 m
                             });
                     }
                 }
-                "@type" if skip_type => {}
                 _ => {
                     d.unknown_field("google.protobuf.MessageOptions", key)?;
                 }
@@ -5763,6 +6184,7 @@ impl __rt::MessageType for MessageOptions<'static> {
 }
 /// The `google.protobuf.FieldOptions` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct FieldOptions<'a> {
     /// Field `ctype` (1).
     pub ctype: Option<field_options::CType>,
@@ -5793,6 +6215,7 @@ pub struct FieldOptions<'a> {
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for FieldOptions<'a> {
     const FULL_NAME: &'static str = "google.protobuf.FieldOptions";
     type Owned = FieldOptions<'static>;
@@ -5822,7 +6245,6 @@ impl<'a> __rt::Message<'a> for FieldOptions<'a> {
             unknown_fields: self.unknown_fields.into_owned(),
         }
     }
-    #[allow(clippy::too_many_lines)]
     fn merge_field(
         &mut self,
         tag: u32,
@@ -5861,7 +6283,6 @@ impl<'a> __rt::Message<'a> for FieldOptions<'a> {
         }
         Ok(())
     }
-    #[allow(clippy::too_many_lines)]
     fn compute_size(&self, sizes: &mut __rt::SizeCache) -> usize {
         let mut len = 0;
         if let Some(v) = &self.ctype {
@@ -5905,7 +6326,6 @@ impl<'a> __rt::Message<'a> for FieldOptions<'a> {
         }
         len + self.unknown_fields.as_bytes().len()
     }
-    #[allow(clippy::too_many_lines)]
     fn write_to(&self, e: &mut __rt::Encoder<'_>) {
         if let Some(v) = &self.ctype {
             e.tag(8);
@@ -5961,9 +6381,7 @@ impl<'a> __rt::Message<'a> for FieldOptions<'a> {
         }
         e.raw(self.unknown_fields.as_bytes());
     }
-    #[allow(clippy::too_many_lines)]
     fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         w.begin_object();
         if let Some(v) = &self.ctype {
             w.key("ctype");
@@ -6015,40 +6433,48 @@ impl<'a> __rt::Message<'a> for FieldOptions<'a> {
             w.begin_array();
             for v in &self.edition_defaults {
                 w.elem();
-                __rt::Message::write_json(v, w)
-                    .at("google.protobuf.FieldOptions", "editionDefaults")?;
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.FieldOptions",
+                    "editionDefaults",
+                )?;
             }
             w.end_array();
         }
         if let Some(v) = &self.features {
             w.key("features");
-            __rt::Message::write_json(v, w)
-                .at("google.protobuf.FieldOptions", "features")?;
+            __rt::json::Locate::at(
+                __rt::Message::write_json(v, w),
+                "google.protobuf.FieldOptions",
+                "features",
+            )?;
         }
         if !self.uninterpreted_option.is_empty() {
             w.key("uninterpretedOption");
             w.begin_array();
             for v in &self.uninterpreted_option {
                 w.elem();
-                __rt::Message::write_json(v, w)
-                    .at("google.protobuf.FieldOptions", "uninterpretedOption")?;
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.FieldOptions",
+                    "uninterpretedOption",
+                )?;
             }
             w.end_array();
         }
         w.end_object();
         Ok(())
     }
-    #[allow(clippy::too_many_lines)]
     fn merge_json<'t>(
         &mut self,
         v: __rt::JsonValue<'t, 'a>,
         d: &mut __rt::JsonDecoder<'_>,
     ) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         let (object, skip_type) = d.object(v, "google.protobuf.FieldOptions")?;
         let mut seen = [0u64; 1];
         for (key, value) in &object {
             match key {
+                "@type" if skip_type => {}
                 "ctype" => {
                     if seen[0] & (1 << 0) != 0 {
                         return Err(
@@ -6060,9 +6486,11 @@ impl<'a> __rt::Message<'a> for FieldOptions<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    if let Some(e) = __rt::read::enumeration(value, d)
-                        .at("google.protobuf.FieldOptions", "ctype")?
-                    {
+                    if let Some(e) = __rt::json::Locate::at(
+                        __rt::read::enumeration(value, d),
+                        "google.protobuf.FieldOptions",
+                        "ctype",
+                    )? {
                         self.ctype = Some(e);
                     }
                 }
@@ -6078,8 +6506,11 @@ impl<'a> __rt::Message<'a> for FieldOptions<'a> {
                         continue;
                     }
                     self.packed = Some(
-                        __rt::read::bool(value)
-                            .at("google.protobuf.FieldOptions", "packed")?,
+                        __rt::json::Locate::at(
+                            __rt::read::bool(value),
+                            "google.protobuf.FieldOptions",
+                            "packed",
+                        )?,
                     );
                 }
                 "jstype" => {
@@ -6093,9 +6524,11 @@ impl<'a> __rt::Message<'a> for FieldOptions<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    if let Some(e) = __rt::read::enumeration(value, d)
-                        .at("google.protobuf.FieldOptions", "jstype")?
-                    {
+                    if let Some(e) = __rt::json::Locate::at(
+                        __rt::read::enumeration(value, d),
+                        "google.protobuf.FieldOptions",
+                        "jstype",
+                    )? {
                         self.jstype = Some(e);
                     }
                 }
@@ -6111,8 +6544,11 @@ impl<'a> __rt::Message<'a> for FieldOptions<'a> {
                         continue;
                     }
                     self.lazy = Some(
-                        __rt::read::bool(value)
-                            .at("google.protobuf.FieldOptions", "lazy")?,
+                        __rt::json::Locate::at(
+                            __rt::read::bool(value),
+                            "google.protobuf.FieldOptions",
+                            "lazy",
+                        )?,
                     );
                 }
                 "unverifiedLazy" | "unverified_lazy" => {
@@ -6127,8 +6563,11 @@ impl<'a> __rt::Message<'a> for FieldOptions<'a> {
                         continue;
                     }
                     self.unverified_lazy = Some(
-                        __rt::read::bool(value)
-                            .at("google.protobuf.FieldOptions", "unverifiedLazy")?,
+                        __rt::json::Locate::at(
+                            __rt::read::bool(value),
+                            "google.protobuf.FieldOptions",
+                            "unverifiedLazy",
+                        )?,
                     );
                 }
                 "deprecated" => {
@@ -6143,8 +6582,11 @@ impl<'a> __rt::Message<'a> for FieldOptions<'a> {
                         continue;
                     }
                     self.deprecated = Some(
-                        __rt::read::bool(value)
-                            .at("google.protobuf.FieldOptions", "deprecated")?,
+                        __rt::json::Locate::at(
+                            __rt::read::bool(value),
+                            "google.protobuf.FieldOptions",
+                            "deprecated",
+                        )?,
                     );
                 }
                 "weak" => {
@@ -6159,8 +6601,11 @@ impl<'a> __rt::Message<'a> for FieldOptions<'a> {
                         continue;
                     }
                     self.weak = Some(
-                        __rt::read::bool(value)
-                            .at("google.protobuf.FieldOptions", "weak")?,
+                        __rt::json::Locate::at(
+                            __rt::read::bool(value),
+                            "google.protobuf.FieldOptions",
+                            "weak",
+                        )?,
                     );
                 }
                 "debugRedact" | "debug_redact" => {
@@ -6175,8 +6620,11 @@ impl<'a> __rt::Message<'a> for FieldOptions<'a> {
                         continue;
                     }
                     self.debug_redact = Some(
-                        __rt::read::bool(value)
-                            .at("google.protobuf.FieldOptions", "debugRedact")?,
+                        __rt::json::Locate::at(
+                            __rt::read::bool(value),
+                            "google.protobuf.FieldOptions",
+                            "debugRedact",
+                        )?,
                     );
                 }
                 "retention" => {
@@ -6190,9 +6638,11 @@ impl<'a> __rt::Message<'a> for FieldOptions<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    if let Some(e) = __rt::read::enumeration(value, d)
-                        .at("google.protobuf.FieldOptions", "retention")?
-                    {
+                    if let Some(e) = __rt::json::Locate::at(
+                        __rt::read::enumeration(value, d),
+                        "google.protobuf.FieldOptions",
+                        "retention",
+                    )? {
                         self.retention = Some(e);
                     }
                 }
@@ -6207,12 +6657,16 @@ impl<'a> __rt::Message<'a> for FieldOptions<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    for item in &__rt::read::array(value)
-                        .at("google.protobuf.FieldOptions", "targets")?
-                    {
-                        if let Some(e) = __rt::read::enumeration(item, d)
-                            .at("google.protobuf.FieldOptions", "targets")?
-                        {
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.FieldOptions",
+                        "targets",
+                    )? {
+                        if let Some(e) = __rt::json::Locate::at(
+                            __rt::read::enumeration(item, d),
+                            "google.protobuf.FieldOptions",
+                            "targets",
+                        )? {
                             self.targets.push(e);
                         }
                     }
@@ -6228,14 +6682,19 @@ impl<'a> __rt::Message<'a> for FieldOptions<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    for item in &__rt::read::array(value)
-                        .at("google.protobuf.FieldOptions", "editionDefaults")?
-                    {
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.FieldOptions",
+                        "editionDefaults",
+                    )? {
                         self.edition_defaults
                             .push({
                                 let mut m = field_options::EditionDefault::default();
-                                d.message(item, &mut m)
-                                    .at("google.protobuf.FieldOptions", "editionDefaults")?;
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.FieldOptions",
+                                    "editionDefaults",
+                                )?;
                                 m
                             });
                     }
@@ -6251,8 +6710,11 @@ impl<'a> __rt::Message<'a> for FieldOptions<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    d.message(value, self.features.get_or_insert_default())
-                        .at("google.protobuf.FieldOptions", "features")?;
+                    __rt::json::Locate::at(
+                        d.message(value, self.features.get_or_insert_default()),
+                        "google.protobuf.FieldOptions",
+                        "features",
+                    )?;
                 }
                 "uninterpretedOption" | "uninterpreted_option" => {
                     if seen[0] & (1 << 12) != 0 {
@@ -6265,19 +6727,23 @@ impl<'a> __rt::Message<'a> for FieldOptions<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    for item in &__rt::read::array(value)
-                        .at("google.protobuf.FieldOptions", "uninterpretedOption")?
-                    {
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.FieldOptions",
+                        "uninterpretedOption",
+                    )? {
                         self.uninterpreted_option
                             .push({
                                 let mut m = UninterpretedOption::default();
-                                d.message(item, &mut m)
-                                    .at("google.protobuf.FieldOptions", "uninterpretedOption")?;
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.FieldOptions",
+                                    "uninterpretedOption",
+                                )?;
                                 m
                             });
                     }
                 }
-                "@type" if skip_type => {}
                 _ => {
                     d.unknown_field("google.protobuf.FieldOptions", key)?;
                 }
@@ -6295,6 +6761,7 @@ pub mod field_options {
     use super::__rt;
     /// The `google.protobuf.FieldOptions.EditionDefault` message.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[allow(clippy::struct_field_names)]
     pub struct EditionDefault<'a> {
         /// Field `edition` (3).
         pub edition: Option<super::Edition>,
@@ -6303,6 +6770,7 @@ pub mod field_options {
         /// Fields this version of the schema does not know, kept for a binary round trip.
         pub unknown_fields: __rt::UnknownFields<'a>,
     }
+    #[allow(clippy::too_many_lines)]
     impl<'a> __rt::Message<'a> for EditionDefault<'a> {
         const FULL_NAME: &'static str = "google.protobuf.FieldOptions.EditionDefault";
         const USES_SIZE_CACHE: bool = false;
@@ -6370,12 +6838,12 @@ pub mod field_options {
             v: __rt::JsonValue<'t, 'a>,
             d: &mut __rt::JsonDecoder<'_>,
         ) -> Result<(), __rt::JsonError> {
-            use __rt::json::Locate as _;
             let (object, skip_type) = d
                 .object(v, "google.protobuf.FieldOptions.EditionDefault")?;
             let mut seen = [0u64; 1];
             for (key, value) in &object {
                 match key {
+                    "@type" if skip_type => {}
                     "edition" => {
                         if seen[0] & (1 << 0) != 0 {
                             return Err(
@@ -6390,12 +6858,11 @@ pub mod field_options {
                         if __rt::read::is_null(value) {
                             continue;
                         }
-                        if let Some(e) = __rt::read::enumeration(value, d)
-                            .at(
-                                "google.protobuf.FieldOptions.EditionDefault",
-                                "edition",
-                            )?
-                        {
+                        if let Some(e) = __rt::json::Locate::at(
+                            __rt::read::enumeration(value, d),
+                            "google.protobuf.FieldOptions.EditionDefault",
+                            "edition",
+                        )? {
                             self.edition = Some(e);
                         }
                     }
@@ -6411,11 +6878,13 @@ pub mod field_options {
                             continue;
                         }
                         self.value = Some(
-                            __rt::read::string(value)
-                                .at("google.protobuf.FieldOptions.EditionDefault", "value")?,
+                            __rt::json::Locate::at(
+                                __rt::read::string(value),
+                                "google.protobuf.FieldOptions.EditionDefault",
+                                "value",
+                            )?,
                         );
                     }
-                    "@type" if skip_type => {}
                     _ => {
                         d.unknown_field(
                             "google.protobuf.FieldOptions.EditionDefault",
@@ -6637,6 +7106,7 @@ pub mod field_options {
 }
 /// The `google.protobuf.OneofOptions` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct OneofOptions<'a> {
     /// Field `features` (1).
     pub features: Option<FeatureSet<'a>>,
@@ -6645,6 +7115,7 @@ pub struct OneofOptions<'a> {
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for OneofOptions<'a> {
     const FULL_NAME: &'static str = "google.protobuf.OneofOptions";
     type Owned = OneofOptions<'static>;
@@ -6701,20 +7172,25 @@ impl<'a> __rt::Message<'a> for OneofOptions<'a> {
         e.raw(self.unknown_fields.as_bytes());
     }
     fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         w.begin_object();
         if let Some(v) = &self.features {
             w.key("features");
-            __rt::Message::write_json(v, w)
-                .at("google.protobuf.OneofOptions", "features")?;
+            __rt::json::Locate::at(
+                __rt::Message::write_json(v, w),
+                "google.protobuf.OneofOptions",
+                "features",
+            )?;
         }
         if !self.uninterpreted_option.is_empty() {
             w.key("uninterpretedOption");
             w.begin_array();
             for v in &self.uninterpreted_option {
                 w.elem();
-                __rt::Message::write_json(v, w)
-                    .at("google.protobuf.OneofOptions", "uninterpretedOption")?;
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.OneofOptions",
+                    "uninterpretedOption",
+                )?;
             }
             w.end_array();
         }
@@ -6726,11 +7202,11 @@ impl<'a> __rt::Message<'a> for OneofOptions<'a> {
         v: __rt::JsonValue<'t, 'a>,
         d: &mut __rt::JsonDecoder<'_>,
     ) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         let (object, skip_type) = d.object(v, "google.protobuf.OneofOptions")?;
         let mut seen = [0u64; 1];
         for (key, value) in &object {
             match key {
+                "@type" if skip_type => {}
                 "features" => {
                     if seen[0] & (1 << 0) != 0 {
                         return Err(
@@ -6742,8 +7218,11 @@ impl<'a> __rt::Message<'a> for OneofOptions<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    d.message(value, self.features.get_or_insert_default())
-                        .at("google.protobuf.OneofOptions", "features")?;
+                    __rt::json::Locate::at(
+                        d.message(value, self.features.get_or_insert_default()),
+                        "google.protobuf.OneofOptions",
+                        "features",
+                    )?;
                 }
                 "uninterpretedOption" | "uninterpreted_option" => {
                     if seen[0] & (1 << 1) != 0 {
@@ -6756,19 +7235,23 @@ impl<'a> __rt::Message<'a> for OneofOptions<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    for item in &__rt::read::array(value)
-                        .at("google.protobuf.OneofOptions", "uninterpretedOption")?
-                    {
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.OneofOptions",
+                        "uninterpretedOption",
+                    )? {
                         self.uninterpreted_option
                             .push({
                                 let mut m = UninterpretedOption::default();
-                                d.message(item, &mut m)
-                                    .at("google.protobuf.OneofOptions", "uninterpretedOption")?;
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.OneofOptions",
+                                    "uninterpretedOption",
+                                )?;
                                 m
                             });
                     }
                 }
-                "@type" if skip_type => {}
                 _ => {
                     d.unknown_field("google.protobuf.OneofOptions", key)?;
                 }
@@ -6782,6 +7265,7 @@ impl __rt::MessageType for OneofOptions<'static> {
 }
 /// The `google.protobuf.EnumOptions` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct EnumOptions<'a> {
     /// Field `allow_alias` (2).
     pub allow_alias: Option<bool>,
@@ -6796,6 +7280,7 @@ pub struct EnumOptions<'a> {
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for EnumOptions<'a> {
     const FULL_NAME: &'static str = "google.protobuf.EnumOptions";
     type Owned = EnumOptions<'static>;
@@ -6880,7 +7365,6 @@ impl<'a> __rt::Message<'a> for EnumOptions<'a> {
         e.raw(self.unknown_fields.as_bytes());
     }
     fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         w.begin_object();
         if let Some(v) = &self.allow_alias {
             w.key("allowAlias");
@@ -6896,16 +7380,22 @@ impl<'a> __rt::Message<'a> for EnumOptions<'a> {
         }
         if let Some(v) = &self.features {
             w.key("features");
-            __rt::Message::write_json(v, w)
-                .at("google.protobuf.EnumOptions", "features")?;
+            __rt::json::Locate::at(
+                __rt::Message::write_json(v, w),
+                "google.protobuf.EnumOptions",
+                "features",
+            )?;
         }
         if !self.uninterpreted_option.is_empty() {
             w.key("uninterpretedOption");
             w.begin_array();
             for v in &self.uninterpreted_option {
                 w.elem();
-                __rt::Message::write_json(v, w)
-                    .at("google.protobuf.EnumOptions", "uninterpretedOption")?;
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.EnumOptions",
+                    "uninterpretedOption",
+                )?;
             }
             w.end_array();
         }
@@ -6917,11 +7407,11 @@ impl<'a> __rt::Message<'a> for EnumOptions<'a> {
         v: __rt::JsonValue<'t, 'a>,
         d: &mut __rt::JsonDecoder<'_>,
     ) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         let (object, skip_type) = d.object(v, "google.protobuf.EnumOptions")?;
         let mut seen = [0u64; 1];
         for (key, value) in &object {
             match key {
+                "@type" if skip_type => {}
                 "allowAlias" | "allow_alias" => {
                     if seen[0] & (1 << 0) != 0 {
                         return Err(
@@ -6934,8 +7424,11 @@ impl<'a> __rt::Message<'a> for EnumOptions<'a> {
                         continue;
                     }
                     self.allow_alias = Some(
-                        __rt::read::bool(value)
-                            .at("google.protobuf.EnumOptions", "allowAlias")?,
+                        __rt::json::Locate::at(
+                            __rt::read::bool(value),
+                            "google.protobuf.EnumOptions",
+                            "allowAlias",
+                        )?,
                     );
                 }
                 "deprecated" => {
@@ -6950,8 +7443,11 @@ impl<'a> __rt::Message<'a> for EnumOptions<'a> {
                         continue;
                     }
                     self.deprecated = Some(
-                        __rt::read::bool(value)
-                            .at("google.protobuf.EnumOptions", "deprecated")?,
+                        __rt::json::Locate::at(
+                            __rt::read::bool(value),
+                            "google.protobuf.EnumOptions",
+                            "deprecated",
+                        )?,
                     );
                 }
                 "deprecatedLegacyJsonFieldConflicts"
@@ -6970,11 +7466,11 @@ impl<'a> __rt::Message<'a> for EnumOptions<'a> {
                         continue;
                     }
                     self.deprecated_legacy_json_field_conflicts = Some(
-                        __rt::read::bool(value)
-                            .at(
-                                "google.protobuf.EnumOptions",
-                                "deprecatedLegacyJsonFieldConflicts",
-                            )?,
+                        __rt::json::Locate::at(
+                            __rt::read::bool(value),
+                            "google.protobuf.EnumOptions",
+                            "deprecatedLegacyJsonFieldConflicts",
+                        )?,
                     );
                 }
                 "features" => {
@@ -6988,8 +7484,11 @@ impl<'a> __rt::Message<'a> for EnumOptions<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    d.message(value, self.features.get_or_insert_default())
-                        .at("google.protobuf.EnumOptions", "features")?;
+                    __rt::json::Locate::at(
+                        d.message(value, self.features.get_or_insert_default()),
+                        "google.protobuf.EnumOptions",
+                        "features",
+                    )?;
                 }
                 "uninterpretedOption" | "uninterpreted_option" => {
                     if seen[0] & (1 << 4) != 0 {
@@ -7002,19 +7501,23 @@ impl<'a> __rt::Message<'a> for EnumOptions<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    for item in &__rt::read::array(value)
-                        .at("google.protobuf.EnumOptions", "uninterpretedOption")?
-                    {
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.EnumOptions",
+                        "uninterpretedOption",
+                    )? {
                         self.uninterpreted_option
                             .push({
                                 let mut m = UninterpretedOption::default();
-                                d.message(item, &mut m)
-                                    .at("google.protobuf.EnumOptions", "uninterpretedOption")?;
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.EnumOptions",
+                                    "uninterpretedOption",
+                                )?;
                                 m
                             });
                     }
                 }
-                "@type" if skip_type => {}
                 _ => {
                     d.unknown_field("google.protobuf.EnumOptions", key)?;
                 }
@@ -7028,6 +7531,7 @@ impl __rt::MessageType for EnumOptions<'static> {
 }
 /// The `google.protobuf.EnumValueOptions` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct EnumValueOptions<'a> {
     /// Field `deprecated` (1).
     pub deprecated: Option<bool>,
@@ -7040,6 +7544,7 @@ pub struct EnumValueOptions<'a> {
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for EnumValueOptions<'a> {
     const FULL_NAME: &'static str = "google.protobuf.EnumValueOptions";
     type Owned = EnumValueOptions<'static>;
@@ -7114,7 +7619,6 @@ impl<'a> __rt::Message<'a> for EnumValueOptions<'a> {
         e.raw(self.unknown_fields.as_bytes());
     }
     fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         w.begin_object();
         if let Some(v) = &self.deprecated {
             w.key("deprecated");
@@ -7122,8 +7626,11 @@ impl<'a> __rt::Message<'a> for EnumValueOptions<'a> {
         }
         if let Some(v) = &self.features {
             w.key("features");
-            __rt::Message::write_json(v, w)
-                .at("google.protobuf.EnumValueOptions", "features")?;
+            __rt::json::Locate::at(
+                __rt::Message::write_json(v, w),
+                "google.protobuf.EnumValueOptions",
+                "features",
+            )?;
         }
         if let Some(v) = &self.debug_redact {
             w.key("debugRedact");
@@ -7134,8 +7641,11 @@ impl<'a> __rt::Message<'a> for EnumValueOptions<'a> {
             w.begin_array();
             for v in &self.uninterpreted_option {
                 w.elem();
-                __rt::Message::write_json(v, w)
-                    .at("google.protobuf.EnumValueOptions", "uninterpretedOption")?;
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.EnumValueOptions",
+                    "uninterpretedOption",
+                )?;
             }
             w.end_array();
         }
@@ -7147,11 +7657,11 @@ impl<'a> __rt::Message<'a> for EnumValueOptions<'a> {
         v: __rt::JsonValue<'t, 'a>,
         d: &mut __rt::JsonDecoder<'_>,
     ) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         let (object, skip_type) = d.object(v, "google.protobuf.EnumValueOptions")?;
         let mut seen = [0u64; 1];
         for (key, value) in &object {
             match key {
+                "@type" if skip_type => {}
                 "deprecated" => {
                     if seen[0] & (1 << 0) != 0 {
                         return Err(
@@ -7164,8 +7674,11 @@ impl<'a> __rt::Message<'a> for EnumValueOptions<'a> {
                         continue;
                     }
                     self.deprecated = Some(
-                        __rt::read::bool(value)
-                            .at("google.protobuf.EnumValueOptions", "deprecated")?,
+                        __rt::json::Locate::at(
+                            __rt::read::bool(value),
+                            "google.protobuf.EnumValueOptions",
+                            "deprecated",
+                        )?,
                     );
                 }
                 "features" => {
@@ -7179,8 +7692,11 @@ impl<'a> __rt::Message<'a> for EnumValueOptions<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    d.message(value, self.features.get_or_insert_default())
-                        .at("google.protobuf.EnumValueOptions", "features")?;
+                    __rt::json::Locate::at(
+                        d.message(value, self.features.get_or_insert_default()),
+                        "google.protobuf.EnumValueOptions",
+                        "features",
+                    )?;
                 }
                 "debugRedact" | "debug_redact" => {
                     if seen[0] & (1 << 2) != 0 {
@@ -7194,8 +7710,11 @@ impl<'a> __rt::Message<'a> for EnumValueOptions<'a> {
                         continue;
                     }
                     self.debug_redact = Some(
-                        __rt::read::bool(value)
-                            .at("google.protobuf.EnumValueOptions", "debugRedact")?,
+                        __rt::json::Locate::at(
+                            __rt::read::bool(value),
+                            "google.protobuf.EnumValueOptions",
+                            "debugRedact",
+                        )?,
                     );
                 }
                 "uninterpretedOption" | "uninterpreted_option" => {
@@ -7212,22 +7731,23 @@ impl<'a> __rt::Message<'a> for EnumValueOptions<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    for item in &__rt::read::array(value)
-                        .at("google.protobuf.EnumValueOptions", "uninterpretedOption")?
-                    {
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.EnumValueOptions",
+                        "uninterpretedOption",
+                    )? {
                         self.uninterpreted_option
                             .push({
                                 let mut m = UninterpretedOption::default();
-                                d.message(item, &mut m)
-                                    .at(
-                                        "google.protobuf.EnumValueOptions",
-                                        "uninterpretedOption",
-                                    )?;
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.EnumValueOptions",
+                                    "uninterpretedOption",
+                                )?;
                                 m
                             });
                     }
                 }
-                "@type" if skip_type => {}
                 _ => {
                     d.unknown_field("google.protobuf.EnumValueOptions", key)?;
                 }
@@ -7241,6 +7761,7 @@ impl __rt::MessageType for EnumValueOptions<'static> {
 }
 /// The `google.protobuf.ServiceOptions` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct ServiceOptions<'a> {
     /// Field `features` (34).
     pub features: Option<FeatureSet<'a>>,
@@ -7251,6 +7772,7 @@ pub struct ServiceOptions<'a> {
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for ServiceOptions<'a> {
     const FULL_NAME: &'static str = "google.protobuf.ServiceOptions";
     type Owned = ServiceOptions<'static>;
@@ -7316,7 +7838,6 @@ impl<'a> __rt::Message<'a> for ServiceOptions<'a> {
         e.raw(self.unknown_fields.as_bytes());
     }
     fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         w.begin_object();
         if let Some(v) = &self.deprecated {
             w.key("deprecated");
@@ -7324,16 +7845,22 @@ impl<'a> __rt::Message<'a> for ServiceOptions<'a> {
         }
         if let Some(v) = &self.features {
             w.key("features");
-            __rt::Message::write_json(v, w)
-                .at("google.protobuf.ServiceOptions", "features")?;
+            __rt::json::Locate::at(
+                __rt::Message::write_json(v, w),
+                "google.protobuf.ServiceOptions",
+                "features",
+            )?;
         }
         if !self.uninterpreted_option.is_empty() {
             w.key("uninterpretedOption");
             w.begin_array();
             for v in &self.uninterpreted_option {
                 w.elem();
-                __rt::Message::write_json(v, w)
-                    .at("google.protobuf.ServiceOptions", "uninterpretedOption")?;
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.ServiceOptions",
+                    "uninterpretedOption",
+                )?;
             }
             w.end_array();
         }
@@ -7345,11 +7872,11 @@ impl<'a> __rt::Message<'a> for ServiceOptions<'a> {
         v: __rt::JsonValue<'t, 'a>,
         d: &mut __rt::JsonDecoder<'_>,
     ) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         let (object, skip_type) = d.object(v, "google.protobuf.ServiceOptions")?;
         let mut seen = [0u64; 1];
         for (key, value) in &object {
             match key {
+                "@type" if skip_type => {}
                 "features" => {
                     if seen[0] & (1 << 0) != 0 {
                         return Err(
@@ -7361,8 +7888,11 @@ impl<'a> __rt::Message<'a> for ServiceOptions<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    d.message(value, self.features.get_or_insert_default())
-                        .at("google.protobuf.ServiceOptions", "features")?;
+                    __rt::json::Locate::at(
+                        d.message(value, self.features.get_or_insert_default()),
+                        "google.protobuf.ServiceOptions",
+                        "features",
+                    )?;
                 }
                 "deprecated" => {
                     if seen[0] & (1 << 1) != 0 {
@@ -7376,8 +7906,11 @@ impl<'a> __rt::Message<'a> for ServiceOptions<'a> {
                         continue;
                     }
                     self.deprecated = Some(
-                        __rt::read::bool(value)
-                            .at("google.protobuf.ServiceOptions", "deprecated")?,
+                        __rt::json::Locate::at(
+                            __rt::read::bool(value),
+                            "google.protobuf.ServiceOptions",
+                            "deprecated",
+                        )?,
                     );
                 }
                 "uninterpretedOption" | "uninterpreted_option" => {
@@ -7391,22 +7924,23 @@ impl<'a> __rt::Message<'a> for ServiceOptions<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    for item in &__rt::read::array(value)
-                        .at("google.protobuf.ServiceOptions", "uninterpretedOption")?
-                    {
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.ServiceOptions",
+                        "uninterpretedOption",
+                    )? {
                         self.uninterpreted_option
                             .push({
                                 let mut m = UninterpretedOption::default();
-                                d.message(item, &mut m)
-                                    .at(
-                                        "google.protobuf.ServiceOptions",
-                                        "uninterpretedOption",
-                                    )?;
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.ServiceOptions",
+                                    "uninterpretedOption",
+                                )?;
                                 m
                             });
                     }
                 }
-                "@type" if skip_type => {}
                 _ => {
                     d.unknown_field("google.protobuf.ServiceOptions", key)?;
                 }
@@ -7420,6 +7954,7 @@ impl __rt::MessageType for ServiceOptions<'static> {
 }
 /// The `google.protobuf.MethodOptions` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct MethodOptions<'a> {
     /// Field `deprecated` (33).
     pub deprecated: Option<bool>,
@@ -7432,6 +7967,7 @@ pub struct MethodOptions<'a> {
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for MethodOptions<'a> {
     const FULL_NAME: &'static str = "google.protobuf.MethodOptions";
     type Owned = MethodOptions<'static>;
@@ -7506,7 +8042,6 @@ impl<'a> __rt::Message<'a> for MethodOptions<'a> {
         e.raw(self.unknown_fields.as_bytes());
     }
     fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         w.begin_object();
         if let Some(v) = &self.deprecated {
             w.key("deprecated");
@@ -7518,16 +8053,22 @@ impl<'a> __rt::Message<'a> for MethodOptions<'a> {
         }
         if let Some(v) = &self.features {
             w.key("features");
-            __rt::Message::write_json(v, w)
-                .at("google.protobuf.MethodOptions", "features")?;
+            __rt::json::Locate::at(
+                __rt::Message::write_json(v, w),
+                "google.protobuf.MethodOptions",
+                "features",
+            )?;
         }
         if !self.uninterpreted_option.is_empty() {
             w.key("uninterpretedOption");
             w.begin_array();
             for v in &self.uninterpreted_option {
                 w.elem();
-                __rt::Message::write_json(v, w)
-                    .at("google.protobuf.MethodOptions", "uninterpretedOption")?;
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.MethodOptions",
+                    "uninterpretedOption",
+                )?;
             }
             w.end_array();
         }
@@ -7539,11 +8080,11 @@ impl<'a> __rt::Message<'a> for MethodOptions<'a> {
         v: __rt::JsonValue<'t, 'a>,
         d: &mut __rt::JsonDecoder<'_>,
     ) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         let (object, skip_type) = d.object(v, "google.protobuf.MethodOptions")?;
         let mut seen = [0u64; 1];
         for (key, value) in &object {
             match key {
+                "@type" if skip_type => {}
                 "deprecated" => {
                     if seen[0] & (1 << 0) != 0 {
                         return Err(
@@ -7556,8 +8097,11 @@ impl<'a> __rt::Message<'a> for MethodOptions<'a> {
                         continue;
                     }
                     self.deprecated = Some(
-                        __rt::read::bool(value)
-                            .at("google.protobuf.MethodOptions", "deprecated")?,
+                        __rt::json::Locate::at(
+                            __rt::read::bool(value),
+                            "google.protobuf.MethodOptions",
+                            "deprecated",
+                        )?,
                     );
                 }
                 "idempotencyLevel" | "idempotency_level" => {
@@ -7571,9 +8115,11 @@ impl<'a> __rt::Message<'a> for MethodOptions<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    if let Some(e) = __rt::read::enumeration(value, d)
-                        .at("google.protobuf.MethodOptions", "idempotencyLevel")?
-                    {
+                    if let Some(e) = __rt::json::Locate::at(
+                        __rt::read::enumeration(value, d),
+                        "google.protobuf.MethodOptions",
+                        "idempotencyLevel",
+                    )? {
                         self.idempotency_level = Some(e);
                     }
                 }
@@ -7588,8 +8134,11 @@ impl<'a> __rt::Message<'a> for MethodOptions<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    d.message(value, self.features.get_or_insert_default())
-                        .at("google.protobuf.MethodOptions", "features")?;
+                    __rt::json::Locate::at(
+                        d.message(value, self.features.get_or_insert_default()),
+                        "google.protobuf.MethodOptions",
+                        "features",
+                    )?;
                 }
                 "uninterpretedOption" | "uninterpreted_option" => {
                     if seen[0] & (1 << 3) != 0 {
@@ -7602,22 +8151,23 @@ impl<'a> __rt::Message<'a> for MethodOptions<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    for item in &__rt::read::array(value)
-                        .at("google.protobuf.MethodOptions", "uninterpretedOption")?
-                    {
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.MethodOptions",
+                        "uninterpretedOption",
+                    )? {
                         self.uninterpreted_option
                             .push({
                                 let mut m = UninterpretedOption::default();
-                                d.message(item, &mut m)
-                                    .at(
-                                        "google.protobuf.MethodOptions",
-                                        "uninterpretedOption",
-                                    )?;
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.MethodOptions",
+                                    "uninterpretedOption",
+                                )?;
                                 m
                             });
                     }
                 }
-                "@type" if skip_type => {}
                 _ => {
                     d.unknown_field("google.protobuf.MethodOptions", key)?;
                 }
@@ -7680,6 +8230,7 @@ pub mod method_options {
 }
 /// The `google.protobuf.UninterpretedOption` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct UninterpretedOption<'a> {
     /// Field `name` (2).
     pub name: Vec<uninterpreted_option::NamePart<'a>>,
@@ -7698,6 +8249,7 @@ pub struct UninterpretedOption<'a> {
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for UninterpretedOption<'a> {
     const FULL_NAME: &'static str = "google.protobuf.UninterpretedOption";
     type Owned = UninterpretedOption<'static>;
@@ -7797,15 +8349,17 @@ impl<'a> __rt::Message<'a> for UninterpretedOption<'a> {
         e.raw(self.unknown_fields.as_bytes());
     }
     fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         w.begin_object();
         if !self.name.is_empty() {
             w.key("name");
             w.begin_array();
             for v in &self.name {
                 w.elem();
-                __rt::Message::write_json(v, w)
-                    .at("google.protobuf.UninterpretedOption", "name")?;
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.UninterpretedOption",
+                    "name",
+                )?;
             }
             w.end_array();
         }
@@ -7841,11 +8395,11 @@ impl<'a> __rt::Message<'a> for UninterpretedOption<'a> {
         v: __rt::JsonValue<'t, 'a>,
         d: &mut __rt::JsonDecoder<'_>,
     ) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         let (object, skip_type) = d.object(v, "google.protobuf.UninterpretedOption")?;
         let mut seen = [0u64; 1];
         for (key, value) in &object {
             match key {
+                "@type" if skip_type => {}
                 "name" => {
                     if seen[0] & (1 << 0) != 0 {
                         return Err(
@@ -7857,14 +8411,19 @@ impl<'a> __rt::Message<'a> for UninterpretedOption<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    for item in &__rt::read::array(value)
-                        .at("google.protobuf.UninterpretedOption", "name")?
-                    {
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.UninterpretedOption",
+                        "name",
+                    )? {
                         self.name
                             .push({
                                 let mut m = uninterpreted_option::NamePart::default();
-                                d.message(item, &mut m)
-                                    .at("google.protobuf.UninterpretedOption", "name")?;
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.UninterpretedOption",
+                                    "name",
+                                )?;
                                 m
                             });
                     }
@@ -7884,11 +8443,11 @@ impl<'a> __rt::Message<'a> for UninterpretedOption<'a> {
                         continue;
                     }
                     self.identifier_value = Some(
-                        __rt::read::string(value)
-                            .at(
-                                "google.protobuf.UninterpretedOption",
-                                "identifierValue",
-                            )?,
+                        __rt::json::Locate::at(
+                            __rt::read::string(value),
+                            "google.protobuf.UninterpretedOption",
+                            "identifierValue",
+                        )?,
                     );
                 }
                 "positiveIntValue" | "positive_int_value" => {
@@ -7906,11 +8465,11 @@ impl<'a> __rt::Message<'a> for UninterpretedOption<'a> {
                         continue;
                     }
                     self.positive_int_value = Some(
-                        __rt::read::uint64(value)
-                            .at(
-                                "google.protobuf.UninterpretedOption",
-                                "positiveIntValue",
-                            )?,
+                        __rt::json::Locate::at(
+                            __rt::read::uint64(value),
+                            "google.protobuf.UninterpretedOption",
+                            "positiveIntValue",
+                        )?,
                     );
                 }
                 "negativeIntValue" | "negative_int_value" => {
@@ -7928,11 +8487,11 @@ impl<'a> __rt::Message<'a> for UninterpretedOption<'a> {
                         continue;
                     }
                     self.negative_int_value = Some(
-                        __rt::read::int64(value)
-                            .at(
-                                "google.protobuf.UninterpretedOption",
-                                "negativeIntValue",
-                            )?,
+                        __rt::json::Locate::at(
+                            __rt::read::int64(value),
+                            "google.protobuf.UninterpretedOption",
+                            "negativeIntValue",
+                        )?,
                     );
                 }
                 "doubleValue" | "double_value" => {
@@ -7947,8 +8506,11 @@ impl<'a> __rt::Message<'a> for UninterpretedOption<'a> {
                         continue;
                     }
                     self.double_value = Some(
-                        __rt::read::double(value)
-                            .at("google.protobuf.UninterpretedOption", "doubleValue")?,
+                        __rt::json::Locate::at(
+                            __rt::read::double(value),
+                            "google.protobuf.UninterpretedOption",
+                            "doubleValue",
+                        )?,
                     );
                 }
                 "stringValue" | "string_value" => {
@@ -7963,8 +8525,11 @@ impl<'a> __rt::Message<'a> for UninterpretedOption<'a> {
                         continue;
                     }
                     self.string_value = Some(
-                        __rt::read::bytes(value)
-                            .at("google.protobuf.UninterpretedOption", "stringValue")?,
+                        __rt::json::Locate::at(
+                            __rt::read::bytes(value),
+                            "google.protobuf.UninterpretedOption",
+                            "stringValue",
+                        )?,
                     );
                 }
                 "aggregateValue" | "aggregate_value" => {
@@ -7979,11 +8544,13 @@ impl<'a> __rt::Message<'a> for UninterpretedOption<'a> {
                         continue;
                     }
                     self.aggregate_value = Some(
-                        __rt::read::string(value)
-                            .at("google.protobuf.UninterpretedOption", "aggregateValue")?,
+                        __rt::json::Locate::at(
+                            __rt::read::string(value),
+                            "google.protobuf.UninterpretedOption",
+                            "aggregateValue",
+                        )?,
                     );
                 }
-                "@type" if skip_type => {}
                 _ => {
                     d.unknown_field("google.protobuf.UninterpretedOption", key)?;
                 }
@@ -8001,6 +8568,7 @@ pub mod uninterpreted_option {
     use super::__rt;
     /// The `google.protobuf.UninterpretedOption.NamePart` message.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[allow(clippy::struct_field_names)]
     pub struct NamePart<'a> {
         /// Field `name_part` (1).
         pub name_part: Option<__rt::Cow<'a, str>>,
@@ -8009,6 +8577,7 @@ pub mod uninterpreted_option {
         /// Fields this version of the schema does not know, kept for a binary round trip.
         pub unknown_fields: __rt::UnknownFields<'a>,
     }
+    #[allow(clippy::too_many_lines)]
     impl<'a> __rt::Message<'a> for NamePart<'a> {
         const FULL_NAME: &'static str = "google.protobuf.UninterpretedOption.NamePart";
         const USES_SIZE_CACHE: bool = false;
@@ -8076,12 +8645,12 @@ pub mod uninterpreted_option {
             v: __rt::JsonValue<'t, 'a>,
             d: &mut __rt::JsonDecoder<'_>,
         ) -> Result<(), __rt::JsonError> {
-            use __rt::json::Locate as _;
             let (object, skip_type) = d
                 .object(v, "google.protobuf.UninterpretedOption.NamePart")?;
             let mut seen = [0u64; 1];
             for (key, value) in &object {
                 match key {
+                    "@type" if skip_type => {}
                     "namePart" | "name_part" => {
                         if seen[0] & (1 << 0) != 0 {
                             return Err(
@@ -8097,11 +8666,11 @@ pub mod uninterpreted_option {
                             continue;
                         }
                         self.name_part = Some(
-                            __rt::read::string(value)
-                                .at(
-                                    "google.protobuf.UninterpretedOption.NamePart",
-                                    "namePart",
-                                )?,
+                            __rt::json::Locate::at(
+                                __rt::read::string(value),
+                                "google.protobuf.UninterpretedOption.NamePart",
+                                "namePart",
+                            )?,
                         );
                     }
                     "isExtension" | "is_extension" => {
@@ -8119,14 +8688,13 @@ pub mod uninterpreted_option {
                             continue;
                         }
                         self.is_extension = Some(
-                            __rt::read::bool(value)
-                                .at(
-                                    "google.protobuf.UninterpretedOption.NamePart",
-                                    "isExtension",
-                                )?,
+                            __rt::json::Locate::at(
+                                __rt::read::bool(value),
+                                "google.protobuf.UninterpretedOption.NamePart",
+                                "isExtension",
+                            )?,
                         );
                     }
-                    "@type" if skip_type => {}
                     _ => {
                         d.unknown_field(
                             "google.protobuf.UninterpretedOption.NamePart",
@@ -8144,6 +8712,7 @@ pub mod uninterpreted_option {
 }
 /// The `google.protobuf.FeatureSet` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct FeatureSet<'a> {
     /// Field `field_presence` (1).
     pub field_presence: Option<feature_set::FieldPresence>,
@@ -8160,6 +8729,7 @@ pub struct FeatureSet<'a> {
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for FeatureSet<'a> {
     const FULL_NAME: &'static str = "google.protobuf.FeatureSet";
     const USES_SIZE_CACHE: bool = false;
@@ -8276,11 +8846,11 @@ impl<'a> __rt::Message<'a> for FeatureSet<'a> {
         v: __rt::JsonValue<'t, 'a>,
         d: &mut __rt::JsonDecoder<'_>,
     ) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         let (object, skip_type) = d.object(v, "google.protobuf.FeatureSet")?;
         let mut seen = [0u64; 1];
         for (key, value) in &object {
             match key {
+                "@type" if skip_type => {}
                 "fieldPresence" | "field_presence" => {
                     if seen[0] & (1 << 0) != 0 {
                         return Err(
@@ -8292,9 +8862,11 @@ impl<'a> __rt::Message<'a> for FeatureSet<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    if let Some(e) = __rt::read::enumeration(value, d)
-                        .at("google.protobuf.FeatureSet", "fieldPresence")?
-                    {
+                    if let Some(e) = __rt::json::Locate::at(
+                        __rt::read::enumeration(value, d),
+                        "google.protobuf.FeatureSet",
+                        "fieldPresence",
+                    )? {
                         self.field_presence = Some(e);
                     }
                 }
@@ -8309,9 +8881,11 @@ impl<'a> __rt::Message<'a> for FeatureSet<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    if let Some(e) = __rt::read::enumeration(value, d)
-                        .at("google.protobuf.FeatureSet", "enumType")?
-                    {
+                    if let Some(e) = __rt::json::Locate::at(
+                        __rt::read::enumeration(value, d),
+                        "google.protobuf.FeatureSet",
+                        "enumType",
+                    )? {
                         self.enum_type = Some(e);
                     }
                 }
@@ -8326,9 +8900,11 @@ impl<'a> __rt::Message<'a> for FeatureSet<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    if let Some(e) = __rt::read::enumeration(value, d)
-                        .at("google.protobuf.FeatureSet", "repeatedFieldEncoding")?
-                    {
+                    if let Some(e) = __rt::json::Locate::at(
+                        __rt::read::enumeration(value, d),
+                        "google.protobuf.FeatureSet",
+                        "repeatedFieldEncoding",
+                    )? {
                         self.repeated_field_encoding = Some(e);
                     }
                 }
@@ -8343,9 +8919,11 @@ impl<'a> __rt::Message<'a> for FeatureSet<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    if let Some(e) = __rt::read::enumeration(value, d)
-                        .at("google.protobuf.FeatureSet", "utf8Validation")?
-                    {
+                    if let Some(e) = __rt::json::Locate::at(
+                        __rt::read::enumeration(value, d),
+                        "google.protobuf.FeatureSet",
+                        "utf8Validation",
+                    )? {
                         self.utf8_validation = Some(e);
                     }
                 }
@@ -8360,9 +8938,11 @@ impl<'a> __rt::Message<'a> for FeatureSet<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    if let Some(e) = __rt::read::enumeration(value, d)
-                        .at("google.protobuf.FeatureSet", "messageEncoding")?
-                    {
+                    if let Some(e) = __rt::json::Locate::at(
+                        __rt::read::enumeration(value, d),
+                        "google.protobuf.FeatureSet",
+                        "messageEncoding",
+                    )? {
                         self.message_encoding = Some(e);
                     }
                 }
@@ -8377,13 +8957,14 @@ impl<'a> __rt::Message<'a> for FeatureSet<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    if let Some(e) = __rt::read::enumeration(value, d)
-                        .at("google.protobuf.FeatureSet", "jsonFormat")?
-                    {
+                    if let Some(e) = __rt::json::Locate::at(
+                        __rt::read::enumeration(value, d),
+                        "google.protobuf.FeatureSet",
+                        "jsonFormat",
+                    )? {
                         self.json_format = Some(e);
                     }
                 }
-                "@type" if skip_type => {}
                 _ => {
                     d.unknown_field("google.protobuf.FeatureSet", key)?;
                 }
@@ -8672,6 +9253,7 @@ pub mod feature_set {
 }
 /// The `google.protobuf.FeatureSetDefaults` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct FeatureSetDefaults<'a> {
     /// Field `defaults` (1).
     pub defaults: Vec<feature_set_defaults::FeatureSetEditionDefault<'a>>,
@@ -8682,6 +9264,7 @@ pub struct FeatureSetDefaults<'a> {
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for FeatureSetDefaults<'a> {
     const FULL_NAME: &'static str = "google.protobuf.FeatureSetDefaults";
     type Owned = FeatureSetDefaults<'static>;
@@ -8741,15 +9324,17 @@ impl<'a> __rt::Message<'a> for FeatureSetDefaults<'a> {
         e.raw(self.unknown_fields.as_bytes());
     }
     fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         w.begin_object();
         if !self.defaults.is_empty() {
             w.key("defaults");
             w.begin_array();
             for v in &self.defaults {
                 w.elem();
-                __rt::Message::write_json(v, w)
-                    .at("google.protobuf.FeatureSetDefaults", "defaults")?;
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.FeatureSetDefaults",
+                    "defaults",
+                )?;
             }
             w.end_array();
         }
@@ -8769,11 +9354,11 @@ impl<'a> __rt::Message<'a> for FeatureSetDefaults<'a> {
         v: __rt::JsonValue<'t, 'a>,
         d: &mut __rt::JsonDecoder<'_>,
     ) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         let (object, skip_type) = d.object(v, "google.protobuf.FeatureSetDefaults")?;
         let mut seen = [0u64; 1];
         for (key, value) in &object {
             match key {
+                "@type" if skip_type => {}
                 "defaults" => {
                     if seen[0] & (1 << 0) != 0 {
                         return Err(
@@ -8785,14 +9370,19 @@ impl<'a> __rt::Message<'a> for FeatureSetDefaults<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    for item in &__rt::read::array(value)
-                        .at("google.protobuf.FeatureSetDefaults", "defaults")?
-                    {
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.FeatureSetDefaults",
+                        "defaults",
+                    )? {
                         self.defaults
                             .push({
                                 let mut m = feature_set_defaults::FeatureSetEditionDefault::default();
-                                d.message(item, &mut m)
-                                    .at("google.protobuf.FeatureSetDefaults", "defaults")?;
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.FeatureSetDefaults",
+                                    "defaults",
+                                )?;
                                 m
                             });
                     }
@@ -8808,9 +9398,11 @@ impl<'a> __rt::Message<'a> for FeatureSetDefaults<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    if let Some(e) = __rt::read::enumeration(value, d)
-                        .at("google.protobuf.FeatureSetDefaults", "minimumEdition")?
-                    {
+                    if let Some(e) = __rt::json::Locate::at(
+                        __rt::read::enumeration(value, d),
+                        "google.protobuf.FeatureSetDefaults",
+                        "minimumEdition",
+                    )? {
                         self.minimum_edition = Some(e);
                     }
                 }
@@ -8825,13 +9417,14 @@ impl<'a> __rt::Message<'a> for FeatureSetDefaults<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    if let Some(e) = __rt::read::enumeration(value, d)
-                        .at("google.protobuf.FeatureSetDefaults", "maximumEdition")?
-                    {
+                    if let Some(e) = __rt::json::Locate::at(
+                        __rt::read::enumeration(value, d),
+                        "google.protobuf.FeatureSetDefaults",
+                        "maximumEdition",
+                    )? {
                         self.maximum_edition = Some(e);
                     }
                 }
-                "@type" if skip_type => {}
                 _ => {
                     d.unknown_field("google.protobuf.FeatureSetDefaults", key)?;
                 }
@@ -8849,6 +9442,7 @@ pub mod feature_set_defaults {
     use super::__rt;
     /// The `google.protobuf.FeatureSetDefaults.FeatureSetEditionDefault` message.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[allow(clippy::struct_field_names)]
     pub struct FeatureSetEditionDefault<'a> {
         /// Field `edition` (3).
         pub edition: Option<super::Edition>,
@@ -8857,6 +9451,7 @@ pub mod feature_set_defaults {
         /// Fields this version of the schema does not know, kept for a binary round trip.
         pub unknown_fields: __rt::UnknownFields<'a>,
     }
+    #[allow(clippy::too_many_lines)]
     impl<'a> __rt::Message<'a> for FeatureSetEditionDefault<'a> {
         const FULL_NAME: &'static str = "google.protobuf.FeatureSetDefaults.FeatureSetEditionDefault";
         type Owned = FeatureSetEditionDefault<'static>;
@@ -8908,15 +9503,14 @@ pub mod feature_set_defaults {
             &self,
             w: &mut __rt::JsonWriter<'_>,
         ) -> Result<(), __rt::JsonError> {
-            use __rt::json::Locate as _;
             w.begin_object();
             if let Some(v) = &self.features {
                 w.key("features");
-                __rt::Message::write_json(v, w)
-                    .at(
-                        "google.protobuf.FeatureSetDefaults.FeatureSetEditionDefault",
-                        "features",
-                    )?;
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.FeatureSetDefaults.FeatureSetEditionDefault",
+                    "features",
+                )?;
             }
             if let Some(v) = &self.edition {
                 w.key("edition");
@@ -8930,7 +9524,6 @@ pub mod feature_set_defaults {
             v: __rt::JsonValue<'t, 'a>,
             d: &mut __rt::JsonDecoder<'_>,
         ) -> Result<(), __rt::JsonError> {
-            use __rt::json::Locate as _;
             let (object, skip_type) = d
                 .object(
                     v,
@@ -8939,6 +9532,7 @@ pub mod feature_set_defaults {
             let mut seen = [0u64; 1];
             for (key, value) in &object {
                 match key {
+                    "@type" if skip_type => {}
                     "edition" => {
                         if seen[0] & (1 << 0) != 0 {
                             return Err(
@@ -8953,12 +9547,11 @@ pub mod feature_set_defaults {
                         if __rt::read::is_null(value) {
                             continue;
                         }
-                        if let Some(e) = __rt::read::enumeration(value, d)
-                            .at(
-                                "google.protobuf.FeatureSetDefaults.FeatureSetEditionDefault",
-                                "edition",
-                            )?
-                        {
+                        if let Some(e) = __rt::json::Locate::at(
+                            __rt::read::enumeration(value, d),
+                            "google.protobuf.FeatureSetDefaults.FeatureSetEditionDefault",
+                            "edition",
+                        )? {
                             self.edition = Some(e);
                         }
                     }
@@ -8976,13 +9569,12 @@ pub mod feature_set_defaults {
                         if __rt::read::is_null(value) {
                             continue;
                         }
-                        d.message(value, self.features.get_or_insert_default())
-                            .at(
-                                "google.protobuf.FeatureSetDefaults.FeatureSetEditionDefault",
-                                "features",
-                            )?;
+                        __rt::json::Locate::at(
+                            d.message(value, self.features.get_or_insert_default()),
+                            "google.protobuf.FeatureSetDefaults.FeatureSetEditionDefault",
+                            "features",
+                        )?;
                     }
-                    "@type" if skip_type => {}
                     _ => {
                         d.unknown_field(
                             "google.protobuf.FeatureSetDefaults.FeatureSetEditionDefault",
@@ -9000,12 +9592,14 @@ pub mod feature_set_defaults {
 }
 /// The `google.protobuf.SourceCodeInfo` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct SourceCodeInfo<'a> {
     /// Field `location` (1).
     pub location: Vec<source_code_info::Location<'a>>,
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for SourceCodeInfo<'a> {
     const FULL_NAME: &'static str = "google.protobuf.SourceCodeInfo";
     type Owned = SourceCodeInfo<'static>;
@@ -9047,15 +9641,17 @@ impl<'a> __rt::Message<'a> for SourceCodeInfo<'a> {
         e.raw(self.unknown_fields.as_bytes());
     }
     fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         w.begin_object();
         if !self.location.is_empty() {
             w.key("location");
             w.begin_array();
             for v in &self.location {
                 w.elem();
-                __rt::Message::write_json(v, w)
-                    .at("google.protobuf.SourceCodeInfo", "location")?;
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.SourceCodeInfo",
+                    "location",
+                )?;
             }
             w.end_array();
         }
@@ -9067,11 +9663,11 @@ impl<'a> __rt::Message<'a> for SourceCodeInfo<'a> {
         v: __rt::JsonValue<'t, 'a>,
         d: &mut __rt::JsonDecoder<'_>,
     ) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         let (object, skip_type) = d.object(v, "google.protobuf.SourceCodeInfo")?;
         let mut seen = [0u64; 1];
         for (key, value) in &object {
             match key {
+                "@type" if skip_type => {}
                 "location" => {
                     if seen[0] & (1 << 0) != 0 {
                         return Err(
@@ -9083,19 +9679,23 @@ impl<'a> __rt::Message<'a> for SourceCodeInfo<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    for item in &__rt::read::array(value)
-                        .at("google.protobuf.SourceCodeInfo", "location")?
-                    {
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.SourceCodeInfo",
+                        "location",
+                    )? {
                         self.location
                             .push({
                                 let mut m = source_code_info::Location::default();
-                                d.message(item, &mut m)
-                                    .at("google.protobuf.SourceCodeInfo", "location")?;
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.SourceCodeInfo",
+                                    "location",
+                                )?;
                                 m
                             });
                     }
                 }
-                "@type" if skip_type => {}
                 _ => {
                     d.unknown_field("google.protobuf.SourceCodeInfo", key)?;
                 }
@@ -9113,6 +9713,7 @@ pub mod source_code_info {
     use super::__rt;
     /// The `google.protobuf.SourceCodeInfo.Location` message.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[allow(clippy::struct_field_names)]
     pub struct Location<'a> {
         /// Field `path` (1).
         pub path: Vec<i32>,
@@ -9127,6 +9728,7 @@ pub mod source_code_info {
         /// Fields this version of the schema does not know, kept for a binary round trip.
         pub unknown_fields: __rt::UnknownFields<'a>,
     }
+    #[allow(clippy::too_many_lines)]
     impl<'a> __rt::Message<'a> for Location<'a> {
         const FULL_NAME: &'static str = "google.protobuf.SourceCodeInfo.Location";
         type Owned = Location<'static>;
@@ -9275,12 +9877,12 @@ pub mod source_code_info {
             v: __rt::JsonValue<'t, 'a>,
             d: &mut __rt::JsonDecoder<'_>,
         ) -> Result<(), __rt::JsonError> {
-            use __rt::json::Locate as _;
             let (object, skip_type) = d
                 .object(v, "google.protobuf.SourceCodeInfo.Location")?;
             let mut seen = [0u64; 1];
             for (key, value) in &object {
                 match key {
+                    "@type" if skip_type => {}
                     "path" => {
                         if seen[0] & (1 << 0) != 0 {
                             return Err(
@@ -9292,13 +9894,18 @@ pub mod source_code_info {
                         if __rt::read::is_null(value) {
                             continue;
                         }
-                        for item in &__rt::read::array(value)
-                            .at("google.protobuf.SourceCodeInfo.Location", "path")?
-                        {
+                        for item in &__rt::json::Locate::at(
+                            __rt::read::array(value),
+                            "google.protobuf.SourceCodeInfo.Location",
+                            "path",
+                        )? {
                             self.path
                                 .push(
-                                    __rt::read::int32(item)
-                                        .at("google.protobuf.SourceCodeInfo.Location", "path")?,
+                                    __rt::json::Locate::at(
+                                        __rt::read::int32(item),
+                                        "google.protobuf.SourceCodeInfo.Location",
+                                        "path",
+                                    )?,
                                 );
                         }
                     }
@@ -9313,13 +9920,18 @@ pub mod source_code_info {
                         if __rt::read::is_null(value) {
                             continue;
                         }
-                        for item in &__rt::read::array(value)
-                            .at("google.protobuf.SourceCodeInfo.Location", "span")?
-                        {
+                        for item in &__rt::json::Locate::at(
+                            __rt::read::array(value),
+                            "google.protobuf.SourceCodeInfo.Location",
+                            "span",
+                        )? {
                             self.span
                                 .push(
-                                    __rt::read::int32(item)
-                                        .at("google.protobuf.SourceCodeInfo.Location", "span")?,
+                                    __rt::json::Locate::at(
+                                        __rt::read::int32(item),
+                                        "google.protobuf.SourceCodeInfo.Location",
+                                        "span",
+                                    )?,
                                 );
                         }
                     }
@@ -9338,11 +9950,11 @@ pub mod source_code_info {
                             continue;
                         }
                         self.leading_comments = Some(
-                            __rt::read::string(value)
-                                .at(
-                                    "google.protobuf.SourceCodeInfo.Location",
-                                    "leadingComments",
-                                )?,
+                            __rt::json::Locate::at(
+                                __rt::read::string(value),
+                                "google.protobuf.SourceCodeInfo.Location",
+                                "leadingComments",
+                            )?,
                         );
                     }
                     "trailingComments" | "trailing_comments" => {
@@ -9360,11 +9972,11 @@ pub mod source_code_info {
                             continue;
                         }
                         self.trailing_comments = Some(
-                            __rt::read::string(value)
-                                .at(
-                                    "google.protobuf.SourceCodeInfo.Location",
-                                    "trailingComments",
-                                )?,
+                            __rt::json::Locate::at(
+                                __rt::read::string(value),
+                                "google.protobuf.SourceCodeInfo.Location",
+                                "trailingComments",
+                            )?,
                         );
                     }
                     "leadingDetachedComments" | "leading_detached_comments" => {
@@ -9381,23 +9993,21 @@ pub mod source_code_info {
                         if __rt::read::is_null(value) {
                             continue;
                         }
-                        for item in &__rt::read::array(value)
-                            .at(
-                                "google.protobuf.SourceCodeInfo.Location",
-                                "leadingDetachedComments",
-                            )?
-                        {
+                        for item in &__rt::json::Locate::at(
+                            __rt::read::array(value),
+                            "google.protobuf.SourceCodeInfo.Location",
+                            "leadingDetachedComments",
+                        )? {
                             self.leading_detached_comments
                                 .push(
-                                    __rt::read::string(item)
-                                        .at(
-                                            "google.protobuf.SourceCodeInfo.Location",
-                                            "leadingDetachedComments",
-                                        )?,
+                                    __rt::json::Locate::at(
+                                        __rt::read::string(item),
+                                        "google.protobuf.SourceCodeInfo.Location",
+                                        "leadingDetachedComments",
+                                    )?,
                                 );
                         }
                     }
-                    "@type" if skip_type => {}
                     _ => {
                         d.unknown_field("google.protobuf.SourceCodeInfo.Location", key)?;
                     }
@@ -9412,12 +10022,14 @@ pub mod source_code_info {
 }
 /// The `google.protobuf.GeneratedCodeInfo` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct GeneratedCodeInfo<'a> {
     /// Field `annotation` (1).
     pub annotation: Vec<generated_code_info::Annotation<'a>>,
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for GeneratedCodeInfo<'a> {
     const FULL_NAME: &'static str = "google.protobuf.GeneratedCodeInfo";
     type Owned = GeneratedCodeInfo<'static>;
@@ -9463,15 +10075,17 @@ impl<'a> __rt::Message<'a> for GeneratedCodeInfo<'a> {
         e.raw(self.unknown_fields.as_bytes());
     }
     fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         w.begin_object();
         if !self.annotation.is_empty() {
             w.key("annotation");
             w.begin_array();
             for v in &self.annotation {
                 w.elem();
-                __rt::Message::write_json(v, w)
-                    .at("google.protobuf.GeneratedCodeInfo", "annotation")?;
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.GeneratedCodeInfo",
+                    "annotation",
+                )?;
             }
             w.end_array();
         }
@@ -9483,11 +10097,11 @@ impl<'a> __rt::Message<'a> for GeneratedCodeInfo<'a> {
         v: __rt::JsonValue<'t, 'a>,
         d: &mut __rt::JsonDecoder<'_>,
     ) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         let (object, skip_type) = d.object(v, "google.protobuf.GeneratedCodeInfo")?;
         let mut seen = [0u64; 1];
         for (key, value) in &object {
             match key {
+                "@type" if skip_type => {}
                 "annotation" => {
                     if seen[0] & (1 << 0) != 0 {
                         return Err(
@@ -9499,19 +10113,23 @@ impl<'a> __rt::Message<'a> for GeneratedCodeInfo<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    for item in &__rt::read::array(value)
-                        .at("google.protobuf.GeneratedCodeInfo", "annotation")?
-                    {
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.GeneratedCodeInfo",
+                        "annotation",
+                    )? {
                         self.annotation
                             .push({
                                 let mut m = generated_code_info::Annotation::default();
-                                d.message(item, &mut m)
-                                    .at("google.protobuf.GeneratedCodeInfo", "annotation")?;
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.GeneratedCodeInfo",
+                                    "annotation",
+                                )?;
                                 m
                             });
                     }
                 }
-                "@type" if skip_type => {}
                 _ => {
                     d.unknown_field("google.protobuf.GeneratedCodeInfo", key)?;
                 }
@@ -9529,6 +10147,7 @@ pub mod generated_code_info {
     use super::__rt;
     /// The `google.protobuf.GeneratedCodeInfo.Annotation` message.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[allow(clippy::struct_field_names)]
     pub struct Annotation<'a> {
         /// Field `path` (1).
         pub path: Vec<i32>,
@@ -9543,6 +10162,7 @@ pub mod generated_code_info {
         /// Fields this version of the schema does not know, kept for a binary round trip.
         pub unknown_fields: __rt::UnknownFields<'a>,
     }
+    #[allow(clippy::too_many_lines)]
     impl<'a> __rt::Message<'a> for Annotation<'a> {
         const FULL_NAME: &'static str = "google.protobuf.GeneratedCodeInfo.Annotation";
         type Owned = Annotation<'static>;
@@ -9663,12 +10283,12 @@ pub mod generated_code_info {
             v: __rt::JsonValue<'t, 'a>,
             d: &mut __rt::JsonDecoder<'_>,
         ) -> Result<(), __rt::JsonError> {
-            use __rt::json::Locate as _;
             let (object, skip_type) = d
                 .object(v, "google.protobuf.GeneratedCodeInfo.Annotation")?;
             let mut seen = [0u64; 1];
             for (key, value) in &object {
                 match key {
+                    "@type" if skip_type => {}
                     "path" => {
                         if seen[0] & (1 << 0) != 0 {
                             return Err(
@@ -9680,13 +10300,18 @@ pub mod generated_code_info {
                         if __rt::read::is_null(value) {
                             continue;
                         }
-                        for item in &__rt::read::array(value)
-                            .at("google.protobuf.GeneratedCodeInfo.Annotation", "path")?
-                        {
+                        for item in &__rt::json::Locate::at(
+                            __rt::read::array(value),
+                            "google.protobuf.GeneratedCodeInfo.Annotation",
+                            "path",
+                        )? {
                             self.path
                                 .push(
-                                    __rt::read::int32(item)
-                                        .at("google.protobuf.GeneratedCodeInfo.Annotation", "path")?,
+                                    __rt::json::Locate::at(
+                                        __rt::read::int32(item),
+                                        "google.protobuf.GeneratedCodeInfo.Annotation",
+                                        "path",
+                                    )?,
                                 );
                         }
                     }
@@ -9705,11 +10330,11 @@ pub mod generated_code_info {
                             continue;
                         }
                         self.source_file = Some(
-                            __rt::read::string(value)
-                                .at(
-                                    "google.protobuf.GeneratedCodeInfo.Annotation",
-                                    "sourceFile",
-                                )?,
+                            __rt::json::Locate::at(
+                                __rt::read::string(value),
+                                "google.protobuf.GeneratedCodeInfo.Annotation",
+                                "sourceFile",
+                            )?,
                         );
                     }
                     "begin" => {
@@ -9724,11 +10349,11 @@ pub mod generated_code_info {
                             continue;
                         }
                         self.begin = Some(
-                            __rt::read::int32(value)
-                                .at(
-                                    "google.protobuf.GeneratedCodeInfo.Annotation",
-                                    "begin",
-                                )?,
+                            __rt::json::Locate::at(
+                                __rt::read::int32(value),
+                                "google.protobuf.GeneratedCodeInfo.Annotation",
+                                "begin",
+                            )?,
                         );
                     }
                     "end" => {
@@ -9743,8 +10368,11 @@ pub mod generated_code_info {
                             continue;
                         }
                         self.end = Some(
-                            __rt::read::int32(value)
-                                .at("google.protobuf.GeneratedCodeInfo.Annotation", "end")?,
+                            __rt::json::Locate::at(
+                                __rt::read::int32(value),
+                                "google.protobuf.GeneratedCodeInfo.Annotation",
+                                "end",
+                            )?,
                         );
                     }
                     "semantic" => {
@@ -9761,16 +10389,14 @@ pub mod generated_code_info {
                         if __rt::read::is_null(value) {
                             continue;
                         }
-                        if let Some(e) = __rt::read::enumeration(value, d)
-                            .at(
-                                "google.protobuf.GeneratedCodeInfo.Annotation",
-                                "semantic",
-                            )?
-                        {
+                        if let Some(e) = __rt::json::Locate::at(
+                            __rt::read::enumeration(value, d),
+                            "google.protobuf.GeneratedCodeInfo.Annotation",
+                            "semantic",
+                        )? {
                             self.semantic = Some(e);
                         }
                     }
-                    "@type" if skip_type => {}
                     _ => {
                         d.unknown_field(
                             "google.protobuf.GeneratedCodeInfo.Annotation",
@@ -9837,6 +10463,7 @@ pub mod generated_code_info {
 }
 /// The `google.protobuf.Duration` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct Duration<'a> {
     /// Field `seconds` (1).
     pub seconds: i64,
@@ -9845,6 +10472,7 @@ pub struct Duration<'a> {
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for Duration<'a> {
     const FULL_NAME: &'static str = "google.protobuf.Duration";
     const USES_SIZE_CACHE: bool = false;
@@ -9913,6 +10541,7 @@ pub struct Empty<'a> {
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for Empty<'a> {
     const FULL_NAME: &'static str = "google.protobuf.Empty";
     const USES_SIZE_CACHE: bool = false;
@@ -9962,12 +10591,14 @@ impl __rt::MessageType for Empty<'static> {
 }
 /// The `google.protobuf.FieldMask` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct FieldMask<'a> {
     /// Field `paths` (1).
     pub paths: Vec<__rt::Cow<'a, str>>,
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for FieldMask<'a> {
     const FULL_NAME: &'static str = "google.protobuf.FieldMask";
     const USES_SIZE_CACHE: bool = false;
@@ -10027,12 +10658,14 @@ impl __rt::MessageType for FieldMask<'static> {
 }
 /// The `google.protobuf.SourceContext` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct SourceContext<'a> {
     /// Field `file_name` (1).
     pub file_name: __rt::Cow<'a, str>,
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for SourceContext<'a> {
     const FULL_NAME: &'static str = "google.protobuf.SourceContext";
     const USES_SIZE_CACHE: bool = false;
@@ -10084,11 +10717,11 @@ impl<'a> __rt::Message<'a> for SourceContext<'a> {
         v: __rt::JsonValue<'t, 'a>,
         d: &mut __rt::JsonDecoder<'_>,
     ) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         let (object, skip_type) = d.object(v, "google.protobuf.SourceContext")?;
         let mut seen = [0u64; 1];
         for (key, value) in &object {
             match key {
+                "@type" if skip_type => {}
                 "fileName" | "file_name" => {
                     if seen[0] & (1 << 0) != 0 {
                         return Err(
@@ -10100,10 +10733,12 @@ impl<'a> __rt::Message<'a> for SourceContext<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    self.file_name = __rt::read::string(value)
-                        .at("google.protobuf.SourceContext", "fileName")?;
+                    self.file_name = __rt::json::Locate::at(
+                        __rt::read::string(value),
+                        "google.protobuf.SourceContext",
+                        "fileName",
+                    )?;
                 }
-                "@type" if skip_type => {}
                 _ => {
                     d.unknown_field("google.protobuf.SourceContext", key)?;
                 }
@@ -10117,12 +10752,14 @@ impl __rt::MessageType for SourceContext<'static> {
 }
 /// The `google.protobuf.Struct` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct Struct<'a> {
     /// Field `fields` (1).
     pub fields: __rt::BTreeMap<__rt::Cow<'a, str>, Value<'a>>,
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for Struct<'a> {
     const FULL_NAME: &'static str = "google.protobuf.Struct";
     type Owned = Struct<'static>;
@@ -10217,12 +10854,14 @@ impl __rt::MessageType for Struct<'static> {
 }
 /// The `google.protobuf.Value` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct Value<'a> {
     /// Oneof `kind`.
     pub kind: Option<value::Kind<'a>>,
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for Value<'a> {
     const FULL_NAME: &'static str = "google.protobuf.Value";
     type Owned = Value<'static>;
@@ -10378,7 +11017,7 @@ pub mod value {
     use super::__rt;
     /// Oneof `kind` of `google.protobuf.Value`.
     #[derive(Clone, Debug, PartialEq)]
-    #[allow(clippy::large_enum_variant)]
+    #[allow(clippy::large_enum_variant, clippy::enum_variant_names)]
     pub enum Kind<'a> {
         /// Field `null_value` (1).
         NullValue(super::NullValue),
@@ -10412,12 +11051,14 @@ pub mod value {
 }
 /// The `google.protobuf.ListValue` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct ListValue<'a> {
     /// Field `values` (1).
     pub values: Vec<Value<'a>>,
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for ListValue<'a> {
     const FULL_NAME: &'static str = "google.protobuf.ListValue";
     type Owned = ListValue<'static>;
@@ -10485,6 +11126,7 @@ impl __rt::MessageType for ListValue<'static> {
 }
 /// The `google.protobuf.Timestamp` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct Timestamp<'a> {
     /// Field `seconds` (1).
     pub seconds: i64,
@@ -10493,6 +11135,7 @@ pub struct Timestamp<'a> {
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for Timestamp<'a> {
     const FULL_NAME: &'static str = "google.protobuf.Timestamp";
     const USES_SIZE_CACHE: bool = false;
@@ -10557,6 +11200,7 @@ impl __rt::MessageType for Timestamp<'static> {
 }
 /// The `google.protobuf.Type` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct Type<'a> {
     /// Field `name` (1).
     pub name: __rt::Cow<'a, str>,
@@ -10575,6 +11219,7 @@ pub struct Type<'a> {
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for Type<'a> {
     const FULL_NAME: &'static str = "google.protobuf.Type";
     type Owned = Type<'static>;
@@ -10680,7 +11325,6 @@ impl<'a> __rt::Message<'a> for Type<'a> {
         e.raw(self.unknown_fields.as_bytes());
     }
     fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         w.begin_object();
         if !self.name.is_empty() {
             w.key("name");
@@ -10691,7 +11335,11 @@ impl<'a> __rt::Message<'a> for Type<'a> {
             w.begin_array();
             for v in &self.fields {
                 w.elem();
-                __rt::Message::write_json(v, w).at("google.protobuf.Type", "fields")?;
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.Type",
+                    "fields",
+                )?;
             }
             w.end_array();
         }
@@ -10709,13 +11357,21 @@ impl<'a> __rt::Message<'a> for Type<'a> {
             w.begin_array();
             for v in &self.options {
                 w.elem();
-                __rt::Message::write_json(v, w).at("google.protobuf.Type", "options")?;
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.Type",
+                    "options",
+                )?;
             }
             w.end_array();
         }
         if let Some(v) = &self.source_context {
             w.key("sourceContext");
-            __rt::Message::write_json(v, w).at("google.protobuf.Type", "sourceContext")?;
+            __rt::json::Locate::at(
+                __rt::Message::write_json(v, w),
+                "google.protobuf.Type",
+                "sourceContext",
+            )?;
         }
         if __rt::Enumeration::number(self.syntax) != 0 {
             w.key("syntax");
@@ -10733,11 +11389,11 @@ impl<'a> __rt::Message<'a> for Type<'a> {
         v: __rt::JsonValue<'t, 'a>,
         d: &mut __rt::JsonDecoder<'_>,
     ) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         let (object, skip_type) = d.object(v, "google.protobuf.Type")?;
         let mut seen = [0u64; 1];
         for (key, value) in &object {
             match key {
+                "@type" if skip_type => {}
                 "name" => {
                     if seen[0] & (1 << 0) != 0 {
                         return Err(
@@ -10749,8 +11405,11 @@ impl<'a> __rt::Message<'a> for Type<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    self.name = __rt::read::string(value)
-                        .at("google.protobuf.Type", "name")?;
+                    self.name = __rt::json::Locate::at(
+                        __rt::read::string(value),
+                        "google.protobuf.Type",
+                        "name",
+                    )?;
                 }
                 "fields" => {
                     if seen[0] & (1 << 1) != 0 {
@@ -10763,14 +11422,19 @@ impl<'a> __rt::Message<'a> for Type<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    for item in &__rt::read::array(value)
-                        .at("google.protobuf.Type", "fields")?
-                    {
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.Type",
+                        "fields",
+                    )? {
                         self.fields
                             .push({
                                 let mut m = Field::default();
-                                d.message(item, &mut m)
-                                    .at("google.protobuf.Type", "fields")?;
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.Type",
+                                    "fields",
+                                )?;
                                 m
                             });
                     }
@@ -10786,13 +11450,18 @@ impl<'a> __rt::Message<'a> for Type<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    for item in &__rt::read::array(value)
-                        .at("google.protobuf.Type", "oneofs")?
-                    {
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.Type",
+                        "oneofs",
+                    )? {
                         self.oneofs
                             .push(
-                                __rt::read::string(item)
-                                    .at("google.protobuf.Type", "oneofs")?,
+                                __rt::json::Locate::at(
+                                    __rt::read::string(item),
+                                    "google.protobuf.Type",
+                                    "oneofs",
+                                )?,
                             );
                     }
                 }
@@ -10807,14 +11476,19 @@ impl<'a> __rt::Message<'a> for Type<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    for item in &__rt::read::array(value)
-                        .at("google.protobuf.Type", "options")?
-                    {
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.Type",
+                        "options",
+                    )? {
                         self.options
                             .push({
                                 let mut m = OptionMessage::default();
-                                d.message(item, &mut m)
-                                    .at("google.protobuf.Type", "options")?;
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.Type",
+                                    "options",
+                                )?;
                                 m
                             });
                     }
@@ -10830,8 +11504,11 @@ impl<'a> __rt::Message<'a> for Type<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    d.message(value, self.source_context.get_or_insert_default())
-                        .at("google.protobuf.Type", "sourceContext")?;
+                    __rt::json::Locate::at(
+                        d.message(value, self.source_context.get_or_insert_default()),
+                        "google.protobuf.Type",
+                        "sourceContext",
+                    )?;
                 }
                 "syntax" => {
                     if seen[0] & (1 << 5) != 0 {
@@ -10844,9 +11521,11 @@ impl<'a> __rt::Message<'a> for Type<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    if let Some(e) = __rt::read::enumeration(value, d)
-                        .at("google.protobuf.Type", "syntax")?
-                    {
+                    if let Some(e) = __rt::json::Locate::at(
+                        __rt::read::enumeration(value, d),
+                        "google.protobuf.Type",
+                        "syntax",
+                    )? {
                         self.syntax = e;
                     }
                 }
@@ -10861,10 +11540,12 @@ impl<'a> __rt::Message<'a> for Type<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    self.edition = __rt::read::string(value)
-                        .at("google.protobuf.Type", "edition")?;
+                    self.edition = __rt::json::Locate::at(
+                        __rt::read::string(value),
+                        "google.protobuf.Type",
+                        "edition",
+                    )?;
                 }
-                "@type" if skip_type => {}
                 _ => {
                     d.unknown_field("google.protobuf.Type", key)?;
                 }
@@ -10878,6 +11559,7 @@ impl __rt::MessageType for Type<'static> {
 }
 /// The `google.protobuf.Field` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct Field<'a> {
     /// Field `kind` (1).
     pub kind: field::Kind,
@@ -10902,6 +11584,7 @@ pub struct Field<'a> {
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for Field<'a> {
     const FULL_NAME: &'static str = "google.protobuf.Field";
     type Owned = Field<'static>;
@@ -10920,7 +11603,6 @@ impl<'a> __rt::Message<'a> for Field<'a> {
             unknown_fields: self.unknown_fields.into_owned(),
         }
     }
-    #[allow(clippy::too_many_lines)]
     fn merge_field(
         &mut self,
         tag: u32,
@@ -10947,7 +11629,6 @@ impl<'a> __rt::Message<'a> for Field<'a> {
         }
         Ok(())
     }
-    #[allow(clippy::too_many_lines)]
     fn compute_size(&self, sizes: &mut __rt::SizeCache) -> usize {
         let mut len = 0;
         if __rt::Enumeration::number(self.kind) != 0 {
@@ -10982,7 +11663,6 @@ impl<'a> __rt::Message<'a> for Field<'a> {
         }
         len + self.unknown_fields.as_bytes().len()
     }
-    #[allow(clippy::too_many_lines)]
     fn write_to(&self, e: &mut __rt::Encoder<'_>) {
         if __rt::Enumeration::number(self.kind) != 0 {
             e.tag(8);
@@ -11026,9 +11706,7 @@ impl<'a> __rt::Message<'a> for Field<'a> {
         }
         e.raw(self.unknown_fields.as_bytes());
     }
-    #[allow(clippy::too_many_lines)]
     fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         w.begin_object();
         if __rt::Enumeration::number(self.kind) != 0 {
             w.key("kind");
@@ -11063,7 +11741,11 @@ impl<'a> __rt::Message<'a> for Field<'a> {
             w.begin_array();
             for v in &self.options {
                 w.elem();
-                __rt::Message::write_json(v, w).at("google.protobuf.Field", "options")?;
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.Field",
+                    "options",
+                )?;
             }
             w.end_array();
         }
@@ -11078,17 +11760,16 @@ impl<'a> __rt::Message<'a> for Field<'a> {
         w.end_object();
         Ok(())
     }
-    #[allow(clippy::too_many_lines)]
     fn merge_json<'t>(
         &mut self,
         v: __rt::JsonValue<'t, 'a>,
         d: &mut __rt::JsonDecoder<'_>,
     ) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         let (object, skip_type) = d.object(v, "google.protobuf.Field")?;
         let mut seen = [0u64; 1];
         for (key, value) in &object {
             match key {
+                "@type" if skip_type => {}
                 "kind" => {
                     if seen[0] & (1 << 0) != 0 {
                         return Err(
@@ -11100,9 +11781,11 @@ impl<'a> __rt::Message<'a> for Field<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    if let Some(e) = __rt::read::enumeration(value, d)
-                        .at("google.protobuf.Field", "kind")?
-                    {
+                    if let Some(e) = __rt::json::Locate::at(
+                        __rt::read::enumeration(value, d),
+                        "google.protobuf.Field",
+                        "kind",
+                    )? {
                         self.kind = e;
                     }
                 }
@@ -11117,9 +11800,11 @@ impl<'a> __rt::Message<'a> for Field<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    if let Some(e) = __rt::read::enumeration(value, d)
-                        .at("google.protobuf.Field", "cardinality")?
-                    {
+                    if let Some(e) = __rt::json::Locate::at(
+                        __rt::read::enumeration(value, d),
+                        "google.protobuf.Field",
+                        "cardinality",
+                    )? {
                         self.cardinality = e;
                     }
                 }
@@ -11134,8 +11819,11 @@ impl<'a> __rt::Message<'a> for Field<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    self.number = __rt::read::int32(value)
-                        .at("google.protobuf.Field", "number")?;
+                    self.number = __rt::json::Locate::at(
+                        __rt::read::int32(value),
+                        "google.protobuf.Field",
+                        "number",
+                    )?;
                 }
                 "name" => {
                     if seen[0] & (1 << 3) != 0 {
@@ -11148,8 +11836,11 @@ impl<'a> __rt::Message<'a> for Field<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    self.name = __rt::read::string(value)
-                        .at("google.protobuf.Field", "name")?;
+                    self.name = __rt::json::Locate::at(
+                        __rt::read::string(value),
+                        "google.protobuf.Field",
+                        "name",
+                    )?;
                 }
                 "typeUrl" | "type_url" => {
                     if seen[0] & (1 << 4) != 0 {
@@ -11162,8 +11853,11 @@ impl<'a> __rt::Message<'a> for Field<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    self.type_url = __rt::read::string(value)
-                        .at("google.protobuf.Field", "typeUrl")?;
+                    self.type_url = __rt::json::Locate::at(
+                        __rt::read::string(value),
+                        "google.protobuf.Field",
+                        "typeUrl",
+                    )?;
                 }
                 "oneofIndex" | "oneof_index" => {
                     if seen[0] & (1 << 5) != 0 {
@@ -11176,8 +11870,11 @@ impl<'a> __rt::Message<'a> for Field<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    self.oneof_index = __rt::read::int32(value)
-                        .at("google.protobuf.Field", "oneofIndex")?;
+                    self.oneof_index = __rt::json::Locate::at(
+                        __rt::read::int32(value),
+                        "google.protobuf.Field",
+                        "oneofIndex",
+                    )?;
                 }
                 "packed" => {
                     if seen[0] & (1 << 6) != 0 {
@@ -11190,8 +11887,11 @@ impl<'a> __rt::Message<'a> for Field<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    self.packed = __rt::read::bool(value)
-                        .at("google.protobuf.Field", "packed")?;
+                    self.packed = __rt::json::Locate::at(
+                        __rt::read::bool(value),
+                        "google.protobuf.Field",
+                        "packed",
+                    )?;
                 }
                 "options" => {
                     if seen[0] & (1 << 7) != 0 {
@@ -11204,14 +11904,19 @@ impl<'a> __rt::Message<'a> for Field<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    for item in &__rt::read::array(value)
-                        .at("google.protobuf.Field", "options")?
-                    {
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.Field",
+                        "options",
+                    )? {
                         self.options
                             .push({
                                 let mut m = OptionMessage::default();
-                                d.message(item, &mut m)
-                                    .at("google.protobuf.Field", "options")?;
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.Field",
+                                    "options",
+                                )?;
                                 m
                             });
                     }
@@ -11227,8 +11932,11 @@ impl<'a> __rt::Message<'a> for Field<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    self.json_name = __rt::read::string(value)
-                        .at("google.protobuf.Field", "jsonName")?;
+                    self.json_name = __rt::json::Locate::at(
+                        __rt::read::string(value),
+                        "google.protobuf.Field",
+                        "jsonName",
+                    )?;
                 }
                 "defaultValue" | "default_value" => {
                     if seen[0] & (1 << 9) != 0 {
@@ -11241,10 +11949,12 @@ impl<'a> __rt::Message<'a> for Field<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    self.default_value = __rt::read::string(value)
-                        .at("google.protobuf.Field", "defaultValue")?;
+                    self.default_value = __rt::json::Locate::at(
+                        __rt::read::string(value),
+                        "google.protobuf.Field",
+                        "defaultValue",
+                    )?;
                 }
-                "@type" if skip_type => {}
                 _ => {
                     d.unknown_field("google.protobuf.Field", key)?;
                 }
@@ -11419,6 +12129,7 @@ pub mod field {
 }
 /// The `google.protobuf.Enum` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct Enum<'a> {
     /// Field `name` (1).
     pub name: __rt::Cow<'a, str>,
@@ -11435,6 +12146,7 @@ pub struct Enum<'a> {
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for Enum<'a> {
     const FULL_NAME: &'static str = "google.protobuf.Enum";
     type Owned = Enum<'static>;
@@ -11531,7 +12243,6 @@ impl<'a> __rt::Message<'a> for Enum<'a> {
         e.raw(self.unknown_fields.as_bytes());
     }
     fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         w.begin_object();
         if !self.name.is_empty() {
             w.key("name");
@@ -11542,7 +12253,11 @@ impl<'a> __rt::Message<'a> for Enum<'a> {
             w.begin_array();
             for v in &self.enumvalue {
                 w.elem();
-                __rt::Message::write_json(v, w).at("google.protobuf.Enum", "enumvalue")?;
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.Enum",
+                    "enumvalue",
+                )?;
             }
             w.end_array();
         }
@@ -11551,13 +12266,21 @@ impl<'a> __rt::Message<'a> for Enum<'a> {
             w.begin_array();
             for v in &self.options {
                 w.elem();
-                __rt::Message::write_json(v, w).at("google.protobuf.Enum", "options")?;
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.Enum",
+                    "options",
+                )?;
             }
             w.end_array();
         }
         if let Some(v) = &self.source_context {
             w.key("sourceContext");
-            __rt::Message::write_json(v, w).at("google.protobuf.Enum", "sourceContext")?;
+            __rt::json::Locate::at(
+                __rt::Message::write_json(v, w),
+                "google.protobuf.Enum",
+                "sourceContext",
+            )?;
         }
         if __rt::Enumeration::number(self.syntax) != 0 {
             w.key("syntax");
@@ -11575,11 +12298,11 @@ impl<'a> __rt::Message<'a> for Enum<'a> {
         v: __rt::JsonValue<'t, 'a>,
         d: &mut __rt::JsonDecoder<'_>,
     ) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         let (object, skip_type) = d.object(v, "google.protobuf.Enum")?;
         let mut seen = [0u64; 1];
         for (key, value) in &object {
             match key {
+                "@type" if skip_type => {}
                 "name" => {
                     if seen[0] & (1 << 0) != 0 {
                         return Err(
@@ -11591,8 +12314,11 @@ impl<'a> __rt::Message<'a> for Enum<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    self.name = __rt::read::string(value)
-                        .at("google.protobuf.Enum", "name")?;
+                    self.name = __rt::json::Locate::at(
+                        __rt::read::string(value),
+                        "google.protobuf.Enum",
+                        "name",
+                    )?;
                 }
                 "enumvalue" => {
                     if seen[0] & (1 << 1) != 0 {
@@ -11605,14 +12331,19 @@ impl<'a> __rt::Message<'a> for Enum<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    for item in &__rt::read::array(value)
-                        .at("google.protobuf.Enum", "enumvalue")?
-                    {
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.Enum",
+                        "enumvalue",
+                    )? {
                         self.enumvalue
                             .push({
                                 let mut m = EnumValue::default();
-                                d.message(item, &mut m)
-                                    .at("google.protobuf.Enum", "enumvalue")?;
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.Enum",
+                                    "enumvalue",
+                                )?;
                                 m
                             });
                     }
@@ -11628,14 +12359,19 @@ impl<'a> __rt::Message<'a> for Enum<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    for item in &__rt::read::array(value)
-                        .at("google.protobuf.Enum", "options")?
-                    {
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.Enum",
+                        "options",
+                    )? {
                         self.options
                             .push({
                                 let mut m = OptionMessage::default();
-                                d.message(item, &mut m)
-                                    .at("google.protobuf.Enum", "options")?;
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.Enum",
+                                    "options",
+                                )?;
                                 m
                             });
                     }
@@ -11651,8 +12387,11 @@ impl<'a> __rt::Message<'a> for Enum<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    d.message(value, self.source_context.get_or_insert_default())
-                        .at("google.protobuf.Enum", "sourceContext")?;
+                    __rt::json::Locate::at(
+                        d.message(value, self.source_context.get_or_insert_default()),
+                        "google.protobuf.Enum",
+                        "sourceContext",
+                    )?;
                 }
                 "syntax" => {
                     if seen[0] & (1 << 4) != 0 {
@@ -11665,9 +12404,11 @@ impl<'a> __rt::Message<'a> for Enum<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    if let Some(e) = __rt::read::enumeration(value, d)
-                        .at("google.protobuf.Enum", "syntax")?
-                    {
+                    if let Some(e) = __rt::json::Locate::at(
+                        __rt::read::enumeration(value, d),
+                        "google.protobuf.Enum",
+                        "syntax",
+                    )? {
                         self.syntax = e;
                     }
                 }
@@ -11682,10 +12423,12 @@ impl<'a> __rt::Message<'a> for Enum<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    self.edition = __rt::read::string(value)
-                        .at("google.protobuf.Enum", "edition")?;
+                    self.edition = __rt::json::Locate::at(
+                        __rt::read::string(value),
+                        "google.protobuf.Enum",
+                        "edition",
+                    )?;
                 }
-                "@type" if skip_type => {}
                 _ => {
                     d.unknown_field("google.protobuf.Enum", key)?;
                 }
@@ -11699,6 +12442,7 @@ impl __rt::MessageType for Enum<'static> {
 }
 /// The `google.protobuf.EnumValue` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct EnumValue<'a> {
     /// Field `name` (1).
     pub name: __rt::Cow<'a, str>,
@@ -11709,6 +12453,7 @@ pub struct EnumValue<'a> {
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for EnumValue<'a> {
     const FULL_NAME: &'static str = "google.protobuf.EnumValue";
     type Owned = EnumValue<'static>;
@@ -11768,7 +12513,6 @@ impl<'a> __rt::Message<'a> for EnumValue<'a> {
         e.raw(self.unknown_fields.as_bytes());
     }
     fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         w.begin_object();
         if !self.name.is_empty() {
             w.key("name");
@@ -11783,8 +12527,11 @@ impl<'a> __rt::Message<'a> for EnumValue<'a> {
             w.begin_array();
             for v in &self.options {
                 w.elem();
-                __rt::Message::write_json(v, w)
-                    .at("google.protobuf.EnumValue", "options")?;
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.EnumValue",
+                    "options",
+                )?;
             }
             w.end_array();
         }
@@ -11796,11 +12543,11 @@ impl<'a> __rt::Message<'a> for EnumValue<'a> {
         v: __rt::JsonValue<'t, 'a>,
         d: &mut __rt::JsonDecoder<'_>,
     ) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         let (object, skip_type) = d.object(v, "google.protobuf.EnumValue")?;
         let mut seen = [0u64; 1];
         for (key, value) in &object {
             match key {
+                "@type" if skip_type => {}
                 "name" => {
                     if seen[0] & (1 << 0) != 0 {
                         return Err(
@@ -11812,8 +12559,11 @@ impl<'a> __rt::Message<'a> for EnumValue<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    self.name = __rt::read::string(value)
-                        .at("google.protobuf.EnumValue", "name")?;
+                    self.name = __rt::json::Locate::at(
+                        __rt::read::string(value),
+                        "google.protobuf.EnumValue",
+                        "name",
+                    )?;
                 }
                 "number" => {
                     if seen[0] & (1 << 1) != 0 {
@@ -11826,8 +12576,11 @@ impl<'a> __rt::Message<'a> for EnumValue<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    self.number = __rt::read::int32(value)
-                        .at("google.protobuf.EnumValue", "number")?;
+                    self.number = __rt::json::Locate::at(
+                        __rt::read::int32(value),
+                        "google.protobuf.EnumValue",
+                        "number",
+                    )?;
                 }
                 "options" => {
                     if seen[0] & (1 << 2) != 0 {
@@ -11840,19 +12593,23 @@ impl<'a> __rt::Message<'a> for EnumValue<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    for item in &__rt::read::array(value)
-                        .at("google.protobuf.EnumValue", "options")?
-                    {
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.EnumValue",
+                        "options",
+                    )? {
                         self.options
                             .push({
                                 let mut m = OptionMessage::default();
-                                d.message(item, &mut m)
-                                    .at("google.protobuf.EnumValue", "options")?;
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.EnumValue",
+                                    "options",
+                                )?;
                                 m
                             });
                     }
                 }
-                "@type" if skip_type => {}
                 _ => {
                     d.unknown_field("google.protobuf.EnumValue", key)?;
                 }
@@ -11866,6 +12623,7 @@ impl __rt::MessageType for EnumValue<'static> {
 }
 /// The `google.protobuf.Option` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct OptionMessage<'a> {
     /// Field `name` (1).
     pub name: __rt::Cow<'a, str>,
@@ -11874,6 +12632,7 @@ pub struct OptionMessage<'a> {
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for OptionMessage<'a> {
     const FULL_NAME: &'static str = "google.protobuf.Option";
     type Owned = OptionMessage<'static>;
@@ -11922,7 +12681,6 @@ impl<'a> __rt::Message<'a> for OptionMessage<'a> {
         e.raw(self.unknown_fields.as_bytes());
     }
     fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         w.begin_object();
         if !self.name.is_empty() {
             w.key("name");
@@ -11930,7 +12688,11 @@ impl<'a> __rt::Message<'a> for OptionMessage<'a> {
         }
         if let Some(v) = &self.value {
             w.key("value");
-            __rt::Message::write_json(v, w).at("google.protobuf.Option", "value")?;
+            __rt::json::Locate::at(
+                __rt::Message::write_json(v, w),
+                "google.protobuf.Option",
+                "value",
+            )?;
         }
         w.end_object();
         Ok(())
@@ -11940,11 +12702,11 @@ impl<'a> __rt::Message<'a> for OptionMessage<'a> {
         v: __rt::JsonValue<'t, 'a>,
         d: &mut __rt::JsonDecoder<'_>,
     ) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         let (object, skip_type) = d.object(v, "google.protobuf.Option")?;
         let mut seen = [0u64; 1];
         for (key, value) in &object {
             match key {
+                "@type" if skip_type => {}
                 "name" => {
                     if seen[0] & (1 << 0) != 0 {
                         return Err(
@@ -11956,8 +12718,11 @@ impl<'a> __rt::Message<'a> for OptionMessage<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    self.name = __rt::read::string(value)
-                        .at("google.protobuf.Option", "name")?;
+                    self.name = __rt::json::Locate::at(
+                        __rt::read::string(value),
+                        "google.protobuf.Option",
+                        "name",
+                    )?;
                 }
                 "value" => {
                     if seen[0] & (1 << 1) != 0 {
@@ -11970,10 +12735,12 @@ impl<'a> __rt::Message<'a> for OptionMessage<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    d.message(value, self.value.get_or_insert_default())
-                        .at("google.protobuf.Option", "value")?;
+                    __rt::json::Locate::at(
+                        d.message(value, self.value.get_or_insert_default()),
+                        "google.protobuf.Option",
+                        "value",
+                    )?;
                 }
-                "@type" if skip_type => {}
                 _ => {
                     d.unknown_field("google.protobuf.Option", key)?;
                 }
@@ -11987,12 +12754,14 @@ impl __rt::MessageType for OptionMessage<'static> {
 }
 /// The `google.protobuf.DoubleValue` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct DoubleValue<'a> {
     /// Field `value` (1).
     pub value: f64,
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for DoubleValue<'a> {
     const FULL_NAME: &'static str = "google.protobuf.DoubleValue";
     const USES_SIZE_CACHE: bool = false;
@@ -12049,12 +12818,14 @@ impl __rt::MessageType for DoubleValue<'static> {
 }
 /// The `google.protobuf.FloatValue` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct FloatValue<'a> {
     /// Field `value` (1).
     pub value: f32,
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for FloatValue<'a> {
     const FULL_NAME: &'static str = "google.protobuf.FloatValue";
     const USES_SIZE_CACHE: bool = false;
@@ -12111,12 +12882,14 @@ impl __rt::MessageType for FloatValue<'static> {
 }
 /// The `google.protobuf.Int64Value` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct Int64Value<'a> {
     /// Field `value` (1).
     pub value: i64,
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for Int64Value<'a> {
     const FULL_NAME: &'static str = "google.protobuf.Int64Value";
     const USES_SIZE_CACHE: bool = false;
@@ -12173,12 +12946,14 @@ impl __rt::MessageType for Int64Value<'static> {
 }
 /// The `google.protobuf.UInt64Value` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct UInt64Value<'a> {
     /// Field `value` (1).
     pub value: u64,
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for UInt64Value<'a> {
     const FULL_NAME: &'static str = "google.protobuf.UInt64Value";
     const USES_SIZE_CACHE: bool = false;
@@ -12235,12 +13010,14 @@ impl __rt::MessageType for UInt64Value<'static> {
 }
 /// The `google.protobuf.Int32Value` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct Int32Value<'a> {
     /// Field `value` (1).
     pub value: i32,
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for Int32Value<'a> {
     const FULL_NAME: &'static str = "google.protobuf.Int32Value";
     const USES_SIZE_CACHE: bool = false;
@@ -12297,12 +13074,14 @@ impl __rt::MessageType for Int32Value<'static> {
 }
 /// The `google.protobuf.UInt32Value` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct UInt32Value<'a> {
     /// Field `value` (1).
     pub value: u32,
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for UInt32Value<'a> {
     const FULL_NAME: &'static str = "google.protobuf.UInt32Value";
     const USES_SIZE_CACHE: bool = false;
@@ -12359,12 +13138,14 @@ impl __rt::MessageType for UInt32Value<'static> {
 }
 /// The `google.protobuf.BoolValue` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct BoolValue<'a> {
     /// Field `value` (1).
     pub value: bool,
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for BoolValue<'a> {
     const FULL_NAME: &'static str = "google.protobuf.BoolValue";
     const USES_SIZE_CACHE: bool = false;
@@ -12421,12 +13202,14 @@ impl __rt::MessageType for BoolValue<'static> {
 }
 /// The `google.protobuf.StringValue` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct StringValue<'a> {
     /// Field `value` (1).
     pub value: __rt::Cow<'a, str>,
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for StringValue<'a> {
     const FULL_NAME: &'static str = "google.protobuf.StringValue";
     const USES_SIZE_CACHE: bool = false;
@@ -12483,12 +13266,14 @@ impl __rt::MessageType for StringValue<'static> {
 }
 /// The `google.protobuf.BytesValue` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct BytesValue<'a> {
     /// Field `value` (1).
     pub value: __rt::Cow<'a, [u8]>,
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for BytesValue<'a> {
     const FULL_NAME: &'static str = "google.protobuf.BytesValue";
     const USES_SIZE_CACHE: bool = false;
