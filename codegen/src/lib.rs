@@ -144,16 +144,24 @@ impl Config {
         protos: &[impl AsRef<Path>],
         includes: &[impl AsRef<Path>],
     ) -> Result<(), Error> {
-        let set = protox::Compiler::new(includes)
-            .map_err(|e| Error::new(format!("protox: {e}")))
-            .and_then(|mut c| {
-                c.include_source_info(true).include_imports(true);
-                for p in protos {
-                    c.open_file(p.as_ref())
-                        .map_err(|e| Error::new(format!("{e:?}")))?;
-                }
-                Ok(c)
-            })?;
+        let mut resolver = protox::file::ChainFileResolver::new();
+        for include in includes {
+            resolver.add(protox::file::IncludeFileResolver::new(
+                include.as_ref().to_owned(),
+            ));
+        }
+        resolver.add(protox::file::GoogleFileResolver::new());
+        let set = Ok(protox::Compiler::with_file_resolver(SyntheticOneofs(
+            resolver,
+        )))
+        .and_then(|mut c: protox::Compiler| {
+            c.include_source_info(true).include_imports(true);
+            for p in protos {
+                c.open_file(p.as_ref())
+                    .map_err(|e| Error::new(format!("{e:?}")))?;
+            }
+            Ok(c)
+        })?;
         let fds = set.file_descriptor_set();
         // The named files and everything they import, except packages mapped to existing
         // Rust types.
@@ -263,21 +271,19 @@ impl Config {
             file: req.proto_file.clone(),
         };
         match config.generate_all(&set, &req.file_to_generate) {
-            Ok((files, include)) => {
-                CodeGeneratorResponse {
-                    supported_features: Some(Feature::Proto3Optional as u64),
-                    file: files
-                        .into_iter()
-                        .chain(std::iter::once(include))
-                        .map(|f| File {
-                            name: Some(f.name),
-                            content: Some(f.content),
-                            ..Default::default()
-                        })
-                        .collect(),
-                    ..Default::default()
-                }
-            }
+            Ok((files, include)) => CodeGeneratorResponse {
+                supported_features: Some(Feature::Proto3Optional as u64),
+                file: files
+                    .into_iter()
+                    .chain(std::iter::once(include))
+                    .map(|f| File {
+                        name: Some(f.name),
+                        content: Some(f.content),
+                        ..Default::default()
+                    })
+                    .collect(),
+                ..Default::default()
+            },
             Err(e) => CodeGeneratorResponse {
                 error: Some(e.to_string()),
                 ..Default::default()
@@ -310,7 +316,11 @@ fn include_file(model: &model::Model) -> GeneratedFile {
     }
     let mut root = Node::default();
     for p in &model.packages {
-        let modules = model.package_modules.get(&p.name).cloned().unwrap_or_default();
+        let modules = model
+            .package_modules
+            .get(&p.name)
+            .cloned()
+            .unwrap_or_default();
         let segments: Vec<&str> = p.name.split('.').filter(|s| !s.is_empty()).collect();
         let mut node = &mut root;
         for (i, module) in modules.iter().enumerate() {
@@ -331,4 +341,74 @@ fn include_file(model: &model::Model) -> GeneratedFile {
         name: "_include.rs".to_owned(),
         content,
     }
+}
+
+/// Names proto3 `optional` fields' synthetic oneofs as protoc does.
+///
+/// protox names the synthetic oneof of `optional T bar` `_bar` even when the message declares
+/// a oneof (or field) of that name, and then refuses the file as defining `_bar` twice;
+/// protoc prepends `X` until the name is free (`X_bar`). This resolver renames the synthetic
+/// oneofs of such files before protox checks them.
+struct SyntheticOneofs(protox::file::ChainFileResolver);
+
+impl protox::file::FileResolver for SyntheticOneofs {
+    fn resolve_path(&self, path: &Path) -> Option<String> {
+        self.0.resolve_path(path)
+    }
+
+    fn open_file(&self, name: &str) -> Result<protox::file::File, protox::Error> {
+        let file = self.0.open_file(name)?;
+        let mut descriptor = file.file_descriptor_proto().clone();
+        let mut changed = false;
+        for m in &mut descriptor.message_type {
+            changed |= rename_synthetic_oneofs(m);
+        }
+        // Only a file that needed it loses its source text (used in protox's error reports).
+        Ok(if changed {
+            protox::file::File::from_file_descriptor_proto(descriptor)
+        } else {
+            file
+        })
+    }
+}
+
+/// protoc's naming of synthetic oneofs in `m` and its nested messages; whether a name changed.
+fn rename_synthetic_oneofs(m: &mut prost_types::DescriptorProto) -> bool {
+    let mut changed = false;
+    for n in &mut m.nested_type {
+        changed |= rename_synthetic_oneofs(n);
+    }
+    let synthetic: Vec<(usize, String)> = m
+        .field
+        .iter()
+        .filter(|f| f.proto3_optional())
+        .filter_map(|f| Some((usize::try_from(f.oneof_index?).ok()?, f.name().to_owned())))
+        .collect();
+    let mut names: std::collections::HashSet<String> =
+        m.field.iter().map(|f| f.name().to_owned()).collect();
+    names.extend(
+        m.oneof_decl
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !synthetic.iter().any(|(s, _)| s == i))
+            .map(|(_, o)| o.name().to_owned()),
+    );
+    for (index, field) in synthetic {
+        let mut name = if field.starts_with('_') {
+            field
+        } else {
+            format!("_{field}")
+        };
+        while names.contains(&name) {
+            name.insert(0, 'X');
+        }
+        names.insert(name.clone());
+        if let Some(o) = m.oneof_decl.get_mut(index)
+            && o.name() != name
+        {
+            o.name = Some(name);
+            changed = true;
+        }
+    }
+    changed
 }

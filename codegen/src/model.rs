@@ -9,7 +9,9 @@ use prost_types::{
 };
 
 use crate::Error;
-use crate::names::{UNQUALIFIED_LOWER, escape, json_name, screaming_snake, snake_case, upper_camel};
+use crate::names::{
+    UNQUALIFIED_LOWER, escape, json_name, screaming_snake, snake_case, upper_camel,
+};
 
 /// Scalar protobuf types.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -325,7 +327,10 @@ impl Model {
             for s in &mut resolved.services {
                 let taken = model.names.entry(package.clone()).or_default();
                 s.trait_name = unique(upper_camel_type(&s.name), taken);
-                s.server_name = unique(format!("{}Server", s.trait_name), taken);
+                s.server_name = unique(
+                    format!("{}Server", s.trait_name.trim_end_matches('_')),
+                    taken,
+                );
                 s.module = unique(module_ident(&s.name), taken);
             }
             let entry = by_package
@@ -741,8 +746,8 @@ fn unique_type_name(name: &str, taken: &mut HashSet<String>) -> String {
 
 /// `name` as spelled in Rust ([`escape`]d), with `_` appended until no name in `taken` is
 /// spelled alike; records it in `taken`.
-fn unique(name: String, taken: &mut HashSet<String>) -> String {
-    let mut name = escape(&name);
+fn unique(name: impl AsRef<str>, taken: &mut HashSet<String>) -> String {
+    let mut name = escape(name.as_ref());
     while !taken.insert(name.clone()) {
         name.push('_');
     }
@@ -772,7 +777,10 @@ fn module_ident(name: &str) -> String {
 /// namespace with what its file must not declare.
 fn package_namespaces(
     set: &FileDescriptorSet,
-) -> (HashMap<String, Vec<String>>, HashMap<String, HashSet<String>>) {
+) -> (
+    HashMap<String, Vec<String>>,
+    HashMap<String, HashSet<String>>,
+) {
     // Children of each prefix, in sorted order so that naming is deterministic.
     let mut children: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
     children.entry(String::new()).or_default();

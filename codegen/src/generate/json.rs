@@ -47,7 +47,9 @@ fn write_value(ty: &ValueType, v: &TokenStream, full: &str, json: &str) -> Token
         }
         ValueType::Enum(_) if is_null_value(ty) => quote!(w.null();),
         ValueType::Enum(_) => quote!(w.enumeration(#v);),
-        ValueType::Message(_) => quote!(__rt::json::Locate::at(__rt::Message::write_json(#v, w), #full, #json)?;),
+        ValueType::Message(_) => {
+            quote!(__rt::json::Locate::at(__rt::Message::write_json(#v, w), #full, #json)?;)
+        }
     }
 }
 
@@ -73,7 +75,9 @@ fn read_value(
                 __rt::json::Locate::at(__rt::read::enumeration(#item, d), #full, #json)?
             })
         }
-        ValueType::Enum(_) => quote!(__rt::json::Locate::at(__rt::read::enumeration(#item, d), #full, #json)?),
+        ValueType::Enum(_) => {
+            quote!(__rt::json::Locate::at(__rt::read::enumeration(#item, d), #full, #json)?)
+        }
         ValueType::Message(n) => {
             let p = ctx.type_path(n);
             quote!({
@@ -186,7 +190,10 @@ fn write_oneof(m: &Message, index: usize) -> TokenStream {
             } else {
                 quote!(v)
             };
-            (quote!(#module::#en::#vn(#bind)), quote!({ w.key(#json); #w }))
+            (
+                quote!(#module::#en::#vn(#bind)),
+                quote!({ w.key(#json); #w }),
+            )
         })
         .collect::<Vec<_>>();
     if let [(pat, body)] = arms.as_slice() {
@@ -280,7 +287,9 @@ fn read_field(ctx: Ctx<'_>, m: &Message, f: &Field) -> TokenStream {
         Cardinality::Map { key, value: vty } => {
             let k = match key {
                 Scalar::String => quote!(__rt::Cow::Borrowed(k)),
-                Scalar::Bool => quote!(__rt::json::Locate::at(__rt::read::key_bool(k), #full, #json)?),
+                Scalar::Bool => {
+                    quote!(__rt::json::Locate::at(__rt::read::key_bool(k), #full, #json)?)
+                }
                 Scalar::Int32 | Scalar::Sint32 | Scalar::Sfixed32 => {
                     quote!(__rt::json::Locate::at(__rt::read::key_int32(k), #full, #json)?)
                 }

@@ -184,8 +184,7 @@ fn oneof_enum(ctx: Ctx<'_>, m: &Message, index: usize, o: &Oneof) -> TokenStream
         o.doc.as_ref(),
         &format!("Oneof `{}` of `{}`.", o.proto_name, m.full_name),
     );
-    let caps = super::all_caps(&o.enum_name)
-        .then(|| quote!(#[allow(clippy::upper_case_acronyms)]));
+    let caps = super::all_caps(&o.enum_name).then(|| quote!(#[allow(clippy::upper_case_acronyms)]));
     let owned_body = if members.len() == 1 {
         // One variant: a `let` (a one-armed `match` is `clippy::match_single_binding`).
         let f = members[0];
@@ -812,9 +811,7 @@ fn struct_allows(m: &Message) -> TokenStream {
     let bools = m
         .fields
         .iter()
-        .filter(|f| {
-            f.card == Cardinality::Implicit && f.ty == ValueType::Scalar(Scalar::Bool)
-        })
+        .filter(|f| f.card == Cardinality::Implicit && f.ty == ValueType::Scalar(Scalar::Bool))
         .count();
     if bools > 3 {
         lints.push(quote!(clippy::struct_excessive_bools));

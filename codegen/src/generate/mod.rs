@@ -159,7 +159,11 @@ pub(crate) fn doc(comment: Option<&String>, fallback: &str) -> TokenStream {
         return quote!(#[doc = #l]);
     }
     let lines = lines.iter().map(|l| {
-        let l = if l.is_empty() { String::new() } else { format!(" {l}") };
+        let l = if l.is_empty() {
+            String::new()
+        } else {
+            format!(" {l}")
+        };
         quote!(#[doc = #l])
     });
     // Proto comments are free text, not Rust doc markdown.
@@ -205,7 +209,11 @@ pub(crate) fn comment_lines(comment: &str) -> Vec<String> {
                 let l = lines[i];
                 i += 1;
                 let b = l.trim_start();
-                if b.starts_with(fence) && b.trim_start_matches(fence.chars().next().unwrap_or('`')).trim().is_empty() {
+                if b.starts_with(fence)
+                    && b.trim_start_matches(fence.chars().next().unwrap_or('`'))
+                        .trim()
+                        .is_empty()
+                {
                     break;
                 }
                 block.push(l.get(indent.min(indentation(l))..).unwrap_or(""));
@@ -222,7 +230,10 @@ pub(crate) fn comment_lines(comment: &str) -> Vec<String> {
             while end > start && lines[end - 1].is_empty() {
                 end -= 1;
             }
-            let block: Vec<&str> = lines[start..end].iter().map(|l| l.get(4..).unwrap_or("")).collect();
+            let block: Vec<&str> = lines[start..end]
+                .iter()
+                .map(|l| l.get(4..).unwrap_or(""))
+                .collect();
             code_block(&block, &mut out);
             in_paragraph = false;
             i = end;
@@ -338,7 +349,10 @@ fn escape_text(line: &str) -> String {
             i += len;
             continue;
         }
-        let alnum = |j: Option<usize>| j.and_then(|j| chars.get(j)).is_some_and(|c| c.is_alphanumeric());
+        let alnum = |j: Option<usize>| {
+            j.and_then(|j| chars.get(j))
+                .is_some_and(|c| c.is_alphanumeric())
+        };
         let escape = match c {
             '\\' | '*' | '[' | ']' | '<' | '>' | '&' | '~' | '|' | '{' | '}' => true,
             // Intraword underscores (`snake_case`) are not emphasis.
@@ -390,7 +404,10 @@ fn url_at(chars: &[char], i: usize) -> Option<usize> {
         len += 1;
     }
     while len > scheme
-        && matches!(chars[i + len - 1], '.' | ',' | ';' | ':' | '!' | '?' | '*' | '_' | '~' | ']' | '[')
+        && matches!(
+            chars[i + len - 1],
+            '.' | ',' | ';' | ':' | '!' | '?' | '*' | '_' | '~' | ']' | '['
+        )
     {
         len -= 1;
     }
@@ -482,7 +499,14 @@ mod doc_tests {
         let out = render(" If:\n - the handler should\n   then alternate.\n\n 1. second\n   item");
         assert_eq!(
             out,
-            ["If:\\", "\\- the handler should\\", "then alternate.", "", "1\\. second\\", "item"]
+            [
+                "If:\\",
+                "\\- the handler should\\",
+                "then alternate.",
+                "",
+                "1\\. second\\",
+                "item"
+            ]
         );
     }
 
@@ -497,16 +521,22 @@ mod doc_tests {
 
     #[test]
     fn bare_urls_become_autolinks() {
-        let out = render(r#" See https://a.example/x, (https://b.example/y) "http://c.example" https://w.example/A_(b)."#);
+        let out = render(
+            r#" See https://a.example/x, (https://b.example/y) "http://c.example" https://w.example/A_(b)."#,
+        );
         assert_eq!(
             out,
-            [r#"See <https://a.example/x>, (<https://b.example/y>) "<http://c.example>" <https://w.example/A_(b)>."#]
+            [
+                r#"See <https://a.example/x>, (<https://b.example/y>) "<http://c.example>" <https://w.example/A_(b)>."#
+            ]
         );
     }
 
     #[test]
     fn blocks_become_text_code_blocks() {
-        let out = render(" Example:\n\n     let x = 1;\n       y\n\n - item\n   ~~~\n   fn f() {}\n   ~~~\n ```rust\n a ``` b\n ```\n after");
+        let out = render(
+            " Example:\n\n     let x = 1;\n       y\n\n - item\n   ~~~\n   fn f() {}\n   ~~~\n ```rust\n a ``` b\n ```\n after",
+        );
         assert_eq!(
             out,
             [

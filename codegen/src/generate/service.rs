@@ -211,7 +211,8 @@ fn server(ctx: Ctx<'_>, s: &Service) -> TokenStream {
                 .any(|p| m.rust_name.starts_with(p))
         })
         .then(|| quote!(#[allow(clippy::wrong_self_convention)]));
-    let caps = super::all_caps(&s.trait_name).then(|| quote!(#[allow(clippy::upper_case_acronyms)]));
+    let caps =
+        super::all_caps(&s.trait_name).then(|| quote!(#[allow(clippy::upper_case_acronyms)]));
     let sd = format!(
         " Serves a [`{}`] implementation: add it to a `Router`.",
         s.trait_name
