@@ -90,6 +90,7 @@ check_silent() {
   "$@" >"$log" 2>&1 || { cat "$log"; fail "$*"; }
   if grep -E '^(warning|error)(\[|:)' "$log"; then cat "$log"; fail "$* printed warnings"; fi
 }
+cargo fmt --check || fail "the scratch crate is not formatted (cargo fmt --manifest-path codegen/corpus/Cargo.toml)"
 check_silent clippy cargo clippy --offline --all-targets -- -D warnings -W clippy::pedantic
 RUSTDOCFLAGS="-D warnings" check_silent doc cargo doc --offline --no-deps
 check_silent test cargo test --offline

@@ -2,7 +2,7 @@
 # The project's whole test suite, as run by CI (.ci/run) and by developers:
 #   ./scripts/test.sh
 # Installs what it needs (scripts/deps.sh), then runs formatting, lints, unit/integration
-# tests, the golden-file checks, the protobuf conformance runner, the Connect conformance
+# tests, the golden-file checks, the codegen corpus, the protobuf conformance runner, the Connect conformance
 # runner and short fuzz runs. Exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +27,9 @@ RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --all-features --quie
 
 step "tests"
 cargo test --workspace --all-features --quiet
+
+step "codegen corpus (googleapis and adversarial protos, both front doors, zero warnings, round trips)"
+CORPUS_SKIP_DEPS=1 ./scripts/codegen-corpus.sh
 
 step "protobuf conformance (TestAllTypesProto3, binary + JSON, --enforce_recommended)"
 ./scripts/protobuf-conformance.sh

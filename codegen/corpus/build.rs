@@ -16,7 +16,8 @@ fn main() {
     println!("cargo:rerun-if-env-changed=CORPUS_GOOGLEAPIS");
     println!("cargo:rerun-if-env-changed=CORPUS_OUT");
     let googleapis = PathBuf::from(
-        std::env::var_os("CORPUS_GOOGLEAPIS").expect("CORPUS_GOOGLEAPIS (run scripts/codegen-corpus.sh)"),
+        std::env::var_os("CORPUS_GOOGLEAPIS")
+            .expect("CORPUS_GOOGLEAPIS (run scripts/codegen-corpus.sh)"),
     );
     let corpus_out = PathBuf::from(
         std::env::var_os("CORPUS_OUT").expect("CORPUS_OUT (run scripts/codegen-corpus.sh)"),
@@ -29,7 +30,11 @@ fn main() {
         ("adversarial", manifest.join("adversarial")),
     ] {
         let protos = protos_under(&root);
-        assert!(!protos.is_empty(), "no .proto files under {}", root.display());
+        assert!(
+            !protos.is_empty(),
+            "no .proto files under {}",
+            root.display()
+        );
         let dir = out.join(corpus);
         std::fs::create_dir_all(&dir).unwrap();
         connect_codegen::Config::new()
@@ -38,7 +43,10 @@ fn main() {
             .unwrap_or_else(|e| panic!("{corpus}: {e}"));
         for (door, tree) in [
             ("build_rs", dir.join("_include.rs")),
-            ("plugin", corpus_out.join(format!("{corpus}-plugin/_include.rs"))),
+            (
+                "plugin",
+                corpus_out.join(format!("{corpus}-plugin/_include.rs")),
+            ),
         ] {
             let module = format!("{corpus}_{door}");
             let paths = package_modules(&tree);
@@ -84,7 +92,10 @@ fn package_modules(tree: &Path) -> Vec<String> {
     let mut stack: Vec<String> = Vec::new();
     let mut out = Vec::new();
     for line in text.lines().map(str::trim) {
-        if let Some(name) = line.strip_prefix("pub mod ").and_then(|l| l.strip_suffix(" {")) {
+        if let Some(name) = line
+            .strip_prefix("pub mod ")
+            .and_then(|l| l.strip_suffix(" {"))
+        {
             stack.push(name.to_owned());
         } else if line == "}" {
             stack.pop();

@@ -11,7 +11,10 @@ pub mod googleapis_build_rs {
 
 /// googleapis-common-protos through protoc and the plugin.
 pub mod googleapis_plugin {
-    include!(concat!(env!("CORPUS_OUT"), "/googleapis-plugin/_include.rs"));
+    include!(concat!(
+        env!("CORPUS_OUT"),
+        "/googleapis-plugin/_include.rs"
+    ));
 }
 
 /// The adversarial corpus (`adversarial/`) through the build.rs front door.
@@ -21,7 +24,10 @@ pub mod adversarial_build_rs {
 
 /// The adversarial corpus through protoc and the plugin.
 pub mod adversarial_plugin {
-    include!(concat!(env!("CORPUS_OUT"), "/adversarial-plugin/_include.rs"));
+    include!(concat!(
+        env!("CORPUS_OUT"),
+        "/adversarial-plugin/_include.rs"
+    ));
 }
 
 /// The `TYPES` of every generated package, per corpus and front door.

@@ -97,7 +97,11 @@ impl<'s> Schema<'s> {
         // Well-known types whose JSON form constrains their values.
         match full {
             ".google.protobuf.Any" => {
-                field(&mut out, 1, &Wire::Len(b"type.googleapis.com/google.protobuf.Duration".to_vec()));
+                field(
+                    &mut out,
+                    1,
+                    &Wire::Len(b"type.googleapis.com/google.protobuf.Duration".to_vec()),
+                );
                 field(&mut out, 2, &Wire::Len(vec![8, 3]));
                 return out;
             }
@@ -129,7 +133,11 @@ impl<'s> Schema<'s> {
             ".google.protobuf.Struct" => {
                 let mut entry = Vec::new();
                 field(&mut entry, 1, &Wire::Len(b"k".to_vec()));
-                field(&mut entry, 2, &Wire::Len(self.populate(".google.protobuf.Value", depth + 1)));
+                field(
+                    &mut entry,
+                    2,
+                    &Wire::Len(self.populate(".google.protobuf.Value", depth + 1)),
+                );
                 field(&mut out, 1, &Wire::Len(entry));
                 return out;
             }
@@ -154,10 +162,8 @@ impl<'s> Schema<'s> {
                 continue;
             }
             let ty = f.r#type.unwrap_or_default();
-            let explicit = in_oneof
-                || f.proto3_optional == Some(true)
-                || !proto3
-                || ty == Type::TYPE_MESSAGE;
+            let explicit =
+                in_oneof || f.proto3_optional == Some(true) || !proto3 || ty == Type::TYPE_MESSAGE;
             if f.label == Some(Label::LABEL_REPEATED) {
                 let entry = (ty == Type::TYPE_MESSAGE)
                     .then(|| &self.messages[f.type_name.as_deref().unwrap_or_default()])
@@ -179,13 +185,11 @@ impl<'s> Schema<'s> {
                     }
                     continue;
                 }
-                let Some(v) = self.value(f, depth, true) else { continue };
+                let Some(v) = self.value(f, depth, true) else {
+                    continue;
+                };
                 let packable = !matches!(v, Wire::Len(_));
-                let packed = f
-                    .options
-                    .as_ref()
-                    .and_then(|o| o.packed)
-                    .unwrap_or(proto3);
+                let packed = f.options.as_ref().and_then(|o| o.packed).unwrap_or(proto3);
                 if packable && packed {
                     let mut payload = Vec::new();
                     v.raw(&mut payload);
@@ -310,7 +314,10 @@ fn round_trip_all(corpus: &str, types: &[&[TypeEntry]]) -> usize {
         };
         let mut json = Vec::new();
         let (m, _) = schema.messages[name.as_str()];
-        if m.field.iter().any(|f| f.json_name.as_deref() == Some("@type")) {
+        if m.field
+            .iter()
+            .any(|f| f.json_name.as_deref() == Some("@type"))
+        {
             // Its field would be written next to the Any's own `@type`: refused, not lost.
             assert!(
                 any.encode_json(&mut json, &opts).is_err(),
@@ -326,7 +333,10 @@ fn round_trip_all(corpus: &str, types: &[&[TypeEntry]]) -> usize {
         let back = match wkt::Any::decode_json(&mut buf, &opts) {
             Ok(b) => b,
             Err(e) => {
-                failures.push(format!("{full}: decode_json: {e}\n  {}", String::from_utf8_lossy(&json)));
+                failures.push(format!(
+                    "{full}: decode_json: {e}\n  {}",
+                    String::from_utf8_lossy(&json)
+                ));
                 continue;
             }
         };
@@ -352,7 +362,10 @@ fn round_trip_all(corpus: &str, types: &[&[TypeEntry]]) -> usize {
         names.len(),
         failures.join("\n")
     );
-    eprintln!("{corpus}: {} messages round-tripped, {json_bytes} bytes of JSON", names.len());
+    eprintln!(
+        "{corpus}: {} messages round-tripped, {json_bytes} bytes of JSON",
+        names.len()
+    );
     names.len()
 }
 
@@ -452,7 +465,14 @@ mod googleapis {
         let status = rpc::Status {
             code: 8,
             message: "out of quota".into(),
-            details: vec![any(&info), any(&retry), any(&wkt::Duration { seconds: 1, ..Default::default() })],
+            details: vec![
+                any(&info),
+                any(&retry),
+                any(&wkt::Duration {
+                    seconds: 1,
+                    ..Default::default()
+                }),
+            ],
             ..Default::default()
         };
         round_trip::<rpc::Status<'static>>(
@@ -462,7 +482,10 @@ mod googleapis {
         let bytes = status.encode_to_vec();
         let back = rpc::Status::decode(&bytes).unwrap();
         assert_eq!(back, status);
-        assert_eq!(rpc::ErrorInfo::decode(&back.details[0].value).unwrap(), info);
+        assert_eq!(
+            rpc::ErrorInfo::decode(&back.details[0].value).unwrap(),
+            info
+        );
     }
 
     #[test]
@@ -474,7 +497,8 @@ mod googleapis {
                 name: "example.library.v1.Library".into(),
                 methods: vec![wkt::Method {
                     name: "GetBook".into(),
-                    request_type_url: "type.googleapis.com/example.library.v1.GetBookRequest".into(),
+                    request_type_url: "type.googleapis.com/example.library.v1.GetBookRequest"
+                        .into(),
                     response_type_url: "type.googleapis.com/example.library.v1.Book".into(),
                     ..Default::default()
                 }],
