@@ -2,8 +2,8 @@
 # The project's whole test suite, as run by CI (.ci/run) and by developers:
 #   ./scripts/test.sh
 # Installs what it needs (scripts/deps.sh), then runs formatting, lints, unit/integration
-# tests, the golden-file checks, the codegen corpus, the protobuf conformance runner, the Connect conformance
-# runner and short fuzz runs. Exits non-zero on the first failure.
+# tests, the golden-file checks, the codegen corpus, the protobuf conformance runner, the
+# Connect conformance runner and short fuzz runs. Exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}

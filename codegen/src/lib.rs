@@ -29,6 +29,40 @@
 //! `FileDescriptorSet` → [`model`](crate) (names, paths, presence, boxing of recursive
 //! fields) → `generate` (tokens with `quote`) → prettyplease. Generated code reaches the runtime
 //! only through one alias, `__rt`, bound to [`Config::runtime_path`].
+//!
+//! ## Names
+//!
+//! Messages and enums become UpperCamel types, fields and package segments snake_case,
+//! enum values SCREAMING_SNAKE constants. A name is first escaped (`self` → `self_`, a
+//! leading digit → `_1`, other keywords raw: `r#type`), then told apart from every name
+//! already taken in its scope by appending `_`: so `message Self` and `message Self_` become
+//! `Self_` and `Self__`, `oneof a_b` and `oneof aB` the enums `AB` and `AB_`, package
+//! `t.Option` the module `t::option`. Names that generated code uses unqualified (`Option`,
+//! `Box`, `Vec`, `Result`, …) get a `Message` suffix as types, and primitive type names
+//! (`str`, `u8`, …), `__rt` and the enclosing module's own name are never used as modules.
+//! Each package is one file, `{package}.rs` (`_.rs` without a package); a name that another
+//! package's file, `_include.rs`, or another file differing only in case already has gets
+//! `.2`, `.3`, … before `.rs` (a package segment cannot be a number).
+//!
+//! ## Comments and lints
+//!
+//! Proto comments become doc comments rendered as text: line breaks are kept, Markdown
+//! syntax is escaped except `code spans`, bare URLs become autolinks, and indented or
+//! fenced blocks become `text` code blocks (never doctests). Generated code compiles without
+//! warnings under rustc, clippy (pedantic included) and rustdoc whatever the protos say:
+//! included files cannot carry inner attributes, so the few lints that depend on a proto's
+//! names or size alone (`doc_markdown`, `too_many_lines`, `struct_field_names`,
+//! `struct_excessive_bools`, `enum_variant_names`, `upper_case_acronyms`,
+//! `wrong_self_convention`) are allowed on the items concerned.
+//! `scripts/codegen-corpus.sh` checks this on googleapis' protos and an adversarial corpus.
+//!
+//! ## JSON names
+//!
+//! On input a key that is one field's JSON name and another's proto name belongs to the
+//! former (as in protoc's runtimes). Two fields with the same JSON name are refused (protoc
+//! 3.21 accepts a `json_name` equal to another field's), since no JSON could tell them
+//! apart; a message with a field whose JSON name is `@type` cannot be written inside an
+//! `Any` (an error, not a lost field).
 
 mod generate;
 mod model;

@@ -238,6 +238,8 @@ fn server(ctx: Ctx<'_>, s: &Service) -> TokenStream {
             }
         }
 
+        // One match arm per method, however many methods.
+        #[allow(clippy::too_many_lines)]
         impl<#imp: #trait_name> __rt::Service for #server_name<#imp> {
             fn descriptor(&self) -> &'static __rt::ServiceDescriptor {
                 &#module::SERVICE

@@ -644,6 +644,7 @@ impl<S> ElizaServiceServer<S> {
         Self(service)
     }
 }
+#[allow(clippy::too_many_lines)]
 impl<S: ElizaService> __rt::Service for ElizaServiceServer<S> {
     fn descriptor(&self) -> &'static __rt::ServiceDescriptor {
         &eliza_service::SERVICE

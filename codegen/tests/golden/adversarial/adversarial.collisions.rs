@@ -1495,6 +1495,219 @@ impl<'a> __rt::Message<'a> for AsRef<'a> {
 impl __rt::MessageType for AsRef<'static> {
     type Msg<'b> = AsRef<'b>;
 }
+/// A oneof named like the generated `unknown_fields`, next to a field of that name.
+#[allow(clippy::doc_markdown)]
+#[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
+pub struct Unknown<'a> {
+    /// Field `unknown_fields` (1).
+    pub unknown_fields__: i32,
+    /// Oneof `unknown_fields_`.
+    pub unknown_fields_: Option<unknown::UnknownFields<'a>>,
+    /// Fields this version of the schema does not know, kept for a binary round trip.
+    pub unknown_fields: __rt::UnknownFields<'a>,
+}
+#[allow(clippy::too_many_lines)]
+impl<'a> __rt::Message<'a> for Unknown<'a> {
+    const FULL_NAME: &'static str = "adversarial.collisions.Unknown";
+    const USES_SIZE_CACHE: bool = false;
+    type Owned = Unknown<'static>;
+    fn into_owned(self) -> Unknown<'static> {
+        Unknown {
+            unknown_fields__: self.unknown_fields__,
+            unknown_fields_: self
+                .unknown_fields_
+                .map(unknown::UnknownFields::into_owned),
+            unknown_fields: self.unknown_fields.into_owned(),
+        }
+    }
+    fn merge_field(
+        &mut self,
+        tag: u32,
+        d: &mut __rt::Decoder<'a>,
+    ) -> Result<(), __rt::DecodeError> {
+        match tag {
+            8 => self.unknown_fields__ = d.int32()?,
+            16 => self.unknown_fields_ = Some(unknown::UnknownFields::A(d.int32()?)),
+            26 => self.unknown_fields_ = Some(unknown::UnknownFields::B(d.string()?)),
+            _ => {
+                d.unknown(tag, &mut self.unknown_fields)?;
+            }
+        }
+        Ok(())
+    }
+    fn compute_size(&self, _sizes: &mut __rt::SizeCache) -> usize {
+        let mut len = 0;
+        if self.unknown_fields__ != 0 {
+            len += 1 + __rt::int32_len(self.unknown_fields__);
+        }
+        if let Some(o) = &self.unknown_fields_ {
+            len
+                += match o {
+                    unknown::UnknownFields::A(v) => 1 + __rt::int32_len(*v),
+                    unknown::UnknownFields::B(v) => 1 + __rt::len_delimited_len(v.len()),
+                };
+        }
+        len + self.unknown_fields.as_bytes().len()
+    }
+    fn write_to(&self, e: &mut __rt::Encoder<'_>) {
+        if self.unknown_fields__ != 0 {
+            e.tag(8);
+            e.int32(self.unknown_fields__);
+        }
+        if let Some(o) = &self.unknown_fields_ {
+            match o {
+                unknown::UnknownFields::A(v) => {
+                    e.tag(16);
+                    e.int32(*v);
+                }
+                unknown::UnknownFields::B(v) => {
+                    e.tag(26);
+                    e.string(v);
+                }
+            }
+        }
+        e.raw(self.unknown_fields.as_bytes());
+    }
+    fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
+        w.begin_object();
+        if self.unknown_fields__ != 0 {
+            w.key("unknownFields");
+            w.int32(self.unknown_fields__);
+        }
+        if let Some(o) = &self.unknown_fields_ {
+            match o {
+                unknown::UnknownFields::A(v) => {
+                    w.key("a");
+                    w.int32(*v);
+                }
+                unknown::UnknownFields::B(v) => {
+                    w.key("b");
+                    w.string(v);
+                }
+            }
+        }
+        w.end_object();
+        Ok(())
+    }
+    fn merge_json<'t>(
+        &mut self,
+        v: __rt::JsonValue<'t, 'a>,
+        d: &mut __rt::JsonDecoder<'_>,
+    ) -> Result<(), __rt::JsonError> {
+        let (object, skip_type) = d.object(v, "adversarial.collisions.Unknown")?;
+        let mut seen = [0u64; 1];
+        for (key, value) in &object {
+            match key {
+                "@type" if skip_type => {}
+                "unknownFields" | "unknown_fields" => {
+                    if seen[0] & (1 << 0) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("adversarial.collisions.Unknown", "unknownFields"),
+                        );
+                    }
+                    seen[0] |= 1 << 0;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.unknown_fields__ = __rt::json::Locate::at(
+                        __rt::read::int32(value),
+                        "adversarial.collisions.Unknown",
+                        "unknownFields",
+                    )?;
+                }
+                "a" => {
+                    if seen[0] & (1 << 1) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("adversarial.collisions.Unknown", "a"),
+                        );
+                    }
+                    seen[0] |= 1 << 1;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    if seen[0] & (1 << 3) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateOneof)
+                                .at("adversarial.collisions.Unknown", "a"),
+                        );
+                    }
+                    seen[0] |= 1 << 3;
+                    self.unknown_fields_ = Some(
+                        unknown::UnknownFields::A(
+                            __rt::json::Locate::at(
+                                __rt::read::int32(value),
+                                "adversarial.collisions.Unknown",
+                                "a",
+                            )?,
+                        ),
+                    );
+                }
+                "b" => {
+                    if seen[0] & (1 << 2) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("adversarial.collisions.Unknown", "b"),
+                        );
+                    }
+                    seen[0] |= 1 << 2;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    if seen[0] & (1 << 3) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateOneof)
+                                .at("adversarial.collisions.Unknown", "b"),
+                        );
+                    }
+                    seen[0] |= 1 << 3;
+                    self.unknown_fields_ = Some(
+                        unknown::UnknownFields::B(
+                            __rt::json::Locate::at(
+                                __rt::read::string(value),
+                                "adversarial.collisions.Unknown",
+                                "b",
+                            )?,
+                        ),
+                    );
+                }
+                _ => {
+                    d.unknown_field("adversarial.collisions.Unknown", key)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+impl __rt::MessageType for Unknown<'static> {
+    type Msg<'b> = Unknown<'b>;
+}
+/// Nested types of [`Unknown`].
+pub mod unknown {
+    #[allow(unused_imports)]
+    use super::__rt;
+    /// Oneof `unknown_fields_` of `adversarial.collisions.Unknown`.
+    #[derive(Clone, Debug, PartialEq)]
+    #[allow(clippy::large_enum_variant, clippy::enum_variant_names)]
+    pub enum UnknownFields<'a> {
+        /// Field `a` (2).
+        A(i32),
+        /// Field `b` (3).
+        B(__rt::Cow<'a, str>),
+    }
+    impl UnknownFields<'_> {
+        /// Turns every borrow into an owned value.
+        #[must_use]
+        pub fn into_owned(self) -> UnknownFields<'static> {
+            match self {
+                Self::A(x) => UnknownFields::A(x),
+                Self::B(x) => UnknownFields::B(__rt::Cow::Owned(x.into_owned())),
+            }
+        }
+    }
+}
 /// Fields named like keywords, runtime locals and the generated `unknown_fields`.
 #[allow(clippy::doc_markdown)]
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -4360,6 +4573,55 @@ impl ::core::fmt::Debug for TYPES_ {
         }
     }
 }
+/// Values named like the `Enumeration` trait's items.
+#[allow(clippy::doc_markdown)]
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Consts(pub i32);
+impl Consts {
+    /// `CONSTS_UNSPECIFIED` (0).
+    pub const CONSTS_UNSPECIFIED: Self = Self(0);
+    /// `FULL_NAME` (1).
+    pub const FULL_NAME: Self = Self(1);
+    /// `number` (2).
+    pub const NUMBER: Self = Self(2);
+    /// `from_name` (3).
+    pub const FROM_NAME: Self = Self(3);
+}
+impl __rt::Enumeration for Consts {
+    const FULL_NAME: &'static str = "adversarial.collisions.Consts";
+    fn number(self) -> i32 {
+        self.0
+    }
+    fn from_number(n: i32) -> Self {
+        Self(n)
+    }
+    fn name(self) -> Option<&'static str> {
+        match self.0 {
+            0 => Some("CONSTS_UNSPECIFIED"),
+            1 => Some("FULL_NAME"),
+            2 => Some("number"),
+            3 => Some("from_name"),
+            _ => None,
+        }
+    }
+    fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "CONSTS_UNSPECIFIED" => Some(Self::CONSTS_UNSPECIFIED),
+            "FULL_NAME" => Some(Self::FULL_NAME),
+            "number" => Some(Self::NUMBER),
+            "from_name" => Some(Self::FROM_NAME),
+            _ => None,
+        }
+    }
+}
+impl ::core::fmt::Debug for Consts {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        match __rt::Enumeration::name(*self) {
+            Some(n) => f.write_str(n),
+            None => write!(f, "{}", self.0),
+        }
+    }
+}
 /// The `adversarial.collisions.URL` enum.
 #[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[allow(clippy::upper_case_acronyms)]
@@ -4404,7 +4666,22 @@ pub mod game_ {
     /// The service's full name and methods, in declaration order.
     pub const SERVICE: __rt::ServiceDescriptor = __rt::ServiceDescriptor {
         name: "adversarial.collisions.Game",
-        methods: &[SELF, SELF_, INTO, INTO_THING, FROM_THING, AS_THING, TYPE, TYPE_],
+        methods: &[
+            SELF,
+            SELF_,
+            INTO,
+            INTO_THING,
+            FROM_THING,
+            AS_THING,
+            TYPE,
+            TYPE_,
+            CALL,
+            DESCRIPTOR,
+            NEW,
+            STREAM,
+            UPLOAD,
+            DOWNLOAD,
+        ],
     };
     /// The `self` procedure.
     pub const SELF: __rt::MethodDescriptor = __rt::MethodDescriptor {
@@ -4478,6 +4755,60 @@ pub mod game_ {
         kind: __rt::StreamKind::Unary,
         idempotency: __rt::Idempotency::Unknown,
     };
+    /// The `call` procedure.
+    pub const CALL: __rt::MethodDescriptor = __rt::MethodDescriptor {
+        name: "call",
+        path: "/adversarial.collisions.Game/call",
+        input_type: "adversarial.collisions.Plain",
+        output_type: "adversarial.collisions.Plain",
+        kind: __rt::StreamKind::Unary,
+        idempotency: __rt::Idempotency::Unknown,
+    };
+    /// The `descriptor` procedure.
+    pub const DESCRIPTOR: __rt::MethodDescriptor = __rt::MethodDescriptor {
+        name: "descriptor",
+        path: "/adversarial.collisions.Game/descriptor",
+        input_type: "adversarial.collisions.Plain",
+        output_type: "adversarial.collisions.Plain",
+        kind: __rt::StreamKind::Unary,
+        idempotency: __rt::Idempotency::Unknown,
+    };
+    /// The `new` procedure.
+    pub const NEW: __rt::MethodDescriptor = __rt::MethodDescriptor {
+        name: "new",
+        path: "/adversarial.collisions.Game/new",
+        input_type: "adversarial.collisions.Plain",
+        output_type: "adversarial.collisions.Plain",
+        kind: __rt::StreamKind::Unary,
+        idempotency: __rt::Idempotency::Unknown,
+    };
+    /// The `Stream` procedure.
+    pub const STREAM: __rt::MethodDescriptor = __rt::MethodDescriptor {
+        name: "Stream",
+        path: "/adversarial.collisions.Game/Stream",
+        input_type: "adversarial.collisions.Plain",
+        output_type: "adversarial.collisions.Plain",
+        kind: __rt::StreamKind::BidiStream,
+        idempotency: __rt::Idempotency::Unknown,
+    };
+    /// The `Upload` procedure.
+    pub const UPLOAD: __rt::MethodDescriptor = __rt::MethodDescriptor {
+        name: "Upload",
+        path: "/adversarial.collisions.Game/Upload",
+        input_type: "adversarial.collisions.Plain",
+        output_type: "adversarial.collisions.Plain",
+        kind: __rt::StreamKind::ClientStream,
+        idempotency: __rt::Idempotency::Unknown,
+    };
+    /// The `Download` procedure.
+    pub const DOWNLOAD: __rt::MethodDescriptor = __rt::MethodDescriptor {
+        name: "Download",
+        path: "/adversarial.collisions.Game/Download",
+        input_type: "adversarial.collisions.Plain",
+        output_type: "adversarial.collisions.Plain",
+        kind: __rt::StreamKind::ServerStream,
+        idempotency: __rt::Idempotency::Unknown,
+    };
 }
 /// The server side of `adversarial.collisions.Game`: implement it and register `GameServer::new(..)` with a router.
 #[allow(async_fn_in_trait)]
@@ -4523,6 +4854,39 @@ pub trait Game_: 'static {
         &self,
         request: __rt::Request<'a, Plain<'a>>,
     ) -> Result<__rt::Response<Plain<'a>>, __rt::ConnectError>;
+    /// Named like the adapter's own methods and the runtime's.
+    #[allow(clippy::doc_markdown)]
+    async fn call<'a>(
+        &self,
+        request: __rt::Request<'a, Plain<'a>>,
+    ) -> Result<__rt::Response<Plain<'a>>, __rt::ConnectError>;
+    /// Handles `descriptor`.
+    async fn descriptor<'a>(
+        &self,
+        request: __rt::Request<'a, Plain<'a>>,
+    ) -> Result<__rt::Response<Plain<'a>>, __rt::ConnectError>;
+    /// Handles `new`.
+    async fn new<'a>(
+        &self,
+        request: __rt::Request<'a, Plain<'a>>,
+    ) -> Result<__rt::Response<Plain<'a>>, __rt::ConnectError>;
+    /// Handles `Stream`.
+    async fn stream(
+        &self,
+        requests: __rt::RequestStream<'_, Plain<'static>>,
+        responses: &mut __rt::ResponseStream<'_, Plain<'static>>,
+    ) -> Result<(), __rt::ConnectError>;
+    /// Handles `Upload`.
+    async fn upload(
+        &self,
+        requests: __rt::RequestStream<'_, Plain<'static>>,
+    ) -> Result<__rt::Response<Plain<'static>>, __rt::ConnectError>;
+    /// Handles `Download`.
+    async fn download<'a>(
+        &self,
+        request: __rt::Request<'a, Plain<'a>>,
+        responses: &mut __rt::ResponseStream<'_, Plain<'static>>,
+    ) -> Result<(), __rt::ConnectError>;
 }
 /// Serves a [`Game_`] implementation: add it to a `Router`.
 #[derive(Clone, Debug, Default)]
@@ -4533,6 +4897,7 @@ impl<S> GameServer<S> {
         Self(service)
     }
 }
+#[allow(clippy::too_many_lines)]
 impl<S: Game_> __rt::Service for GameServer<S> {
     fn descriptor(&self) -> &'static __rt::ServiceDescriptor {
         &game_::SERVICE
@@ -4611,6 +4976,62 @@ impl<S: Game_> __rt::Service for GameServer<S> {
                     .await;
                 reply.send(result);
             }
+            8 => {
+                let Some((request, reply)) = call.unary().await else { return };
+                let result = __rt::with_deadline(
+                        reply.deadline(),
+                        Game_::call(&self.0, request),
+                    )
+                    .await;
+                reply.send(result);
+            }
+            9 => {
+                let Some((request, reply)) = call.unary().await else { return };
+                let result = __rt::with_deadline(
+                        reply.deadline(),
+                        Game_::descriptor(&self.0, request),
+                    )
+                    .await;
+                reply.send(result);
+            }
+            10 => {
+                let Some((request, reply)) = call.unary().await else { return };
+                let result = __rt::with_deadline(
+                        reply.deadline(),
+                        Game_::new(&self.0, request),
+                    )
+                    .await;
+                reply.send(result);
+            }
+            11 => {
+                let (requests, mut responses) = call.bidi_stream();
+                let result = __rt::with_deadline(
+                        responses.deadline(),
+                        Game_::stream(&self.0, requests, &mut responses),
+                    )
+                    .await;
+                responses.finish(result).await;
+            }
+            12 => {
+                let (requests, reply) = call.client_stream();
+                let result = __rt::with_deadline(
+                        reply.deadline(),
+                        Game_::upload(&self.0, requests),
+                    )
+                    .await;
+                reply.send(result).await;
+            }
+            13 => {
+                let Some((request, mut responses)) = call.server_stream().await else {
+                    return
+                };
+                let result = __rt::with_deadline(
+                        responses.deadline(),
+                        Game_::download(&self.0, request, &mut responses),
+                    )
+                    .await;
+                responses.finish(result).await;
+            }
             _ => call.unimplemented().await,
         }
     }
@@ -4653,6 +5074,7 @@ impl<Svc> SServer<Svc> {
         Self(service)
     }
 }
+#[allow(clippy::too_many_lines)]
 impl<Svc: S> __rt::Service for SServer<Svc> {
     fn descriptor(&self) -> &'static __rt::ServiceDescriptor {
         &s::SERVICE
@@ -4710,6 +5132,7 @@ impl<S> APIServer<S> {
         Self(service)
     }
 }
+#[allow(clippy::too_many_lines)]
 impl<S: API> __rt::Service for APIServer<S> {
     fn descriptor(&self) -> &'static __rt::ServiceDescriptor {
         &api::SERVICE
@@ -4826,6 +5249,12 @@ pub const TYPES: &[__rt::TypeEntry] = &[
         special_json: false,
         write_json: |b, w| __rt::json::write_entry::<AsRef<'_>>(b, w),
         read_json: |v, d, out| __rt::json::read_entry::<AsRef<'_>>(v, d, out, false),
+    },
+    __rt::TypeEntry {
+        full_name: "adversarial.collisions.Unknown",
+        special_json: false,
+        write_json: |b, w| __rt::json::write_entry::<Unknown<'_>>(b, w),
+        read_json: |v, d, out| __rt::json::read_entry::<Unknown<'_>>(v, d, out, false),
     },
     __rt::TypeEntry {
         full_name: "adversarial.collisions.Keywords",

@@ -649,6 +649,7 @@ impl<S> CommentedServer<S> {
         Self(service)
     }
 }
+#[allow(clippy::too_many_lines)]
 impl<S: Commented> __rt::Service for CommentedServer<S> {
     fn descriptor(&self) -> &'static __rt::ServiceDescriptor {
         &commented::SERVICE
