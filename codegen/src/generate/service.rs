@@ -195,6 +195,21 @@ fn server(ctx: Ctx<'_>, s: &Service) -> TokenStream {
         .iter()
         .enumerate()
         .map(|(i, m)| dispatch_arm(i, &trait_name, m));
+    let arms: Vec<_> = arms.collect();
+    let dispatch = if arms.is_empty() {
+        // No methods: a `match` of the wildcard alone is `clippy::match_single_binding`.
+        quote! {
+            let _ = method;
+            call.unimplemented().await;
+        }
+    } else {
+        quote! {
+            match method {
+                #(#arms)*
+                _ => call.unimplemented().await,
+            }
+        }
+    };
     // The implementation's type parameter, not named like the trait.
     let imp = if s.trait_name == "S" {
         quote!(Svc)
@@ -246,10 +261,7 @@ fn server(ctx: Ctx<'_>, s: &Service) -> TokenStream {
             }
 
             async fn call(&self, method: usize, call: __rt::Call<'_>) {
-                match method {
-                    #(#arms)*
-                    _ => call.unimplemented().await,
-                }
+                #dispatch
             }
         }
     }

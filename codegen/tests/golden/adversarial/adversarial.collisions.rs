@@ -4388,6 +4388,60 @@ impl<'a> __rt::Message<'a> for HTTP<'a> {
 impl __rt::MessageType for HTTP<'static> {
     type Msg<'b> = HTTP<'b>;
 }
+/// The `adversarial.collisions.NoFields` message.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct NoFields<'a> {
+    /// Fields this version of the schema does not know, kept for a binary round trip.
+    pub unknown_fields: __rt::UnknownFields<'a>,
+}
+#[allow(clippy::too_many_lines)]
+impl<'a> __rt::Message<'a> for NoFields<'a> {
+    const FULL_NAME: &'static str = "adversarial.collisions.NoFields";
+    const USES_SIZE_CACHE: bool = false;
+    type Owned = NoFields<'static>;
+    fn into_owned(self) -> NoFields<'static> {
+        NoFields {
+            unknown_fields: self.unknown_fields.into_owned(),
+        }
+    }
+    fn merge_field(
+        &mut self,
+        tag: u32,
+        d: &mut __rt::Decoder<'a>,
+    ) -> Result<(), __rt::DecodeError> {
+        d.unknown(tag, &mut self.unknown_fields)
+    }
+    fn compute_size(&self, _sizes: &mut __rt::SizeCache) -> usize {
+        self.unknown_fields.as_bytes().len()
+    }
+    fn write_to(&self, e: &mut __rt::Encoder<'_>) {
+        e.raw(self.unknown_fields.as_bytes());
+    }
+    fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
+        w.begin_object();
+        w.end_object();
+        Ok(())
+    }
+    fn merge_json<'t>(
+        &mut self,
+        v: __rt::JsonValue<'t, 'a>,
+        d: &mut __rt::JsonDecoder<'_>,
+    ) -> Result<(), __rt::JsonError> {
+        let (object, skip_type) = d.object(v, "adversarial.collisions.NoFields")?;
+        for (key, _) in &object {
+            match key {
+                "@type" if skip_type => {}
+                _ => {
+                    d.unknown_field("adversarial.collisions.NoFields", key)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+impl __rt::MessageType for NoFields<'static> {
+    type Msg<'b> = NoFields<'b>;
+}
 /// The `adversarial.collisions.Some` enum.
 #[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SomeMessage(pub i32);
@@ -4652,6 +4706,42 @@ impl __rt::Enumeration for URL {
     }
 }
 impl ::core::fmt::Debug for URL {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        match __rt::Enumeration::name(*self) {
+            Some(n) => f.write_str(n),
+            None => write!(f, "{}", self.0),
+        }
+    }
+}
+/// The `adversarial.collisions.OneValue` enum.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct OneValue(pub i32);
+impl OneValue {
+    /// `ONE_VALUE_UNSPECIFIED` (0).
+    pub const ONE_VALUE_UNSPECIFIED: Self = Self(0);
+}
+impl __rt::Enumeration for OneValue {
+    const FULL_NAME: &'static str = "adversarial.collisions.OneValue";
+    fn number(self) -> i32 {
+        self.0
+    }
+    fn from_number(n: i32) -> Self {
+        Self(n)
+    }
+    fn name(self) -> Option<&'static str> {
+        match self.0 {
+            0 => Some("ONE_VALUE_UNSPECIFIED"),
+            _ => None,
+        }
+    }
+    fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "ONE_VALUE_UNSPECIFIED" => Some(Self::ONE_VALUE_UNSPECIFIED),
+            _ => None,
+        }
+    }
+}
+impl ::core::fmt::Debug for OneValue {
     fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
         match __rt::Enumeration::name(*self) {
             Some(n) => f.write_str(n),
@@ -5152,6 +5242,39 @@ impl<S: API> __rt::Service for APIServer<S> {
         }
     }
 }
+/// The model of the `adversarial.collisions.Nothing` service: its procedures, stream kinds and idempotency.
+pub mod nothing {
+    #[allow(unused_imports)]
+    use super::__rt;
+    /// The service's full name and methods, in declaration order.
+    pub const SERVICE: __rt::ServiceDescriptor = __rt::ServiceDescriptor {
+        name: "adversarial.collisions.Nothing",
+        methods: &[],
+    };
+}
+/// No methods, no fields, one value.
+#[allow(clippy::doc_markdown)]
+#[allow(async_fn_in_trait)]
+pub trait Nothing: 'static {}
+/// Serves a [`Nothing`] implementation: add it to a `Router`.
+#[derive(Clone, Debug, Default)]
+pub struct NothingServer<S>(pub S);
+impl<S> NothingServer<S> {
+    /// Wraps a service implementation.
+    pub fn new(service: S) -> Self {
+        Self(service)
+    }
+}
+#[allow(clippy::too_many_lines)]
+impl<S: Nothing> __rt::Service for NothingServer<S> {
+    fn descriptor(&self) -> &'static __rt::ServiceDescriptor {
+        &nothing::SERVICE
+    }
+    async fn call(&self, method: usize, call: __rt::Call<'_>) {
+        let _ = method;
+        call.unimplemented().await;
+    }
+}
 /// Every message of this package, for the `Any` type registry
 /// (`TypeRegistry::new().with(TYPES)`).
 #[allow(clippy::redundant_closure)]
@@ -5343,5 +5466,11 @@ pub const TYPES: &[__rt::TypeEntry] = &[
         special_json: false,
         write_json: |b, w| __rt::json::write_entry::<HTTP<'_>>(b, w),
         read_json: |v, d, out| __rt::json::read_entry::<HTTP<'_>>(v, d, out, false),
+    },
+    __rt::TypeEntry {
+        full_name: "adversarial.collisions.NoFields",
+        special_json: false,
+        write_json: |b, w| __rt::json::write_entry::<NoFields<'_>>(b, w),
+        read_json: |v, d, out| __rt::json::read_entry::<NoFields<'_>>(v, d, out, false),
     },
 ];
