@@ -107,6 +107,8 @@ pub(crate) struct Field {
     /// Singular message held in a `Box` because it is part of a containment cycle.
     pub(crate) boxed: bool,
     pub(crate) doc: Option<String>,
+    /// A proto2 `[default = ..]`, in protoc's text form (the field is `None` when unset).
+    pub(crate) default: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -521,6 +523,7 @@ impl Model {
                 card,
                 boxed: false,
                 doc: comments.get(&p),
+                default: f.default_value.clone(),
             });
         }
         // Two fields with one JSON name cannot both be read back (protoc 3.21 accepts a

@@ -153,7 +153,23 @@ pub(crate) fn all_caps(name: &str) -> bool {
 
 /// Doc attributes from a proto comment, or a fallback sentence.
 pub(crate) fn doc(comment: Option<&String>, fallback: &str) -> TokenStream {
-    let lines = comment.map(|c| comment_lines(c)).unwrap_or_default();
+    doc_with_note(comment, fallback, None)
+}
+
+/// [`doc`] followed by a paragraph of text (rendered like a comment).
+pub(crate) fn doc_with_note(
+    comment: Option<&String>,
+    fallback: &str,
+    note: Option<&str>,
+) -> TokenStream {
+    let mut lines = comment.map(|c| comment_lines(c)).unwrap_or_default();
+    if let Some(note) = note {
+        if lines.is_empty() {
+            lines.push(fallback.to_owned());
+        }
+        lines.push(String::new());
+        lines.extend(comment_lines(note));
+    }
     if lines.is_empty() {
         let l = format!(" {fallback}");
         return quote!(#[doc = #l]);

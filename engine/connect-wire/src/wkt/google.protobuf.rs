@@ -2590,6 +2590,9 @@ pub struct ExtensionRangeOptions<'a> {
     /// Field `features` (50).
     pub features: Option<FeatureSet<'a>>,
     /// Field `verification` (3).
+    ///
+    /// Default when unset: UNVERIFIED
+    #[allow(clippy::doc_markdown)]
     pub verification: Option<extension_range_options::VerificationState>,
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
@@ -4679,8 +4682,14 @@ pub struct MethodDescriptorProto<'a> {
     /// Field `options` (4).
     pub options: Option<MethodOptions<'a>>,
     /// Field `client_streaming` (5).
+    ///
+    /// Default when unset: false
+    #[allow(clippy::doc_markdown)]
     pub client_streaming: Option<bool>,
     /// Field `server_streaming` (6).
+    ///
+    /// Default when unset: false
+    #[allow(clippy::doc_markdown)]
     pub server_streaming: Option<bool>,
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
@@ -4950,26 +4959,53 @@ pub struct FileOptions<'a> {
     /// Field `java_outer_classname` (8).
     pub java_outer_classname: Option<__rt::Cow<'a, str>>,
     /// Field `java_multiple_files` (10).
+    ///
+    /// Default when unset: false
+    #[allow(clippy::doc_markdown)]
     pub java_multiple_files: Option<bool>,
     /// Field `java_generate_equals_and_hash` (20).
     pub java_generate_equals_and_hash: Option<bool>,
     /// Field `java_string_check_utf8` (27).
+    ///
+    /// Default when unset: false
+    #[allow(clippy::doc_markdown)]
     pub java_string_check_utf8: Option<bool>,
     /// Field `optimize_for` (9).
+    ///
+    /// Default when unset: SPEED
+    #[allow(clippy::doc_markdown)]
     pub optimize_for: Option<file_options::OptimizeMode>,
     /// Field `go_package` (11).
     pub go_package: Option<__rt::Cow<'a, str>>,
     /// Field `cc_generic_services` (16).
+    ///
+    /// Default when unset: false
+    #[allow(clippy::doc_markdown)]
     pub cc_generic_services: Option<bool>,
     /// Field `java_generic_services` (17).
+    ///
+    /// Default when unset: false
+    #[allow(clippy::doc_markdown)]
     pub java_generic_services: Option<bool>,
     /// Field `py_generic_services` (18).
+    ///
+    /// Default when unset: false
+    #[allow(clippy::doc_markdown)]
     pub py_generic_services: Option<bool>,
     /// Field `php_generic_services` (42).
+    ///
+    /// Default when unset: false
+    #[allow(clippy::doc_markdown)]
     pub php_generic_services: Option<bool>,
     /// Field `deprecated` (23).
+    ///
+    /// Default when unset: false
+    #[allow(clippy::doc_markdown)]
     pub deprecated: Option<bool>,
     /// Field `cc_enable_arenas` (31).
+    ///
+    /// Default when unset: true
+    #[allow(clippy::doc_markdown)]
     pub cc_enable_arenas: Option<bool>,
     /// Field `objc_class_prefix` (36).
     pub objc_class_prefix: Option<__rt::Cow<'a, str>>,
@@ -5847,10 +5883,19 @@ pub mod file_options {
 #[allow(clippy::struct_field_names)]
 pub struct MessageOptions<'a> {
     /// Field `message_set_wire_format` (1).
+    ///
+    /// Default when unset: false
+    #[allow(clippy::doc_markdown)]
     pub message_set_wire_format: Option<bool>,
     /// Field `no_standard_descriptor_accessor` (2).
+    ///
+    /// Default when unset: false
+    #[allow(clippy::doc_markdown)]
     pub no_standard_descriptor_accessor: Option<bool>,
     /// Field `deprecated` (3).
+    ///
+    /// Default when unset: false
+    #[allow(clippy::doc_markdown)]
     pub deprecated: Option<bool>,
     /// Field `map_entry` (7).
     pub map_entry: Option<bool>,
@@ -6187,20 +6232,41 @@ impl __rt::MessageType for MessageOptions<'static> {
 #[allow(clippy::struct_field_names)]
 pub struct FieldOptions<'a> {
     /// Field `ctype` (1).
+    ///
+    /// Default when unset: STRING
+    #[allow(clippy::doc_markdown)]
     pub ctype: Option<field_options::CType>,
     /// Field `packed` (2).
     pub packed: Option<bool>,
     /// Field `jstype` (6).
+    ///
+    /// Default when unset: JS_NORMAL
+    #[allow(clippy::doc_markdown)]
     pub jstype: Option<field_options::JSType>,
     /// Field `lazy` (5).
+    ///
+    /// Default when unset: false
+    #[allow(clippy::doc_markdown)]
     pub lazy: Option<bool>,
     /// Field `unverified_lazy` (15).
+    ///
+    /// Default when unset: false
+    #[allow(clippy::doc_markdown)]
     pub unverified_lazy: Option<bool>,
     /// Field `deprecated` (3).
+    ///
+    /// Default when unset: false
+    #[allow(clippy::doc_markdown)]
     pub deprecated: Option<bool>,
     /// Field `weak` (10).
+    ///
+    /// Default when unset: false
+    #[allow(clippy::doc_markdown)]
     pub weak: Option<bool>,
     /// Field `debug_redact` (16).
+    ///
+    /// Default when unset: false
+    #[allow(clippy::doc_markdown)]
     pub debug_redact: Option<bool>,
     /// Field `retention` (17).
     pub retention: Option<field_options::OptionRetention>,
@@ -7270,6 +7336,9 @@ pub struct EnumOptions<'a> {
     /// Field `allow_alias` (2).
     pub allow_alias: Option<bool>,
     /// Field `deprecated` (3).
+    ///
+    /// Default when unset: false
+    #[allow(clippy::doc_markdown)]
     pub deprecated: Option<bool>,
     /// Field `deprecated_legacy_json_field_conflicts` (6).
     pub deprecated_legacy_json_field_conflicts: Option<bool>,
@@ -7534,10 +7603,16 @@ impl __rt::MessageType for EnumOptions<'static> {
 #[allow(clippy::struct_field_names)]
 pub struct EnumValueOptions<'a> {
     /// Field `deprecated` (1).
+    ///
+    /// Default when unset: false
+    #[allow(clippy::doc_markdown)]
     pub deprecated: Option<bool>,
     /// Field `features` (2).
     pub features: Option<FeatureSet<'a>>,
     /// Field `debug_redact` (3).
+    ///
+    /// Default when unset: false
+    #[allow(clippy::doc_markdown)]
     pub debug_redact: Option<bool>,
     /// Field `uninterpreted_option` (999).
     pub uninterpreted_option: Vec<UninterpretedOption<'a>>,
@@ -7766,6 +7841,9 @@ pub struct ServiceOptions<'a> {
     /// Field `features` (34).
     pub features: Option<FeatureSet<'a>>,
     /// Field `deprecated` (33).
+    ///
+    /// Default when unset: false
+    #[allow(clippy::doc_markdown)]
     pub deprecated: Option<bool>,
     /// Field `uninterpreted_option` (999).
     pub uninterpreted_option: Vec<UninterpretedOption<'a>>,
@@ -7957,8 +8035,14 @@ impl __rt::MessageType for ServiceOptions<'static> {
 #[allow(clippy::struct_field_names)]
 pub struct MethodOptions<'a> {
     /// Field `deprecated` (33).
+    ///
+    /// Default when unset: false
+    #[allow(clippy::doc_markdown)]
     pub deprecated: Option<bool>,
     /// Field `idempotency_level` (34).
+    ///
+    /// Default when unset: IDEMPOTENCY_UNKNOWN
+    #[allow(clippy::doc_markdown)]
     pub idempotency_level: Option<method_options::IdempotencyLevel>,
     /// Field `features` (35).
     pub features: Option<FeatureSet<'a>>,
