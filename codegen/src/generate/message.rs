@@ -57,7 +57,10 @@ pub(crate) fn message(ctx: Ctx<'_>, m: &Message) -> TokenStream {
         .map(|f| {
             let fname = ident(&f.rust_name);
             let ty = field_type(ctx, f);
-            let default = f.default.as_ref().map(|v| format!("Default when unset: {v}"));
+            let default = f
+                .default
+                .as_ref()
+                .map(|v| format!("Default when unset: {v}"));
             let d = super::doc_with_note(
                 f.doc.as_ref(),
                 &format!("Field `{}` ({}).", f.proto_name, f.number),
