@@ -1,31 +1,37 @@
 #!/usr/bin/env bash
 # Runs the official Connect conformance runner (connectconformance v1.0.5) against our
-# server, with conformance/connect-config.yaml:
-#   ./scripts/connect-conformance.sh server io_uring|epoll|auto [runner flags...]
+# server or client, with conformance/connect-config.yaml:
+#   ./scripts/connect-conformance.sh server|client io_uring|epoll|auto|blocking [runner flags...]
+# (`blocking`, client mode only: every case on the blocking client.)
 # e.g. `... server epoll -v --run 'Basic/**'`. Requires scripts/deps.sh to have run.
 # Prints the runner's summary; exits non-zero unless every case passed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-usage() { echo "usage: $0 server io_uring|epoll|auto [runner flags...]" >&2; exit 2; }
+usage() { echo "usage: $0 server|client io_uring|epoll|auto|blocking [runner flags...]" >&2; exit 2; }
 [[ $# -ge 2 ]] || usage
 mode=$1 driver=$2
 shift 2
-[[ $mode == server ]] || { echo "only server mode is supported" >&2; usage; }
-case $driver in io_uring | epoll | auto) ;; *) usage ;; esac
+case $mode in server | client) ;; *) usage ;; esac
+extra=()
+case $driver in
+  io_uring | epoll | auto) ;;
+  blocking) [[ $mode == client ]] || usage; extra=(--blocking); driver=auto ;;
+  *) usage ;;
+esac
 
 runner=$(go env GOPATH)/bin/connectconformance
 [[ -x $runner ]] || { echo "$runner not found: run scripts/deps.sh" >&2; exit 1; }
 
-cargo build --release -q -p connect-conformance --bin conformance-server
-binary=$ROOT/target/release/conformance-server
+cargo build --release -q -p connect-conformance --bin "conformance-$mode"
+binary=$ROOT/target/release/conformance-$mode
 
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-echo "connectconformance --mode server, driver $driver"
+echo "connectconformance --mode $mode, driver $driver ${extra[*]}"
 status=0
-CONNECT_DRIVER=$driver "$runner" --mode server --conf conformance/connect-config.yaml "$@" -- "$binary" \
+CONNECT_DRIVER=$driver "$runner" --mode "$mode" --conf conformance/connect-config.yaml "$@" -- "$binary" "${extra[@]}" \
   >"$out/log.txt" 2>&1 || status=$?
 # Failures (and -v output) first, then the summary lines.
 grep -vE '^(Total cases:|[0-9]+ passed, [0-9]+ failed)' "$out/log.txt" | tail -n 200 || true

@@ -3,7 +3,8 @@
 #   ./scripts/test.sh
 # Installs what it needs (scripts/deps.sh), then runs formatting, lints, unit/integration
 # tests, the golden-file checks, the codegen corpus, the protobuf conformance runner, the
-# Connect conformance runner and short fuzz runs. Exits non-zero on the first failure.
+# Connect conformance runner (server mode on both drivers, client mode) and short fuzz runs.
+# Exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
@@ -31,15 +32,25 @@ cargo test --workspace --all-features --quiet
 step "codegen corpus (googleapis and adversarial protos, both front doors, zero warnings, round trips)"
 CORPUS_SKIP_DEPS=1 ./scripts/codegen-corpus.sh
 
+step "the blocking client builds without monoio (no async runtime in its dependency tree)"
+cargo build --quiet -p connect-engine --no-default-features --features blocking,gzip
+if cargo tree -p connect-engine --no-default-features --features blocking,gzip -e normal,build \
+    | grep -E 'monoio|io-uring|tokio'; then
+  echo "connect-engine with only the blocking feature pulls in an async runtime" >&2
+  exit 1
+fi
+
 step "protobuf conformance (TestAllTypesProto3, binary + JSON, --enforce_recommended)"
 ./scripts/protobuf-conformance.sh
 
-if [[ -x scripts/connect-conformance.sh ]]; then
-  step "Connect conformance, server mode, io_uring"
-  ./scripts/connect-conformance.sh server io_uring
-  step "Connect conformance, server mode, epoll"
-  ./scripts/connect-conformance.sh server epoll
-fi
+step "Connect conformance, server mode, io_uring"
+./scripts/connect-conformance.sh server io_uring
+step "Connect conformance, server mode, epoll"
+./scripts/connect-conformance.sh server epoll
+step "Connect conformance, client mode (async client)"
+./scripts/connect-conformance.sh client auto
+step "Connect conformance, client mode (blocking client)"
+./scripts/connect-conformance.sh client blocking
 
 step "fuzz smoke runs"
 ./scripts/fuzz-smoke.sh "${FUZZ_SECONDS:-15}"

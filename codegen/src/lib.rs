@@ -3,7 +3,13 @@
 //! Generates Rust code for connect-engine from `.proto` files: per message a struct that
 //! borrows strings and bytes from the input buffer (`Foo<'a>`), with binary and canonical
 //! proto3 JSON codecs; per enum an open newtype; per service its model (procedure paths,
-//! stream kinds, idempotency).
+//! stream kinds, idempotency), an async server trait with its router adapter, an async
+//! client and a blocking client, each with a high-level (`say(&req)`) and a low-level
+//! (`call_say(&req, options)`) method per RPC.
+//!
+//! Which parts are generated follows connect-engine's features: a crate that depends on
+//! connect-engine with only the `blocking` feature (no monoio) turns the async parts off with
+//! `Config::new().server(false).client(false)`.
 //!
 //! ## Two front doors, one generator
 //!
@@ -110,6 +116,8 @@ pub struct Config {
     extern_paths: Vec<(String, String)>,
     out_dir: Option<PathBuf>,
     server: bool,
+    client: bool,
+    blocking_client: bool,
 }
 
 impl Default for Config {
@@ -128,6 +136,8 @@ impl Config {
             extern_paths: vec![("google.protobuf".to_owned(), "__rt::wkt".to_owned())],
             out_dir: None,
             server: true,
+            client: true,
+            blocking_client: true,
         }
     }
 
@@ -154,6 +164,22 @@ impl Config {
     #[must_use]
     pub fn server(mut self, enabled: bool) -> Self {
         self.server = enabled;
+        self
+    }
+
+    /// Whether to generate async clients for services (default: yes). Turn off when the
+    /// runtime path is `connect_wire`, which has no client.
+    #[must_use]
+    pub fn client(mut self, enabled: bool) -> Self {
+        self.client = enabled;
+        self
+    }
+
+    /// Whether to generate blocking clients for services (default: yes; they need
+    /// connect-engine's `blocking` feature, on by default).
+    #[must_use]
+    pub fn blocking_client(mut self, enabled: bool) -> Self {
+        self.blocking_client = enabled;
         self
     }
 
@@ -268,7 +294,8 @@ impl Config {
     }
 
     /// Answers a protoc plugin request (parameters: `runtime=<path>`, `extern=<pkg>=<path>`,
-    /// `wkt` to generate google.protobuf types).
+    /// `wkt` to generate google.protobuf types, `no_server` / `no_client` / `no_blocking_client` to
+    /// leave out server traits, async clients or blocking clients).
     #[must_use]
     pub fn plugin(request: &[u8]) -> Vec<u8> {
         let response = match CodeGeneratorRequest::decode(request) {
@@ -292,6 +319,10 @@ impl Config {
                 }
             } else if param == "no_server" {
                 config = config.server(false);
+            } else if param == "no_client" {
+                config = config.client(false);
+            } else if param == "no_blocking_client" {
+                config = config.blocking_client(false);
             } else if param == "wkt" {
                 config = config.generate_well_known_types();
             } else {

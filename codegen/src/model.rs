@@ -174,6 +174,10 @@ pub(crate) struct Service {
     pub(crate) trait_name: String,
     /// The router adapter's name (`{trait}Server`).
     pub(crate) server_name: String,
+    /// The async client's name (`{trait}Client`).
+    pub(crate) client_name: String,
+    /// The blocking client's name (`{trait}BlockingClient`).
+    pub(crate) blocking_client_name: String,
     /// The module holding the service model.
     pub(crate) module: String,
     pub(crate) methods: Vec<Method>,
@@ -273,6 +277,11 @@ const ENUM_VALUE: i32 = 2;
 const SERVICE_METHOD: i32 = 2;
 
 impl Model {
+    /// Whether `name` is taken at the top of `package`'s file (a type, module or service).
+    pub(crate) fn is_taken(&self, package: &str, name: &str) -> bool {
+        self.names.get(package).is_some_and(|n| n.contains(name))
+    }
+
     /// Indexes every type of `set` and resolves the files named in `generate`.
     pub(crate) fn new(set: &FileDescriptorSet, generate: &[String]) -> Result<Model, Error> {
         let mut types = HashMap::new();
@@ -329,10 +338,10 @@ impl Model {
             for s in &mut resolved.services {
                 let taken = model.names.entry(package.clone()).or_default();
                 s.trait_name = unique(upper_camel_type(&s.name), taken);
-                s.server_name = unique(
-                    format!("{}Server", s.trait_name.trim_end_matches('_')),
-                    taken,
-                );
+                let base = s.trait_name.trim_end_matches('_').to_owned();
+                s.server_name = unique(format!("{base}Server"), taken);
+                s.client_name = unique(format!("{base}Client"), taken);
+                s.blocking_client_name = unique(format!("{base}BlockingClient"), taken);
                 s.module = unique(module_ident(&s.name), taken);
             }
             let entry = by_package
@@ -697,6 +706,8 @@ fn resolve_service(
         // Named once the package's namespace is known (`Model::new`).
         trait_name: String::new(),
         server_name: String::new(),
+        client_name: String::new(),
+        blocking_client_name: String::new(),
         module: String::new(),
         methods: s
             .method

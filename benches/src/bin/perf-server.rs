@@ -1,13 +1,14 @@
 //! `perf-server --addr HOST:PORT [--driver epoll|io_uring] [--threads N]`: the end-to-end
-//! benchmark's Connect server (PERF.md, "End to end"). One unary echo method whose response
-//! borrows the request: what the measurement sees is the engine, not the handler.
+//! benchmark's Connect server (PERF.md, "End to end"). A unary echo method whose response
+//! borrows the request (what the measurement sees is the engine, not the handler) and a
+//! server stream repeating a text.
 
 use std::net::SocketAddr;
 
-use connect_bench::echo::{EchoService, EchoServiceServer, Text};
+use connect_bench::echo::{EchoService, EchoServiceServer, RepeatRequest, Text};
 use connect_engine::ConnectError;
 use connect_engine::runtime::Driver;
-use connect_engine::server::{Request, Response, Router, Server, ServerConfig};
+use connect_engine::server::{Request, Response, ResponseStream, Router, Server, ServerConfig};
 
 struct Echo;
 
@@ -17,6 +18,21 @@ impl EchoService for Echo {
         request: Request<'a, Text<'a>>,
     ) -> Result<Response<Text<'a>>, ConnectError> {
         Ok(Response::new(request.message))
+    }
+
+    async fn repeat<'a>(
+        &self,
+        request: Request<'a, RepeatRequest<'a>>,
+        responses: &mut ResponseStream<'_, Text<'static>>,
+    ) -> Result<(), ConnectError> {
+        let text = Text {
+            text: request.message.text.clone(),
+            ..Default::default()
+        };
+        for _ in 0..request.message.count {
+            responses.feed(&text).await?;
+        }
+        responses.flush().await
     }
 }
 

@@ -2,7 +2,8 @@
 //! router.
 
 use codegen_corpus::adversarial_build_rs::adversarial::collisions as c;
-use connect_engine::codegen::{ConnectError, Request, Response, Service};
+use connect_engine::codegen::ConnectError;
+use connect_engine::codegen::server::{Request, Response, Service};
 use connect_engine::server::Router;
 
 struct Echo;

@@ -10,12 +10,22 @@ use crate::names::{ident, screaming_snake};
 
 pub(crate) fn service(ctx: Ctx<'_>, s: &Service) -> TokenStream {
     let model = model(s);
-    if ctx.config.server {
-        let server = server(ctx, s);
-        quote!(#model #server)
+    let server = if ctx.config.server {
+        server(ctx, s)
     } else {
-        model
-    }
+        TokenStream::new()
+    };
+    let client = if ctx.config.client {
+        client(ctx, s)
+    } else {
+        TokenStream::new()
+    };
+    let blocking = if ctx.config.blocking_client {
+        blocking_client(ctx, s)
+    } else {
+        TokenStream::new()
+    };
+    quote!(#model #server #client #blocking)
 }
 
 fn model(s: &Service) -> TokenStream {
@@ -26,14 +36,7 @@ fn model(s: &Service) -> TokenStream {
     );
     let mut consts = Vec::new();
     let mut names = Vec::new();
-    let mut taken = std::collections::HashSet::new();
-    taken.insert("SERVICE".to_owned());
-    for m in &s.methods {
-        let mut c = screaming_snake(&m.rust_name);
-        while !taken.insert(c.clone()) {
-            c.push('_');
-        }
-        let c = ident(&c);
+    for (m, c) in s.methods.iter().zip(descriptor_names(s)) {
         let name = &m.name;
         let path = format!("/{full}/{}", m.name);
         let input = m.input.trim_start_matches('.');
@@ -98,8 +101,8 @@ fn trait_method(ctx: Ctx<'_>, m: &Method) -> TokenStream {
                 #d
                 async fn #name<'a>(
                     &self,
-                    request: __rt::Request<'a, #req>,
-                ) -> Result<__rt::Response<#resp>, __rt::ConnectError>;
+                    request: __rt::server::Request<'a, #req>,
+                ) -> Result<__rt::server::Response<#resp>, __rt::ConnectError>;
             }
         }
         (true, false) => {
@@ -109,8 +112,8 @@ fn trait_method(ctx: Ctx<'_>, m: &Method) -> TokenStream {
                 #d
                 async fn #name(
                     &self,
-                    requests: __rt::RequestStream<'_, #req>,
-                ) -> Result<__rt::Response<#resp>, __rt::ConnectError>;
+                    requests: __rt::server::RequestStream<'_, #req>,
+                ) -> Result<__rt::server::Response<#resp>, __rt::ConnectError>;
             }
         }
         (false, true) => {
@@ -120,8 +123,8 @@ fn trait_method(ctx: Ctx<'_>, m: &Method) -> TokenStream {
                 #d
                 async fn #name<'a>(
                     &self,
-                    request: __rt::Request<'a, #req>,
-                    responses: &mut __rt::ResponseStream<'_, #resp>,
+                    request: __rt::server::Request<'a, #req>,
+                    responses: &mut __rt::server::ResponseStream<'_, #resp>,
                 ) -> Result<(), __rt::ConnectError>;
             }
         }
@@ -132,8 +135,8 @@ fn trait_method(ctx: Ctx<'_>, m: &Method) -> TokenStream {
                 #d
                 async fn #name(
                     &self,
-                    requests: __rt::RequestStream<'_, #req>,
-                    responses: &mut __rt::ResponseStream<'_, #resp>,
+                    requests: __rt::server::RequestStream<'_, #req>,
+                    responses: &mut __rt::server::ResponseStream<'_, #resp>,
                 ) -> Result<(), __rt::ConnectError>;
             }
         }
@@ -149,32 +152,356 @@ fn dispatch_arm(index: usize, trait_name: &proc_macro2::Ident, m: &Method) -> To
     match (m.client_streaming, m.server_streaming) {
         (false, false) => quote! {
             #i => {
+                let procedure = call.method();
                 let Some((request, reply)) = call.unary().await else { return };
-                let result = __rt::with_deadline(reply.deadline(), #name(&self.0, request)).await;
+                let result = __rt::server::run_handler(procedure, reply.deadline(), #name(&self.0, request)).await;
                 reply.send(result);
             }
         },
         (true, false) => quote! {
             #i => {
+                let procedure = call.method();
                 let (requests, reply) = call.client_stream();
-                let result = __rt::with_deadline(reply.deadline(), #name(&self.0, requests)).await;
+                let result = __rt::server::run_handler(procedure, reply.deadline(), #name(&self.0, requests)).await;
                 reply.send(result).await;
             }
         },
         (false, true) => quote! {
             #i => {
+                let procedure = call.method();
                 let Some((request, mut responses)) = call.server_stream().await else { return };
-                let result = __rt::with_deadline(responses.deadline(), #name(&self.0, request, &mut responses)).await;
+                let result = __rt::server::run_handler(procedure, responses.deadline(), #name(&self.0, request, &mut responses)).await;
                 responses.finish(result).await;
             }
         },
         (true, true) => quote! {
             #i => {
+                let procedure = call.method();
                 let (requests, mut responses) = call.bidi_stream();
-                let result = __rt::with_deadline(responses.deadline(), #name(&self.0, requests, &mut responses)).await;
+                let result = __rt::server::run_handler(procedure, responses.deadline(), #name(&self.0, requests, &mut responses)).await;
                 responses.finish(result).await;
             }
         },
+    }
+}
+
+/// The names of a service's client methods: the high-level `say` and the low-level
+/// `call_say` of every RPC, kept clear of each other and of the client's own `new`/`inner`.
+fn client_method_names(s: &Service) -> Vec<(proc_macro2::Ident, proc_macro2::Ident)> {
+    let mut taken: std::collections::HashSet<String> = ["new", "inner", "into_inner"]
+        .iter()
+        .map(|n| (*n).to_owned())
+        .collect();
+    let mut high = Vec::new();
+    for m in &s.methods {
+        let mut n = m.rust_name.clone();
+        while !taken.insert(n.clone()) {
+            n.push('_');
+        }
+        high.push(n);
+    }
+    let mut out = Vec::new();
+    for h in high {
+        let mut low = format!("call_{}", h.trim_start_matches("r#"));
+        while !taken.insert(low.clone()) {
+            low.push('_');
+        }
+        out.push((ident(&h), ident(&low)));
+    }
+    out
+}
+
+fn client_method(
+    ctx: Ctx<'_>,
+    module: &proc_macro2::Ident,
+    m: &Method,
+    high: &proc_macro2::Ident,
+    low: &proc_macro2::Ident,
+    descriptor: &proc_macro2::Ident,
+) -> TokenStream {
+    // Not named like a message of the package, which the signatures name unqualified.
+    let it = type_param(ctx, &["I", "Iter", "Requests"]);
+    let r = quote!('r);
+    let st = quote!('static);
+    let anon = quote!('_);
+    let req = message_type(ctx, &m.input, &r);
+    let req_ref = message_type(ctx, &m.input, &anon);
+    let resp = message_type(ctx, &m.output, &st);
+    let d = doc(m.doc.as_ref(), &format!("Calls `{}`.", m.name));
+    let low_doc = format!(
+        " Calls `{}` with call options, giving the response headers and trailers too.",
+        m.name
+    );
+    match (m.client_streaming, m.server_streaming) {
+        (false, false) => quote! {
+            #d
+            pub async fn #high(&self, request: &#req_ref) -> Result<#resp, __rt::ConnectError> {
+                self.#low(request, __rt::client::CallOptions::default()).await.into_result()
+            }
+
+            #[doc = #low_doc]
+            pub async fn #low(&self, request: &#req_ref, options: __rt::client::CallOptions) -> __rt::client::UnaryOutput<#resp> {
+                self.inner.unary(&#module::#descriptor, request, options).await
+            }
+        },
+        (true, false) => quote! {
+            #d
+            pub async fn #high<'r, #it>(&self, requests: #it) -> Result<#resp, __rt::ConnectError>
+            where
+                #it: IntoIterator,
+                #it::Item: __rt::Borrow<#req>,
+            {
+                self.#low(requests, __rt::client::CallOptions::default()).await.into_result()
+            }
+
+            #[doc = #low_doc]
+            pub async fn #low<'r, #it>(&self, requests: #it, options: __rt::client::CallOptions) -> __rt::client::UnaryOutput<#resp>
+            where
+                #it: IntoIterator,
+                #it::Item: __rt::Borrow<#req>,
+            {
+                self.inner.client_stream::<#req, #resp, #it>(&#module::#descriptor, requests, options).await
+            }
+        },
+        (false, true) => quote! {
+            #d
+            ///
+            /// The error is the call's if it failed before any response arrived; later
+            /// errors end the stream.
+            pub async fn #high(&self, request: &#req_ref) -> Result<__rt::client::StreamOutput<#resp>, __rt::ConnectError> {
+                self.#low(request, __rt::client::CallOptions::default()).await.into_started()
+            }
+
+            #[doc = #low_doc]
+            pub async fn #low(&self, request: &#req_ref, options: __rt::client::CallOptions) -> __rt::client::StreamOutput<#resp> {
+                self.inner.server_stream(&#module::#descriptor, request, options).await
+            }
+        },
+        (true, true) => quote! {
+            #d
+            ///
+            /// Half-duplex: every request is sent, then the responses arrive. The error is
+            /// the call's if it failed before any response arrived; later errors end the
+            /// stream.
+            pub async fn #high<'r, #it>(&self, requests: #it) -> Result<__rt::client::StreamOutput<#resp>, __rt::ConnectError>
+            where
+                #it: IntoIterator,
+                #it::Item: __rt::Borrow<#req>,
+            {
+                self.#low(requests, __rt::client::CallOptions::default()).await.into_started()
+            }
+
+            #[doc = #low_doc]
+            pub async fn #low<'r, #it>(&self, requests: #it, options: __rt::client::CallOptions) -> __rt::client::StreamOutput<#resp>
+            where
+                #it: IntoIterator,
+                #it::Item: __rt::Borrow<#req>,
+            {
+                self.inner.bidi_stream::<#req, #resp, #it>(&#module::#descriptor, requests, options).await
+            }
+        },
+    }
+}
+
+fn blocking_method(
+    ctx: Ctx<'_>,
+    module: &proc_macro2::Ident,
+    m: &Method,
+    high: &proc_macro2::Ident,
+    low: &proc_macro2::Ident,
+    descriptor: &proc_macro2::Ident,
+) -> TokenStream {
+    // Not named like a message of the package, which the signatures name unqualified.
+    let it = type_param(ctx, &["I", "Iter", "Requests"]);
+    let r = quote!('r);
+    let st = quote!('static);
+    let anon = quote!('_);
+    let req = message_type(ctx, &m.input, &r);
+    let req_ref = message_type(ctx, &m.input, &anon);
+    let resp = message_type(ctx, &m.output, &st);
+    let d = doc(m.doc.as_ref(), &format!("Calls `{}`.", m.name));
+    let low_doc = format!(
+        " Calls `{}` with call options, giving the response headers and trailers too.",
+        m.name
+    );
+    match (m.client_streaming, m.server_streaming) {
+        (false, false) => quote! {
+            #d
+            pub fn #high(&self, request: &#req_ref) -> Result<#resp, __rt::ConnectError> {
+                self.#low(request, __rt::client::CallOptions::default()).into_result()
+            }
+
+            #[doc = #low_doc]
+            pub fn #low(&self, request: &#req_ref, options: __rt::client::CallOptions) -> __rt::client::UnaryOutput<#resp> {
+                self.inner.unary(&#module::#descriptor, request, options)
+            }
+        },
+        (true, false) => quote! {
+            #d
+            pub fn #high<'r, #it>(&self, requests: #it) -> Result<#resp, __rt::ConnectError>
+            where
+                #it: IntoIterator,
+                #it::Item: __rt::Borrow<#req>,
+            {
+                self.#low(requests, __rt::client::CallOptions::default()).into_result()
+            }
+
+            #[doc = #low_doc]
+            pub fn #low<'r, #it>(&self, requests: #it, options: __rt::client::CallOptions) -> __rt::client::UnaryOutput<#resp>
+            where
+                #it: IntoIterator,
+                #it::Item: __rt::Borrow<#req>,
+            {
+                self.inner.client_stream::<#req, #resp, #it>(&#module::#descriptor, requests, options)
+            }
+        },
+        (false, true) => quote! {
+            #d
+            ///
+            /// The error is the call's if it failed before any response arrived; later
+            /// errors end the iterator.
+            pub fn #high(&self, request: &#req_ref) -> Result<__rt::blocking::BlockingStream<#resp>, __rt::ConnectError> {
+                self.#low(request, __rt::client::CallOptions::default()).into_started()
+            }
+
+            #[doc = #low_doc]
+            pub fn #low(&self, request: &#req_ref, options: __rt::client::CallOptions) -> __rt::blocking::BlockingStream<#resp> {
+                self.inner.server_stream(&#module::#descriptor, request, options)
+            }
+        },
+        (true, true) => quote! {
+            #d
+            ///
+            /// Half-duplex: every request is sent, then the responses arrive. The error is
+            /// the call's if it failed before any response arrived; later errors end the
+            /// iterator.
+            pub fn #high<'r, #it>(&self, requests: #it) -> Result<__rt::blocking::BlockingStream<#resp>, __rt::ConnectError>
+            where
+                #it: IntoIterator,
+                #it::Item: __rt::Borrow<#req>,
+            {
+                self.#low(requests, __rt::client::CallOptions::default()).into_started()
+            }
+
+            #[doc = #low_doc]
+            pub fn #low<'r, #it>(&self, requests: #it, options: __rt::client::CallOptions) -> __rt::blocking::BlockingStream<#resp>
+            where
+                #it: IntoIterator,
+                #it::Item: __rt::Borrow<#req>,
+            {
+                self.inner.bidi_stream::<#req, #resp, #it>(&#module::#descriptor, requests, options)
+            }
+        },
+    }
+}
+
+fn blocking_client(ctx: Ctx<'_>, s: &Service) -> TokenStream {
+    let name = ident(&s.blocking_client_name);
+    let module = ident(&s.module);
+    let full = &s.full_name;
+    let d = format!(
+        " A blocking client for `{full}` (on a `connect_engine::blocking::BlockingClient`; `Send + Sync`): a high-level and a low-level method per RPC."
+    );
+    let names = client_method_names(s);
+    let descriptors = descriptor_names(s);
+    let methods = s
+        .methods
+        .iter()
+        .zip(names.iter().zip(&descriptors))
+        .map(|(m, ((high, low), desc))| blocking_method(ctx, &module, m, high, low, desc));
+    quote! {
+        #[doc = #d]
+        #[derive(Clone, Debug)]
+        pub struct #name {
+            inner: __rt::blocking::BlockingClient,
+        }
+
+        // Every method's error is the call's `ConnectError`.
+        #[allow(clippy::missing_errors_doc)]
+        impl #name {
+            /// Wraps a blocking client for the server's base URL.
+            #[must_use]
+            pub fn new(client: __rt::blocking::BlockingClient) -> Self {
+                Self { inner: client }
+            }
+
+            /// The underlying client.
+            #[must_use]
+            pub fn inner(&self) -> &__rt::blocking::BlockingClient {
+                &self.inner
+            }
+
+            #(#methods)*
+        }
+    }
+}
+
+/// The constant names of a service's method descriptors, as `model` names them.
+fn descriptor_names(s: &Service) -> Vec<proc_macro2::Ident> {
+    let mut taken = std::collections::HashSet::new();
+    taken.insert("SERVICE".to_owned());
+    s.methods
+        .iter()
+        .map(|m| {
+            let mut c = screaming_snake(&m.rust_name);
+            while !taken.insert(c.clone()) {
+                c.push('_');
+            }
+            ident(&c)
+        })
+        .collect()
+}
+
+fn client(ctx: Ctx<'_>, s: &Service) -> TokenStream {
+    let conn = type_param(ctx, &["C", "Conn", "Connector"]);
+    let client_name = ident(&s.client_name);
+    let module = ident(&s.module);
+    let full = &s.full_name;
+    let d = format!(
+        " An async client for `{full}` (on a `connect_engine::client::Client`): a high-level and a low-level method per RPC."
+    );
+    let names = client_method_names(s);
+    let descriptors = descriptor_names(s);
+    let methods = s
+        .methods
+        .iter()
+        .zip(names.iter().zip(&descriptors))
+        .map(|(m, ((high, low), desc))| client_method(ctx, &module, m, high, low, desc));
+    quote! {
+        #[doc = #d]
+        pub struct #client_name<#conn: __rt::client::Connector = __rt::client::DefaultConnector> {
+            inner: __rt::client::Client<#conn>,
+        }
+
+        impl<#conn: __rt::client::Connector> Clone for #client_name<#conn> {
+            fn clone(&self) -> Self {
+                Self { inner: self.inner.clone() }
+            }
+        }
+
+        impl<#conn: __rt::client::Connector> ::core::fmt::Debug for #client_name<#conn> {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.debug_tuple(stringify!(#client_name)).field(&self.inner).finish()
+            }
+        }
+
+        // Every method's error is the call's `ConnectError`.
+        #[allow(clippy::missing_errors_doc)]
+        impl<#conn: __rt::client::Connector> #client_name<#conn> {
+            /// Wraps a client for the server's base URL.
+            #[must_use]
+            pub fn new(client: __rt::client::Client<#conn>) -> Self {
+                Self { inner: client }
+            }
+
+            /// The underlying client.
+            #[must_use]
+            pub fn inner(&self) -> &__rt::client::Client<#conn> {
+                &self.inner
+            }
+
+            #(#methods)*
+        }
     }
 }
 
@@ -211,11 +538,7 @@ fn server(ctx: Ctx<'_>, s: &Service) -> TokenStream {
         }
     };
     // The implementation's type parameter, not named like the trait.
-    let imp = if s.trait_name == "S" {
-        quote!(Svc)
-    } else {
-        quote!(S)
-    };
+    let imp = type_param(ctx, &["S", "Svc", "Service"]);
     // Methods are named after the rpcs, whatever their prefix (`into_`, `from_`).
     let self_convention = s
         .methods
@@ -255,14 +578,24 @@ fn server(ctx: Ctx<'_>, s: &Service) -> TokenStream {
 
         // One match arm per method, however many methods.
         #[allow(clippy::too_many_lines)]
-        impl<#imp: #trait_name> __rt::Service for #server_name<#imp> {
+        impl<#imp: #trait_name> __rt::server::Service for #server_name<#imp> {
             fn descriptor(&self) -> &'static __rt::ServiceDescriptor {
                 &#module::SERVICE
             }
 
-            async fn call(&self, method: usize, call: __rt::Call<'_>) {
+            async fn call(&self, method: usize, call: __rt::server::Call<'_>) {
                 #dispatch
             }
         }
     }
+}
+
+/// The first of `candidates` that names no type of the package (its types are named
+/// unqualified in generated signatures, where a type parameter would shadow them).
+fn type_param(ctx: Ctx<'_>, candidates: &[&str]) -> proc_macro2::Ident {
+    let name = candidates
+        .iter()
+        .find(|c| !ctx.model.is_taken(ctx.package, c))
+        .unwrap_or(&"__T");
+    proc_macro2::Ident::new(name, proc_macro2::Span::call_site())
 }

@@ -617,22 +617,22 @@ pub trait ElizaService: 'static {
     #[allow(clippy::doc_markdown)]
     async fn say<'a>(
         &self,
-        request: __rt::Request<'a, SayRequest<'a>>,
-    ) -> Result<__rt::Response<SayResponse<'a>>, __rt::ConnectError>;
+        request: __rt::server::Request<'a, SayRequest<'a>>,
+    ) -> Result<__rt::server::Response<SayResponse<'a>>, __rt::ConnectError>;
     /// Converse answers each sentence of a conversation (half-duplex over HTTP/1.1: all\
     /// sentences first, then all answers).
     #[allow(clippy::doc_markdown)]
     async fn converse(
         &self,
-        requests: __rt::RequestStream<'_, ConverseRequest<'static>>,
-        responses: &mut __rt::ResponseStream<'_, ConverseResponse<'static>>,
+        requests: __rt::server::RequestStream<'_, ConverseRequest<'static>>,
+        responses: &mut __rt::server::ResponseStream<'_, ConverseResponse<'static>>,
     ) -> Result<(), __rt::ConnectError>;
     /// Introduce greets the user by name, in several messages.
     #[allow(clippy::doc_markdown)]
     async fn introduce<'a>(
         &self,
-        request: __rt::Request<'a, IntroduceRequest<'a>>,
-        responses: &mut __rt::ResponseStream<'_, IntroduceResponse<'static>>,
+        request: __rt::server::Request<'a, IntroduceRequest<'a>>,
+        responses: &mut __rt::server::ResponseStream<'_, IntroduceResponse<'static>>,
     ) -> Result<(), __rt::ConnectError>;
 }
 /// Serves a [`ElizaService`] implementation: add it to a `Router`.
@@ -645,15 +645,17 @@ impl<S> ElizaServiceServer<S> {
     }
 }
 #[allow(clippy::too_many_lines)]
-impl<S: ElizaService> __rt::Service for ElizaServiceServer<S> {
+impl<S: ElizaService> __rt::server::Service for ElizaServiceServer<S> {
     fn descriptor(&self) -> &'static __rt::ServiceDescriptor {
         &eliza_service::SERVICE
     }
-    async fn call(&self, method: usize, call: __rt::Call<'_>) {
+    async fn call(&self, method: usize, call: __rt::server::Call<'_>) {
         match method {
             0 => {
+                let procedure = call.method();
                 let Some((request, reply)) = call.unary().await else { return };
-                let result = __rt::with_deadline(
+                let result = __rt::server::run_handler(
+                        procedure,
                         reply.deadline(),
                         ElizaService::say(&self.0, request),
                     )
@@ -661,8 +663,10 @@ impl<S: ElizaService> __rt::Service for ElizaServiceServer<S> {
                 reply.send(result);
             }
             1 => {
+                let procedure = call.method();
                 let (requests, mut responses) = call.bidi_stream();
-                let result = __rt::with_deadline(
+                let result = __rt::server::run_handler(
+                        procedure,
                         responses.deadline(),
                         ElizaService::converse(&self.0, requests, &mut responses),
                     )
@@ -670,10 +674,12 @@ impl<S: ElizaService> __rt::Service for ElizaServiceServer<S> {
                 responses.finish(result).await;
             }
             2 => {
+                let procedure = call.method();
                 let Some((request, mut responses)) = call.server_stream().await else {
                     return
                 };
-                let result = __rt::with_deadline(
+                let result = __rt::server::run_handler(
+                        procedure,
                         responses.deadline(),
                         ElizaService::introduce(&self.0, request, &mut responses),
                     )
@@ -682,6 +688,208 @@ impl<S: ElizaService> __rt::Service for ElizaServiceServer<S> {
             }
             _ => call.unimplemented().await,
         }
+    }
+}
+/// An async client for `connectrpc.eliza.v1.ElizaService` (on a `connect_engine::client::Client`): a high-level and a low-level method per RPC.
+pub struct ElizaServiceClient<
+    C: __rt::client::Connector = __rt::client::DefaultConnector,
+> {
+    inner: __rt::client::Client<C>,
+}
+impl<C: __rt::client::Connector> Clone for ElizaServiceClient<C> {
+    fn clone(&self) -> Self {
+        Self { inner: self.inner.clone() }
+    }
+}
+impl<C: __rt::client::Connector> ::core::fmt::Debug for ElizaServiceClient<C> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        f.debug_tuple(stringify!(ElizaServiceClient)).field(&self.inner).finish()
+    }
+}
+#[allow(clippy::missing_errors_doc)]
+impl<C: __rt::client::Connector> ElizaServiceClient<C> {
+    /// Wraps a client for the server's base URL.
+    #[must_use]
+    pub fn new(client: __rt::client::Client<C>) -> Self {
+        Self { inner: client }
+    }
+    /// The underlying client.
+    #[must_use]
+    pub fn inner(&self) -> &__rt::client::Client<C> {
+        &self.inner
+    }
+    /// Say answers one sentence.
+    #[allow(clippy::doc_markdown)]
+    pub async fn say(
+        &self,
+        request: &SayRequest<'_>,
+    ) -> Result<SayResponse<'static>, __rt::ConnectError> {
+        self.call_say(request, __rt::client::CallOptions::default()).await.into_result()
+    }
+    /// Calls `Say` with call options, giving the response headers and trailers too.
+    pub async fn call_say(
+        &self,
+        request: &SayRequest<'_>,
+        options: __rt::client::CallOptions,
+    ) -> __rt::client::UnaryOutput<SayResponse<'static>> {
+        self.inner.unary(&eliza_service::SAY, request, options).await
+    }
+    /// Converse answers each sentence of a conversation (half-duplex over HTTP/1.1: all\
+    /// sentences first, then all answers).
+    #[allow(clippy::doc_markdown)]
+    ///
+    /// Half-duplex: every request is sent, then the responses arrive. The error is
+    /// the call's if it failed before any response arrived; later errors end the
+    /// stream.
+    pub async fn converse<'r, I>(
+        &self,
+        requests: I,
+    ) -> Result<
+        __rt::client::StreamOutput<ConverseResponse<'static>>,
+        __rt::ConnectError,
+    >
+    where
+        I: IntoIterator,
+        I::Item: __rt::Borrow<ConverseRequest<'r>>,
+    {
+        self.call_converse(requests, __rt::client::CallOptions::default())
+            .await
+            .into_started()
+    }
+    /// Calls `Converse` with call options, giving the response headers and trailers too.
+    pub async fn call_converse<'r, I>(
+        &self,
+        requests: I,
+        options: __rt::client::CallOptions,
+    ) -> __rt::client::StreamOutput<ConverseResponse<'static>>
+    where
+        I: IntoIterator,
+        I::Item: __rt::Borrow<ConverseRequest<'r>>,
+    {
+        self.inner
+            .bidi_stream::<
+                ConverseRequest<'r>,
+                ConverseResponse<'static>,
+                I,
+            >(&eliza_service::CONVERSE, requests, options)
+            .await
+    }
+    /// Introduce greets the user by name, in several messages.
+    #[allow(clippy::doc_markdown)]
+    ///
+    /// The error is the call's if it failed before any response arrived; later
+    /// errors end the stream.
+    pub async fn introduce(
+        &self,
+        request: &IntroduceRequest<'_>,
+    ) -> Result<
+        __rt::client::StreamOutput<IntroduceResponse<'static>>,
+        __rt::ConnectError,
+    > {
+        self.call_introduce(request, __rt::client::CallOptions::default())
+            .await
+            .into_started()
+    }
+    /// Calls `Introduce` with call options, giving the response headers and trailers too.
+    pub async fn call_introduce(
+        &self,
+        request: &IntroduceRequest<'_>,
+        options: __rt::client::CallOptions,
+    ) -> __rt::client::StreamOutput<IntroduceResponse<'static>> {
+        self.inner.server_stream(&eliza_service::INTRODUCE, request, options).await
+    }
+}
+/// A blocking client for `connectrpc.eliza.v1.ElizaService` (on a `connect_engine::blocking::BlockingClient`; `Send + Sync`): a high-level and a low-level method per RPC.
+#[derive(Clone, Debug)]
+pub struct ElizaServiceBlockingClient {
+    inner: __rt::blocking::BlockingClient,
+}
+#[allow(clippy::missing_errors_doc)]
+impl ElizaServiceBlockingClient {
+    /// Wraps a blocking client for the server's base URL.
+    #[must_use]
+    pub fn new(client: __rt::blocking::BlockingClient) -> Self {
+        Self { inner: client }
+    }
+    /// The underlying client.
+    #[must_use]
+    pub fn inner(&self) -> &__rt::blocking::BlockingClient {
+        &self.inner
+    }
+    /// Say answers one sentence.
+    #[allow(clippy::doc_markdown)]
+    pub fn say(
+        &self,
+        request: &SayRequest<'_>,
+    ) -> Result<SayResponse<'static>, __rt::ConnectError> {
+        self.call_say(request, __rt::client::CallOptions::default()).into_result()
+    }
+    /// Calls `Say` with call options, giving the response headers and trailers too.
+    pub fn call_say(
+        &self,
+        request: &SayRequest<'_>,
+        options: __rt::client::CallOptions,
+    ) -> __rt::client::UnaryOutput<SayResponse<'static>> {
+        self.inner.unary(&eliza_service::SAY, request, options)
+    }
+    /// Converse answers each sentence of a conversation (half-duplex over HTTP/1.1: all\
+    /// sentences first, then all answers).
+    #[allow(clippy::doc_markdown)]
+    ///
+    /// Half-duplex: every request is sent, then the responses arrive. The error is
+    /// the call's if it failed before any response arrived; later errors end the
+    /// iterator.
+    pub fn converse<'r, I>(
+        &self,
+        requests: I,
+    ) -> Result<
+        __rt::blocking::BlockingStream<ConverseResponse<'static>>,
+        __rt::ConnectError,
+    >
+    where
+        I: IntoIterator,
+        I::Item: __rt::Borrow<ConverseRequest<'r>>,
+    {
+        self.call_converse(requests, __rt::client::CallOptions::default()).into_started()
+    }
+    /// Calls `Converse` with call options, giving the response headers and trailers too.
+    pub fn call_converse<'r, I>(
+        &self,
+        requests: I,
+        options: __rt::client::CallOptions,
+    ) -> __rt::blocking::BlockingStream<ConverseResponse<'static>>
+    where
+        I: IntoIterator,
+        I::Item: __rt::Borrow<ConverseRequest<'r>>,
+    {
+        self.inner
+            .bidi_stream::<
+                ConverseRequest<'r>,
+                ConverseResponse<'static>,
+                I,
+            >(&eliza_service::CONVERSE, requests, options)
+    }
+    /// Introduce greets the user by name, in several messages.
+    #[allow(clippy::doc_markdown)]
+    ///
+    /// The error is the call's if it failed before any response arrived; later
+    /// errors end the iterator.
+    pub fn introduce(
+        &self,
+        request: &IntroduceRequest<'_>,
+    ) -> Result<
+        __rt::blocking::BlockingStream<IntroduceResponse<'static>>,
+        __rt::ConnectError,
+    > {
+        self.call_introduce(request, __rt::client::CallOptions::default()).into_started()
+    }
+    /// Calls `Introduce` with call options, giving the response headers and trailers too.
+    pub fn call_introduce(
+        &self,
+        request: &IntroduceRequest<'_>,
+        options: __rt::client::CallOptions,
+    ) -> __rt::blocking::BlockingStream<IntroduceResponse<'static>> {
+        self.inner.server_stream(&eliza_service::INTRODUCE, request, options)
     }
 }
 /// Every message of this package, for the `Any` type registry

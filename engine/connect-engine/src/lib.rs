@@ -27,17 +27,55 @@
 //! | `br` | no | brotli |
 //! | `zstd` | no | zstd |
 
-pub use connect_wire::*;
+// With neither driver feature on, the client's shared pieces have no user.
+#![cfg_attr(
+    not(any(feature = "runtime", feature = "blocking")),
+    allow(dead_code, unused_imports)
+)]
 
+pub use connect_wire as wire;
+pub use connect_wire::{
+    Code, Codec, Compression, ConnectError, DecodeError, Enumeration, JsonError, JsonOptions,
+    Message, MessageType, OwnedMessage, Role, TypeRegistry, code, codec, compression, envelope,
+    error, fault, get, headers, http1, json, message, proto, service, stream, unary, wkt,
+};
+
+#[cfg(feature = "blocking")]
+pub mod blocking;
+mod buffers;
+pub mod client;
+mod codecs;
+#[cfg(feature = "runtime")]
 pub mod runtime;
+#[cfg(feature = "runtime")]
 pub mod server;
+#[cfg(feature = "runtime")]
+pub mod transport;
 
-/// Everything generated code refers to: the wire runtime plus the server types.
+/// Everything generated code refers to: the wire runtime at the top, the server types under
+/// `server`, the client types under `client`.
 pub mod codegen {
     pub use connect_wire::codegen::*;
 
-    pub use crate::server::{
-        Call, ClientStreamReply, Request, RequestStream, Response, ResponseStream, Service,
-        UnaryReply, with_deadline,
-    };
+    /// Server types generated service traits and adapters use.
+    #[cfg(feature = "runtime")]
+    pub mod server {
+        pub use crate::server::{
+            Call, ClientStreamReply, Request, RequestStream, Response, ResponseStream, Service,
+            UnaryReply, run_handler, with_deadline,
+        };
+    }
+
+    /// Blocking client types generated blocking clients use.
+    #[cfg(feature = "blocking")]
+    pub mod blocking {
+        pub use crate::blocking::{BlockingClient, BlockingStream};
+    }
+
+    /// Client types generated clients use.
+    pub mod client {
+        pub use crate::client::{CallOptions, UnaryOutput};
+        #[cfg(feature = "runtime")]
+        pub use crate::client::{Client, Connector, DefaultConnector, StreamOutput};
+    }
 }

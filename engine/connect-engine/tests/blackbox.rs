@@ -652,3 +652,366 @@ fn clients_that_stop_reading_are_dropped() {
         still_serving(&server);
     }
 }
+
+#[test]
+fn handler_panics_fail_the_call_not_the_server() {
+    for driver in drivers() {
+        let server = TestServer::with_driver(driver);
+        // A connection that stays open (idle) across the panics.
+        let mut idle = server.connect();
+        idle.write_all(&post(
+            "/test.Test/Echo",
+            "application/proto",
+            "",
+            &text("a"),
+        ))
+        .unwrap();
+        assert_eq!(read_response(&mut idle).0, 200);
+
+        let mut s = server.connect();
+        for _ in 0..3 {
+            // The Kelvin sign is 3 bytes: slicing at byte 1 panics.
+            s.write_all(&post(
+                "/test.Test/Panic",
+                "application/proto",
+                "",
+                &text("\u{212a}"),
+            ))
+            .unwrap();
+            let (status, headers, body) = read_response(&mut s);
+            assert_eq!(status, 500, "{driver:?}");
+            assert_eq!(header(&headers, "content-type"), Some("application/json"));
+            assert_eq!(body, br#"{"code":"internal","message":"handler panicked"}"#);
+            assert_eq!(header(&headers, "connection"), None, "{driver:?}");
+        }
+        // The same connection still serves, and so does the idle one.
+        s.write_all(&post(
+            "/test.Test/Panic",
+            "application/proto",
+            "",
+            &text("ok"),
+        ))
+        .unwrap();
+        let (status, _, body) = read_response(&mut s);
+        assert_eq!((status, body), (200, text("k")));
+        idle.write_all(&post(
+            "/test.Test/Echo",
+            "application/proto",
+            "",
+            &text("b"),
+        ))
+        .unwrap();
+        assert_eq!(read_response(&mut idle), read_response_of(200, &text("b")));
+
+        // A stream handler that panics after two messages ends its stream with `internal`.
+        s.write_all(&post(
+            "/test.Test/PanicStream",
+            "application/connect+proto",
+            "",
+            &envelope(0, &text("two")),
+        ))
+        .unwrap();
+        let (status, _, body) = read_response(&mut s);
+        assert_eq!(status, 200);
+        let frames = envelopes(&body);
+        assert_eq!(frames.len(), 3, "{driver:?}");
+        assert_eq!(frames[1], (0, text("two")));
+        assert_eq!(
+            frames[2],
+            (
+                2,
+                br#"{"error":{"code":"internal","message":"handler panicked"}}"#.to_vec()
+            )
+        );
+        // An encoder panic half-way through a message: the partial message is dropped.
+        s.write_all(&post(
+            "/test.Test/PanicStream",
+            "application/connect+proto",
+            "",
+            &envelope(0, &raw_text(support::PANIC_IN_ENCODE)),
+        ))
+        .unwrap();
+        let (status, _, body) = read_response(&mut s);
+        assert_eq!(status, 200);
+        let frames = envelopes(&body);
+        assert_eq!(frames.len(), 2, "{driver:?}");
+        assert_eq!(frames[0], (0, Vec::new()));
+        assert_eq!(frames[1].0, 2);
+        still_serving(&server);
+        server.shutdown().unwrap();
+    }
+}
+
+/// The binary encoding of `Text { text }`, by hand (for texts the encoder refuses).
+fn raw_text(t: &str) -> Vec<u8> {
+    let mut out = vec![0x0a, u8::try_from(t.len()).unwrap()];
+    out.extend_from_slice(t.as_bytes());
+    out
+}
+
+/// What `read_response` returns for a unary proto success with `body`.
+fn read_response_of(status: u16, body: &[u8]) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    let headers = vec![
+        ("content-type".to_owned(), "application/proto".to_owned()),
+        ("content-length".to_owned(), body.len().to_string()),
+    ];
+    (status, headers, body.to_vec())
+}
+
+#[test]
+fn stream_requests_that_outlive_the_deadline_get_deadline_exceeded() {
+    for driver in drivers() {
+        let server = TestServer::with_driver(driver);
+        // Server stream: the message arrives, the end of the body does not (before the
+        // deadline): the server cannot know there is no second message.
+        let mut s = server.connect();
+        let env = envelope(0, &text("late"));
+        let mut req = b"POST /test.Test/Repeat HTTP/1.1\r\nhost: t\r\ncontent-type: application/connect+proto\r\nconnect-timeout-ms: 300\r\ntransfer-encoding: chunked\r\n\r\n".to_vec();
+        req.extend_from_slice(format!("{:x}\r\n", env.len()).as_bytes());
+        req.extend_from_slice(&env);
+        req.extend_from_slice(b"\r\n");
+        s.write_all(&req).unwrap();
+        let (status, headers, body) = read_response(&mut s);
+        assert_eq!(status, 200, "{driver:?}");
+        assert_eq!(header(&headers, "connection"), Some("close"), "{driver:?}");
+        let frames = envelopes(&body);
+        assert_eq!(frames.len(), 1, "{driver:?}");
+        assert_eq!(frames[0].0, 2);
+        let end = String::from_utf8(frames[0].1.clone()).unwrap();
+        assert!(end.contains("\"deadline_exceeded\""), "{driver:?}: {end}");
+        let mut rest = Vec::new();
+        let _ = s.read_to_end(&mut rest);
+        assert!(rest.is_empty(), "{driver:?}");
+        // The same with nothing of the body sent, for every stream kind.
+        for path in ["/test.Test/Repeat", "/test.Test/Concat", "/test.Test/Chat"] {
+            let mut s = server.connect();
+            s.write_all(format!("POST {path} HTTP/1.1\r\nhost: t\r\ncontent-type: application/connect+proto\r\nconnect-timeout-ms: 200\r\ncontent-length: 50\r\n\r\n").as_bytes()).unwrap();
+            let (status, _, body) = read_response(&mut s);
+            assert_eq!(status, 200, "{driver:?} {path}");
+            let frames = envelopes(&body);
+            let end = String::from_utf8(frames.last().unwrap().1.clone()).unwrap();
+            assert!(
+                end.contains("\"deadline_exceeded\""),
+                "{driver:?} {path}: {end}"
+            );
+        }
+        still_serving(&server);
+    }
+}
+
+#[test]
+fn multi_member_gzip_bodies_and_envelopes() {
+    for driver in drivers() {
+        let server = TestServer::with_driver(driver);
+        let mut s = server.connect();
+        // `Text { text: "ab" }` is 0a 02 61 62: split into two 2-byte members, the last
+        // member's ISIZE equals the first's size (the case that used to lose the second).
+        let msg = text("ab");
+        let mut body = gzip(&msg[..2]);
+        body.extend_from_slice(&gzip(&msg[2..]));
+        s.write_all(&post(
+            "/test.Test/Echo",
+            "application/proto",
+            "content-encoding: gzip\r\naccept-encoding: gzip;q=0\r\n",
+            &body,
+        ))
+        .unwrap();
+        let (status, _, out) = read_response(&mut s);
+        assert_eq!((status, out), (200, text("ab")), "{driver:?}");
+        // Members of different sizes, in a stream envelope.
+        let msg = text("members of different sizes");
+        let mut payload = gzip(&msg[..5]);
+        payload.extend_from_slice(&gzip(&msg[5..]));
+        payload.extend_from_slice(&gzip(b""));
+        s.write_all(&post(
+            "/test.Test/Concat",
+            "application/connect+proto",
+            "connect-content-encoding: gzip\r\nconnect-accept-encoding: gzip;q=0\r\n",
+            &envelope(1, &payload),
+        ))
+        .unwrap();
+        let (status, _, out) = read_response(&mut s);
+        assert_eq!(status, 200);
+        let frames = envelopes(&out);
+        assert_eq!(frames[0], (0, msg.clone()), "{driver:?}");
+        // A corrupt second member is an error, never a shorter message.
+        let mut bad = gzip(&msg[..5]);
+        let mut second = gzip(&msg[5..]);
+        let n = second.len();
+        second[n - 5] ^= 1;
+        bad.extend_from_slice(&second);
+        s.write_all(&post(
+            "/test.Test/Echo",
+            "application/proto",
+            "content-encoding: gzip\r\n",
+            &bad,
+        ))
+        .unwrap();
+        let (status, _, out) = read_response(&mut s);
+        assert_eq!(status, 400, "{driver:?}: {}", String::from_utf8_lossy(&out));
+        still_serving(&server);
+    }
+}
+
+#[test]
+fn accept_encoding_weights_are_honoured() {
+    for driver in drivers() {
+        let server = TestServer::with_driver(driver);
+        let mut s = server.connect();
+        for (accept, want) in [
+            ("gzip;q=0", None),
+            ("gzip; q=0, identity", None),
+            ("identity;q=0.5, gzip;q=0.6", Some("gzip")),
+            ("gzip", Some("gzip")),
+        ] {
+            s.write_all(&post(
+                "/test.Test/Echo",
+                "application/proto",
+                &format!("accept-encoding: {accept}\r\n"),
+                &text("q"),
+            ))
+            .unwrap();
+            let (status, headers, _) = read_response(&mut s);
+            assert_eq!(status, 200);
+            assert_eq!(
+                header(&headers, "content-encoding"),
+                want,
+                "{driver:?} {accept}"
+            );
+            s.write_all(&post(
+                "/test.Test/Repeat",
+                "application/connect+proto",
+                &format!("connect-accept-encoding: {accept}\r\n"),
+                &envelope(0, &text("q")),
+            ))
+            .unwrap();
+            let (status, headers, body) = read_response(&mut s);
+            assert_eq!(status, 200);
+            assert_eq!(
+                header(&headers, "connect-content-encoding"),
+                want,
+                "{driver:?} {accept}"
+            );
+            let flags = u8::from(want.is_some());
+            assert!(envelopes(&body)[..3].iter().all(|(f, _)| *f == flags));
+        }
+    }
+}
+
+#[test]
+fn http_1_x_versions() {
+    for driver in drivers() {
+        let server = TestServer::with_driver(driver);
+        // RFC 9110 §2.5: HTTP/1.2 is processed as 1.1 (keep-alive, Host required).
+        let mut s = server.connect();
+        for _ in 0..2 {
+            let mut req = post("/test.Test/Echo", "application/proto", "", &text("v"));
+            let at = req.windows(8).position(|w| w == b"HTTP/1.1").unwrap();
+            req[at + 7] = b'2';
+            s.write_all(&req).unwrap();
+            let (status, headers, body) = read_response(&mut s);
+            assert_eq!((status, body), (200, text("v")), "{driver:?}");
+            assert_eq!(header(&headers, "connection"), None);
+        }
+        // HTTP/1.0 with keep-alive: the response says so, and the connection stays open.
+        let mut s = server.connect();
+        let body = text("ten");
+        let req = |ka: &str| {
+            let mut r = format!("POST /test.Test/Echo HTTP/1.0\r\ncontent-type: application/proto\r\ncontent-length: {}\r\n{ka}\r\n", body.len()).into_bytes();
+            r.extend_from_slice(&body);
+            r
+        };
+        for _ in 0..2 {
+            s.write_all(&req("connection: keep-alive\r\n")).unwrap();
+            let (status, headers, out) = read_response(&mut s);
+            assert_eq!((status, &out), (200, &body), "{driver:?}");
+            assert_eq!(
+                header(&headers, "connection"),
+                Some("keep-alive"),
+                "{driver:?}"
+            );
+        }
+        // HTTP/1.0 without it: the response closes.
+        s.write_all(&req("")).unwrap();
+        let (status, headers, _) = read_response(&mut s);
+        assert_eq!(status, 200);
+        assert_eq!(header(&headers, "connection"), Some("close"), "{driver:?}");
+        let mut rest = Vec::new();
+        let _ = s.read_to_end(&mut rest);
+        assert!(rest.is_empty());
+        // An HTTP/1.0 stream: no chunked coding (RFC 9112 §6.1), the body ends at close.
+        let env = envelope(0, &text("s"));
+        let mut r = format!("POST /test.Test/Repeat HTTP/1.0\r\ncontent-type: application/connect+proto\r\nconnection: keep-alive\r\ncontent-length: {}\r\n\r\n", env.len()).into_bytes();
+        r.extend_from_slice(&env);
+        let out = server.roundtrip_close(&r);
+        let split = out.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+        let head = String::from_utf8_lossy(&out[..split]).to_ascii_lowercase();
+        assert!(head.starts_with("http/1.1 200 "), "{head}");
+        assert!(!head.contains("transfer-encoding"), "{driver:?}: {head}");
+        assert!(head.contains("connection: close"), "{driver:?}: {head}");
+        let frames = envelopes(&out[split..]);
+        assert_eq!(frames.len(), 4, "{driver:?}");
+        assert_eq!(frames[3], (2, b"{}".to_vec()));
+        still_serving(&server);
+    }
+}
+
+#[test]
+fn size_errors_name_the_limit_that_was_hit() {
+    for driver in drivers() {
+        let server = TestServer::with_driver(driver);
+        // A server stream of a 3 MiB and a 2 MiB message: neither is over the 4 MiB message
+        // limit; the second one is refused as a second message.
+        let mut body = envelope(0, &text(&"a".repeat(3 << 20)));
+        body.extend_from_slice(&envelope(0, &text(&"b".repeat(2 << 20))));
+        let mut s = server.connect();
+        s.write_all(&post(
+            "/test.Test/Repeat",
+            "application/connect+proto",
+            "",
+            &body,
+        ))
+        .unwrap();
+        let (status, _, out) = read_response(&mut s);
+        assert_eq!(status, 200);
+        let end = String::from_utf8(envelopes(&out).pop().unwrap().1).unwrap();
+        assert!(
+            end.contains("\"unimplemented\"") && end.contains("more than one message"),
+            "{driver:?}: {end}"
+        );
+        // A client stream whose messages are each small but whose body passes the 16 MiB
+        // body limit: the message says which limit.
+        let env = envelope(0, &text(&"c".repeat(1 << 20)));
+        let mut body = Vec::new();
+        while body.len() <= 16 << 20 {
+            body.extend_from_slice(&env);
+        }
+        let out = server.roundtrip_close(&{
+            let mut r = b"POST /test.Test/Concat HTTP/1.1\r\nhost: t\r\ncontent-type: application/connect+proto\r\ntransfer-encoding: chunked\r\n\r\n".to_vec();
+            for part in body.chunks(1 << 20) {
+                r.extend_from_slice(format!("{:x}\r\n", part.len()).as_bytes());
+                r.extend_from_slice(part);
+                r.extend_from_slice(b"\r\n");
+            }
+            r.extend_from_slice(b"0\r\n\r\n");
+            r
+        });
+        let text_out = String::from_utf8_lossy(&out);
+        assert!(
+            text_out.contains("resource_exhausted")
+                && text_out.contains("body size limit of 16777216 bytes"),
+            "{driver:?}: {}",
+            &text_out[..text_out.len().min(400)]
+        );
+        // A unary message over the message limit names that limit.
+        let big = text(&"d".repeat(5 << 20));
+        let out = server.roundtrip_close(&post("/test.Test/Echo", "application/proto", "", &big));
+        let text_out = String::from_utf8_lossy(&out);
+        assert!(
+            text_out.starts_with("HTTP/1.1 429 ")
+                && text_out.contains("message size limit of 4194304 bytes"),
+            "{driver:?}: {text_out}"
+        );
+        still_serving(&server);
+    }
+}

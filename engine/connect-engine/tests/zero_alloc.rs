@@ -11,11 +11,15 @@ mod counting_alloc;
 
 use std::io::{Read, Write};
 
+use connect_engine::client::{CallOptions, Client, ClientConfig};
 use connect_engine::runtime::Driver;
 use support::{TestServer, post, text};
 
 #[global_allocator]
 static ALLOC: counting_alloc::Counting = counting_alloc::Counting;
+
+/// The allocation counter is process-wide: the tests take turns.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Sends `n` requests on `s` (pipelined in batches) and reads the responses, without
 /// allocating.
@@ -44,6 +48,9 @@ fn exchange(
 
 #[test]
 fn unary_proto_requests_do_not_allocate() {
+    let _turn = SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let mut drivers = vec![Driver::Epoll];
     if Driver::Auto.resolve() == Driver::IoUring {
         drivers.push(Driver::IoUring);
@@ -80,6 +87,52 @@ fn unary_proto_requests_do_not_allocate() {
             0,
             "{driver:?}: {} allocations over 4000 unary requests",
             after - before
+        );
+    }
+}
+
+/// A unary client call in steady state allocates only what the owned response needs: here
+/// the response's one `String` (the server side allocates nothing, as the test above shows).
+#[test]
+fn unary_client_calls_allocate_only_the_response() {
+    let _turn = SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut drivers = vec![Driver::Epoll];
+    if Driver::Auto.resolve() == Driver::IoUring {
+        drivers.push(Driver::IoUring);
+    }
+    for driver in drivers {
+        let server = TestServer::with_driver(driver);
+        let client = Client::new(&format!("http://{}", server.addr), ClientConfig::new()).unwrap();
+        let request = support::Text {
+            text: "hello, allocation-free world".into(),
+            ..Default::default()
+        };
+        let per_call = connect_engine::runtime::block_on(driver, async {
+            let call = || {
+                client.unary::<support::Text<'_>, support::Text<'static>>(
+                    &support::ECHO,
+                    &request,
+                    CallOptions::new(),
+                )
+            };
+            for _ in 0..500 {
+                assert!(call().await.result.is_ok());
+            }
+            let before = counting_alloc::allocations();
+            let calls = 2000;
+            for _ in 0..calls {
+                let out = call().await;
+                assert_eq!(out.result.unwrap().text, "hello, allocation-free world");
+            }
+            (counting_alloc::allocations() - before) as f64 / f64::from(calls)
+        })
+        .unwrap();
+        eprintln!("{driver:?}: {per_call} allocations per unary client call");
+        assert!(
+            per_call <= 1.0,
+            "{driver:?}: {per_call} allocations per call"
         );
     }
 }

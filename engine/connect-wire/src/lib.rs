@@ -10,9 +10,9 @@
 //! |---|---|---|
 //! | messages | [`message`], [`proto`], [`json`], [`wkt`] | generated borrowed messages (`Foo<'a>`) and their binary and proto3 JSON codecs |
 //! | service model | [`service`] | procedures, stream kinds, idempotency — emitted by `connect-codegen` |
-//! | protocol | [`code`], [`error`] | the 16 Connect codes and their HTTP tables; [`ConnectError`] (code, message, details, metadata) and its error / end-stream JSON |
+//! | protocol | [`code`], [`error`], [`fault`] | the 16 Connect codes and their HTTP tables; [`ConnectError`] (code, message, details, metadata) and its error / end-stream JSON; one mapping of every lower-layer failure to a Connect error, per [`Role`] |
 //! | framing | [`envelope`], [`compression`] | zero-copy streaming envelope decoder and in-place encoder; negotiation and bounded decompression (limit enforced by construction) with per-core reusable codec state |
-//! | Connect rules | [`codec`], [`headers`], [`server`], [`unary`], [`get`], [`stream`] | content types and codecs; protocol headers and timeouts; request negotiation and refusals (415/405/404, unknown compression, bad version); unary, GET and streaming response writing |
+//! | Connect rules | [`codec`], [`headers`], [`server`], [`client`], [`unary`], [`get`], [`stream`] | content types and codecs; protocol headers and timeouts; the server's request negotiation and refusals (415/405/404, unknown compression, bad version); the client's request framing and response classification (status table, content type and compression checks, `trailer-` metadata); unary, GET and streaming bodies for both roles |
 //! | HTTP/1.1 | [`http1`] | sans-IO request/response head parsing into offsets, body framing (content-length, chunked), head and chunk writing |
 //!
 //! Data flows from an input buffer to a borrowed message without copying strings or bytes:
@@ -28,12 +28,14 @@
 //! | `br` | no | brotli compression |
 //! | `zstd` | no | zstd compression |
 
+pub mod client;
 pub mod code;
 pub mod codec;
 pub mod codegen;
 pub mod compression;
 pub mod envelope;
 pub mod error;
+pub mod fault;
 pub mod get;
 pub mod headers;
 pub mod http1;
@@ -46,10 +48,22 @@ pub mod stream;
 pub mod unary;
 pub mod wkt;
 
+/// Which side of a call a piece of code plays. Most of this crate serves both; where the
+/// rules differ (which end-stream messages are allowed, which code a fault gets), it asks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// The server: reads requests, writes responses. A request stream ends after its last
+    /// message; an end-stream message in it is a protocol error.
+    Server,
+    /// The client: writes requests, reads responses. A response stream ends with the
+    /// end-stream message, nothing after it.
+    Client,
+}
+
 pub use code::Code;
 pub use codec::Codec;
 pub use compression::Compression;
 pub use error::ConnectError;
 pub use json::{JsonError, JsonOptions, TypeRegistry};
-pub use message::{Enumeration, Message, MessageType};
+pub use message::{Enumeration, Message, MessageType, OwnedMessage};
 pub use proto::DecodeError;

@@ -7,7 +7,12 @@ use crate::codec::Codec;
 use crate::compression::Compression;
 use crate::error::{ConnectError, write_error_json};
 use crate::headers::TRAILER_PREFIX;
-use crate::http1::reason_phrase;
+use http::StatusCode;
+
+use crate::http1::{
+    BodyFraming, write_body_framing, write_connection_close, write_head_end, write_header,
+    write_status_line,
+};
 
 /// Writes `name: value\r\n` for every entry of `map`, each name prefixed with `prefix`.
 ///
@@ -27,24 +32,20 @@ pub fn write_metadata(out: &mut Vec<u8>, map: &HeaderMap, prefix: &str) {
     }
 }
 
-/// Writes `HTTP/1.1 <status> <reason>\r\n`.
+/// Writes `HTTP/1.1 <status> <reason>\r\n` ([`write_status_line`]; a status outside
+/// 100–999 is written as 500).
 pub fn write_status(out: &mut Vec<u8>, status: u16) {
-    out.extend_from_slice(b"HTTP/1.1 ");
-    out.extend_from_slice(itoa::Buffer::new().format(status).as_bytes());
-    out.push(b' ');
-    out.extend_from_slice(reason_phrase(status).as_bytes());
-    out.extend_from_slice(b"\r\n");
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    write_status_line(out, status);
 }
 
 /// Writes `content-length: n\r\n`, `connection: close\r\n` when closing, and the blank line.
 pub fn finish_head(out: &mut Vec<u8>, body_len: usize, close: bool) {
-    out.extend_from_slice(b"content-length: ");
-    out.extend_from_slice(itoa::Buffer::new().format(body_len).as_bytes());
-    out.extend_from_slice(b"\r\n");
+    write_body_framing(out, BodyFraming::Length(body_len as u64));
     if close {
-        out.extend_from_slice(b"connection: close\r\n");
+        write_connection_close(out);
     }
-    out.extend_from_slice(b"\r\n");
+    write_head_end(out);
 }
 
 /// The status line and fields of a successful unary response, up to the framing fields.
@@ -55,7 +56,8 @@ fn write_success_fields(
     headers: &HeaderMap,
     trailers: &HeaderMap,
 ) {
-    out.extend_from_slice(b"HTTP/1.1 200 OK\r\ncontent-type: ");
+    write_status_line(out, StatusCode::OK);
+    out.extend_from_slice(b"content-type: ");
     out.extend_from_slice(codec.unary_content_type().as_bytes());
     out.extend_from_slice(b"\r\n");
     if compression != Compression::Identity {
@@ -148,10 +150,8 @@ pub fn write_error_response(
 pub fn write_http_error(out: &mut Vec<u8>, status: u16, header: Option<(&str, &str)>, close: bool) {
     write_status(out, status);
     if let Some((name, value)) = header {
-        out.extend_from_slice(name.as_bytes());
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(value.as_bytes());
-        out.extend_from_slice(b"\r\n");
+        // Our own static names and values: always valid.
+        let _ = write_header(out, name.as_bytes(), value.as_bytes());
     }
     finish_head(out, 0, close);
 }

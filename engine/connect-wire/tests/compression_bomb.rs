@@ -1,12 +1,10 @@
 //! Decompression bombs: 64 MiB of zeros, compressed, decoded with a 1 MiB limit. Each must
-//! fail quickly with `TooLarge` (or `Corrupt` for a lying gzip trailer) without allocating
-//! much beyond the limit.
+//! fail with `TooLarge` without allocating much beyond the limit (how fast is a benchmark's
+//! business: `benches/benches/gzip.rs`).
 //!
 //! One test function, so nothing else runs in this process while the peak resident set size
 //! is measured (Linux: `/proc/self/clear_refs` resets `VmHWM`; elsewhere the memory check is
 //! skipped and only the output buffer is checked).
-
-use std::time::{Duration, Instant};
 
 use connect_wire::compression::{Codecs, Compression, DecompressError};
 
@@ -51,8 +49,8 @@ fn bombs() -> Vec<Bomb> {
         codecs.compress(alg, &zeros, &mut packed).unwrap();
         assert!(packed.len() < BOMB / 100, "{alg}: {}", packed.len());
         if alg == Compression::Gzip {
-            // The same bomb with a trailer claiming 1000 bytes: libdeflate runs out of the
-            // 1000-byte output and stops.
+            // The same bomb with a trailer claiming 1000 bytes: the output grows past the
+            // claim only as the data needs it, and stops at the limit.
             let mut lying = packed.clone();
             let n = lying.len();
             lying[n - 4..].copy_from_slice(&1000u32.to_le_bytes());
@@ -60,7 +58,7 @@ fn bombs() -> Vec<Bomb> {
                 name: "gzip, lying ISIZE",
                 alg,
                 packed: lying,
-                expected: DecompressError::Corrupt,
+                expected: DecompressError::TooLarge,
             });
         }
         bombs.push(Bomb {
@@ -109,12 +107,10 @@ fn bombs_fail_fast_within_memory() {
     for bomb in &bombs {
         let measured = reset_peak_rss();
         let base = current_rss();
-        let t = Instant::now();
         let mut out = Vec::new();
         let err = codecs
             .decompress(bomb.alg, &bomb.packed, &mut out, LIMIT)
             .unwrap_err();
-        let elapsed = t.elapsed();
         assert_eq!(err, bomb.expected, "{}", bomb.name);
         assert!(out.is_empty());
         assert!(
@@ -123,29 +119,21 @@ fn bombs_fail_fast_within_memory() {
             bomb.name,
             out.capacity()
         );
-        assert!(
-            elapsed < Duration::from_secs(2),
-            "{}: took {elapsed:?}",
-            bomb.name
-        );
         if let (true, Some(base), Some(peak)) = (measured, base, peak_rss()) {
             let grown = peak.saturating_sub(base);
-            eprintln!("{}: {elapsed:?}, peak RSS +{} KiB", bomb.name, grown / 1024);
+            eprintln!("{}: peak RSS +{} KiB", bomb.name, grown / 1024);
             assert!(
                 grown <= LIMIT + MEMORY_BUDGET,
                 "{}: peak RSS grew by {grown}",
                 bomb.name
             );
         } else {
-            eprintln!("{}: {elapsed:?} (RSS not measured)", bomb.name);
+            eprintln!("{}: RSS not measured", bomb.name);
         }
     }
 
     // The same bombs decode in full with a limit of exactly their size, and fail one below.
-    for bomb in bombs
-        .iter()
-        .filter(|b| b.expected == DecompressError::TooLarge)
-    {
+    for bomb in bombs.iter().filter(|b| !b.name.contains("lying")) {
         let mut out = Vec::new();
         codecs
             .decompress(bomb.alg, &bomb.packed, &mut out, BOMB)

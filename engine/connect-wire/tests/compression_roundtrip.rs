@@ -79,35 +79,87 @@ fn names() {
 
 #[test]
 fn negotiation() {
-    let gzip = Compression::from_name("gzip");
-    assert_eq!(Compression::first_accepted(""), None);
-    assert_eq!(Compression::first_accepted("identity"), None);
-    assert_eq!(Compression::first_accepted("foo, gzip"), gzip);
-    assert_eq!(Compression::first_accepted("foo,identity,gzip;q=0.5"), gzip);
-    assert_eq!(Compression::first_accepted("foo"), None);
-    assert_eq!(
-        Compression::first_accepted(ACCEPT_ENCODING),
-        Compression::supported().first().copied()
-    );
-
-    // A compressed request is answered in kind, whatever the accept list says.
+    use Compression::Identity;
+    let negotiate = Compression::negotiate_response;
+    let gzip = Compression::from_name("gzip").unwrap_or(Identity);
+    // A compressed request is answered in kind unless the accept list says otherwise.
     for &c in Compression::supported() {
-        assert_eq!(Compression::negotiate_response(c, None), c);
-        assert_eq!(Compression::negotiate_response(c, Some("foo")), c);
+        assert_eq!(negotiate(c, None), c);
+        assert_eq!(negotiate(c, Some("foo")), c);
+        assert_eq!(
+            negotiate(c, Some("identity")),
+            c,
+            "the client just used {c}"
+        );
+        let refused = format!("{c};q=0");
+        assert_eq!(negotiate(c, Some(&refused)), Identity);
+        assert_eq!(negotiate(c, Some("*;q=0")), Identity);
+        let refused = format!("{c};q=0, identity");
+        assert_eq!(negotiate(c, Some(&refused)), Identity);
     }
-    // An identity request takes the first supported algorithm of the accept list.
+    // An identity request takes the best-weighted available algorithm of the accept list.
+    assert_eq!(negotiate(Identity, None), Identity);
+    assert_eq!(negotiate(Identity, Some("")), Identity);
+    assert_eq!(negotiate(Identity, Some("foo, bar")), Identity);
+    assert_eq!(negotiate(Identity, Some("foo, gzip")), gzip);
+    assert_eq!(negotiate(Identity, Some("identity, gzip")), gzip);
+    assert_eq!(negotiate(Identity, Some("gzip;q=0")), Identity);
+    assert_eq!(negotiate(Identity, Some("gzip; q=0.000")), Identity);
+    assert_eq!(negotiate(Identity, Some("gzip;Q=0.001")), gzip);
+    assert_eq!(negotiate(Identity, Some("gzip;q=0.5, identity")), Identity);
     assert_eq!(
-        Compression::negotiate_response(Compression::Identity, None),
-        Compression::Identity
+        negotiate(Identity, Some("identity;q=0.2, gzip;q=0.3")),
+        gzip
     );
     assert_eq!(
-        Compression::negotiate_response(Compression::Identity, Some("foo, bar")),
-        Compression::Identity
+        negotiate(Identity, Some("*")),
+        Compression::supported()
+            .first()
+            .copied()
+            .unwrap_or(Identity)
     );
     assert_eq!(
-        Compression::negotiate_response(Compression::Identity, Some("foo, gzip")),
-        gzip.unwrap_or(Compression::Identity)
+        negotiate(Identity, Some("gzip;q=0, *")),
+        Compression::supported()
+            .iter()
+            .copied()
+            .find(|c| *c != gzip)
+            .unwrap_or(Identity)
     );
+    // Malformed weights drop their entry.
+    for bad in [
+        "gzip;q=2",
+        "gzip;q=1.5",
+        "gzip;q=0.1234",
+        "gzip;q=",
+        "gzip;q=abc",
+        "gzip;q=-1",
+    ] {
+        assert_eq!(negotiate(Identity, Some(bad)), Identity, "{bad}");
+    }
+    #[cfg(all(feature = "gzip", feature = "br", feature = "zstd"))]
+    {
+        assert_eq!(
+            negotiate(Identity, Some("br;q=0.9, zstd;q=0.8, gzip")),
+            Compression::Gzip
+        );
+        assert_eq!(negotiate(Identity, Some("br, zstd")), Compression::Br);
+        assert_eq!(
+            negotiate(Compression::Zstd, Some("br;q=0.5")),
+            Compression::Zstd
+        );
+        assert_eq!(
+            negotiate(Compression::Zstd, Some("br, zstd;q=0.5")),
+            Compression::Br
+        );
+        assert_eq!(
+            negotiate(Compression::Zstd, Some("*;q=0.4, br;q=0.5")),
+            Compression::Br
+        );
+    }
+    let entries: Vec<_> =
+        connect_wire::compression::accept_entries(" gzip ;q=0.5,, br;level=1 ,x;q=9").collect();
+    assert_eq!(entries, [("gzip", 500), ("br", 1000)]);
 }
 
 #[test]
@@ -260,19 +312,122 @@ fn corrupt_inputs_are_rejected() {
         // shorter than a gzip header + trailer
         let err = codecs.decompress(Compression::Gzip, &[0x1f, 0x8b, 8, 0], &mut out, 100);
         assert_eq!(err, Err(DecompressError::Corrupt));
-        // two gzip members
-        let mut two = Vec::new();
-        codecs
-            .compress(Compression::Gzip, b"first member", &mut two)
-            .unwrap();
-        codecs
-            .compress(Compression::Gzip, b"second", &mut two)
-            .unwrap();
-        assert_eq!(
-            codecs.decompress(Compression::Gzip, &two, &mut out, 100),
-            Err(DecompressError::Corrupt)
-        );
     }
+}
+
+/// RFC 1952 §2.2: a gzip stream is a series of members whose data is concatenated. Every
+/// member is decoded, within the limit over all of them.
+#[cfg(feature = "gzip")]
+#[test]
+fn gzip_members_are_all_decoded() {
+    let mut codecs = Codecs::new();
+    let gz = |codecs: &mut Codecs, parts: &[&[u8]]| {
+        let mut out = Vec::new();
+        for p in parts {
+            codecs.compress(Compression::Gzip, p, &mut out).unwrap();
+        }
+        out
+    };
+    let big = data(300_000, true);
+    let cases: Vec<Vec<&[u8]>> = vec![
+        // Same lengths: the last ISIZE matches the first member's size.
+        vec![b"abcdef", b"ghijkl"],
+        vec![b"first member", b"second"],
+        vec![b"", b"x", b""],
+        vec![&big, b"tail"],
+        vec![b"head", &big],
+        vec![&big, &big, &big],
+        vec![b"a"; 500],
+    ];
+    for parts in &cases {
+        let packed = gz(&mut codecs, parts);
+        let want = parts.concat();
+        let mut out = b"keep".to_vec();
+        codecs
+            .decompress(Compression::Gzip, &packed, &mut out, want.len())
+            .unwrap_or_else(|e| panic!("{} members: {e}", parts.len()));
+        assert_eq!(&out[..4], b"keep");
+        assert_eq!(out[4..], want[..], "{} members", parts.len());
+        // One byte below the total: too large, output untouched.
+        if !want.is_empty() {
+            let mut out = b"keep".to_vec();
+            assert_eq!(
+                codecs.decompress(Compression::Gzip, &packed, &mut out, want.len() - 1),
+                Err(DecompressError::TooLarge)
+            );
+            assert_eq!(out, b"keep");
+        }
+        // A truncated or corrupted second member is an error, not a shorter message.
+        if parts.len() > 1 {
+            let first = gz(&mut codecs, &parts[..1]).len();
+            for cut in [first + 1, first + 10, packed.len() - 1] {
+                if cut < packed.len() {
+                    assert!(
+                        codecs
+                            .decompress(Compression::Gzip, &packed[..cut], &mut Vec::new(), 1 << 24)
+                            .is_err(),
+                        "cut at {cut}"
+                    );
+                }
+            }
+            let mut bad = packed.clone();
+            bad[first + 4] ^= 0x40; // the second member's MTIME is not checked; its data is:
+            let last = bad.len() - 6;
+            bad[last] ^= 0x01; // the last member's CRC-32.
+            assert!(
+                codecs
+                    .decompress(Compression::Gzip, &bad, &mut Vec::new(), 1 << 24)
+                    .is_err()
+            );
+        }
+    }
+    // Garbage after a complete member.
+    let mut packed = gz(&mut codecs, &[b"ok"]);
+    packed.extend_from_slice(&[
+        0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    ]);
+    assert_eq!(
+        codecs.decompress(Compression::Gzip, &packed, &mut Vec::new(), 100),
+        Err(DecompressError::Corrupt)
+    );
+    // Shorter than a gzip header + trailer.
+    assert_eq!(
+        codecs.decompress(Compression::Gzip, &[0x1f, 0x8b, 8, 0], &mut Vec::new(), 100),
+        Err(DecompressError::Corrupt)
+    );
+}
+
+/// A member claiming a huge size (ISIZE) is decoded into an output bounded by what its
+/// input can expand to, never by the claim or the limit alone.
+#[cfg(feature = "gzip")]
+#[test]
+fn lying_gzip_sizes_do_not_allocate_the_limit() {
+    let mut codecs = Codecs::new();
+    let mut packed = Vec::new();
+    codecs
+        .compress(Compression::Gzip, b"tiny", &mut packed)
+        .unwrap();
+    let n = packed.len();
+    packed[n - 4..].copy_from_slice(&u32::MAX.to_le_bytes());
+    let mut out = Vec::new();
+    assert_eq!(
+        codecs.decompress(Compression::Gzip, &packed, &mut out, 64 << 20),
+        Err(DecompressError::Corrupt)
+    );
+    assert!(out.capacity() <= packed.len() * 1032, "{}", out.capacity());
+    // Claiming less than the truth: the output grows as the data needs.
+    let big = data(100_000, true);
+    let mut packed = Vec::new();
+    codecs
+        .compress(Compression::Gzip, &big, &mut packed)
+        .unwrap();
+    let n = packed.len();
+    packed[n - 4..].copy_from_slice(&10u32.to_le_bytes());
+    assert_eq!(
+        codecs.decompress(Compression::Gzip, &packed, &mut Vec::new(), 1 << 20),
+        Err(DecompressError::Corrupt),
+        "libdeflate checks ISIZE against the data"
+    );
 }
 
 #[test]

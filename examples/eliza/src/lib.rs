@@ -35,18 +35,23 @@ impl ElizaService for Eliza {
         mut requests: RequestStream<'_, ConverseRequest<'static>>,
         responses: &mut ResponseStream<'_, ConverseResponse<'static>>,
     ) -> Result<(), ConnectError> {
-        // Half-duplex over HTTP/1.1: read the whole conversation, then answer each line.
-        let mut answers = Vec::new();
+        // Half-duplex over HTTP/1.1: read the whole conversation, then answer each line. What
+        // is kept meanwhile is the sentences themselves (each borrows the request buffer only
+        // until the next one arrives), in one buffer, with repeats of a sentence counted
+        // rather than stored: never more than the request's own size.
+        let mut said = Conversation::default();
         while let Some(req) = requests.next().await {
-            answers.push(rules::reply(&req?.sentence));
+            said.push(&req?.sentence);
         }
-        for a in answers {
-            responses
-                .feed(&ConverseResponse {
-                    sentence: Cow::Borrowed(&a),
-                    ..Default::default()
-                })
-                .await?;
+        for (sentence, times) in said.runs() {
+            let answer = rules::reply(sentence);
+            let message = ConverseResponse {
+                sentence: Cow::Borrowed(&answer),
+                ..Default::default()
+            };
+            for _ in 0..times {
+                responses.feed(&message).await?;
+            }
         }
         responses.flush().await
     }
@@ -65,5 +70,65 @@ impl ElizaService for Eliza {
                 .await?;
         }
         Ok(())
+    }
+}
+
+/// The sentences of a conversation in arrival order, stored compactly: their text in one
+/// buffer, and runs of the same sentence said again and again as one entry with a count.
+#[derive(Debug, Default)]
+pub struct Conversation {
+    text: String,
+    /// (end of the sentence in `text`, how many times in a row it was said).
+    runs: Vec<(usize, u64)>,
+}
+
+impl Conversation {
+    /// Adds the next sentence.
+    pub fn push(&mut self, sentence: &str) {
+        let n = self.runs.len();
+        if n > 0 {
+            let start = if n > 1 { self.runs[n - 2].0 } else { 0 };
+            if self.text[start..self.runs[n - 1].0] == *sentence {
+                self.runs[n - 1].1 += 1;
+                return;
+            }
+        }
+        self.text.push_str(sentence);
+        self.runs.push((self.text.len(), 1));
+    }
+
+    /// Each distinct run: the sentence and how many times in a row it was said.
+    pub fn runs(&self) -> impl Iterator<Item = (&str, u64)> {
+        let mut start = 0;
+        self.runs.iter().map(move |&(end, times)| {
+            let s = &self.text[start..end];
+            start = end;
+            (s, times)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Conversation;
+
+    #[test]
+    fn conversations_keep_order_and_count_repeats() {
+        let mut c = Conversation::default();
+        for s in ["", "", "a", "a", "b", "", "a", "ab", "ab", "ab"] {
+            c.push(s);
+        }
+        let runs: Vec<_> = c.runs().collect();
+        assert_eq!(
+            runs,
+            [("", 2), ("a", 2), ("b", 1), ("", 1), ("a", 1), ("ab", 3)]
+        );
+        assert_eq!(c.text, "abaab");
+        let mut many = Conversation::default();
+        for _ in 0..1_000_000 {
+            many.push("");
+        }
+        assert_eq!(many.runs().collect::<Vec<_>>(), [("", 1_000_000)]);
+        assert!(many.runs.capacity() <= 4);
     }
 }

@@ -40,38 +40,50 @@ const FALLBACKS: &[&str] = &[
 ];
 
 fn reflect(fragment: &str) -> String {
-    fragment
-        .split_whitespace()
-        .map(|w| {
-            let lower = w.to_lowercase();
-            REFLECTIONS
-                .iter()
-                .find(|(from, _)| *from == lower)
-                .map_or(w, |(_, to)| to)
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+    let mut out = String::with_capacity(fragment.len() + 8);
+    for w in fragment.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        let swapped = REFLECTIONS
+            .iter()
+            .find(|(from, _)| from.eq_ignore_ascii_case(w))
+            .map_or(w, |(_, to)| to);
+        out.push_str(swapped);
+    }
+    out
+}
+
+/// `s` without `prefix` (ASCII, lowercase), compared ASCII-case-insensitively.
+///
+/// Matching on the original string (never on a lowercased copy, whose byte offsets differ:
+/// `"\u{212a}"`, the Kelvin sign, lowercases from 3 bytes to 1) keeps every offset a char
+/// boundary of `s`: the matched bytes are ASCII, so what follows them starts a char.
+fn strip_prefix_ascii_ci<'s>(s: &'s str, prefix: &str) -> Option<&'s str> {
+    let head = s.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &s[prefix.len()..])
 }
 
 /// Eliza's answer to one sentence.
 #[must_use]
 pub fn reply(sentence: &str) -> String {
     let trimmed = sentence.trim().trim_end_matches(['.', '!', '?']);
-    let lower = trimmed.to_lowercase();
-    if lower.is_empty() {
+    if trimmed.is_empty() {
         return "Say something, please.".to_owned();
     }
-    if ["hello", "hi", "hey"].iter().any(|g| lower.starts_with(g)) {
+    if ["hello", "hi", "hey"]
+        .iter()
+        .any(|g| strip_prefix_ascii_ci(trimmed, g).is_some())
+    {
         return "Hello. How are you feeling today?".to_owned();
     }
     for (prefix, template) in RULES {
-        if let Some(rest) = lower.strip_prefix(prefix) {
-            // Reflect the original casing of the rest of the sentence.
-            let rest = &trimmed[trimmed.len() - rest.len()..];
+        if let Some(rest) = strip_prefix_ascii_ci(trimmed, prefix) {
             return template.replace("{}", &reflect(rest));
         }
     }
-    if lower.ends_with('?') || sentence.trim_end().ends_with('?') {
+    if sentence.trim_end().ends_with('?') {
         return "Why do you ask?".to_owned();
     }
     FALLBACKS[trimmed.len() % FALLBACKS.len()].to_owned()
@@ -104,6 +116,44 @@ mod tests {
         assert_eq!(reply("Hello there"), "Hello. How are you feeling today?");
         assert_eq!(reply(""), "Say something, please.");
         assert!(FALLBACKS.contains(&reply("The weather").as_str()));
+    }
+
+    #[test]
+    fn unicode_whose_lowercase_changes_length() {
+        // The Kelvin sign lowercases from 3 bytes to 1; 'İ' grows from 2 bytes to 3.
+        assert_eq!(reply("i feel \u{212a}"), "Why do you feel \u{212a}?");
+        let s = "\u{212a}\u{212a} i feel x";
+        assert_eq!(reply(s), FALLBACKS[s.len() % FALLBACKS.len()]);
+        assert_eq!(
+            reply("İ feel fine"),
+            FALLBACKS["İ feel fine".len() % FALLBACKS.len()]
+        );
+        assert_eq!(reply("I FEEL İİ"), "Why do you feel İİ?");
+        assert_eq!(reply("MY İ"), "Tell me more about your İ.");
+    }
+
+    proptest::proptest! {
+        /// Any sentence gets an answer: no panic, never empty.
+        #[test]
+        fn any_sentence_is_answered(s in "\\PC*") {
+            proptest::prop_assert!(!reply(&s).is_empty());
+        }
+
+        /// A rule's prefix followed by anything reflects that rest, whatever its Unicode.
+        #[test]
+        fn rules_reflect_any_rest(rest in "[^\\s.!?]([^.!?]*[^\\s.!?])?", upper in proptest::bool::ANY) {
+            let prefix = if upper { "I NEED " } else { "i need " };
+            let answer = reply(&format!("{prefix}{rest}"));
+            let reflected = reflect(&rest);
+            proptest::prop_assert_eq!(answer, format!("Why do you need {reflected}?"));
+        }
+
+        /// Mixed-width characters before and inside the sentence never break slicing.
+        #[test]
+        fn mixed_width_prefixes(pre in proptest::collection::vec(proptest::sample::select(vec!["\u{212a}", "İ", "ß", "a", " ", "ǅ", "\u{1f600}"]), 0..8), rule in proptest::sample::select(RULES.iter().map(|r| r.0).collect::<Vec<_>>())) {
+            let s = format!("{}{rule}{}", pre.concat(), pre.concat());
+            proptest::prop_assert!(!reply(&s).is_empty());
+        }
     }
 
     #[test]

@@ -4388,6 +4388,196 @@ impl<'a> __rt::Message<'a> for HTTP<'a> {
 impl __rt::MessageType for HTTP<'static> {
     type Msg<'b> = HTTP<'b>;
 }
+/// Messages named like the type parameters of generated clients and servers (`C`, `I`, `S`),\
+/// used by every kind of rpc.
+#[allow(clippy::doc_markdown)]
+#[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
+pub struct C<'a> {
+    /// Field `c` (1).
+    pub c: __rt::Cow<'a, str>,
+    /// Fields this version of the schema does not know, kept for a binary round trip.
+    pub unknown_fields: __rt::UnknownFields<'a>,
+}
+#[allow(clippy::too_many_lines)]
+impl<'a> __rt::Message<'a> for C<'a> {
+    const FULL_NAME: &'static str = "adversarial.collisions.C";
+    const USES_SIZE_CACHE: bool = false;
+    type Owned = C<'static>;
+    fn into_owned(self) -> C<'static> {
+        C {
+            c: __rt::Cow::Owned(self.c.into_owned()),
+            unknown_fields: self.unknown_fields.into_owned(),
+        }
+    }
+    fn merge_field(
+        &mut self,
+        tag: u32,
+        d: &mut __rt::Decoder<'a>,
+    ) -> Result<(), __rt::DecodeError> {
+        match tag {
+            10 => self.c = d.string()?,
+            _ => {
+                d.unknown(tag, &mut self.unknown_fields)?;
+            }
+        }
+        Ok(())
+    }
+    fn compute_size(&self, _sizes: &mut __rt::SizeCache) -> usize {
+        let mut len = 0;
+        if !self.c.is_empty() {
+            len += 1 + __rt::len_delimited_len(self.c.len());
+        }
+        len + self.unknown_fields.as_bytes().len()
+    }
+    fn write_to(&self, e: &mut __rt::Encoder<'_>) {
+        if !self.c.is_empty() {
+            e.tag(10);
+            e.string(&self.c);
+        }
+        e.raw(self.unknown_fields.as_bytes());
+    }
+    fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
+        w.begin_object();
+        if !self.c.is_empty() {
+            w.key("c");
+            w.string(&self.c);
+        }
+        w.end_object();
+        Ok(())
+    }
+    fn merge_json<'t>(
+        &mut self,
+        v: __rt::JsonValue<'t, 'a>,
+        d: &mut __rt::JsonDecoder<'_>,
+    ) -> Result<(), __rt::JsonError> {
+        let (object, skip_type) = d.object(v, "adversarial.collisions.C")?;
+        let mut seen = [0u64; 1];
+        for (key, value) in &object {
+            match key {
+                "@type" if skip_type => {}
+                "c" => {
+                    if seen[0] & (1 << 0) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("adversarial.collisions.C", "c"),
+                        );
+                    }
+                    seen[0] |= 1 << 0;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.c = __rt::json::Locate::at(
+                        __rt::read::string(value),
+                        "adversarial.collisions.C",
+                        "c",
+                    )?;
+                }
+                _ => {
+                    d.unknown_field("adversarial.collisions.C", key)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+impl __rt::MessageType for C<'static> {
+    type Msg<'b> = C<'b>;
+}
+/// The `adversarial.collisions.I` message.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
+pub struct I<'a> {
+    /// Field `i` (1).
+    pub i: __rt::Cow<'a, str>,
+    /// Fields this version of the schema does not know, kept for a binary round trip.
+    pub unknown_fields: __rt::UnknownFields<'a>,
+}
+#[allow(clippy::too_many_lines)]
+impl<'a> __rt::Message<'a> for I<'a> {
+    const FULL_NAME: &'static str = "adversarial.collisions.I";
+    const USES_SIZE_CACHE: bool = false;
+    type Owned = I<'static>;
+    fn into_owned(self) -> I<'static> {
+        I {
+            i: __rt::Cow::Owned(self.i.into_owned()),
+            unknown_fields: self.unknown_fields.into_owned(),
+        }
+    }
+    fn merge_field(
+        &mut self,
+        tag: u32,
+        d: &mut __rt::Decoder<'a>,
+    ) -> Result<(), __rt::DecodeError> {
+        match tag {
+            10 => self.i = d.string()?,
+            _ => {
+                d.unknown(tag, &mut self.unknown_fields)?;
+            }
+        }
+        Ok(())
+    }
+    fn compute_size(&self, _sizes: &mut __rt::SizeCache) -> usize {
+        let mut len = 0;
+        if !self.i.is_empty() {
+            len += 1 + __rt::len_delimited_len(self.i.len());
+        }
+        len + self.unknown_fields.as_bytes().len()
+    }
+    fn write_to(&self, e: &mut __rt::Encoder<'_>) {
+        if !self.i.is_empty() {
+            e.tag(10);
+            e.string(&self.i);
+        }
+        e.raw(self.unknown_fields.as_bytes());
+    }
+    fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
+        w.begin_object();
+        if !self.i.is_empty() {
+            w.key("i");
+            w.string(&self.i);
+        }
+        w.end_object();
+        Ok(())
+    }
+    fn merge_json<'t>(
+        &mut self,
+        v: __rt::JsonValue<'t, 'a>,
+        d: &mut __rt::JsonDecoder<'_>,
+    ) -> Result<(), __rt::JsonError> {
+        let (object, skip_type) = d.object(v, "adversarial.collisions.I")?;
+        let mut seen = [0u64; 1];
+        for (key, value) in &object {
+            match key {
+                "@type" if skip_type => {}
+                "i" => {
+                    if seen[0] & (1 << 0) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("adversarial.collisions.I", "i"),
+                        );
+                    }
+                    seen[0] |= 1 << 0;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.i = __rt::json::Locate::at(
+                        __rt::read::string(value),
+                        "adversarial.collisions.I",
+                        "i",
+                    )?;
+                }
+                _ => {
+                    d.unknown_field("adversarial.collisions.I", key)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+impl __rt::MessageType for I<'static> {
+    type Msg<'b> = I<'b>;
+}
 /// The `adversarial.collisions.NoFields` message.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NoFields<'a> {
@@ -4907,96 +5097,98 @@ pub trait Game_: 'static {
     /// Handles `self`.
     async fn self_<'a>(
         &self,
-        request: __rt::Request<'a, Plain<'a>>,
-    ) -> Result<__rt::Response<Plain<'a>>, __rt::ConnectError>;
+        request: __rt::server::Request<'a, Plain<'a>>,
+    ) -> Result<__rt::server::Response<Plain<'a>>, __rt::ConnectError>;
     /// Handles `Self`.
     async fn self__<'a>(
         &self,
-        request: __rt::Request<'a, Plain<'a>>,
-    ) -> Result<__rt::Response<Plain<'a>>, __rt::ConnectError>;
+        request: __rt::server::Request<'a, Plain<'a>>,
+    ) -> Result<__rt::server::Response<Plain<'a>>, __rt::ConnectError>;
     /// Handles `into`.
     async fn into<'a>(
         &self,
-        request: __rt::Request<'a, Plain<'a>>,
-    ) -> Result<__rt::Response<Plain<'a>>, __rt::ConnectError>;
+        request: __rt::server::Request<'a, Plain<'a>>,
+    ) -> Result<__rt::server::Response<Plain<'a>>, __rt::ConnectError>;
     /// Handles `IntoThing`.
     async fn into_thing<'a>(
         &self,
-        request: __rt::Request<'a, Plain<'a>>,
-    ) -> Result<__rt::Response<Plain<'a>>, __rt::ConnectError>;
+        request: __rt::server::Request<'a, Plain<'a>>,
+    ) -> Result<__rt::server::Response<Plain<'a>>, __rt::ConnectError>;
     /// Handles `FromThing`.
     async fn from_thing<'a>(
         &self,
-        request: __rt::Request<'a, Plain<'a>>,
-    ) -> Result<__rt::Response<Plain<'a>>, __rt::ConnectError>;
+        request: __rt::server::Request<'a, Plain<'a>>,
+    ) -> Result<__rt::server::Response<Plain<'a>>, __rt::ConnectError>;
     /// Handles `AsThing`.
     async fn as_thing<'a>(
         &self,
-        request: __rt::Request<'a, Plain<'a>>,
-    ) -> Result<__rt::Response<Plain<'a>>, __rt::ConnectError>;
+        request: __rt::server::Request<'a, Plain<'a>>,
+    ) -> Result<__rt::server::Response<Plain<'a>>, __rt::ConnectError>;
     /// Handles `type`.
     async fn r#type<'a>(
         &self,
-        request: __rt::Request<'a, Plain<'a>>,
-    ) -> Result<__rt::Response<Plain<'a>>, __rt::ConnectError>;
+        request: __rt::server::Request<'a, Plain<'a>>,
+    ) -> Result<__rt::server::Response<Plain<'a>>, __rt::ConnectError>;
     /// Handles `Type`.
     async fn type_<'a>(
         &self,
-        request: __rt::Request<'a, Plain<'a>>,
-    ) -> Result<__rt::Response<Plain<'a>>, __rt::ConnectError>;
+        request: __rt::server::Request<'a, Plain<'a>>,
+    ) -> Result<__rt::server::Response<Plain<'a>>, __rt::ConnectError>;
     /// Named like the adapter's own methods and the runtime's.
     #[allow(clippy::doc_markdown)]
     async fn call<'a>(
         &self,
-        request: __rt::Request<'a, Plain<'a>>,
-    ) -> Result<__rt::Response<Plain<'a>>, __rt::ConnectError>;
+        request: __rt::server::Request<'a, Plain<'a>>,
+    ) -> Result<__rt::server::Response<Plain<'a>>, __rt::ConnectError>;
     /// Handles `descriptor`.
     async fn descriptor<'a>(
         &self,
-        request: __rt::Request<'a, Plain<'a>>,
-    ) -> Result<__rt::Response<Plain<'a>>, __rt::ConnectError>;
+        request: __rt::server::Request<'a, Plain<'a>>,
+    ) -> Result<__rt::server::Response<Plain<'a>>, __rt::ConnectError>;
     /// Handles `new`.
     async fn new<'a>(
         &self,
-        request: __rt::Request<'a, Plain<'a>>,
-    ) -> Result<__rt::Response<Plain<'a>>, __rt::ConnectError>;
+        request: __rt::server::Request<'a, Plain<'a>>,
+    ) -> Result<__rt::server::Response<Plain<'a>>, __rt::ConnectError>;
     /// Handles `Stream`.
     async fn stream(
         &self,
-        requests: __rt::RequestStream<'_, Plain<'static>>,
-        responses: &mut __rt::ResponseStream<'_, Plain<'static>>,
+        requests: __rt::server::RequestStream<'_, Plain<'static>>,
+        responses: &mut __rt::server::ResponseStream<'_, Plain<'static>>,
     ) -> Result<(), __rt::ConnectError>;
     /// Handles `Upload`.
     async fn upload(
         &self,
-        requests: __rt::RequestStream<'_, Plain<'static>>,
-    ) -> Result<__rt::Response<Plain<'static>>, __rt::ConnectError>;
+        requests: __rt::server::RequestStream<'_, Plain<'static>>,
+    ) -> Result<__rt::server::Response<Plain<'static>>, __rt::ConnectError>;
     /// Handles `Download`.
     async fn download<'a>(
         &self,
-        request: __rt::Request<'a, Plain<'a>>,
-        responses: &mut __rt::ResponseStream<'_, Plain<'static>>,
+        request: __rt::server::Request<'a, Plain<'a>>,
+        responses: &mut __rt::server::ResponseStream<'_, Plain<'static>>,
     ) -> Result<(), __rt::ConnectError>;
 }
 /// Serves a [`Game_`] implementation: add it to a `Router`.
 #[derive(Clone, Debug, Default)]
-pub struct GameServer<S>(pub S);
-impl<S> GameServer<S> {
+pub struct GameServer<Svc>(pub Svc);
+impl<Svc> GameServer<Svc> {
     /// Wraps a service implementation.
-    pub fn new(service: S) -> Self {
+    pub fn new(service: Svc) -> Self {
         Self(service)
     }
 }
 #[allow(clippy::too_many_lines)]
-impl<S: Game_> __rt::Service for GameServer<S> {
+impl<Svc: Game_> __rt::server::Service for GameServer<Svc> {
     fn descriptor(&self) -> &'static __rt::ServiceDescriptor {
         &game_::SERVICE
     }
-    async fn call(&self, method: usize, call: __rt::Call<'_>) {
+    async fn call(&self, method: usize, call: __rt::server::Call<'_>) {
         match method {
             0 => {
+                let procedure = call.method();
                 let Some((request, reply)) = call.unary().await else { return };
-                let result = __rt::with_deadline(
+                let result = __rt::server::run_handler(
+                        procedure,
                         reply.deadline(),
                         Game_::self_(&self.0, request),
                     )
@@ -5004,8 +5196,10 @@ impl<S: Game_> __rt::Service for GameServer<S> {
                 reply.send(result);
             }
             1 => {
+                let procedure = call.method();
                 let Some((request, reply)) = call.unary().await else { return };
-                let result = __rt::with_deadline(
+                let result = __rt::server::run_handler(
+                        procedure,
                         reply.deadline(),
                         Game_::self__(&self.0, request),
                     )
@@ -5013,8 +5207,10 @@ impl<S: Game_> __rt::Service for GameServer<S> {
                 reply.send(result);
             }
             2 => {
+                let procedure = call.method();
                 let Some((request, reply)) = call.unary().await else { return };
-                let result = __rt::with_deadline(
+                let result = __rt::server::run_handler(
+                        procedure,
                         reply.deadline(),
                         Game_::into(&self.0, request),
                     )
@@ -5022,8 +5218,10 @@ impl<S: Game_> __rt::Service for GameServer<S> {
                 reply.send(result);
             }
             3 => {
+                let procedure = call.method();
                 let Some((request, reply)) = call.unary().await else { return };
-                let result = __rt::with_deadline(
+                let result = __rt::server::run_handler(
+                        procedure,
                         reply.deadline(),
                         Game_::into_thing(&self.0, request),
                     )
@@ -5031,8 +5229,10 @@ impl<S: Game_> __rt::Service for GameServer<S> {
                 reply.send(result);
             }
             4 => {
+                let procedure = call.method();
                 let Some((request, reply)) = call.unary().await else { return };
-                let result = __rt::with_deadline(
+                let result = __rt::server::run_handler(
+                        procedure,
                         reply.deadline(),
                         Game_::from_thing(&self.0, request),
                     )
@@ -5040,8 +5240,10 @@ impl<S: Game_> __rt::Service for GameServer<S> {
                 reply.send(result);
             }
             5 => {
+                let procedure = call.method();
                 let Some((request, reply)) = call.unary().await else { return };
-                let result = __rt::with_deadline(
+                let result = __rt::server::run_handler(
+                        procedure,
                         reply.deadline(),
                         Game_::as_thing(&self.0, request),
                     )
@@ -5049,8 +5251,10 @@ impl<S: Game_> __rt::Service for GameServer<S> {
                 reply.send(result);
             }
             6 => {
+                let procedure = call.method();
                 let Some((request, reply)) = call.unary().await else { return };
-                let result = __rt::with_deadline(
+                let result = __rt::server::run_handler(
+                        procedure,
                         reply.deadline(),
                         Game_::r#type(&self.0, request),
                     )
@@ -5058,8 +5262,10 @@ impl<S: Game_> __rt::Service for GameServer<S> {
                 reply.send(result);
             }
             7 => {
+                let procedure = call.method();
                 let Some((request, reply)) = call.unary().await else { return };
-                let result = __rt::with_deadline(
+                let result = __rt::server::run_handler(
+                        procedure,
                         reply.deadline(),
                         Game_::type_(&self.0, request),
                     )
@@ -5067,8 +5273,10 @@ impl<S: Game_> __rt::Service for GameServer<S> {
                 reply.send(result);
             }
             8 => {
+                let procedure = call.method();
                 let Some((request, reply)) = call.unary().await else { return };
-                let result = __rt::with_deadline(
+                let result = __rt::server::run_handler(
+                        procedure,
                         reply.deadline(),
                         Game_::call(&self.0, request),
                     )
@@ -5076,8 +5284,10 @@ impl<S: Game_> __rt::Service for GameServer<S> {
                 reply.send(result);
             }
             9 => {
+                let procedure = call.method();
                 let Some((request, reply)) = call.unary().await else { return };
-                let result = __rt::with_deadline(
+                let result = __rt::server::run_handler(
+                        procedure,
                         reply.deadline(),
                         Game_::descriptor(&self.0, request),
                     )
@@ -5085,8 +5295,10 @@ impl<S: Game_> __rt::Service for GameServer<S> {
                 reply.send(result);
             }
             10 => {
+                let procedure = call.method();
                 let Some((request, reply)) = call.unary().await else { return };
-                let result = __rt::with_deadline(
+                let result = __rt::server::run_handler(
+                        procedure,
                         reply.deadline(),
                         Game_::new(&self.0, request),
                     )
@@ -5094,8 +5306,10 @@ impl<S: Game_> __rt::Service for GameServer<S> {
                 reply.send(result);
             }
             11 => {
+                let procedure = call.method();
                 let (requests, mut responses) = call.bidi_stream();
-                let result = __rt::with_deadline(
+                let result = __rt::server::run_handler(
+                        procedure,
                         responses.deadline(),
                         Game_::stream(&self.0, requests, &mut responses),
                     )
@@ -5103,8 +5317,10 @@ impl<S: Game_> __rt::Service for GameServer<S> {
                 responses.finish(result).await;
             }
             12 => {
+                let procedure = call.method();
                 let (requests, reply) = call.client_stream();
-                let result = __rt::with_deadline(
+                let result = __rt::server::run_handler(
+                        procedure,
                         reply.deadline(),
                         Game_::upload(&self.0, requests),
                     )
@@ -5112,10 +5328,12 @@ impl<S: Game_> __rt::Service for GameServer<S> {
                 reply.send(result).await;
             }
             13 => {
+                let procedure = call.method();
                 let Some((request, mut responses)) = call.server_stream().await else {
                     return
                 };
-                let result = __rt::with_deadline(
+                let result = __rt::server::run_handler(
+                        procedure,
                         responses.deadline(),
                         Game_::download(&self.0, request, &mut responses),
                     )
@@ -5124,6 +5342,561 @@ impl<S: Game_> __rt::Service for GameServer<S> {
             }
             _ => call.unimplemented().await,
         }
+    }
+}
+/// An async client for `adversarial.collisions.Game` (on a `connect_engine::client::Client`): a high-level and a low-level method per RPC.
+pub struct GameClient<Conn: __rt::client::Connector = __rt::client::DefaultConnector> {
+    inner: __rt::client::Client<Conn>,
+}
+impl<Conn: __rt::client::Connector> Clone for GameClient<Conn> {
+    fn clone(&self) -> Self {
+        Self { inner: self.inner.clone() }
+    }
+}
+impl<Conn: __rt::client::Connector> ::core::fmt::Debug for GameClient<Conn> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        f.debug_tuple(stringify!(GameClient)).field(&self.inner).finish()
+    }
+}
+#[allow(clippy::missing_errors_doc)]
+impl<Conn: __rt::client::Connector> GameClient<Conn> {
+    /// Wraps a client for the server's base URL.
+    #[must_use]
+    pub fn new(client: __rt::client::Client<Conn>) -> Self {
+        Self { inner: client }
+    }
+    /// The underlying client.
+    #[must_use]
+    pub fn inner(&self) -> &__rt::client::Client<Conn> {
+        &self.inner
+    }
+    /// Calls `self`.
+    pub async fn self_(
+        &self,
+        request: &Plain<'_>,
+    ) -> Result<Plain<'static>, __rt::ConnectError> {
+        self.call_self_(request, __rt::client::CallOptions::default())
+            .await
+            .into_result()
+    }
+    /// Calls `self` with call options, giving the response headers and trailers too.
+    pub async fn call_self_(
+        &self,
+        request: &Plain<'_>,
+        options: __rt::client::CallOptions,
+    ) -> __rt::client::UnaryOutput<Plain<'static>> {
+        self.inner.unary(&game_::SELF, request, options).await
+    }
+    /// Calls `Self`.
+    pub async fn self__(
+        &self,
+        request: &Plain<'_>,
+    ) -> Result<Plain<'static>, __rt::ConnectError> {
+        self.call_self__(request, __rt::client::CallOptions::default())
+            .await
+            .into_result()
+    }
+    /// Calls `Self` with call options, giving the response headers and trailers too.
+    pub async fn call_self__(
+        &self,
+        request: &Plain<'_>,
+        options: __rt::client::CallOptions,
+    ) -> __rt::client::UnaryOutput<Plain<'static>> {
+        self.inner.unary(&game_::SELF_, request, options).await
+    }
+    /// Calls `into`.
+    pub async fn into(
+        &self,
+        request: &Plain<'_>,
+    ) -> Result<Plain<'static>, __rt::ConnectError> {
+        self.call_into(request, __rt::client::CallOptions::default()).await.into_result()
+    }
+    /// Calls `into` with call options, giving the response headers and trailers too.
+    pub async fn call_into(
+        &self,
+        request: &Plain<'_>,
+        options: __rt::client::CallOptions,
+    ) -> __rt::client::UnaryOutput<Plain<'static>> {
+        self.inner.unary(&game_::INTO, request, options).await
+    }
+    /// Calls `IntoThing`.
+    pub async fn into_thing(
+        &self,
+        request: &Plain<'_>,
+    ) -> Result<Plain<'static>, __rt::ConnectError> {
+        self.call_into_thing(request, __rt::client::CallOptions::default())
+            .await
+            .into_result()
+    }
+    /// Calls `IntoThing` with call options, giving the response headers and trailers too.
+    pub async fn call_into_thing(
+        &self,
+        request: &Plain<'_>,
+        options: __rt::client::CallOptions,
+    ) -> __rt::client::UnaryOutput<Plain<'static>> {
+        self.inner.unary(&game_::INTO_THING, request, options).await
+    }
+    /// Calls `FromThing`.
+    pub async fn from_thing(
+        &self,
+        request: &Plain<'_>,
+    ) -> Result<Plain<'static>, __rt::ConnectError> {
+        self.call_from_thing(request, __rt::client::CallOptions::default())
+            .await
+            .into_result()
+    }
+    /// Calls `FromThing` with call options, giving the response headers and trailers too.
+    pub async fn call_from_thing(
+        &self,
+        request: &Plain<'_>,
+        options: __rt::client::CallOptions,
+    ) -> __rt::client::UnaryOutput<Plain<'static>> {
+        self.inner.unary(&game_::FROM_THING, request, options).await
+    }
+    /// Calls `AsThing`.
+    pub async fn as_thing(
+        &self,
+        request: &Plain<'_>,
+    ) -> Result<Plain<'static>, __rt::ConnectError> {
+        self.call_as_thing(request, __rt::client::CallOptions::default())
+            .await
+            .into_result()
+    }
+    /// Calls `AsThing` with call options, giving the response headers and trailers too.
+    pub async fn call_as_thing(
+        &self,
+        request: &Plain<'_>,
+        options: __rt::client::CallOptions,
+    ) -> __rt::client::UnaryOutput<Plain<'static>> {
+        self.inner.unary(&game_::AS_THING, request, options).await
+    }
+    /// Calls `type`.
+    pub async fn r#type(
+        &self,
+        request: &Plain<'_>,
+    ) -> Result<Plain<'static>, __rt::ConnectError> {
+        self.call_type(request, __rt::client::CallOptions::default()).await.into_result()
+    }
+    /// Calls `type` with call options, giving the response headers and trailers too.
+    pub async fn call_type(
+        &self,
+        request: &Plain<'_>,
+        options: __rt::client::CallOptions,
+    ) -> __rt::client::UnaryOutput<Plain<'static>> {
+        self.inner.unary(&game_::TYPE, request, options).await
+    }
+    /// Calls `Type`.
+    pub async fn type_(
+        &self,
+        request: &Plain<'_>,
+    ) -> Result<Plain<'static>, __rt::ConnectError> {
+        self.call_type_(request, __rt::client::CallOptions::default())
+            .await
+            .into_result()
+    }
+    /// Calls `Type` with call options, giving the response headers and trailers too.
+    pub async fn call_type_(
+        &self,
+        request: &Plain<'_>,
+        options: __rt::client::CallOptions,
+    ) -> __rt::client::UnaryOutput<Plain<'static>> {
+        self.inner.unary(&game_::TYPE_, request, options).await
+    }
+    /// Named like the adapter's own methods and the runtime's.
+    #[allow(clippy::doc_markdown)]
+    pub async fn call(
+        &self,
+        request: &Plain<'_>,
+    ) -> Result<Plain<'static>, __rt::ConnectError> {
+        self.call_call(request, __rt::client::CallOptions::default()).await.into_result()
+    }
+    /// Calls `call` with call options, giving the response headers and trailers too.
+    pub async fn call_call(
+        &self,
+        request: &Plain<'_>,
+        options: __rt::client::CallOptions,
+    ) -> __rt::client::UnaryOutput<Plain<'static>> {
+        self.inner.unary(&game_::CALL, request, options).await
+    }
+    /// Calls `descriptor`.
+    pub async fn descriptor(
+        &self,
+        request: &Plain<'_>,
+    ) -> Result<Plain<'static>, __rt::ConnectError> {
+        self.call_descriptor(request, __rt::client::CallOptions::default())
+            .await
+            .into_result()
+    }
+    /// Calls `descriptor` with call options, giving the response headers and trailers too.
+    pub async fn call_descriptor(
+        &self,
+        request: &Plain<'_>,
+        options: __rt::client::CallOptions,
+    ) -> __rt::client::UnaryOutput<Plain<'static>> {
+        self.inner.unary(&game_::DESCRIPTOR, request, options).await
+    }
+    /// Calls `new`.
+    pub async fn new_(
+        &self,
+        request: &Plain<'_>,
+    ) -> Result<Plain<'static>, __rt::ConnectError> {
+        self.call_new_(request, __rt::client::CallOptions::default()).await.into_result()
+    }
+    /// Calls `new` with call options, giving the response headers and trailers too.
+    pub async fn call_new_(
+        &self,
+        request: &Plain<'_>,
+        options: __rt::client::CallOptions,
+    ) -> __rt::client::UnaryOutput<Plain<'static>> {
+        self.inner.unary(&game_::NEW, request, options).await
+    }
+    /// Calls `Stream`.
+    ///
+    /// Half-duplex: every request is sent, then the responses arrive. The error is
+    /// the call's if it failed before any response arrived; later errors end the
+    /// stream.
+    pub async fn stream<'r, Iter>(
+        &self,
+        requests: Iter,
+    ) -> Result<__rt::client::StreamOutput<Plain<'static>>, __rt::ConnectError>
+    where
+        Iter: IntoIterator,
+        Iter::Item: __rt::Borrow<Plain<'r>>,
+    {
+        self.call_stream(requests, __rt::client::CallOptions::default())
+            .await
+            .into_started()
+    }
+    /// Calls `Stream` with call options, giving the response headers and trailers too.
+    pub async fn call_stream<'r, Iter>(
+        &self,
+        requests: Iter,
+        options: __rt::client::CallOptions,
+    ) -> __rt::client::StreamOutput<Plain<'static>>
+    where
+        Iter: IntoIterator,
+        Iter::Item: __rt::Borrow<Plain<'r>>,
+    {
+        self.inner
+            .bidi_stream::<
+                Plain<'r>,
+                Plain<'static>,
+                Iter,
+            >(&game_::STREAM, requests, options)
+            .await
+    }
+    /// Calls `Upload`.
+    pub async fn upload<'r, Iter>(
+        &self,
+        requests: Iter,
+    ) -> Result<Plain<'static>, __rt::ConnectError>
+    where
+        Iter: IntoIterator,
+        Iter::Item: __rt::Borrow<Plain<'r>>,
+    {
+        self.call_upload(requests, __rt::client::CallOptions::default())
+            .await
+            .into_result()
+    }
+    /// Calls `Upload` with call options, giving the response headers and trailers too.
+    pub async fn call_upload<'r, Iter>(
+        &self,
+        requests: Iter,
+        options: __rt::client::CallOptions,
+    ) -> __rt::client::UnaryOutput<Plain<'static>>
+    where
+        Iter: IntoIterator,
+        Iter::Item: __rt::Borrow<Plain<'r>>,
+    {
+        self.inner
+            .client_stream::<
+                Plain<'r>,
+                Plain<'static>,
+                Iter,
+            >(&game_::UPLOAD, requests, options)
+            .await
+    }
+    /// Calls `Download`.
+    ///
+    /// The error is the call's if it failed before any response arrived; later
+    /// errors end the stream.
+    pub async fn download(
+        &self,
+        request: &Plain<'_>,
+    ) -> Result<__rt::client::StreamOutput<Plain<'static>>, __rt::ConnectError> {
+        self.call_download(request, __rt::client::CallOptions::default())
+            .await
+            .into_started()
+    }
+    /// Calls `Download` with call options, giving the response headers and trailers too.
+    pub async fn call_download(
+        &self,
+        request: &Plain<'_>,
+        options: __rt::client::CallOptions,
+    ) -> __rt::client::StreamOutput<Plain<'static>> {
+        self.inner.server_stream(&game_::DOWNLOAD, request, options).await
+    }
+}
+/// A blocking client for `adversarial.collisions.Game` (on a `connect_engine::blocking::BlockingClient`; `Send + Sync`): a high-level and a low-level method per RPC.
+#[derive(Clone, Debug)]
+pub struct GameBlockingClient {
+    inner: __rt::blocking::BlockingClient,
+}
+#[allow(clippy::missing_errors_doc)]
+impl GameBlockingClient {
+    /// Wraps a blocking client for the server's base URL.
+    #[must_use]
+    pub fn new(client: __rt::blocking::BlockingClient) -> Self {
+        Self { inner: client }
+    }
+    /// The underlying client.
+    #[must_use]
+    pub fn inner(&self) -> &__rt::blocking::BlockingClient {
+        &self.inner
+    }
+    /// Calls `self`.
+    pub fn self_(
+        &self,
+        request: &Plain<'_>,
+    ) -> Result<Plain<'static>, __rt::ConnectError> {
+        self.call_self_(request, __rt::client::CallOptions::default()).into_result()
+    }
+    /// Calls `self` with call options, giving the response headers and trailers too.
+    pub fn call_self_(
+        &self,
+        request: &Plain<'_>,
+        options: __rt::client::CallOptions,
+    ) -> __rt::client::UnaryOutput<Plain<'static>> {
+        self.inner.unary(&game_::SELF, request, options)
+    }
+    /// Calls `Self`.
+    pub fn self__(
+        &self,
+        request: &Plain<'_>,
+    ) -> Result<Plain<'static>, __rt::ConnectError> {
+        self.call_self__(request, __rt::client::CallOptions::default()).into_result()
+    }
+    /// Calls `Self` with call options, giving the response headers and trailers too.
+    pub fn call_self__(
+        &self,
+        request: &Plain<'_>,
+        options: __rt::client::CallOptions,
+    ) -> __rt::client::UnaryOutput<Plain<'static>> {
+        self.inner.unary(&game_::SELF_, request, options)
+    }
+    /// Calls `into`.
+    pub fn into(
+        &self,
+        request: &Plain<'_>,
+    ) -> Result<Plain<'static>, __rt::ConnectError> {
+        self.call_into(request, __rt::client::CallOptions::default()).into_result()
+    }
+    /// Calls `into` with call options, giving the response headers and trailers too.
+    pub fn call_into(
+        &self,
+        request: &Plain<'_>,
+        options: __rt::client::CallOptions,
+    ) -> __rt::client::UnaryOutput<Plain<'static>> {
+        self.inner.unary(&game_::INTO, request, options)
+    }
+    /// Calls `IntoThing`.
+    pub fn into_thing(
+        &self,
+        request: &Plain<'_>,
+    ) -> Result<Plain<'static>, __rt::ConnectError> {
+        self.call_into_thing(request, __rt::client::CallOptions::default()).into_result()
+    }
+    /// Calls `IntoThing` with call options, giving the response headers and trailers too.
+    pub fn call_into_thing(
+        &self,
+        request: &Plain<'_>,
+        options: __rt::client::CallOptions,
+    ) -> __rt::client::UnaryOutput<Plain<'static>> {
+        self.inner.unary(&game_::INTO_THING, request, options)
+    }
+    /// Calls `FromThing`.
+    pub fn from_thing(
+        &self,
+        request: &Plain<'_>,
+    ) -> Result<Plain<'static>, __rt::ConnectError> {
+        self.call_from_thing(request, __rt::client::CallOptions::default()).into_result()
+    }
+    /// Calls `FromThing` with call options, giving the response headers and trailers too.
+    pub fn call_from_thing(
+        &self,
+        request: &Plain<'_>,
+        options: __rt::client::CallOptions,
+    ) -> __rt::client::UnaryOutput<Plain<'static>> {
+        self.inner.unary(&game_::FROM_THING, request, options)
+    }
+    /// Calls `AsThing`.
+    pub fn as_thing(
+        &self,
+        request: &Plain<'_>,
+    ) -> Result<Plain<'static>, __rt::ConnectError> {
+        self.call_as_thing(request, __rt::client::CallOptions::default()).into_result()
+    }
+    /// Calls `AsThing` with call options, giving the response headers and trailers too.
+    pub fn call_as_thing(
+        &self,
+        request: &Plain<'_>,
+        options: __rt::client::CallOptions,
+    ) -> __rt::client::UnaryOutput<Plain<'static>> {
+        self.inner.unary(&game_::AS_THING, request, options)
+    }
+    /// Calls `type`.
+    pub fn r#type(
+        &self,
+        request: &Plain<'_>,
+    ) -> Result<Plain<'static>, __rt::ConnectError> {
+        self.call_type(request, __rt::client::CallOptions::default()).into_result()
+    }
+    /// Calls `type` with call options, giving the response headers and trailers too.
+    pub fn call_type(
+        &self,
+        request: &Plain<'_>,
+        options: __rt::client::CallOptions,
+    ) -> __rt::client::UnaryOutput<Plain<'static>> {
+        self.inner.unary(&game_::TYPE, request, options)
+    }
+    /// Calls `Type`.
+    pub fn type_(
+        &self,
+        request: &Plain<'_>,
+    ) -> Result<Plain<'static>, __rt::ConnectError> {
+        self.call_type_(request, __rt::client::CallOptions::default()).into_result()
+    }
+    /// Calls `Type` with call options, giving the response headers and trailers too.
+    pub fn call_type_(
+        &self,
+        request: &Plain<'_>,
+        options: __rt::client::CallOptions,
+    ) -> __rt::client::UnaryOutput<Plain<'static>> {
+        self.inner.unary(&game_::TYPE_, request, options)
+    }
+    /// Named like the adapter's own methods and the runtime's.
+    #[allow(clippy::doc_markdown)]
+    pub fn call(
+        &self,
+        request: &Plain<'_>,
+    ) -> Result<Plain<'static>, __rt::ConnectError> {
+        self.call_call(request, __rt::client::CallOptions::default()).into_result()
+    }
+    /// Calls `call` with call options, giving the response headers and trailers too.
+    pub fn call_call(
+        &self,
+        request: &Plain<'_>,
+        options: __rt::client::CallOptions,
+    ) -> __rt::client::UnaryOutput<Plain<'static>> {
+        self.inner.unary(&game_::CALL, request, options)
+    }
+    /// Calls `descriptor`.
+    pub fn descriptor(
+        &self,
+        request: &Plain<'_>,
+    ) -> Result<Plain<'static>, __rt::ConnectError> {
+        self.call_descriptor(request, __rt::client::CallOptions::default()).into_result()
+    }
+    /// Calls `descriptor` with call options, giving the response headers and trailers too.
+    pub fn call_descriptor(
+        &self,
+        request: &Plain<'_>,
+        options: __rt::client::CallOptions,
+    ) -> __rt::client::UnaryOutput<Plain<'static>> {
+        self.inner.unary(&game_::DESCRIPTOR, request, options)
+    }
+    /// Calls `new`.
+    pub fn new_(
+        &self,
+        request: &Plain<'_>,
+    ) -> Result<Plain<'static>, __rt::ConnectError> {
+        self.call_new_(request, __rt::client::CallOptions::default()).into_result()
+    }
+    /// Calls `new` with call options, giving the response headers and trailers too.
+    pub fn call_new_(
+        &self,
+        request: &Plain<'_>,
+        options: __rt::client::CallOptions,
+    ) -> __rt::client::UnaryOutput<Plain<'static>> {
+        self.inner.unary(&game_::NEW, request, options)
+    }
+    /// Calls `Stream`.
+    ///
+    /// Half-duplex: every request is sent, then the responses arrive. The error is
+    /// the call's if it failed before any response arrived; later errors end the
+    /// iterator.
+    pub fn stream<'r, Iter>(
+        &self,
+        requests: Iter,
+    ) -> Result<__rt::blocking::BlockingStream<Plain<'static>>, __rt::ConnectError>
+    where
+        Iter: IntoIterator,
+        Iter::Item: __rt::Borrow<Plain<'r>>,
+    {
+        self.call_stream(requests, __rt::client::CallOptions::default()).into_started()
+    }
+    /// Calls `Stream` with call options, giving the response headers and trailers too.
+    pub fn call_stream<'r, Iter>(
+        &self,
+        requests: Iter,
+        options: __rt::client::CallOptions,
+    ) -> __rt::blocking::BlockingStream<Plain<'static>>
+    where
+        Iter: IntoIterator,
+        Iter::Item: __rt::Borrow<Plain<'r>>,
+    {
+        self.inner
+            .bidi_stream::<
+                Plain<'r>,
+                Plain<'static>,
+                Iter,
+            >(&game_::STREAM, requests, options)
+    }
+    /// Calls `Upload`.
+    pub fn upload<'r, Iter>(
+        &self,
+        requests: Iter,
+    ) -> Result<Plain<'static>, __rt::ConnectError>
+    where
+        Iter: IntoIterator,
+        Iter::Item: __rt::Borrow<Plain<'r>>,
+    {
+        self.call_upload(requests, __rt::client::CallOptions::default()).into_result()
+    }
+    /// Calls `Upload` with call options, giving the response headers and trailers too.
+    pub fn call_upload<'r, Iter>(
+        &self,
+        requests: Iter,
+        options: __rt::client::CallOptions,
+    ) -> __rt::client::UnaryOutput<Plain<'static>>
+    where
+        Iter: IntoIterator,
+        Iter::Item: __rt::Borrow<Plain<'r>>,
+    {
+        self.inner
+            .client_stream::<
+                Plain<'r>,
+                Plain<'static>,
+                Iter,
+            >(&game_::UPLOAD, requests, options)
+    }
+    /// Calls `Download`.
+    ///
+    /// The error is the call's if it failed before any response arrived; later
+    /// errors end the iterator.
+    pub fn download(
+        &self,
+        request: &Plain<'_>,
+    ) -> Result<__rt::blocking::BlockingStream<Plain<'static>>, __rt::ConnectError> {
+        self.call_download(request, __rt::client::CallOptions::default()).into_started()
+    }
+    /// Calls `Download` with call options, giving the response headers and trailers too.
+    pub fn call_download(
+        &self,
+        request: &Plain<'_>,
+        options: __rt::client::CallOptions,
+    ) -> __rt::blocking::BlockingStream<Plain<'static>> {
+        self.inner.server_stream(&game_::DOWNLOAD, request, options)
     }
 }
 /// The model of the `adversarial.collisions.S` service: its procedures, stream kinds and idempotency.
@@ -5152,8 +5925,8 @@ pub trait S: 'static {
     /// Handles `Call`.
     async fn call<'a>(
         &self,
-        request: __rt::Request<'a, Plain<'a>>,
-    ) -> Result<__rt::Response<Plain<'a>>, __rt::ConnectError>;
+        request: __rt::server::Request<'a, Plain<'a>>,
+    ) -> Result<__rt::server::Response<Plain<'a>>, __rt::ConnectError>;
 }
 /// Serves a [`S`] implementation: add it to a `Router`.
 #[derive(Clone, Debug, Default)]
@@ -5165,15 +5938,17 @@ impl<Svc> SServer<Svc> {
     }
 }
 #[allow(clippy::too_many_lines)]
-impl<Svc: S> __rt::Service for SServer<Svc> {
+impl<Svc: S> __rt::server::Service for SServer<Svc> {
     fn descriptor(&self) -> &'static __rt::ServiceDescriptor {
         &s::SERVICE
     }
-    async fn call(&self, method: usize, call: __rt::Call<'_>) {
+    async fn call(&self, method: usize, call: __rt::server::Call<'_>) {
         match method {
             0 => {
+                let procedure = call.method();
                 let Some((request, reply)) = call.unary().await else { return };
-                let result = __rt::with_deadline(
+                let result = __rt::server::run_handler(
+                        procedure,
                         reply.deadline(),
                         S::call(&self.0, request),
                     )
@@ -5182,6 +5957,81 @@ impl<Svc: S> __rt::Service for SServer<Svc> {
             }
             _ => call.unimplemented().await,
         }
+    }
+}
+/// An async client for `adversarial.collisions.S` (on a `connect_engine::client::Client`): a high-level and a low-level method per RPC.
+pub struct SClient<Conn: __rt::client::Connector = __rt::client::DefaultConnector> {
+    inner: __rt::client::Client<Conn>,
+}
+impl<Conn: __rt::client::Connector> Clone for SClient<Conn> {
+    fn clone(&self) -> Self {
+        Self { inner: self.inner.clone() }
+    }
+}
+impl<Conn: __rt::client::Connector> ::core::fmt::Debug for SClient<Conn> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        f.debug_tuple(stringify!(SClient)).field(&self.inner).finish()
+    }
+}
+#[allow(clippy::missing_errors_doc)]
+impl<Conn: __rt::client::Connector> SClient<Conn> {
+    /// Wraps a client for the server's base URL.
+    #[must_use]
+    pub fn new(client: __rt::client::Client<Conn>) -> Self {
+        Self { inner: client }
+    }
+    /// The underlying client.
+    #[must_use]
+    pub fn inner(&self) -> &__rt::client::Client<Conn> {
+        &self.inner
+    }
+    /// Calls `Call`.
+    pub async fn call(
+        &self,
+        request: &Plain<'_>,
+    ) -> Result<Plain<'static>, __rt::ConnectError> {
+        self.call_call(request, __rt::client::CallOptions::default()).await.into_result()
+    }
+    /// Calls `Call` with call options, giving the response headers and trailers too.
+    pub async fn call_call(
+        &self,
+        request: &Plain<'_>,
+        options: __rt::client::CallOptions,
+    ) -> __rt::client::UnaryOutput<Plain<'static>> {
+        self.inner.unary(&s::CALL, request, options).await
+    }
+}
+/// A blocking client for `adversarial.collisions.S` (on a `connect_engine::blocking::BlockingClient`; `Send + Sync`): a high-level and a low-level method per RPC.
+#[derive(Clone, Debug)]
+pub struct SBlockingClient {
+    inner: __rt::blocking::BlockingClient,
+}
+#[allow(clippy::missing_errors_doc)]
+impl SBlockingClient {
+    /// Wraps a blocking client for the server's base URL.
+    #[must_use]
+    pub fn new(client: __rt::blocking::BlockingClient) -> Self {
+        Self { inner: client }
+    }
+    /// The underlying client.
+    #[must_use]
+    pub fn inner(&self) -> &__rt::blocking::BlockingClient {
+        &self.inner
+    }
+    /// Calls `Call`.
+    pub fn call(
+        &self,
+        request: &Plain<'_>,
+    ) -> Result<Plain<'static>, __rt::ConnectError> {
+        self.call_call(request, __rt::client::CallOptions::default()).into_result()
+    }
+    /// Calls `Call` with call options, giving the response headers and trailers too.
+    pub fn call_call(
+        &self,
+        request: &Plain<'_>,
+        options: __rt::client::CallOptions,
+    ) -> __rt::client::UnaryOutput<Plain<'static>> {
+        self.inner.unary(&s::CALL, request, options)
     }
 }
 /// The model of the `adversarial.collisions.API` service: its procedures, stream kinds and idempotency.
@@ -5210,28 +6060,30 @@ pub trait API: 'static {
     /// Handles `GET`.
     async fn get<'a>(
         &self,
-        request: __rt::Request<'a, HTTP<'a>>,
-    ) -> Result<__rt::Response<HTTP<'a>>, __rt::ConnectError>;
+        request: __rt::server::Request<'a, HTTP<'a>>,
+    ) -> Result<__rt::server::Response<HTTP<'a>>, __rt::ConnectError>;
 }
 /// Serves a [`API`] implementation: add it to a `Router`.
 #[derive(Clone, Debug, Default)]
-pub struct APIServer<S>(pub S);
-impl<S> APIServer<S> {
+pub struct APIServer<Svc>(pub Svc);
+impl<Svc> APIServer<Svc> {
     /// Wraps a service implementation.
-    pub fn new(service: S) -> Self {
+    pub fn new(service: Svc) -> Self {
         Self(service)
     }
 }
 #[allow(clippy::too_many_lines)]
-impl<S: API> __rt::Service for APIServer<S> {
+impl<Svc: API> __rt::server::Service for APIServer<Svc> {
     fn descriptor(&self) -> &'static __rt::ServiceDescriptor {
         &api::SERVICE
     }
-    async fn call(&self, method: usize, call: __rt::Call<'_>) {
+    async fn call(&self, method: usize, call: __rt::server::Call<'_>) {
         match method {
             0 => {
+                let procedure = call.method();
                 let Some((request, reply)) = call.unary().await else { return };
-                let result = __rt::with_deadline(
+                let result = __rt::server::run_handler(
+                        procedure,
                         reply.deadline(),
                         API::get(&self.0, request),
                     )
@@ -5240,6 +6092,448 @@ impl<S: API> __rt::Service for APIServer<S> {
             }
             _ => call.unimplemented().await,
         }
+    }
+}
+/// An async client for `adversarial.collisions.API` (on a `connect_engine::client::Client`): a high-level and a low-level method per RPC.
+pub struct APIClient<Conn: __rt::client::Connector = __rt::client::DefaultConnector> {
+    inner: __rt::client::Client<Conn>,
+}
+impl<Conn: __rt::client::Connector> Clone for APIClient<Conn> {
+    fn clone(&self) -> Self {
+        Self { inner: self.inner.clone() }
+    }
+}
+impl<Conn: __rt::client::Connector> ::core::fmt::Debug for APIClient<Conn> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        f.debug_tuple(stringify!(APIClient)).field(&self.inner).finish()
+    }
+}
+#[allow(clippy::missing_errors_doc)]
+impl<Conn: __rt::client::Connector> APIClient<Conn> {
+    /// Wraps a client for the server's base URL.
+    #[must_use]
+    pub fn new(client: __rt::client::Client<Conn>) -> Self {
+        Self { inner: client }
+    }
+    /// The underlying client.
+    #[must_use]
+    pub fn inner(&self) -> &__rt::client::Client<Conn> {
+        &self.inner
+    }
+    /// Calls `GET`.
+    pub async fn get(
+        &self,
+        request: &HTTP<'_>,
+    ) -> Result<HTTP<'static>, __rt::ConnectError> {
+        self.call_get(request, __rt::client::CallOptions::default()).await.into_result()
+    }
+    /// Calls `GET` with call options, giving the response headers and trailers too.
+    pub async fn call_get(
+        &self,
+        request: &HTTP<'_>,
+        options: __rt::client::CallOptions,
+    ) -> __rt::client::UnaryOutput<HTTP<'static>> {
+        self.inner.unary(&api::GET, request, options).await
+    }
+}
+/// A blocking client for `adversarial.collisions.API` (on a `connect_engine::blocking::BlockingClient`; `Send + Sync`): a high-level and a low-level method per RPC.
+#[derive(Clone, Debug)]
+pub struct APIBlockingClient {
+    inner: __rt::blocking::BlockingClient,
+}
+#[allow(clippy::missing_errors_doc)]
+impl APIBlockingClient {
+    /// Wraps a blocking client for the server's base URL.
+    #[must_use]
+    pub fn new(client: __rt::blocking::BlockingClient) -> Self {
+        Self { inner: client }
+    }
+    /// The underlying client.
+    #[must_use]
+    pub fn inner(&self) -> &__rt::blocking::BlockingClient {
+        &self.inner
+    }
+    /// Calls `GET`.
+    pub fn get(&self, request: &HTTP<'_>) -> Result<HTTP<'static>, __rt::ConnectError> {
+        self.call_get(request, __rt::client::CallOptions::default()).into_result()
+    }
+    /// Calls `GET` with call options, giving the response headers and trailers too.
+    pub fn call_get(
+        &self,
+        request: &HTTP<'_>,
+        options: __rt::client::CallOptions,
+    ) -> __rt::client::UnaryOutput<HTTP<'static>> {
+        self.inner.unary(&api::GET, request, options)
+    }
+}
+/// The model of the `adversarial.collisions.Params` service: its procedures, stream kinds and idempotency.
+pub mod params {
+    #[allow(unused_imports)]
+    use super::__rt;
+    /// The service's full name and methods, in declaration order.
+    pub const SERVICE: __rt::ServiceDescriptor = __rt::ServiceDescriptor {
+        name: "adversarial.collisions.Params",
+        methods: &[UNARY, CLIENT_STREAM, SERVER_STREAM, BIDI],
+    };
+    /// The `Unary` procedure.
+    pub const UNARY: __rt::MethodDescriptor = __rt::MethodDescriptor {
+        name: "Unary",
+        path: "/adversarial.collisions.Params/Unary",
+        input_type: "adversarial.collisions.C",
+        output_type: "adversarial.collisions.I",
+        kind: __rt::StreamKind::Unary,
+        idempotency: __rt::Idempotency::Unknown,
+    };
+    /// The `ClientStream` procedure.
+    pub const CLIENT_STREAM: __rt::MethodDescriptor = __rt::MethodDescriptor {
+        name: "ClientStream",
+        path: "/adversarial.collisions.Params/ClientStream",
+        input_type: "adversarial.collisions.I",
+        output_type: "adversarial.collisions.C",
+        kind: __rt::StreamKind::ClientStream,
+        idempotency: __rt::Idempotency::Unknown,
+    };
+    /// The `ServerStream` procedure.
+    pub const SERVER_STREAM: __rt::MethodDescriptor = __rt::MethodDescriptor {
+        name: "ServerStream",
+        path: "/adversarial.collisions.Params/ServerStream",
+        input_type: "adversarial.collisions.C",
+        output_type: "adversarial.collisions.I",
+        kind: __rt::StreamKind::ServerStream,
+        idempotency: __rt::Idempotency::Unknown,
+    };
+    /// The `Bidi` procedure.
+    pub const BIDI: __rt::MethodDescriptor = __rt::MethodDescriptor {
+        name: "Bidi",
+        path: "/adversarial.collisions.Params/Bidi",
+        input_type: "adversarial.collisions.I",
+        output_type: "adversarial.collisions.C",
+        kind: __rt::StreamKind::BidiStream,
+        idempotency: __rt::Idempotency::Unknown,
+    };
+}
+/// The server side of `adversarial.collisions.Params`: implement it and register `ParamsServer::new(..)` with a router.
+#[allow(async_fn_in_trait)]
+pub trait Params: 'static {
+    /// Handles `Unary`.
+    async fn unary<'a>(
+        &self,
+        request: __rt::server::Request<'a, C<'a>>,
+    ) -> Result<__rt::server::Response<I<'a>>, __rt::ConnectError>;
+    /// Handles `ClientStream`.
+    async fn client_stream(
+        &self,
+        requests: __rt::server::RequestStream<'_, I<'static>>,
+    ) -> Result<__rt::server::Response<C<'static>>, __rt::ConnectError>;
+    /// Handles `ServerStream`.
+    async fn server_stream<'a>(
+        &self,
+        request: __rt::server::Request<'a, C<'a>>,
+        responses: &mut __rt::server::ResponseStream<'_, I<'static>>,
+    ) -> Result<(), __rt::ConnectError>;
+    /// Handles `Bidi`.
+    async fn bidi(
+        &self,
+        requests: __rt::server::RequestStream<'_, I<'static>>,
+        responses: &mut __rt::server::ResponseStream<'_, C<'static>>,
+    ) -> Result<(), __rt::ConnectError>;
+}
+/// Serves a [`Params`] implementation: add it to a `Router`.
+#[derive(Clone, Debug, Default)]
+pub struct ParamsServer<Svc>(pub Svc);
+impl<Svc> ParamsServer<Svc> {
+    /// Wraps a service implementation.
+    pub fn new(service: Svc) -> Self {
+        Self(service)
+    }
+}
+#[allow(clippy::too_many_lines)]
+impl<Svc: Params> __rt::server::Service for ParamsServer<Svc> {
+    fn descriptor(&self) -> &'static __rt::ServiceDescriptor {
+        &params::SERVICE
+    }
+    async fn call(&self, method: usize, call: __rt::server::Call<'_>) {
+        match method {
+            0 => {
+                let procedure = call.method();
+                let Some((request, reply)) = call.unary().await else { return };
+                let result = __rt::server::run_handler(
+                        procedure,
+                        reply.deadline(),
+                        Params::unary(&self.0, request),
+                    )
+                    .await;
+                reply.send(result);
+            }
+            1 => {
+                let procedure = call.method();
+                let (requests, reply) = call.client_stream();
+                let result = __rt::server::run_handler(
+                        procedure,
+                        reply.deadline(),
+                        Params::client_stream(&self.0, requests),
+                    )
+                    .await;
+                reply.send(result).await;
+            }
+            2 => {
+                let procedure = call.method();
+                let Some((request, mut responses)) = call.server_stream().await else {
+                    return
+                };
+                let result = __rt::server::run_handler(
+                        procedure,
+                        responses.deadline(),
+                        Params::server_stream(&self.0, request, &mut responses),
+                    )
+                    .await;
+                responses.finish(result).await;
+            }
+            3 => {
+                let procedure = call.method();
+                let (requests, mut responses) = call.bidi_stream();
+                let result = __rt::server::run_handler(
+                        procedure,
+                        responses.deadline(),
+                        Params::bidi(&self.0, requests, &mut responses),
+                    )
+                    .await;
+                responses.finish(result).await;
+            }
+            _ => call.unimplemented().await,
+        }
+    }
+}
+/// An async client for `adversarial.collisions.Params` (on a `connect_engine::client::Client`): a high-level and a low-level method per RPC.
+pub struct ParamsClient<Conn: __rt::client::Connector = __rt::client::DefaultConnector> {
+    inner: __rt::client::Client<Conn>,
+}
+impl<Conn: __rt::client::Connector> Clone for ParamsClient<Conn> {
+    fn clone(&self) -> Self {
+        Self { inner: self.inner.clone() }
+    }
+}
+impl<Conn: __rt::client::Connector> ::core::fmt::Debug for ParamsClient<Conn> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        f.debug_tuple(stringify!(ParamsClient)).field(&self.inner).finish()
+    }
+}
+#[allow(clippy::missing_errors_doc)]
+impl<Conn: __rt::client::Connector> ParamsClient<Conn> {
+    /// Wraps a client for the server's base URL.
+    #[must_use]
+    pub fn new(client: __rt::client::Client<Conn>) -> Self {
+        Self { inner: client }
+    }
+    /// The underlying client.
+    #[must_use]
+    pub fn inner(&self) -> &__rt::client::Client<Conn> {
+        &self.inner
+    }
+    /// Calls `Unary`.
+    pub async fn unary(
+        &self,
+        request: &C<'_>,
+    ) -> Result<I<'static>, __rt::ConnectError> {
+        self.call_unary(request, __rt::client::CallOptions::default())
+            .await
+            .into_result()
+    }
+    /// Calls `Unary` with call options, giving the response headers and trailers too.
+    pub async fn call_unary(
+        &self,
+        request: &C<'_>,
+        options: __rt::client::CallOptions,
+    ) -> __rt::client::UnaryOutput<I<'static>> {
+        self.inner.unary(&params::UNARY, request, options).await
+    }
+    /// Calls `ClientStream`.
+    pub async fn client_stream<'r, Iter>(
+        &self,
+        requests: Iter,
+    ) -> Result<C<'static>, __rt::ConnectError>
+    where
+        Iter: IntoIterator,
+        Iter::Item: __rt::Borrow<I<'r>>,
+    {
+        self.call_client_stream(requests, __rt::client::CallOptions::default())
+            .await
+            .into_result()
+    }
+    /// Calls `ClientStream` with call options, giving the response headers and trailers too.
+    pub async fn call_client_stream<'r, Iter>(
+        &self,
+        requests: Iter,
+        options: __rt::client::CallOptions,
+    ) -> __rt::client::UnaryOutput<C<'static>>
+    where
+        Iter: IntoIterator,
+        Iter::Item: __rt::Borrow<I<'r>>,
+    {
+        self.inner
+            .client_stream::<
+                I<'r>,
+                C<'static>,
+                Iter,
+            >(&params::CLIENT_STREAM, requests, options)
+            .await
+    }
+    /// Calls `ServerStream`.
+    ///
+    /// The error is the call's if it failed before any response arrived; later
+    /// errors end the stream.
+    pub async fn server_stream(
+        &self,
+        request: &C<'_>,
+    ) -> Result<__rt::client::StreamOutput<I<'static>>, __rt::ConnectError> {
+        self.call_server_stream(request, __rt::client::CallOptions::default())
+            .await
+            .into_started()
+    }
+    /// Calls `ServerStream` with call options, giving the response headers and trailers too.
+    pub async fn call_server_stream(
+        &self,
+        request: &C<'_>,
+        options: __rt::client::CallOptions,
+    ) -> __rt::client::StreamOutput<I<'static>> {
+        self.inner.server_stream(&params::SERVER_STREAM, request, options).await
+    }
+    /// Calls `Bidi`.
+    ///
+    /// Half-duplex: every request is sent, then the responses arrive. The error is
+    /// the call's if it failed before any response arrived; later errors end the
+    /// stream.
+    pub async fn bidi<'r, Iter>(
+        &self,
+        requests: Iter,
+    ) -> Result<__rt::client::StreamOutput<C<'static>>, __rt::ConnectError>
+    where
+        Iter: IntoIterator,
+        Iter::Item: __rt::Borrow<I<'r>>,
+    {
+        self.call_bidi(requests, __rt::client::CallOptions::default())
+            .await
+            .into_started()
+    }
+    /// Calls `Bidi` with call options, giving the response headers and trailers too.
+    pub async fn call_bidi<'r, Iter>(
+        &self,
+        requests: Iter,
+        options: __rt::client::CallOptions,
+    ) -> __rt::client::StreamOutput<C<'static>>
+    where
+        Iter: IntoIterator,
+        Iter::Item: __rt::Borrow<I<'r>>,
+    {
+        self.inner
+            .bidi_stream::<I<'r>, C<'static>, Iter>(&params::BIDI, requests, options)
+            .await
+    }
+}
+/// A blocking client for `adversarial.collisions.Params` (on a `connect_engine::blocking::BlockingClient`; `Send + Sync`): a high-level and a low-level method per RPC.
+#[derive(Clone, Debug)]
+pub struct ParamsBlockingClient {
+    inner: __rt::blocking::BlockingClient,
+}
+#[allow(clippy::missing_errors_doc)]
+impl ParamsBlockingClient {
+    /// Wraps a blocking client for the server's base URL.
+    #[must_use]
+    pub fn new(client: __rt::blocking::BlockingClient) -> Self {
+        Self { inner: client }
+    }
+    /// The underlying client.
+    #[must_use]
+    pub fn inner(&self) -> &__rt::blocking::BlockingClient {
+        &self.inner
+    }
+    /// Calls `Unary`.
+    pub fn unary(&self, request: &C<'_>) -> Result<I<'static>, __rt::ConnectError> {
+        self.call_unary(request, __rt::client::CallOptions::default()).into_result()
+    }
+    /// Calls `Unary` with call options, giving the response headers and trailers too.
+    pub fn call_unary(
+        &self,
+        request: &C<'_>,
+        options: __rt::client::CallOptions,
+    ) -> __rt::client::UnaryOutput<I<'static>> {
+        self.inner.unary(&params::UNARY, request, options)
+    }
+    /// Calls `ClientStream`.
+    pub fn client_stream<'r, Iter>(
+        &self,
+        requests: Iter,
+    ) -> Result<C<'static>, __rt::ConnectError>
+    where
+        Iter: IntoIterator,
+        Iter::Item: __rt::Borrow<I<'r>>,
+    {
+        self.call_client_stream(requests, __rt::client::CallOptions::default())
+            .into_result()
+    }
+    /// Calls `ClientStream` with call options, giving the response headers and trailers too.
+    pub fn call_client_stream<'r, Iter>(
+        &self,
+        requests: Iter,
+        options: __rt::client::CallOptions,
+    ) -> __rt::client::UnaryOutput<C<'static>>
+    where
+        Iter: IntoIterator,
+        Iter::Item: __rt::Borrow<I<'r>>,
+    {
+        self.inner
+            .client_stream::<
+                I<'r>,
+                C<'static>,
+                Iter,
+            >(&params::CLIENT_STREAM, requests, options)
+    }
+    /// Calls `ServerStream`.
+    ///
+    /// The error is the call's if it failed before any response arrived; later
+    /// errors end the iterator.
+    pub fn server_stream(
+        &self,
+        request: &C<'_>,
+    ) -> Result<__rt::blocking::BlockingStream<I<'static>>, __rt::ConnectError> {
+        self.call_server_stream(request, __rt::client::CallOptions::default())
+            .into_started()
+    }
+    /// Calls `ServerStream` with call options, giving the response headers and trailers too.
+    pub fn call_server_stream(
+        &self,
+        request: &C<'_>,
+        options: __rt::client::CallOptions,
+    ) -> __rt::blocking::BlockingStream<I<'static>> {
+        self.inner.server_stream(&params::SERVER_STREAM, request, options)
+    }
+    /// Calls `Bidi`.
+    ///
+    /// Half-duplex: every request is sent, then the responses arrive. The error is
+    /// the call's if it failed before any response arrived; later errors end the
+    /// iterator.
+    pub fn bidi<'r, Iter>(
+        &self,
+        requests: Iter,
+    ) -> Result<__rt::blocking::BlockingStream<C<'static>>, __rt::ConnectError>
+    where
+        Iter: IntoIterator,
+        Iter::Item: __rt::Borrow<I<'r>>,
+    {
+        self.call_bidi(requests, __rt::client::CallOptions::default()).into_started()
+    }
+    /// Calls `Bidi` with call options, giving the response headers and trailers too.
+    pub fn call_bidi<'r, Iter>(
+        &self,
+        requests: Iter,
+        options: __rt::client::CallOptions,
+    ) -> __rt::blocking::BlockingStream<C<'static>>
+    where
+        Iter: IntoIterator,
+        Iter::Item: __rt::Borrow<I<'r>>,
+    {
+        self.inner
+            .bidi_stream::<I<'r>, C<'static>, Iter>(&params::BIDI, requests, options)
     }
 }
 /// The model of the `adversarial.collisions.Nothing` service: its procedures, stream kinds and idempotency.
@@ -5258,21 +6552,68 @@ pub mod nothing {
 pub trait Nothing: 'static {}
 /// Serves a [`Nothing`] implementation: add it to a `Router`.
 #[derive(Clone, Debug, Default)]
-pub struct NothingServer<S>(pub S);
-impl<S> NothingServer<S> {
+pub struct NothingServer<Svc>(pub Svc);
+impl<Svc> NothingServer<Svc> {
     /// Wraps a service implementation.
-    pub fn new(service: S) -> Self {
+    pub fn new(service: Svc) -> Self {
         Self(service)
     }
 }
 #[allow(clippy::too_many_lines)]
-impl<S: Nothing> __rt::Service for NothingServer<S> {
+impl<Svc: Nothing> __rt::server::Service for NothingServer<Svc> {
     fn descriptor(&self) -> &'static __rt::ServiceDescriptor {
         &nothing::SERVICE
     }
-    async fn call(&self, method: usize, call: __rt::Call<'_>) {
+    async fn call(&self, method: usize, call: __rt::server::Call<'_>) {
         let _ = method;
         call.unimplemented().await;
+    }
+}
+/// An async client for `adversarial.collisions.Nothing` (on a `connect_engine::client::Client`): a high-level and a low-level method per RPC.
+pub struct NothingClient<
+    Conn: __rt::client::Connector = __rt::client::DefaultConnector,
+> {
+    inner: __rt::client::Client<Conn>,
+}
+impl<Conn: __rt::client::Connector> Clone for NothingClient<Conn> {
+    fn clone(&self) -> Self {
+        Self { inner: self.inner.clone() }
+    }
+}
+impl<Conn: __rt::client::Connector> ::core::fmt::Debug for NothingClient<Conn> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        f.debug_tuple(stringify!(NothingClient)).field(&self.inner).finish()
+    }
+}
+#[allow(clippy::missing_errors_doc)]
+impl<Conn: __rt::client::Connector> NothingClient<Conn> {
+    /// Wraps a client for the server's base URL.
+    #[must_use]
+    pub fn new(client: __rt::client::Client<Conn>) -> Self {
+        Self { inner: client }
+    }
+    /// The underlying client.
+    #[must_use]
+    pub fn inner(&self) -> &__rt::client::Client<Conn> {
+        &self.inner
+    }
+}
+/// A blocking client for `adversarial.collisions.Nothing` (on a `connect_engine::blocking::BlockingClient`; `Send + Sync`): a high-level and a low-level method per RPC.
+#[derive(Clone, Debug)]
+pub struct NothingBlockingClient {
+    inner: __rt::blocking::BlockingClient,
+}
+#[allow(clippy::missing_errors_doc)]
+impl NothingBlockingClient {
+    /// Wraps a blocking client for the server's base URL.
+    #[must_use]
+    pub fn new(client: __rt::blocking::BlockingClient) -> Self {
+        Self { inner: client }
+    }
+    /// The underlying client.
+    #[must_use]
+    pub fn inner(&self) -> &__rt::blocking::BlockingClient {
+        &self.inner
     }
 }
 /// Every message of this package, for the `Any` type registry
@@ -5466,6 +6807,18 @@ pub const TYPES: &[__rt::TypeEntry] = &[
         special_json: false,
         write_json: |b, w| __rt::json::write_entry::<HTTP<'_>>(b, w),
         read_json: |v, d, out| __rt::json::read_entry::<HTTP<'_>>(v, d, out, false),
+    },
+    __rt::TypeEntry {
+        full_name: "adversarial.collisions.C",
+        special_json: false,
+        write_json: |b, w| __rt::json::write_entry::<C<'_>>(b, w),
+        read_json: |v, d, out| __rt::json::read_entry::<C<'_>>(v, d, out, false),
+    },
+    __rt::TypeEntry {
+        full_name: "adversarial.collisions.I",
+        special_json: false,
+        write_json: |b, w| __rt::json::write_entry::<I<'_>>(b, w),
+        read_json: |v, d, out| __rt::json::read_entry::<I<'_>>(v, d, out, false),
     },
     __rt::TypeEntry {
         full_name: "adversarial.collisions.NoFields",

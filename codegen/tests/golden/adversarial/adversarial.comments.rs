@@ -637,8 +637,8 @@ pub trait Commented: 'static {
     #[allow(clippy::doc_markdown)]
     async fn call<'a>(
         &self,
-        request: __rt::Request<'a, Everything<'a>>,
-    ) -> Result<__rt::Response<Everything<'a>>, __rt::ConnectError>;
+        request: __rt::server::Request<'a, Everything<'a>>,
+    ) -> Result<__rt::server::Response<Everything<'a>>, __rt::ConnectError>;
 }
 /// Serves a [`Commented`] implementation: add it to a `Router`.
 #[derive(Clone, Debug, Default)]
@@ -650,15 +650,17 @@ impl<S> CommentedServer<S> {
     }
 }
 #[allow(clippy::too_many_lines)]
-impl<S: Commented> __rt::Service for CommentedServer<S> {
+impl<S: Commented> __rt::server::Service for CommentedServer<S> {
     fn descriptor(&self) -> &'static __rt::ServiceDescriptor {
         &commented::SERVICE
     }
-    async fn call(&self, method: usize, call: __rt::Call<'_>) {
+    async fn call(&self, method: usize, call: __rt::server::Call<'_>) {
         match method {
             0 => {
+                let procedure = call.method();
                 let Some((request, reply)) = call.unary().await else { return };
-                let result = __rt::with_deadline(
+                let result = __rt::server::run_handler(
+                        procedure,
                         reply.deadline(),
                         Commented::call(&self.0, request),
                     )
@@ -667,6 +669,83 @@ impl<S: Commented> __rt::Service for CommentedServer<S> {
             }
             _ => call.unimplemented().await,
         }
+    }
+}
+/// An async client for `adversarial.comments.Commented` (on a `connect_engine::client::Client`): a high-level and a low-level method per RPC.
+pub struct CommentedClient<C: __rt::client::Connector = __rt::client::DefaultConnector> {
+    inner: __rt::client::Client<C>,
+}
+impl<C: __rt::client::Connector> Clone for CommentedClient<C> {
+    fn clone(&self) -> Self {
+        Self { inner: self.inner.clone() }
+    }
+}
+impl<C: __rt::client::Connector> ::core::fmt::Debug for CommentedClient<C> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        f.debug_tuple(stringify!(CommentedClient)).field(&self.inner).finish()
+    }
+}
+#[allow(clippy::missing_errors_doc)]
+impl<C: __rt::client::Connector> CommentedClient<C> {
+    /// Wraps a client for the server's base URL.
+    #[must_use]
+    pub fn new(client: __rt::client::Client<C>) -> Self {
+        Self { inner: client }
+    }
+    /// The underlying client.
+    #[must_use]
+    pub fn inner(&self) -> &__rt::client::Client<C> {
+        &self.inner
+    }
+    /// 1\. <https://example.com/method>
+    #[allow(clippy::doc_markdown)]
+    pub async fn call(
+        &self,
+        request: &Everything<'_>,
+    ) -> Result<Everything<'static>, __rt::ConnectError> {
+        self.call_call(request, __rt::client::CallOptions::default()).await.into_result()
+    }
+    /// Calls `Call` with call options, giving the response headers and trailers too.
+    pub async fn call_call(
+        &self,
+        request: &Everything<'_>,
+        options: __rt::client::CallOptions,
+    ) -> __rt::client::UnaryOutput<Everything<'static>> {
+        self.inner.unary(&commented::CALL, request, options).await
+    }
+}
+/// A blocking client for `adversarial.comments.Commented` (on a `connect_engine::blocking::BlockingClient`; `Send + Sync`): a high-level and a low-level method per RPC.
+#[derive(Clone, Debug)]
+pub struct CommentedBlockingClient {
+    inner: __rt::blocking::BlockingClient,
+}
+#[allow(clippy::missing_errors_doc)]
+impl CommentedBlockingClient {
+    /// Wraps a blocking client for the server's base URL.
+    #[must_use]
+    pub fn new(client: __rt::blocking::BlockingClient) -> Self {
+        Self { inner: client }
+    }
+    /// The underlying client.
+    #[must_use]
+    pub fn inner(&self) -> &__rt::blocking::BlockingClient {
+        &self.inner
+    }
+    /// 1\. <https://example.com/method>
+    #[allow(clippy::doc_markdown)]
+    pub fn call(
+        &self,
+        request: &Everything<'_>,
+    ) -> Result<Everything<'static>, __rt::ConnectError> {
+        self.call_call(request, __rt::client::CallOptions::default()).into_result()
+    }
+    /// Calls `Call` with call options, giving the response headers and trailers too.
+    pub fn call_call(
+        &self,
+        request: &Everything<'_>,
+        options: __rt::client::CallOptions,
+    ) -> __rt::client::UnaryOutput<Everything<'static>> {
+        self.inner.unary(&commented::CALL, request, options)
     }
 }
 /// Every message of this package, for the `Any` type registry

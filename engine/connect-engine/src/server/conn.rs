@@ -1,330 +1,22 @@
 //! One HTTP/1.1 connection: read a head, route, negotiate, run the call, write, repeat.
 
-use std::cell::RefCell;
 use std::rc::Rc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use connect_wire::code::Code;
-use connect_wire::compression::{Codecs, Compression};
-use connect_wire::http1::{
-    BodyDecoder, BodyFraming, DecodeBody, Http1Error, Limits, RequestHead, RequestParser, Status,
-};
+use connect_wire::compression::Compression;
+use connect_wire::http1::{BodyDecoder, DecodeBody, Status};
 use connect_wire::server::{Reject, Shape, negotiate};
-use connect_wire::{ConnectError, JsonOptions, get, unary};
+use connect_wire::{ConnectError, unary};
 use http::HeaderMap;
 use tracing::{debug, trace};
 
-use super::body::{ReadError, decode_raw, read_more};
-use super::call::{Call, MessageAt, decode_get, decompress_error};
+use super::call::Call;
 use super::config::ServerConfig;
-use super::io::{ReadHalf, WriteHalf};
-use super::pool;
+use super::exchange::Exchange;
 use super::service::{Router, Services};
 use super::shutdown::Signal;
-
-thread_local! {
-    static CODECS: RefCell<Codecs> = RefCell::new(Codecs::new());
-}
-
-/// Runs `f` with this thread's compression contexts. Never held across an await.
-pub(crate) fn with_codecs<R>(f: impl FnOnce(&mut Codecs) -> R) -> R {
-    CODECS.with(|c| f(&mut c.borrow_mut()))
-}
-
-/// Per-connection state, reused across the requests of a keep-alive connection.
-pub(crate) struct Conn {
-    pub(crate) r: ReadHalf,
-    pub(crate) w: WriteHalf,
-    /// Read buffer: head, then body (see `body.rs` for the layout).
-    pub(crate) rbuf: Vec<u8>,
-    /// Write buffer: the response being rendered.
-    pub(crate) wbuf: Vec<u8>,
-    /// A copy of the head for streaming calls (whose body moves within `rbuf`).
-    pub(crate) head_copy: Vec<u8>,
-    /// Decompression / GET decoding output.
-    pub(crate) scratch: Vec<u8>,
-    /// Encoding input for compression; base64 scratch.
-    pub(crate) scratch2: Vec<u8>,
-    parser: RequestParser,
-    pub(crate) head: RequestHead,
-    pub(crate) head_len: usize,
-    pub(crate) body: BodyDecoder,
-    /// End of decoded body data in `rbuf`.
-    pub(crate) body_end: usize,
-    /// Where decoded body data starts in `rbuf` (after the head, or 0 for streams).
-    body_start: usize,
-    pub(crate) json: JsonOptions,
-    /// The connection closes after this response.
-    pub(crate) close: bool,
-    pub(crate) max_message: usize,
-    limits: Limits,
-    max_drain: usize,
-    /// How long draining an unread body may take (the header read timeout).
-    drain_timeout: Duration,
-    /// How long one read of a request body or one write of a response may wait.
-    pub(crate) io_timeout: Duration,
-}
-
-impl Conn {
-    pub(crate) fn new(r: ReadHalf, w: WriteHalf, cfg: &ServerConfig) -> Self {
-        Conn {
-            r,
-            w,
-            rbuf: pool::take(cfg.buffer_size),
-            // Taken from the pool when a request arrives (see `serve`).
-            wbuf: Vec::new(),
-            head_copy: Vec::new(),
-            scratch: Vec::new(),
-            scratch2: Vec::new(),
-            parser: RequestParser::new(cfg.http),
-            head: RequestHead::new(),
-            head_len: 0,
-            body: BodyDecoder::Length(connect_wire::http1::ContentLengthDecoder::new(0)),
-            body_end: 0,
-            body_start: 0,
-            json: cfg.json,
-            close: false,
-            max_message: cfg.max_message_size,
-            limits: cfg.http,
-            max_drain: cfg.max_drain,
-            drain_timeout: cfg.header_read_timeout,
-            io_timeout: cfg.io_timeout,
-        }
-    }
-
-    /// Largest read buffer: a head, or a whole message with envelope and chunk framing.
-    fn max_buffer(&self) -> usize {
-        self.limits
-            .max_head_size
-            .max(self.max_message.saturating_add(64 * 1024))
-    }
-
-    /// Reads the rest of a unary body; on success the (possibly decompressed) message is at
-    /// the returned location.
-    pub(crate) async fn read_unary_body(
-        &mut self,
-        compression: Compression,
-        call_deadline: Option<Instant>,
-    ) -> Result<MessageAt, ConnectError> {
-        let max = self.max_buffer();
-        loop {
-            decode_raw(&mut self.rbuf, &mut self.body, &mut self.body_end)
-                .map_err(|e| self.body_error(e))?;
-            if self.body_end - self.body_start > self.max_message {
-                self.close = true;
-                return Err(ConnectError::new(
-                    Code::ResourceExhausted,
-                    "message exceeds the size limit",
-                ));
-            }
-            if self.body.is_done() {
-                break;
-            }
-            // Each read must make progress within the I/O timeout, and the whole body must
-            // arrive before the call's deadline.
-            let mut deadline = Instant::now() + self.io_timeout;
-            if let Some(d) = call_deadline {
-                deadline = deadline.min(d);
-            }
-            match read_more(
-                &mut self.r,
-                &mut self.rbuf,
-                max,
-                monoio::time::Instant::from_std(deadline),
-            )
-            .await
-            {
-                Ok(_) => {}
-                Err(ReadError::TimedOut) => {
-                    self.close = true;
-                    return Err(if call_deadline.is_some_and(|d| Instant::now() >= d) {
-                        ConnectError::new(
-                            Code::DeadlineExceeded,
-                            "deadline exceeded while reading the request",
-                        )
-                    } else {
-                        ConnectError::new(Code::DeadlineExceeded, "request body stalled")
-                    });
-                }
-                Err(ReadError::Full) => {
-                    self.close = true;
-                    return Err(ConnectError::new(
-                        Code::ResourceExhausted,
-                        "message exceeds the size limit",
-                    ));
-                }
-                Err(ReadError::Eof | ReadError::Io(_)) => {
-                    self.close = true;
-                    return Err(ConnectError::new(
-                        Code::InvalidArgument,
-                        "request body ended early",
-                    ));
-                }
-            }
-        }
-        if compression == Compression::Identity {
-            return Ok(MessageAt::Body);
-        }
-        self.scratch.clear();
-        let body = &self.rbuf[self.body_start..self.body_end];
-        let scratch = &mut self.scratch;
-        let max = self.max_message;
-        with_codecs(|c| c.decompress(compression, body, scratch, max)).map_err(decompress_error)?;
-        Ok(MessageAt::Scratch)
-    }
-
-    fn body_error(&mut self, e: Http1Error) -> ConnectError {
-        self.close = true;
-        match e {
-            Http1Error::BodyTooLarge => ConnectError::new(
-                Code::ResourceExhausted,
-                "request body exceeds the size limit",
-            ),
-            other => ConnectError::new(Code::InvalidArgument, format!("request body: {other}")),
-        }
-    }
-
-    /// Decodes a GET request's message into `scratch`.
-    pub(crate) fn load_get_message(&mut self) -> Result<MessageAt, ConnectError> {
-        let query = self.head.query(&self.rbuf).unwrap_or("");
-        let params = get::parse_query(query)
-            .map_err(|e| ConnectError::new(Code::InvalidArgument, e.to_string()))?;
-        self.scratch.clear();
-        let mut tmp = std::mem::take(&mut self.scratch2);
-        let result = decode_get(&params, &mut self.scratch, &mut tmp, self.max_message);
-        self.scratch2 = tmp;
-        result?;
-        if params.compression == Compression::Identity {
-            return Ok(MessageAt::Scratch);
-        }
-        let compressed = std::mem::take(&mut self.scratch);
-        self.scratch2.clear();
-        let out = &mut self.scratch2;
-        let max = self.max_message;
-        let r = with_codecs(|c| c.decompress(params.compression, &compressed, out, max));
-        self.scratch = compressed;
-        r.map_err(decompress_error)?;
-        std::mem::swap(&mut self.scratch, &mut self.scratch2);
-        Ok(MessageAt::Scratch)
-    }
-
-    /// Prepares a streaming call: the head is copied aside and the body moved to the start
-    /// of the read buffer.
-    pub(crate) fn begin_stream_body(&mut self) {
-        self.head_copy.clear();
-        self.head_copy
-            .extend_from_slice(&self.rbuf[..self.head_len]);
-        // The head's offsets stay valid: `head_copy` starts where `rbuf` did.
-        self.rbuf.drain(..self.head_len);
-        self.body_end -= self.head_len;
-        self.body_start = 0;
-        self.head_len = 0;
-    }
-
-    /// After a call: discards what is left of the request body (bounded by `max_drain`) so
-    /// the connection can carry the next request, or marks it for closing. Leaves any
-    /// pipelined bytes at the start of `rbuf`.
-    async fn finish_body(&mut self) {
-        if self.r.is_interrupted() {
-            // A read was dropped: the buffer and the body framing are lost.
-            self.close = true;
-            return;
-        }
-        // Declared more than we would drain: close now rather than read any of it.
-        if let BodyFraming::Length(n) = self.head.body_framing() {
-            let rest = n.saturating_sub(self.body.body_len());
-            if rest > self.max_drain as u64 {
-                self.close = true;
-                return;
-            }
-        }
-        let max = self.max_buffer();
-        let mut drained = 0usize;
-        // A client that stops sending mid-body must not hold the connection task forever.
-        let deadline = monoio::time::Instant::now() + self.drain_timeout;
-        loop {
-            if decode_raw(&mut self.rbuf, &mut self.body, &mut self.body_end).is_err() {
-                self.close = true;
-                return;
-            }
-            drained += self.body_end - self.body_start;
-            self.rbuf.drain(self.body_start..self.body_end);
-            self.body_end = self.body_start;
-            if self.body.is_done() {
-                break;
-            }
-            if drained > self.max_drain
-                || read_more(&mut self.r, &mut self.rbuf, max, deadline)
-                    .await
-                    .is_err()
-            {
-                self.close = true;
-                return;
-            }
-        }
-        // Drop the head (still at the start for unary calls); keep pipelined bytes.
-        self.rbuf.drain(..self.body_start);
-        self.body_start = 0;
-        self.body_end = 0;
-        self.head_len = 0;
-    }
-
-    /// Lingering close (RFC 9112 §9.6), after the write side was shut down: reads and
-    /// discards what the client still sends until it closes the connection or `timeout`
-    /// passes. Closing a socket with unread data resets the connection, and a reset can
-    /// destroy the response before the client read it (e.g. an early `resource_exhausted`
-    /// while the client is still uploading).
-    async fn linger(&mut self, timeout: Duration) {
-        let deadline = monoio::time::Instant::now() + timeout;
-        let max = self.max_buffer();
-        while !self.r.is_interrupted() {
-            self.rbuf.clear();
-            if read_more(&mut self.r, &mut self.rbuf, max, deadline)
-                .await
-                .is_err()
-            {
-                return;
-            }
-        }
-    }
-
-    /// Gives back memory a large request or response left behind, so that a long-lived
-    /// connection holds about `size` per buffer between requests. Steady-state traffic of
-    /// small messages never gets here (capacities stay below the threshold), so it does not
-    /// reallocate.
-    fn shrink_buffers(&mut self, size: usize) {
-        shrink(&mut self.rbuf, size);
-        shrink(&mut self.wbuf, size);
-        shrink(&mut self.scratch, 0);
-        shrink(&mut self.scratch2, 0);
-    }
-
-    async fn flush(&mut self) -> bool {
-        if self.wbuf.is_empty() {
-            return true;
-        }
-        let buf = std::mem::take(&mut self.wbuf);
-        match monoio::time::timeout(self.io_timeout, self.w.write_all(buf)).await {
-            Ok((res, buf)) => {
-                self.wbuf = buf;
-                res.is_ok()
-            }
-            // The write was dropped: the half is marked interrupted.
-            Err(_) => false,
-        }
-    }
-}
-
-/// Buffers grown beyond this (by a large message) are shrunk back between requests.
-const SHRINK_ABOVE: usize = 256 * 1024;
-
-/// Shrinks `buf` to `size` (keeping its contents) once it holds more than `SHRINK_ABOVE`
-/// bytes of capacity and its contents fit `size`.
-fn shrink(buf: &mut Vec<u8>, size: usize) {
-    if buf.capacity() > size.max(SHRINK_ABOVE) && buf.len() <= size {
-        buf.shrink_to(size);
-    }
-}
+use crate::buffers as pool;
+use crate::transport::{ReadError, read_more};
 
 /// Responses buffered for pipelined requests are written once they reach this size.
 const PIPELINE_FLUSH: usize = 64 * 1024;
@@ -338,7 +30,7 @@ enum HeadRead {
     Bad(u16),
 }
 
-async fn read_head(conn: &mut Conn, cfg: &ServerConfig, shutdown: &Rc<Signal>) -> HeadRead {
+async fn read_head(conn: &mut Exchange, cfg: &ServerConfig, shutdown: &Rc<Signal>) -> HeadRead {
     conn.parser.reset();
     let max = conn.max_buffer();
     let mut started: Option<Instant> = None;
@@ -389,7 +81,7 @@ async fn read_head(conn: &mut Conn, cfg: &ServerConfig, shutdown: &Rc<Signal>) -
 
 /// Serves one connection until it closes.
 pub(crate) async fn serve<L: Services>(
-    mut conn: Conn,
+    mut conn: Exchange,
     router: Rc<Router<L>>,
     cfg: Rc<ServerConfig>,
     shutdown: Rc<Signal>,
@@ -452,15 +144,23 @@ pub(crate) async fn serve<L: Services>(
                 }) => {
                     let err = ConnectError::new(code, message);
                     if shape == Shape::Stream {
+                        let framing = connect_wire::stream::Framing::for_minor_version(
+                            conn.head.version_minor(),
+                        );
+                        if framing == connect_wire::stream::Framing::Raw {
+                            conn.close = true;
+                        }
                         connect_wire::stream::write_stream_head(
                             &mut conn.wbuf,
                             codec,
                             Compression::Identity,
                             &HeaderMap::new(),
                             conn.close,
+                            framing,
                         );
                         connect_wire::stream::write_end(
                             &mut conn.wbuf,
+                            framing,
                             Some(&err),
                             &HeaderMap::new(),
                         );
@@ -492,8 +192,16 @@ pub(crate) async fn serve<L: Services>(
             // A response write was dropped mid-way (deadline): nothing more may be written.
             break;
         }
-        if conn.r.is_interrupted() {
+        if conn.r.is_interrupted() && !conn.close {
+            // A read was cut off (deadline, stall): the rest of the request is lost, so this
+            // is the connection's last response; say so if it was not sent yet.
             conn.close = true;
+            append_close(&mut conn.wbuf, resp_start);
+        }
+        if !conn.close && conn.head.version_minor() == 0 {
+            // HTTP/1.0 closes by default: a response that keeps the connection says so
+            // (RFC 9112 §9.3).
+            add_connection_field(&mut conn.wbuf, resp_start, b"keep-alive");
         }
         if shutdown.is_triggered() && !conn.close {
             // Shutting down: this is the connection's last response.
@@ -533,40 +241,39 @@ pub(crate) async fn serve<L: Services>(
 /// it (rare: the body turned out undrainable after the response was rendered). Nothing to do
 /// when that response was already written (streams flush as they go).
 fn append_close(out: &mut Vec<u8>, start: usize) {
+    add_connection_field(out, start, b"close");
+}
+
+/// Adds `connection: <value>` to the response head starting at `start` in `out` unless the
+/// head already has a `connection` field (a `keep-alive` there is replaced by `close` when
+/// that is the value added).
+fn add_connection_field(out: &mut Vec<u8>, start: usize, value: &[u8]) {
     let Some(resp) = out.get(start..) else { return };
-    if let Some(end) = resp
+    let Some(end) = resp
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
         .map(|e| e + start)
+    else {
+        return;
+    };
+    let head = &out[start..end];
+    let field = b"\r\nconnection: ";
+    if let Some(at) = head
+        .windows(field.len())
+        .position(|w| w.eq_ignore_ascii_case(field))
     {
-        let head = &out[start..end];
-        let has = head
-            .windows(17)
-            .any(|w| w.eq_ignore_ascii_case(b"connection: close"));
-        if !has {
-            out.splice(end + 2..end + 2, b"connection: close\r\n".iter().copied());
+        let value_at = start + at + field.len();
+        if value == b"close" && out[value_at..].starts_with(b"keep-alive") {
+            out.splice(value_at..value_at + 10, b"close".iter().copied());
         }
+        return;
     }
+    let line = b"connection: ".iter().chain(value).chain(b"\r\n");
+    out.splice(end + 2..end + 2, line.copied());
 }
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn buffers_grown_by_large_messages_shrink_back() {
-        let mut big = Vec::with_capacity(4 << 20);
-        big.extend_from_slice(b"pipelined");
-        super::shrink(&mut big, 16 << 10);
-        assert!(big.capacity() < 64 << 10);
-        assert_eq!(big, b"pipelined");
-        // Small buffers, and big ones still holding more than `size`, are left alone.
-        let mut small = Vec::<u8>::with_capacity(32 << 10);
-        super::shrink(&mut small, 16 << 10);
-        assert_eq!(small.capacity(), 32 << 10);
-        let mut full = vec![0u8; 300 << 10];
-        super::shrink(&mut full, 16 << 10);
-        assert_eq!(full.len(), 300 << 10);
-    }
-
     use std::io::{Read, Write};
     use std::net::TcpStream;
     use std::time::Duration;

@@ -8,12 +8,11 @@
 //! server.serve(|| Router::new() /* .add(ElizaServiceServer::new(MyEliza)) */).unwrap();
 //! ```
 
-mod body;
 mod call;
 mod config;
 mod conn;
-mod io;
-mod pool;
+mod exchange;
+mod guard;
 mod service;
 mod shutdown;
 
@@ -24,14 +23,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub use call::{
     Call, CallInfo, ClientStreamReply, Request, RequestHeaders, RequestStream, Response,
-    ResponseStream, UnaryReply, with_deadline,
+    ResponseStream, UnaryReply, run_handler, with_deadline,
 };
 pub use config::ServerConfig;
 pub use service::{Router, Service, Services};
 pub use shutdown::ShutdownHandle;
-use tracing::{debug, info, warn};
+use tracing::{debug, error, info, warn};
 
 use crate::runtime::{self, Driver};
+use crate::transport::Transport;
 
 /// A bound server, ready to [`serve`](Server::serve).
 pub struct Server {
@@ -193,12 +193,12 @@ async fn thread_main<L: Services>(
         active.set(active.get() + 1);
         monoio::spawn(async move {
             let transport = match tls {
-                None => Some(io::Transport::Tcp(stream)),
+                None => Some(Transport::tcp(stream)),
                 Some(acceptor) => {
                     match monoio::time::timeout(config.header_read_timeout, acceptor.accept(stream))
                         .await
                     {
-                        Ok(Ok(s)) => Some(io::Transport::Tls(Box::new(s))),
+                        Ok(Ok(s)) => Some(Transport::tls_server(s)),
                         Ok(Err(e)) => {
                             debug!(%peer, error = %e, "TLS handshake");
                             None
@@ -209,9 +209,15 @@ async fn thread_main<L: Services>(
             };
             if let Some(t) = transport {
                 let (r, w) = t.split();
-                let c = conn::Conn::new(r, w, &config);
+                let c = exchange::Exchange::new(r, w, &config);
                 debug!(%peer, "connection opened");
-                conn::serve(c, router, config, signal).await;
+                // Handlers' panics are caught per call (`run_handler`); this catches any
+                // other panic of the connection task, so it costs only this connection.
+                if let Err(payload) =
+                    guard::catch_unwind_future(conn::serve(c, router, config, signal)).await
+                {
+                    error!(%peer, panic = guard::panic_message(&*payload), "connection task panicked");
+                }
                 debug!(%peer, "connection closed");
             }
             open.fetch_sub(1, Ordering::AcqRel);

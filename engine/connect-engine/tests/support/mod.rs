@@ -8,10 +8,10 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
+use connect_engine::codegen::server::{Call, Service, run_handler, with_deadline};
 use connect_engine::codegen::{
-    Call, ConnectError, DecodeError, Decoder, Encoder, JsonDecoder, JsonError, JsonValue,
-    JsonWriter, Message, MessageType, Service, ServiceDescriptor, SizeCache, UnknownFields, json,
-    read, with_deadline,
+    ConnectError, DecodeError, Decoder, Encoder, JsonDecoder, JsonError, JsonValue, JsonWriter,
+    Message, MessageType, ServiceDescriptor, SizeCache, UnknownFields, json, read,
 };
 use connect_engine::runtime::Driver;
 use connect_engine::server::{Request, Response, Router, Server, ServerConfig, ShutdownHandle};
@@ -52,6 +52,8 @@ impl<'a> Message<'a> for Text<'a> {
     }
 
     fn write_to(&self, e: &mut Encoder<'_>) {
+        // Lets tests make an encoder panic half-way through a message.
+        assert!(self.text != PANIC_IN_ENCODE, "encoder told to panic");
         if !self.text.is_empty() {
             e.tag(10);
             e.string(&self.text);
@@ -143,14 +145,32 @@ pub const FAIL: MethodDescriptor = method(
     Idempotency::Unknown,
 );
 
+pub const PANIC: MethodDescriptor = method(
+    "Panic",
+    "/test.Test/Panic",
+    StreamKind::Unary,
+    Idempotency::Unknown,
+);
+pub const PANIC_STREAM: MethodDescriptor = method(
+    "PanicStream",
+    "/test.Test/PanicStream",
+    StreamKind::ServerStream,
+    Idempotency::Unknown,
+);
+
+/// A `Text` whose encoding panics (see `write_to`).
+pub const PANIC_IN_ENCODE: &str = "panic in encode";
+
 pub const SERVICE: ServiceDescriptor = ServiceDescriptor {
     name: "test.Test",
-    methods: &[ECHO, SLEEP, REPEAT, CONCAT, CHAT, FAIL],
+    methods: &[ECHO, SLEEP, REPEAT, CONCAT, CHAT, FAIL, PANIC, PANIC_STREAM],
 };
 
 /// Echo returns its request (borrowing it: no copy); Sleep waits for the number of
 /// milliseconds in `text`; Repeat sends `text` three times; Concat joins all requests; Chat
-/// answers each request; Fail returns `not_found` with metadata.
+/// answers each request; Fail returns `not_found` with metadata; Panic panics (slicing a
+/// string in the middle of a char, as a buggy handler would); PanicStream sends its request
+/// once, then sends `text` again (an encoder panic if it is [`PANIC_IN_ENCODE`]) and panics.
 pub struct TestService;
 
 impl Service for TestService {
@@ -223,6 +243,35 @@ impl Service for TestService {
                     }
                     Ok(())
                 }
+                .await;
+                out.finish(result).await;
+            }
+            6 => {
+                let Some((req, reply)) = call.unary::<Text<'_>>().await else {
+                    return;
+                };
+                let result = run_handler(&PANIC, reply.deadline(), async {
+                    let text = &req.message.text;
+                    // Byte 1 of a multi-byte first char is not a char boundary.
+                    let cut = &text[1..];
+                    Ok(Response::new(Text {
+                        text: Cow::Borrowed(cut),
+                        ..Default::default()
+                    }))
+                })
+                .await;
+                reply.send(result);
+            }
+            7 => {
+                let Some((req, mut out)) = call.server_stream::<Text<'_>, Text<'static>>().await
+                else {
+                    return;
+                };
+                let result = run_handler(&PANIC_STREAM, out.deadline(), async {
+                    out.send(&Text::default()).await?;
+                    out.send(&req.message).await?;
+                    panic!("handler gave up");
+                })
                 .await;
                 out.finish(result).await;
             }

@@ -519,6 +519,31 @@ impl DecodeBody for BodyDecoder {
     }
 }
 
+/// Decodes the raw bytes of a read buffer in place, for drivers that keep a body where it
+/// arrived: `buf[..data_end]` is what precedes (a head, decoded body bytes), `buf[data_end..]`
+/// raw bytes not yet through `decoder` (the rest of the body, maybe a pipelined message
+/// after it). The body bytes found move down to `data_end`, which advances past them; the
+/// bytes after the body (if it ended) follow right after. Returns whether anything was
+/// consumed. The same layout serves server requests and client responses.
+pub fn decode_buffered(
+    buf: &mut Vec<u8>,
+    decoder: &mut BodyDecoder,
+    data_end: &mut usize,
+) -> Result<bool, Http1Error> {
+    if decoder.is_done() || *data_end >= buf.len() {
+        return Ok(false);
+    }
+    let d = decoder.decode_in_place(&mut buf[*data_end..])?;
+    let raw_start = *data_end + d.consumed;
+    let new_end = *data_end + d.data_len;
+    if raw_start != new_end {
+        buf.copy_within(raw_start.., new_end);
+        buf.truncate(buf.len() - (raw_start - new_end));
+    }
+    *data_end = new_end;
+    Ok(d.consumed > 0)
+}
+
 /// A chunk-size line (`<hex>\r\n`) on the stack, for vectored writes that send chunk data from
 /// its own buffer: `[header.as_bytes(), data, b"\r\n"]`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

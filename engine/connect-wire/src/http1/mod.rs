@@ -73,8 +73,8 @@ mod write;
 
 pub use body::{
     BodyDecoder, BodySpan, ChunkHeader, ChunkedDecoder, CloseDelimitedDecoder,
-    ContentLengthDecoder, DecodeBody, Decoded, write_chunk, write_chunk_end, write_chunk_header,
-    write_last_chunk,
+    ContentLengthDecoder, DecodeBody, Decoded, decode_buffered, write_chunk, write_chunk_end,
+    write_chunk_header, write_last_chunk,
 };
 pub use error::Http1Error;
 pub use head::{HeaderIter, HeaderRange, Span};

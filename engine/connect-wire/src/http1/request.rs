@@ -74,6 +74,19 @@ impl RequestParser {
         let Some((start, end)) = self.scan.scan(buf, &self.limits, Kind::Request)? else {
             return Ok(Status::Partial);
         };
+        // RFC 9110 §2.5: a higher minor version of HTTP/1 is processed as HTTP/1.1. httparse
+        // knows only 1.0 and 1.1, so it reads a copy of the head that says 1.1 (rare: no
+        // client sends 1.2+ today); offsets into the copy are offsets into `buf`.
+        let patched;
+        let buf = match higher_minor_version(first_line(&buf[start..end]), Kind::Request) {
+            Some(at) => {
+                let mut copy = buf[..end].to_vec();
+                copy[start + at] = b'1';
+                patched = copy;
+                &patched[..]
+            }
+            None => buf,
+        };
         let bytes = buf.get(start..end).unwrap_or_default();
 
         // Uninitialised slots cost nothing to create; the scanner already checked that the field
@@ -172,6 +185,21 @@ pub(crate) fn first_line(head: &[u8]) -> &[u8] {
         .position(|&b| b == b'\r' || b == b'\n')
         .unwrap_or(head.len());
     head.get(..end).unwrap_or_default()
+}
+
+/// Where the minor digit of an `HTTP/1.2` … `HTTP/1.9` version sits in `line` (a request's
+/// last token, a response's first), if that is the line's version.
+pub(crate) fn higher_minor_version(line: &[u8], kind: Kind) -> Option<usize> {
+    let at = match kind {
+        Kind::Request => line.len().checked_sub(8)?,
+        Kind::Response => 0,
+    };
+    let v = line.get(at..at + 8)?;
+    let boundary_ok = match kind {
+        Kind::Request => at > 0 && line[at - 1] == b' ',
+        Kind::Response => line.get(8) == Some(&b' '),
+    };
+    (boundary_ok && v.starts_with(b"HTTP/1.") && (b'2'..=b'9').contains(&v[7])).then_some(at + 7)
 }
 
 /// `None` for HTTP/1.0 and HTTP/1.1; [`Http1Error::UnsupportedVersion`] for another well-formed
@@ -607,7 +635,6 @@ mod tests {
             (b"GET / HTTP/1.1\r\r\nHost: a\r\n\r\n", E::InvalidNewLine),
             // Versions.
             (b"GET / HTTP/2.0\r\nHost: a\r\n\r\n", E::UnsupportedVersion),
-            (b"GET / HTTP/1.2\r\nHost: a\r\n\r\n", E::UnsupportedVersion),
             (b"GET / HTTP/0.9\r\nHost: a\r\n\r\n", E::UnsupportedVersion),
             (b"GET / HTTP/1.10\r\nHost: a\r\n\r\n", E::UnsupportedVersion),
             (b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", E::UnsupportedVersion),
@@ -859,5 +886,39 @@ mod tests {
             Some(Http1Error::InvalidVersion)
         );
         assert_eq!(classify_version(b""), Some(Http1Error::InvalidVersion));
+    }
+
+    /// RFC 9110 §2.5: HTTP/1.2 … 1.9 are processed as 1.1; HTTP/2.0 and 1.10 are not HTTP/1.1.
+    #[test]
+    fn higher_minor_versions_are_http_1_1() {
+        let mut p = RequestParser::default();
+        let mut head = RequestHead::new();
+        for v in ["1.2", "1.9"] {
+            let raw =
+                format!("POST /a?b HTTP/{v}\r\nHost: x\r\nContent-Length: 2\r\nX-Y: z\r\n\r\nhi");
+            let r = p.parse(raw.as_bytes(), &mut head);
+            assert_eq!(r, Ok(Status::Complete(raw.len() - 2)), "{v}");
+            assert_eq!(head.version_minor(), 1);
+            assert_eq!(head.path(raw.as_bytes()), "/a");
+            assert_eq!(head.header(raw.as_bytes(), "x-y"), Some(&b"z"[..]));
+            assert_eq!(head.body_framing(), BodyFraming::Length(2));
+            assert!(head.keep_alive());
+        }
+        // Still required: Host, as for 1.1.
+        assert_eq!(
+            p.parse(b"GET / HTTP/1.2\r\n\r\n", &mut head),
+            Err(Http1Error::MissingHost)
+        );
+        for bad in ["HTTP/2.0", "HTTP/1.10", "HTTP/1.a", "HTTP/3.1"] {
+            let raw = format!("GET / {bad}\r\nHost: x\r\n\r\n");
+            let r = p.parse(raw.as_bytes(), &mut head);
+            assert!(r.is_err(), "{bad}: {r:?}");
+        }
+        assert_eq!(higher_minor_version(b"GET /HTTP/1.2", Kind::Request), None);
+        assert_eq!(
+            higher_minor_version(b"HTTP/1.2 200 OK", Kind::Response),
+            Some(7)
+        );
+        assert_eq!(higher_minor_version(b"HTTP/1.23 200", Kind::Response), None);
     }
 }

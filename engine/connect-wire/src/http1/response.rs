@@ -79,6 +79,20 @@ impl ResponseParser {
             let Some((start, end)) = self.scan.scan(buf, &self.limits, Kind::Response)? else {
                 return Ok(Status::Partial);
             };
+            // RFC 9110 §2.5: HTTP/1.2+ is processed as HTTP/1.1 (see the request parser).
+            let patched;
+            let buf = match super::request::higher_minor_version(
+                super::request::first_line(&buf[start..end]),
+                Kind::Response,
+            ) {
+                Some(at) => {
+                    let mut copy = buf[..end].to_vec();
+                    copy[start + at] = b'1';
+                    patched = copy;
+                    &patched[..]
+                }
+                None => buf,
+            };
             let bytes = buf.get(start..end).unwrap_or_default();
             let mut slots =
                 [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS_CAP];
@@ -173,14 +187,15 @@ impl Default for ResponseHead {
 }
 
 impl ResponseHead {
-    /// An empty head with room for 16 header fields.
+    /// An empty head. Allocates nothing until a parse records header fields; the field
+    /// vector keeps its capacity when the head is reused.
     #[must_use]
-    pub fn new() -> Self {
+    pub const fn new() -> Self {
         Self {
             minor: 1,
             status: 200,
             reason: Span::EMPTY,
-            headers: Vec::with_capacity(16),
+            headers: Vec::new(),
             head_len: 0,
             framing: BodyFraming::Length(0),
             keep_alive: true,
@@ -330,6 +345,13 @@ mod tests {
                 200,
                 Length(0),
                 false,
+            ),
+            (
+                b"HTTP/1.2 200 OK\r\nContent-Length: 1\r\n\r\n",
+                &get,
+                200,
+                Length(1),
+                true,
             ),
             (
                 b"HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\n",

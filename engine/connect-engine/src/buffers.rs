@@ -1,10 +1,11 @@
-//! Per-thread pool of I/O buffers.
+//! Per-thread pool of I/O buffers, shared by the server and the clients on a thread.
 //!
-//! Connections take their read buffer from the pool when they start and give it back when
-//! they end; the write buffer is taken when a request arrives and given back whenever the
-//! connection goes idle, so an idle keep-alive connection holds only its read buffer and
-//! new connections reuse memory instead of allocating it. Taking and giving are a `Vec`
-//! pop and push: no allocation in steady state.
+//! Server connections take their read buffer from the pool when they start and give it back
+//! when they end; the write buffer is taken when a request arrives and given back whenever
+//! the connection goes idle, so an idle keep-alive connection holds only its read buffer.
+//! Client calls take their buffers for the call's duration. New connections and calls reuse
+//! memory instead of allocating it: taking and giving are a `Vec` pop and push, no
+//! allocation in steady state.
 
 use std::cell::RefCell;
 
@@ -38,6 +39,34 @@ pub(crate) fn give(mut buf: Vec<u8>, size: usize) {
                 pool.reserve_exact(MAX_POOLED);
             }
             pool.push(buf);
+        }
+    });
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Vec<connect_wire::client::Scratch>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A client call's working buffers (encoding, decompression, GET query), reused.
+pub(crate) fn take_scratch() -> connect_wire::client::Scratch {
+    SCRATCH.with(|p| p.borrow_mut().pop()).unwrap_or_default()
+}
+
+/// Returns a call's working buffers; ones grown past 256 KiB are freed instead.
+pub(crate) fn give_scratch(mut s: connect_wire::client::Scratch) {
+    if s.body.capacity() > MAX_KEPT
+        || s.plain.capacity() > MAX_KEPT
+        || s.query.capacity() > MAX_KEPT
+    {
+        return;
+    }
+    s.body.clear();
+    s.plain.clear();
+    s.query.clear();
+    SCRATCH.with(|p| {
+        let mut pool = p.borrow_mut();
+        if pool.len() < MAX_POOLED {
+            pool.push(s);
         }
     });
 }

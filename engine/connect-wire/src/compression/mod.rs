@@ -23,12 +23,13 @@
 //! buffer grows only as bytes actually arrive (or to a size the input has declared and which
 //! is at most `limit`).
 //!
-//! * **gzip:** the trailer's ISIZE (last 4 bytes) is read first; above the limit the input is
-//!   rejected before any work. Otherwise exactly ISIZE bytes are allocated and libdeflate
-//!   decompresses once into them, checking the CRC-32 and that the output is exactly ISIZE
-//!   bytes (a stream that would produce more fails with "insufficient space"). One member
-//!   only: a multi-member input whose first member's size differs from the last ISIZE is
-//!   rejected as corrupt.
+//! * **gzip:** every member of the stream is decoded (RFC 1952 §2.2), each with libdeflate
+//!   into an output sized before the call: the member's ISIZE when it is the last one (so a
+//!   single-member message is decoded once, into exactly its size), else a guess that
+//!   doubles while libdeflate reports insufficient space. No output is ever larger than the
+//!   limit allows or than the member's input could expand to (DEFLATE cannot exceed 1032:1),
+//!   so an 18-byte body claiming 4 GiB costs a few KiB, not the limit. libdeflate checks
+//!   each member's CRC-32 and ISIZE.
 //! * **brotli:** the streaming decoder writes into an output that grows to at most
 //!   `limit + 1` bytes; reaching `limit + 1` fails. Large-window (non-RFC 7932) streams are
 //!   refused, so the decoder's ring buffer is at most 16 MiB (and, with the decoder's
@@ -51,6 +52,21 @@
 use std::fmt;
 
 use crate::code::Code;
+
+#[cfg(feature = "gzip")]
+mod libdeflate;
+
+/// The smallest gzip member: a 10-byte header, an empty DEFLATE block (at least 2 bytes) and
+/// an 8-byte trailer.
+#[cfg(feature = "gzip")]
+const GZIP_MIN_MEMBER: usize = 20;
+
+/// The most a DEFLATE stream of `len` bytes can inflate to: a length/distance pair codes at
+/// most 258 bytes and takes at least 2 bits, so 1032 bytes per input byte (RFC 1951 §3.2.5).
+#[cfg(feature = "gzip")]
+fn max_inflated(len: usize) -> usize {
+    len.saturating_mul(1032)
+}
 
 /// A message compression algorithm (a `Content-Encoding` / `Connect-Content-Encoding` value).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
@@ -145,30 +161,96 @@ impl Compression {
         SUPPORTED_BY_SET[COMPILED]
     }
 
-    /// The first available algorithm other than `identity` named in an `Accept-Encoding` /
-    /// `Connect-Accept-Encoding` value (a comma-separated list; no q-values are expected,
-    /// but `;` parameters are ignored). `None` when the list names none.
-    #[must_use]
-    pub fn first_accepted(accept: &str) -> Option<Compression> {
-        accept
-            .split(',')
-            .map(|item| item.split(';').next().unwrap_or(""))
-            .filter_map(Compression::from_name)
-            .find(|c| *c != Compression::Identity)
-    }
-
-    /// The server's choice of response compression, following the Connect rules: a
-    /// compressed request is answered with the same algorithm (an absent accept header means
-    /// the request's encoding is acceptable); otherwise the first available algorithm of the
-    /// client's accept list; otherwise identity. `request` must already be known available.
+    /// The server's choice of response compression from the request's compression and the
+    /// client's `Accept-Encoding` / `Connect-Accept-Encoding` value (`None` when absent).
+    ///
+    /// Without an accept header a compressed request is answered in kind and an identity
+    /// request with identity. With one, weights count (RFC 9110 §12.4.2): an entry with
+    /// `q=0` is refused, the highest weight wins, and among equal weights an algorithm beats
+    /// `identity` and an earlier entry beats a later one. The request's own algorithm is
+    /// acceptable unless the list refuses it (the client just used it): it takes the weight
+    /// of `*` when listed, else 1, and ranks first. `*` stands for every available algorithm
+    /// the list does not name. Unknown and unavailable names are ignored; when nothing
+    /// acceptable remains the answer is identity. `request` must already be known available.
     #[must_use]
     pub fn negotiate_response(request: Compression, accept: Option<&str>) -> Compression {
-        if request != Compression::Identity {
+        let Some(accept) = accept else {
             return request;
+        };
+        // Candidates ranked by (weight, not identity, earlier first).
+        let mut best: Option<(u16, bool, Compression)> = None;
+        let mut offer = |q: u16, c: Compression| {
+            let key = (q, c != Compression::Identity);
+            if q > 0 && best.is_none_or(|(bq, bn, _)| key > (bq, bn)) {
+                best = Some((q, key.1, c));
+            }
+        };
+        let mut star = None;
+        let mut named = [false; 4];
+        for (name, q) in accept_entries(accept) {
+            if name == "*" {
+                star.get_or_insert(q);
+            } else if let Some(c) = Compression::from_name(name) {
+                named[c as usize] = true;
+            }
         }
-        accept
-            .and_then(Compression::first_accepted)
-            .unwrap_or(Compression::Identity)
+        if request != Compression::Identity && !named[request as usize] {
+            offer(star.unwrap_or(1000), request);
+        }
+        for (name, q) in accept_entries(accept) {
+            if let Some(c) = Compression::from_name(name) {
+                offer(q, c);
+            }
+        }
+        if let Some(q) = star {
+            for &c in Compression::supported() {
+                if !named[c as usize] {
+                    offer(q, c);
+                }
+            }
+        }
+        best.map_or(Compression::Identity, |(_, _, c)| c)
+    }
+}
+
+/// The entries of an `Accept-Encoding` value: each coding name (trimmed, as written) with its
+/// weight in thousandths (RFC 9110 §12.4.2 `qvalue`: 0 to 1 with up to three decimals; 1000
+/// when there is no `q` parameter). Entries with a malformed weight are skipped, as are empty
+/// ones; parameters other than `q` are ignored.
+pub fn accept_entries(accept: &str) -> impl Iterator<Item = (&str, u16)> {
+    accept.split(',').filter_map(|item| {
+        let mut parts = item.split(';');
+        let name = parts.next()?.trim_matches([' ', '\t']);
+        if name.is_empty() {
+            return None;
+        }
+        let mut q = 1000;
+        for param in parts {
+            let Some((k, v)) = param.split_once('=') else {
+                continue;
+            };
+            if k.trim_matches([' ', '\t']).eq_ignore_ascii_case("q") {
+                q = parse_qvalue(v.trim_matches([' ', '\t']))?;
+            }
+        }
+        Some((name, q))
+    })
+}
+
+/// `qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )`, in thousandths.
+fn parse_qvalue(v: &str) -> Option<u16> {
+    let (int, frac) = v.split_once('.').unwrap_or((v, ""));
+    if frac.len() > 3 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let mut thousandths = 0u16;
+    for (i, b) in frac.bytes().enumerate() {
+        thousandths += u16::from(b - b'0') * [100, 10, 1][i];
+    }
+    match int {
+        "0" => Some(thousandths),
+        "1" if thousandths == 0 => Some(1000),
+        _ => None,
     }
 }
 
@@ -300,7 +382,7 @@ pub struct Codecs {
     #[cfg(feature = "gzip")]
     gzip_compressor: Option<libdeflater::Compressor>,
     #[cfg(feature = "gzip")]
-    gzip_decompressor: Option<libdeflater::Decompressor>,
+    gzip_decoder: Option<libdeflate::GzipDecoder>,
     #[cfg(feature = "zstd")]
     zstd_compressor: Option<zstd::zstd_safe::CCtx<'static>>,
     #[cfg(feature = "zstd")]
@@ -422,6 +504,8 @@ impl Codecs {
         Err(CompressError::Unsupported)
     }
 
+    /// Decodes every member of a gzip stream (RFC 1952 §2.2: a gzip file is a series of
+    /// members; their data is concatenated). See the [module docs](self) for the limits.
     #[cfg(feature = "gzip")]
     fn gunzip(
         &mut self,
@@ -429,31 +513,49 @@ impl Codecs {
         out: &mut Vec<u8>,
         limit: usize,
     ) -> Result<(), DecompressError> {
-        // RFC 1952: a 10-byte header (ID1 ID2 CM ...) and an 8-byte trailer (CRC32, ISIZE).
-        const HEADER: usize = 10;
-        const TRAILER: usize = 8;
-        if input.len() < HEADER + TRAILER || input[..3] != [0x1f, 0x8b, 8] {
-            return Err(DecompressError::Corrupt);
-        }
-        let mut isize_le = [0u8; 4];
-        isize_le.copy_from_slice(&input[input.len() - 4..]);
-        let size = u32::from_le_bytes(isize_le) as usize;
-        if size > limit {
-            return Err(DecompressError::TooLarge);
-        }
-        let d = self
-            .gzip_decompressor
-            .get_or_insert_with(libdeflater::Decompressor::new);
+        use libdeflate::MemberError;
+        let decoder = match &mut self.gzip_decoder {
+            Some(d) => d,
+            slot @ None => {
+                slot.insert(libdeflate::GzipDecoder::new().ok_or(DecompressError::TooLarge)?)
+            }
+        };
         let start = out.len();
-        out.try_reserve_exact(size)
-            .map_err(|_| DecompressError::TooLarge)?;
-        out.resize(start + size, 0);
-        match d.gzip_decompress(input, &mut out[start..]) {
-            Ok(n) if n == size => Ok(()),
-            // Shorter: a multi-member stream; insufficient space: ISIZE lied (or the
-            // message is 4 GiB larger than it says); bad data: header, CRC or ISIZE.
-            _ => Err(DecompressError::Corrupt),
+        let mut rest = input;
+        let mut produced = 0usize;
+        while !rest.is_empty() {
+            if rest.len() < GZIP_MIN_MEMBER || rest[..3] != [0x1f, 0x8b, 8] {
+                return Err(DecompressError::Corrupt);
+            }
+            let room = limit - produced;
+            let most = max_inflated(rest.len()).min(room);
+            // The last member's ISIZE ends the input: exact for a single-member stream (the
+            // common case, decoded in one go), a first guess otherwise.
+            let mut isize_le = [0u8; 4];
+            isize_le.copy_from_slice(&rest[rest.len() - 4..]);
+            let mut cap = (u32::from_le_bytes(isize_le) as usize).min(most);
+            loop {
+                grow_zeroed(out, start + produced + cap)?;
+                match decoder.member(rest, &mut out[start + produced..start + produced + cap]) {
+                    Ok((consumed, n)) => {
+                        produced += n;
+                        rest = &rest[consumed.max(1)..];
+                        break;
+                    }
+                    Err(MemberError::InsufficientSpace) if cap < most => {
+                        cap = cap.saturating_mul(2).max(4096).min(most);
+                    }
+                    // The member wants more than the limit leaves, or more than its input
+                    // can expand to (corrupt, whatever it claims).
+                    Err(MemberError::InsufficientSpace) if most == room => {
+                        return Err(DecompressError::TooLarge);
+                    }
+                    Err(_) => return Err(DecompressError::Corrupt),
+                }
+            }
         }
+        out.truncate(start + produced);
+        Ok(())
     }
 
     #[cfg(not(feature = "gzip"))]
@@ -690,7 +792,7 @@ fn grown_capacity(cap: usize, max: usize) -> usize {
 }
 
 /// Grows `out` to `len` bytes (zero-filled), failing with `TooLarge` when memory runs out.
-#[cfg(any(feature = "br", feature = "zstd"))]
+#[cfg(any(feature = "gzip", feature = "br", feature = "zstd"))]
 fn grow_zeroed(out: &mut Vec<u8>, len: usize) -> Result<(), DecompressError> {
     if len > out.len() {
         out.try_reserve_exact(len - out.len())

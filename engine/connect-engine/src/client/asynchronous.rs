@@ -1,0 +1,519 @@
+//! The async client on monoio.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Instant;
+
+use connect_wire::client::{Decoding, RequestSpec, RequestWriter, Scratch, Verdict};
+use connect_wire::compression::Compression;
+use connect_wire::service::MethodDescriptor;
+use connect_wire::{Code, ConnectError, Message, OwnedMessage, client as wire};
+use http::{HeaderMap, Method};
+
+use super::conn::{Conn, Exchange, run_bounded};
+use super::connector::{self, Connector, DefaultConnector};
+use super::stream::StreamOutput;
+use super::{
+    Bounds, CallOptions, CallState, ClientConfig, Origin, UnaryOutput, stopped, with_metadata,
+};
+use crate::buffers;
+use crate::codecs::with_codecs;
+
+/// Idle connections of one client on one thread.
+pub(crate) struct Pool {
+    idle: RefCell<Vec<Conn>>,
+    max_idle: usize,
+    idle_timeout: std::time::Duration,
+}
+
+impl Pool {
+    fn take(&self) -> Option<Conn> {
+        let mut idle = self.idle.borrow_mut();
+        // Most recently used first: the likeliest to be alive.
+        while let Some(c) = idle.pop() {
+            if c.is_usable(self.idle_timeout) {
+                return Some(c);
+            }
+        }
+        None
+    }
+
+    pub(crate) fn give(&self, mut conn: Conn) {
+        let mut idle = self.idle.borrow_mut();
+        if idle.len() < self.max_idle {
+            conn.mark_idle();
+            idle.push(conn);
+        }
+    }
+
+    /// Idle connections held.
+    fn len(&self) -> usize {
+        self.idle.borrow().len()
+    }
+}
+
+struct Inner<C> {
+    config: Arc<ClientConfig>,
+    origin: Origin,
+    accept: String,
+    connector: C,
+    pool: Rc<Pool>,
+}
+
+/// The async Connect client for one base URL: HTTP/1.1 (TLS for `https://`), keep-alive
+/// connections pooled per client, no locks. Clones share the pool; `!Send` (a client lives
+/// on its thread, like the runtime). Build one per thread from a shared [`ClientConfig`].
+pub struct Client<C: Connector = DefaultConnector> {
+    inner: Rc<Inner<C>>,
+}
+
+impl<C: Connector> Clone for Client<C> {
+    fn clone(&self) -> Self {
+        Client {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<C: Connector> std::fmt::Debug for Client<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("origin", &self.inner.origin)
+            .field("idle", &self.inner.pool.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client<DefaultConnector> {
+    /// A client for `base_url` (`http://host:port[/prefix]` or `https://…`) connecting with
+    /// TCP and rustls.
+    pub fn new(base_url: &str, config: ClientConfig) -> Result<Self, ConnectError> {
+        let connector = DefaultConnector::new(config.tls_config());
+        Self::with_connector(base_url, config, connector)
+    }
+}
+
+/// How a call's messages travel.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    Unary,
+    Get,
+}
+
+impl<C: Connector> Client<C> {
+    /// A client for `base_url` whose connections `connector` opens.
+    pub fn with_connector(
+        base_url: &str,
+        config: ClientConfig,
+        connector: C,
+    ) -> Result<Self, ConnectError> {
+        let origin = Origin::parse(base_url)?;
+        if config.send_compression != Compression::Identity
+            && !config.send_compression.is_available()
+        {
+            return Err(ConnectError::new(
+                Code::InvalidArgument,
+                format!("compression {} is not compiled in", config.send_compression),
+            ));
+        }
+        let accept = config.accept_header();
+        let pool = Rc::new(Pool {
+            idle: RefCell::new(Vec::new()),
+            max_idle: config.max_idle_connections,
+            idle_timeout: config.idle_timeout,
+        });
+        Ok(Client {
+            inner: Rc::new(Inner {
+                config: Arc::new(config),
+                origin,
+                accept,
+                connector,
+                pool,
+            }),
+        })
+    }
+
+    /// The client's configuration.
+    #[must_use]
+    pub fn config(&self) -> &ClientConfig {
+        &self.inner.config
+    }
+
+    /// The base URL's origin.
+    #[must_use]
+    pub fn origin(&self) -> &Origin {
+        &self.inner.origin
+    }
+
+    /// How many idle keep-alive connections this client holds on this thread.
+    #[must_use]
+    pub fn idle_connections(&self) -> usize {
+        self.inner.pool.len()
+    }
+
+    /// A unary call (POST, or GET for `NO_SIDE_EFFECTS` methods when the client is
+    /// configured for it).
+    pub async fn unary<'r, Req, Resp>(
+        &self,
+        method: &'static MethodDescriptor,
+        request: &Req,
+        options: CallOptions,
+    ) -> UnaryOutput<Resp>
+    where
+        Req: Message<'r>,
+        Resp: OwnedMessage,
+    {
+        let shape = if self.inner.config.use_get && method.allows_get() {
+            Shape::Get
+        } else {
+            Shape::Unary
+        };
+        let mut call = self.start(method, options);
+        if let Err(e) = call.intercept(&self.inner.config) {
+            return call.finish_unary(&self.inner.config, UnaryOutput::failed(e));
+        }
+        let out = self
+            .unary_like(&call, shape, |w, scratch, out| {
+                with_codecs(|c| w.unary(out, scratch, c, request, shape == Shape::Get))
+            })
+            .await;
+        call.finish_unary(&self.inner.config, out)
+    }
+
+    /// A client-streaming call: sends every message of `requests`, then reads the one
+    /// response. A response with no message or more than one is `unimplemented`.
+    pub async fn client_stream<'r, Req, Resp, I>(
+        &self,
+        method: &'static MethodDescriptor,
+        requests: I,
+        options: CallOptions,
+    ) -> UnaryOutput<Resp>
+    where
+        Req: Message<'r> + 'r,
+        Resp: OwnedMessage,
+        I: IntoIterator,
+        I::Item: std::borrow::Borrow<Req>,
+    {
+        let mut call = self.start(method, options);
+        if let Err(e) = call.intercept(&self.inner.config) {
+            return call.finish_unary(&self.inner.config, UnaryOutput::failed(e));
+        }
+        let mut stream = self.stream_call::<Req, Resp, I>(&mut call, requests).await;
+        stream.collect_one().await
+    }
+
+    /// A server-streaming call: sends the request, then the response messages arrive
+    /// through the returned stream.
+    pub async fn server_stream<'r, Req, Resp>(
+        &self,
+        method: &'static MethodDescriptor,
+        request: &Req,
+        options: CallOptions,
+    ) -> StreamOutput<Resp>
+    where
+        Req: Message<'r> + 'r,
+        Resp: OwnedMessage,
+    {
+        self.bidi_stream::<Req, Resp, _>(method, std::iter::once(request), options)
+            .await
+    }
+
+    /// A (half-duplex) bidirectional call: sends every message of `requests`, then the
+    /// response messages arrive through the returned stream.
+    pub async fn bidi_stream<'r, Req, Resp, I>(
+        &self,
+        method: &'static MethodDescriptor,
+        requests: I,
+        options: CallOptions,
+    ) -> StreamOutput<Resp>
+    where
+        Req: Message<'r> + 'r,
+        Resp: OwnedMessage,
+        I: IntoIterator,
+        I::Item: std::borrow::Borrow<Req>,
+    {
+        let mut call = self.start(method, options);
+        if let Err(e) = call.intercept(&self.inner.config) {
+            return StreamOutput::failed(call, self.inner.config.clone(), e);
+        }
+        self.stream_call::<Req, Resp, I>(&mut call, requests).await
+    }
+
+    fn start(&self, method: &'static MethodDescriptor, options: CallOptions) -> CallState {
+        CallState::new(method, options, &self.inner.config)
+    }
+
+    fn spec<'a>(
+        &'a self,
+        call: &'a CallState,
+        path: &'a str,
+        compression: Compression,
+    ) -> RequestWriter<'a> {
+        let config = &self.inner.config;
+        RequestWriter {
+            spec: RequestSpec {
+                host: self.inner.origin.authority(),
+                path,
+                codec: config.codec,
+                compression,
+                accept: &self.inner.accept,
+                // The time left when the request is written, as connect-go sends it.
+                timeout: call
+                    .bounds
+                    .deadline
+                    .map(|d| d.saturating_duration_since(Instant::now())),
+                headers: &call.headers,
+                default_headers: &config.headers,
+                user_agent: &config.user_agent,
+            },
+            json: &config.json,
+            compress_min: config.compress_min_bytes,
+        }
+    }
+
+    /// The procedure path with the base URL's prefix.
+    fn path(&self, method: &'static MethodDescriptor) -> std::borrow::Cow<'static, str> {
+        let prefix = self.inner.origin.prefix();
+        if prefix.is_empty() {
+            std::borrow::Cow::Borrowed(method.path)
+        } else {
+            std::borrow::Cow::Owned(format!("{prefix}{}", method.path))
+        }
+    }
+
+    /// A pooled connection, or a new one.
+    async fn connection(&self, bounds: &Bounds) -> Result<Conn, ConnectError> {
+        if let Some(c) = self.inner.pool.take() {
+            return Ok(c);
+        }
+        let connect = connector::connect_with_timeout(
+            &self.inner.connector,
+            &self.inner.origin,
+            self.inner.config.connect_timeout,
+        );
+        match run_bounded(bounds, connect).await {
+            Ok(r) => r.map(Conn::new),
+            Err(stop) => Err(stop.error("connecting")),
+        }
+    }
+
+    fn exchange(&self, conn: Conn) -> Exchange {
+        let config = &self.inner.config;
+        Exchange::new(
+            conn,
+            buffers::take(config.buffer_size),
+            buffers::take(config.buffer_size),
+            config.http,
+            config.max_message_size.saturating_add(64 << 10),
+        )
+    }
+
+    fn release(&self, ex: Exchange, reusable: bool) {
+        let size = self.inner.config.buffer_size;
+        let (conn, rbuf, wbuf) = ex.into_parts();
+        buffers::give(rbuf, size);
+        buffers::give(wbuf, size);
+        if reusable {
+            self.inner.pool.give(conn);
+        }
+    }
+
+    /// Writes the request. A write that fails with the connection reset (the server
+    /// answered early, then closed) still lets the caller read the response.
+    async fn send(ex: &mut Exchange, bounds: &Bounds) -> Result<(), ConnectError> {
+        ex.write(bounds).await?;
+        ex.request_sent = true;
+        Ok(())
+    }
+
+    async fn unary_like<Resp: OwnedMessage>(
+        &self,
+        call: &CallState,
+        shape: Shape,
+        write: impl FnOnce(&RequestWriter<'_>, &mut Scratch, &mut Vec<u8>) -> Result<(), ConnectError>,
+    ) -> UnaryOutput<Resp> {
+        let config = &self.inner.config;
+        let path = self.path(call.method);
+        let writer = self.spec(call, &path, config.send_compression);
+        let mut scratch = buffers::take_scratch();
+        let out = self
+            .unary_exchange(call, shape, &writer, &mut scratch, write)
+            .await;
+        buffers::give_scratch(scratch);
+        out
+    }
+
+    async fn unary_exchange<Resp: OwnedMessage>(
+        &self,
+        call: &CallState,
+        shape: Shape,
+        writer: &RequestWriter<'_>,
+        scratch: &mut Scratch,
+        write: impl FnOnce(&RequestWriter<'_>, &mut Scratch, &mut Vec<u8>) -> Result<(), ConnectError>,
+    ) -> UnaryOutput<Resp> {
+        let config = &self.inner.config;
+        let mut request = buffers::take(config.buffer_size);
+        if let Err(e) = write(writer, scratch, &mut request) {
+            buffers::give(request, config.buffer_size);
+            return UnaryOutput::failed(e);
+        }
+        let conn = match self.connection(&call.bounds).await {
+            Ok(c) => c,
+            Err(e) => {
+                buffers::give(request, config.buffer_size);
+                return UnaryOutput::failed(e);
+            }
+        };
+        let mut ex = self.exchange(conn);
+        std::mem::swap(&mut ex.wbuf, &mut request);
+        buffers::give(request, config.buffer_size);
+        let method = if shape == Shape::Get {
+            Method::GET
+        } else {
+            Method::POST
+        };
+        let write_error = Self::send(&mut ex, &call.bounds).await.err();
+        if let Some(e) = write_error.as_ref().filter(|e| stopped(e)) {
+            let e = e.clone();
+            self.release(ex, false);
+            return UnaryOutput::failed(e);
+        }
+        let max_body = (config.max_message_size as u64).saturating_add(64 << 10);
+        if let Err(e) = ex.read_head(&call.bounds, &method, max_body).await {
+            self.release(ex, false);
+            return UnaryOutput::failed(write_error.unwrap_or(e));
+        }
+        let (headers, trailers) =
+            wire::response_metadata(ex.reader.head(), ex.reader.head_bytes(), true);
+        let verdict = wire::classify_unary(ex.reader.head(), ex.reader.head_bytes(), config.codec);
+        let result = if let Verdict::Fail(e) = verdict {
+            Err(e)
+        } else {
+            match ex.read_body(&call.bounds).await {
+                Ok(()) => {
+                    let decoding = Decoding {
+                        codec: config.codec,
+                        limit: config.max_message_size,
+                        json: &config.json,
+                    };
+                    let plain = &mut scratch.plain;
+                    with_codecs(|c| {
+                        ex.reader
+                            .unary_outcome::<Resp>(&verdict, decoding, plain, c)
+                    })
+                }
+                Err(e) => Err(e),
+            }
+        };
+        let reusable = result.is_ok() && ex.reusable(&method);
+        self.release(ex, reusable);
+        let result = result.map_err(|e| with_metadata(e, &headers, &trailers));
+        UnaryOutput {
+            headers,
+            result,
+            trailers,
+        }
+    }
+
+    async fn stream_call<'r, Req, Resp, I>(
+        &self,
+        call: &mut CallState,
+        requests: I,
+    ) -> StreamOutput<Resp>
+    where
+        Req: Message<'r> + 'r,
+        Resp: OwnedMessage,
+        I: IntoIterator,
+        I::Item: std::borrow::Borrow<Req>,
+    {
+        use std::borrow::Borrow;
+        let config = self.inner.config.clone();
+        let path = self.path(call.method);
+        let conn = match self.connection(&call.bounds).await {
+            Ok(c) => c,
+            Err(e) => return StreamOutput::failed(call.take(), config, e),
+        };
+        let mut ex = self.exchange(conn);
+        let mut scratch = buffers::take_scratch();
+        let mut encode_error = None;
+        let mut write_error = None;
+        let sent_count;
+        {
+            let writer = self.spec(call, &path, config.send_compression);
+            if let Err(e) = writer.stream_head(&mut ex.wbuf) {
+                encode_error = Some(e);
+            }
+            let mut sent = 0u64;
+            for req in requests {
+                if encode_error.is_some() {
+                    break;
+                }
+                let r = with_codecs(|c| {
+                    writer.stream_message(&mut ex.wbuf, &mut scratch, c, req.borrow())
+                });
+                if let Err(e) = r {
+                    encode_error = Some(e);
+                    break;
+                }
+                sent += 1;
+                // Large streams go out as they are encoded.
+                if ex.wbuf.len() >= 64 << 10
+                    && let Err(e) = ex.write(&call.bounds).await
+                {
+                    write_error = Some(e);
+                    break;
+                }
+            }
+            if encode_error.is_none() && write_error.is_none() {
+                writer.end_stream(&mut ex.wbuf);
+                write_error = Self::send(&mut ex, &call.bounds).await.err();
+            }
+            sent_count = sent;
+        }
+        buffers::give_scratch(scratch);
+        call.sent = sent_count;
+        if let Some(e) = encode_error {
+            // A message that would not encode: the request is cut short, the connection
+            // closed.
+            self.release(ex, false);
+            return StreamOutput::failed(call.take(), config, e);
+        }
+        if let Some(e) = write_error.as_ref().filter(|e| stopped(e)) {
+            let e = e.clone();
+            self.release(ex, false);
+            return StreamOutput::failed(call.take(), config, e);
+        }
+        if let Err(e) = ex
+            .read_head(&call.bounds, &Method::POST, config.max_stream_body)
+            .await
+        {
+            self.release(ex, false);
+            return StreamOutput::failed(call.take(), config, write_error.unwrap_or(e));
+        }
+        let (headers, _) = wire::response_metadata(ex.reader.head(), ex.reader.head_bytes(), false);
+        let e = match wire::classify_stream(ex.reader.head(), ex.reader.head_bytes(), config.codec)
+        {
+            Verdict::Accept(compression) => {
+                return StreamOutput::new(
+                    call.take(),
+                    config,
+                    headers,
+                    ex,
+                    compression,
+                    self.inner.pool.clone(),
+                );
+            }
+            Verdict::Fail(e) => e,
+            // Streams have no error bodies: `classify_stream` never says so.
+            Verdict::ErrorBody(_) => {
+                ConnectError::new(Code::Internal, "unexpected stream error body")
+            }
+        };
+        self.release(ex, false);
+        let e = with_metadata(e, &headers, &HeaderMap::new());
+        let mut out = StreamOutput::failed(call.take(), config, e);
+        out.set_headers(headers);
+        out
+    }
+}

@@ -1,0 +1,198 @@
+//! What both clients keep for a call from its start to its end, and the error helpers
+//! they share.
+
+use std::time::{Duration, Instant};
+
+use connect_wire::service::MethodDescriptor;
+use connect_wire::{Code, ConnectError};
+use http::{Extensions, HeaderMap};
+
+use super::config::ClientConfig;
+use super::interceptor::{RequestInfo, ResponseInfo};
+use super::options::{CallOptions, CancelToken, UnaryOutput};
+
+/// The limits on one call's waits.
+#[derive(Clone, Debug)]
+pub(crate) struct Bounds {
+    /// The call's deadline.
+    pub(crate) deadline: Option<Instant>,
+    /// The longest wait for one read or write when the deadline is later.
+    pub(crate) io_timeout: Duration,
+    /// Cancels the call.
+    pub(crate) cancel: Option<CancelToken>,
+}
+
+/// Why a bounded wait ended early.
+pub(crate) enum Stop {
+    Deadline,
+    IoTimeout,
+    Canceled,
+}
+
+impl Stop {
+    pub(crate) fn error(self, doing: &'static str) -> ConnectError {
+        match self {
+            Stop::Deadline => connect_wire::fault::deadline_exceeded(doing),
+            Stop::IoTimeout => ConnectError::new(
+                Code::Unavailable,
+                format!("the server stopped responding while {doing}"),
+            ),
+            Stop::Canceled => ConnectError::new(Code::Canceled, "call canceled"),
+        }
+    }
+}
+
+impl Bounds {
+    pub(crate) fn canceled(&self) -> bool {
+        self.cancel.as_ref().is_some_and(CancelToken::is_canceled)
+    }
+
+    /// Why the call must stop now, if it must.
+    pub(crate) fn expired(&self) -> Option<Stop> {
+        if self.canceled() {
+            Some(Stop::Canceled)
+        } else if self.deadline.is_some_and(|d| Instant::now() >= d) {
+            Some(Stop::Deadline)
+        } else {
+            None
+        }
+    }
+
+    /// When the next wait must end, and what that end means.
+    pub(crate) fn next_wait(&self) -> (Instant, Stop) {
+        let io_end = Instant::now() + self.io_timeout;
+        match self.deadline {
+            Some(d) if d <= io_end => (d, Stop::Deadline),
+            _ => (io_end, Stop::IoTimeout),
+        }
+    }
+}
+
+/// An error's metadata: the response headers and trailers, as connect-go reports them.
+pub(crate) fn with_metadata(
+    mut e: ConnectError,
+    headers: &HeaderMap,
+    trailers: &HeaderMap,
+) -> ConnectError {
+    if !headers.is_empty() || !trailers.is_empty() {
+        let meta = e.metadata_mut();
+        for (k, v) in headers.iter().chain(trailers.iter()) {
+            let _ = meta.try_append(k.clone(), v.clone());
+        }
+    }
+    e
+}
+
+/// What every call keeps from its start to its end.
+pub(crate) struct CallState {
+    pub(crate) method: &'static MethodDescriptor,
+    pub(crate) headers: HeaderMap,
+    pub(crate) extensions: Extensions,
+    pub(crate) timeout: Option<std::time::Duration>,
+    pub(crate) bounds: Bounds,
+    pub(crate) started: Instant,
+    pub(crate) sent: u64,
+    pub(crate) received: u64,
+}
+
+impl CallState {
+    /// A call of `method` starting now, with `options` (the timeout defaults to the
+    /// client's).
+    pub(crate) fn new(
+        method: &'static MethodDescriptor,
+        options: CallOptions,
+        config: &ClientConfig,
+    ) -> Self {
+        let timeout = options.timeout.or(config.timeout);
+        let started = Instant::now();
+        CallState {
+            method,
+            headers: options.headers,
+            extensions: Extensions::new(),
+            timeout,
+            bounds: Bounds {
+                deadline: timeout.map(|t| started + t),
+                io_timeout: config.io_timeout,
+                cancel: options.cancel,
+            },
+            started,
+            sent: 0,
+            received: 0,
+        }
+    }
+
+    /// Runs the interceptors' `on_request`, in order; the first error ends the call.
+    pub(crate) fn intercept(&mut self, config: &ClientConfig) -> Result<(), ConnectError> {
+        for i in &config.interceptors {
+            i.on_request(&mut RequestInfo {
+                method: self.method,
+                headers: &mut self.headers,
+                extensions: &mut self.extensions,
+                timeout: self.timeout,
+            })?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn take(&mut self) -> CallState {
+        CallState {
+            method: self.method,
+            headers: std::mem::take(&mut self.headers),
+            extensions: std::mem::take(&mut self.extensions),
+            timeout: self.timeout,
+            bounds: self.bounds.clone(),
+            started: self.started,
+            sent: self.sent,
+            received: self.received,
+        }
+    }
+
+    /// Runs the interceptors' `on_response` (in reverse order).
+    pub(crate) fn report(
+        &self,
+        config: &ClientConfig,
+        headers: &HeaderMap,
+        trailers: &HeaderMap,
+        error: Option<&ConnectError>,
+    ) {
+        if config.interceptors.is_empty() {
+            return;
+        }
+        let info = ResponseInfo {
+            method: self.method,
+            headers,
+            trailers,
+            error,
+            extensions: &self.extensions,
+            elapsed: self.started.elapsed(),
+            messages_sent: self.sent,
+            messages_received: self.received,
+        };
+        for i in config.interceptors.iter().rev() {
+            i.on_response(&info);
+        }
+    }
+
+    pub(crate) fn finish_unary<M>(
+        &mut self,
+        config: &ClientConfig,
+        out: UnaryOutput<M>,
+    ) -> UnaryOutput<M> {
+        if out.result.is_ok() {
+            self.received = 1;
+        }
+        self.report(
+            config,
+            &out.headers,
+            &out.trailers,
+            out.result.as_ref().err(),
+        );
+        out
+    }
+}
+
+/// Whether a write failed because the call itself ended (deadline, cancellation) rather
+/// than the connection: then there is no response to look for.
+pub(crate) fn stopped(e: &ConnectError) -> bool {
+    matches!(e.code(), Code::DeadlineExceeded | Code::Canceled)
+}

@@ -1,0 +1,317 @@
+//! One RPC on a connection: what generated service code receives ([`Call`]) and what
+//! handlers see ([`Request`], [`Response`], [`RequestStream`], [`ResponseStream`]).
+//!
+//! Unary calls never touch the socket while the handler runs: the body has been read
+//! before, the request message borrows the read buffer, and the response is rendered into
+//! the write buffer, which the connection flushes afterwards. Streaming calls read and write
+//! through the connection's two halves.
+//!
+//! | file | what |
+//! |---|---|
+//! | `mod.rs` | [`Call`]: turning a negotiated request into typed requests and replies |
+//! | `request.rs` | [`RequestHeaders`], [`CallInfo`], [`Request`], [`Response`] |
+//! | `unary.rs` | [`UnaryReply`]: rendering a unary response or error |
+//! | `stream.rs` | [`RequestStream`], [`ResponseStream`], [`ClientStreamReply`] over the connection |
+//! | `handler.rs` | [`run_handler`], [`with_deadline`]: deadlines and panic isolation |
+
+mod handler;
+mod request;
+mod stream;
+mod unary;
+
+use std::marker::PhantomData;
+use std::time::Instant;
+
+use connect_wire::compression::Compression;
+use connect_wire::server::{Negotiated, Shape};
+use connect_wire::service::MethodDescriptor;
+use connect_wire::stream::{Framing, StreamReader};
+use connect_wire::{Code, ConnectError, JsonOptions, Message, MessageType, Role, fault};
+use http::HeaderMap;
+
+pub use handler::{run_handler, with_deadline};
+pub use request::{CallInfo, Request, RequestHeaders, Response};
+pub use stream::{ClientStreamReply, RequestStream, ResponseStream};
+pub(crate) use unary::MessageAt;
+pub use unary::UnaryReply;
+
+use super::exchange::Exchange;
+use stream::{RawMessage, StreamSource};
+
+/// One call on a connection, handed by the router to a generated service's
+/// [`Service::call`](super::Service::call). Generated code turns it into typed requests with
+/// [`unary`](Call::unary), [`client_stream`](Call::client_stream),
+/// [`server_stream`](Call::server_stream) or [`bidi_stream`](Call::bidi_stream).
+pub struct Call<'c> {
+    conn: &'c mut Exchange,
+    method: &'static MethodDescriptor,
+    neg: Negotiated,
+    deadline: Option<Instant>,
+}
+
+impl<'c> Call<'c> {
+    pub(crate) fn new(
+        conn: &'c mut Exchange,
+        method: &'static MethodDescriptor,
+        neg: Negotiated,
+    ) -> Self {
+        let deadline = neg.timeout.map(|t| Instant::now() + t);
+        Call {
+            conn,
+            method,
+            neg,
+            deadline,
+        }
+    }
+
+    /// The method being called.
+    #[must_use]
+    pub fn method(&self) -> &'static MethodDescriptor {
+        self.method
+    }
+
+    /// Reads a unary request (POST body or GET query) and decodes it. On failure the error
+    /// response is already rendered and `None` is returned.
+    pub async fn unary<Req: Message<'c>>(self) -> Option<(Request<'c, Req>, UnaryReply<'c>)> {
+        let Call {
+            conn,
+            method,
+            neg,
+            deadline,
+        } = self;
+        let loaded = match neg.shape {
+            Shape::Get => conn.load_get_message(),
+            _ => {
+                conn.read_unary_body(neg.request_compression, deadline)
+                    .await
+            }
+        };
+        let Exchange {
+            rbuf,
+            wbuf,
+            head,
+            scratch,
+            scratch2,
+            json,
+            close,
+            head_len,
+            body_end,
+            ..
+        } = conn;
+        let json: &'c JsonOptions = json;
+        let reply = UnaryReply {
+            out: wbuf,
+            scratch: scratch2,
+            codec: neg.codec,
+            compression: neg.response_compression,
+            json,
+            close,
+            deadline,
+        };
+        let location = match loaded {
+            Ok(l) => l,
+            Err(e) => {
+                reply.error(&e);
+                return None;
+            }
+        };
+        let (head_bytes, rest) = rbuf.split_at_mut(*head_len);
+        let bytes: &'c mut [u8] = match location {
+            MessageAt::Body => &mut rest[..*body_end - *head_len],
+            MessageAt::Scratch => &mut scratch[..],
+        };
+        let info = CallInfo {
+            headers: RequestHeaders::new(head, head_bytes),
+            method,
+            codec: neg.codec,
+            timeout: neg.timeout,
+            deadline,
+        };
+        match neg.codec.decode::<Req>(bytes, json) {
+            Ok(message) => Some((Request { message, info }, reply)),
+            Err(e) => {
+                reply.error(&fault::decode(Role::Server, &e));
+                None
+            }
+        }
+    }
+
+    /// Starts a client-streaming call: the request stream and the single-response reply.
+    #[must_use]
+    pub fn client_stream<Req: MessageType>(
+        self,
+    ) -> (RequestStream<'c, Req>, ClientStreamReply<'c>) {
+        let (requests, responses) = self.streams::<Req, ()>();
+        (requests, ClientStreamReply { out: responses })
+    }
+
+    /// Starts a (half-duplex) bidirectional call.
+    #[must_use]
+    pub fn bidi_stream<Req: MessageType, Resp: MessageType>(
+        self,
+    ) -> (RequestStream<'c, Req>, ResponseStream<'c, Resp>) {
+        self.streams()
+    }
+
+    /// Starts a server-streaming call: reads the one request message. On failure the error
+    /// is already sent and `None` is returned.
+    pub async fn server_stream<Req: Message<'c>, Resp: MessageType>(
+        self,
+    ) -> Option<(Request<'c, Req>, ResponseStream<'c, Resp>)> {
+        let (mut requests, responses) = self.streams::<RawMessage, Resp>();
+        // Exactly one message: find it, then make sure nothing follows, keeping the first
+        // message in place (no compaction) meanwhile.
+        let counted = match requests.src.next_frame().await {
+            Ok(Some(first)) => {
+                requests.src.pinned = true;
+                // A second envelope prefix is enough to refuse: its payload is not read.
+                match requests.src.another_message().await {
+                    Ok(false) => Ok(first),
+                    Ok(true) => Err(ConnectError::new(
+                        Code::Unimplemented,
+                        "server-stream request has more than one message",
+                    )),
+                    Err(e) => Err(e),
+                }
+            }
+            Ok(None) => Err(ConnectError::new(
+                Code::Unimplemented,
+                "server-stream request has no message",
+            )),
+            Err(e) => Err(e),
+        };
+        let first = match counted {
+            Ok(first) => first,
+            Err(e) => {
+                responses.fail(e).await;
+                return None;
+            }
+        };
+        let RequestStream { src, info, .. } = requests;
+        let json = src.json;
+        let codec = info.codec;
+        let bytes = src.into_frame(first);
+        match codec.decode::<Req>(bytes, json) {
+            Ok(message) => Some((Request { message, info }, responses)),
+            Err(e) => {
+                responses.fail(fault::decode(Role::Server, &e)).await;
+                None
+            }
+        }
+    }
+
+    fn streams<Req, Resp>(self) -> (RequestStream<'c, Req>, ResponseStream<'c, Resp>) {
+        let Call {
+            conn,
+            method,
+            neg,
+            deadline,
+        } = self;
+        conn.begin_stream_body();
+        let Exchange {
+            r,
+            w,
+            rbuf,
+            wbuf,
+            head,
+            head_copy,
+            scratch,
+            scratch2,
+            json,
+            close,
+            body,
+            max_message,
+            body_end,
+            io_timeout,
+            limits,
+            ..
+        } = conn;
+        let json: &'c JsonOptions = json;
+        let framing = Framing::for_minor_version(head.version_minor());
+        if framing == Framing::Raw {
+            // The response body ends when the connection closes.
+            *close = true;
+        }
+        let info = CallInfo {
+            headers: RequestHeaders::new(head, head_copy),
+            method,
+            codec: neg.codec,
+            timeout: neg.timeout,
+            deadline,
+        };
+        let src = StreamSource {
+            r,
+            buf: rbuf,
+            body,
+            pos: 0,
+            data_end: body_end,
+            reader: StreamReader::new(Role::Server, neg.request_compression, *max_message),
+            scratch,
+            max_message: *max_message,
+            json,
+            io_timeout: *io_timeout,
+            deadline,
+            max_body: limits.max_body_size,
+            pinned: false,
+        };
+        let requests = RequestStream {
+            src,
+            info,
+            _t: PhantomData,
+        };
+        let responses = ResponseStream {
+            w,
+            out: wbuf,
+            scratch: scratch2,
+            codec: neg.codec,
+            compression: neg.response_compression,
+            json,
+            headers: HeaderMap::new(),
+            trailers: HeaderMap::new(),
+            head_sent: false,
+            framing,
+            flushed: false,
+            encoding: None,
+            close,
+            deadline,
+            io_timeout: *io_timeout,
+            _t: PhantomData,
+        };
+        (requests, responses)
+    }
+
+    /// Answers with `unimplemented` (a method the service does not implement).
+    pub async fn unimplemented(self) {
+        let err = ConnectError::new(
+            Code::Unimplemented,
+            format!("{} is not implemented", self.method.path),
+        );
+        self.fail(err).await;
+    }
+
+    /// Answers with an error, in the shape of the call.
+    pub async fn fail(self, err: ConnectError) {
+        if self.neg.shape == Shape::Stream {
+            let (_, responses) = self.streams::<RawMessage, ()>();
+            responses.fail(err).await;
+        } else {
+            let Exchange {
+                wbuf,
+                scratch2,
+                json,
+                close,
+                ..
+            } = self.conn;
+            let reply = UnaryReply {
+                out: wbuf,
+                scratch: scratch2,
+                codec: self.neg.codec,
+                compression: Compression::Identity,
+                json,
+                close,
+                deadline: None,
+            };
+            reply.error(&err);
+        }
+    }
+}

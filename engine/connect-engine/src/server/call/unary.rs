@@ -1,0 +1,111 @@
+//! The response side of a unary call.
+
+use std::time::Instant;
+
+use connect_wire::compression::Compression;
+use connect_wire::{Codec, ConnectError, JsonOptions, Message, Role, fault, unary};
+use http::HeaderMap;
+
+use super::request::Response;
+use crate::codecs::with_codecs;
+
+/// Where a loaded unary message lies.
+pub(crate) enum MessageAt {
+    /// In the read buffer, right after the head.
+    Body,
+    /// In the connection's scratch buffer (decompressed, or decoded from a GET query).
+    Scratch,
+}
+
+/// The response side of a unary call: renders into the connection's write buffer.
+pub struct UnaryReply<'c> {
+    pub(crate) out: &'c mut Vec<u8>,
+    pub(crate) scratch: &'c mut Vec<u8>,
+    pub(crate) codec: Codec,
+    pub(crate) compression: Compression,
+    pub(crate) json: &'c JsonOptions,
+    pub(crate) close: &'c mut bool,
+    pub(crate) deadline: Option<Instant>,
+}
+
+impl UnaryReply<'_> {
+    /// When the call's deadline passes, if it has one.
+    #[must_use]
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+
+    /// Renders the handler's result.
+    pub fn send<'m, M: Message<'m>>(self, result: Result<Response<M>, ConnectError>) {
+        match result {
+            Ok(resp) => self.success(&resp),
+            Err(e) => self.error(&e),
+        }
+    }
+
+    fn success<'m, M: Message<'m>>(mut self, resp: &Response<M>) {
+        let start = self.out.len();
+        if let Err(e) = self.render(resp) {
+            self.out.truncate(start);
+            unary::write_error_response(
+                self.out,
+                &e,
+                &HeaderMap::new(),
+                &HeaderMap::new(),
+                *self.close,
+            );
+        }
+    }
+
+    /// Writes the head with a content-length placeholder, then the body straight after it
+    /// (encoded in place, or compressed from scratch), then patches the length.
+    fn render<'m, M: Message<'m>>(&mut self, resp: &Response<M>) -> Result<(), ConnectError> {
+        let (codec, compression, close) = (self.codec, self.compression, *self.close);
+        if compression == Compression::Identity {
+            let cl = unary::write_success_head_open(
+                self.out,
+                codec,
+                compression,
+                &resp.headers,
+                &resp.trailers,
+                close,
+            );
+            let body = self.out.len();
+            codec
+                .encode(&resp.message, self.out, self.json)
+                .map_err(|e| fault::encode(Role::Server, &e))?;
+            let len = self.out.len() - body;
+            unary::patch_content_length(self.out, cl, len);
+        } else {
+            self.scratch.clear();
+            codec
+                .encode(&resp.message, self.scratch, self.json)
+                .map_err(|e| fault::encode(Role::Server, &e))?;
+            let cl = unary::write_success_head_open(
+                self.out,
+                codec,
+                compression,
+                &resp.headers,
+                &resp.trailers,
+                close,
+            );
+            let body = self.out.len();
+            let (input, out) = (&*self.scratch, &mut *self.out);
+            with_codecs(|c| c.compress(compression, input, out))
+                .map_err(|e| fault::compress(Role::Server, e))?;
+            let len = self.out.len() - body;
+            unary::patch_content_length(self.out, cl, len);
+        }
+        Ok(())
+    }
+
+    pub(crate) fn error(self, err: &ConnectError) {
+        unary::write_error_response(
+            self.out,
+            err,
+            &HeaderMap::new(),
+            &HeaderMap::new(),
+            *self.close,
+        );
+    }
+}

@@ -1,0 +1,325 @@
+//! The state of one connection that calls use: the transport halves, the read and write
+//! buffers, the parsed request head and the body decoder. The connection loop (`conn.rs`)
+//! owns it and lends it to one [`Call`](super::Call) at a time.
+//!
+//! Layout of `rbuf` while a unary body is read: `[..head_len]` the head, then decoded body
+//! bytes up to `body_end`, then raw bytes not yet through the body decoder. For streams the
+//! head is copied aside (`head_copy`) and the body starts at 0.
+
+use std::time::{Duration, Instant};
+
+use connect_wire::compression::Compression;
+use connect_wire::http1::{
+    BodyDecoder, BodyFraming, DecodeBody, Http1Error, Limits, RequestHead, RequestParser,
+    decode_buffered,
+};
+use connect_wire::{Code, ConnectError, JsonOptions, Role, fault, get};
+
+use super::call::MessageAt;
+use super::config::ServerConfig;
+use crate::buffers as pool;
+use crate::codecs::with_codecs;
+use crate::transport::{ReadError, ReadHalf, WriteHalf, read_more};
+
+/// Per-connection state, reused across the requests of a keep-alive connection.
+pub(crate) struct Exchange {
+    pub(crate) r: ReadHalf,
+    pub(crate) w: WriteHalf,
+    /// Read buffer: head, then body (see `body.rs` for the layout).
+    pub(crate) rbuf: Vec<u8>,
+    /// Write buffer: the response being rendered.
+    pub(crate) wbuf: Vec<u8>,
+    /// A copy of the head for streaming calls (whose body moves within `rbuf`).
+    pub(crate) head_copy: Vec<u8>,
+    /// Decompression / GET decoding output.
+    pub(crate) scratch: Vec<u8>,
+    /// Encoding input for compression; base64 scratch.
+    pub(crate) scratch2: Vec<u8>,
+    pub(crate) parser: RequestParser,
+    pub(crate) head: RequestHead,
+    pub(crate) head_len: usize,
+    pub(crate) body: BodyDecoder,
+    /// End of decoded body data in `rbuf`.
+    pub(crate) body_end: usize,
+    /// Where decoded body data starts in `rbuf` (after the head, or 0 for streams).
+    pub(crate) body_start: usize,
+    pub(crate) json: JsonOptions,
+    /// The connection closes after this response.
+    pub(crate) close: bool,
+    pub(crate) max_message: usize,
+    pub(crate) limits: Limits,
+    pub(crate) max_drain: usize,
+    /// How long draining an unread body may take (the header read timeout).
+    pub(crate) drain_timeout: Duration,
+    /// How long one read of a request body or one write of a response may wait.
+    pub(crate) io_timeout: Duration,
+}
+
+impl Exchange {
+    pub(crate) fn new(r: ReadHalf, w: WriteHalf, cfg: &ServerConfig) -> Self {
+        Exchange {
+            r,
+            w,
+            rbuf: pool::take(cfg.buffer_size),
+            // Taken from the pool when a request arrives (see `serve`).
+            wbuf: Vec::new(),
+            head_copy: Vec::new(),
+            scratch: Vec::new(),
+            scratch2: Vec::new(),
+            parser: RequestParser::new(cfg.http),
+            head: RequestHead::new(),
+            head_len: 0,
+            body: BodyDecoder::Length(connect_wire::http1::ContentLengthDecoder::new(0)),
+            body_end: 0,
+            body_start: 0,
+            json: cfg.json,
+            close: false,
+            max_message: cfg.max_message_size,
+            limits: cfg.http,
+            max_drain: cfg.max_drain,
+            drain_timeout: cfg.header_read_timeout,
+            io_timeout: cfg.io_timeout,
+        }
+    }
+
+    /// Largest read buffer: a head, or a whole message with envelope and chunk framing.
+    pub(crate) fn max_buffer(&self) -> usize {
+        self.limits
+            .max_head_size
+            .max(self.max_message.saturating_add(64 * 1024))
+    }
+
+    /// Reads the rest of a unary body; on success the (possibly decompressed) message is at
+    /// the returned location.
+    pub(crate) async fn read_unary_body(
+        &mut self,
+        compression: Compression,
+        call_deadline: Option<Instant>,
+    ) -> Result<MessageAt, ConnectError> {
+        let max = self.max_buffer();
+        loop {
+            decode_buffered(&mut self.rbuf, &mut self.body, &mut self.body_end)
+                .map_err(|e| self.body_error(e))?;
+            if self.body_end - self.body_start > self.max_message {
+                self.close = true;
+                return Err(fault::message_too_large(Role::Server, self.max_message));
+            }
+            if self.body.is_done() {
+                break;
+            }
+            // Each read must make progress within the I/O timeout, and the whole body must
+            // arrive before the call's deadline.
+            let mut deadline = Instant::now() + self.io_timeout;
+            if let Some(d) = call_deadline {
+                deadline = deadline.min(d);
+            }
+            match read_more(
+                &mut self.r,
+                &mut self.rbuf,
+                max,
+                monoio::time::Instant::from_std(deadline),
+            )
+            .await
+            {
+                Ok(_) => {}
+                Err(ReadError::TimedOut) => {
+                    self.close = true;
+                    return Err(if call_deadline.is_some_and(|d| Instant::now() >= d) {
+                        ConnectError::new(
+                            Code::DeadlineExceeded,
+                            "deadline exceeded while reading the request",
+                        )
+                    } else {
+                        ConnectError::new(Code::DeadlineExceeded, "request body stalled")
+                    });
+                }
+                Err(ReadError::Full) => {
+                    self.close = true;
+                    return Err(fault::message_too_large(Role::Server, self.max_message));
+                }
+                Err(ReadError::Eof | ReadError::Io(_)) => {
+                    self.close = true;
+                    return Err(ConnectError::new(
+                        Code::InvalidArgument,
+                        "request body ended early",
+                    ));
+                }
+            }
+        }
+        if compression == Compression::Identity {
+            return Ok(MessageAt::Body);
+        }
+        self.scratch.clear();
+        let body = &self.rbuf[self.body_start..self.body_end];
+        let scratch = &mut self.scratch;
+        let max = self.max_message;
+        with_codecs(|c| c.decompress(compression, body, scratch, max))
+            .map_err(|e| fault::decompress(Role::Server, e))?;
+        Ok(MessageAt::Scratch)
+    }
+
+    fn body_error(&mut self, e: Http1Error) -> ConnectError {
+        self.close = true;
+        fault::body(Role::Server, e, self.limits.max_body_size)
+    }
+
+    /// Decodes a GET request's message into `scratch`.
+    pub(crate) fn load_get_message(&mut self) -> Result<MessageAt, ConnectError> {
+        let query = self.head.query(&self.rbuf).unwrap_or("");
+        let params = get::parse_query(query).map_err(|e| fault::get(e, self.max_message))?;
+        self.scratch.clear();
+        let mut tmp = std::mem::take(&mut self.scratch2);
+        let result = get::decode_message(&params, &mut self.scratch, &mut tmp, self.max_message)
+            .map_err(|e| fault::get(e, self.max_message));
+        self.scratch2 = tmp;
+        result?;
+        if params.compression == Compression::Identity {
+            return Ok(MessageAt::Scratch);
+        }
+        let compressed = std::mem::take(&mut self.scratch);
+        self.scratch2.clear();
+        let out = &mut self.scratch2;
+        let max = self.max_message;
+        let r = with_codecs(|c| c.decompress(params.compression, &compressed, out, max));
+        self.scratch = compressed;
+        r.map_err(|e| fault::decompress(Role::Server, e))?;
+        std::mem::swap(&mut self.scratch, &mut self.scratch2);
+        Ok(MessageAt::Scratch)
+    }
+
+    /// Prepares a streaming call: the head is copied aside and the body moved to the start
+    /// of the read buffer.
+    pub(crate) fn begin_stream_body(&mut self) {
+        self.head_copy.clear();
+        self.head_copy
+            .extend_from_slice(&self.rbuf[..self.head_len]);
+        // The head's offsets stay valid: `head_copy` starts where `rbuf` did.
+        self.rbuf.drain(..self.head_len);
+        self.body_end -= self.head_len;
+        self.body_start = 0;
+        self.head_len = 0;
+    }
+
+    /// After a call: discards what is left of the request body (bounded by `max_drain`) so
+    /// the connection can carry the next request, or marks it for closing. Leaves any
+    /// pipelined bytes at the start of `rbuf`.
+    pub(crate) async fn finish_body(&mut self) {
+        if self.r.is_interrupted() {
+            // A read was dropped: the buffer and the body framing are lost.
+            self.close = true;
+            return;
+        }
+        // Declared more than we would drain: close now rather than read any of it.
+        if let BodyFraming::Length(n) = self.head.body_framing() {
+            let rest = n.saturating_sub(self.body.body_len());
+            if rest > self.max_drain as u64 {
+                self.close = true;
+                return;
+            }
+        }
+        let max = self.max_buffer();
+        let mut drained = 0usize;
+        // A client that stops sending mid-body must not hold the connection task forever.
+        let deadline = monoio::time::Instant::now() + self.drain_timeout;
+        loop {
+            if decode_buffered(&mut self.rbuf, &mut self.body, &mut self.body_end).is_err() {
+                self.close = true;
+                return;
+            }
+            drained += self.body_end - self.body_start;
+            self.rbuf.drain(self.body_start..self.body_end);
+            self.body_end = self.body_start;
+            if self.body.is_done() {
+                break;
+            }
+            if drained > self.max_drain
+                || read_more(&mut self.r, &mut self.rbuf, max, deadline)
+                    .await
+                    .is_err()
+            {
+                self.close = true;
+                return;
+            }
+        }
+        // Drop the head (still at the start for unary calls); keep pipelined bytes.
+        self.rbuf.drain(..self.body_start);
+        self.body_start = 0;
+        self.body_end = 0;
+        self.head_len = 0;
+    }
+
+    /// Lingering close (RFC 9112 §9.6), after the write side was shut down: reads and
+    /// discards what the client still sends until it closes the connection or `timeout`
+    /// passes. Closing a socket with unread data resets the connection, and a reset can
+    /// destroy the response before the client read it (e.g. an early `resource_exhausted`
+    /// while the client is still uploading).
+    pub(crate) async fn linger(&mut self, timeout: Duration) {
+        let deadline = monoio::time::Instant::now() + timeout;
+        let max = self.max_buffer();
+        while !self.r.is_interrupted() {
+            self.rbuf.clear();
+            if read_more(&mut self.r, &mut self.rbuf, max, deadline)
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
+    }
+
+    /// Gives back memory a large request or response left behind, so that a long-lived
+    /// connection holds about `size` per buffer between requests. Steady-state traffic of
+    /// small messages never gets here (capacities stay below the threshold), so it does not
+    /// reallocate.
+    pub(crate) fn shrink_buffers(&mut self, size: usize) {
+        shrink(&mut self.rbuf, size);
+        shrink(&mut self.wbuf, size);
+        shrink(&mut self.scratch, 0);
+        shrink(&mut self.scratch2, 0);
+    }
+
+    pub(crate) async fn flush(&mut self) -> bool {
+        if self.wbuf.is_empty() {
+            return true;
+        }
+        let buf = std::mem::take(&mut self.wbuf);
+        match monoio::time::timeout(self.io_timeout, self.w.write_all(buf)).await {
+            Ok((res, buf)) => {
+                self.wbuf = buf;
+                res.is_ok()
+            }
+            // The write was dropped: the half is marked interrupted.
+            Err(_) => false,
+        }
+    }
+}
+
+/// Buffers grown beyond this (by a large message) are shrunk back between requests.
+const SHRINK_ABOVE: usize = 256 * 1024;
+
+/// Shrinks `buf` to `size` (keeping its contents) once it holds more than `SHRINK_ABOVE`
+/// bytes of capacity and its contents fit `size`.
+pub(crate) fn shrink(buf: &mut Vec<u8>, size: usize) {
+    if buf.capacity() > size.max(SHRINK_ABOVE) && buf.len() <= size {
+        buf.shrink_to(size);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn buffers_grown_by_large_messages_shrink_back() {
+        let mut big = Vec::with_capacity(4 << 20);
+        big.extend_from_slice(b"pipelined");
+        super::shrink(&mut big, 16 << 10);
+        assert!(big.capacity() < 64 << 10);
+        assert_eq!(big, b"pipelined");
+        // Small buffers, and big ones still holding more than `size`, are left alone.
+        let mut small = Vec::<u8>::with_capacity(32 << 10);
+        super::shrink(&mut small, 16 << 10);
+        assert_eq!(small.capacity(), 32 << 10);
+        let mut full = vec![0u8; 300 << 10];
+        super::shrink(&mut full, 16 << 10);
+        assert_eq!(full.len(), 300 << 10);
+    }
+}

@@ -1,0 +1,305 @@
+//! The connection transport, for both roles: plain TCP, TLS (server or client side) or a
+//! Unix socket, split into read and write halves so a streaming call can read and write
+//! through separate handles.
+//!
+//! Each half remembers whether an operation on it was interrupted: a read or write future
+//! dropped before completion (a timeout, a handler deadline) loses its buffer with io_uring,
+//! may have consumed or sent part of the data, and leaves monoio-rustls without its internal
+//! buffer (the next read would panic). An interrupted half is never used again; the
+//! connection is closed.
+
+use std::io;
+
+use monoio::buf::{IoBufMut, SliceMut};
+use monoio::io::{
+    AsyncReadRent, AsyncWriteRent, AsyncWriteRentExt, OwnedReadHalf, OwnedWriteHalf, Splitable,
+};
+use monoio::net::TcpStream;
+
+type ServerTls = monoio_rustls::ServerTlsStream<TcpStream>;
+type ClientTls = monoio_rustls::ClientTlsStream<TcpStream>;
+
+/// A connected stream: TCP, TLS over TCP (either side), or a Unix socket. A client's
+/// [`Connector`](crate::client::Connector) returns one.
+pub struct Transport {
+    kind: Kind,
+    /// A second handle to the TCP socket, for checking an idle pooled connection without a
+    /// read posted (see [`Probe`]).
+    probe: Option<std::net::TcpStream>,
+}
+
+enum Kind {
+    Tcp(TcpStream),
+    ServerTls(Box<ServerTls>),
+    ClientTls(Box<ClientTls>),
+    Unix(monoio::net::UnixStream),
+}
+
+impl std::fmt::Debug for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self.kind {
+            Kind::Tcp(_) => "Transport::Tcp",
+            Kind::ServerTls(_) => "Transport::ServerTls",
+            Kind::ClientTls(_) => "Transport::ClientTls",
+            Kind::Unix(_) => "Transport::Unix",
+        })
+    }
+}
+
+impl Transport {
+    /// A plain TCP connection.
+    #[must_use]
+    pub fn tcp(stream: TcpStream) -> Self {
+        Transport::of(Kind::Tcp(stream))
+    }
+
+    fn of(kind: Kind) -> Self {
+        Transport { kind, probe: None }
+    }
+
+    /// Adds a second handle to the connection's TCP socket (a `try_clone` of the
+    /// `std::net::TcpStream` it was made from), which lets a client notice that the peer
+    /// closed an idle pooled connection before sending a request on it.
+    #[must_use]
+    pub fn with_probe(mut self, probe: std::net::TcpStream) -> Self {
+        self.probe = Some(probe);
+        self
+    }
+
+    /// Whether the stream is TLS.
+    pub(crate) fn is_tls(&self) -> bool {
+        matches!(self.kind, Kind::ServerTls(_) | Kind::ClientTls(_))
+    }
+
+    /// Takes the probe handle, if any.
+    pub(crate) fn take_probe(&mut self) -> Option<Probe> {
+        let tls = self.is_tls();
+        self.probe.take().map(|socket| Probe { socket, tls })
+    }
+
+    /// A TLS connection, client side (e.g. from `monoio_rustls::TlsConnector`).
+    #[must_use]
+    pub fn tls_client(stream: ClientTls) -> Self {
+        Transport::of(Kind::ClientTls(Box::new(stream)))
+    }
+
+    /// A TLS connection, server side.
+    pub(crate) fn tls_server(stream: ServerTls) -> Self {
+        Transport::of(Kind::ServerTls(Box::new(stream)))
+    }
+
+    /// A Unix-domain socket connection.
+    #[must_use]
+    pub fn unix(stream: monoio::net::UnixStream) -> Self {
+        Transport::of(Kind::Unix(stream))
+    }
+
+    pub(crate) fn split(self) -> (ReadHalf, WriteHalf) {
+        let (r, w) = match self.kind {
+            Kind::Tcp(s) => {
+                let (r, w) = s.into_split();
+                (Reader::Tcp(r), Writer::Tcp(w))
+            }
+            Kind::ServerTls(s) => {
+                let (r, w) = (*s).into_split();
+                (Reader::ServerTls(r), Writer::ServerTls(w))
+            }
+            Kind::ClientTls(s) => {
+                let (r, w) = (*s).into_split();
+                (Reader::ClientTls(r), Writer::ClientTls(w))
+            }
+            Kind::Unix(s) => {
+                let (r, w) = s.into_split();
+                (Reader::Unix(r), Writer::Unix(w))
+            }
+        };
+        (
+            ReadHalf {
+                io: r,
+                interrupted: false,
+            },
+            WriteHalf {
+                io: w,
+                interrupted: false,
+            },
+        )
+    }
+}
+
+enum Reader {
+    Tcp(OwnedReadHalf<TcpStream>),
+    ServerTls(OwnedReadHalf<ServerTls>),
+    ClientTls(OwnedReadHalf<ClientTls>),
+    Unix(OwnedReadHalf<monoio::net::UnixStream>),
+}
+
+enum Writer {
+    Tcp(OwnedWriteHalf<TcpStream>),
+    ServerTls(OwnedWriteHalf<ServerTls>),
+    ClientTls(OwnedWriteHalf<ClientTls>),
+    Unix(OwnedWriteHalf<monoio::net::UnixStream>),
+}
+
+/// The read half of a connection.
+pub(crate) struct ReadHalf {
+    io: Reader,
+    /// Set while a read is in flight; still set afterwards if the read was dropped.
+    interrupted: bool,
+}
+
+/// The write half of a connection.
+pub(crate) struct WriteHalf {
+    io: Writer,
+    /// Set while a write is in flight; still set afterwards if the write was dropped.
+    interrupted: bool,
+}
+
+fn interrupted() -> io::Error {
+    io::Error::other("an earlier read or write on this connection was interrupted")
+}
+
+impl ReadHalf {
+    /// Whether a read was dropped before it completed: the half must not be used again.
+    pub(crate) fn is_interrupted(&self) -> bool {
+        self.interrupted
+    }
+
+    /// Reads into the spare capacity of `buf` (appending). `Ok(0)` is end of stream: callers
+    /// always leave spare capacity, so a zero-length read cannot be confused with EOF.
+    pub(crate) async fn read_into(&mut self, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
+        if self.interrupted {
+            return (Err(interrupted()), buf);
+        }
+        debug_assert!(buf.len() < buf.capacity(), "read with no spare capacity");
+        let len = buf.len();
+        let slice: SliceMut<Vec<u8>> = buf.slice_mut(len..);
+        self.interrupted = true;
+        let (res, slice) = match &mut self.io {
+            Reader::Tcp(r) => r.read(slice).await,
+            Reader::ServerTls(r) => r.read(slice).await,
+            Reader::ClientTls(r) => r.read(slice).await,
+            Reader::Unix(r) => r.read(slice).await,
+        };
+        self.interrupted = false;
+        (res, slice.into_inner())
+    }
+}
+
+impl WriteHalf {
+    /// Whether a write was dropped before it completed: the half must not be used again.
+    pub(crate) fn is_interrupted(&self) -> bool {
+        self.interrupted
+    }
+
+    /// Writes all of `buf` (and flushes TLS records), returning it cleared for reuse.
+    pub(crate) async fn write_all(&mut self, buf: Vec<u8>) -> (io::Result<()>, Vec<u8>) {
+        if self.interrupted {
+            return (Err(interrupted()), buf);
+        }
+        self.interrupted = true;
+        let (res, mut buf) = match &mut self.io {
+            Writer::Tcp(w) => w.write_all(buf).await,
+            Writer::ServerTls(w) => {
+                let (res, buf) = w.write_all(buf).await;
+                let res = match res {
+                    Ok(n) => w.flush().await.map(|()| n),
+                    Err(e) => Err(e),
+                };
+                (res, buf)
+            }
+            Writer::ClientTls(w) => {
+                let (res, buf) = w.write_all(buf).await;
+                let res = match res {
+                    Ok(n) => w.flush().await.map(|()| n),
+                    Err(e) => Err(e),
+                };
+                (res, buf)
+            }
+            Writer::Unix(w) => w.write_all(buf).await,
+        };
+        self.interrupted = false;
+        buf.clear();
+        (res.map(|_| ()), buf)
+    }
+
+    /// Shuts down the write side (TLS: sends close_notify). Skipped after an interruption.
+    pub(crate) async fn shutdown(&mut self) -> io::Result<()> {
+        if self.interrupted {
+            return Err(interrupted());
+        }
+        self.interrupted = true;
+        let r = match &mut self.io {
+            Writer::Tcp(w) => w.shutdown().await,
+            Writer::ServerTls(w) => w.shutdown().await,
+            Writer::ClientTls(w) => w.shutdown().await,
+            Writer::Unix(w) => w.shutdown().await,
+        };
+        self.interrupted = false;
+        r
+    }
+}
+
+/// A second handle to a connection's socket, for a liveness check of idle connections.
+#[derive(Debug)]
+pub(crate) struct Probe {
+    socket: std::net::TcpStream,
+    tls: bool,
+}
+
+impl Probe {
+    /// Whether the peer has closed the connection (or sent something unasked, on a plain
+    /// connection, which breaks HTTP/1.1 framing). A non-blocking peek: no read is posted.
+    /// On TLS connections pending bytes are not a sign of anything (session tickets arrive
+    /// after the handshake), only the end of the stream is.
+    pub(crate) fn peer_closed(&self) -> bool {
+        if self.socket.set_nonblocking(true).is_err() {
+            return true;
+        }
+        let mut byte = [0u8; 1];
+        match self.socket.peek(&mut byte) {
+            Ok(0) => true,
+            Ok(_) => !self.tls,
+            Err(e) => e.kind() != io::ErrorKind::WouldBlock,
+        }
+    }
+}
+
+/// Why [`read_more`] failed.
+pub(crate) enum ReadError {
+    /// The peer closed the connection.
+    Eof,
+    /// The buffer may not grow further.
+    Full,
+    /// A socket error.
+    Io(io::Error),
+    /// The deadline passed. The read was dropped: the buffer is gone (left empty) and the
+    /// read half is marked interrupted, so the connection must close.
+    TimedOut,
+}
+
+/// Reads more bytes onto the end of `buf`, growing it (up to `max_capacity`) when full,
+/// waiting until `deadline` at most.
+pub(crate) async fn read_more(
+    r: &mut ReadHalf,
+    buf: &mut Vec<u8>,
+    max_capacity: usize,
+    deadline: monoio::time::Instant,
+) -> Result<usize, ReadError> {
+    if buf.len() == buf.capacity() {
+        if buf.capacity() >= max_capacity {
+            return Err(ReadError::Full);
+        }
+        let grow = buf.capacity().max(4096).min(max_capacity - buf.capacity());
+        buf.reserve_exact(grow);
+    }
+    let taken = std::mem::take(buf);
+    let Ok((res, taken)) = monoio::time::timeout_at(deadline, r.read_into(taken)).await else {
+        return Err(ReadError::TimedOut);
+    };
+    *buf = taken;
+    match res {
+        Ok(0) => Err(ReadError::Eof),
+        Ok(n) => Ok(n),
+        Err(e) => Err(ReadError::Io(e)),
+    }
+}

@@ -1,0 +1,33 @@
+//! The client side of the Connect protocol, without IO: framing a call's request and
+//! deciding what its response is.
+//!
+//! A driver (the monoio client, the blocking client, a proxy on another runtime) does the
+//! socket work and calls these in order:
+//!
+//! 1. [`write_unary_head`] (+ the body), [`write_get_head`], or [`write_stream_head`] (then
+//!    each message with [`crate::stream::begin_message`] / [`crate::stream::finish_message`]
+//!    and [`crate::http1::write_last_chunk`] at the end);
+//! 2. parse the response head with [`crate::http1::ResponseParser`];
+//! 3. [`classify_unary`] or [`classify_stream`]: accept the body, read an error body, or fail
+//!    at once with the right code (the HTTP-status table, content type and compression
+//!    checks of the spec);
+//! 4. [`response_metadata`] splits the head into headers and (unary) `trailer-` trailers;
+//! 5. unary bodies: [`decode_response`] or [`error_response`]; streams:
+//!    [`crate::stream::StreamReader`] reads messages and the end-stream message.
+//!
+//! [`ResponseReader`] holds a response as it arrives (head, then body) in one buffer: the
+//! driver reads into it and asks what it has. [`RequestWriter`] writes whole requests.
+
+mod reader;
+mod request;
+mod response;
+
+pub use reader::{Decoding, ResponseReader, StreamEvent};
+pub use request::{
+    RequestError, RequestSpec, RequestWriter, Scratch, timeout_millis, write_get_head,
+    write_stream_head, write_unary_head,
+};
+pub use response::{
+    Verdict, classify_stream, classify_unary, decode_end_stream, decode_response, error_response,
+    response_metadata, status_error, unary_error,
+};

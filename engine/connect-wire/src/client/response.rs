@@ -1,0 +1,456 @@
+//! The response side of a call: what a response head means (accept, read an error body,
+//! fail with a code), its metadata, and decoding its messages.
+
+use http::{HeaderMap, HeaderName, HeaderValue};
+
+use crate::Role;
+use crate::code::Code;
+use crate::codec::{Codec, ContentType, parse_content_type};
+use crate::compression::{Codecs, Compression};
+use crate::error::{ConnectError, EndStream, parse_end_stream, parse_error_json};
+use crate::fault;
+use crate::headers;
+use crate::http1::ResponseHead;
+use crate::json::JsonOptions;
+use crate::message::OwnedMessage;
+
+/// Decodes a response message from `payload` (decompressed first into `scratch` when
+/// `compression` is not identity), bounded by `limit` bytes after decompression, and takes
+/// ownership of it.
+pub fn decode_response<M: OwnedMessage>(
+    codec: Codec,
+    compression: Compression,
+    payload: &mut [u8],
+    scratch: &mut Vec<u8>,
+    codecs: &mut Codecs,
+    limit: usize,
+    json: &JsonOptions,
+) -> Result<M, ConnectError> {
+    let bytes: &mut [u8] = if compression == Compression::Identity {
+        if payload.len() > limit {
+            return Err(fault::message_too_large(Role::Client, limit));
+        }
+        payload
+    } else {
+        scratch.clear();
+        codecs
+            .decompress(compression, payload, scratch, limit)
+            .map_err(|e| fault::decompress(Role::Client, e))?;
+        scratch
+    };
+    M::decode_owned(codec, bytes, json).map_err(|e| fault::decode(Role::Client, &e))
+}
+
+/// Parses an end-stream message (decompressed first when `compressed`).
+pub fn decode_end_stream(
+    payload: &[u8],
+    compression: Option<Compression>,
+    scratch: &mut Vec<u8>,
+    codecs: &mut Codecs,
+    limit: usize,
+) -> Result<EndStream, ConnectError> {
+    let bytes = match compression {
+        None | Some(Compression::Identity) => payload,
+        Some(c) => {
+            scratch.clear();
+            codecs
+                .decompress(c, payload, scratch, limit)
+                .map_err(|e| fault::decompress(Role::Client, e))?;
+            scratch
+        }
+    };
+    parse_end_stream(bytes).map_err(ConnectError::from)
+}
+
+/// What to do with a response, decided from its head.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// A successful response: its body is the message (unary) or the envelopes (stream), the
+    /// message(s) compressed with this algorithm.
+    Accept(Compression),
+    /// A unary error response whose body is (probably) the Connect error JSON, compressed
+    /// with this algorithm: read the body (bounded) and hand it to [`unary_error`].
+    ErrorBody(Compression),
+    /// The call failed; the body is not needed (read and discard it to reuse the connection,
+    /// or close).
+    Fail(ConnectError),
+}
+
+fn header_str<'b>(head: &ResponseHead, buf: &'b [u8], name: &str) -> Option<&'b str> {
+    head.header(buf, name)
+        .and_then(|v| std::str::from_utf8(v).ok())
+        .map(str::trim)
+}
+
+/// The compression a response names in `header`, if the client can decode it.
+fn response_compression(
+    head: &ResponseHead,
+    buf: &[u8],
+    header: &str,
+) -> Result<Compression, ConnectError> {
+    match header_str(head, buf, header) {
+        None | Some("") => Ok(Compression::Identity),
+        Some(name) => Compression::from_name(name).ok_or_else(|| {
+            ConnectError::new(
+                Code::Internal,
+                format!(
+                    "unknown response compression {name:?}: accepted encodings are {}",
+                    accepted_list()
+                ),
+            )
+        }),
+    }
+}
+
+fn accepted_list() -> String {
+    let list = crate::compression::ACCEPT_ENCODING;
+    if list.is_empty() {
+        "identity".to_owned()
+    } else {
+        format!("{list},identity")
+    }
+}
+
+/// The code and message for a response status with no usable Connect error: the spec's
+/// HTTP-to-code table; the message is the status line's code and reason.
+#[must_use]
+pub fn status_error(head: &ResponseHead, buf: &[u8]) -> ConnectError {
+    let status = head.status();
+    let reason = String::from_utf8_lossy(head.reason(buf));
+    let mut err = ConnectError::new(
+        Code::from_http_status(status),
+        format!("HTTP status {status} {reason}")
+            .trim_end()
+            .to_owned(),
+    );
+    err.set_from_wire(true);
+    err
+}
+
+/// Classifies a unary response (POST or GET) to a request sent with `codec`.
+///
+/// * 200: the content type must be `application/<codec>` (a JSON charset parameter is
+///   fine): one that is not a Connect unary type at all gives `unknown`, another codec
+///   `internal`; then the compression must be one the client decodes (else `internal`).
+/// * other statuses: an `application/json` body is the Connect error ([`Verdict::ErrorBody`]),
+///   anything else gives the status's code from the spec's table.
+#[must_use]
+pub fn classify_unary(head: &ResponseHead, buf: &[u8], codec: Codec) -> Verdict {
+    let content_type = head.header(buf, "content-type");
+    let parsed = content_type.and_then(parse_content_type);
+    if head.status() != 200 {
+        if parsed != Some(ContentType::Unary(Codec::Json)) {
+            return Verdict::Fail(status_error(head, buf));
+        }
+        return match response_compression(head, buf, headers::CONTENT_ENCODING) {
+            Ok(c) => Verdict::ErrorBody(c),
+            // An error body we cannot decompress: the status still says what happened.
+            Err(_) => Verdict::Fail(status_error(head, buf)),
+        };
+    }
+    match parsed {
+        Some(ContentType::Unary(c)) if c == codec => {}
+        Some(ContentType::Unary(other)) => {
+            return Verdict::Fail(ConnectError::new(
+                Code::Internal,
+                format!(
+                    "invalid content-type {:?}: expected {:?}",
+                    other.unary_content_type(),
+                    codec.unary_content_type()
+                ),
+            ));
+        }
+        _ => {
+            return Verdict::Fail(ConnectError::new(
+                Code::Unknown,
+                format!(
+                    "invalid content-type {:?}: expected {:?}",
+                    String::from_utf8_lossy(content_type.unwrap_or_default()),
+                    codec.unary_content_type()
+                ),
+            ));
+        }
+    }
+    match response_compression(head, buf, headers::CONTENT_ENCODING) {
+        Ok(c) => Verdict::Accept(c),
+        Err(e) => Verdict::Fail(e),
+    }
+}
+
+/// Classifies a streaming response to a request sent with `codec`: the status must be 200
+/// (else the status's code), the content type `application/connect+<codec>` (not a Connect
+/// stream type at all: `unknown`; another codec: `internal`), and the
+/// `connect-content-encoding` one the client decodes (else `internal`).
+#[must_use]
+pub fn classify_stream(head: &ResponseHead, buf: &[u8], codec: Codec) -> Verdict {
+    if head.status() != 200 {
+        return Verdict::Fail(status_error(head, buf));
+    }
+    let content_type = head.header(buf, "content-type");
+    match content_type.and_then(parse_content_type) {
+        Some(ContentType::Stream(c)) if c == codec => {}
+        Some(ContentType::Stream(other)) => {
+            return Verdict::Fail(ConnectError::new(
+                Code::Internal,
+                format!(
+                    "invalid content-type {:?}: expected {:?}",
+                    other.stream_content_type(),
+                    codec.stream_content_type()
+                ),
+            ));
+        }
+        _ => {
+            return Verdict::Fail(ConnectError::new(
+                Code::Unknown,
+                format!(
+                    "invalid content-type {:?}: expected {:?}",
+                    String::from_utf8_lossy(content_type.unwrap_or_default()),
+                    codec.stream_content_type()
+                ),
+            ));
+        }
+    }
+    match response_compression(head, buf, headers::STREAM_CONTENT_ENCODING) {
+        Ok(c) => Verdict::Accept(c),
+        Err(e) => Verdict::Fail(e),
+    }
+}
+
+/// The error of a unary error response from its (decompressed) body: the Connect error
+/// JSON, with the status's code where the body has none (or is not JSON; the message is
+/// then the status line's).
+#[must_use]
+pub fn unary_error(head: &ResponseHead, buf: &[u8], body: &[u8]) -> ConnectError {
+    let err = parse_error_json(body, Some(head.status()));
+    if err.message().is_empty() && err.details().is_empty() && !looks_like_json_object(body) {
+        return status_error(head, buf);
+    }
+    err
+}
+
+/// The error of a unary error response from its body as received (compressed with
+/// `compression`; decompressed into `scratch`, bounded by `limit`). A body that will not
+/// decompress is ignored: the status says what happened.
+#[must_use]
+pub fn error_response(
+    head: &ResponseHead,
+    buf: &[u8],
+    body: &[u8],
+    compression: Compression,
+    scratch: &mut Vec<u8>,
+    codecs: &mut Codecs,
+    limit: usize,
+) -> ConnectError {
+    if compression == Compression::Identity {
+        return unary_error(head, buf, body);
+    }
+    scratch.clear();
+    match codecs.decompress(compression, body, scratch, limit) {
+        Ok(()) => unary_error(head, buf, scratch),
+        Err(_) => status_error(head, buf),
+    }
+}
+
+fn looks_like_json_object(body: &[u8]) -> bool {
+    body.iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|&b| b == b'{')
+}
+
+/// The application metadata of a response head: every header except the protocol's own
+/// (framing, content type, `connect-` and encoding headers). For unary responses
+/// (`unary`), `trailer-<name>` headers are the trailers (prefix removed); stream trailers
+/// come in the end-stream message instead. Headers that are not valid `http` values are
+/// skipped.
+#[must_use]
+pub fn response_metadata(head: &ResponseHead, buf: &[u8], unary: bool) -> (HeaderMap, HeaderMap) {
+    let mut headers = HeaderMap::new();
+    let mut trailers = HeaderMap::new();
+    for (name, value) in head.headers(buf) {
+        // Protocol headers are skipped before anything is copied: a response with only
+        // those allocates nothing here.
+        let (map, name) = match strip_prefix_ignore_case(name, headers::TRAILER_PREFIX) {
+            Some(trailer) if unary => (&mut trailers, trailer),
+            _ if headers::is_protocol_header(name) => continue,
+            _ => (&mut headers, name),
+        };
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_bytes(value),
+        ) {
+            let _ = map.try_append(n, v);
+        }
+    }
+    (headers, trailers)
+}
+
+fn strip_prefix_ignore_case<'s>(s: &'s str, prefix: &str) -> Option<&'s str> {
+    let head = s.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &s[prefix.len()..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http1::{Limits, ResponseParser, Status};
+
+    fn parse(raw: &str) -> (ResponseHead, Vec<u8>) {
+        let buf = raw.replace('\n', "\r\n").into_bytes();
+        let mut head = ResponseHead::new();
+        let mut p = ResponseParser::new(Limits::default());
+        let Ok(Status::Complete(_)) = p.parse(&buf, &mut head) else {
+            panic!("bad test head {raw}");
+        };
+        (head, buf)
+    }
+
+    fn code_of(v: &Verdict) -> Option<Code> {
+        match v {
+            Verdict::Fail(e) => Some(e.code()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn unary_classification() {
+        let ok = parse("HTTP/1.1 200 OK\ncontent-type: application/proto\ncontent-length: 0\n\n");
+        assert_eq!(
+            classify_unary(&ok.0, &ok.1, Codec::Proto),
+            Verdict::Accept(Compression::Identity)
+        );
+        assert_eq!(
+            code_of(&classify_unary(&ok.0, &ok.1, Codec::Json)),
+            Some(Code::Internal)
+        );
+        let json = parse(
+            "HTTP/1.1 200 OK\ncontent-type: application/json; charset=utf-8\ncontent-encoding: gzip\n\n",
+        );
+        assert_eq!(
+            classify_unary(&json.0, &json.1, Codec::Json),
+            Verdict::Accept(Compression::Gzip)
+        );
+        for bad in [
+            "HTTP/1.1 200 OK\ncontent-type: image/jpeg\n\n",
+            "HTTP/1.1 200 OK\n\n",
+            "HTTP/1.1 200 OK\ncontent-type: application/connect+proto\n\n",
+        ] {
+            let r = parse(bad);
+            assert_eq!(
+                code_of(&classify_unary(&r.0, &r.1, Codec::Proto)),
+                Some(Code::Unknown),
+                "{bad}"
+            );
+        }
+        let foo =
+            parse("HTTP/1.1 200 OK\ncontent-type: application/proto\ncontent-encoding: foo\n\n");
+        assert_eq!(
+            code_of(&classify_unary(&foo.0, &foo.1, Codec::Proto)),
+            Some(Code::Internal)
+        );
+        // Errors: JSON bodies are read, anything else maps the status.
+        let err = parse(
+            "HTTP/1.1 404 Not Found\ncontent-type: application/json\ncontent-encoding: gzip\n\n",
+        );
+        assert_eq!(
+            classify_unary(&err.0, &err.1, Codec::Proto),
+            Verdict::ErrorBody(Compression::Gzip)
+        );
+        for (status, code) in [
+            (400, Code::Internal),
+            (401, Code::Unauthenticated),
+            (403, Code::PermissionDenied),
+            (404, Code::Unimplemented),
+            (429, Code::Unavailable),
+            (502, Code::Unavailable),
+            (503, Code::Unavailable),
+            (504, Code::Unavailable),
+            (409, Code::Unknown),
+            (412, Code::Unknown),
+            (418, Code::Unknown),
+            (505, Code::Unknown),
+            (800, Code::Unknown),
+            (999, Code::Unknown),
+        ] {
+            let r = parse(&format!(
+                "HTTP/1.1 {status} Whatever\ncontent-type: application/proto\n\n"
+            ));
+            assert_eq!(
+                code_of(&classify_unary(&r.0, &r.1, Codec::Proto)),
+                Some(code),
+                "{status}"
+            );
+            let r = parse(&format!(
+                "HTTP/1.1 {status} Whatever\ncontent-type: application/connect+proto\n\n"
+            ));
+            assert_eq!(
+                code_of(&classify_stream(&r.0, &r.1, Codec::Proto)),
+                Some(code),
+                "{status}"
+            );
+        }
+    }
+
+    #[test]
+    fn unary_error_bodies() {
+        let (head, buf) =
+            parse("HTTP/1.1 429 Too Many Requests\ncontent-type: application/json\n\n");
+        let e = unary_error(&head, &buf, br#"{"code":"aborted","message":"m"}"#);
+        assert_eq!((e.code(), e.message()), (Code::Aborted, "m"));
+        assert!(e.is_from_wire());
+        // A missing or unknown code takes the status's, keeping the message.
+        let e = unary_error(&head, &buf, br#"{"message":"m"}"#);
+        assert_eq!((e.code(), e.message()), (Code::Unavailable, "m"));
+        let e = unary_error(&head, &buf, br#"{"code":"nope","message":"m"}"#);
+        assert_eq!(e.code(), Code::Unavailable);
+        // Not JSON: the status line.
+        let e = unary_error(&head, &buf, b"<html>oops</html>");
+        assert_eq!(
+            (e.code(), e.message()),
+            (Code::Unavailable, "HTTP status 429 Too Many Requests")
+        );
+        let e = unary_error(&head, &buf, b"");
+        assert_eq!(e.code(), Code::Unavailable);
+    }
+
+    #[test]
+    fn stream_classification() {
+        let ok = parse(
+            "HTTP/1.1 200 OK\ncontent-type: application/connect+json\nconnect-content-encoding: gzip\n\n",
+        );
+        assert_eq!(
+            classify_stream(&ok.0, &ok.1, Codec::Json),
+            Verdict::Accept(Compression::Gzip)
+        );
+        assert_eq!(
+            code_of(&classify_stream(&ok.0, &ok.1, Codec::Proto)),
+            Some(Code::Internal)
+        );
+        let unary = parse("HTTP/1.1 200 OK\ncontent-type: application/json\n\n");
+        assert_eq!(
+            code_of(&classify_stream(&unary.0, &unary.1, Codec::Json)),
+            Some(Code::Unknown)
+        );
+        let foo = parse(
+            "HTTP/1.1 200 OK\ncontent-type: application/connect+proto\nconnect-content-encoding: foo\n\n",
+        );
+        assert_eq!(
+            code_of(&classify_stream(&foo.0, &foo.1, Codec::Proto)),
+            Some(Code::Internal)
+        );
+    }
+
+    #[test]
+    fn metadata_split() {
+        let (head, buf) = parse(
+            "HTTP/1.1 200 OK\ncontent-type: application/proto\ncontent-length: 0\nx-h: 1\nTrailer-X-T: 2\ntrailer-x-t: 3\nx-h: 4\n\n",
+        );
+        let (h, t) = response_metadata(&head, &buf, true);
+        assert_eq!(h.get_all("x-h").iter().collect::<Vec<_>>(), ["1", "4"]);
+        assert!(!h.contains_key("content-type") && !h.contains_key("content-length"));
+        assert_eq!(t.get_all("x-t").iter().collect::<Vec<_>>(), ["2", "3"]);
+        let (h, t) = response_metadata(&head, &buf, false);
+        assert!(h.contains_key("trailer-x-t"));
+        assert!(t.is_empty());
+    }
+}
