@@ -42,8 +42,9 @@
 //! enum values SCREAMING_SNAKE constants. A name is first escaped (`self` → `self_`, a
 //! leading digit → `_1`, other keywords raw: `r#type`), then told apart from every name
 //! already taken in its scope by appending `_`: so `message Self` and `message Self_` become
-//! `Self_` and `Self__`, `oneof a_b` and `oneof aB` the enums `AB` and `AB_`, package
-//! `t.Option` the module `t::option`. Names that generated code uses unqualified (`Option`,
+//! `Self_` and `Self__`, rpcs `self` and `Self` the methods `self_` and `self__`, package
+//! `t.Option` the module `t::option` (a oneof enum named like a type of its module gets a
+//! `Oneof` suffix first: `oneof a_b` and `oneof aB` are `AB` and `ABOneof`). Names that generated code uses unqualified (`Option`,
 //! `Box`, `Vec`, `Result`, …) get a `Message` suffix as types, and primitive type names
 //! (`str`, `u8`, …), `__rt` and the enclosing module's own name are never used as modules.
 //! Each package is one file, `{package}.rs` (`_.rs` without a package); a name that another
@@ -58,8 +59,9 @@
 //! warnings under rustc, clippy (pedantic included) and rustdoc whatever the protos say:
 //! included files cannot carry inner attributes, so the few lints that depend on a proto's
 //! names or size alone (`doc_markdown`, `too_many_lines`, `struct_field_names`,
-//! `struct_excessive_bools`, `enum_variant_names`, `upper_case_acronyms`,
-//! `wrong_self_convention`) are allowed on the items concerned.
+//! `struct_excessive_bools`, `enum_variant_names`, `large_enum_variant`,
+//! `upper_case_acronyms`, `wrong_self_convention`, `missing_errors_doc`) are allowed on the
+//! items concerned; type parameters of generated impls are named unlike the package's types.
 //! `scripts/codegen-corpus.sh` checks this on googleapis' protos and an adversarial corpus.
 //!
 //! ## JSON names
@@ -211,18 +213,14 @@ impl Config {
             ));
         }
         resolver.add(protox::file::GoogleFileResolver::new());
-        let set = Ok(protox::Compiler::with_file_resolver(SyntheticOneofs(
-            resolver,
-        )))
-        .and_then(|mut c: protox::Compiler| {
-            c.include_source_info(true).include_imports(true);
-            for p in protos {
-                c.open_file(p.as_ref())
-                    .map_err(|e| Error::new(format!("{e:?}")))?;
-            }
-            Ok(c)
-        })?;
-        let fds = set.file_descriptor_set();
+        let mut compiler = protox::Compiler::with_file_resolver(SyntheticOneofs(resolver));
+        compiler.include_source_info(true).include_imports(true);
+        for p in protos {
+            compiler
+                .open_file(p.as_ref())
+                .map_err(|e| Error::new(format!("{e:?}")))?;
+        }
+        let fds = compiler.file_descriptor_set();
         // The named files and everything they import, except packages mapped to existing
         // Rust types.
         let requested: Vec<String> = fds
