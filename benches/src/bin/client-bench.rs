@@ -10,7 +10,7 @@ use std::rc::Rc;
 use std::time::Instant;
 
 use clap::Parser;
-use connect_bench::echo::{EchoServiceClient, RepeatRequest, Text};
+use connect_bench::echo::{EchoServiceBlockingClient, EchoServiceClient, RepeatRequest, Text};
 use connect_engine::Codec;
 use connect_engine::client::{Client, ClientConfig};
 use connect_engine::compression::Compression;
@@ -40,6 +40,9 @@ struct Args {
     /// The monoio driver.
     #[arg(long, default_value = "auto", value_parser = ["auto", "epoll", "io_uring"])]
     driver: String,
+    /// The blocking client, one thread per concurrent call, instead of the async one.
+    #[arg(long)]
+    blocking: bool,
 }
 
 /// This process's user and system CPU seconds (from `/proc/self/stat`).
@@ -67,6 +70,9 @@ fn main() -> std::process::ExitCode {
         config = config.with_send_compression(Compression::Gzip);
     }
     config.max_idle_connections = config.max_idle_connections.max(args.concurrency as usize);
+    if args.blocking {
+        return blocking_main(&args, config);
+    }
     let client = match Client::new(&args.url, config) {
         Ok(c) => EchoServiceClient::new(c),
         Err(e) => {
@@ -161,4 +167,92 @@ async fn run(
         t.await;
     }
     (errors.get(), messages.get())
+}
+
+fn blocking_main(args: &Args, config: ClientConfig) -> std::process::ExitCode {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let client = match connect_engine::blocking::BlockingClient::new(&args.url, config) {
+        Ok(c) => EchoServiceBlockingClient::new(c),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let run = |calls: u64| {
+        let next = Arc::new(AtomicU64::new(0));
+        let errors = Arc::new(AtomicU64::new(0));
+        let messages = Arc::new(AtomicU64::new(0));
+        let threads: Vec<_> = (0..args.concurrency.max(1))
+            .map(|_| {
+                let (client, next, errors, messages) = (
+                    client.clone(),
+                    next.clone(),
+                    errors.clone(),
+                    messages.clone(),
+                );
+                let stream = args.stream_count;
+                std::thread::spawn(move || {
+                    let request = Text {
+                        text: "hello, world".into(),
+                        ..Default::default()
+                    };
+                    let repeat = RepeatRequest {
+                        text: "hello, world".into(),
+                        count: stream.unwrap_or(0),
+                        ..Default::default()
+                    };
+                    while next.fetch_add(1, Ordering::Relaxed) < calls {
+                        if stream.is_some() {
+                            match client.repeat(&repeat) {
+                                Ok(s) => {
+                                    for m in s {
+                                        if m.is_ok() {
+                                            messages.fetch_add(1, Ordering::Relaxed);
+                                        } else {
+                                            errors.fetch_add(1, Ordering::Relaxed);
+                                        }
+                                    }
+                                }
+                                Err(_) => {
+                                    errors.fetch_add(1, Ordering::Relaxed);
+                                }
+                            }
+                        } else if client.echo(&request).is_err() {
+                            errors.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            let _ = t.join();
+        }
+        (
+            errors.load(Ordering::Relaxed),
+            messages.load(Ordering::Relaxed),
+        )
+    };
+    run((args.calls / 10).min(1000));
+    let (u0, s0) = cpu_times();
+    let t0 = Instant::now();
+    let (errors, messages) = run(args.calls);
+    let elapsed = t0.elapsed().as_secs_f64();
+    let (u1, s1) = cpu_times();
+    let stream = if args.stream_count.is_some() {
+        format!(",\"messages\":{messages}")
+    } else {
+        String::new()
+    };
+    println!(
+        "{{\"calls\":{},\"errors\":{errors},\"elapsed_s\":{elapsed:.3},\"user_s\":{:.3},\"sys_s\":{:.3}{stream}}}",
+        args.calls,
+        u1 - u0,
+        s1 - s0
+    );
+    if errors > 0 {
+        std::process::ExitCode::FAILURE
+    } else {
+        std::process::ExitCode::SUCCESS
+    }
 }

@@ -211,14 +211,22 @@ fn client_method_names(s: &Service) -> Vec<(proc_macro2::Ident, proc_macro2::Ide
     out
 }
 
+/// Which client a method is generated for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Flavor {
+    Async,
+    Blocking,
+}
+
 fn client_method(
     ctx: Ctx<'_>,
+    flavor: Flavor,
     module: &proc_macro2::Ident,
     m: &Method,
-    high: &proc_macro2::Ident,
-    low: &proc_macro2::Ident,
+    names: (&proc_macro2::Ident, &proc_macro2::Ident),
     descriptor: &proc_macro2::Ident,
 ) -> TokenStream {
+    let (high, low) = names;
     // Not named like a message of the package, which the signatures name unqualified.
     let it = type_param(ctx, &["I", "Iter", "Requests"]);
     let r = quote!('r);
@@ -232,183 +240,110 @@ fn client_method(
         " Calls `{}` with call options, giving the response headers and trailers too.",
         m.name
     );
+    let (asyncness, wait, stream, what_ends) = match flavor {
+        Flavor::Async => (
+            quote!(async),
+            quote!(.await),
+            quote!(__rt::client::StreamOutput),
+            "stream",
+        ),
+        Flavor::Blocking => (
+            quote!(),
+            quote!(),
+            quote!(__rt::blocking::BlockingStream),
+            "iterator",
+        ),
+    };
+    let started_doc = format!(
+        " The error is the call's if it failed before any response arrived; later errors end the {what_ends}."
+    );
+    let requests = quote! {
+        #it: IntoIterator,
+        #it::Item: __rt::Borrow<#req>,
+    };
     match (m.client_streaming, m.server_streaming) {
         (false, false) => quote! {
             #d
-            pub async fn #high(&self, request: &#req_ref) -> Result<#resp, __rt::ConnectError> {
-                self.#low(request, __rt::client::CallOptions::default()).await.into_result()
+            pub #asyncness fn #high(&self, request: &#req_ref) -> Result<#resp, __rt::ConnectError> {
+                self.#low(request, __rt::client::CallOptions::default()) #wait .into_result()
             }
 
             #[doc = #low_doc]
-            pub async fn #low(&self, request: &#req_ref, options: __rt::client::CallOptions) -> __rt::client::UnaryOutput<#resp> {
-                self.inner.unary(&#module::#descriptor, request, options).await
+            pub #asyncness fn #low(&self, request: &#req_ref, options: __rt::client::CallOptions) -> __rt::client::UnaryOutput<#resp> {
+                self.inner.unary(&#module::#descriptor, request, options) #wait
             }
         },
         (true, false) => quote! {
             #d
-            pub async fn #high<'r, #it>(&self, requests: #it) -> Result<#resp, __rt::ConnectError>
+            pub #asyncness fn #high<'r, #it>(&self, requests: #it) -> Result<#resp, __rt::ConnectError>
             where
-                #it: IntoIterator,
-                #it::Item: __rt::Borrow<#req>,
+                #requests
             {
-                self.#low(requests, __rt::client::CallOptions::default()).await.into_result()
+                self.#low(requests, __rt::client::CallOptions::default()) #wait .into_result()
             }
 
             #[doc = #low_doc]
-            pub async fn #low<'r, #it>(&self, requests: #it, options: __rt::client::CallOptions) -> __rt::client::UnaryOutput<#resp>
+            pub #asyncness fn #low<'r, #it>(&self, requests: #it, options: __rt::client::CallOptions) -> __rt::client::UnaryOutput<#resp>
             where
-                #it: IntoIterator,
-                #it::Item: __rt::Borrow<#req>,
+                #requests
             {
-                self.inner.client_stream::<#req, #resp, #it>(&#module::#descriptor, requests, options).await
+                self.inner.client_stream::<#req, #resp, #it>(&#module::#descriptor, requests, options) #wait
             }
         },
         (false, true) => quote! {
             #d
             ///
-            /// The error is the call's if it failed before any response arrived; later
-            /// errors end the stream.
-            pub async fn #high(&self, request: &#req_ref) -> Result<__rt::client::StreamOutput<#resp>, __rt::ConnectError> {
-                self.#low(request, __rt::client::CallOptions::default()).await.into_started()
+            #[doc = #started_doc]
+            pub #asyncness fn #high(&self, request: &#req_ref) -> Result<#stream<#resp>, __rt::ConnectError> {
+                self.#low(request, __rt::client::CallOptions::default()) #wait .into_started()
             }
 
             #[doc = #low_doc]
-            pub async fn #low(&self, request: &#req_ref, options: __rt::client::CallOptions) -> __rt::client::StreamOutput<#resp> {
-                self.inner.server_stream(&#module::#descriptor, request, options).await
+            pub #asyncness fn #low(&self, request: &#req_ref, options: __rt::client::CallOptions) -> #stream<#resp> {
+                self.inner.server_stream(&#module::#descriptor, request, options) #wait
             }
         },
         (true, true) => quote! {
             #d
             ///
-            /// Half-duplex: every request is sent, then the responses arrive. The error is
-            /// the call's if it failed before any response arrived; later errors end the
-            /// stream.
-            pub async fn #high<'r, #it>(&self, requests: #it) -> Result<__rt::client::StreamOutput<#resp>, __rt::ConnectError>
+            /// Half-duplex: every request is sent, then the responses arrive.
+            #[doc = #started_doc]
+            pub #asyncness fn #high<'r, #it>(&self, requests: #it) -> Result<#stream<#resp>, __rt::ConnectError>
             where
-                #it: IntoIterator,
-                #it::Item: __rt::Borrow<#req>,
+                #requests
             {
-                self.#low(requests, __rt::client::CallOptions::default()).await.into_started()
+                self.#low(requests, __rt::client::CallOptions::default()) #wait .into_started()
             }
 
             #[doc = #low_doc]
-            pub async fn #low<'r, #it>(&self, requests: #it, options: __rt::client::CallOptions) -> __rt::client::StreamOutput<#resp>
+            pub #asyncness fn #low<'r, #it>(&self, requests: #it, options: __rt::client::CallOptions) -> #stream<#resp>
             where
-                #it: IntoIterator,
-                #it::Item: __rt::Borrow<#req>,
+                #requests
             {
-                self.inner.bidi_stream::<#req, #resp, #it>(&#module::#descriptor, requests, options).await
+                self.inner.bidi_stream::<#req, #resp, #it>(&#module::#descriptor, requests, options) #wait
             }
         },
     }
 }
 
-fn blocking_method(
-    ctx: Ctx<'_>,
-    module: &proc_macro2::Ident,
-    m: &Method,
-    high: &proc_macro2::Ident,
-    low: &proc_macro2::Ident,
-    descriptor: &proc_macro2::Ident,
-) -> TokenStream {
-    // Not named like a message of the package, which the signatures name unqualified.
-    let it = type_param(ctx, &["I", "Iter", "Requests"]);
-    let r = quote!('r);
-    let st = quote!('static);
-    let anon = quote!('_);
-    let req = message_type(ctx, &m.input, &r);
-    let req_ref = message_type(ctx, &m.input, &anon);
-    let resp = message_type(ctx, &m.output, &st);
-    let d = doc(m.doc.as_ref(), &format!("Calls `{}`.", m.name));
-    let low_doc = format!(
-        " Calls `{}` with call options, giving the response headers and trailers too.",
-        m.name
-    );
-    match (m.client_streaming, m.server_streaming) {
-        (false, false) => quote! {
-            #d
-            pub fn #high(&self, request: &#req_ref) -> Result<#resp, __rt::ConnectError> {
-                self.#low(request, __rt::client::CallOptions::default()).into_result()
-            }
-
-            #[doc = #low_doc]
-            pub fn #low(&self, request: &#req_ref, options: __rt::client::CallOptions) -> __rt::client::UnaryOutput<#resp> {
-                self.inner.unary(&#module::#descriptor, request, options)
-            }
-        },
-        (true, false) => quote! {
-            #d
-            pub fn #high<'r, #it>(&self, requests: #it) -> Result<#resp, __rt::ConnectError>
-            where
-                #it: IntoIterator,
-                #it::Item: __rt::Borrow<#req>,
-            {
-                self.#low(requests, __rt::client::CallOptions::default()).into_result()
-            }
-
-            #[doc = #low_doc]
-            pub fn #low<'r, #it>(&self, requests: #it, options: __rt::client::CallOptions) -> __rt::client::UnaryOutput<#resp>
-            where
-                #it: IntoIterator,
-                #it::Item: __rt::Borrow<#req>,
-            {
-                self.inner.client_stream::<#req, #resp, #it>(&#module::#descriptor, requests, options)
-            }
-        },
-        (false, true) => quote! {
-            #d
-            ///
-            /// The error is the call's if it failed before any response arrived; later
-            /// errors end the iterator.
-            pub fn #high(&self, request: &#req_ref) -> Result<__rt::blocking::BlockingStream<#resp>, __rt::ConnectError> {
-                self.#low(request, __rt::client::CallOptions::default()).into_started()
-            }
-
-            #[doc = #low_doc]
-            pub fn #low(&self, request: &#req_ref, options: __rt::client::CallOptions) -> __rt::blocking::BlockingStream<#resp> {
-                self.inner.server_stream(&#module::#descriptor, request, options)
-            }
-        },
-        (true, true) => quote! {
-            #d
-            ///
-            /// Half-duplex: every request is sent, then the responses arrive. The error is
-            /// the call's if it failed before any response arrived; later errors end the
-            /// iterator.
-            pub fn #high<'r, #it>(&self, requests: #it) -> Result<__rt::blocking::BlockingStream<#resp>, __rt::ConnectError>
-            where
-                #it: IntoIterator,
-                #it::Item: __rt::Borrow<#req>,
-            {
-                self.#low(requests, __rt::client::CallOptions::default()).into_started()
-            }
-
-            #[doc = #low_doc]
-            pub fn #low<'r, #it>(&self, requests: #it, options: __rt::client::CallOptions) -> __rt::blocking::BlockingStream<#resp>
-            where
-                #it: IntoIterator,
-                #it::Item: __rt::Borrow<#req>,
-            {
-                self.inner.bidi_stream::<#req, #resp, #it>(&#module::#descriptor, requests, options)
-            }
-        },
-    }
+fn client_methods(ctx: Ctx<'_>, flavor: Flavor, s: &Service) -> Vec<TokenStream> {
+    let module = ident(&s.module);
+    let names = client_method_names(s);
+    let descriptors = descriptor_names(s);
+    s.methods
+        .iter()
+        .zip(names.iter().zip(&descriptors))
+        .map(|(m, ((high, low), desc))| client_method(ctx, flavor, &module, m, (high, low), desc))
+        .collect()
 }
 
 fn blocking_client(ctx: Ctx<'_>, s: &Service) -> TokenStream {
     let name = ident(&s.blocking_client_name);
-    let module = ident(&s.module);
     let full = &s.full_name;
     let d = format!(
         " A blocking client for `{full}` (on a `connect_engine::blocking::BlockingClient`; `Send + Sync`): a high-level and a low-level method per RPC."
     );
-    let names = client_method_names(s);
-    let descriptors = descriptor_names(s);
-    let methods = s
-        .methods
-        .iter()
-        .zip(names.iter().zip(&descriptors))
-        .map(|(m, ((high, low), desc))| blocking_method(ctx, &module, m, high, low, desc));
+    let methods = client_methods(ctx, Flavor::Blocking, s);
     quote! {
         #[doc = #d]
         #[derive(Clone, Debug)]
@@ -455,18 +390,11 @@ fn descriptor_names(s: &Service) -> Vec<proc_macro2::Ident> {
 fn client(ctx: Ctx<'_>, s: &Service) -> TokenStream {
     let conn = type_param(ctx, &["C", "Conn", "Connector"]);
     let client_name = ident(&s.client_name);
-    let module = ident(&s.module);
     let full = &s.full_name;
     let d = format!(
         " An async client for `{full}` (on a `connect_engine::client::Client`): a high-level and a low-level method per RPC."
     );
-    let names = client_method_names(s);
-    let descriptors = descriptor_names(s);
-    let methods = s
-        .methods
-        .iter()
-        .zip(names.iter().zip(&descriptors))
-        .map(|(m, ((high, low), desc))| client_method(ctx, &module, m, high, low, desc));
+    let methods = client_methods(ctx, Flavor::Async, s);
     quote! {
         #[doc = #d]
         pub struct #client_name<#conn: __rt::client::Connector = __rt::client::DefaultConnector> {

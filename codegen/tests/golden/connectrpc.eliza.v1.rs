@@ -738,9 +738,8 @@ impl<C: __rt::client::Connector> ElizaServiceClient<C> {
     /// sentences first, then all answers).
     #[allow(clippy::doc_markdown)]
     ///
-    /// Half-duplex: every request is sent, then the responses arrive. The error is
-    /// the call's if it failed before any response arrived; later errors end the
-    /// stream.
+    /// Half-duplex: every request is sent, then the responses arrive.
+    /// The error is the call's if it failed before any response arrived; later errors end the stream.
     pub async fn converse<'r, I>(
         &self,
         requests: I,
@@ -777,8 +776,7 @@ impl<C: __rt::client::Connector> ElizaServiceClient<C> {
     /// Introduce greets the user by name, in several messages.
     #[allow(clippy::doc_markdown)]
     ///
-    /// The error is the call's if it failed before any response arrived; later
-    /// errors end the stream.
+    /// The error is the call's if it failed before any response arrived; later errors end the stream.
     pub async fn introduce(
         &self,
         request: &IntroduceRequest<'_>,
@@ -836,9 +834,8 @@ impl ElizaServiceBlockingClient {
     /// sentences first, then all answers).
     #[allow(clippy::doc_markdown)]
     ///
-    /// Half-duplex: every request is sent, then the responses arrive. The error is
-    /// the call's if it failed before any response arrived; later errors end the
-    /// iterator.
+    /// Half-duplex: every request is sent, then the responses arrive.
+    /// The error is the call's if it failed before any response arrived; later errors end the iterator.
     pub fn converse<'r, I>(
         &self,
         requests: I,
@@ -872,8 +869,7 @@ impl ElizaServiceBlockingClient {
     /// Introduce greets the user by name, in several messages.
     #[allow(clippy::doc_markdown)]
     ///
-    /// The error is the call's if it failed before any response arrived; later
-    /// errors end the iterator.
+    /// The error is the call's if it failed before any response arrived; later errors end the iterator.
     pub fn introduce(
         &self,
         request: &IntroduceRequest<'_>,

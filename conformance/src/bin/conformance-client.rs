@@ -146,20 +146,29 @@ fn write_frame(body: &[u8]) {
 }
 
 async fn handle(frame: &[u8], clients: &Clients) -> ClientCompatResponse<'static> {
-    let request = match ClientCompatRequest::decode(frame) {
-        Ok(r) => r,
-        Err(e) => {
-            return ClientCompatResponse {
-                result: Some(ResultOneof::Error(ClientErrorResult {
-                    message: format!("bad ClientCompatRequest: {e}").into(),
-                    ..Default::default()
-                })),
-                ..Default::default()
-            };
-        }
-    };
-    let test_name = request.test_name.clone().into_owned();
-    let result = match run_case(&request, clients).await {
+    match ClientCompatRequest::decode(frame) {
+        Ok(request) => answer(&request, run_case(&request, clients).await),
+        Err(e) => bad_request(e),
+    }
+}
+
+/// The answer to a request the runner sent that does not decode.
+fn bad_request(e: connect_engine::DecodeError) -> ClientCompatResponse<'static> {
+    ClientCompatResponse {
+        result: Some(ResultOneof::Error(ClientErrorResult {
+            message: format!("bad ClientCompatRequest: {e}").into(),
+            ..Default::default()
+        })),
+        ..Default::default()
+    }
+}
+
+/// The answer to a case: the call's result, or the reason it could not be made.
+fn answer(
+    request: &ClientCompatRequest<'_>,
+    result: Result<ClientResponseResult<'static>, BoxError>,
+) -> ClientCompatResponse<'static> {
+    let result = match result {
         Ok(r) => ResultOneof::Response(r),
         Err(e) => ResultOneof::Error(ClientErrorResult {
             message: e.to_string().into(),
@@ -167,7 +176,7 @@ async fn handle(frame: &[u8], clients: &Clients) -> ClientCompatResponse<'static
         }),
     };
     ClientCompatResponse {
-        test_name: test_name.into(),
+        test_name: request.test_name.clone().into_owned().into(),
         result: Some(result),
         ..Default::default()
     }
@@ -297,6 +306,40 @@ fn tls_config(req: &ClientCompatRequest<'_>) -> Result<rustls::ClientConfig, Box
     })
 }
 
+/// What every case needs before its call, whichever client runs it.
+struct Prepared<'r> {
+    options: CallOptions,
+    cancel: CancelToken,
+    plan: CancelPlan,
+    method: &'r str,
+}
+
+/// Checks the case's target and builds its call options (headers, timeout, cancellation).
+fn prepare<'r>(req: &'r ClientCompatRequest<'_>) -> Result<Prepared<'r>, BoxError> {
+    if req.raw_request.is_some() {
+        return Err("raw_request is only for the reference client".into());
+    }
+    let service = req
+        .service
+        .as_deref()
+        .unwrap_or("connectrpc.conformance.v1.ConformanceService");
+    if service != conformance_service::SERVICE.name {
+        return Err(format!("unknown service {service}").into());
+    }
+    let cancel = CancelToken::new();
+    let mut options = CallOptions::new().with_cancel(cancel.clone());
+    options.headers = headers_of(req)?;
+    options.timeout = req
+        .timeout_ms
+        .map(|ms| Duration::from_millis(u64::from(ms)));
+    Ok(Prepared {
+        options,
+        cancel,
+        plan: cancel_plan(req),
+        method: req.method.as_deref().unwrap_or_default(),
+    })
+}
+
 /// How and when a case cancels its call.
 enum CancelPlan {
     None,
@@ -376,25 +419,13 @@ async fn run_case(
     req: &ClientCompatRequest<'_>,
     clients: &Clients,
 ) -> Result<ClientResponseResult<'static>, BoxError> {
-    if req.raw_request.is_some() {
-        return Err("raw_request is only for the reference client".into());
-    }
-    let service = req
-        .service
-        .as_deref()
-        .unwrap_or("connectrpc.conformance.v1.ConformanceService");
-    if service != conformance_service::SERVICE.name {
-        return Err(format!("unknown service {service}").into());
-    }
+    let Prepared {
+        options,
+        cancel,
+        plan,
+        method,
+    } = prepare(req)?;
     let client = clients.get(req)?;
-    let cancel = CancelToken::new();
-    let mut options = CallOptions::new().with_cancel(cancel.clone());
-    options.headers = headers_of(req)?;
-    options.timeout = req
-        .timeout_ms
-        .map(|ms| Duration::from_millis(u64::from(ms)));
-    let plan = cancel_plan(req);
-    let method = req.method.as_deref().unwrap_or_default();
     let anys = &req.request_messages;
     match method {
         "Unary" => {
@@ -632,29 +663,9 @@ fn run_blocking() -> Result<(), BoxError> {
 }
 
 fn handle_blocking(frame: &[u8], clients: &BlockingClients) -> ClientCompatResponse<'static> {
-    let request = match ClientCompatRequest::decode(frame) {
-        Ok(r) => r,
-        Err(e) => {
-            return ClientCompatResponse {
-                result: Some(ResultOneof::Error(ClientErrorResult {
-                    message: format!("bad ClientCompatRequest: {e}").into(),
-                    ..Default::default()
-                })),
-                ..Default::default()
-            };
-        }
-    };
-    let result = match run_case_blocking(&request, clients) {
-        Ok(r) => ResultOneof::Response(r),
-        Err(e) => ResultOneof::Error(ClientErrorResult {
-            message: e.to_string().into(),
-            ..Default::default()
-        }),
-    };
-    ClientCompatResponse {
-        test_name: request.test_name.clone().into_owned().into(),
-        result: Some(result),
-        ..Default::default()
+    match ClientCompatRequest::decode(frame) {
+        Ok(request) => answer(&request, run_case_blocking(&request, clients)),
+        Err(e) => bad_request(e),
     }
 }
 
@@ -673,25 +684,13 @@ fn run_case_blocking(
     req: &ClientCompatRequest<'_>,
     clients: &BlockingClients,
 ) -> Result<ClientResponseResult<'static>, BoxError> {
-    if req.raw_request.is_some() {
-        return Err("raw_request is only for the reference client".into());
-    }
-    let service = req
-        .service
-        .as_deref()
-        .unwrap_or("connectrpc.conformance.v1.ConformanceService");
-    if service != conformance_service::SERVICE.name {
-        return Err(format!("unknown service {service}").into());
-    }
+    let Prepared {
+        options,
+        cancel,
+        plan,
+        method,
+    } = prepare(req)?;
     let client = clients.get(req)?;
-    let cancel = CancelToken::new();
-    let mut options = CallOptions::new().with_cancel(cancel.clone());
-    options.headers = headers_of(req)?;
-    options.timeout = req
-        .timeout_ms
-        .map(|ms| Duration::from_millis(u64::from(ms)));
-    let plan = cancel_plan(req);
-    let method = req.method.as_deref().unwrap_or_default();
     let anys = &req.request_messages;
     match method {
         "Unary" => unary_blocking::<UnaryRequest<'_>, UnaryResponse<'static>>(

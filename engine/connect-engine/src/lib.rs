@@ -1,31 +1,47 @@
 //! # connect-engine
 //!
-//! Connect RPC over HTTP/1.1 on monoio: a thread-per-core server (io_uring with an epoll
-//! fallback), TLS with rustls. This crate is what applications depend on; the protocol itself
-//! lives in [`connect_wire`] (sans-IO), re-exported here so generated code needs only this
-//! crate.
+//! Connect RPC over HTTP/1.1: a thread-per-core server on monoio (io_uring with an epoll
+//! fallback), an async client on the same runtime, and a blocking client on `std::net`,
+//! all with TLS (rustls). This crate is what applications depend on; the protocol itself
+//! lives in [`connect_wire`] (sans-IO, re-exported as [`wire`]), so generated code needs
+//! only this crate.
 //!
 //! ## Architecture
 //!
 //! | layer | where | what |
 //! |---|---|---|
 //! | runtime | [`runtime`] | one monoio runtime per thread; io_uring (`COOP_TASKRUN` + `SINGLE_ISSUER`) or epoll |
-//! | server | [`server`] | `SO_REUSEPORT` listener per thread, connection loop, timeouts, limits, graceful shutdown |
-//! | calls | [`server::Call`] and friends | unary / client / server / bidi calls over borrowed buffers |
-//! | protocol | [`connect_wire`] | HTTP/1.1 framing, Connect rules, envelopes, codecs, compression, errors |
+//! | server | [`server`] | `SO_REUSEPORT` listener per thread, connection loop, timeouts, limits, graceful shutdown, panic isolation |
+//! | server calls | [`server::Call`] and friends | unary / client / server / bidi calls over borrowed buffers |
+//! | async client | [`client`] | per-thread keep-alive pool, deadlines, cancellation, interceptors, [`client::Connector`]s |
+//! | blocking client | [`blocking`] | the same calls over `std::net` + rustls, `Send + Sync`, cancellation from any thread |
+//! | transport | [`transport`] | TCP / TLS / Unix streams split into halves that refuse IO after an interruption |
+//! | protocol | [`connect_wire`] | HTTP/1.1 framing, Connect rules for both roles, envelopes, codecs, compression, errors |
+//!
+//! The three drivers (server, async client, blocking client) are thin: everything that
+//! does no IO — framing requests and responses, classifying a response, assembling one as it
+//! arrives ([`wire::client::ResponseReader`]), reading envelopes
+//! ([`wire::stream::StreamReader`]), mapping failures to codes ([`wire::fault`]) — is in
+//! `connect-wire` and tested there once.
 //!
 //! A unary request flows socket → connection read buffer (head parsed into offsets, body
 //! decoded in place) → borrowed request message → handler → response encoded straight into
-//! the connection's write buffer → socket. Buffers live as long as the connection; a unary
-//! proto call allocates nothing in steady state.
+//! the connection's write buffer → socket. Buffers are pooled per thread; a unary proto call
+//! allocates nothing in steady state on the server, and only the owned response on the client.
 //!
 //! ## Features
 //!
 //! | feature | default | enables |
 //! |---|---|---|
+//! | `runtime` | yes | monoio: [`server`], the async [`client::Client`], [`runtime`], [`transport`] |
+//! | `blocking` | yes | the [`blocking`] client (no async runtime) |
 //! | `gzip` | yes | gzip (libdeflater) |
 //! | `br` | no | brotli |
 //! | `zstd` | no | zstd |
+//!
+//! A program that only makes blocking calls depends on
+//! `connect-engine = { version = "…", default-features = false, features = ["blocking", "gzip"] }`
+//! and builds no async runtime at all.
 
 // With neither driver feature on, the client's shared pieces have no user.
 #![cfg_attr(
@@ -45,6 +61,7 @@ pub mod blocking;
 mod buffers;
 pub mod client;
 mod codecs;
+mod probe;
 #[cfg(feature = "runtime")]
 pub mod runtime;
 #[cfg(feature = "runtime")]

@@ -252,15 +252,7 @@ impl Probe {
     /// On TLS connections pending bytes are not a sign of anything (session tickets arrive
     /// after the handshake), only the end of the stream is.
     pub(crate) fn peer_closed(&self) -> bool {
-        if self.socket.set_nonblocking(true).is_err() {
-            return true;
-        }
-        let mut byte = [0u8; 1];
-        match self.socket.peek(&mut byte) {
-            Ok(0) => true,
-            Ok(_) => !self.tls,
-            Err(e) => e.kind() != io::ErrorKind::WouldBlock,
-        }
+        crate::probe::peer_closed(&self.socket, self.tls)
     }
 }
 

@@ -155,3 +155,84 @@ fn stalled_tls_clients_do_not_crash_the_server() {
         );
     }
 }
+
+/// Both clients over TLS (a custom root, ALPN `http/1.1`), every stream kind, connection
+/// reuse; and a server certificate the client does not trust is refused.
+#[test]
+fn clients_over_tls() {
+    use connect_engine::blocking::BlockingClient;
+    use connect_engine::client::{CallOptions, Client, ClientConfig};
+    let (server_tls, client_tls) = tls_pair();
+    let server = TestServer::start(
+        ServerConfig::new()
+            .with_driver(Driver::Epoll)
+            .with_tls(server_tls),
+    );
+    let url = format!("https://localhost:{}", server.addr.port());
+    let config = ClientConfig::new().with_tls(client_tls);
+    let msg = support::Text {
+        text: "over tls".into(),
+        ..Default::default()
+    };
+    let async_client = Client::new(&url, config.clone()).unwrap();
+    connect_engine::runtime::block_on(Driver::Auto, async {
+        for _ in 0..3 {
+            let out = async_client
+                .unary::<support::Text<'_>, support::Text<'static>>(
+                    &support::ECHO,
+                    &msg,
+                    CallOptions::new(),
+                )
+                .await;
+            assert_eq!(out.result.unwrap().text, "over tls");
+        }
+        let (m, e) = async_client
+            .server_stream::<support::Text<'_>, support::Text<'static>>(
+                &support::REPEAT,
+                &msg,
+                CallOptions::new(),
+            )
+            .await
+            .collect()
+            .await;
+        assert!(e.is_none());
+        assert_eq!(m.len(), 3);
+    })
+    .unwrap();
+    assert_eq!(async_client.idle_connections(), 1);
+    let blocking = BlockingClient::new(&url, config).unwrap();
+    for _ in 0..3 {
+        let out = blocking.unary::<support::Text<'_>, support::Text<'static>>(
+            &support::ECHO,
+            &msg,
+            CallOptions::new(),
+        );
+        assert_eq!(out.result.unwrap().text, "over tls");
+    }
+    assert_eq!(blocking.idle_connections(), 1);
+    // The default roots do not know this self-signed certificate.
+    let untrusted = BlockingClient::new(&url, ClientConfig::new()).unwrap();
+    let e = untrusted
+        .unary::<support::Text<'_>, support::Text<'static>>(
+            &support::ECHO,
+            &msg,
+            CallOptions::new(),
+        )
+        .result
+        .unwrap_err();
+    assert_eq!(e.code(), connect_engine::Code::Unavailable, "{e}");
+    let untrusted = Client::new(&url, ClientConfig::new()).unwrap();
+    let e = connect_engine::runtime::block_on(Driver::Auto, async {
+        untrusted
+            .unary::<support::Text<'_>, support::Text<'static>>(
+                &support::ECHO,
+                &msg,
+                CallOptions::new(),
+            )
+            .await
+            .result
+            .unwrap_err()
+    })
+    .unwrap();
+    assert_eq!(e.code(), connect_engine::Code::Unavailable, "{e}");
+}

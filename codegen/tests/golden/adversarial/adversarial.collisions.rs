@@ -5552,9 +5552,8 @@ impl<Conn: __rt::client::Connector> GameClient<Conn> {
     }
     /// Calls `Stream`.
     ///
-    /// Half-duplex: every request is sent, then the responses arrive. The error is
-    /// the call's if it failed before any response arrived; later errors end the
-    /// stream.
+    /// Half-duplex: every request is sent, then the responses arrive.
+    /// The error is the call's if it failed before any response arrived; later errors end the stream.
     pub async fn stream<'r, Iter>(
         &self,
         requests: Iter,
@@ -5618,8 +5617,7 @@ impl<Conn: __rt::client::Connector> GameClient<Conn> {
     }
     /// Calls `Download`.
     ///
-    /// The error is the call's if it failed before any response arrived; later
-    /// errors end the stream.
+    /// The error is the call's if it failed before any response arrived; later errors end the stream.
     pub async fn download(
         &self,
         request: &Plain<'_>,
@@ -5822,9 +5820,8 @@ impl GameBlockingClient {
     }
     /// Calls `Stream`.
     ///
-    /// Half-duplex: every request is sent, then the responses arrive. The error is
-    /// the call's if it failed before any response arrived; later errors end the
-    /// iterator.
+    /// Half-duplex: every request is sent, then the responses arrive.
+    /// The error is the call's if it failed before any response arrived; later errors end the iterator.
     pub fn stream<'r, Iter>(
         &self,
         requests: Iter,
@@ -5882,8 +5879,7 @@ impl GameBlockingClient {
     }
     /// Calls `Download`.
     ///
-    /// The error is the call's if it failed before any response arrived; later
-    /// errors end the iterator.
+    /// The error is the call's if it failed before any response arrived; later errors end the iterator.
     pub fn download(
         &self,
         request: &Plain<'_>,
@@ -6380,8 +6376,7 @@ impl<Conn: __rt::client::Connector> ParamsClient<Conn> {
     }
     /// Calls `ServerStream`.
     ///
-    /// The error is the call's if it failed before any response arrived; later
-    /// errors end the stream.
+    /// The error is the call's if it failed before any response arrived; later errors end the stream.
     pub async fn server_stream(
         &self,
         request: &C<'_>,
@@ -6400,9 +6395,8 @@ impl<Conn: __rt::client::Connector> ParamsClient<Conn> {
     }
     /// Calls `Bidi`.
     ///
-    /// Half-duplex: every request is sent, then the responses arrive. The error is
-    /// the call's if it failed before any response arrived; later errors end the
-    /// stream.
+    /// Half-duplex: every request is sent, then the responses arrive.
+    /// The error is the call's if it failed before any response arrived; later errors end the stream.
     pub async fn bidi<'r, Iter>(
         &self,
         requests: Iter,
@@ -6490,8 +6484,7 @@ impl ParamsBlockingClient {
     }
     /// Calls `ServerStream`.
     ///
-    /// The error is the call's if it failed before any response arrived; later
-    /// errors end the iterator.
+    /// The error is the call's if it failed before any response arrived; later errors end the iterator.
     pub fn server_stream(
         &self,
         request: &C<'_>,
@@ -6509,9 +6502,8 @@ impl ParamsBlockingClient {
     }
     /// Calls `Bidi`.
     ///
-    /// Half-duplex: every request is sent, then the responses arrive. The error is
-    /// the call's if it failed before any response arrived; later errors end the
-    /// iterator.
+    /// Half-duplex: every request is sent, then the responses arrive.
+    /// The error is the call's if it failed before any response arrived; later errors end the iterator.
     pub fn bidi<'r, Iter>(
         &self,
         requests: Iter,

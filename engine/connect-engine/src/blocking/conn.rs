@@ -131,19 +131,11 @@ impl Conn {
     /// Whether an idle connection can carry another call: not broken, not idle too long,
     /// not closed by the peer meanwhile (a non-blocking peek, as the async client does).
     pub(crate) fn is_usable(&self, idle_timeout: Duration) -> bool {
-        if self.broken || self.idle_since.elapsed() >= idle_timeout {
+        let idle = self.idle_since.elapsed();
+        if self.broken || idle >= idle_timeout {
             return false;
         }
-        if self.socket.set_nonblocking(true).is_err() {
-            return false;
-        }
-        let mut byte = [0u8; 1];
-        let alive = match self.socket.peek(&mut byte) {
-            Ok(0) => false,
-            Ok(_) => self.tls,
-            Err(e) => e.kind() == io::ErrorKind::WouldBlock,
-        };
-        alive && self.socket.set_nonblocking(false).is_ok()
+        idle < crate::probe::UNCHECKED_IDLE || !crate::probe::peer_closed(&self.socket, self.tls)
     }
 
     pub(crate) fn mark_idle(&mut self) {

@@ -29,10 +29,10 @@
 mod conn;
 mod stream;
 
-use std::borrow::{Borrow, Cow};
+use std::borrow::Borrow;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use connect_wire::client::{Decoding, RequestSpec, RequestWriter, Scratch, Verdict};
+use connect_wire::client::{Decoding, RequestWriter, Scratch, Verdict};
 use connect_wire::service::MethodDescriptor;
 use connect_wire::{Code, ConnectError, Message, OwnedMessage, client as wire};
 use http::{HeaderMap, Method};
@@ -41,7 +41,7 @@ pub use stream::BlockingStream;
 use self::conn::{Conn, Exchange};
 use crate::buffers;
 use crate::client::{
-    Bounds, CallOptions, CallState, ClientConfig, Origin, Scheme, UnaryOutput, stopped,
+    Bounds, CallOptions, CallState, ClientConfig, Origin, Scheme, Target, UnaryOutput, stopped,
     with_metadata,
 };
 use crate::codecs::with_codecs;
@@ -215,34 +215,11 @@ impl BlockingClient {
         self.stream_call::<Req, Resp, I>(&mut call, requests)
     }
 
-    fn writer<'a>(&'a self, call: &'a CallState, path: &'a str) -> RequestWriter<'a> {
-        let config = &self.inner.config;
-        RequestWriter {
-            spec: RequestSpec {
-                host: self.inner.origin.authority(),
-                path,
-                codec: config.codec,
-                compression: config.send_compression,
-                accept: &self.inner.accept,
-                timeout: call
-                    .bounds
-                    .deadline
-                    .map(|d| d.saturating_duration_since(std::time::Instant::now())),
-                headers: &call.headers,
-                default_headers: &config.headers,
-                user_agent: &config.user_agent,
-            },
-            json: &config.json,
-            compress_min: config.compress_min_bytes,
-        }
-    }
-
-    fn path(&self, method: &'static MethodDescriptor) -> Cow<'static, str> {
-        let prefix = self.inner.origin.prefix();
-        if prefix.is_empty() {
-            Cow::Borrowed(method.path)
-        } else {
-            Cow::Owned(format!("{prefix}{}", method.path))
+    fn target(&self) -> Target<'_> {
+        Target {
+            config: &self.inner.config,
+            origin: &self.inner.origin,
+            accept: &self.inner.accept,
         }
     }
 
@@ -286,8 +263,9 @@ impl BlockingClient {
         write: impl FnOnce(&RequestWriter<'_>, &mut Scratch, &mut Vec<u8>) -> Result<(), ConnectError>,
     ) -> UnaryOutput<Resp> {
         let config = &self.inner.config;
-        let path = self.path(call.method);
-        let writer = self.writer(call, &path);
+        let target = self.target();
+        let path = target.path(call.method);
+        let writer = target.writer(call, &path);
         let mut request = buffers::take(config.buffer_size);
         let written = write(&writer, scratch, &mut request);
         let result = written.and_then(|()| self.connection(&call.bounds));
@@ -358,11 +336,12 @@ impl BlockingClient {
             Err(e) => return BlockingStream::failed(call.take(), self.inner.clone(), e),
         };
         let mut ex = self.exchange(conn, &call.bounds);
-        let path = self.path(call.method);
+        let target = self.target();
+        let path = target.path(call.method);
         let mut scratch = buffers::take_scratch();
         let mut wbuf = buffers::take(config.buffer_size);
         let (sent, outcome) = {
-            let writer = self.writer(call, &path);
+            let writer = target.writer(call, &path);
             write_stream_request::<Req, I>(
                 &writer,
                 &mut ex,

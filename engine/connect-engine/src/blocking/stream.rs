@@ -11,7 +11,7 @@ use http::{HeaderMap, Method};
 use super::Inner;
 use super::conn::Exchange;
 use crate::buffers;
-use crate::client::{CallState, UnaryOutput};
+use crate::client::{CallState, StreamCore, UnaryOutput};
 use crate::codecs::with_codecs;
 
 /// The response of a blocking server-streaming or bidi call: an [`Iterator`] of messages.
@@ -22,15 +22,9 @@ use crate::codecs::with_codecs;
 /// connection. `Send`: it can be handed to another thread.
 #[must_use = "the call's outcome is in it"]
 pub struct BlockingStream<M> {
-    call: CallState,
+    core: StreamCore,
     inner: Arc<Inner>,
-    headers: HeaderMap,
-    trailers: HeaderMap,
-    error: Option<ConnectError>,
     live: Option<Live>,
-    error_taken: bool,
-    reported: bool,
-    received: u64,
     _m: std::marker::PhantomData<fn() -> M>,
 }
 
@@ -43,10 +37,10 @@ struct Live {
 impl<M> std::fmt::Debug for BlockingStream<M> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BlockingStream")
-            .field("method", &self.call.method.path)
-            .field("headers", &self.headers)
-            .field("received", &self.received)
-            .field("error", &self.error)
+            .field("method", &self.core.call.method.path)
+            .field("headers", &self.core.headers)
+            .field("received", &self.core.received)
+            .field("error", &self.core.error)
             .finish_non_exhaustive()
     }
 }
@@ -61,60 +55,46 @@ impl<M: OwnedMessage> BlockingStream<M> {
     ) -> Self {
         let reader = StreamReader::new(Role::Client, compression, inner.config.max_message_size);
         BlockingStream {
-            call,
+            core: StreamCore::new(call, inner.config.clone(), headers),
             inner,
-            headers,
-            trailers: HeaderMap::new(),
-            error: None,
             live: Some(Live {
                 ex,
                 reader,
                 scratch: Vec::new(),
             }),
-            error_taken: false,
-            reported: false,
-            received: 0,
             _m: std::marker::PhantomData,
         }
     }
 
     pub(crate) fn failed(call: CallState, inner: Arc<Inner>, error: ConnectError) -> Self {
-        let mut out = BlockingStream {
-            call,
+        BlockingStream {
+            core: StreamCore::failed(call, inner.config.clone(), error),
             inner,
-            headers: HeaderMap::new(),
-            trailers: HeaderMap::new(),
-            error: Some(error),
             live: None,
-            error_taken: false,
-            reported: false,
-            received: 0,
             _m: std::marker::PhantomData,
-        };
-        out.report();
-        out
+        }
     }
 
     pub(crate) fn set_headers(&mut self, headers: HeaderMap) {
-        self.headers = headers;
+        self.core.headers = headers;
     }
 
     /// The response headers (empty when the call failed before they arrived).
     #[must_use]
     pub fn headers(&self) -> &HeaderMap {
-        &self.headers
+        &self.core.headers
     }
 
     /// The trailers, complete once the stream ended.
     #[must_use]
     pub fn trailers(&self) -> &HeaderMap {
-        &self.trailers
+        &self.core.trailers
     }
 
     /// The call's error, once the stream ended with one.
     #[must_use]
     pub fn error(&self) -> Option<&ConnectError> {
-        self.error.as_ref()
+        self.core.error.as_ref()
     }
 
     /// Whether the stream has ended.
@@ -125,10 +105,8 @@ impl<M: OwnedMessage> BlockingStream<M> {
 
     /// The stream, or the call's error if it failed before a response began.
     pub fn into_started(mut self) -> Result<Self, ConnectError> {
-        if self.live.is_none()
-            && self.received == 0
-            && self.headers.is_empty()
-            && let Some(e) = self.error.take()
+        if self.core.failed_before_start(self.live.is_some())
+            && let Some(e) = self.core.error.take()
         {
             return Err(e);
         }
@@ -138,31 +116,13 @@ impl<M: OwnedMessage> BlockingStream<M> {
     /// Cancels the call: the connection is closed; the stream ends with `canceled`.
     pub fn cancel(&mut self) {
         if self.live.take().is_some() {
-            self.fail(ConnectError::new(Code::Canceled, "call canceled"));
+            self.core
+                .fail(ConnectError::new(Code::Canceled, "call canceled"));
         }
-    }
-
-    fn fail(&mut self, e: ConnectError) {
-        if self.error.is_none() {
-            self.error = Some(crate::client::with_metadata(
-                e,
-                &self.headers,
-                &self.trailers,
-            ));
-        }
-        self.report();
-    }
-
-    fn take_error(&mut self) -> Option<Result<M, ConnectError>> {
-        if self.error_taken {
-            return None;
-        }
-        self.error_taken = true;
-        self.error.clone().map(Err)
     }
 
     fn step(&mut self) -> Result<Option<M>, ConnectError> {
-        let config = self.inner.config.clone();
+        let config = self.core.config.clone();
         let decoding = Decoding {
             codec: config.codec,
             limit: config.max_message_size,
@@ -180,14 +140,9 @@ impl<M: OwnedMessage> BlockingStream<M> {
                     .next_stream_event::<M>(&mut live.reader, decoding, scratch, c)
             })?;
             match event {
-                StreamEvent::NeedMore => live.ex.fill(&self.call.bounds)?,
+                StreamEvent::NeedMore => live.ex.fill(&self.core.call.bounds)?,
                 StreamEvent::Message(m) => return Ok(Some(m)),
-                StreamEvent::End(end) => {
-                    self.trailers = end.metadata;
-                    if let Some(e) = end.error {
-                        self.error = Some(e);
-                    }
-                }
+                StreamEvent::End(end) => self.core.end(end),
                 StreamEvent::Finished => {
                     let live = self
                         .live
@@ -199,11 +154,7 @@ impl<M: OwnedMessage> BlockingStream<M> {
                     if reusable {
                         self.inner.give(conn);
                     }
-                    if let Some(e) = self.error.take() {
-                        self.fail(e);
-                    } else {
-                        self.report();
-                    }
+                    self.core.finished();
                     return Ok(None);
                 }
             }
@@ -212,17 +163,15 @@ impl<M: OwnedMessage> BlockingStream<M> {
 
     /// A client stream's single response (0 or 2+ messages are `unimplemented`).
     pub(crate) fn collect_one(mut self) -> UnaryOutput<M> {
-        let already = std::mem::replace(&mut self.reported, true);
+        let already = self.core.hold_report();
         let mut first = None;
         let mut error = None;
+        let mut more = false;
         while let Some(r) = self.next() {
             match r {
                 Ok(m) if first.is_none() => first = Some(m),
                 Ok(_) => {
-                    error = Some(ConnectError::new(
-                        Code::Unimplemented,
-                        "client-stream response has more than one message",
-                    ));
+                    more = true;
                     self.live = None;
                     break;
                 }
@@ -232,42 +181,7 @@ impl<M: OwnedMessage> BlockingStream<M> {
                 }
             }
         }
-        let result = match (error, first) {
-            (Some(e), _) => Err(e),
-            (None, Some(m)) => Ok(m),
-            (None, None) => Err(ConnectError::new(
-                Code::Unimplemented,
-                "client-stream response has no message",
-            )),
-        };
-        if !already {
-            self.call.received = self.received;
-            self.call.report(
-                &self.inner.config,
-                &self.headers,
-                &self.trailers,
-                result.as_ref().err(),
-            );
-        }
-        UnaryOutput {
-            headers: std::mem::take(&mut self.headers),
-            result,
-            trailers: std::mem::take(&mut self.trailers),
-        }
-    }
-
-    fn report(&mut self) {
-        if self.reported {
-            return;
-        }
-        self.reported = true;
-        self.call.received = self.received;
-        self.call.report(
-            &self.inner.config,
-            &self.headers,
-            &self.trailers,
-            self.error.as_ref(),
-        );
+        self.core.unary(first, error, more, already)
     }
 }
 
@@ -276,32 +190,19 @@ impl<M: OwnedMessage> Iterator for BlockingStream<M> {
 
     fn next(&mut self) -> Option<Self::Item> {
         if self.live.is_none() {
-            return self.take_error();
+            return self.core.take_error();
         }
         match self.step() {
             Ok(Some(m)) => {
-                self.received += 1;
+                self.core.received += 1;
                 Some(Ok(m))
             }
-            Ok(None) => self.take_error(),
+            Ok(None) => self.core.take_error(),
             Err(e) => {
                 self.live = None;
-                self.fail(e);
-                self.take_error()
+                self.core.fail(e);
+                self.core.take_error()
             }
-        }
-    }
-}
-
-impl<M> Drop for BlockingStream<M> {
-    fn drop(&mut self) {
-        if !self.reported {
-            self.reported = true;
-            self.call.received = self.received;
-            let canceled = ConnectError::new(Code::Canceled, "response stream dropped");
-            let error = self.error.as_ref().or(Some(&canceled));
-            self.call
-                .report(&self.inner.config, &self.headers, &self.trailers, error);
         }
     }
 }

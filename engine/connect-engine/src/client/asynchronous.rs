@@ -3,9 +3,8 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::time::Instant;
 
-use connect_wire::client::{Decoding, RequestSpec, RequestWriter, Scratch, Verdict};
+use connect_wire::client::{Decoding, RequestWriter, Scratch, Verdict};
 use connect_wire::compression::Compression;
 use connect_wire::service::MethodDescriptor;
 use connect_wire::{Code, ConnectError, Message, OwnedMessage, client as wire};
@@ -15,7 +14,8 @@ use super::conn::{Conn, Exchange, run_bounded};
 use super::connector::{self, Connector, DefaultConnector};
 use super::stream::StreamOutput;
 use super::{
-    Bounds, CallOptions, CallState, ClientConfig, Origin, UnaryOutput, stopped, with_metadata,
+    Bounds, CallOptions, CallState, ClientConfig, Origin, Target, UnaryOutput, stopped,
+    with_metadata,
 };
 use crate::buffers;
 use crate::codecs::with_codecs;
@@ -244,41 +244,11 @@ impl<C: Connector> Client<C> {
         CallState::new(method, options, &self.inner.config)
     }
 
-    fn spec<'a>(
-        &'a self,
-        call: &'a CallState,
-        path: &'a str,
-        compression: Compression,
-    ) -> RequestWriter<'a> {
-        let config = &self.inner.config;
-        RequestWriter {
-            spec: RequestSpec {
-                host: self.inner.origin.authority(),
-                path,
-                codec: config.codec,
-                compression,
-                accept: &self.inner.accept,
-                // The time left when the request is written, as connect-go sends it.
-                timeout: call
-                    .bounds
-                    .deadline
-                    .map(|d| d.saturating_duration_since(Instant::now())),
-                headers: &call.headers,
-                default_headers: &config.headers,
-                user_agent: &config.user_agent,
-            },
-            json: &config.json,
-            compress_min: config.compress_min_bytes,
-        }
-    }
-
-    /// The procedure path with the base URL's prefix.
-    fn path(&self, method: &'static MethodDescriptor) -> std::borrow::Cow<'static, str> {
-        let prefix = self.inner.origin.prefix();
-        if prefix.is_empty() {
-            std::borrow::Cow::Borrowed(method.path)
-        } else {
-            std::borrow::Cow::Owned(format!("{prefix}{}", method.path))
+    fn target(&self) -> Target<'_> {
+        Target {
+            config: &self.inner.config,
+            origin: &self.inner.origin,
+            accept: &self.inner.accept,
         }
     }
 
@@ -333,9 +303,9 @@ impl<C: Connector> Client<C> {
         shape: Shape,
         write: impl FnOnce(&RequestWriter<'_>, &mut Scratch, &mut Vec<u8>) -> Result<(), ConnectError>,
     ) -> UnaryOutput<Resp> {
-        let config = &self.inner.config;
-        let path = self.path(call.method);
-        let writer = self.spec(call, &path, config.send_compression);
+        let target = self.target();
+        let path = target.path(call.method);
+        let writer = target.writer(call, &path);
         let mut scratch = buffers::take_scratch();
         let out = self
             .unary_exchange(call, shape, &writer, &mut scratch, write)
@@ -429,7 +399,8 @@ impl<C: Connector> Client<C> {
     {
         use std::borrow::Borrow;
         let config = self.inner.config.clone();
-        let path = self.path(call.method);
+        let target = self.target();
+        let path = target.path(call.method);
         let conn = match self.connection(&call.bounds).await {
             Ok(c) => c,
             Err(e) => return StreamOutput::failed(call.take(), config, e),
@@ -440,7 +411,7 @@ impl<C: Connector> Client<C> {
         let mut write_error = None;
         let sent_count;
         {
-            let writer = self.spec(call, &path, config.send_compression);
+            let writer = target.writer(call, &path);
             if let Err(e) = writer.stream_head(&mut ex.wbuf) {
                 encode_error = Some(e);
             }

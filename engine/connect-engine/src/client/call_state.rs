@@ -3,6 +3,9 @@
 
 use std::time::{Duration, Instant};
 
+use std::borrow::Cow;
+
+use connect_wire::client::{RequestSpec, RequestWriter};
 use connect_wire::service::MethodDescriptor;
 use connect_wire::{Code, ConnectError};
 use http::{Extensions, HeaderMap};
@@ -195,4 +198,48 @@ impl CallState {
 /// than the connection: then there is no response to look for.
 pub(crate) fn stopped(e: &ConnectError) -> bool {
     matches!(e.code(), Code::DeadlineExceeded | Code::Canceled)
+}
+
+/// What both clients know of their target, for writing requests.
+pub(crate) struct Target<'a> {
+    pub(crate) config: &'a ClientConfig,
+    pub(crate) origin: &'a super::Origin,
+    /// The accept list as sent.
+    pub(crate) accept: &'a str,
+}
+
+impl<'a> Target<'a> {
+    /// The request writer of `call` for `path`.
+    pub(crate) fn writer(&self, call: &'a CallState, path: &'a str) -> RequestWriter<'a> {
+        let config = self.config;
+        RequestWriter {
+            spec: RequestSpec {
+                host: self.origin.authority(),
+                path,
+                codec: config.codec,
+                compression: config.send_compression,
+                accept: self.accept,
+                // The time left when the request is written, as connect-go sends it.
+                timeout: call
+                    .bounds
+                    .deadline
+                    .map(|d| d.saturating_duration_since(Instant::now())),
+                headers: &call.headers,
+                default_headers: &config.headers,
+                user_agent: &config.user_agent,
+            },
+            json: &config.json,
+            compress_min: config.compress_min_bytes,
+        }
+    }
+
+    /// The procedure path with the base URL's prefix.
+    pub(crate) fn path(&self, method: &'static MethodDescriptor) -> Cow<'static, str> {
+        let prefix = self.origin.prefix();
+        if prefix.is_empty() {
+            Cow::Borrowed(method.path)
+        } else {
+            Cow::Owned(format!("{prefix}{}", method.path))
+        }
+    }
 }

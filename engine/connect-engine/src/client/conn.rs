@@ -44,10 +44,14 @@ impl Conn {
     /// Whether an idle connection can carry another call: not interrupted, not idle too
     /// long, not closed by the peer meanwhile.
     pub(crate) fn is_usable(&self, idle_timeout: Duration) -> bool {
+        let idle = self.idle_since.elapsed();
         !self.r.is_interrupted()
             && !self.w.is_interrupted()
-            && self.idle_since.elapsed() < idle_timeout
-            && !self.probe.as_ref().is_some_and(Probe::peer_closed)
+            && idle < idle_timeout
+            // A connection back from a call moments ago is not checked: a server closes
+            // idle connections after seconds, and the check is a syscall per call.
+            && (idle < crate::probe::UNCHECKED_IDLE
+                || !self.probe.as_ref().is_some_and(Probe::peer_closed))
     }
 
     pub(crate) fn mark_idle(&mut self) {

@@ -36,6 +36,7 @@ mod config;
 mod interceptor;
 mod options;
 mod origin;
+mod stream_core;
 
 #[cfg(feature = "runtime")]
 mod asynchronous;
@@ -57,4 +58,5 @@ pub use origin::{Origin, Scheme};
 #[cfg(feature = "runtime")]
 pub use stream::StreamOutput;
 
-pub(crate) use call_state::{Bounds, CallState, Stop, stopped, with_metadata};
+pub(crate) use call_state::{Bounds, CallState, Stop, Target, stopped, with_metadata};
+pub(crate) use stream_core::StreamCore;

@@ -148,33 +148,7 @@ pub fn classify_unary(head: &ResponseHead, buf: &[u8], codec: Codec) -> Verdict 
             Err(_) => Verdict::Fail(status_error(head, buf)),
         };
     }
-    match parsed {
-        Some(ContentType::Unary(c)) if c == codec => {}
-        Some(ContentType::Unary(other)) => {
-            return Verdict::Fail(ConnectError::new(
-                Code::Internal,
-                format!(
-                    "invalid content-type {:?}: expected {:?}",
-                    other.unary_content_type(),
-                    codec.unary_content_type()
-                ),
-            ));
-        }
-        _ => {
-            return Verdict::Fail(ConnectError::new(
-                Code::Unknown,
-                format!(
-                    "invalid content-type {:?}: expected {:?}",
-                    String::from_utf8_lossy(content_type.unwrap_or_default()),
-                    codec.unary_content_type()
-                ),
-            ));
-        }
-    }
-    match response_compression(head, buf, headers::CONTENT_ENCODING) {
-        Ok(c) => Verdict::Accept(c),
-        Err(e) => Verdict::Fail(e),
-    }
+    accept_success(head, buf, codec, false, headers::CONTENT_ENCODING)
 }
 
 /// Classifies a streaming response to a request sent with `codec`: the status must be 200
@@ -186,31 +160,54 @@ pub fn classify_stream(head: &ResponseHead, buf: &[u8], codec: Codec) -> Verdict
     if head.status() != 200 {
         return Verdict::Fail(status_error(head, buf));
     }
+    accept_success(head, buf, codec, true, headers::STREAM_CONTENT_ENCODING)
+}
+
+/// The checks of a successful response: its content type names `codec` in the call's
+/// shape (a type that is not Connect's of that shape is `unknown`, another codec
+/// `internal`), and `encoding_header` names a compression the client decodes.
+fn accept_success(
+    head: &ResponseHead,
+    buf: &[u8],
+    codec: Codec,
+    stream: bool,
+    encoding_header: &str,
+) -> Verdict {
     let content_type = head.header(buf, "content-type");
-    match content_type.and_then(parse_content_type) {
-        Some(ContentType::Stream(c)) if c == codec => {}
-        Some(ContentType::Stream(other)) => {
+    let expected = if stream {
+        codec.stream_content_type()
+    } else {
+        codec.unary_content_type()
+    };
+    let got = match content_type.and_then(parse_content_type) {
+        Some(ContentType::Unary(c)) if !stream => Some(c),
+        Some(ContentType::Stream(c)) if stream => Some(c),
+        _ => None,
+    };
+    match got {
+        Some(c) if c == codec => {}
+        Some(other) => {
+            let other = if stream {
+                other.stream_content_type()
+            } else {
+                other.unary_content_type()
+            };
             return Verdict::Fail(ConnectError::new(
                 Code::Internal,
-                format!(
-                    "invalid content-type {:?}: expected {:?}",
-                    other.stream_content_type(),
-                    codec.stream_content_type()
-                ),
+                format!("invalid content-type {other:?}: expected {expected:?}"),
             ));
         }
-        _ => {
+        None => {
             return Verdict::Fail(ConnectError::new(
                 Code::Unknown,
                 format!(
-                    "invalid content-type {:?}: expected {:?}",
+                    "invalid content-type {:?}: expected {expected:?}",
                     String::from_utf8_lossy(content_type.unwrap_or_default()),
-                    codec.stream_content_type()
                 ),
             ));
         }
     }
-    match response_compression(head, buf, headers::STREAM_CONTENT_ENCODING) {
+    match response_compression(head, buf, encoding_header) {
         Ok(c) => Verdict::Accept(c),
         Err(e) => Verdict::Fail(e),
     }
