@@ -51,9 +51,10 @@
 
 pub use connect_wire as wire;
 pub use connect_wire::{
-    Code, Codec, Compression, ConnectError, DecodeError, Enumeration, JsonError, JsonOptions,
-    Message, MessageType, OwnedMessage, Role, TypeRegistry, code, codec, compression, envelope,
-    error, fault, get, headers, http1, json, message, proto, service, stream, unary, wkt,
+    Code, Codec, Compression, ConnectError, DecodeError, Discarded, Enumeration, JsonError,
+    JsonOptions, Message, MessageType, OwnedMessage, RawMessage, Role, TypeRegistry, code, codec,
+    compression, envelope, error, fault, get, headers, http1, json, message, proto, service,
+    stream, unary, wkt,
 };
 
 #[cfg(feature = "blocking")]

@@ -65,5 +65,5 @@ pub use codec::Codec;
 pub use compression::Compression;
 pub use error::ConnectError;
 pub use json::{JsonError, JsonOptions, TypeRegistry};
-pub use message::{Enumeration, Message, MessageType, OwnedMessage};
+pub use message::{Discarded, Enumeration, Message, MessageType, OwnedMessage, RawMessage};
 pub use proto::DecodeError;

@@ -180,3 +180,167 @@ fn with_size_cache<R>(f: impl FnOnce(&mut SizeCache) -> R) -> R {
         Err(_) => f(&mut SizeCache::new()),
     })
 }
+
+/// A message kept as its encoding: bytes that are already a message in some codec (a
+/// proxy's payload, a load generator's pre-encoded request). Encoding writes the bytes as
+/// they are, whatever the codec; decoding keeps (borrows) the bytes, so a JSON payload stays
+/// JSON text and a binary one stays binary. Nothing is checked.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RawMessage<'a> {
+    /// The encoded message.
+    pub bytes: std::borrow::Cow<'a, [u8]>,
+}
+
+impl<'a> Message<'a> for RawMessage<'a> {
+    const FULL_NAME: &'static str = "";
+    const USES_SIZE_CACHE: bool = false;
+    type Owned = RawMessage<'static>;
+
+    fn into_owned(self) -> RawMessage<'static> {
+        RawMessage {
+            bytes: std::borrow::Cow::Owned(self.bytes.into_owned()),
+        }
+    }
+
+    /// Never called: [`decode`](Message::decode) and [`merge`](Message::merge) keep the
+    /// bytes whole.
+    fn merge_field(&mut self, _tag: u32, _d: &mut Decoder<'a>) -> Result<(), DecodeError> {
+        Err(DecodeError::BadTag)
+    }
+
+    fn compute_size(&self, _sizes: &mut SizeCache) -> usize {
+        self.bytes.len()
+    }
+
+    fn write_to(&self, e: &mut Encoder<'_>) {
+        e.raw(&self.bytes);
+    }
+
+    fn write_json(&self, w: &mut JsonWriter<'_>) -> Result<(), JsonError> {
+        w.buffer().extend_from_slice(&self.bytes);
+        Ok(())
+    }
+
+    /// Never called: [`decode_json`](Message::decode_json) keeps the text whole.
+    fn merge_json<'t>(
+        &mut self,
+        _v: JsonValue<'t, 'a>,
+        _d: &mut JsonDecoder<'_>,
+    ) -> Result<(), JsonError> {
+        Err(JsonError::new(crate::json::JsonErrorKind::Unrepresentable))
+    }
+
+    fn decode(buf: &'a [u8]) -> Result<Self, DecodeError> {
+        Ok(RawMessage {
+            bytes: std::borrow::Cow::Borrowed(buf),
+        })
+    }
+
+    /// Appends `buf` (two encodings one after the other merge, in protobuf).
+    fn merge(&mut self, buf: &'a [u8]) -> Result<(), DecodeError> {
+        if self.bytes.is_empty() {
+            self.bytes = std::borrow::Cow::Borrowed(buf);
+        } else {
+            self.bytes.to_mut().extend_from_slice(buf);
+        }
+        Ok(())
+    }
+
+    fn decode_json(buf: &'a mut [u8], _opts: &JsonOptions) -> Result<Self, JsonError> {
+        Ok(RawMessage {
+            bytes: std::borrow::Cow::Borrowed(buf),
+        })
+    }
+}
+
+impl MessageType for RawMessage<'static> {
+    type Msg<'b> = RawMessage<'b>;
+}
+
+/// A response nobody reads: decoding records only the message's size (no parse, no copy,
+/// no allocation). For load generators and health checks that count calls, not contents.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Discarded {
+    /// The size of the message as received (after decompression).
+    pub len: usize,
+}
+
+impl<'a> Message<'a> for Discarded {
+    const FULL_NAME: &'static str = "";
+    const USES_SIZE_CACHE: bool = false;
+    type Owned = Discarded;
+
+    fn into_owned(self) -> Discarded {
+        self
+    }
+
+    fn merge_field(&mut self, _tag: u32, _d: &mut Decoder<'a>) -> Result<(), DecodeError> {
+        Err(DecodeError::BadTag)
+    }
+
+    fn compute_size(&self, _sizes: &mut SizeCache) -> usize {
+        0
+    }
+
+    fn write_to(&self, _e: &mut Encoder<'_>) {}
+
+    fn write_json(&self, w: &mut JsonWriter<'_>) -> Result<(), JsonError> {
+        w.raw("{}");
+        Ok(())
+    }
+
+    fn merge_json<'t>(
+        &mut self,
+        _v: JsonValue<'t, 'a>,
+        _d: &mut JsonDecoder<'_>,
+    ) -> Result<(), JsonError> {
+        Ok(())
+    }
+
+    fn decode(buf: &'a [u8]) -> Result<Self, DecodeError> {
+        Ok(Discarded { len: buf.len() })
+    }
+
+    fn merge(&mut self, buf: &'a [u8]) -> Result<(), DecodeError> {
+        self.len += buf.len();
+        Ok(())
+    }
+
+    fn decode_json(buf: &'a mut [u8], _opts: &JsonOptions) -> Result<Self, JsonError> {
+        Ok(Discarded { len: buf.len() })
+    }
+}
+
+impl MessageType for Discarded {
+    type Msg<'b> = Discarded;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::Codec;
+
+    #[test]
+    fn raw_messages_pass_bytes_through() {
+        let json = JsonOptions::default();
+        for codec in [Codec::Proto, Codec::Json] {
+            let raw = RawMessage {
+                bytes: std::borrow::Cow::Borrowed(br#"{"a":1}"#),
+            };
+            let mut out = Vec::new();
+            codec.encode(&raw, &mut out, &json).unwrap();
+            assert_eq!(out, br#"{"a":1}"#);
+            let back: RawMessage<'_> = codec.decode(&mut out, &json).unwrap();
+            assert_eq!(back.bytes.as_ref(), br#"{"a":1}"#);
+            let mut bytes = b"\x0a\x01x".to_vec();
+            let d: Discarded = codec.decode(&mut bytes, &json).unwrap();
+            assert_eq!(d.len, 3);
+        }
+        assert_eq!(
+            <Discarded as OwnedMessage>::decode_owned(Codec::Json, &mut [], &json)
+                .unwrap()
+                .len,
+            0
+        );
+    }
+}
