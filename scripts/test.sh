@@ -2,8 +2,9 @@
 # The project's whole test suite, as run by CI (.ci/run) and by developers:
 #   ./scripts/test.sh
 # Installs what it needs (scripts/deps.sh), then runs formatting, lints, unit/integration
-# tests, the golden-file checks, the protobuf conformance runner, the Connect conformance
-# runner (server mode on both drivers, client mode) and short fuzz runs. Exits non-zero on the first failure.
+# tests, the golden-file checks, the codegen corpus, the protobuf conformance runner, the
+# Connect conformance runner (server mode on both drivers, client mode) and short fuzz runs.
+# Exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
@@ -27,6 +28,9 @@ RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --all-features --quie
 
 step "tests"
 cargo test --workspace --all-features --quiet
+
+step "codegen corpus (googleapis and adversarial protos, both front doors, zero warnings, round trips)"
+CORPUS_SKIP_DEPS=1 ./scripts/codegen-corpus.sh
 
 step "the blocking client builds without monoio (no async runtime in its dependency tree)"
 cargo build --quiet -p connect-engine --no-default-features --features blocking,gzip

@@ -35,6 +35,42 @@
 //! `FileDescriptorSet` → [`model`](crate) (names, paths, presence, boxing of recursive
 //! fields) → `generate` (tokens with `quote`) → prettyplease. Generated code reaches the runtime
 //! only through one alias, `__rt`, bound to [`Config::runtime_path`].
+//!
+//! ## Names
+//!
+//! Messages and enums become UpperCamel types, fields and package segments snake_case,
+//! enum values SCREAMING_SNAKE constants. A name is first escaped (`self` → `self_`, a
+//! leading digit → `_1`, other keywords raw: `r#type`), then told apart from every name
+//! already taken in its scope by appending `_`: so `message Self` and `message Self_` become
+//! `Self_` and `Self__`, rpcs `self` and `Self` the methods `self_` and `self__`, package
+//! `t.Option` the module `t::option` (a oneof enum named like a type of its module gets a
+//! `Oneof` suffix first: `oneof a_b` and `oneof aB` are `AB` and `ABOneof`). Names that generated code uses unqualified (`Option`,
+//! `Box`, `Vec`, `Result`, …) get a `Message` suffix as types, and primitive type names
+//! (`str`, `u8`, …), `__rt` and the enclosing module's own name are never used as modules.
+//! Each package is one file, `{package}.rs` (`_.rs` without a package); a name that another
+//! package's file, `_include.rs`, or another file differing only in case already has gets
+//! `.2`, `.3`, … before `.rs` (a package segment cannot be a number).
+//!
+//! ## Comments and lints
+//!
+//! Proto comments become doc comments rendered as text: line breaks are kept, Markdown
+//! syntax is escaped except `code spans`, bare URLs become autolinks, and indented or
+//! fenced blocks become `text` code blocks (never doctests). Generated code compiles without
+//! warnings under rustc, clippy (pedantic included) and rustdoc whatever the protos say:
+//! included files cannot carry inner attributes, so the few lints that depend on a proto's
+//! names or size alone (`doc_markdown`, `too_many_lines`, `struct_field_names`,
+//! `struct_excessive_bools`, `enum_variant_names`, `large_enum_variant`,
+//! `upper_case_acronyms`, `wrong_self_convention`, `missing_errors_doc`) are allowed on the
+//! items concerned; type parameters of generated impls are named unlike the package's types.
+//! `scripts/codegen-corpus.sh` checks this on googleapis' protos and an adversarial corpus.
+//!
+//! ## JSON names
+//!
+//! On input a key that is one field's JSON name and another's proto name belongs to the
+//! former (as in protoc's runtimes). Two fields with the same JSON name are refused (protoc
+//! 3.21 accepts a `json_name` equal to another field's), since no JSON could tell them
+//! apart; a message with a field whose JSON name is `@type` cannot be written inside an
+//! `Any` (an error, not a lost field).
 
 mod generate;
 mod model;
@@ -170,17 +206,21 @@ impl Config {
         protos: &[impl AsRef<Path>],
         includes: &[impl AsRef<Path>],
     ) -> Result<(), Error> {
-        let set = protox::Compiler::new(includes)
-            .map_err(|e| Error::new(format!("protox: {e}")))
-            .and_then(|mut c| {
-                c.include_source_info(true).include_imports(true);
-                for p in protos {
-                    c.open_file(p.as_ref())
-                        .map_err(|e| Error::new(format!("{e:?}")))?;
-                }
-                Ok(c)
-            })?;
-        let fds = set.file_descriptor_set();
+        let mut resolver = protox::file::ChainFileResolver::new();
+        for include in includes {
+            resolver.add(protox::file::IncludeFileResolver::new(
+                include.as_ref().to_owned(),
+            ));
+        }
+        resolver.add(protox::file::GoogleFileResolver::new());
+        let mut compiler = protox::Compiler::with_file_resolver(SyntheticOneofs(resolver));
+        compiler.include_source_info(true).include_imports(true);
+        for p in protos {
+            compiler
+                .open_file(p.as_ref())
+                .map_err(|e| Error::new(format!("{e:?}")))?;
+        }
+        let fds = compiler.file_descriptor_set();
         // The named files and everything they import, except packages mapped to existing
         // Rust types.
         let requested: Vec<String> = fds
@@ -205,14 +245,14 @@ impl Config {
                 println!("cargo:rerun-if-changed={}", p.as_ref().display());
             }
         }
-        let files = self.generate(&fds, &requested)?;
+        let (files, include) = self.generate_all(&fds, &requested)?;
         let out = match &self.out_dir {
             Some(d) => d.clone(),
             None => PathBuf::from(
                 std::env::var_os("OUT_DIR").ok_or_else(|| Error::new("OUT_DIR is not set"))?,
             ),
         };
-        for f in files.iter().chain(std::iter::once(&include_file(&files))) {
+        for f in files.iter().chain(std::iter::once(&include)) {
             let path = out.join(&f.name);
             // Only rewrite changed files so that cargo does not rebuild needlessly.
             if std::fs::read_to_string(&path).ok().as_deref() != Some(f.content.as_str()) {
@@ -230,15 +270,25 @@ impl Config {
         set: &FileDescriptorSet,
         files_to_generate: &[String],
     ) -> Result<Vec<GeneratedFile>, Error> {
+        Ok(self.generate_all(set, files_to_generate)?.0)
+    }
+
+    /// The package files and `_include.rs`.
+    fn generate_all(
+        &self,
+        set: &FileDescriptorSet,
+        files_to_generate: &[String],
+    ) -> Result<(Vec<GeneratedFile>, GeneratedFile), Error> {
         let model = model::Model::new(set, files_to_generate)?;
-        Ok(model
+        let files = model
             .packages
             .iter()
             .map(|p| GeneratedFile {
-                name: package_file_name(&p.name),
+                name: p.file_name.clone(),
                 content: generate::package_file(&model, self, p),
             })
-            .collect())
+            .collect();
+        Ok((files, include_file(&model)))
     }
 
     /// Answers a protoc plugin request (parameters: `runtime=<path>`, `extern=<pkg>=<path>`,
@@ -283,23 +333,20 @@ impl Config {
         let set = FileDescriptorSet {
             file: req.proto_file.clone(),
         };
-        match config.generate(&set, &req.file_to_generate) {
-            Ok(files) => {
-                let include = include_file(&files);
-                CodeGeneratorResponse {
-                    supported_features: Some(Feature::Proto3Optional as u64),
-                    file: files
-                        .into_iter()
-                        .chain(std::iter::once(include))
-                        .map(|f| File {
-                            name: Some(f.name),
-                            content: Some(f.content),
-                            ..Default::default()
-                        })
-                        .collect(),
-                    ..Default::default()
-                }
-            }
+        match config.generate_all(&set, &req.file_to_generate) {
+            Ok((files, include)) => CodeGeneratorResponse {
+                supported_features: Some(Feature::Proto3Optional as u64),
+                file: files
+                    .into_iter()
+                    .chain(std::iter::once(include))
+                    .map(|f| File {
+                        name: Some(f.name),
+                        content: Some(f.content),
+                        ..Default::default()
+                    })
+                    .collect(),
+                ..Default::default()
+            },
             Err(e) => CodeGeneratorResponse {
                 error: Some(e.to_string()),
                 ..Default::default()
@@ -308,57 +355,123 @@ impl Config {
     }
 }
 
-fn package_file_name(package: &str) -> String {
-    if package.is_empty() {
-        "_.rs".to_owned()
-    } else {
-        format!("{package}.rs")
-    }
-}
-
 /// `_include.rs`: the package module tree, each leaf including its file (paths relative to
 /// `_include.rs`, so it works from `OUT_DIR` and from a plugin's output directory).
-fn include_file(files: &[GeneratedFile]) -> GeneratedFile {
+fn include_file(model: &model::Model) -> GeneratedFile {
     #[derive(Default)]
     struct Node {
-        children: std::collections::BTreeMap<String, Node>,
+        /// By module name: the dotted package name and the node.
+        children: std::collections::BTreeMap<String, (String, Node)>,
         file: Option<String>,
     }
-    fn render(node: &Node, path: &str, indent: usize, out: &mut String) {
+    fn render(node: &Node, indent: usize, out: &mut String) {
         use std::fmt::Write as _;
         let pad = "    ".repeat(indent);
         if let Some(f) = &node.file {
             let _ = writeln!(out, "{pad}include!(\"{f}\");");
         }
-        for (name, child) in &node.children {
-            let full = if path.is_empty() {
-                name.clone()
-            } else {
-                format!("{path}.{name}")
-            };
+        for (module, (full, child)) in &node.children {
             let _ = writeln!(out, "{pad}/// Protobuf package `{full}`.");
-            let _ = writeln!(out, "{pad}pub mod {} {{", names::ident(name));
-            render(child, &full, indent + 1, out);
+            let _ = writeln!(out, "{pad}pub mod {} {{", names::ident(module));
+            render(child, indent + 1, out);
             let _ = writeln!(out, "{pad}}}");
         }
     }
     let mut root = Node::default();
-    for f in files {
-        let package = f.name.trim_end_matches(".rs");
+    for p in &model.packages {
+        let modules = model
+            .package_modules
+            .get(&p.name)
+            .cloned()
+            .unwrap_or_default();
+        let segments: Vec<&str> = p.name.split('.').filter(|s| !s.is_empty()).collect();
         let mut node = &mut root;
-        if package != "_" {
-            for seg in package.split('.') {
-                node = node.children.entry(seg.to_owned()).or_default();
-            }
+        for (i, module) in modules.iter().enumerate() {
+            let full = segments[..=i.min(segments.len().saturating_sub(1))].join(".");
+            node = &mut node
+                .children
+                .entry(module.clone())
+                .or_insert_with(|| (full, Node::default()))
+                .1;
         }
-        node.file = Some(f.name.clone());
+        node.file = Some(p.file_name.clone());
     }
     let mut content = String::from(
         "// Generated by connect-codegen: the module tree of the generated packages.\n",
     );
-    render(&root, "", 0, &mut content);
+    render(&root, 0, &mut content);
     GeneratedFile {
         name: "_include.rs".to_owned(),
         content,
     }
+}
+
+/// Names proto3 `optional` fields' synthetic oneofs as protoc does.
+///
+/// protox names the synthetic oneof of `optional T bar` `_bar` even when the message declares
+/// a oneof (or field) of that name, and then refuses the file as defining `_bar` twice;
+/// protoc prepends `X` until the name is free (`X_bar`). This resolver renames the synthetic
+/// oneofs of such files before protox checks them.
+struct SyntheticOneofs(protox::file::ChainFileResolver);
+
+impl protox::file::FileResolver for SyntheticOneofs {
+    fn resolve_path(&self, path: &Path) -> Option<String> {
+        self.0.resolve_path(path)
+    }
+
+    fn open_file(&self, name: &str) -> Result<protox::file::File, protox::Error> {
+        let file = self.0.open_file(name)?;
+        let mut descriptor = file.file_descriptor_proto().clone();
+        let mut changed = false;
+        for m in &mut descriptor.message_type {
+            changed |= rename_synthetic_oneofs(m);
+        }
+        // Only a file that needed it loses its source text (used in protox's error reports).
+        Ok(if changed {
+            protox::file::File::from_file_descriptor_proto(descriptor)
+        } else {
+            file
+        })
+    }
+}
+
+/// protoc's naming of synthetic oneofs in `m` and its nested messages; whether a name changed.
+fn rename_synthetic_oneofs(m: &mut prost_types::DescriptorProto) -> bool {
+    let mut changed = false;
+    for n in &mut m.nested_type {
+        changed |= rename_synthetic_oneofs(n);
+    }
+    let synthetic: Vec<(usize, String)> = m
+        .field
+        .iter()
+        .filter(|f| f.proto3_optional())
+        .filter_map(|f| Some((usize::try_from(f.oneof_index?).ok()?, f.name().to_owned())))
+        .collect();
+    let mut names: std::collections::HashSet<String> =
+        m.field.iter().map(|f| f.name().to_owned()).collect();
+    names.extend(
+        m.oneof_decl
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !synthetic.iter().any(|(s, _)| s == i))
+            .map(|(_, o)| o.name().to_owned()),
+    );
+    for (index, field) in synthetic {
+        let mut name = if field.starts_with('_') {
+            field
+        } else {
+            format!("_{field}")
+        };
+        while names.contains(&name) {
+            name.insert(0, 'X');
+        }
+        names.insert(name.clone());
+        if let Some(o) = m.oneof_decl.get_mut(index)
+            && o.name() != name
+        {
+            o.name = Some(name);
+            changed = true;
+        }
+    }
+    changed
 }

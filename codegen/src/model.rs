@@ -9,7 +9,9 @@ use prost_types::{
 };
 
 use crate::Error;
-use crate::names::{json_name, screaming_snake, snake_case, upper_camel};
+use crate::names::{
+    UNQUALIFIED_LOWER, escape, json_name, screaming_snake, snake_case, upper_camel,
+};
 
 /// Scalar protobuf types.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -105,6 +107,8 @@ pub(crate) struct Field {
     /// Singular message held in a `Box` because it is part of a containment cycle.
     pub(crate) boxed: bool,
     pub(crate) doc: Option<String>,
+    /// A proto2 `[default = ..]`, in protoc's text form (the field is `None` when unset).
+    pub(crate) default: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -185,6 +189,9 @@ pub(crate) struct Service {
 pub(crate) struct Package {
     /// Dotted package name ("" for none).
     pub(crate) name: String,
+    /// The generated file's name (`{package}.rs`, unless that would collide with another
+    /// package's file or with `_include.rs`).
+    pub(crate) file_name: String,
     pub(crate) messages: Vec<Message>,
     pub(crate) enums: Vec<Enum>,
     pub(crate) services: Vec<Service>,
@@ -206,6 +213,9 @@ pub(crate) struct TypeLocation {
 pub(crate) struct Model {
     pub(crate) types: HashMap<String, TypeLocation>,
     pub(crate) packages: Vec<Package>,
+    /// The Rust module of every package and package prefix (`a.b` → `a::b`): the module
+    /// names of its segments, snake_case and unique in their parent.
+    pub(crate) package_modules: HashMap<String, Vec<String>>,
     /// Rust names in use at the top of each package's file (types, modules, sub-packages).
     names: HashMap<String, HashSet<String>>,
 }
@@ -267,27 +277,19 @@ const ENUM_VALUE: i32 = 2;
 const SERVICE_METHOD: i32 = 2;
 
 impl Model {
+    /// Whether `name` is taken at the top of `package`'s file (a type, module or service).
+    pub(crate) fn is_taken(&self, package: &str, name: &str) -> bool {
+        self.names.get(package).is_some_and(|n| n.contains(name))
+    }
+
     /// Indexes every type of `set` and resolves the files named in `generate`.
     pub(crate) fn new(set: &FileDescriptorSet, generate: &[String]) -> Result<Model, Error> {
         let mut types = HashMap::new();
         // One namespace per package (its files share one output file), seeded with the
-        // modules of sub-packages (`pkg.foo` is module `foo` inside `pkg`).
-        let mut names: HashMap<String, HashSet<String>> = HashMap::new();
-        for file in &set.file {
-            let package = file.package().to_owned();
-            let mut parent = String::new();
-            for segment in package.split('.').filter(|s| !s.is_empty()) {
-                names
-                    .entry(parent.clone())
-                    .or_default()
-                    .insert(segment.to_owned());
-                parent = if parent.is_empty() {
-                    segment.to_owned()
-                } else {
-                    format!("{parent}.{segment}")
-                };
-            }
-        }
+        // modules of sub-packages (`pkg.Foo` is module `foo` inside `pkg`), the names
+        // generated code uses unqualified, and the package's own module name (a module
+        // named like its parent trips `clippy::module_inception`).
+        let (package_modules, mut names) = package_namespaces(set);
         let mut files: Vec<&FileDescriptorProto> = set.file.iter().collect();
         files.sort_by(|a, b| a.name().cmp(b.name()));
         for file in files {
@@ -317,6 +319,7 @@ impl Model {
         let mut model = Model {
             types,
             packages: Vec::new(),
+            package_modules,
             names,
         };
         let mut by_package: BTreeMap<String, Package> = BTreeMap::new();
@@ -329,14 +332,17 @@ impl Model {
                 Error::new(format!("file to generate not in descriptor set: {name}"))
             })?;
             let package = file.package.clone().unwrap_or_default();
-            let mut resolved = model.resolve_file(file)?;
+            let mut resolved = model
+                .resolve_file(file)
+                .map_err(|e| Error::new(format!("{name}: {e}")))?;
             for s in &mut resolved.services {
                 let taken = model.names.entry(package.clone()).or_default();
                 s.trait_name = unique(upper_camel_type(&s.name), taken);
-                s.server_name = unique(format!("{}Server", s.trait_name), taken);
-                s.client_name = unique(format!("{}Client", s.trait_name), taken);
-                s.blocking_client_name = unique(format!("{}BlockingClient", s.trait_name), taken);
-                s.module = unique(snake_case(&s.name), taken);
+                let base = s.trait_name.trim_end_matches('_').to_owned();
+                s.server_name = unique(format!("{base}Server"), taken);
+                s.client_name = unique(format!("{base}Client"), taken);
+                s.blocking_client_name = unique(format!("{base}BlockingClient"), taken);
+                s.module = unique(module_ident(&s.name), taken);
             }
             let entry = by_package
                 .entry(package.clone())
@@ -349,6 +355,20 @@ impl Model {
             entry.services.append(&mut resolved.services);
         }
         model.packages = by_package.into_values().collect();
+        // File names: `{package}.rs`, told apart case-insensitively (macOS, Windows) and
+        // from `_include.rs`; `{package}.{n}.rs` names no package (a segment cannot be a
+        // number).
+        let mut files: HashSet<String> = ["_include.rs".to_owned()].into();
+        for p in &mut model.packages {
+            let stem = if p.name.is_empty() { "_" } else { &p.name };
+            let mut name = format!("{stem}.rs");
+            let mut n = 2;
+            while !files.insert(name.to_lowercase()) {
+                name = format!("{stem}.{n}.rs");
+                n += 1;
+            }
+            p.file_name = name;
+        }
         model.mark_boxed();
         Ok(model)
     }
@@ -421,12 +441,16 @@ impl Model {
         }
         let mut oneof_map = HashMap::new();
         let mut oneofs = Vec::new();
-        let nested_names: HashSet<String> = m
+        // The nested module's names: nested types (as indexed) and their modules.
+        let mut nested_names: HashSet<String> = m
             .nested_type
             .iter()
-            .map(|n| upper_camel_type(n.name()))
-            .chain(m.enum_type.iter().map(|e| upper_camel_type(e.name())))
+            .map(|n| format!("{full}.{}", n.name()))
+            .chain(m.enum_type.iter().map(|e| format!("{full}.{}", e.name())))
+            .filter_map(|n| self.types.get(&n))
+            .flat_map(|l| [l.path.last().cloned().unwrap_or_default(), l.module.clone()])
             .collect();
+        nested_names.extend(SHADOWED.iter().map(|s| (*s).to_owned()));
         let mut field_names = HashSet::new();
         field_names.insert("unknown_fields".to_owned());
         for (i, o) in m.oneof_decl.iter().enumerate() {
@@ -434,11 +458,13 @@ impl Model {
                 continue;
             }
             let mut enum_name = upper_camel(o.name());
-            // Not the name of a nested type, nor one that generated code uses unqualified.
-            if nested_names.contains(&enum_name) || SHADOWED.contains(&enum_name.as_str()) {
+            // Not the name of a nested type, nor one that generated code uses unqualified,
+            // nor another oneof's (`a_b` and `aB`).
+            if nested_names.contains(&enum_name) {
                 enum_name.push_str("Oneof");
             }
-            let field_name = unique(snake_case(o.name()), &mut field_names);
+            let enum_name = unique(enum_name, &mut nested_names);
+            let field_name = unique(field_ident(o.name()), &mut field_names);
             let mut p = path.to_vec();
             p.extend([MESSAGE_ONEOF, i as i32]);
             oneof_map.insert(i, oneofs.len());
@@ -461,7 +487,8 @@ impl Model {
                 Type::Enum => ValueType::Enum(f.type_name().to_owned()),
                 Type::Group => {
                     return Err(Error::new(format!(
-                        "{full}.{}: groups are not supported",
+                        "field {}.{}: groups are not supported",
+                        full.trim_start_matches('.'),
                         f.name()
                     )));
                 }
@@ -494,7 +521,7 @@ impl Model {
             let rust_name = if let Cardinality::Oneof(o) = card {
                 unique(upper_camel(f.name()), variant_names.entry(o).or_default())
             } else {
-                unique(snake_case(f.name()), &mut field_names)
+                unique(field_ident(f.name()), &mut field_names)
             };
             fields.push(Field {
                 proto_name: f.name().to_owned(),
@@ -505,7 +532,24 @@ impl Model {
                 card,
                 boxed: false,
                 doc: comments.get(&p),
+                default: f.default_value.clone(),
             });
+        }
+        // Two fields with one JSON name cannot both be read back (protoc 3.21 accepts a
+        // custom `json_name` equal to another field's).
+        for (i, a) in fields.iter().enumerate() {
+            if let Some(b) = fields[..i].iter().find(|b| b.json_name == a.json_name) {
+                return Err(Error::new(format!(
+                    "message {}: fields `{}` ({}) and `{}` ({}) have the same JSON name `{}`, so \
+                     JSON could not tell them apart",
+                    full.trim_start_matches('.'),
+                    b.proto_name,
+                    b.number,
+                    a.proto_name,
+                    a.number,
+                    a.json_name
+                )));
+            }
         }
         for (o, oneof) in oneofs.iter_mut().enumerate() {
             oneof.needs_lifetime = fields.iter().any(|f| {
@@ -714,11 +758,90 @@ fn unique_type_name(name: &str, taken: &mut HashSet<String>) -> String {
     unique(upper_camel_type(name), taken)
 }
 
-fn unique(mut name: String, taken: &mut HashSet<String>) -> String {
+/// `name` as spelled in Rust ([`escape`]d), with `_` appended until no name in `taken` is
+/// spelled alike; records it in `taken`.
+fn unique(name: impl AsRef<str>, taken: &mut HashSet<String>) -> String {
+    let mut name = escape(name.as_ref());
     while !taken.insert(name.clone()) {
         name.push('_');
     }
     name
+}
+
+/// A struct field's name: snake_case, never with a leading `_` (`clippy::pub_underscore_fields`).
+fn field_ident(name: &str) -> String {
+    let s = snake_case(name);
+    if s.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("field_{s}")
+    } else {
+        s
+    }
+}
+
+/// A module name for a proto name (a package segment or a message): snake_case.
+fn module_ident(name: &str) -> String {
+    if name.chars().any(|c| c.is_ascii_alphanumeric()) {
+        snake_case(name)
+    } else {
+        "underscore".to_owned()
+    }
+}
+
+/// Names every package's module (and every package prefix's) and seeds each package's
+/// namespace with what its file must not declare.
+fn package_namespaces(
+    set: &FileDescriptorSet,
+) -> (
+    HashMap<String, Vec<String>>,
+    HashMap<String, HashSet<String>>,
+) {
+    // Children of each prefix, in sorted order so that naming is deterministic.
+    let mut children: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
+    children.entry(String::new()).or_default();
+    for file in &set.file {
+        let mut parent = String::new();
+        for segment in file.package().split('.').filter(|s| !s.is_empty()) {
+            children
+                .entry(parent.clone())
+                .or_default()
+                .insert(segment.to_owned());
+            parent = if parent.is_empty() {
+                segment.to_owned()
+            } else {
+                format!("{parent}.{segment}")
+            };
+            children.entry(parent.clone()).or_default();
+        }
+    }
+    let mut modules: HashMap<String, Vec<String>> = HashMap::new();
+    modules.insert(String::new(), Vec::new());
+    let mut names: HashMap<String, HashSet<String>> = HashMap::new();
+    // BTreeMap order visits a parent before its children.
+    for (parent, segments) in &children {
+        let parent_modules = modules.get(parent).cloned().unwrap_or_default();
+        let taken = names.entry(parent.clone()).or_insert_with(|| {
+            let mut t: HashSet<String> =
+                UNQUALIFIED_LOWER.iter().map(|s| (*s).to_owned()).collect();
+            // The package's type registry.
+            t.insert("TYPES".to_owned());
+            if let Some(own) = parent_modules.last() {
+                t.insert(own.clone());
+            }
+            t
+        });
+        for segment in segments {
+            let module = unique(module_ident(segment), taken);
+            let full = if parent.is_empty() {
+                segment.clone()
+            } else {
+                format!("{parent}.{segment}")
+            };
+            let mut path = parent_modules.clone();
+            path.push(module);
+            modules.insert(full, path);
+        }
+    }
+    (modules, names)
 }
 
 fn index_message(
@@ -731,7 +854,7 @@ fn index_message(
 ) {
     let full = format!("{prefix}.{}", m.name());
     let name = unique_type_name(m.name(), taken);
-    let module = unique(snake_case(m.name()), taken);
+    let module = unique(module_ident(m.name()), taken);
     let mut path = modules.to_vec();
     path.push(name);
     let map_entry = if m
@@ -767,8 +890,12 @@ fn index_message(
         },
     );
     let mut inner = modules.to_vec();
-    inner.push(module);
-    let mut nested_taken = HashSet::new();
+    inner.push(module.clone());
+    // The nested module's namespace: not its own name (`clippy::module_inception`), nor a
+    // name generated code uses unqualified.
+    let mut nested_taken: HashSet<String> =
+        UNQUALIFIED_LOWER.iter().map(|s| (*s).to_owned()).collect();
+    nested_taken.insert(module);
     for n in &m.nested_type {
         index_message(types, package, &full, &inner, n, &mut nested_taken);
     }

@@ -89,19 +89,37 @@ pub(crate) fn screaming_snake(name: &str) -> String {
     snake_case(name).to_ascii_uppercase()
 }
 
-/// Makes `name` usable as a Rust identifier: raw for keywords, `_`-suffixed for the
-/// keywords that cannot be raw, `_`-prefixed when it starts with a digit.
+/// Names that generated code uses unqualified in the scopes where generated names live: the
+/// primitive types (a module `str` would shadow `str`) and the runtime alias.
+pub(crate) const UNQUALIFIED_LOWER: &[&str] = &[
+    "bool", "char", "f32", "f64", "i8", "i16", "i32", "i64", "i128", "isize", "str", "u8", "u16",
+    "u32", "u64", "u128", "usize", "__rt",
+];
+
+/// The spelling a name gets as a Rust identifier (before deduplication, so that two names
+/// that end up spelled alike are told apart): `_`-suffixed for the keywords that cannot be
+/// raw identifiers, `_`-prefixed when it starts with a digit. Other keywords keep their
+/// spelling and become raw identifiers in [`ident`].
+#[must_use]
+pub(crate) fn escape(name: &str) -> String {
+    if RESERVED.contains(&name) {
+        format!("{name}_")
+    } else if name.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("_{name}")
+    } else {
+        name.to_owned()
+    }
+}
+
+/// Makes `name` usable as a Rust identifier: [`escape`]d, and raw for keywords.
 #[must_use]
 pub(crate) fn ident(name: &str) -> proc_macro2::Ident {
     let span = proc_macro2::Span::call_site();
-    if RESERVED.contains(&name) {
-        proc_macro2::Ident::new(&format!("{name}_"), span)
-    } else if RAW_KEYWORDS.contains(&name) {
-        proc_macro2::Ident::new_raw(name, span)
-    } else if name.starts_with(|c: char| c.is_ascii_digit()) {
-        proc_macro2::Ident::new(&format!("_{name}"), span)
+    let name = escape(name);
+    if RAW_KEYWORDS.contains(&name.as_str()) {
+        proc_macro2::Ident::new_raw(&name, span)
     } else {
-        proc_macro2::Ident::new(name, span)
+        proc_macro2::Ident::new(&name, span)
     }
 }
 

@@ -40,13 +40,20 @@ fn check(files: &[GeneratedFile], dir: &Path) {
     }
 }
 
+/// Every well-known type file bundled with protox (`compiler/plugin.proto` is not one: it is
+/// the protoc plugin protocol, package `google.protobuf.compiler`, generated like any user
+/// package when imported).
 const WKT: &[&str] = &[
     "google/protobuf/any.proto",
+    "google/protobuf/api.proto",
+    "google/protobuf/descriptor.proto",
     "google/protobuf/duration.proto",
     "google/protobuf/empty.proto",
     "google/protobuf/field_mask.proto",
+    "google/protobuf/source_context.proto",
     "google/protobuf/struct.proto",
     "google/protobuf/timestamp.proto",
+    "google/protobuf/type.proto",
     "google/protobuf/wrappers.proto",
 ];
 
@@ -179,4 +186,59 @@ fn plugin_binary_answers_a_request_on_stdin() {
     let out = child.wait_with_output().unwrap();
     let resp = prost_types::compiler::CodeGeneratorResponse::decode(&*out.stdout).unwrap();
     assert!(resp.error.unwrap().contains("nonsense"));
+}
+
+/// A few files of the adversarial corpus (`codegen/corpus/adversarial`, compiled and
+/// round-tripped by `scripts/codegen-corpus.sh`) through the build.rs front door: names
+/// that collide once they are Rust names, comments rendered as text, and package layouts
+/// (file names and the `_include.rs` module tree).
+#[test]
+fn adversarial_files_are_up_to_date() {
+    let corpus = root().join("codegen/corpus/adversarial");
+    let out = std::env::temp_dir().join(format!("connect-codegen-golden-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    std::fs::create_dir_all(&out).unwrap();
+    Config::new()
+        .out_dir(&out)
+        .compile_protos(
+            &[
+                "adv/collisions.proto",
+                "adv/comments.proto",
+                "adv/layout/nopackage.proto",
+                "adv/synthetic.proto",
+            ],
+            &[&corpus],
+        )
+        .unwrap();
+    let mut files: Vec<GeneratedFile> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| {
+            let path = e.unwrap().path();
+            GeneratedFile {
+                name: path.file_name().unwrap().to_str().unwrap().to_owned(),
+                content: std::fs::read_to_string(&path).unwrap(),
+            }
+        })
+        .collect();
+    files.sort_by(|a, b| a.name.cmp(&b.name));
+    let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
+    // No two packages write one file, nor one that differs only in case, nor `_include.rs`.
+    assert_eq!(
+        names,
+        [
+            "_.2.rs",
+            "_.rs",
+            "_include.2.rs",
+            "_include.rs",
+            "adversarial.collisions.rs",
+            "adversarial.comments.rs",
+            "adversarial.layout.A.rs",
+            "adversarial.layout.a.2.rs",
+            "adversarial.synthetic.rs",
+        ]
+    );
+    std::fs::remove_dir_all(&out).unwrap();
+    let dir = root().join("codegen/tests/golden/adversarial");
+    std::fs::create_dir_all(&dir).unwrap();
+    check(&files, &dir);
 }

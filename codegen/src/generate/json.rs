@@ -47,7 +47,9 @@ fn write_value(ty: &ValueType, v: &TokenStream, full: &str, json: &str) -> Token
         }
         ValueType::Enum(_) if is_null_value(ty) => quote!(w.null();),
         ValueType::Enum(_) => quote!(w.enumeration(#v);),
-        ValueType::Message(_) => quote!(__rt::Message::write_json(#v, w).at(#full, #json)?;),
+        ValueType::Message(_) => {
+            quote!(__rt::json::Locate::at(__rt::Message::write_json(#v, w), #full, #json)?;)
+        }
     }
 }
 
@@ -63,22 +65,24 @@ fn read_value(
     match ty {
         ValueType::Scalar(s) => {
             let m = json_method(*s);
-            quote!(__rt::read::#m(#item).at(#full, #json)?)
+            quote!(__rt::json::Locate::at(__rt::read::#m(#item), #full, #json)?)
         }
         ValueType::Enum(n) if is_null_value(ty) => {
             let p = ctx.type_path(n);
             quote!(if __rt::read::is_null(#item) {
                 Some(#p::default())
             } else {
-                __rt::read::enumeration(#item, d).at(#full, #json)?
+                __rt::json::Locate::at(__rt::read::enumeration(#item, d), #full, #json)?
             })
         }
-        ValueType::Enum(_) => quote!(__rt::read::enumeration(#item, d).at(#full, #json)?),
+        ValueType::Enum(_) => {
+            quote!(__rt::json::Locate::at(__rt::read::enumeration(#item, d), #full, #json)?)
+        }
         ValueType::Message(n) => {
             let p = ctx.type_path(n);
             quote!({
                 let mut m = #p::default();
-                d.message(#item, &mut m).at(#full, #json)?;
+                __rt::json::Locate::at(d.message(#item, &mut m), #full, #json)?;
                 m
             })
         }
@@ -115,10 +119,16 @@ fn write_field(m: &Message, f: &Field) -> TokenStream {
         Cardinality::Repeated { .. } => {
             let v = if by_ref(&f.ty) { quote!(v) } else { quote!(*v) };
             let w = write_value(&f.ty, &v, full, json);
+            // `null` says it all for NullValue elements.
+            let bind = if is_null_value(&f.ty) {
+                quote!(_)
+            } else {
+                quote!(v)
+            };
             quote!(if !self.#n.is_empty() {
                 w.key(#json);
                 w.begin_array();
-                for v in &self.#n {
+                for #bind in &self.#n {
                     w.elem();
                     #w
                 }
@@ -136,10 +146,15 @@ fn write_field(m: &Message, f: &Field) -> TokenStream {
             };
             let v = if by_ref(value) { quote!(v) } else { quote!(*v) };
             let wv = write_value(value, &v, full, json);
+            let iter = if is_null_value(value) {
+                quote!(k in self.#n.keys())
+            } else {
+                quote!((k, v) in &self.#n)
+            };
             quote!(if !self.#n.is_empty() {
                 w.key(#json);
                 w.begin_object();
-                for (k, v) in &self.#n {
+                for #iter {
                     #k
                     #wv
                 }
@@ -175,8 +190,17 @@ fn write_oneof(m: &Message, index: usize) -> TokenStream {
             } else {
                 quote!(v)
             };
-            quote!(#module::#en::#vn(#bind) => { w.key(#json); #w })
-        });
+            (
+                quote!(#module::#en::#vn(#bind)),
+                quote!({ w.key(#json); #w }),
+            )
+        })
+        .collect::<Vec<_>>();
+    if let [(pat, body)] = arms.as_slice() {
+        // One member: `if let` (a one-armed `match` is `clippy::match_single_binding`).
+        return quote!(if let Some(#pat) = &self.#on #body);
+    }
+    let arms = arms.iter().map(|(pat, body)| quote!(#pat => #body));
     quote!(if let Some(o) = &self.#on { match o { #(#arms)* } })
 }
 
@@ -203,26 +227,8 @@ pub(crate) fn write_json(ctx: Ctx<'_>, m: &Message) -> TokenStream {
             body.push(write_field(m, f));
         }
     }
-    let uses_at = m.fields.iter().any(|f| {
-        matches!(f.ty, ValueType::Message(_))
-            || matches!(
-                &f.card,
-                Cardinality::Map {
-                    value: ValueType::Message(_),
-                    ..
-                }
-            )
-    });
-    let import = uses_at.then(|| {
-        quote!(
-            use __rt::json::Locate as _;
-        )
-    });
-    let allow = (m.fields.len() > 8).then(|| quote!(#[allow(clippy::too_many_lines)]));
     quote! {
-        #allow
         fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
-            #import
             w.begin_object();
             #(#body)*
             w.end_object();
@@ -253,7 +259,7 @@ fn read_field(ctx: Ctx<'_>, m: &Message, f: &Field) -> TokenStream {
                 } else {
                     quote!(self.#n.get_or_insert_default())
                 };
-                quote!(d.message(value, #target).at(#full, #json)?;)
+                quote!(__rt::json::Locate::at(d.message(value, #target), #full, #json)?;)
             }
             ValueType::Enum(_) => {
                 let r = read_value(ctx, &f.ty, &item, full, json);
@@ -273,7 +279,7 @@ fn read_field(ctx: Ctx<'_>, m: &Message, f: &Field) -> TokenStream {
                 quote!(self.#n.push(#r);)
             };
             quote! {
-                for item in &__rt::read::array(value).at(#full, #json)? {
+                for item in &__rt::json::Locate::at(__rt::read::array(value), #full, #json)? {
                     #push
                 }
             }
@@ -281,17 +287,19 @@ fn read_field(ctx: Ctx<'_>, m: &Message, f: &Field) -> TokenStream {
         Cardinality::Map { key, value: vty } => {
             let k = match key {
                 Scalar::String => quote!(__rt::Cow::Borrowed(k)),
-                Scalar::Bool => quote!(__rt::read::key_bool(k).at(#full, #json)?),
+                Scalar::Bool => {
+                    quote!(__rt::json::Locate::at(__rt::read::key_bool(k), #full, #json)?)
+                }
                 Scalar::Int32 | Scalar::Sint32 | Scalar::Sfixed32 => {
-                    quote!(__rt::read::key_int32(k).at(#full, #json)?)
+                    quote!(__rt::json::Locate::at(__rt::read::key_int32(k), #full, #json)?)
                 }
                 Scalar::Uint32 | Scalar::Fixed32 => {
-                    quote!(__rt::read::key_uint32(k).at(#full, #json)?)
+                    quote!(__rt::json::Locate::at(__rt::read::key_uint32(k), #full, #json)?)
                 }
                 Scalar::Int64 | Scalar::Sint64 | Scalar::Sfixed64 => {
-                    quote!(__rt::read::key_int64(k).at(#full, #json)?)
+                    quote!(__rt::json::Locate::at(__rt::read::key_int64(k), #full, #json)?)
                 }
-                _ => quote!(__rt::read::key_uint64(k).at(#full, #json)?),
+                _ => quote!(__rt::json::Locate::at(__rt::read::key_uint64(k), #full, #json)?),
             };
             let element = quote!(item);
             let r = read_value(ctx, vty, &element, full, json);
@@ -301,7 +309,7 @@ fn read_field(ctx: Ctx<'_>, m: &Message, f: &Field) -> TokenStream {
                 quote!(self.#n.insert(key, #r);)
             };
             quote! {
-                for (k, item) in &__rt::read::object(value).at(#full, #json)? {
+                for (k, item) in &__rt::json::Locate::at(__rt::read::object(value), #full, #json)? {
                     let key = #k;
                     #insert
                 }
@@ -313,7 +321,8 @@ fn read_field(ctx: Ctx<'_>, m: &Message, f: &Field) -> TokenStream {
             let module = ident(&m.module);
             let en = ident(&oneof.enum_name);
             let vn = ident(&f.rust_name);
-            let seen = quote::format_ident!("seen_{}", oneof.field_name.trim_start_matches("r#"));
+            // The oneof's bit in `seen` comes after the fields' bits.
+            let (word, bit) = seen_bit(m.fields.len() + *o);
             let set = match &f.ty {
                 ValueType::Message(tn) => {
                     let wrap = if f.boxed {
@@ -324,7 +333,7 @@ fn read_field(ctx: Ctx<'_>, m: &Message, f: &Field) -> TokenStream {
                     let p = ctx.type_path(tn);
                     quote! {
                         let mut m = #p::default();
-                        d.message(value, &mut m).at(#full, #json)?;
+                        __rt::json::Locate::at(d.message(value, &mut m), #full, #json)?;
                         self.#on = Some(#module::#en::#vn(#wrap));
                     }
                 }
@@ -338,10 +347,10 @@ fn read_field(ctx: Ctx<'_>, m: &Message, f: &Field) -> TokenStream {
                 }
             };
             quote! {
-                if #seen {
+                if seen[#word] & (#bit) != 0 {
                     return Err(__rt::JsonError::new(__rt::JsonErrorKind::DuplicateOneof).at(#full, #json));
                 }
-                #seen = true;
+                seen[#word] |= #bit;
                 #set
             }
         }
@@ -372,25 +381,27 @@ pub(crate) fn merge_json(ctx: Ctx<'_>, m: &Message) -> TokenStream {
             }
         };
     }
-    let mut taken = HashSet::new();
-    taken.insert("@type".to_owned());
     let full = &m.full_name;
-    let arms = m.fields.iter().enumerate().map(|(i, f)| {
-        let mut names = Vec::new();
-        for n in [&f.json_name, &f.proto_name] {
-            if taken.insert(n.clone()) {
-                names.push(n.clone());
+    // JSON names first: a key that is one field's JSON name and another's proto name is the
+    // former's (as in protoc's parsers). Two fields never share a JSON name (the model
+    // refuses that), so every field keeps at least its JSON name.
+    let mut taken = HashSet::new();
+    for f in &m.fields {
+        taken.insert(f.json_name.as_str());
+    }
+    let arms: Vec<_> = m
+        .fields
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let mut names = vec![f.json_name.as_str()];
+            if f.proto_name != f.json_name && taken.insert(f.proto_name.as_str()) {
+                names.push(f.proto_name.as_str());
             }
-        }
-        let body = read_field(ctx, m, f);
-        // A field given twice (under either name) is an error.
-        let word = Literal::usize_unsuffixed(i / 64);
-        let shift = Literal::usize_unsuffixed(i % 64);
-        let bit = quote!(1 << #shift);
-        let json = &f.json_name;
-        if names.is_empty() {
-            quote!()
-        } else {
+            let body = read_field(ctx, m, f);
+            // A field given twice (under either name) is an error.
+            let (word, bit) = seen_bit(i);
+            let json = &f.json_name;
             quote!(#(#names)|* => {
                 if seen[#word] & (#bit) != 0 {
                     return Err(__rt::JsonError::new(__rt::JsonErrorKind::DuplicateField).at(#full, #json));
@@ -398,65 +409,43 @@ pub(crate) fn merge_json(ctx: Ctx<'_>, m: &Message) -> TokenStream {
                 seen[#word] |= #bit;
                 #body
             })
-        }
-    });
-    let arms: Vec<_> = arms.collect();
-    let words = Literal::usize_unsuffixed(m.fields.len().div_ceil(64));
-    let seen_fields = (!m.fields.is_empty()).then(|| quote!(let mut seen = [0u64; #words];));
-    let seen = m.oneofs.iter().map(|o| {
-        let s = quote::format_ident!("seen_{}", o.field_name.trim_start_matches("r#"));
-        quote!(let mut #s = false;)
-    });
-    let allow = (m.fields.len() > 8).then(|| quote!(#[allow(clippy::too_many_lines)]));
-    let (d_used, loop_body) = if m.fields.is_empty() {
-        (
-            quote!(d),
-            quote!(match key {
-                "@type" if skip_type => {}
-                _ => {
-                    d.unknown_field(#full, key)?;
-                }
-            }),
-        )
-    } else {
-        (
-            quote!(d),
-            quote!(match key {
-                #(#arms)*
-                "@type" if skip_type => {}
-                _ => {
-                    d.unknown_field(#full, key)?;
-                }
-            }),
-        )
-    };
-    let import = (!m.fields.is_empty()).then(|| {
-        quote!(
-            use __rt::json::Locate as _;
-        )
-    });
+        })
+        .collect();
+    let words = Literal::usize_unsuffixed((m.fields.len() + m.oneofs.len()).div_ceil(64));
+    let seen = (!m.fields.is_empty()).then(|| quote!(let mut seen = [0u64; #words];));
     let value_binding = if m.fields.is_empty() {
         quote!(_)
     } else {
         quote!(value)
     };
     quote! {
-        #allow
         fn merge_json<'t>(
             &mut self,
             v: __rt::JsonValue<'t, 'a>,
-            #d_used: &mut __rt::JsonDecoder<'_>,
+            d: &mut __rt::JsonDecoder<'_>,
         ) -> Result<(), __rt::JsonError> {
-            #import
             let (object, skip_type) = d.object(v, #full)?;
-            #seen_fields
-            #(#seen)*
+            #seen
             for (key, #value_binding) in &object {
-                #loop_body
+                match key {
+                    // Inside an `Any`, its type URL (before a field named `@type`).
+                    "@type" if skip_type => {}
+                    #(#arms)*
+                    _ => {
+                        d.unknown_field(#full, key)?;
+                    }
+                }
             }
             Ok(())
         }
     }
+}
+
+/// The word of `seen` and the bit in it that record field (or oneof) number `i` as read.
+fn seen_bit(i: usize) -> (Literal, TokenStream) {
+    let word = Literal::usize_unsuffixed(i / 64);
+    let shift = Literal::usize_unsuffixed(i % 64);
+    (word, quote!(1 << #shift))
 }
 
 /// Well-known types whose JSON is not an object of their fields. Only generated inside

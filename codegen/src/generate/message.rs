@@ -57,9 +57,14 @@ pub(crate) fn message(ctx: Ctx<'_>, m: &Message) -> TokenStream {
         .map(|f| {
             let fname = ident(&f.rust_name);
             let ty = field_type(ctx, f);
-            let d = doc(
+            let default = f
+                .default
+                .as_ref()
+                .map(|v| format!("Default when unset: {v}"));
+            let d = super::doc_with_note(
                 f.doc.as_ref(),
                 &format!("Field `{}` ({}).", f.proto_name, f.number),
+                default.as_deref(),
             );
             quote!(#d pub #fname: #ty,)
         });
@@ -84,9 +89,11 @@ pub(crate) fn message(ctx: Ctx<'_>, m: &Message) -> TokenStream {
     let write_json = json::write_json(ctx, m);
     let merge_json = json::merge_json(ctx, m);
 
+    let struct_allow = struct_allows(m);
     let struct_item = quote! {
         #docs
         #[derive(Clone, Debug, Default, PartialEq)]
+        #struct_allow
         pub struct #name<'a> {
             #(#fields)*
             #(#oneof_fields)*
@@ -94,6 +101,8 @@ pub(crate) fn message(ctx: Ctx<'_>, m: &Message) -> TokenStream {
             pub unknown_fields: __rt::UnknownFields<'a>,
         }
 
+        // Codecs are one match or one sequence of statements per field, however many fields.
+        #[allow(clippy::too_many_lines)]
         impl<'a> __rt::Message<'a> for #name<'a> {
             const FULL_NAME: &'static str = #full_name;
             #uses_cache
@@ -180,15 +189,23 @@ fn oneof_enum(ctx: Ctx<'_>, m: &Message, index: usize, o: &Oneof) -> TokenStream
         o.doc.as_ref(),
         &format!("Oneof `{}` of `{}`.", o.proto_name, m.full_name),
     );
+    let caps = super::all_caps(&o.enum_name).then(|| quote!(#[allow(clippy::upper_case_acronyms)]));
+    let owned_body = if members.len() == 1 {
+        // One variant: a `let` (a one-armed `match` is `clippy::match_single_binding`).
+        let f = members[0];
+        let v = ident(&f.rust_name);
+        let conv = owned_value(&f.ty, quote!(x), f.boxed);
+        quote!(let Self::#v(x) = self; #name::#v(#conv))
+    } else {
+        quote!(match self { #(#owned_arms)* })
+    };
     let into_owned = if o.needs_lifetime {
         quote! {
             impl #name<'_> {
                 /// Turns every borrow into an owned value.
                 #[must_use]
                 pub fn into_owned(self) -> #name #static_lt {
-                    match self {
-                        #(#owned_arms)*
-                    }
+                    #owned_body
                 }
             }
         }
@@ -203,8 +220,10 @@ fn oneof_enum(ctx: Ctx<'_>, m: &Message, index: usize, o: &Oneof) -> TokenStream
     quote! {
         #d
         #derives
-        // Variants hold messages by value so that decoding does not allocate.
-        #[allow(clippy::large_enum_variant)]
+        // Variants hold messages by value so that decoding does not allocate; they are named
+        // after the proto fields.
+        #[allow(clippy::large_enum_variant, clippy::enum_variant_names)]
+        #caps
         pub enum #name #lt {
             #(#variants)*
         }
@@ -448,9 +467,7 @@ fn merge_field(ctx: Ctx<'_>, m: &Message) -> TokenStream {
             }
         };
     }
-    let allow = (m.fields.len() > 8).then(|| quote!(#[allow(clippy::too_many_lines)]));
     quote! {
-        #allow
         fn merge_field(&mut self, tag: u32, d: &mut __rt::Decoder<'a>) -> Result<(), __rt::DecodeError> {
             match tag {
                 #(#arms)*
@@ -693,11 +710,13 @@ fn oneof_passes(m: &Message, index: usize, o: &Oneof) -> (TokenStream, TokenStre
     let mut size_arms = Vec::new();
     let mut size_groups: Vec<(SizeKey, Vec<TokenStream>, TokenStream)> = Vec::new();
     let mut write_arms = Vec::new();
-    for f in m
+    let mut single_write = Vec::new();
+    let members: Vec<&Field> = m
         .fields
         .iter()
         .filter(|f| f.card == Cardinality::Oneof(index))
-    {
+        .collect();
+    for f in members.iter().copied() {
         let vn = ident(&f.rust_name);
         let t = tag_lit(f.number, f.ty.wire_type());
         let tl = Literal::usize_unsuffixed(tag_len(f.number));
@@ -728,6 +747,23 @@ fn oneof_passes(m: &Message, index: usize, o: &Oneof) -> (TokenStream, TokenStre
             )),
         }
         write_arms.push(quote!(#module::#en::#vn(v) => { e.tag(#t); #write }));
+        single_write.push((t, write));
+    }
+    if let [f] = members.as_slice() {
+        // One member: `if let` (a one-armed `match` is `clippy::match_single_binding`).
+        let vn = ident(&f.rust_name);
+        let (_, _, body) = &size_groups[0];
+        let (t, write) = &single_write[0];
+        let fixed = matches!(&f.ty, ValueType::Scalar(s) if s.fixed_width().is_some());
+        let size = if fixed {
+            quote!(if self.#on.is_some() { len += #body; })
+        } else {
+            quote!(if let Some(#module::#en::#vn(v)) = &self.#on { len += #body; })
+        };
+        return (
+            size,
+            quote!(if let Some(#module::#en::#vn(v)) = &self.#on { e.tag(#t); #write }),
+        );
     }
     for (_, pats, body) in size_groups {
         size_arms.push(quote!(#(#pats)|* => #body,));
@@ -761,20 +797,42 @@ fn passes(m: &Message) -> (Vec<TokenStream>, Vec<TokenStream>) {
     (sizes, writes)
 }
 
-/// Whether sizing records anything in the size cache (nested messages, maps, packed varints).
+/// Whether sizing records anything in the size cache (nested messages, maps of messages,
+/// packed varints).
 fn needs_cache(m: &Message) -> bool {
-    m.fields.iter().any(|f| {
-        matches!(f.ty, ValueType::Message(_))
-            || matches!(
-                &f.card,
-                Cardinality::Map {
-                    value: ValueType::Message(_),
-                    ..
-                }
-            )
-            || (matches!(f.card, Cardinality::Repeated { packed: true })
-                && !matches!(&f.ty, ValueType::Scalar(s) if s.fixed_width().is_some()))
+    m.fields.iter().any(|f| match &f.card {
+        // A map field's type is its entry message, whose size is not cached.
+        Cardinality::Map { value, .. } => matches!(value, ValueType::Message(_)),
+        Cardinality::Repeated { packed: true } => {
+            !matches!(&f.ty, ValueType::Scalar(s) if s.fixed_width().is_some())
+        }
+        _ => matches!(f.ty, ValueType::Message(_)),
     })
+}
+
+/// Lints that a message struct trips depending on its proto's names and sizes alone.
+fn struct_allows(m: &Message) -> TokenStream {
+    let mut lints = Vec::new();
+    let bools = m
+        .fields
+        .iter()
+        .filter(|f| f.card == Cardinality::Implicit && f.ty == ValueType::Scalar(Scalar::Bool))
+        .count();
+    if bools > 3 {
+        lints.push(quote!(clippy::struct_excessive_bools));
+    }
+    // Field names that repeat the struct's name or share a prefix or suffix.
+    if !m.fields.is_empty() {
+        lints.push(quote!(clippy::struct_field_names));
+    }
+    if super::all_caps(&m.rust_name) {
+        lints.push(quote!(clippy::upper_case_acronyms));
+    }
+    if lints.is_empty() {
+        quote!()
+    } else {
+        quote!(#[allow(#(#lints),*)])
+    }
 }
 
 fn compute_size(_ctx: Ctx<'_>, m: &Message) -> TokenStream {
@@ -785,7 +843,6 @@ fn compute_size(_ctx: Ctx<'_>, m: &Message) -> TokenStream {
     } else {
         quote!(_sizes)
     };
-    let allow = (m.fields.len() > 8).then(|| quote!(#[allow(clippy::too_many_lines)]));
     if sizes.is_empty() {
         return quote! {
             fn compute_size(&self, _sizes: &mut __rt::SizeCache) -> usize {
@@ -794,7 +851,6 @@ fn compute_size(_ctx: Ctx<'_>, m: &Message) -> TokenStream {
         };
     }
     quote! {
-        #allow
         fn compute_size(&self, #param: &mut __rt::SizeCache) -> usize {
             let mut len = 0;
             #(#sizes)*
@@ -805,9 +861,7 @@ fn compute_size(_ctx: Ctx<'_>, m: &Message) -> TokenStream {
 
 fn write_to(_ctx: Ctx<'_>, m: &Message) -> TokenStream {
     let (_, writes) = passes(m);
-    let allow = (m.fields.len() > 8).then(|| quote!(#[allow(clippy::too_many_lines)]));
     quote! {
-        #allow
         fn write_to(&self, e: &mut __rt::Encoder<'_>) {
             #(#writes)*
             e.raw(self.unknown_fields.as_bytes());
@@ -821,11 +875,17 @@ pub(crate) fn registry(ctx: Ctx<'_>, package: &Package) -> TokenStream {
         let path = ctx.type_path(&format!(".{}", m.full_name));
         let name = &m.full_name;
         let special = SPECIAL_JSON.contains(&name.as_str());
+        // A field whose JSON name is `@type` would be written next to the `Any`'s own.
+        let write = if m.fields.iter().any(|f| f.json_name == "@type") {
+            quote!(|_, _| Err(__rt::JsonError::new(__rt::JsonErrorKind::Unrepresentable).at(#name, "@type")))
+        } else {
+            quote!(|b, w| __rt::json::write_entry::<#path<'_>>(b, w))
+        };
         out.push(quote! {
             __rt::TypeEntry {
                 full_name: #name,
                 special_json: #special,
-                write_json: |b, w| __rt::json::write_entry::<#path<'_>>(b, w),
+                write_json: #write,
                 read_json: |v, d, out| __rt::json::read_entry::<#path<'_>>(v, d, out, #special),
             },
         });

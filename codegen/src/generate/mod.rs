@@ -64,7 +64,13 @@ impl<'m> Ctx<'m> {
             .split('.')
             .filter(|s| !s.is_empty())
             .map(|_| quote!(super::));
-        let downs = loc.package.split('.').filter(|s| !s.is_empty()).map(ident);
+        let downs = self
+            .model
+            .package_modules
+            .get(&loc.package)
+            .into_iter()
+            .flatten()
+            .map(|m| ident(m));
         quote!(#root #(#ups)* #(#downs::)* #(#segments)::*)
     }
 
@@ -139,75 +145,289 @@ pub(crate) fn int_lit(n: i128) -> TokenStream {
     if n < 0 { quote!(-#lit) } else { quote!(#lit) }
 }
 
-/// Doc attributes from a proto comment, or a fallback sentence.
-pub(crate) fn doc(comment: Option<&String>, fallback: &str) -> TokenStream {
-    if let Some(c) = comment {
-        // Dedent by the comment's common indentation (usually the space after `//`); lines
-        // continuing a list item are aligned under its text, as markdown requires.
-        let common = c
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| l.len() - l.trim_start().len())
-            .min()
-            .unwrap_or(0);
-        let mut item_indent: Option<usize> = None;
-        let lines = c.lines().map(move |l| {
-            let l = l.get(common..).unwrap_or("");
-            let body = l.trim_start();
-            let l = if body.is_empty() {
-                item_indent = None;
-                String::new()
-            } else if let Some(marker) = ["- ", "* ", "+ "].iter().find(|m| body.starts_with(**m)) {
-                item_indent = Some(l.len() - body.len() + marker.len());
-                l.to_owned()
-            } else if let Some(indent) = item_indent {
-                format!("{}{body}", " ".repeat(indent))
-            } else {
-                l.to_owned()
-            };
-            let l = format!(" {}", escape_doc(&l));
-            quote!(#[doc = #l])
-        });
-        // Proto comments are free text, not Rust doc markdown.
-        quote!(#(#lines)* #[allow(clippy::doc_markdown)])
-    } else {
-        let l = format!(" {fallback}");
-        quote!(#[doc = #l])
-    }
+/// Whether a type name is all capitals (`HTTP`), which `clippy::upper_case_acronyms` flags.
+pub(crate) fn all_caps(name: &str) -> bool {
+    name.chars().filter(char::is_ascii_alphabetic).count() > 1
+        && !name.chars().any(|c| c.is_ascii_lowercase())
 }
 
-/// Neutralises text that rustdoc would read as markup it cannot resolve: indentation (which
-/// would make code blocks, compiled as doctests), code fences, link brackets, HTML angle
-/// brackets; bare URLs become autolinks.
-fn escape_doc(line: &str) -> String {
-    // Keep up to 3 spaces of indentation (list continuations) but never 4, which would start
-    // a code block.
-    let body = line.trim_start();
-    let indent = (line.len() - body.len()).min(3);
-    let line = format!("{}{body}", " ".repeat(indent));
-    let line = line.as_str();
-    let line = if line.trim_start().starts_with("```") {
-        line.replacen("```", "\\`\\`\\`", 1)
-    } else {
-        line.to_owned()
-    };
-    let escaped = line
-        .replace('[', "\\[")
-        .replace(']', "\\]")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;");
-    escaped
-        .split(' ')
-        .map(|word| {
-            if word.starts_with("http://") || word.starts_with("https://") {
-                let url = word.trim_end_matches(['.', ',', ';', ':', ')']);
-                format!("<{url}>{}", &word[url.len()..])
-            } else {
-                word.to_owned()
+/// Doc attributes from a proto comment, or a fallback sentence.
+pub(crate) fn doc(comment: Option<&String>, fallback: &str) -> TokenStream {
+    doc_with_note(comment, fallback, None)
+}
+
+/// [`doc`] followed by a paragraph of text (rendered like a comment).
+pub(crate) fn doc_with_note(
+    comment: Option<&String>,
+    fallback: &str,
+    note: Option<&str>,
+) -> TokenStream {
+    let mut lines = comment.map(|c| comment_lines(c)).unwrap_or_default();
+    if let Some(note) = note {
+        if lines.is_empty() {
+            lines.push(fallback.to_owned());
+        }
+        lines.push(String::new());
+        lines.extend(comment_lines(note));
+    }
+    if lines.is_empty() {
+        let l = format!(" {fallback}");
+        return quote!(#[doc = #l]);
+    }
+    let lines = lines.iter().map(|l| {
+        let l = if l.is_empty() {
+            String::new()
+        } else {
+            format!(" {l}")
+        };
+        quote!(#[doc = #l])
+    });
+    // Proto comments are free text, not Rust doc markdown.
+    quote!(#(#lines)* #[allow(clippy::doc_markdown)])
+}
+
+/// Renders a proto comment as rustdoc Markdown that shows its text as written.
+///
+/// Proto comments are plain text (some use Markdown, most do not), so nothing in them is
+/// taken as Markdown syntax except `code spans`: lines keep their breaks (a trailing `\`),
+/// characters that Markdown would read as lists, headings, emphasis, links, tables or HTML
+/// are escaped, bare URLs become autolinks (`<https://..>`), and indented or fenced blocks
+/// are shown verbatim in `text` code blocks (never compiled as doctests). Line endings are
+/// normalised (a lone CR is a line break, which rustc would refuse in a doc comment), tabs
+/// expanded, and control or text-direction characters spelled `U+XXXX`.
+pub(crate) fn comment_lines(comment: &str) -> Vec<String> {
+    let text = comment.replace("\r\n", "\n").replace('\r', "\n");
+    let raw: Vec<String> = text.lines().map(clean_line).collect();
+    let common = raw
+        .iter()
+        .filter(|l| !l.is_empty())
+        .map(|l| indentation(l))
+        .min()
+        .unwrap_or(0);
+    let lines: Vec<&str> = raw.iter().map(|l| l.get(common..).unwrap_or("")).collect();
+    let mut out: Vec<String> = Vec::new();
+    // Whether the last line written is text of an open paragraph.
+    let mut in_paragraph = false;
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i];
+        let indent = indentation(line);
+        let body = &line[indent..];
+        if body.is_empty() {
+            out.push(String::new());
+            in_paragraph = false;
+            i += 1;
+        } else if let Some(fence) = fence(body) {
+            // A fenced block (``` or ~~~, at any indentation, in a list item or not).
+            let mut block = Vec::new();
+            i += 1;
+            while i < lines.len() {
+                let l = lines[i];
+                i += 1;
+                let b = l.trim_start();
+                if b.starts_with(fence)
+                    && b.trim_start_matches(fence.chars().next().unwrap_or('`'))
+                        .trim()
+                        .is_empty()
+                {
+                    break;
+                }
+                block.push(l.get(indent.min(indentation(l))..).unwrap_or(""));
             }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+            code_block(&block, &mut out);
+            in_paragraph = false;
+        } else if indent >= 4 && !in_paragraph {
+            // An indented block: up to the next line indented less (blank lines included).
+            let start = i;
+            while i < lines.len() && (lines[i].is_empty() || indentation(lines[i]) >= 4) {
+                i += 1;
+            }
+            let mut end = i;
+            while end > start && lines[end - 1].is_empty() {
+                end -= 1;
+            }
+            let block: Vec<&str> = lines[start..end]
+                .iter()
+                .map(|l| l.get(4..).unwrap_or(""))
+                .collect();
+            code_block(&block, &mut out);
+            in_paragraph = false;
+            i = end;
+        } else {
+            if in_paragraph && let Some(last) = out.last_mut() {
+                // A hard line break keeps the comment's line structure.
+                last.push('\\');
+            }
+            out.push(escape_text(body));
+            in_paragraph = true;
+            i += 1;
+        }
+    }
+    while out.last().is_some_and(String::is_empty) {
+        out.pop();
+    }
+    let first = out.iter().position(|l| !l.is_empty()).unwrap_or(out.len());
+    out.drain(..first);
+    out
+}
+
+fn indentation(line: &str) -> usize {
+    line.len() - line.trim_start_matches(' ').len()
+}
+
+/// Tabs expanded (to multiples of 4 columns), trailing white space removed, and characters
+/// that do not belong in a doc comment spelled out.
+fn clean_line(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut column = 0;
+    for c in line.chars() {
+        match c {
+            '\t' => {
+                let n = 4 - column % 4;
+                out.extend(std::iter::repeat_n(' ', n));
+                column += n;
+            }
+            // Control characters and the text-direction overrides that rustc refuses
+            // (`text_direction_codepoint_in_comment`).
+            c if c.is_control()
+                || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}') =>
+            {
+                use std::fmt::Write as _;
+                let _ = write!(out, "U+{:04X}", u32::from(c));
+                column += 6;
+            }
+            c => {
+                out.push(c);
+                column += 1;
+            }
+        }
+    }
+    out.truncate(out.trim_end().len());
+    out
+}
+
+/// The opening fence of a fenced code block (```` ``` ```` or `~~~`, 3 or more).
+fn fence(body: &str) -> Option<&str> {
+    for c in ['`', '~'] {
+        let n = body.len() - body.trim_start_matches(c).len();
+        if n >= 3 {
+            return Some(&body[..n]);
+        }
+    }
+    None
+}
+
+/// A `text` code block holding `lines` verbatim, fenced with more backticks than it holds.
+fn code_block(lines: &[&str], out: &mut Vec<String>) {
+    let longest = lines
+        .iter()
+        .flat_map(|l| l.split(|c| c != '`'))
+        .map(str::len)
+        .max()
+        .unwrap_or(0);
+    let fence = "`".repeat(longest.max(2) + 1);
+    out.push(format!("{fence}text"));
+    out.extend(lines.iter().map(|l| (*l).to_owned()));
+    out.push(fence);
+}
+
+/// Escapes one line of text so that Markdown shows it as written; keeps code spans and
+/// turns bare URLs into autolinks.
+fn escape_text(line: &str) -> String {
+    let chars: Vec<char> = line.chars().collect();
+    let mut out = String::with_capacity(line.len() + 8);
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '`' {
+            let run = chars[i..].iter().take_while(|&&c| c == '`').count();
+            // The closing run of the same length, if any, makes a code span.
+            let close = (i + run..chars.len()).find(|&j| {
+                chars[j] == '`'
+                    && chars[j - 1] != '`'
+                    && chars[j..].iter().take_while(|&&c| c == '`').count() == run
+            });
+            if let Some(j) = close {
+                out.extend(&chars[i..j + run]);
+                i = j + run;
+            } else {
+                for _ in 0..run {
+                    out.push_str("\\`");
+                }
+                i += run;
+            }
+            continue;
+        }
+        if let Some(len) = url_at(&chars, i) {
+            out.push('<');
+            out.extend(&chars[i..i + len]);
+            out.push('>');
+            i += len;
+            continue;
+        }
+        let alnum = |j: Option<usize>| {
+            j.and_then(|j| chars.get(j))
+                .is_some_and(|c| c.is_alphanumeric())
+        };
+        let escape = match c {
+            '\\' | '*' | '[' | ']' | '<' | '>' | '&' | '~' | '|' | '{' | '}' => true,
+            // Intraword underscores (`snake_case`) are not emphasis.
+            '_' => !(alnum(i.checked_sub(1)) && alnum(Some(i + 1))),
+            // Markers that start a block at the beginning of a line.
+            '#' | '-' | '+' | '=' => i == 0,
+            // `1.` or `1)` starting a line is an ordered list item.
+            '.' | ')' => chars[..i].iter().all(char::is_ascii_digit) && i > 0,
+            _ => false,
+        };
+        if escape {
+            out.push('\\');
+        }
+        out.push(c);
+        i += 1;
+    }
+    out
+}
+
+/// The length of a bare `http://` or `https://` URL starting at `i`, if one does: up to
+/// white space or a character URLs do not hold unescaped, without trailing punctuation and
+/// without a `)` that closes a parenthesis opened before the URL.
+fn url_at(chars: &[char], i: usize) -> Option<usize> {
+    let rest: String = chars[i..chars.len().min(i + 8)].iter().collect();
+    let scheme = if rest.starts_with("https://") {
+        8
+    } else if rest.starts_with("http://") {
+        7
+    } else {
+        return None;
+    };
+    if i > 0 && chars[i - 1].is_alphanumeric() {
+        return None;
+    }
+    let mut len = scheme;
+    let mut depth = 0i32;
+    while let Some(&c) = chars.get(i + len) {
+        if c.is_whitespace() || matches!(c, '<' | '>' | '"' | '`' | '\'' | '\\') {
+            break;
+        }
+        if c == '(' {
+            depth += 1;
+        } else if c == ')' {
+            if depth == 0 {
+                break;
+            }
+            depth -= 1;
+        }
+        len += 1;
+    }
+    while len > scheme
+        && matches!(
+            chars[i + len - 1],
+            '.' | ',' | ';' | ':' | '!' | '?' | '*' | '_' | '~' | ']' | '['
+        )
+    {
+        len -= 1;
+    }
+    (len > scheme).then_some(len)
 }
 
 /// Generates one package's file.
@@ -284,11 +504,80 @@ pub(crate) fn nested_module(name: &str, doc_line: &str, items: &[TokenStream]) -
 }
 #[cfg(test)]
 mod doc_tests {
+    use super::comment_lines;
+
+    fn render(c: &str) -> Vec<String> {
+        comment_lines(c)
+    }
+
     #[test]
-    fn list_continuations_are_indented() {
-        let c = " If:\n - the handler should\n   then alternate.\n\n - second\n   item".to_owned();
-        let out = super::doc(Some(&c), "").to_string();
-        assert!(out.contains(r#""   then alternate.""#), "{out}");
-        assert!(out.contains(r#""   item""#), "{out}");
+    fn lines_keep_their_breaks_and_lists_are_text() {
+        let out = render(" If:\n - the handler should\n   then alternate.\n\n 1. second\n   item");
+        assert_eq!(
+            out,
+            [
+                "If:\\",
+                "\\- the handler should\\",
+                "then alternate.",
+                "",
+                "1\\. second\\",
+                "item"
+            ]
+        );
+    }
+
+    #[test]
+    fn markdown_syntax_is_escaped_but_code_spans_are_kept() {
+        let out = render(" # Title *a* _b_ [c](d) <e> & | x ~~y~~ `[ok]` foo_bar `unclosed");
+        assert_eq!(
+            out,
+            [r"\# Title \*a\* \_b\_ \[c\](d) \<e\> \& \| x \~\~y\~\~ `[ok]` foo_bar \`unclosed"]
+        );
+    }
+
+    #[test]
+    fn bare_urls_become_autolinks() {
+        let out = render(
+            r#" See https://a.example/x, (https://b.example/y) "http://c.example" https://w.example/A_(b)."#,
+        );
+        assert_eq!(
+            out,
+            [
+                r#"See <https://a.example/x>, (<https://b.example/y>) "<http://c.example>" <https://w.example/A_(b)>."#
+            ]
+        );
+    }
+
+    #[test]
+    fn blocks_become_text_code_blocks() {
+        let out = render(
+            " Example:\n\n     let x = 1;\n       y\n\n - item\n   ~~~\n   fn f() {}\n   ~~~\n ```rust\n a ``` b\n ```\n after",
+        );
+        assert_eq!(
+            out,
+            [
+                "Example:",
+                "",
+                "```text",
+                "let x = 1;",
+                "  y",
+                "```",
+                "",
+                "\\- item",
+                "```text",
+                "fn f() {}",
+                "```",
+                "````text",
+                "a ``` b",
+                "````",
+                "after",
+            ]
+        );
+    }
+
+    #[test]
+    fn carriage_returns_tabs_and_controls_are_normalised() {
+        let out = render(" a\rb\r\nc\td \u{202E}e\u{7} ");
+        assert_eq!(out, ["a\\", "b\\", "c   d U+202EeU+0007"]);
     }
 }

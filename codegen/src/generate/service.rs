@@ -6,7 +6,7 @@ use quote::quote;
 
 use super::{Ctx, doc};
 use crate::model::{Method, Service};
-use crate::names::{ident, screaming_snake, snake_case};
+use crate::names::{ident, screaming_snake};
 
 pub(crate) fn service(ctx: Ctx<'_>, s: &Service) -> TokenStream {
     let model = model(s);
@@ -29,7 +29,7 @@ pub(crate) fn service(ctx: Ctx<'_>, s: &Service) -> TokenStream {
 }
 
 fn model(s: &Service) -> TokenStream {
-    let module = ident(&snake_case(&s.name));
+    let module = ident(&s.module);
     let full = &s.full_name;
     let d = format!(
         " The model of the `{full}` service: its procedures, stream kinds and idempotency."
@@ -143,15 +143,18 @@ fn trait_method(ctx: Ctx<'_>, m: &Method) -> TokenStream {
     }
 }
 
-fn dispatch_arm(index: usize, m: &Method) -> TokenStream {
+fn dispatch_arm(index: usize, trait_name: &proc_macro2::Ident, m: &Method) -> TokenStream {
+    // Called through the trait: a method named like a blanket trait's (`into`) would
+    // resolve to that one.
     let name = ident(&m.rust_name);
+    let name = quote!(#trait_name::#name);
     let i = proc_macro2::Literal::usize_unsuffixed(index);
     match (m.client_streaming, m.server_streaming) {
         (false, false) => quote! {
             #i => {
                 let procedure = call.method();
                 let Some((request, reply)) = call.unary().await else { return };
-                let result = __rt::server::run_handler(procedure, reply.deadline(), self.0.#name(request)).await;
+                let result = __rt::server::run_handler(procedure, reply.deadline(), #name(&self.0, request)).await;
                 reply.send(result);
             }
         },
@@ -159,7 +162,7 @@ fn dispatch_arm(index: usize, m: &Method) -> TokenStream {
             #i => {
                 let procedure = call.method();
                 let (requests, reply) = call.client_stream();
-                let result = __rt::server::run_handler(procedure, reply.deadline(), self.0.#name(requests)).await;
+                let result = __rt::server::run_handler(procedure, reply.deadline(), #name(&self.0, requests)).await;
                 reply.send(result).await;
             }
         },
@@ -167,7 +170,7 @@ fn dispatch_arm(index: usize, m: &Method) -> TokenStream {
             #i => {
                 let procedure = call.method();
                 let Some((request, mut responses)) = call.server_stream().await else { return };
-                let result = __rt::server::run_handler(procedure, responses.deadline(), self.0.#name(request, &mut responses)).await;
+                let result = __rt::server::run_handler(procedure, responses.deadline(), #name(&self.0, request, &mut responses)).await;
                 responses.finish(result).await;
             }
         },
@@ -175,7 +178,7 @@ fn dispatch_arm(index: usize, m: &Method) -> TokenStream {
             #i => {
                 let procedure = call.method();
                 let (requests, mut responses) = call.bidi_stream();
-                let result = __rt::server::run_handler(procedure, responses.deadline(), self.0.#name(requests, &mut responses)).await;
+                let result = __rt::server::run_handler(procedure, responses.deadline(), #name(&self.0, requests, &mut responses)).await;
                 responses.finish(result).await;
             }
         },
@@ -224,6 +227,8 @@ fn client_method(
     descriptor: &proc_macro2::Ident,
 ) -> TokenStream {
     let (high, low) = names;
+    // Not named like a message of the package, which the signatures name unqualified.
+    let it = type_param(ctx, &["I", "Iter", "Requests"]);
     let r = quote!('r);
     let st = quote!('static);
     let anon = quote!('_);
@@ -253,8 +258,8 @@ fn client_method(
         " The error is the call's if it failed before any response arrived; later errors end the {what_ends}."
     );
     let requests = quote! {
-        I: IntoIterator,
-        I::Item: __rt::Borrow<#req>,
+        #it: IntoIterator,
+        #it::Item: __rt::Borrow<#req>,
     };
     match (m.client_streaming, m.server_streaming) {
         (false, false) => quote! {
@@ -270,7 +275,7 @@ fn client_method(
         },
         (true, false) => quote! {
             #d
-            pub #asyncness fn #high<'r, I>(&self, requests: I) -> Result<#resp, __rt::ConnectError>
+            pub #asyncness fn #high<'r, #it>(&self, requests: #it) -> Result<#resp, __rt::ConnectError>
             where
                 #requests
             {
@@ -278,11 +283,11 @@ fn client_method(
             }
 
             #[doc = #low_doc]
-            pub #asyncness fn #low<'r, I>(&self, requests: I, options: __rt::client::CallOptions) -> __rt::client::UnaryOutput<#resp>
+            pub #asyncness fn #low<'r, #it>(&self, requests: #it, options: __rt::client::CallOptions) -> __rt::client::UnaryOutput<#resp>
             where
                 #requests
             {
-                self.inner.client_stream::<#req, #resp, I>(&#module::#descriptor, requests, options) #wait
+                self.inner.client_stream::<#req, #resp, #it>(&#module::#descriptor, requests, options) #wait
             }
         },
         (false, true) => quote! {
@@ -303,7 +308,7 @@ fn client_method(
             ///
             /// Half-duplex: every request is sent, then the responses arrive.
             #[doc = #started_doc]
-            pub #asyncness fn #high<'r, I>(&self, requests: I) -> Result<#stream<#resp>, __rt::ConnectError>
+            pub #asyncness fn #high<'r, #it>(&self, requests: #it) -> Result<#stream<#resp>, __rt::ConnectError>
             where
                 #requests
             {
@@ -311,11 +316,11 @@ fn client_method(
             }
 
             #[doc = #low_doc]
-            pub #asyncness fn #low<'r, I>(&self, requests: I, options: __rt::client::CallOptions) -> #stream<#resp>
+            pub #asyncness fn #low<'r, #it>(&self, requests: #it, options: __rt::client::CallOptions) -> #stream<#resp>
             where
                 #requests
             {
-                self.inner.bidi_stream::<#req, #resp, I>(&#module::#descriptor, requests, options) #wait
+                self.inner.bidi_stream::<#req, #resp, #it>(&#module::#descriptor, requests, options) #wait
             }
         },
     }
@@ -346,6 +351,8 @@ fn blocking_client(ctx: Ctx<'_>, s: &Service) -> TokenStream {
             inner: __rt::blocking::BlockingClient,
         }
 
+        // Every method's error is the call's `ConnectError`.
+        #[allow(clippy::missing_errors_doc)]
         impl #name {
             /// Wraps a blocking client for the server's base URL.
             #[must_use]
@@ -381,6 +388,7 @@ fn descriptor_names(s: &Service) -> Vec<proc_macro2::Ident> {
 }
 
 fn client(ctx: Ctx<'_>, s: &Service) -> TokenStream {
+    let conn = type_param(ctx, &["C", "Conn", "Connector"]);
     let client_name = ident(&s.client_name);
     let full = &s.full_name;
     let d = format!(
@@ -389,32 +397,34 @@ fn client(ctx: Ctx<'_>, s: &Service) -> TokenStream {
     let methods = client_methods(ctx, Flavor::Async, s);
     quote! {
         #[doc = #d]
-        pub struct #client_name<C: __rt::client::Connector = __rt::client::DefaultConnector> {
-            inner: __rt::client::Client<C>,
+        pub struct #client_name<#conn: __rt::client::Connector = __rt::client::DefaultConnector> {
+            inner: __rt::client::Client<#conn>,
         }
 
-        impl<C: __rt::client::Connector> Clone for #client_name<C> {
+        impl<#conn: __rt::client::Connector> Clone for #client_name<#conn> {
             fn clone(&self) -> Self {
                 Self { inner: self.inner.clone() }
             }
         }
 
-        impl<C: __rt::client::Connector> std::fmt::Debug for #client_name<C> {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        impl<#conn: __rt::client::Connector> ::core::fmt::Debug for #client_name<#conn> {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
                 f.debug_tuple(stringify!(#client_name)).field(&self.inner).finish()
             }
         }
 
-        impl<C: __rt::client::Connector> #client_name<C> {
+        // Every method's error is the call's `ConnectError`.
+        #[allow(clippy::missing_errors_doc)]
+        impl<#conn: __rt::client::Connector> #client_name<#conn> {
             /// Wraps a client for the server's base URL.
             #[must_use]
-            pub fn new(client: __rt::client::Client<C>) -> Self {
+            pub fn new(client: __rt::client::Client<#conn>) -> Self {
                 Self { inner: client }
             }
 
             /// The underlying client.
             #[must_use]
-            pub fn inner(&self) -> &__rt::client::Client<C> {
+            pub fn inner(&self) -> &__rt::client::Client<#conn> {
                 &self.inner
             }
 
@@ -439,41 +449,81 @@ fn server(ctx: Ctx<'_>, s: &Service) -> TokenStream {
         .methods
         .iter()
         .enumerate()
-        .map(|(i, m)| dispatch_arm(i, m));
+        .map(|(i, m)| dispatch_arm(i, &trait_name, m));
+    let arms: Vec<_> = arms.collect();
+    let dispatch = if arms.is_empty() {
+        // No methods: a `match` of the wildcard alone is `clippy::match_single_binding`.
+        quote! {
+            let _ = method;
+            call.unimplemented().await;
+        }
+    } else {
+        quote! {
+            match method {
+                #(#arms)*
+                _ => call.unimplemented().await,
+            }
+        }
+    };
+    // The implementation's type parameter, not named like the trait.
+    let imp = type_param(ctx, &["S", "Svc", "Service"]);
+    // Methods are named after the rpcs, whatever their prefix (`into_`, `from_`).
+    let self_convention = s
+        .methods
+        .iter()
+        .any(|m| {
+            ["into_", "from_", "to_", "as_", "is_"]
+                .iter()
+                .any(|p| m.rust_name.starts_with(p))
+        })
+        .then(|| quote!(#[allow(clippy::wrong_self_convention)]));
+    let caps =
+        super::all_caps(&s.trait_name).then(|| quote!(#[allow(clippy::upper_case_acronyms)]));
     let sd = format!(
         " Serves a [`{}`] implementation: add it to a `Router`.",
-        s.name
+        s.trait_name
     );
     quote! {
         #d
         // Thread-per-core: handler futures are deliberately not `Send`.
         #[allow(async_fn_in_trait)]
+        #self_convention
+        #caps
         pub trait #trait_name: 'static {
             #(#methods)*
         }
 
         #[doc = #sd]
         #[derive(Clone, Debug, Default)]
-        pub struct #server_name<S>(pub S);
+        pub struct #server_name<#imp>(pub #imp);
 
-        impl<S> #server_name<S> {
+        impl<#imp> #server_name<#imp> {
             /// Wraps a service implementation.
-            pub fn new(service: S) -> Self {
+            pub fn new(service: #imp) -> Self {
                 Self(service)
             }
         }
 
-        impl<S: #trait_name> __rt::server::Service for #server_name<S> {
+        // One match arm per method, however many methods.
+        #[allow(clippy::too_many_lines)]
+        impl<#imp: #trait_name> __rt::server::Service for #server_name<#imp> {
             fn descriptor(&self) -> &'static __rt::ServiceDescriptor {
                 &#module::SERVICE
             }
 
             async fn call(&self, method: usize, call: __rt::server::Call<'_>) {
-                match method {
-                    #(#arms)*
-                    _ => call.unimplemented().await,
-                }
+                #dispatch
             }
         }
     }
+}
+
+/// The first of `candidates` that names no type of the package (its types are named
+/// unqualified in generated signatures, where a type parameter would shadow them).
+fn type_param(ctx: Ctx<'_>, candidates: &[&str]) -> proc_macro2::Ident {
+    let name = candidates
+        .iter()
+        .find(|c| !ctx.model.is_taken(ctx.package, c))
+        .unwrap_or(&"__T");
+    proc_macro2::Ident::new(name, proc_macro2::Span::call_site())
 }

@@ -4,12 +4,14 @@ use ::connect_engine::codegen as __rt;
 /// A sentence to answer.
 #[allow(clippy::doc_markdown)]
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct SayRequest<'a> {
     /// Field `sentence` (1).
     pub sentence: __rt::Cow<'a, str>,
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for SayRequest<'a> {
     const FULL_NAME: &'static str = "connectrpc.eliza.v1.SayRequest";
     const USES_SIZE_CACHE: bool = false;
@@ -61,11 +63,11 @@ impl<'a> __rt::Message<'a> for SayRequest<'a> {
         v: __rt::JsonValue<'t, 'a>,
         d: &mut __rt::JsonDecoder<'_>,
     ) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         let (object, skip_type) = d.object(v, "connectrpc.eliza.v1.SayRequest")?;
         let mut seen = [0u64; 1];
         for (key, value) in &object {
             match key {
+                "@type" if skip_type => {}
                 "sentence" => {
                     if seen[0] & (1 << 0) != 0 {
                         return Err(
@@ -77,10 +79,12 @@ impl<'a> __rt::Message<'a> for SayRequest<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    self.sentence = __rt::read::string(value)
-                        .at("connectrpc.eliza.v1.SayRequest", "sentence")?;
+                    self.sentence = __rt::json::Locate::at(
+                        __rt::read::string(value),
+                        "connectrpc.eliza.v1.SayRequest",
+                        "sentence",
+                    )?;
                 }
-                "@type" if skip_type => {}
                 _ => {
                     d.unknown_field("connectrpc.eliza.v1.SayRequest", key)?;
                 }
@@ -95,12 +99,14 @@ impl __rt::MessageType for SayRequest<'static> {
 /// Eliza's answer.
 #[allow(clippy::doc_markdown)]
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct SayResponse<'a> {
     /// Field `sentence` (1).
     pub sentence: __rt::Cow<'a, str>,
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for SayResponse<'a> {
     const FULL_NAME: &'static str = "connectrpc.eliza.v1.SayResponse";
     const USES_SIZE_CACHE: bool = false;
@@ -152,11 +158,11 @@ impl<'a> __rt::Message<'a> for SayResponse<'a> {
         v: __rt::JsonValue<'t, 'a>,
         d: &mut __rt::JsonDecoder<'_>,
     ) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         let (object, skip_type) = d.object(v, "connectrpc.eliza.v1.SayResponse")?;
         let mut seen = [0u64; 1];
         for (key, value) in &object {
             match key {
+                "@type" if skip_type => {}
                 "sentence" => {
                     if seen[0] & (1 << 0) != 0 {
                         return Err(
@@ -168,10 +174,12 @@ impl<'a> __rt::Message<'a> for SayResponse<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    self.sentence = __rt::read::string(value)
-                        .at("connectrpc.eliza.v1.SayResponse", "sentence")?;
+                    self.sentence = __rt::json::Locate::at(
+                        __rt::read::string(value),
+                        "connectrpc.eliza.v1.SayResponse",
+                        "sentence",
+                    )?;
                 }
-                "@type" if skip_type => {}
                 _ => {
                     d.unknown_field("connectrpc.eliza.v1.SayResponse", key)?;
                 }
@@ -186,12 +194,14 @@ impl __rt::MessageType for SayResponse<'static> {
 /// One sentence of a conversation.
 #[allow(clippy::doc_markdown)]
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct ConverseRequest<'a> {
     /// Field `sentence` (1).
     pub sentence: __rt::Cow<'a, str>,
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for ConverseRequest<'a> {
     const FULL_NAME: &'static str = "connectrpc.eliza.v1.ConverseRequest";
     const USES_SIZE_CACHE: bool = false;
@@ -243,11 +253,11 @@ impl<'a> __rt::Message<'a> for ConverseRequest<'a> {
         v: __rt::JsonValue<'t, 'a>,
         d: &mut __rt::JsonDecoder<'_>,
     ) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         let (object, skip_type) = d.object(v, "connectrpc.eliza.v1.ConverseRequest")?;
         let mut seen = [0u64; 1];
         for (key, value) in &object {
             match key {
+                "@type" if skip_type => {}
                 "sentence" => {
                     if seen[0] & (1 << 0) != 0 {
                         return Err(
@@ -259,10 +269,12 @@ impl<'a> __rt::Message<'a> for ConverseRequest<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    self.sentence = __rt::read::string(value)
-                        .at("connectrpc.eliza.v1.ConverseRequest", "sentence")?;
+                    self.sentence = __rt::json::Locate::at(
+                        __rt::read::string(value),
+                        "connectrpc.eliza.v1.ConverseRequest",
+                        "sentence",
+                    )?;
                 }
-                "@type" if skip_type => {}
                 _ => {
                     d.unknown_field("connectrpc.eliza.v1.ConverseRequest", key)?;
                 }
@@ -277,12 +289,14 @@ impl __rt::MessageType for ConverseRequest<'static> {
 /// The answer to one sentence of a conversation.
 #[allow(clippy::doc_markdown)]
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct ConverseResponse<'a> {
     /// Field `sentence` (1).
     pub sentence: __rt::Cow<'a, str>,
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for ConverseResponse<'a> {
     const FULL_NAME: &'static str = "connectrpc.eliza.v1.ConverseResponse";
     const USES_SIZE_CACHE: bool = false;
@@ -334,11 +348,11 @@ impl<'a> __rt::Message<'a> for ConverseResponse<'a> {
         v: __rt::JsonValue<'t, 'a>,
         d: &mut __rt::JsonDecoder<'_>,
     ) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         let (object, skip_type) = d.object(v, "connectrpc.eliza.v1.ConverseResponse")?;
         let mut seen = [0u64; 1];
         for (key, value) in &object {
             match key {
+                "@type" if skip_type => {}
                 "sentence" => {
                     if seen[0] & (1 << 0) != 0 {
                         return Err(
@@ -350,10 +364,12 @@ impl<'a> __rt::Message<'a> for ConverseResponse<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    self.sentence = __rt::read::string(value)
-                        .at("connectrpc.eliza.v1.ConverseResponse", "sentence")?;
+                    self.sentence = __rt::json::Locate::at(
+                        __rt::read::string(value),
+                        "connectrpc.eliza.v1.ConverseResponse",
+                        "sentence",
+                    )?;
                 }
-                "@type" if skip_type => {}
                 _ => {
                     d.unknown_field("connectrpc.eliza.v1.ConverseResponse", key)?;
                 }
@@ -368,12 +384,14 @@ impl __rt::MessageType for ConverseResponse<'static> {
 /// Who to introduce Eliza to.
 #[allow(clippy::doc_markdown)]
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct IntroduceRequest<'a> {
     /// Field `name` (1).
     pub name: __rt::Cow<'a, str>,
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for IntroduceRequest<'a> {
     const FULL_NAME: &'static str = "connectrpc.eliza.v1.IntroduceRequest";
     const USES_SIZE_CACHE: bool = false;
@@ -425,11 +443,11 @@ impl<'a> __rt::Message<'a> for IntroduceRequest<'a> {
         v: __rt::JsonValue<'t, 'a>,
         d: &mut __rt::JsonDecoder<'_>,
     ) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         let (object, skip_type) = d.object(v, "connectrpc.eliza.v1.IntroduceRequest")?;
         let mut seen = [0u64; 1];
         for (key, value) in &object {
             match key {
+                "@type" if skip_type => {}
                 "name" => {
                     if seen[0] & (1 << 0) != 0 {
                         return Err(
@@ -441,10 +459,12 @@ impl<'a> __rt::Message<'a> for IntroduceRequest<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    self.name = __rt::read::string(value)
-                        .at("connectrpc.eliza.v1.IntroduceRequest", "name")?;
+                    self.name = __rt::json::Locate::at(
+                        __rt::read::string(value),
+                        "connectrpc.eliza.v1.IntroduceRequest",
+                        "name",
+                    )?;
                 }
-                "@type" if skip_type => {}
                 _ => {
                     d.unknown_field("connectrpc.eliza.v1.IntroduceRequest", key)?;
                 }
@@ -459,12 +479,14 @@ impl __rt::MessageType for IntroduceRequest<'static> {
 /// One part of the introduction.
 #[allow(clippy::doc_markdown)]
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct IntroduceResponse<'a> {
     /// Field `sentence` (1).
     pub sentence: __rt::Cow<'a, str>,
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for IntroduceResponse<'a> {
     const FULL_NAME: &'static str = "connectrpc.eliza.v1.IntroduceResponse";
     const USES_SIZE_CACHE: bool = false;
@@ -516,11 +538,11 @@ impl<'a> __rt::Message<'a> for IntroduceResponse<'a> {
         v: __rt::JsonValue<'t, 'a>,
         d: &mut __rt::JsonDecoder<'_>,
     ) -> Result<(), __rt::JsonError> {
-        use __rt::json::Locate as _;
         let (object, skip_type) = d.object(v, "connectrpc.eliza.v1.IntroduceResponse")?;
         let mut seen = [0u64; 1];
         for (key, value) in &object {
             match key {
+                "@type" if skip_type => {}
                 "sentence" => {
                     if seen[0] & (1 << 0) != 0 {
                         return Err(
@@ -532,10 +554,12 @@ impl<'a> __rt::Message<'a> for IntroduceResponse<'a> {
                     if __rt::read::is_null(value) {
                         continue;
                     }
-                    self.sentence = __rt::read::string(value)
-                        .at("connectrpc.eliza.v1.IntroduceResponse", "sentence")?;
+                    self.sentence = __rt::json::Locate::at(
+                        __rt::read::string(value),
+                        "connectrpc.eliza.v1.IntroduceResponse",
+                        "sentence",
+                    )?;
                 }
-                "@type" if skip_type => {}
                 _ => {
                     d.unknown_field("connectrpc.eliza.v1.IntroduceResponse", key)?;
                 }
@@ -584,7 +608,7 @@ pub mod eliza_service {
         idempotency: __rt::Idempotency::Unknown,
     };
 }
-/// ElizaService answers like the 1960s ELIZA program: a few pattern rules reflect what the
+/// ElizaService answers like the 1960s ELIZA program: a few pattern rules reflect what the\
 /// user says back as a question.
 #[allow(clippy::doc_markdown)]
 #[allow(async_fn_in_trait)]
@@ -595,7 +619,7 @@ pub trait ElizaService: 'static {
         &self,
         request: __rt::server::Request<'a, SayRequest<'a>>,
     ) -> Result<__rt::server::Response<SayResponse<'a>>, __rt::ConnectError>;
-    /// Converse answers each sentence of a conversation (half-duplex over HTTP/1.1: all
+    /// Converse answers each sentence of a conversation (half-duplex over HTTP/1.1: all\
     /// sentences first, then all answers).
     #[allow(clippy::doc_markdown)]
     async fn converse(
@@ -620,6 +644,7 @@ impl<S> ElizaServiceServer<S> {
         Self(service)
     }
 }
+#[allow(clippy::too_many_lines)]
 impl<S: ElizaService> __rt::server::Service for ElizaServiceServer<S> {
     fn descriptor(&self) -> &'static __rt::ServiceDescriptor {
         &eliza_service::SERVICE
@@ -632,7 +657,7 @@ impl<S: ElizaService> __rt::server::Service for ElizaServiceServer<S> {
                 let result = __rt::server::run_handler(
                         procedure,
                         reply.deadline(),
-                        self.0.say(request),
+                        ElizaService::say(&self.0, request),
                     )
                     .await;
                 reply.send(result);
@@ -643,7 +668,7 @@ impl<S: ElizaService> __rt::server::Service for ElizaServiceServer<S> {
                 let result = __rt::server::run_handler(
                         procedure,
                         responses.deadline(),
-                        self.0.converse(requests, &mut responses),
+                        ElizaService::converse(&self.0, requests, &mut responses),
                     )
                     .await;
                 responses.finish(result).await;
@@ -656,7 +681,7 @@ impl<S: ElizaService> __rt::server::Service for ElizaServiceServer<S> {
                 let result = __rt::server::run_handler(
                         procedure,
                         responses.deadline(),
-                        self.0.introduce(request, &mut responses),
+                        ElizaService::introduce(&self.0, request, &mut responses),
                     )
                     .await;
                 responses.finish(result).await;
@@ -676,11 +701,12 @@ impl<C: __rt::client::Connector> Clone for ElizaServiceClient<C> {
         Self { inner: self.inner.clone() }
     }
 }
-impl<C: __rt::client::Connector> std::fmt::Debug for ElizaServiceClient<C> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl<C: __rt::client::Connector> ::core::fmt::Debug for ElizaServiceClient<C> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
         f.debug_tuple(stringify!(ElizaServiceClient)).field(&self.inner).finish()
     }
 }
+#[allow(clippy::missing_errors_doc)]
 impl<C: __rt::client::Connector> ElizaServiceClient<C> {
     /// Wraps a client for the server's base URL.
     #[must_use]
@@ -708,7 +734,7 @@ impl<C: __rt::client::Connector> ElizaServiceClient<C> {
     ) -> __rt::client::UnaryOutput<SayResponse<'static>> {
         self.inner.unary(&eliza_service::SAY, request, options).await
     }
-    /// Converse answers each sentence of a conversation (half-duplex over HTTP/1.1: all
+    /// Converse answers each sentence of a conversation (half-duplex over HTTP/1.1: all\
     /// sentences first, then all answers).
     #[allow(clippy::doc_markdown)]
     ///
@@ -776,6 +802,7 @@ impl<C: __rt::client::Connector> ElizaServiceClient<C> {
 pub struct ElizaServiceBlockingClient {
     inner: __rt::blocking::BlockingClient,
 }
+#[allow(clippy::missing_errors_doc)]
 impl ElizaServiceBlockingClient {
     /// Wraps a blocking client for the server's base URL.
     #[must_use]
@@ -803,7 +830,7 @@ impl ElizaServiceBlockingClient {
     ) -> __rt::client::UnaryOutput<SayResponse<'static>> {
         self.inner.unary(&eliza_service::SAY, request, options)
     }
-    /// Converse answers each sentence of a conversation (half-duplex over HTTP/1.1: all
+    /// Converse answers each sentence of a conversation (half-duplex over HTTP/1.1: all\
     /// sentences first, then all answers).
     #[allow(clippy::doc_markdown)]
     ///

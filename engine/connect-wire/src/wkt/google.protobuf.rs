@@ -3,6 +3,7 @@
 use crate::codegen as __rt;
 /// The `google.protobuf.Any` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct Any<'a> {
     /// Field `type_url` (1).
     pub type_url: __rt::Cow<'a, str>,
@@ -11,6 +12,7 @@ pub struct Any<'a> {
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for Any<'a> {
     const FULL_NAME: &'static str = "google.protobuf.Any";
     const USES_SIZE_CACHE: bool = false;
@@ -74,8 +76,10478 @@ impl<'a> __rt::Message<'a> for Any<'a> {
 impl __rt::MessageType for Any<'static> {
     type Msg<'b> = Any<'b>;
 }
+/// The `google.protobuf.Api` message.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
+pub struct Api<'a> {
+    /// Field `name` (1).
+    pub name: __rt::Cow<'a, str>,
+    /// Field `methods` (2).
+    pub methods: Vec<Method<'a>>,
+    /// Field `options` (3).
+    pub options: Vec<OptionMessage<'a>>,
+    /// Field `version` (4).
+    pub version: __rt::Cow<'a, str>,
+    /// Field `source_context` (5).
+    pub source_context: Option<SourceContext<'a>>,
+    /// Field `mixins` (6).
+    pub mixins: Vec<Mixin<'a>>,
+    /// Field `syntax` (7).
+    pub syntax: Syntax,
+    /// Fields this version of the schema does not know, kept for a binary round trip.
+    pub unknown_fields: __rt::UnknownFields<'a>,
+}
+#[allow(clippy::too_many_lines)]
+impl<'a> __rt::Message<'a> for Api<'a> {
+    const FULL_NAME: &'static str = "google.protobuf.Api";
+    type Owned = Api<'static>;
+    fn into_owned(self) -> Api<'static> {
+        Api {
+            name: __rt::Cow::Owned(self.name.into_owned()),
+            methods: self.methods.into_iter().map(__rt::Message::into_owned).collect(),
+            options: self.options.into_iter().map(__rt::Message::into_owned).collect(),
+            version: __rt::Cow::Owned(self.version.into_owned()),
+            source_context: self.source_context.map(__rt::Message::into_owned),
+            mixins: self.mixins.into_iter().map(__rt::Message::into_owned).collect(),
+            syntax: self.syntax,
+            unknown_fields: self.unknown_fields.into_owned(),
+        }
+    }
+    fn merge_field(
+        &mut self,
+        tag: u32,
+        d: &mut __rt::Decoder<'a>,
+    ) -> Result<(), __rt::DecodeError> {
+        match tag {
+            10 => self.name = d.string()?,
+            18 => {
+                let mut m = Method::default();
+                d.message(&mut m)?;
+                self.methods.push(m);
+            }
+            26 => {
+                let mut m = OptionMessage::default();
+                d.message(&mut m)?;
+                self.options.push(m);
+            }
+            34 => self.version = d.string()?,
+            42 => {
+                d.message(self.source_context.get_or_insert_default())?;
+            }
+            50 => {
+                let mut m = Mixin::default();
+                d.message(&mut m)?;
+                self.mixins.push(m);
+            }
+            56 => self.syntax = d.enumeration()?,
+            _ => {
+                d.unknown(tag, &mut self.unknown_fields)?;
+            }
+        }
+        Ok(())
+    }
+    fn compute_size(&self, sizes: &mut __rt::SizeCache) -> usize {
+        let mut len = 0;
+        if !self.name.is_empty() {
+            len += 1 + __rt::len_delimited_len(self.name.len());
+        }
+        for v in &self.methods {
+            len += 1 + __rt::len_delimited_len(sizes.message(v));
+        }
+        for v in &self.options {
+            len += 1 + __rt::len_delimited_len(sizes.message(v));
+        }
+        if !self.version.is_empty() {
+            len += 1 + __rt::len_delimited_len(self.version.len());
+        }
+        if let Some(v) = &self.source_context {
+            len += 1 + __rt::len_delimited_len(sizes.message(v));
+        }
+        for v in &self.mixins {
+            len += 1 + __rt::len_delimited_len(sizes.message(v));
+        }
+        if __rt::Enumeration::number(self.syntax) != 0 {
+            len += 1 + __rt::int32_len(__rt::Enumeration::number(self.syntax));
+        }
+        len + self.unknown_fields.as_bytes().len()
+    }
+    fn write_to(&self, e: &mut __rt::Encoder<'_>) {
+        if !self.name.is_empty() {
+            e.tag(10);
+            e.string(&self.name);
+        }
+        for v in &self.methods {
+            e.tag(18);
+            e.message(v);
+        }
+        for v in &self.options {
+            e.tag(26);
+            e.message(v);
+        }
+        if !self.version.is_empty() {
+            e.tag(34);
+            e.string(&self.version);
+        }
+        if let Some(v) = &self.source_context {
+            e.tag(42);
+            e.message(v);
+        }
+        for v in &self.mixins {
+            e.tag(50);
+            e.message(v);
+        }
+        if __rt::Enumeration::number(self.syntax) != 0 {
+            e.tag(56);
+            e.enumeration(self.syntax);
+        }
+        e.raw(self.unknown_fields.as_bytes());
+    }
+    fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
+        w.begin_object();
+        if !self.name.is_empty() {
+            w.key("name");
+            w.string(&self.name);
+        }
+        if !self.methods.is_empty() {
+            w.key("methods");
+            w.begin_array();
+            for v in &self.methods {
+                w.elem();
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.Api",
+                    "methods",
+                )?;
+            }
+            w.end_array();
+        }
+        if !self.options.is_empty() {
+            w.key("options");
+            w.begin_array();
+            for v in &self.options {
+                w.elem();
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.Api",
+                    "options",
+                )?;
+            }
+            w.end_array();
+        }
+        if !self.version.is_empty() {
+            w.key("version");
+            w.string(&self.version);
+        }
+        if let Some(v) = &self.source_context {
+            w.key("sourceContext");
+            __rt::json::Locate::at(
+                __rt::Message::write_json(v, w),
+                "google.protobuf.Api",
+                "sourceContext",
+            )?;
+        }
+        if !self.mixins.is_empty() {
+            w.key("mixins");
+            w.begin_array();
+            for v in &self.mixins {
+                w.elem();
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.Api",
+                    "mixins",
+                )?;
+            }
+            w.end_array();
+        }
+        if __rt::Enumeration::number(self.syntax) != 0 {
+            w.key("syntax");
+            w.enumeration(self.syntax);
+        }
+        w.end_object();
+        Ok(())
+    }
+    fn merge_json<'t>(
+        &mut self,
+        v: __rt::JsonValue<'t, 'a>,
+        d: &mut __rt::JsonDecoder<'_>,
+    ) -> Result<(), __rt::JsonError> {
+        let (object, skip_type) = d.object(v, "google.protobuf.Api")?;
+        let mut seen = [0u64; 1];
+        for (key, value) in &object {
+            match key {
+                "@type" if skip_type => {}
+                "name" => {
+                    if seen[0] & (1 << 0) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.Api", "name"),
+                        );
+                    }
+                    seen[0] |= 1 << 0;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.name = __rt::json::Locate::at(
+                        __rt::read::string(value),
+                        "google.protobuf.Api",
+                        "name",
+                    )?;
+                }
+                "methods" => {
+                    if seen[0] & (1 << 1) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.Api", "methods"),
+                        );
+                    }
+                    seen[0] |= 1 << 1;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.Api",
+                        "methods",
+                    )? {
+                        self.methods
+                            .push({
+                                let mut m = Method::default();
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.Api",
+                                    "methods",
+                                )?;
+                                m
+                            });
+                    }
+                }
+                "options" => {
+                    if seen[0] & (1 << 2) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.Api", "options"),
+                        );
+                    }
+                    seen[0] |= 1 << 2;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.Api",
+                        "options",
+                    )? {
+                        self.options
+                            .push({
+                                let mut m = OptionMessage::default();
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.Api",
+                                    "options",
+                                )?;
+                                m
+                            });
+                    }
+                }
+                "version" => {
+                    if seen[0] & (1 << 3) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.Api", "version"),
+                        );
+                    }
+                    seen[0] |= 1 << 3;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.version = __rt::json::Locate::at(
+                        __rt::read::string(value),
+                        "google.protobuf.Api",
+                        "version",
+                    )?;
+                }
+                "sourceContext" | "source_context" => {
+                    if seen[0] & (1 << 4) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.Api", "sourceContext"),
+                        );
+                    }
+                    seen[0] |= 1 << 4;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    __rt::json::Locate::at(
+                        d.message(value, self.source_context.get_or_insert_default()),
+                        "google.protobuf.Api",
+                        "sourceContext",
+                    )?;
+                }
+                "mixins" => {
+                    if seen[0] & (1 << 5) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.Api", "mixins"),
+                        );
+                    }
+                    seen[0] |= 1 << 5;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.Api",
+                        "mixins",
+                    )? {
+                        self.mixins
+                            .push({
+                                let mut m = Mixin::default();
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.Api",
+                                    "mixins",
+                                )?;
+                                m
+                            });
+                    }
+                }
+                "syntax" => {
+                    if seen[0] & (1 << 6) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.Api", "syntax"),
+                        );
+                    }
+                    seen[0] |= 1 << 6;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    if let Some(e) = __rt::json::Locate::at(
+                        __rt::read::enumeration(value, d),
+                        "google.protobuf.Api",
+                        "syntax",
+                    )? {
+                        self.syntax = e;
+                    }
+                }
+                _ => {
+                    d.unknown_field("google.protobuf.Api", key)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+impl __rt::MessageType for Api<'static> {
+    type Msg<'b> = Api<'b>;
+}
+/// The `google.protobuf.Method` message.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
+pub struct Method<'a> {
+    /// Field `name` (1).
+    pub name: __rt::Cow<'a, str>,
+    /// Field `request_type_url` (2).
+    pub request_type_url: __rt::Cow<'a, str>,
+    /// Field `request_streaming` (3).
+    pub request_streaming: bool,
+    /// Field `response_type_url` (4).
+    pub response_type_url: __rt::Cow<'a, str>,
+    /// Field `response_streaming` (5).
+    pub response_streaming: bool,
+    /// Field `options` (6).
+    pub options: Vec<OptionMessage<'a>>,
+    /// Field `syntax` (7).
+    pub syntax: Syntax,
+    /// Fields this version of the schema does not know, kept for a binary round trip.
+    pub unknown_fields: __rt::UnknownFields<'a>,
+}
+#[allow(clippy::too_many_lines)]
+impl<'a> __rt::Message<'a> for Method<'a> {
+    const FULL_NAME: &'static str = "google.protobuf.Method";
+    type Owned = Method<'static>;
+    fn into_owned(self) -> Method<'static> {
+        Method {
+            name: __rt::Cow::Owned(self.name.into_owned()),
+            request_type_url: __rt::Cow::Owned(self.request_type_url.into_owned()),
+            request_streaming: self.request_streaming,
+            response_type_url: __rt::Cow::Owned(self.response_type_url.into_owned()),
+            response_streaming: self.response_streaming,
+            options: self.options.into_iter().map(__rt::Message::into_owned).collect(),
+            syntax: self.syntax,
+            unknown_fields: self.unknown_fields.into_owned(),
+        }
+    }
+    fn merge_field(
+        &mut self,
+        tag: u32,
+        d: &mut __rt::Decoder<'a>,
+    ) -> Result<(), __rt::DecodeError> {
+        match tag {
+            10 => self.name = d.string()?,
+            18 => self.request_type_url = d.string()?,
+            24 => self.request_streaming = d.bool()?,
+            34 => self.response_type_url = d.string()?,
+            40 => self.response_streaming = d.bool()?,
+            50 => {
+                let mut m = OptionMessage::default();
+                d.message(&mut m)?;
+                self.options.push(m);
+            }
+            56 => self.syntax = d.enumeration()?,
+            _ => {
+                d.unknown(tag, &mut self.unknown_fields)?;
+            }
+        }
+        Ok(())
+    }
+    fn compute_size(&self, sizes: &mut __rt::SizeCache) -> usize {
+        let mut len = 0;
+        if !self.name.is_empty() {
+            len += 1 + __rt::len_delimited_len(self.name.len());
+        }
+        if !self.request_type_url.is_empty() {
+            len += 1 + __rt::len_delimited_len(self.request_type_url.len());
+        }
+        if self.request_streaming {
+            len += 1 + 1;
+        }
+        if !self.response_type_url.is_empty() {
+            len += 1 + __rt::len_delimited_len(self.response_type_url.len());
+        }
+        if self.response_streaming {
+            len += 1 + 1;
+        }
+        for v in &self.options {
+            len += 1 + __rt::len_delimited_len(sizes.message(v));
+        }
+        if __rt::Enumeration::number(self.syntax) != 0 {
+            len += 1 + __rt::int32_len(__rt::Enumeration::number(self.syntax));
+        }
+        len + self.unknown_fields.as_bytes().len()
+    }
+    fn write_to(&self, e: &mut __rt::Encoder<'_>) {
+        if !self.name.is_empty() {
+            e.tag(10);
+            e.string(&self.name);
+        }
+        if !self.request_type_url.is_empty() {
+            e.tag(18);
+            e.string(&self.request_type_url);
+        }
+        if self.request_streaming {
+            e.tag(24);
+            e.bool(self.request_streaming);
+        }
+        if !self.response_type_url.is_empty() {
+            e.tag(34);
+            e.string(&self.response_type_url);
+        }
+        if self.response_streaming {
+            e.tag(40);
+            e.bool(self.response_streaming);
+        }
+        for v in &self.options {
+            e.tag(50);
+            e.message(v);
+        }
+        if __rt::Enumeration::number(self.syntax) != 0 {
+            e.tag(56);
+            e.enumeration(self.syntax);
+        }
+        e.raw(self.unknown_fields.as_bytes());
+    }
+    fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
+        w.begin_object();
+        if !self.name.is_empty() {
+            w.key("name");
+            w.string(&self.name);
+        }
+        if !self.request_type_url.is_empty() {
+            w.key("requestTypeUrl");
+            w.string(&self.request_type_url);
+        }
+        if self.request_streaming {
+            w.key("requestStreaming");
+            w.bool(self.request_streaming);
+        }
+        if !self.response_type_url.is_empty() {
+            w.key("responseTypeUrl");
+            w.string(&self.response_type_url);
+        }
+        if self.response_streaming {
+            w.key("responseStreaming");
+            w.bool(self.response_streaming);
+        }
+        if !self.options.is_empty() {
+            w.key("options");
+            w.begin_array();
+            for v in &self.options {
+                w.elem();
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.Method",
+                    "options",
+                )?;
+            }
+            w.end_array();
+        }
+        if __rt::Enumeration::number(self.syntax) != 0 {
+            w.key("syntax");
+            w.enumeration(self.syntax);
+        }
+        w.end_object();
+        Ok(())
+    }
+    fn merge_json<'t>(
+        &mut self,
+        v: __rt::JsonValue<'t, 'a>,
+        d: &mut __rt::JsonDecoder<'_>,
+    ) -> Result<(), __rt::JsonError> {
+        let (object, skip_type) = d.object(v, "google.protobuf.Method")?;
+        let mut seen = [0u64; 1];
+        for (key, value) in &object {
+            match key {
+                "@type" if skip_type => {}
+                "name" => {
+                    if seen[0] & (1 << 0) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.Method", "name"),
+                        );
+                    }
+                    seen[0] |= 1 << 0;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.name = __rt::json::Locate::at(
+                        __rt::read::string(value),
+                        "google.protobuf.Method",
+                        "name",
+                    )?;
+                }
+                "requestTypeUrl" | "request_type_url" => {
+                    if seen[0] & (1 << 1) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.Method", "requestTypeUrl"),
+                        );
+                    }
+                    seen[0] |= 1 << 1;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.request_type_url = __rt::json::Locate::at(
+                        __rt::read::string(value),
+                        "google.protobuf.Method",
+                        "requestTypeUrl",
+                    )?;
+                }
+                "requestStreaming" | "request_streaming" => {
+                    if seen[0] & (1 << 2) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.Method", "requestStreaming"),
+                        );
+                    }
+                    seen[0] |= 1 << 2;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.request_streaming = __rt::json::Locate::at(
+                        __rt::read::bool(value),
+                        "google.protobuf.Method",
+                        "requestStreaming",
+                    )?;
+                }
+                "responseTypeUrl" | "response_type_url" => {
+                    if seen[0] & (1 << 3) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.Method", "responseTypeUrl"),
+                        );
+                    }
+                    seen[0] |= 1 << 3;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.response_type_url = __rt::json::Locate::at(
+                        __rt::read::string(value),
+                        "google.protobuf.Method",
+                        "responseTypeUrl",
+                    )?;
+                }
+                "responseStreaming" | "response_streaming" => {
+                    if seen[0] & (1 << 4) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.Method", "responseStreaming"),
+                        );
+                    }
+                    seen[0] |= 1 << 4;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.response_streaming = __rt::json::Locate::at(
+                        __rt::read::bool(value),
+                        "google.protobuf.Method",
+                        "responseStreaming",
+                    )?;
+                }
+                "options" => {
+                    if seen[0] & (1 << 5) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.Method", "options"),
+                        );
+                    }
+                    seen[0] |= 1 << 5;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.Method",
+                        "options",
+                    )? {
+                        self.options
+                            .push({
+                                let mut m = OptionMessage::default();
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.Method",
+                                    "options",
+                                )?;
+                                m
+                            });
+                    }
+                }
+                "syntax" => {
+                    if seen[0] & (1 << 6) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.Method", "syntax"),
+                        );
+                    }
+                    seen[0] |= 1 << 6;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    if let Some(e) = __rt::json::Locate::at(
+                        __rt::read::enumeration(value, d),
+                        "google.protobuf.Method",
+                        "syntax",
+                    )? {
+                        self.syntax = e;
+                    }
+                }
+                _ => {
+                    d.unknown_field("google.protobuf.Method", key)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+impl __rt::MessageType for Method<'static> {
+    type Msg<'b> = Method<'b>;
+}
+/// The `google.protobuf.Mixin` message.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
+pub struct Mixin<'a> {
+    /// Field `name` (1).
+    pub name: __rt::Cow<'a, str>,
+    /// Field `root` (2).
+    pub root: __rt::Cow<'a, str>,
+    /// Fields this version of the schema does not know, kept for a binary round trip.
+    pub unknown_fields: __rt::UnknownFields<'a>,
+}
+#[allow(clippy::too_many_lines)]
+impl<'a> __rt::Message<'a> for Mixin<'a> {
+    const FULL_NAME: &'static str = "google.protobuf.Mixin";
+    const USES_SIZE_CACHE: bool = false;
+    type Owned = Mixin<'static>;
+    fn into_owned(self) -> Mixin<'static> {
+        Mixin {
+            name: __rt::Cow::Owned(self.name.into_owned()),
+            root: __rt::Cow::Owned(self.root.into_owned()),
+            unknown_fields: self.unknown_fields.into_owned(),
+        }
+    }
+    fn merge_field(
+        &mut self,
+        tag: u32,
+        d: &mut __rt::Decoder<'a>,
+    ) -> Result<(), __rt::DecodeError> {
+        match tag {
+            10 => self.name = d.string()?,
+            18 => self.root = d.string()?,
+            _ => {
+                d.unknown(tag, &mut self.unknown_fields)?;
+            }
+        }
+        Ok(())
+    }
+    fn compute_size(&self, _sizes: &mut __rt::SizeCache) -> usize {
+        let mut len = 0;
+        if !self.name.is_empty() {
+            len += 1 + __rt::len_delimited_len(self.name.len());
+        }
+        if !self.root.is_empty() {
+            len += 1 + __rt::len_delimited_len(self.root.len());
+        }
+        len + self.unknown_fields.as_bytes().len()
+    }
+    fn write_to(&self, e: &mut __rt::Encoder<'_>) {
+        if !self.name.is_empty() {
+            e.tag(10);
+            e.string(&self.name);
+        }
+        if !self.root.is_empty() {
+            e.tag(18);
+            e.string(&self.root);
+        }
+        e.raw(self.unknown_fields.as_bytes());
+    }
+    fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
+        w.begin_object();
+        if !self.name.is_empty() {
+            w.key("name");
+            w.string(&self.name);
+        }
+        if !self.root.is_empty() {
+            w.key("root");
+            w.string(&self.root);
+        }
+        w.end_object();
+        Ok(())
+    }
+    fn merge_json<'t>(
+        &mut self,
+        v: __rt::JsonValue<'t, 'a>,
+        d: &mut __rt::JsonDecoder<'_>,
+    ) -> Result<(), __rt::JsonError> {
+        let (object, skip_type) = d.object(v, "google.protobuf.Mixin")?;
+        let mut seen = [0u64; 1];
+        for (key, value) in &object {
+            match key {
+                "@type" if skip_type => {}
+                "name" => {
+                    if seen[0] & (1 << 0) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.Mixin", "name"),
+                        );
+                    }
+                    seen[0] |= 1 << 0;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.name = __rt::json::Locate::at(
+                        __rt::read::string(value),
+                        "google.protobuf.Mixin",
+                        "name",
+                    )?;
+                }
+                "root" => {
+                    if seen[0] & (1 << 1) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.Mixin", "root"),
+                        );
+                    }
+                    seen[0] |= 1 << 1;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.root = __rt::json::Locate::at(
+                        __rt::read::string(value),
+                        "google.protobuf.Mixin",
+                        "root",
+                    )?;
+                }
+                _ => {
+                    d.unknown_field("google.protobuf.Mixin", key)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+impl __rt::MessageType for Mixin<'static> {
+    type Msg<'b> = Mixin<'b>;
+}
+/// The `google.protobuf.FileDescriptorSet` message.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
+pub struct FileDescriptorSet<'a> {
+    /// Field `file` (1).
+    pub file: Vec<FileDescriptorProto<'a>>,
+    /// Fields this version of the schema does not know, kept for a binary round trip.
+    pub unknown_fields: __rt::UnknownFields<'a>,
+}
+#[allow(clippy::too_many_lines)]
+impl<'a> __rt::Message<'a> for FileDescriptorSet<'a> {
+    const FULL_NAME: &'static str = "google.protobuf.FileDescriptorSet";
+    type Owned = FileDescriptorSet<'static>;
+    fn into_owned(self) -> FileDescriptorSet<'static> {
+        FileDescriptorSet {
+            file: self.file.into_iter().map(__rt::Message::into_owned).collect(),
+            unknown_fields: self.unknown_fields.into_owned(),
+        }
+    }
+    fn merge_field(
+        &mut self,
+        tag: u32,
+        d: &mut __rt::Decoder<'a>,
+    ) -> Result<(), __rt::DecodeError> {
+        match tag {
+            10 => {
+                let mut m = FileDescriptorProto::default();
+                d.message(&mut m)?;
+                self.file.push(m);
+            }
+            _ => {
+                d.unknown(tag, &mut self.unknown_fields)?;
+            }
+        }
+        Ok(())
+    }
+    fn compute_size(&self, sizes: &mut __rt::SizeCache) -> usize {
+        let mut len = 0;
+        for v in &self.file {
+            len += 1 + __rt::len_delimited_len(sizes.message(v));
+        }
+        len + self.unknown_fields.as_bytes().len()
+    }
+    fn write_to(&self, e: &mut __rt::Encoder<'_>) {
+        for v in &self.file {
+            e.tag(10);
+            e.message(v);
+        }
+        e.raw(self.unknown_fields.as_bytes());
+    }
+    fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
+        w.begin_object();
+        if !self.file.is_empty() {
+            w.key("file");
+            w.begin_array();
+            for v in &self.file {
+                w.elem();
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.FileDescriptorSet",
+                    "file",
+                )?;
+            }
+            w.end_array();
+        }
+        w.end_object();
+        Ok(())
+    }
+    fn merge_json<'t>(
+        &mut self,
+        v: __rt::JsonValue<'t, 'a>,
+        d: &mut __rt::JsonDecoder<'_>,
+    ) -> Result<(), __rt::JsonError> {
+        let (object, skip_type) = d.object(v, "google.protobuf.FileDescriptorSet")?;
+        let mut seen = [0u64; 1];
+        for (key, value) in &object {
+            match key {
+                "@type" if skip_type => {}
+                "file" => {
+                    if seen[0] & (1 << 0) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FileDescriptorSet", "file"),
+                        );
+                    }
+                    seen[0] |= 1 << 0;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.FileDescriptorSet",
+                        "file",
+                    )? {
+                        self.file
+                            .push({
+                                let mut m = FileDescriptorProto::default();
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.FileDescriptorSet",
+                                    "file",
+                                )?;
+                                m
+                            });
+                    }
+                }
+                _ => {
+                    d.unknown_field("google.protobuf.FileDescriptorSet", key)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+impl __rt::MessageType for FileDescriptorSet<'static> {
+    type Msg<'b> = FileDescriptorSet<'b>;
+}
+/// The `google.protobuf.FileDescriptorProto` message.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
+pub struct FileDescriptorProto<'a> {
+    /// Field `name` (1).
+    pub name: Option<__rt::Cow<'a, str>>,
+    /// Field `package` (2).
+    pub package: Option<__rt::Cow<'a, str>>,
+    /// Field `dependency` (3).
+    pub dependency: Vec<__rt::Cow<'a, str>>,
+    /// Field `public_dependency` (10).
+    pub public_dependency: Vec<i32>,
+    /// Field `weak_dependency` (11).
+    pub weak_dependency: Vec<i32>,
+    /// Field `message_type` (4).
+    pub message_type: Vec<DescriptorProto<'a>>,
+    /// Field `enum_type` (5).
+    pub enum_type: Vec<EnumDescriptorProto<'a>>,
+    /// Field `service` (6).
+    pub service: Vec<ServiceDescriptorProto<'a>>,
+    /// Field `extension` (7).
+    pub extension: Vec<FieldDescriptorProto<'a>>,
+    /// Field `options` (8).
+    pub options: Option<FileOptions<'a>>,
+    /// Field `source_code_info` (9).
+    pub source_code_info: Option<SourceCodeInfo<'a>>,
+    /// Field `syntax` (12).
+    pub syntax: Option<__rt::Cow<'a, str>>,
+    /// Field `edition` (14).
+    pub edition: Option<Edition>,
+    /// Fields this version of the schema does not know, kept for a binary round trip.
+    pub unknown_fields: __rt::UnknownFields<'a>,
+}
+#[allow(clippy::too_many_lines)]
+impl<'a> __rt::Message<'a> for FileDescriptorProto<'a> {
+    const FULL_NAME: &'static str = "google.protobuf.FileDescriptorProto";
+    type Owned = FileDescriptorProto<'static>;
+    fn into_owned(self) -> FileDescriptorProto<'static> {
+        FileDescriptorProto {
+            name: self.name.map(|x| __rt::Cow::Owned(x.into_owned())),
+            package: self.package.map(|x| __rt::Cow::Owned(x.into_owned())),
+            dependency: self
+                .dependency
+                .into_iter()
+                .map(|x| __rt::Cow::Owned(x.into_owned()))
+                .collect(),
+            public_dependency: self.public_dependency,
+            weak_dependency: self.weak_dependency,
+            message_type: self
+                .message_type
+                .into_iter()
+                .map(__rt::Message::into_owned)
+                .collect(),
+            enum_type: self
+                .enum_type
+                .into_iter()
+                .map(__rt::Message::into_owned)
+                .collect(),
+            service: self.service.into_iter().map(__rt::Message::into_owned).collect(),
+            extension: self
+                .extension
+                .into_iter()
+                .map(__rt::Message::into_owned)
+                .collect(),
+            options: self.options.map(__rt::Message::into_owned),
+            source_code_info: self.source_code_info.map(__rt::Message::into_owned),
+            syntax: self.syntax.map(|x| __rt::Cow::Owned(x.into_owned())),
+            edition: self.edition,
+            unknown_fields: self.unknown_fields.into_owned(),
+        }
+    }
+    fn merge_field(
+        &mut self,
+        tag: u32,
+        d: &mut __rt::Decoder<'a>,
+    ) -> Result<(), __rt::DecodeError> {
+        match tag {
+            10 => self.name = Some(d.string()?),
+            18 => self.package = Some(d.string()?),
+            26 => self.dependency.push(d.string()?),
+            80 => self.public_dependency.push(d.int32()?),
+            82 => {
+                d.packed(&mut self.public_dependency, 0, __rt::Decoder::int32)?;
+            }
+            88 => self.weak_dependency.push(d.int32()?),
+            90 => {
+                d.packed(&mut self.weak_dependency, 0, __rt::Decoder::int32)?;
+            }
+            34 => {
+                let mut m = DescriptorProto::default();
+                d.message(&mut m)?;
+                self.message_type.push(m);
+            }
+            42 => {
+                let mut m = EnumDescriptorProto::default();
+                d.message(&mut m)?;
+                self.enum_type.push(m);
+            }
+            50 => {
+                let mut m = ServiceDescriptorProto::default();
+                d.message(&mut m)?;
+                self.service.push(m);
+            }
+            58 => {
+                let mut m = FieldDescriptorProto::default();
+                d.message(&mut m)?;
+                self.extension.push(m);
+            }
+            66 => {
+                d.message(self.options.get_or_insert_default())?;
+            }
+            74 => {
+                d.message(self.source_code_info.get_or_insert_default())?;
+            }
+            98 => self.syntax = Some(d.string()?),
+            112 => self.edition = Some(d.enumeration()?),
+            _ => {
+                d.unknown(tag, &mut self.unknown_fields)?;
+            }
+        }
+        Ok(())
+    }
+    fn compute_size(&self, sizes: &mut __rt::SizeCache) -> usize {
+        let mut len = 0;
+        if let Some(v) = &self.name {
+            len += 1 + __rt::len_delimited_len(v.len());
+        }
+        if let Some(v) = &self.package {
+            len += 1 + __rt::len_delimited_len(v.len());
+        }
+        for v in &self.dependency {
+            len += 1 + __rt::len_delimited_len(v.len());
+        }
+        for v in &self.message_type {
+            len += 1 + __rt::len_delimited_len(sizes.message(v));
+        }
+        for v in &self.enum_type {
+            len += 1 + __rt::len_delimited_len(sizes.message(v));
+        }
+        for v in &self.service {
+            len += 1 + __rt::len_delimited_len(sizes.message(v));
+        }
+        for v in &self.extension {
+            len += 1 + __rt::len_delimited_len(sizes.message(v));
+        }
+        if let Some(v) = &self.options {
+            len += 1 + __rt::len_delimited_len(sizes.message(v));
+        }
+        if let Some(v) = &self.source_code_info {
+            len += 1 + __rt::len_delimited_len(sizes.message(v));
+        }
+        for v in &self.public_dependency {
+            len += 1 + __rt::int32_len(*v);
+        }
+        for v in &self.weak_dependency {
+            len += 1 + __rt::int32_len(*v);
+        }
+        if let Some(v) = &self.syntax {
+            len += 1 + __rt::len_delimited_len(v.len());
+        }
+        if let Some(v) = &self.edition {
+            len += 1 + __rt::int32_len(__rt::Enumeration::number(*v));
+        }
+        len + self.unknown_fields.as_bytes().len()
+    }
+    fn write_to(&self, e: &mut __rt::Encoder<'_>) {
+        if let Some(v) = &self.name {
+            e.tag(10);
+            e.string(v);
+        }
+        if let Some(v) = &self.package {
+            e.tag(18);
+            e.string(v);
+        }
+        for v in &self.dependency {
+            e.tag(26);
+            e.string(v);
+        }
+        for v in &self.message_type {
+            e.tag(34);
+            e.message(v);
+        }
+        for v in &self.enum_type {
+            e.tag(42);
+            e.message(v);
+        }
+        for v in &self.service {
+            e.tag(50);
+            e.message(v);
+        }
+        for v in &self.extension {
+            e.tag(58);
+            e.message(v);
+        }
+        if let Some(v) = &self.options {
+            e.tag(66);
+            e.message(v);
+        }
+        if let Some(v) = &self.source_code_info {
+            e.tag(74);
+            e.message(v);
+        }
+        for v in &self.public_dependency {
+            e.tag(80);
+            e.int32(*v);
+        }
+        for v in &self.weak_dependency {
+            e.tag(88);
+            e.int32(*v);
+        }
+        if let Some(v) = &self.syntax {
+            e.tag(98);
+            e.string(v);
+        }
+        if let Some(v) = &self.edition {
+            e.tag(112);
+            e.enumeration(*v);
+        }
+        e.raw(self.unknown_fields.as_bytes());
+    }
+    fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
+        w.begin_object();
+        if let Some(v) = &self.name {
+            w.key("name");
+            w.string(v);
+        }
+        if let Some(v) = &self.package {
+            w.key("package");
+            w.string(v);
+        }
+        if !self.dependency.is_empty() {
+            w.key("dependency");
+            w.begin_array();
+            for v in &self.dependency {
+                w.elem();
+                w.string(v);
+            }
+            w.end_array();
+        }
+        if !self.message_type.is_empty() {
+            w.key("messageType");
+            w.begin_array();
+            for v in &self.message_type {
+                w.elem();
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.FileDescriptorProto",
+                    "messageType",
+                )?;
+            }
+            w.end_array();
+        }
+        if !self.enum_type.is_empty() {
+            w.key("enumType");
+            w.begin_array();
+            for v in &self.enum_type {
+                w.elem();
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.FileDescriptorProto",
+                    "enumType",
+                )?;
+            }
+            w.end_array();
+        }
+        if !self.service.is_empty() {
+            w.key("service");
+            w.begin_array();
+            for v in &self.service {
+                w.elem();
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.FileDescriptorProto",
+                    "service",
+                )?;
+            }
+            w.end_array();
+        }
+        if !self.extension.is_empty() {
+            w.key("extension");
+            w.begin_array();
+            for v in &self.extension {
+                w.elem();
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.FileDescriptorProto",
+                    "extension",
+                )?;
+            }
+            w.end_array();
+        }
+        if let Some(v) = &self.options {
+            w.key("options");
+            __rt::json::Locate::at(
+                __rt::Message::write_json(v, w),
+                "google.protobuf.FileDescriptorProto",
+                "options",
+            )?;
+        }
+        if let Some(v) = &self.source_code_info {
+            w.key("sourceCodeInfo");
+            __rt::json::Locate::at(
+                __rt::Message::write_json(v, w),
+                "google.protobuf.FileDescriptorProto",
+                "sourceCodeInfo",
+            )?;
+        }
+        if !self.public_dependency.is_empty() {
+            w.key("publicDependency");
+            w.begin_array();
+            for v in &self.public_dependency {
+                w.elem();
+                w.int32(*v);
+            }
+            w.end_array();
+        }
+        if !self.weak_dependency.is_empty() {
+            w.key("weakDependency");
+            w.begin_array();
+            for v in &self.weak_dependency {
+                w.elem();
+                w.int32(*v);
+            }
+            w.end_array();
+        }
+        if let Some(v) = &self.syntax {
+            w.key("syntax");
+            w.string(v);
+        }
+        if let Some(v) = &self.edition {
+            w.key("edition");
+            w.enumeration(*v);
+        }
+        w.end_object();
+        Ok(())
+    }
+    fn merge_json<'t>(
+        &mut self,
+        v: __rt::JsonValue<'t, 'a>,
+        d: &mut __rt::JsonDecoder<'_>,
+    ) -> Result<(), __rt::JsonError> {
+        let (object, skip_type) = d.object(v, "google.protobuf.FileDescriptorProto")?;
+        let mut seen = [0u64; 1];
+        for (key, value) in &object {
+            match key {
+                "@type" if skip_type => {}
+                "name" => {
+                    if seen[0] & (1 << 0) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FileDescriptorProto", "name"),
+                        );
+                    }
+                    seen[0] |= 1 << 0;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.name = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::string(value),
+                            "google.protobuf.FileDescriptorProto",
+                            "name",
+                        )?,
+                    );
+                }
+                "package" => {
+                    if seen[0] & (1 << 1) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FileDescriptorProto", "package"),
+                        );
+                    }
+                    seen[0] |= 1 << 1;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.package = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::string(value),
+                            "google.protobuf.FileDescriptorProto",
+                            "package",
+                        )?,
+                    );
+                }
+                "dependency" => {
+                    if seen[0] & (1 << 2) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FileDescriptorProto", "dependency"),
+                        );
+                    }
+                    seen[0] |= 1 << 2;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.FileDescriptorProto",
+                        "dependency",
+                    )? {
+                        self.dependency
+                            .push(
+                                __rt::json::Locate::at(
+                                    __rt::read::string(item),
+                                    "google.protobuf.FileDescriptorProto",
+                                    "dependency",
+                                )?,
+                            );
+                    }
+                }
+                "publicDependency" | "public_dependency" => {
+                    if seen[0] & (1 << 3) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at(
+                                    "google.protobuf.FileDescriptorProto",
+                                    "publicDependency",
+                                ),
+                        );
+                    }
+                    seen[0] |= 1 << 3;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.FileDescriptorProto",
+                        "publicDependency",
+                    )? {
+                        self.public_dependency
+                            .push(
+                                __rt::json::Locate::at(
+                                    __rt::read::int32(item),
+                                    "google.protobuf.FileDescriptorProto",
+                                    "publicDependency",
+                                )?,
+                            );
+                    }
+                }
+                "weakDependency" | "weak_dependency" => {
+                    if seen[0] & (1 << 4) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FileDescriptorProto", "weakDependency"),
+                        );
+                    }
+                    seen[0] |= 1 << 4;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.FileDescriptorProto",
+                        "weakDependency",
+                    )? {
+                        self.weak_dependency
+                            .push(
+                                __rt::json::Locate::at(
+                                    __rt::read::int32(item),
+                                    "google.protobuf.FileDescriptorProto",
+                                    "weakDependency",
+                                )?,
+                            );
+                    }
+                }
+                "messageType" | "message_type" => {
+                    if seen[0] & (1 << 5) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FileDescriptorProto", "messageType"),
+                        );
+                    }
+                    seen[0] |= 1 << 5;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.FileDescriptorProto",
+                        "messageType",
+                    )? {
+                        self.message_type
+                            .push({
+                                let mut m = DescriptorProto::default();
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.FileDescriptorProto",
+                                    "messageType",
+                                )?;
+                                m
+                            });
+                    }
+                }
+                "enumType" | "enum_type" => {
+                    if seen[0] & (1 << 6) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FileDescriptorProto", "enumType"),
+                        );
+                    }
+                    seen[0] |= 1 << 6;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.FileDescriptorProto",
+                        "enumType",
+                    )? {
+                        self.enum_type
+                            .push({
+                                let mut m = EnumDescriptorProto::default();
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.FileDescriptorProto",
+                                    "enumType",
+                                )?;
+                                m
+                            });
+                    }
+                }
+                "service" => {
+                    if seen[0] & (1 << 7) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FileDescriptorProto", "service"),
+                        );
+                    }
+                    seen[0] |= 1 << 7;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.FileDescriptorProto",
+                        "service",
+                    )? {
+                        self.service
+                            .push({
+                                let mut m = ServiceDescriptorProto::default();
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.FileDescriptorProto",
+                                    "service",
+                                )?;
+                                m
+                            });
+                    }
+                }
+                "extension" => {
+                    if seen[0] & (1 << 8) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FileDescriptorProto", "extension"),
+                        );
+                    }
+                    seen[0] |= 1 << 8;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.FileDescriptorProto",
+                        "extension",
+                    )? {
+                        self.extension
+                            .push({
+                                let mut m = FieldDescriptorProto::default();
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.FileDescriptorProto",
+                                    "extension",
+                                )?;
+                                m
+                            });
+                    }
+                }
+                "options" => {
+                    if seen[0] & (1 << 9) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FileDescriptorProto", "options"),
+                        );
+                    }
+                    seen[0] |= 1 << 9;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    __rt::json::Locate::at(
+                        d.message(value, self.options.get_or_insert_default()),
+                        "google.protobuf.FileDescriptorProto",
+                        "options",
+                    )?;
+                }
+                "sourceCodeInfo" | "source_code_info" => {
+                    if seen[0] & (1 << 10) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FileDescriptorProto", "sourceCodeInfo"),
+                        );
+                    }
+                    seen[0] |= 1 << 10;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    __rt::json::Locate::at(
+                        d.message(value, self.source_code_info.get_or_insert_default()),
+                        "google.protobuf.FileDescriptorProto",
+                        "sourceCodeInfo",
+                    )?;
+                }
+                "syntax" => {
+                    if seen[0] & (1 << 11) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FileDescriptorProto", "syntax"),
+                        );
+                    }
+                    seen[0] |= 1 << 11;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.syntax = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::string(value),
+                            "google.protobuf.FileDescriptorProto",
+                            "syntax",
+                        )?,
+                    );
+                }
+                "edition" => {
+                    if seen[0] & (1 << 12) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FileDescriptorProto", "edition"),
+                        );
+                    }
+                    seen[0] |= 1 << 12;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    if let Some(e) = __rt::json::Locate::at(
+                        __rt::read::enumeration(value, d),
+                        "google.protobuf.FileDescriptorProto",
+                        "edition",
+                    )? {
+                        self.edition = Some(e);
+                    }
+                }
+                _ => {
+                    d.unknown_field("google.protobuf.FileDescriptorProto", key)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+impl __rt::MessageType for FileDescriptorProto<'static> {
+    type Msg<'b> = FileDescriptorProto<'b>;
+}
+/// The `google.protobuf.DescriptorProto` message.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
+pub struct DescriptorProto<'a> {
+    /// Field `name` (1).
+    pub name: Option<__rt::Cow<'a, str>>,
+    /// Field `field` (2).
+    pub field: Vec<FieldDescriptorProto<'a>>,
+    /// Field `extension` (6).
+    pub extension: Vec<FieldDescriptorProto<'a>>,
+    /// Field `nested_type` (3).
+    pub nested_type: Vec<DescriptorProto<'a>>,
+    /// Field `enum_type` (4).
+    pub enum_type: Vec<EnumDescriptorProto<'a>>,
+    /// Field `extension_range` (5).
+    pub extension_range: Vec<descriptor_proto::ExtensionRange<'a>>,
+    /// Field `oneof_decl` (8).
+    pub oneof_decl: Vec<OneofDescriptorProto<'a>>,
+    /// Field `options` (7).
+    pub options: Option<MessageOptions<'a>>,
+    /// Field `reserved_range` (9).
+    pub reserved_range: Vec<descriptor_proto::ReservedRange<'a>>,
+    /// Field `reserved_name` (10).
+    pub reserved_name: Vec<__rt::Cow<'a, str>>,
+    /// Fields this version of the schema does not know, kept for a binary round trip.
+    pub unknown_fields: __rt::UnknownFields<'a>,
+}
+#[allow(clippy::too_many_lines)]
+impl<'a> __rt::Message<'a> for DescriptorProto<'a> {
+    const FULL_NAME: &'static str = "google.protobuf.DescriptorProto";
+    type Owned = DescriptorProto<'static>;
+    fn into_owned(self) -> DescriptorProto<'static> {
+        DescriptorProto {
+            name: self.name.map(|x| __rt::Cow::Owned(x.into_owned())),
+            field: self.field.into_iter().map(__rt::Message::into_owned).collect(),
+            extension: self
+                .extension
+                .into_iter()
+                .map(__rt::Message::into_owned)
+                .collect(),
+            nested_type: self
+                .nested_type
+                .into_iter()
+                .map(__rt::Message::into_owned)
+                .collect(),
+            enum_type: self
+                .enum_type
+                .into_iter()
+                .map(__rt::Message::into_owned)
+                .collect(),
+            extension_range: self
+                .extension_range
+                .into_iter()
+                .map(__rt::Message::into_owned)
+                .collect(),
+            oneof_decl: self
+                .oneof_decl
+                .into_iter()
+                .map(__rt::Message::into_owned)
+                .collect(),
+            options: self.options.map(__rt::Message::into_owned),
+            reserved_range: self
+                .reserved_range
+                .into_iter()
+                .map(__rt::Message::into_owned)
+                .collect(),
+            reserved_name: self
+                .reserved_name
+                .into_iter()
+                .map(|x| __rt::Cow::Owned(x.into_owned()))
+                .collect(),
+            unknown_fields: self.unknown_fields.into_owned(),
+        }
+    }
+    fn merge_field(
+        &mut self,
+        tag: u32,
+        d: &mut __rt::Decoder<'a>,
+    ) -> Result<(), __rt::DecodeError> {
+        match tag {
+            10 => self.name = Some(d.string()?),
+            18 => {
+                let mut m = FieldDescriptorProto::default();
+                d.message(&mut m)?;
+                self.field.push(m);
+            }
+            50 => {
+                let mut m = FieldDescriptorProto::default();
+                d.message(&mut m)?;
+                self.extension.push(m);
+            }
+            26 => {
+                let mut m = DescriptorProto::default();
+                d.message(&mut m)?;
+                self.nested_type.push(m);
+            }
+            34 => {
+                let mut m = EnumDescriptorProto::default();
+                d.message(&mut m)?;
+                self.enum_type.push(m);
+            }
+            42 => {
+                let mut m = descriptor_proto::ExtensionRange::default();
+                d.message(&mut m)?;
+                self.extension_range.push(m);
+            }
+            66 => {
+                let mut m = OneofDescriptorProto::default();
+                d.message(&mut m)?;
+                self.oneof_decl.push(m);
+            }
+            58 => {
+                d.message(self.options.get_or_insert_default())?;
+            }
+            74 => {
+                let mut m = descriptor_proto::ReservedRange::default();
+                d.message(&mut m)?;
+                self.reserved_range.push(m);
+            }
+            82 => self.reserved_name.push(d.string()?),
+            _ => {
+                d.unknown(tag, &mut self.unknown_fields)?;
+            }
+        }
+        Ok(())
+    }
+    fn compute_size(&self, sizes: &mut __rt::SizeCache) -> usize {
+        let mut len = 0;
+        if let Some(v) = &self.name {
+            len += 1 + __rt::len_delimited_len(v.len());
+        }
+        for v in &self.field {
+            len += 1 + __rt::len_delimited_len(sizes.message(v));
+        }
+        for v in &self.nested_type {
+            len += 1 + __rt::len_delimited_len(sizes.message(v));
+        }
+        for v in &self.enum_type {
+            len += 1 + __rt::len_delimited_len(sizes.message(v));
+        }
+        for v in &self.extension_range {
+            len += 1 + __rt::len_delimited_len(sizes.message(v));
+        }
+        for v in &self.extension {
+            len += 1 + __rt::len_delimited_len(sizes.message(v));
+        }
+        if let Some(v) = &self.options {
+            len += 1 + __rt::len_delimited_len(sizes.message(v));
+        }
+        for v in &self.oneof_decl {
+            len += 1 + __rt::len_delimited_len(sizes.message(v));
+        }
+        for v in &self.reserved_range {
+            len += 1 + __rt::len_delimited_len(sizes.message(v));
+        }
+        for v in &self.reserved_name {
+            len += 1 + __rt::len_delimited_len(v.len());
+        }
+        len + self.unknown_fields.as_bytes().len()
+    }
+    fn write_to(&self, e: &mut __rt::Encoder<'_>) {
+        if let Some(v) = &self.name {
+            e.tag(10);
+            e.string(v);
+        }
+        for v in &self.field {
+            e.tag(18);
+            e.message(v);
+        }
+        for v in &self.nested_type {
+            e.tag(26);
+            e.message(v);
+        }
+        for v in &self.enum_type {
+            e.tag(34);
+            e.message(v);
+        }
+        for v in &self.extension_range {
+            e.tag(42);
+            e.message(v);
+        }
+        for v in &self.extension {
+            e.tag(50);
+            e.message(v);
+        }
+        if let Some(v) = &self.options {
+            e.tag(58);
+            e.message(v);
+        }
+        for v in &self.oneof_decl {
+            e.tag(66);
+            e.message(v);
+        }
+        for v in &self.reserved_range {
+            e.tag(74);
+            e.message(v);
+        }
+        for v in &self.reserved_name {
+            e.tag(82);
+            e.string(v);
+        }
+        e.raw(self.unknown_fields.as_bytes());
+    }
+    fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
+        w.begin_object();
+        if let Some(v) = &self.name {
+            w.key("name");
+            w.string(v);
+        }
+        if !self.field.is_empty() {
+            w.key("field");
+            w.begin_array();
+            for v in &self.field {
+                w.elem();
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.DescriptorProto",
+                    "field",
+                )?;
+            }
+            w.end_array();
+        }
+        if !self.nested_type.is_empty() {
+            w.key("nestedType");
+            w.begin_array();
+            for v in &self.nested_type {
+                w.elem();
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.DescriptorProto",
+                    "nestedType",
+                )?;
+            }
+            w.end_array();
+        }
+        if !self.enum_type.is_empty() {
+            w.key("enumType");
+            w.begin_array();
+            for v in &self.enum_type {
+                w.elem();
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.DescriptorProto",
+                    "enumType",
+                )?;
+            }
+            w.end_array();
+        }
+        if !self.extension_range.is_empty() {
+            w.key("extensionRange");
+            w.begin_array();
+            for v in &self.extension_range {
+                w.elem();
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.DescriptorProto",
+                    "extensionRange",
+                )?;
+            }
+            w.end_array();
+        }
+        if !self.extension.is_empty() {
+            w.key("extension");
+            w.begin_array();
+            for v in &self.extension {
+                w.elem();
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.DescriptorProto",
+                    "extension",
+                )?;
+            }
+            w.end_array();
+        }
+        if let Some(v) = &self.options {
+            w.key("options");
+            __rt::json::Locate::at(
+                __rt::Message::write_json(v, w),
+                "google.protobuf.DescriptorProto",
+                "options",
+            )?;
+        }
+        if !self.oneof_decl.is_empty() {
+            w.key("oneofDecl");
+            w.begin_array();
+            for v in &self.oneof_decl {
+                w.elem();
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.DescriptorProto",
+                    "oneofDecl",
+                )?;
+            }
+            w.end_array();
+        }
+        if !self.reserved_range.is_empty() {
+            w.key("reservedRange");
+            w.begin_array();
+            for v in &self.reserved_range {
+                w.elem();
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.DescriptorProto",
+                    "reservedRange",
+                )?;
+            }
+            w.end_array();
+        }
+        if !self.reserved_name.is_empty() {
+            w.key("reservedName");
+            w.begin_array();
+            for v in &self.reserved_name {
+                w.elem();
+                w.string(v);
+            }
+            w.end_array();
+        }
+        w.end_object();
+        Ok(())
+    }
+    fn merge_json<'t>(
+        &mut self,
+        v: __rt::JsonValue<'t, 'a>,
+        d: &mut __rt::JsonDecoder<'_>,
+    ) -> Result<(), __rt::JsonError> {
+        let (object, skip_type) = d.object(v, "google.protobuf.DescriptorProto")?;
+        let mut seen = [0u64; 1];
+        for (key, value) in &object {
+            match key {
+                "@type" if skip_type => {}
+                "name" => {
+                    if seen[0] & (1 << 0) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.DescriptorProto", "name"),
+                        );
+                    }
+                    seen[0] |= 1 << 0;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.name = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::string(value),
+                            "google.protobuf.DescriptorProto",
+                            "name",
+                        )?,
+                    );
+                }
+                "field" => {
+                    if seen[0] & (1 << 1) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.DescriptorProto", "field"),
+                        );
+                    }
+                    seen[0] |= 1 << 1;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.DescriptorProto",
+                        "field",
+                    )? {
+                        self.field
+                            .push({
+                                let mut m = FieldDescriptorProto::default();
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.DescriptorProto",
+                                    "field",
+                                )?;
+                                m
+                            });
+                    }
+                }
+                "extension" => {
+                    if seen[0] & (1 << 2) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.DescriptorProto", "extension"),
+                        );
+                    }
+                    seen[0] |= 1 << 2;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.DescriptorProto",
+                        "extension",
+                    )? {
+                        self.extension
+                            .push({
+                                let mut m = FieldDescriptorProto::default();
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.DescriptorProto",
+                                    "extension",
+                                )?;
+                                m
+                            });
+                    }
+                }
+                "nestedType" | "nested_type" => {
+                    if seen[0] & (1 << 3) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.DescriptorProto", "nestedType"),
+                        );
+                    }
+                    seen[0] |= 1 << 3;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.DescriptorProto",
+                        "nestedType",
+                    )? {
+                        self.nested_type
+                            .push({
+                                let mut m = DescriptorProto::default();
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.DescriptorProto",
+                                    "nestedType",
+                                )?;
+                                m
+                            });
+                    }
+                }
+                "enumType" | "enum_type" => {
+                    if seen[0] & (1 << 4) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.DescriptorProto", "enumType"),
+                        );
+                    }
+                    seen[0] |= 1 << 4;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.DescriptorProto",
+                        "enumType",
+                    )? {
+                        self.enum_type
+                            .push({
+                                let mut m = EnumDescriptorProto::default();
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.DescriptorProto",
+                                    "enumType",
+                                )?;
+                                m
+                            });
+                    }
+                }
+                "extensionRange" | "extension_range" => {
+                    if seen[0] & (1 << 5) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.DescriptorProto", "extensionRange"),
+                        );
+                    }
+                    seen[0] |= 1 << 5;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.DescriptorProto",
+                        "extensionRange",
+                    )? {
+                        self.extension_range
+                            .push({
+                                let mut m = descriptor_proto::ExtensionRange::default();
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.DescriptorProto",
+                                    "extensionRange",
+                                )?;
+                                m
+                            });
+                    }
+                }
+                "oneofDecl" | "oneof_decl" => {
+                    if seen[0] & (1 << 6) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.DescriptorProto", "oneofDecl"),
+                        );
+                    }
+                    seen[0] |= 1 << 6;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.DescriptorProto",
+                        "oneofDecl",
+                    )? {
+                        self.oneof_decl
+                            .push({
+                                let mut m = OneofDescriptorProto::default();
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.DescriptorProto",
+                                    "oneofDecl",
+                                )?;
+                                m
+                            });
+                    }
+                }
+                "options" => {
+                    if seen[0] & (1 << 7) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.DescriptorProto", "options"),
+                        );
+                    }
+                    seen[0] |= 1 << 7;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    __rt::json::Locate::at(
+                        d.message(value, self.options.get_or_insert_default()),
+                        "google.protobuf.DescriptorProto",
+                        "options",
+                    )?;
+                }
+                "reservedRange" | "reserved_range" => {
+                    if seen[0] & (1 << 8) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.DescriptorProto", "reservedRange"),
+                        );
+                    }
+                    seen[0] |= 1 << 8;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.DescriptorProto",
+                        "reservedRange",
+                    )? {
+                        self.reserved_range
+                            .push({
+                                let mut m = descriptor_proto::ReservedRange::default();
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.DescriptorProto",
+                                    "reservedRange",
+                                )?;
+                                m
+                            });
+                    }
+                }
+                "reservedName" | "reserved_name" => {
+                    if seen[0] & (1 << 9) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.DescriptorProto", "reservedName"),
+                        );
+                    }
+                    seen[0] |= 1 << 9;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.DescriptorProto",
+                        "reservedName",
+                    )? {
+                        self.reserved_name
+                            .push(
+                                __rt::json::Locate::at(
+                                    __rt::read::string(item),
+                                    "google.protobuf.DescriptorProto",
+                                    "reservedName",
+                                )?,
+                            );
+                    }
+                }
+                _ => {
+                    d.unknown_field("google.protobuf.DescriptorProto", key)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+impl __rt::MessageType for DescriptorProto<'static> {
+    type Msg<'b> = DescriptorProto<'b>;
+}
+/// Nested types of [`DescriptorProto`].
+pub mod descriptor_proto {
+    #[allow(unused_imports)]
+    use super::__rt;
+    /// The `google.protobuf.DescriptorProto.ExtensionRange` message.
+    #[derive(Clone, Debug, Default, PartialEq)]
+    #[allow(clippy::struct_field_names)]
+    pub struct ExtensionRange<'a> {
+        /// Field `start` (1).
+        pub start: Option<i32>,
+        /// Field `end` (2).
+        pub end: Option<i32>,
+        /// Field `options` (3).
+        pub options: Option<super::ExtensionRangeOptions<'a>>,
+        /// Fields this version of the schema does not know, kept for a binary round trip.
+        pub unknown_fields: __rt::UnknownFields<'a>,
+    }
+    #[allow(clippy::too_many_lines)]
+    impl<'a> __rt::Message<'a> for ExtensionRange<'a> {
+        const FULL_NAME: &'static str = "google.protobuf.DescriptorProto.ExtensionRange";
+        type Owned = ExtensionRange<'static>;
+        fn into_owned(self) -> ExtensionRange<'static> {
+            ExtensionRange {
+                start: self.start,
+                end: self.end,
+                options: self.options.map(__rt::Message::into_owned),
+                unknown_fields: self.unknown_fields.into_owned(),
+            }
+        }
+        fn merge_field(
+            &mut self,
+            tag: u32,
+            d: &mut __rt::Decoder<'a>,
+        ) -> Result<(), __rt::DecodeError> {
+            match tag {
+                8 => self.start = Some(d.int32()?),
+                16 => self.end = Some(d.int32()?),
+                26 => {
+                    d.message(self.options.get_or_insert_default())?;
+                }
+                _ => {
+                    d.unknown(tag, &mut self.unknown_fields)?;
+                }
+            }
+            Ok(())
+        }
+        fn compute_size(&self, sizes: &mut __rt::SizeCache) -> usize {
+            let mut len = 0;
+            if let Some(v) = &self.start {
+                len += 1 + __rt::int32_len(*v);
+            }
+            if let Some(v) = &self.end {
+                len += 1 + __rt::int32_len(*v);
+            }
+            if let Some(v) = &self.options {
+                len += 1 + __rt::len_delimited_len(sizes.message(v));
+            }
+            len + self.unknown_fields.as_bytes().len()
+        }
+        fn write_to(&self, e: &mut __rt::Encoder<'_>) {
+            if let Some(v) = &self.start {
+                e.tag(8);
+                e.int32(*v);
+            }
+            if let Some(v) = &self.end {
+                e.tag(16);
+                e.int32(*v);
+            }
+            if let Some(v) = &self.options {
+                e.tag(26);
+                e.message(v);
+            }
+            e.raw(self.unknown_fields.as_bytes());
+        }
+        fn write_json(
+            &self,
+            w: &mut __rt::JsonWriter<'_>,
+        ) -> Result<(), __rt::JsonError> {
+            w.begin_object();
+            if let Some(v) = &self.start {
+                w.key("start");
+                w.int32(*v);
+            }
+            if let Some(v) = &self.end {
+                w.key("end");
+                w.int32(*v);
+            }
+            if let Some(v) = &self.options {
+                w.key("options");
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.DescriptorProto.ExtensionRange",
+                    "options",
+                )?;
+            }
+            w.end_object();
+            Ok(())
+        }
+        fn merge_json<'t>(
+            &mut self,
+            v: __rt::JsonValue<'t, 'a>,
+            d: &mut __rt::JsonDecoder<'_>,
+        ) -> Result<(), __rt::JsonError> {
+            let (object, skip_type) = d
+                .object(v, "google.protobuf.DescriptorProto.ExtensionRange")?;
+            let mut seen = [0u64; 1];
+            for (key, value) in &object {
+                match key {
+                    "@type" if skip_type => {}
+                    "start" => {
+                        if seen[0] & (1 << 0) != 0 {
+                            return Err(
+                                __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                    .at(
+                                        "google.protobuf.DescriptorProto.ExtensionRange",
+                                        "start",
+                                    ),
+                            );
+                        }
+                        seen[0] |= 1 << 0;
+                        if __rt::read::is_null(value) {
+                            continue;
+                        }
+                        self.start = Some(
+                            __rt::json::Locate::at(
+                                __rt::read::int32(value),
+                                "google.protobuf.DescriptorProto.ExtensionRange",
+                                "start",
+                            )?,
+                        );
+                    }
+                    "end" => {
+                        if seen[0] & (1 << 1) != 0 {
+                            return Err(
+                                __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                    .at("google.protobuf.DescriptorProto.ExtensionRange", "end"),
+                            );
+                        }
+                        seen[0] |= 1 << 1;
+                        if __rt::read::is_null(value) {
+                            continue;
+                        }
+                        self.end = Some(
+                            __rt::json::Locate::at(
+                                __rt::read::int32(value),
+                                "google.protobuf.DescriptorProto.ExtensionRange",
+                                "end",
+                            )?,
+                        );
+                    }
+                    "options" => {
+                        if seen[0] & (1 << 2) != 0 {
+                            return Err(
+                                __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                    .at(
+                                        "google.protobuf.DescriptorProto.ExtensionRange",
+                                        "options",
+                                    ),
+                            );
+                        }
+                        seen[0] |= 1 << 2;
+                        if __rt::read::is_null(value) {
+                            continue;
+                        }
+                        __rt::json::Locate::at(
+                            d.message(value, self.options.get_or_insert_default()),
+                            "google.protobuf.DescriptorProto.ExtensionRange",
+                            "options",
+                        )?;
+                    }
+                    _ => {
+                        d.unknown_field(
+                            "google.protobuf.DescriptorProto.ExtensionRange",
+                            key,
+                        )?;
+                    }
+                }
+            }
+            Ok(())
+        }
+    }
+    impl __rt::MessageType for ExtensionRange<'static> {
+        type Msg<'b> = ExtensionRange<'b>;
+    }
+    /// The `google.protobuf.DescriptorProto.ReservedRange` message.
+    #[derive(Clone, Debug, Default, PartialEq)]
+    #[allow(clippy::struct_field_names)]
+    pub struct ReservedRange<'a> {
+        /// Field `start` (1).
+        pub start: Option<i32>,
+        /// Field `end` (2).
+        pub end: Option<i32>,
+        /// Fields this version of the schema does not know, kept for a binary round trip.
+        pub unknown_fields: __rt::UnknownFields<'a>,
+    }
+    #[allow(clippy::too_many_lines)]
+    impl<'a> __rt::Message<'a> for ReservedRange<'a> {
+        const FULL_NAME: &'static str = "google.protobuf.DescriptorProto.ReservedRange";
+        const USES_SIZE_CACHE: bool = false;
+        type Owned = ReservedRange<'static>;
+        fn into_owned(self) -> ReservedRange<'static> {
+            ReservedRange {
+                start: self.start,
+                end: self.end,
+                unknown_fields: self.unknown_fields.into_owned(),
+            }
+        }
+        fn merge_field(
+            &mut self,
+            tag: u32,
+            d: &mut __rt::Decoder<'a>,
+        ) -> Result<(), __rt::DecodeError> {
+            match tag {
+                8 => self.start = Some(d.int32()?),
+                16 => self.end = Some(d.int32()?),
+                _ => {
+                    d.unknown(tag, &mut self.unknown_fields)?;
+                }
+            }
+            Ok(())
+        }
+        fn compute_size(&self, _sizes: &mut __rt::SizeCache) -> usize {
+            let mut len = 0;
+            if let Some(v) = &self.start {
+                len += 1 + __rt::int32_len(*v);
+            }
+            if let Some(v) = &self.end {
+                len += 1 + __rt::int32_len(*v);
+            }
+            len + self.unknown_fields.as_bytes().len()
+        }
+        fn write_to(&self, e: &mut __rt::Encoder<'_>) {
+            if let Some(v) = &self.start {
+                e.tag(8);
+                e.int32(*v);
+            }
+            if let Some(v) = &self.end {
+                e.tag(16);
+                e.int32(*v);
+            }
+            e.raw(self.unknown_fields.as_bytes());
+        }
+        fn write_json(
+            &self,
+            w: &mut __rt::JsonWriter<'_>,
+        ) -> Result<(), __rt::JsonError> {
+            w.begin_object();
+            if let Some(v) = &self.start {
+                w.key("start");
+                w.int32(*v);
+            }
+            if let Some(v) = &self.end {
+                w.key("end");
+                w.int32(*v);
+            }
+            w.end_object();
+            Ok(())
+        }
+        fn merge_json<'t>(
+            &mut self,
+            v: __rt::JsonValue<'t, 'a>,
+            d: &mut __rt::JsonDecoder<'_>,
+        ) -> Result<(), __rt::JsonError> {
+            let (object, skip_type) = d
+                .object(v, "google.protobuf.DescriptorProto.ReservedRange")?;
+            let mut seen = [0u64; 1];
+            for (key, value) in &object {
+                match key {
+                    "@type" if skip_type => {}
+                    "start" => {
+                        if seen[0] & (1 << 0) != 0 {
+                            return Err(
+                                __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                    .at(
+                                        "google.protobuf.DescriptorProto.ReservedRange",
+                                        "start",
+                                    ),
+                            );
+                        }
+                        seen[0] |= 1 << 0;
+                        if __rt::read::is_null(value) {
+                            continue;
+                        }
+                        self.start = Some(
+                            __rt::json::Locate::at(
+                                __rt::read::int32(value),
+                                "google.protobuf.DescriptorProto.ReservedRange",
+                                "start",
+                            )?,
+                        );
+                    }
+                    "end" => {
+                        if seen[0] & (1 << 1) != 0 {
+                            return Err(
+                                __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                    .at("google.protobuf.DescriptorProto.ReservedRange", "end"),
+                            );
+                        }
+                        seen[0] |= 1 << 1;
+                        if __rt::read::is_null(value) {
+                            continue;
+                        }
+                        self.end = Some(
+                            __rt::json::Locate::at(
+                                __rt::read::int32(value),
+                                "google.protobuf.DescriptorProto.ReservedRange",
+                                "end",
+                            )?,
+                        );
+                    }
+                    _ => {
+                        d.unknown_field(
+                            "google.protobuf.DescriptorProto.ReservedRange",
+                            key,
+                        )?;
+                    }
+                }
+            }
+            Ok(())
+        }
+    }
+    impl __rt::MessageType for ReservedRange<'static> {
+        type Msg<'b> = ReservedRange<'b>;
+    }
+}
+/// The `google.protobuf.ExtensionRangeOptions` message.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
+pub struct ExtensionRangeOptions<'a> {
+    /// Field `uninterpreted_option` (999).
+    pub uninterpreted_option: Vec<UninterpretedOption<'a>>,
+    /// Field `declaration` (2).
+    pub declaration: Vec<extension_range_options::Declaration<'a>>,
+    /// Field `features` (50).
+    pub features: Option<FeatureSet<'a>>,
+    /// Field `verification` (3).
+    ///
+    /// Default when unset: UNVERIFIED
+    #[allow(clippy::doc_markdown)]
+    pub verification: Option<extension_range_options::VerificationState>,
+    /// Fields this version of the schema does not know, kept for a binary round trip.
+    pub unknown_fields: __rt::UnknownFields<'a>,
+}
+#[allow(clippy::too_many_lines)]
+impl<'a> __rt::Message<'a> for ExtensionRangeOptions<'a> {
+    const FULL_NAME: &'static str = "google.protobuf.ExtensionRangeOptions";
+    type Owned = ExtensionRangeOptions<'static>;
+    fn into_owned(self) -> ExtensionRangeOptions<'static> {
+        ExtensionRangeOptions {
+            uninterpreted_option: self
+                .uninterpreted_option
+                .into_iter()
+                .map(__rt::Message::into_owned)
+                .collect(),
+            declaration: self
+                .declaration
+                .into_iter()
+                .map(__rt::Message::into_owned)
+                .collect(),
+            features: self.features.map(__rt::Message::into_owned),
+            verification: self.verification,
+            unknown_fields: self.unknown_fields.into_owned(),
+        }
+    }
+    fn merge_field(
+        &mut self,
+        tag: u32,
+        d: &mut __rt::Decoder<'a>,
+    ) -> Result<(), __rt::DecodeError> {
+        match tag {
+            7994 => {
+                let mut m = UninterpretedOption::default();
+                d.message(&mut m)?;
+                self.uninterpreted_option.push(m);
+            }
+            18 => {
+                let mut m = extension_range_options::Declaration::default();
+                d.message(&mut m)?;
+                self.declaration.push(m);
+            }
+            402 => {
+                d.message(self.features.get_or_insert_default())?;
+            }
+            24 => self.verification = Some(d.enumeration()?),
+            _ => {
+                d.unknown(tag, &mut self.unknown_fields)?;
+            }
+        }
+        Ok(())
+    }
+    fn compute_size(&self, sizes: &mut __rt::SizeCache) -> usize {
+        let mut len = 0;
+        for v in &self.declaration {
+            len += 1 + __rt::len_delimited_len(sizes.message(v));
+        }
+        if let Some(v) = &self.verification {
+            len += 1 + __rt::int32_len(__rt::Enumeration::number(*v));
+        }
+        if let Some(v) = &self.features {
+            len += 2 + __rt::len_delimited_len(sizes.message(v));
+        }
+        for v in &self.uninterpreted_option {
+            len += 2 + __rt::len_delimited_len(sizes.message(v));
+        }
+        len + self.unknown_fields.as_bytes().len()
+    }
+    fn write_to(&self, e: &mut __rt::Encoder<'_>) {
+        for v in &self.declaration {
+            e.tag(18);
+            e.message(v);
+        }
+        if let Some(v) = &self.verification {
+            e.tag(24);
+            e.enumeration(*v);
+        }
+        if let Some(v) = &self.features {
+            e.tag(402);
+            e.message(v);
+        }
+        for v in &self.uninterpreted_option {
+            e.tag(7994);
+            e.message(v);
+        }
+        e.raw(self.unknown_fields.as_bytes());
+    }
+    fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
+        w.begin_object();
+        if !self.declaration.is_empty() {
+            w.key("declaration");
+            w.begin_array();
+            for v in &self.declaration {
+                w.elem();
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.ExtensionRangeOptions",
+                    "declaration",
+                )?;
+            }
+            w.end_array();
+        }
+        if let Some(v) = &self.verification {
+            w.key("verification");
+            w.enumeration(*v);
+        }
+        if let Some(v) = &self.features {
+            w.key("features");
+            __rt::json::Locate::at(
+                __rt::Message::write_json(v, w),
+                "google.protobuf.ExtensionRangeOptions",
+                "features",
+            )?;
+        }
+        if !self.uninterpreted_option.is_empty() {
+            w.key("uninterpretedOption");
+            w.begin_array();
+            for v in &self.uninterpreted_option {
+                w.elem();
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.ExtensionRangeOptions",
+                    "uninterpretedOption",
+                )?;
+            }
+            w.end_array();
+        }
+        w.end_object();
+        Ok(())
+    }
+    fn merge_json<'t>(
+        &mut self,
+        v: __rt::JsonValue<'t, 'a>,
+        d: &mut __rt::JsonDecoder<'_>,
+    ) -> Result<(), __rt::JsonError> {
+        let (object, skip_type) = d.object(v, "google.protobuf.ExtensionRangeOptions")?;
+        let mut seen = [0u64; 1];
+        for (key, value) in &object {
+            match key {
+                "@type" if skip_type => {}
+                "uninterpretedOption" | "uninterpreted_option" => {
+                    if seen[0] & (1 << 0) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at(
+                                    "google.protobuf.ExtensionRangeOptions",
+                                    "uninterpretedOption",
+                                ),
+                        );
+                    }
+                    seen[0] |= 1 << 0;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.ExtensionRangeOptions",
+                        "uninterpretedOption",
+                    )? {
+                        self.uninterpreted_option
+                            .push({
+                                let mut m = UninterpretedOption::default();
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.ExtensionRangeOptions",
+                                    "uninterpretedOption",
+                                )?;
+                                m
+                            });
+                    }
+                }
+                "declaration" => {
+                    if seen[0] & (1 << 1) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.ExtensionRangeOptions", "declaration"),
+                        );
+                    }
+                    seen[0] |= 1 << 1;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.ExtensionRangeOptions",
+                        "declaration",
+                    )? {
+                        self.declaration
+                            .push({
+                                let mut m = extension_range_options::Declaration::default();
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.ExtensionRangeOptions",
+                                    "declaration",
+                                )?;
+                                m
+                            });
+                    }
+                }
+                "features" => {
+                    if seen[0] & (1 << 2) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.ExtensionRangeOptions", "features"),
+                        );
+                    }
+                    seen[0] |= 1 << 2;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    __rt::json::Locate::at(
+                        d.message(value, self.features.get_or_insert_default()),
+                        "google.protobuf.ExtensionRangeOptions",
+                        "features",
+                    )?;
+                }
+                "verification" => {
+                    if seen[0] & (1 << 3) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.ExtensionRangeOptions", "verification"),
+                        );
+                    }
+                    seen[0] |= 1 << 3;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    if let Some(e) = __rt::json::Locate::at(
+                        __rt::read::enumeration(value, d),
+                        "google.protobuf.ExtensionRangeOptions",
+                        "verification",
+                    )? {
+                        self.verification = Some(e);
+                    }
+                }
+                _ => {
+                    d.unknown_field("google.protobuf.ExtensionRangeOptions", key)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+impl __rt::MessageType for ExtensionRangeOptions<'static> {
+    type Msg<'b> = ExtensionRangeOptions<'b>;
+}
+/// Nested types of [`ExtensionRangeOptions`].
+pub mod extension_range_options {
+    #[allow(unused_imports)]
+    use super::__rt;
+    /// The `google.protobuf.ExtensionRangeOptions.Declaration` message.
+    #[derive(Clone, Debug, Default, PartialEq)]
+    #[allow(clippy::struct_field_names)]
+    pub struct Declaration<'a> {
+        /// Field `number` (1).
+        pub number: Option<i32>,
+        /// Field `full_name` (2).
+        pub full_name: Option<__rt::Cow<'a, str>>,
+        /// Field `type` (3).
+        pub r#type: Option<__rt::Cow<'a, str>>,
+        /// Field `reserved` (5).
+        pub reserved: Option<bool>,
+        /// Field `repeated` (6).
+        pub repeated: Option<bool>,
+        /// Fields this version of the schema does not know, kept for a binary round trip.
+        pub unknown_fields: __rt::UnknownFields<'a>,
+    }
+    #[allow(clippy::too_many_lines)]
+    impl<'a> __rt::Message<'a> for Declaration<'a> {
+        const FULL_NAME: &'static str = "google.protobuf.ExtensionRangeOptions.Declaration";
+        const USES_SIZE_CACHE: bool = false;
+        type Owned = Declaration<'static>;
+        fn into_owned(self) -> Declaration<'static> {
+            Declaration {
+                number: self.number,
+                full_name: self.full_name.map(|x| __rt::Cow::Owned(x.into_owned())),
+                r#type: self.r#type.map(|x| __rt::Cow::Owned(x.into_owned())),
+                reserved: self.reserved,
+                repeated: self.repeated,
+                unknown_fields: self.unknown_fields.into_owned(),
+            }
+        }
+        fn merge_field(
+            &mut self,
+            tag: u32,
+            d: &mut __rt::Decoder<'a>,
+        ) -> Result<(), __rt::DecodeError> {
+            match tag {
+                8 => self.number = Some(d.int32()?),
+                18 => self.full_name = Some(d.string()?),
+                26 => self.r#type = Some(d.string()?),
+                40 => self.reserved = Some(d.bool()?),
+                48 => self.repeated = Some(d.bool()?),
+                _ => {
+                    d.unknown(tag, &mut self.unknown_fields)?;
+                }
+            }
+            Ok(())
+        }
+        fn compute_size(&self, _sizes: &mut __rt::SizeCache) -> usize {
+            let mut len = 0;
+            if let Some(v) = &self.number {
+                len += 1 + __rt::int32_len(*v);
+            }
+            if let Some(v) = &self.full_name {
+                len += 1 + __rt::len_delimited_len(v.len());
+            }
+            if let Some(v) = &self.r#type {
+                len += 1 + __rt::len_delimited_len(v.len());
+            }
+            if self.reserved.is_some() {
+                len += 1 + 1;
+            }
+            if self.repeated.is_some() {
+                len += 1 + 1;
+            }
+            len + self.unknown_fields.as_bytes().len()
+        }
+        fn write_to(&self, e: &mut __rt::Encoder<'_>) {
+            if let Some(v) = &self.number {
+                e.tag(8);
+                e.int32(*v);
+            }
+            if let Some(v) = &self.full_name {
+                e.tag(18);
+                e.string(v);
+            }
+            if let Some(v) = &self.r#type {
+                e.tag(26);
+                e.string(v);
+            }
+            if let Some(v) = &self.reserved {
+                e.tag(40);
+                e.bool(*v);
+            }
+            if let Some(v) = &self.repeated {
+                e.tag(48);
+                e.bool(*v);
+            }
+            e.raw(self.unknown_fields.as_bytes());
+        }
+        fn write_json(
+            &self,
+            w: &mut __rt::JsonWriter<'_>,
+        ) -> Result<(), __rt::JsonError> {
+            w.begin_object();
+            if let Some(v) = &self.number {
+                w.key("number");
+                w.int32(*v);
+            }
+            if let Some(v) = &self.full_name {
+                w.key("fullName");
+                w.string(v);
+            }
+            if let Some(v) = &self.r#type {
+                w.key("type");
+                w.string(v);
+            }
+            if let Some(v) = &self.reserved {
+                w.key("reserved");
+                w.bool(*v);
+            }
+            if let Some(v) = &self.repeated {
+                w.key("repeated");
+                w.bool(*v);
+            }
+            w.end_object();
+            Ok(())
+        }
+        fn merge_json<'t>(
+            &mut self,
+            v: __rt::JsonValue<'t, 'a>,
+            d: &mut __rt::JsonDecoder<'_>,
+        ) -> Result<(), __rt::JsonError> {
+            let (object, skip_type) = d
+                .object(v, "google.protobuf.ExtensionRangeOptions.Declaration")?;
+            let mut seen = [0u64; 1];
+            for (key, value) in &object {
+                match key {
+                    "@type" if skip_type => {}
+                    "number" => {
+                        if seen[0] & (1 << 0) != 0 {
+                            return Err(
+                                __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                    .at(
+                                        "google.protobuf.ExtensionRangeOptions.Declaration",
+                                        "number",
+                                    ),
+                            );
+                        }
+                        seen[0] |= 1 << 0;
+                        if __rt::read::is_null(value) {
+                            continue;
+                        }
+                        self.number = Some(
+                            __rt::json::Locate::at(
+                                __rt::read::int32(value),
+                                "google.protobuf.ExtensionRangeOptions.Declaration",
+                                "number",
+                            )?,
+                        );
+                    }
+                    "fullName" | "full_name" => {
+                        if seen[0] & (1 << 1) != 0 {
+                            return Err(
+                                __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                    .at(
+                                        "google.protobuf.ExtensionRangeOptions.Declaration",
+                                        "fullName",
+                                    ),
+                            );
+                        }
+                        seen[0] |= 1 << 1;
+                        if __rt::read::is_null(value) {
+                            continue;
+                        }
+                        self.full_name = Some(
+                            __rt::json::Locate::at(
+                                __rt::read::string(value),
+                                "google.protobuf.ExtensionRangeOptions.Declaration",
+                                "fullName",
+                            )?,
+                        );
+                    }
+                    "type" => {
+                        if seen[0] & (1 << 2) != 0 {
+                            return Err(
+                                __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                    .at(
+                                        "google.protobuf.ExtensionRangeOptions.Declaration",
+                                        "type",
+                                    ),
+                            );
+                        }
+                        seen[0] |= 1 << 2;
+                        if __rt::read::is_null(value) {
+                            continue;
+                        }
+                        self.r#type = Some(
+                            __rt::json::Locate::at(
+                                __rt::read::string(value),
+                                "google.protobuf.ExtensionRangeOptions.Declaration",
+                                "type",
+                            )?,
+                        );
+                    }
+                    "reserved" => {
+                        if seen[0] & (1 << 3) != 0 {
+                            return Err(
+                                __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                    .at(
+                                        "google.protobuf.ExtensionRangeOptions.Declaration",
+                                        "reserved",
+                                    ),
+                            );
+                        }
+                        seen[0] |= 1 << 3;
+                        if __rt::read::is_null(value) {
+                            continue;
+                        }
+                        self.reserved = Some(
+                            __rt::json::Locate::at(
+                                __rt::read::bool(value),
+                                "google.protobuf.ExtensionRangeOptions.Declaration",
+                                "reserved",
+                            )?,
+                        );
+                    }
+                    "repeated" => {
+                        if seen[0] & (1 << 4) != 0 {
+                            return Err(
+                                __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                    .at(
+                                        "google.protobuf.ExtensionRangeOptions.Declaration",
+                                        "repeated",
+                                    ),
+                            );
+                        }
+                        seen[0] |= 1 << 4;
+                        if __rt::read::is_null(value) {
+                            continue;
+                        }
+                        self.repeated = Some(
+                            __rt::json::Locate::at(
+                                __rt::read::bool(value),
+                                "google.protobuf.ExtensionRangeOptions.Declaration",
+                                "repeated",
+                            )?,
+                        );
+                    }
+                    _ => {
+                        d.unknown_field(
+                            "google.protobuf.ExtensionRangeOptions.Declaration",
+                            key,
+                        )?;
+                    }
+                }
+            }
+            Ok(())
+        }
+    }
+    impl __rt::MessageType for Declaration<'static> {
+        type Msg<'b> = Declaration<'b>;
+    }
+    /// The `google.protobuf.ExtensionRangeOptions.VerificationState` enum.
+    #[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub struct VerificationState(pub i32);
+    impl VerificationState {
+        /// `DECLARATION` (0).
+        pub const DECLARATION: Self = Self(0);
+        /// `UNVERIFIED` (1).
+        pub const UNVERIFIED: Self = Self(1);
+    }
+    impl __rt::Enumeration for VerificationState {
+        const FULL_NAME: &'static str = "google.protobuf.ExtensionRangeOptions.VerificationState";
+        fn number(self) -> i32 {
+            self.0
+        }
+        fn from_number(n: i32) -> Self {
+            Self(n)
+        }
+        fn name(self) -> Option<&'static str> {
+            match self.0 {
+                0 => Some("DECLARATION"),
+                1 => Some("UNVERIFIED"),
+                _ => None,
+            }
+        }
+        fn from_name(name: &str) -> Option<Self> {
+            match name {
+                "DECLARATION" => Some(Self::DECLARATION),
+                "UNVERIFIED" => Some(Self::UNVERIFIED),
+                _ => None,
+            }
+        }
+    }
+    impl ::core::fmt::Debug for VerificationState {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            match __rt::Enumeration::name(*self) {
+                Some(n) => f.write_str(n),
+                None => write!(f, "{}", self.0),
+            }
+        }
+    }
+}
+/// The `google.protobuf.FieldDescriptorProto` message.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
+pub struct FieldDescriptorProto<'a> {
+    /// Field `name` (1).
+    pub name: Option<__rt::Cow<'a, str>>,
+    /// Field `number` (3).
+    pub number: Option<i32>,
+    /// Field `label` (4).
+    pub label: Option<field_descriptor_proto::Label>,
+    /// Field `type` (5).
+    pub r#type: Option<field_descriptor_proto::Type>,
+    /// Field `type_name` (6).
+    pub type_name: Option<__rt::Cow<'a, str>>,
+    /// Field `extendee` (2).
+    pub extendee: Option<__rt::Cow<'a, str>>,
+    /// Field `default_value` (7).
+    pub default_value: Option<__rt::Cow<'a, str>>,
+    /// Field `oneof_index` (9).
+    pub oneof_index: Option<i32>,
+    /// Field `json_name` (10).
+    pub json_name: Option<__rt::Cow<'a, str>>,
+    /// Field `options` (8).
+    pub options: Option<FieldOptions<'a>>,
+    /// Field `proto3_optional` (17).
+    pub proto3_optional: Option<bool>,
+    /// Fields this version of the schema does not know, kept for a binary round trip.
+    pub unknown_fields: __rt::UnknownFields<'a>,
+}
+#[allow(clippy::too_many_lines)]
+impl<'a> __rt::Message<'a> for FieldDescriptorProto<'a> {
+    const FULL_NAME: &'static str = "google.protobuf.FieldDescriptorProto";
+    type Owned = FieldDescriptorProto<'static>;
+    fn into_owned(self) -> FieldDescriptorProto<'static> {
+        FieldDescriptorProto {
+            name: self.name.map(|x| __rt::Cow::Owned(x.into_owned())),
+            number: self.number,
+            label: self.label,
+            r#type: self.r#type,
+            type_name: self.type_name.map(|x| __rt::Cow::Owned(x.into_owned())),
+            extendee: self.extendee.map(|x| __rt::Cow::Owned(x.into_owned())),
+            default_value: self.default_value.map(|x| __rt::Cow::Owned(x.into_owned())),
+            oneof_index: self.oneof_index,
+            json_name: self.json_name.map(|x| __rt::Cow::Owned(x.into_owned())),
+            options: self.options.map(__rt::Message::into_owned),
+            proto3_optional: self.proto3_optional,
+            unknown_fields: self.unknown_fields.into_owned(),
+        }
+    }
+    fn merge_field(
+        &mut self,
+        tag: u32,
+        d: &mut __rt::Decoder<'a>,
+    ) -> Result<(), __rt::DecodeError> {
+        match tag {
+            10 => self.name = Some(d.string()?),
+            24 => self.number = Some(d.int32()?),
+            32 => self.label = Some(d.enumeration()?),
+            40 => self.r#type = Some(d.enumeration()?),
+            50 => self.type_name = Some(d.string()?),
+            18 => self.extendee = Some(d.string()?),
+            58 => self.default_value = Some(d.string()?),
+            72 => self.oneof_index = Some(d.int32()?),
+            82 => self.json_name = Some(d.string()?),
+            66 => {
+                d.message(self.options.get_or_insert_default())?;
+            }
+            136 => self.proto3_optional = Some(d.bool()?),
+            _ => {
+                d.unknown(tag, &mut self.unknown_fields)?;
+            }
+        }
+        Ok(())
+    }
+    fn compute_size(&self, sizes: &mut __rt::SizeCache) -> usize {
+        let mut len = 0;
+        if let Some(v) = &self.name {
+            len += 1 + __rt::len_delimited_len(v.len());
+        }
+        if let Some(v) = &self.extendee {
+            len += 1 + __rt::len_delimited_len(v.len());
+        }
+        if let Some(v) = &self.number {
+            len += 1 + __rt::int32_len(*v);
+        }
+        if let Some(v) = &self.label {
+            len += 1 + __rt::int32_len(__rt::Enumeration::number(*v));
+        }
+        if let Some(v) = &self.r#type {
+            len += 1 + __rt::int32_len(__rt::Enumeration::number(*v));
+        }
+        if let Some(v) = &self.type_name {
+            len += 1 + __rt::len_delimited_len(v.len());
+        }
+        if let Some(v) = &self.default_value {
+            len += 1 + __rt::len_delimited_len(v.len());
+        }
+        if let Some(v) = &self.options {
+            len += 1 + __rt::len_delimited_len(sizes.message(v));
+        }
+        if let Some(v) = &self.oneof_index {
+            len += 1 + __rt::int32_len(*v);
+        }
+        if let Some(v) = &self.json_name {
+            len += 1 + __rt::len_delimited_len(v.len());
+        }
+        if self.proto3_optional.is_some() {
+            len += 2 + 1;
+        }
+        len + self.unknown_fields.as_bytes().len()
+    }
+    fn write_to(&self, e: &mut __rt::Encoder<'_>) {
+        if let Some(v) = &self.name {
+            e.tag(10);
+            e.string(v);
+        }
+        if let Some(v) = &self.extendee {
+            e.tag(18);
+            e.string(v);
+        }
+        if let Some(v) = &self.number {
+            e.tag(24);
+            e.int32(*v);
+        }
+        if let Some(v) = &self.label {
+            e.tag(32);
+            e.enumeration(*v);
+        }
+        if let Some(v) = &self.r#type {
+            e.tag(40);
+            e.enumeration(*v);
+        }
+        if let Some(v) = &self.type_name {
+            e.tag(50);
+            e.string(v);
+        }
+        if let Some(v) = &self.default_value {
+            e.tag(58);
+            e.string(v);
+        }
+        if let Some(v) = &self.options {
+            e.tag(66);
+            e.message(v);
+        }
+        if let Some(v) = &self.oneof_index {
+            e.tag(72);
+            e.int32(*v);
+        }
+        if let Some(v) = &self.json_name {
+            e.tag(82);
+            e.string(v);
+        }
+        if let Some(v) = &self.proto3_optional {
+            e.tag(136);
+            e.bool(*v);
+        }
+        e.raw(self.unknown_fields.as_bytes());
+    }
+    fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
+        w.begin_object();
+        if let Some(v) = &self.name {
+            w.key("name");
+            w.string(v);
+        }
+        if let Some(v) = &self.extendee {
+            w.key("extendee");
+            w.string(v);
+        }
+        if let Some(v) = &self.number {
+            w.key("number");
+            w.int32(*v);
+        }
+        if let Some(v) = &self.label {
+            w.key("label");
+            w.enumeration(*v);
+        }
+        if let Some(v) = &self.r#type {
+            w.key("type");
+            w.enumeration(*v);
+        }
+        if let Some(v) = &self.type_name {
+            w.key("typeName");
+            w.string(v);
+        }
+        if let Some(v) = &self.default_value {
+            w.key("defaultValue");
+            w.string(v);
+        }
+        if let Some(v) = &self.options {
+            w.key("options");
+            __rt::json::Locate::at(
+                __rt::Message::write_json(v, w),
+                "google.protobuf.FieldDescriptorProto",
+                "options",
+            )?;
+        }
+        if let Some(v) = &self.oneof_index {
+            w.key("oneofIndex");
+            w.int32(*v);
+        }
+        if let Some(v) = &self.json_name {
+            w.key("jsonName");
+            w.string(v);
+        }
+        if let Some(v) = &self.proto3_optional {
+            w.key("proto3Optional");
+            w.bool(*v);
+        }
+        w.end_object();
+        Ok(())
+    }
+    fn merge_json<'t>(
+        &mut self,
+        v: __rt::JsonValue<'t, 'a>,
+        d: &mut __rt::JsonDecoder<'_>,
+    ) -> Result<(), __rt::JsonError> {
+        let (object, skip_type) = d.object(v, "google.protobuf.FieldDescriptorProto")?;
+        let mut seen = [0u64; 1];
+        for (key, value) in &object {
+            match key {
+                "@type" if skip_type => {}
+                "name" => {
+                    if seen[0] & (1 << 0) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FieldDescriptorProto", "name"),
+                        );
+                    }
+                    seen[0] |= 1 << 0;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.name = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::string(value),
+                            "google.protobuf.FieldDescriptorProto",
+                            "name",
+                        )?,
+                    );
+                }
+                "number" => {
+                    if seen[0] & (1 << 1) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FieldDescriptorProto", "number"),
+                        );
+                    }
+                    seen[0] |= 1 << 1;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.number = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::int32(value),
+                            "google.protobuf.FieldDescriptorProto",
+                            "number",
+                        )?,
+                    );
+                }
+                "label" => {
+                    if seen[0] & (1 << 2) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FieldDescriptorProto", "label"),
+                        );
+                    }
+                    seen[0] |= 1 << 2;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    if let Some(e) = __rt::json::Locate::at(
+                        __rt::read::enumeration(value, d),
+                        "google.protobuf.FieldDescriptorProto",
+                        "label",
+                    )? {
+                        self.label = Some(e);
+                    }
+                }
+                "type" => {
+                    if seen[0] & (1 << 3) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FieldDescriptorProto", "type"),
+                        );
+                    }
+                    seen[0] |= 1 << 3;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    if let Some(e) = __rt::json::Locate::at(
+                        __rt::read::enumeration(value, d),
+                        "google.protobuf.FieldDescriptorProto",
+                        "type",
+                    )? {
+                        self.r#type = Some(e);
+                    }
+                }
+                "typeName" | "type_name" => {
+                    if seen[0] & (1 << 4) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FieldDescriptorProto", "typeName"),
+                        );
+                    }
+                    seen[0] |= 1 << 4;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.type_name = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::string(value),
+                            "google.protobuf.FieldDescriptorProto",
+                            "typeName",
+                        )?,
+                    );
+                }
+                "extendee" => {
+                    if seen[0] & (1 << 5) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FieldDescriptorProto", "extendee"),
+                        );
+                    }
+                    seen[0] |= 1 << 5;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.extendee = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::string(value),
+                            "google.protobuf.FieldDescriptorProto",
+                            "extendee",
+                        )?,
+                    );
+                }
+                "defaultValue" | "default_value" => {
+                    if seen[0] & (1 << 6) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FieldDescriptorProto", "defaultValue"),
+                        );
+                    }
+                    seen[0] |= 1 << 6;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.default_value = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::string(value),
+                            "google.protobuf.FieldDescriptorProto",
+                            "defaultValue",
+                        )?,
+                    );
+                }
+                "oneofIndex" | "oneof_index" => {
+                    if seen[0] & (1 << 7) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FieldDescriptorProto", "oneofIndex"),
+                        );
+                    }
+                    seen[0] |= 1 << 7;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.oneof_index = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::int32(value),
+                            "google.protobuf.FieldDescriptorProto",
+                            "oneofIndex",
+                        )?,
+                    );
+                }
+                "jsonName" | "json_name" => {
+                    if seen[0] & (1 << 8) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FieldDescriptorProto", "jsonName"),
+                        );
+                    }
+                    seen[0] |= 1 << 8;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.json_name = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::string(value),
+                            "google.protobuf.FieldDescriptorProto",
+                            "jsonName",
+                        )?,
+                    );
+                }
+                "options" => {
+                    if seen[0] & (1 << 9) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FieldDescriptorProto", "options"),
+                        );
+                    }
+                    seen[0] |= 1 << 9;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    __rt::json::Locate::at(
+                        d.message(value, self.options.get_or_insert_default()),
+                        "google.protobuf.FieldDescriptorProto",
+                        "options",
+                    )?;
+                }
+                "proto3Optional" | "proto3_optional" => {
+                    if seen[0] & (1 << 10) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at(
+                                    "google.protobuf.FieldDescriptorProto",
+                                    "proto3Optional",
+                                ),
+                        );
+                    }
+                    seen[0] |= 1 << 10;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.proto3_optional = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::bool(value),
+                            "google.protobuf.FieldDescriptorProto",
+                            "proto3Optional",
+                        )?,
+                    );
+                }
+                _ => {
+                    d.unknown_field("google.protobuf.FieldDescriptorProto", key)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+impl __rt::MessageType for FieldDescriptorProto<'static> {
+    type Msg<'b> = FieldDescriptorProto<'b>;
+}
+/// Nested types of [`FieldDescriptorProto`].
+pub mod field_descriptor_proto {
+    #[allow(unused_imports)]
+    use super::__rt;
+    /// The `google.protobuf.FieldDescriptorProto.Type` enum.
+    #[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub struct Type(pub i32);
+    impl Type {
+        /// `TYPE_DOUBLE` (1).
+        pub const TYPE_DOUBLE: Self = Self(1);
+        /// `TYPE_FLOAT` (2).
+        pub const TYPE_FLOAT: Self = Self(2);
+        /// `TYPE_INT64` (3).
+        pub const TYPE_INT64: Self = Self(3);
+        /// `TYPE_UINT64` (4).
+        pub const TYPE_UINT64: Self = Self(4);
+        /// `TYPE_INT32` (5).
+        pub const TYPE_INT32: Self = Self(5);
+        /// `TYPE_FIXED64` (6).
+        pub const TYPE_FIXED64: Self = Self(6);
+        /// `TYPE_FIXED32` (7).
+        pub const TYPE_FIXED32: Self = Self(7);
+        /// `TYPE_BOOL` (8).
+        pub const TYPE_BOOL: Self = Self(8);
+        /// `TYPE_STRING` (9).
+        pub const TYPE_STRING: Self = Self(9);
+        /// `TYPE_GROUP` (10).
+        pub const TYPE_GROUP: Self = Self(10);
+        /// `TYPE_MESSAGE` (11).
+        pub const TYPE_MESSAGE: Self = Self(11);
+        /// `TYPE_BYTES` (12).
+        pub const TYPE_BYTES: Self = Self(12);
+        /// `TYPE_UINT32` (13).
+        pub const TYPE_UINT32: Self = Self(13);
+        /// `TYPE_ENUM` (14).
+        pub const TYPE_ENUM: Self = Self(14);
+        /// `TYPE_SFIXED32` (15).
+        pub const TYPE_SFIXED32: Self = Self(15);
+        /// `TYPE_SFIXED64` (16).
+        pub const TYPE_SFIXED64: Self = Self(16);
+        /// `TYPE_SINT32` (17).
+        pub const TYPE_SINT32: Self = Self(17);
+        /// `TYPE_SINT64` (18).
+        pub const TYPE_SINT64: Self = Self(18);
+    }
+    impl __rt::Enumeration for Type {
+        const FULL_NAME: &'static str = "google.protobuf.FieldDescriptorProto.Type";
+        fn number(self) -> i32 {
+            self.0
+        }
+        fn from_number(n: i32) -> Self {
+            Self(n)
+        }
+        fn name(self) -> Option<&'static str> {
+            match self.0 {
+                1 => Some("TYPE_DOUBLE"),
+                2 => Some("TYPE_FLOAT"),
+                3 => Some("TYPE_INT64"),
+                4 => Some("TYPE_UINT64"),
+                5 => Some("TYPE_INT32"),
+                6 => Some("TYPE_FIXED64"),
+                7 => Some("TYPE_FIXED32"),
+                8 => Some("TYPE_BOOL"),
+                9 => Some("TYPE_STRING"),
+                10 => Some("TYPE_GROUP"),
+                11 => Some("TYPE_MESSAGE"),
+                12 => Some("TYPE_BYTES"),
+                13 => Some("TYPE_UINT32"),
+                14 => Some("TYPE_ENUM"),
+                15 => Some("TYPE_SFIXED32"),
+                16 => Some("TYPE_SFIXED64"),
+                17 => Some("TYPE_SINT32"),
+                18 => Some("TYPE_SINT64"),
+                _ => None,
+            }
+        }
+        fn from_name(name: &str) -> Option<Self> {
+            match name {
+                "TYPE_DOUBLE" => Some(Self::TYPE_DOUBLE),
+                "TYPE_FLOAT" => Some(Self::TYPE_FLOAT),
+                "TYPE_INT64" => Some(Self::TYPE_INT64),
+                "TYPE_UINT64" => Some(Self::TYPE_UINT64),
+                "TYPE_INT32" => Some(Self::TYPE_INT32),
+                "TYPE_FIXED64" => Some(Self::TYPE_FIXED64),
+                "TYPE_FIXED32" => Some(Self::TYPE_FIXED32),
+                "TYPE_BOOL" => Some(Self::TYPE_BOOL),
+                "TYPE_STRING" => Some(Self::TYPE_STRING),
+                "TYPE_GROUP" => Some(Self::TYPE_GROUP),
+                "TYPE_MESSAGE" => Some(Self::TYPE_MESSAGE),
+                "TYPE_BYTES" => Some(Self::TYPE_BYTES),
+                "TYPE_UINT32" => Some(Self::TYPE_UINT32),
+                "TYPE_ENUM" => Some(Self::TYPE_ENUM),
+                "TYPE_SFIXED32" => Some(Self::TYPE_SFIXED32),
+                "TYPE_SFIXED64" => Some(Self::TYPE_SFIXED64),
+                "TYPE_SINT32" => Some(Self::TYPE_SINT32),
+                "TYPE_SINT64" => Some(Self::TYPE_SINT64),
+                _ => None,
+            }
+        }
+    }
+    impl ::core::fmt::Debug for Type {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            match __rt::Enumeration::name(*self) {
+                Some(n) => f.write_str(n),
+                None => write!(f, "{}", self.0),
+            }
+        }
+    }
+    /// The `google.protobuf.FieldDescriptorProto.Label` enum.
+    #[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub struct Label(pub i32);
+    impl Label {
+        /// `LABEL_OPTIONAL` (1).
+        pub const LABEL_OPTIONAL: Self = Self(1);
+        /// `LABEL_REPEATED` (3).
+        pub const LABEL_REPEATED: Self = Self(3);
+        /// `LABEL_REQUIRED` (2).
+        pub const LABEL_REQUIRED: Self = Self(2);
+    }
+    impl __rt::Enumeration for Label {
+        const FULL_NAME: &'static str = "google.protobuf.FieldDescriptorProto.Label";
+        fn number(self) -> i32 {
+            self.0
+        }
+        fn from_number(n: i32) -> Self {
+            Self(n)
+        }
+        fn name(self) -> Option<&'static str> {
+            match self.0 {
+                1 => Some("LABEL_OPTIONAL"),
+                3 => Some("LABEL_REPEATED"),
+                2 => Some("LABEL_REQUIRED"),
+                _ => None,
+            }
+        }
+        fn from_name(name: &str) -> Option<Self> {
+            match name {
+                "LABEL_OPTIONAL" => Some(Self::LABEL_OPTIONAL),
+                "LABEL_REPEATED" => Some(Self::LABEL_REPEATED),
+                "LABEL_REQUIRED" => Some(Self::LABEL_REQUIRED),
+                _ => None,
+            }
+        }
+    }
+    impl ::core::fmt::Debug for Label {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            match __rt::Enumeration::name(*self) {
+                Some(n) => f.write_str(n),
+                None => write!(f, "{}", self.0),
+            }
+        }
+    }
+}
+/// The `google.protobuf.OneofDescriptorProto` message.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
+pub struct OneofDescriptorProto<'a> {
+    /// Field `name` (1).
+    pub name: Option<__rt::Cow<'a, str>>,
+    /// Field `options` (2).
+    pub options: Option<OneofOptions<'a>>,
+    /// Fields this version of the schema does not know, kept for a binary round trip.
+    pub unknown_fields: __rt::UnknownFields<'a>,
+}
+#[allow(clippy::too_many_lines)]
+impl<'a> __rt::Message<'a> for OneofDescriptorProto<'a> {
+    const FULL_NAME: &'static str = "google.protobuf.OneofDescriptorProto";
+    type Owned = OneofDescriptorProto<'static>;
+    fn into_owned(self) -> OneofDescriptorProto<'static> {
+        OneofDescriptorProto {
+            name: self.name.map(|x| __rt::Cow::Owned(x.into_owned())),
+            options: self.options.map(__rt::Message::into_owned),
+            unknown_fields: self.unknown_fields.into_owned(),
+        }
+    }
+    fn merge_field(
+        &mut self,
+        tag: u32,
+        d: &mut __rt::Decoder<'a>,
+    ) -> Result<(), __rt::DecodeError> {
+        match tag {
+            10 => self.name = Some(d.string()?),
+            18 => {
+                d.message(self.options.get_or_insert_default())?;
+            }
+            _ => {
+                d.unknown(tag, &mut self.unknown_fields)?;
+            }
+        }
+        Ok(())
+    }
+    fn compute_size(&self, sizes: &mut __rt::SizeCache) -> usize {
+        let mut len = 0;
+        if let Some(v) = &self.name {
+            len += 1 + __rt::len_delimited_len(v.len());
+        }
+        if let Some(v) = &self.options {
+            len += 1 + __rt::len_delimited_len(sizes.message(v));
+        }
+        len + self.unknown_fields.as_bytes().len()
+    }
+    fn write_to(&self, e: &mut __rt::Encoder<'_>) {
+        if let Some(v) = &self.name {
+            e.tag(10);
+            e.string(v);
+        }
+        if let Some(v) = &self.options {
+            e.tag(18);
+            e.message(v);
+        }
+        e.raw(self.unknown_fields.as_bytes());
+    }
+    fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
+        w.begin_object();
+        if let Some(v) = &self.name {
+            w.key("name");
+            w.string(v);
+        }
+        if let Some(v) = &self.options {
+            w.key("options");
+            __rt::json::Locate::at(
+                __rt::Message::write_json(v, w),
+                "google.protobuf.OneofDescriptorProto",
+                "options",
+            )?;
+        }
+        w.end_object();
+        Ok(())
+    }
+    fn merge_json<'t>(
+        &mut self,
+        v: __rt::JsonValue<'t, 'a>,
+        d: &mut __rt::JsonDecoder<'_>,
+    ) -> Result<(), __rt::JsonError> {
+        let (object, skip_type) = d.object(v, "google.protobuf.OneofDescriptorProto")?;
+        let mut seen = [0u64; 1];
+        for (key, value) in &object {
+            match key {
+                "@type" if skip_type => {}
+                "name" => {
+                    if seen[0] & (1 << 0) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.OneofDescriptorProto", "name"),
+                        );
+                    }
+                    seen[0] |= 1 << 0;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.name = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::string(value),
+                            "google.protobuf.OneofDescriptorProto",
+                            "name",
+                        )?,
+                    );
+                }
+                "options" => {
+                    if seen[0] & (1 << 1) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.OneofDescriptorProto", "options"),
+                        );
+                    }
+                    seen[0] |= 1 << 1;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    __rt::json::Locate::at(
+                        d.message(value, self.options.get_or_insert_default()),
+                        "google.protobuf.OneofDescriptorProto",
+                        "options",
+                    )?;
+                }
+                _ => {
+                    d.unknown_field("google.protobuf.OneofDescriptorProto", key)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+impl __rt::MessageType for OneofDescriptorProto<'static> {
+    type Msg<'b> = OneofDescriptorProto<'b>;
+}
+/// The `google.protobuf.EnumDescriptorProto` message.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
+pub struct EnumDescriptorProto<'a> {
+    /// Field `name` (1).
+    pub name: Option<__rt::Cow<'a, str>>,
+    /// Field `value` (2).
+    pub value: Vec<EnumValueDescriptorProto<'a>>,
+    /// Field `options` (3).
+    pub options: Option<EnumOptions<'a>>,
+    /// Field `reserved_range` (4).
+    pub reserved_range: Vec<enum_descriptor_proto::EnumReservedRange<'a>>,
+    /// Field `reserved_name` (5).
+    pub reserved_name: Vec<__rt::Cow<'a, str>>,
+    /// Fields this version of the schema does not know, kept for a binary round trip.
+    pub unknown_fields: __rt::UnknownFields<'a>,
+}
+#[allow(clippy::too_many_lines)]
+impl<'a> __rt::Message<'a> for EnumDescriptorProto<'a> {
+    const FULL_NAME: &'static str = "google.protobuf.EnumDescriptorProto";
+    type Owned = EnumDescriptorProto<'static>;
+    fn into_owned(self) -> EnumDescriptorProto<'static> {
+        EnumDescriptorProto {
+            name: self.name.map(|x| __rt::Cow::Owned(x.into_owned())),
+            value: self.value.into_iter().map(__rt::Message::into_owned).collect(),
+            options: self.options.map(__rt::Message::into_owned),
+            reserved_range: self
+                .reserved_range
+                .into_iter()
+                .map(__rt::Message::into_owned)
+                .collect(),
+            reserved_name: self
+                .reserved_name
+                .into_iter()
+                .map(|x| __rt::Cow::Owned(x.into_owned()))
+                .collect(),
+            unknown_fields: self.unknown_fields.into_owned(),
+        }
+    }
+    fn merge_field(
+        &mut self,
+        tag: u32,
+        d: &mut __rt::Decoder<'a>,
+    ) -> Result<(), __rt::DecodeError> {
+        match tag {
+            10 => self.name = Some(d.string()?),
+            18 => {
+                let mut m = EnumValueDescriptorProto::default();
+                d.message(&mut m)?;
+                self.value.push(m);
+            }
+            26 => {
+                d.message(self.options.get_or_insert_default())?;
+            }
+            34 => {
+                let mut m = enum_descriptor_proto::EnumReservedRange::default();
+                d.message(&mut m)?;
+                self.reserved_range.push(m);
+            }
+            42 => self.reserved_name.push(d.string()?),
+            _ => {
+                d.unknown(tag, &mut self.unknown_fields)?;
+            }
+        }
+        Ok(())
+    }
+    fn compute_size(&self, sizes: &mut __rt::SizeCache) -> usize {
+        let mut len = 0;
+        if let Some(v) = &self.name {
+            len += 1 + __rt::len_delimited_len(v.len());
+        }
+        for v in &self.value {
+            len += 1 + __rt::len_delimited_len(sizes.message(v));
+        }
+        if let Some(v) = &self.options {
+            len += 1 + __rt::len_delimited_len(sizes.message(v));
+        }
+        for v in &self.reserved_range {
+            len += 1 + __rt::len_delimited_len(sizes.message(v));
+        }
+        for v in &self.reserved_name {
+            len += 1 + __rt::len_delimited_len(v.len());
+        }
+        len + self.unknown_fields.as_bytes().len()
+    }
+    fn write_to(&self, e: &mut __rt::Encoder<'_>) {
+        if let Some(v) = &self.name {
+            e.tag(10);
+            e.string(v);
+        }
+        for v in &self.value {
+            e.tag(18);
+            e.message(v);
+        }
+        if let Some(v) = &self.options {
+            e.tag(26);
+            e.message(v);
+        }
+        for v in &self.reserved_range {
+            e.tag(34);
+            e.message(v);
+        }
+        for v in &self.reserved_name {
+            e.tag(42);
+            e.string(v);
+        }
+        e.raw(self.unknown_fields.as_bytes());
+    }
+    fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
+        w.begin_object();
+        if let Some(v) = &self.name {
+            w.key("name");
+            w.string(v);
+        }
+        if !self.value.is_empty() {
+            w.key("value");
+            w.begin_array();
+            for v in &self.value {
+                w.elem();
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.EnumDescriptorProto",
+                    "value",
+                )?;
+            }
+            w.end_array();
+        }
+        if let Some(v) = &self.options {
+            w.key("options");
+            __rt::json::Locate::at(
+                __rt::Message::write_json(v, w),
+                "google.protobuf.EnumDescriptorProto",
+                "options",
+            )?;
+        }
+        if !self.reserved_range.is_empty() {
+            w.key("reservedRange");
+            w.begin_array();
+            for v in &self.reserved_range {
+                w.elem();
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.EnumDescriptorProto",
+                    "reservedRange",
+                )?;
+            }
+            w.end_array();
+        }
+        if !self.reserved_name.is_empty() {
+            w.key("reservedName");
+            w.begin_array();
+            for v in &self.reserved_name {
+                w.elem();
+                w.string(v);
+            }
+            w.end_array();
+        }
+        w.end_object();
+        Ok(())
+    }
+    fn merge_json<'t>(
+        &mut self,
+        v: __rt::JsonValue<'t, 'a>,
+        d: &mut __rt::JsonDecoder<'_>,
+    ) -> Result<(), __rt::JsonError> {
+        let (object, skip_type) = d.object(v, "google.protobuf.EnumDescriptorProto")?;
+        let mut seen = [0u64; 1];
+        for (key, value) in &object {
+            match key {
+                "@type" if skip_type => {}
+                "name" => {
+                    if seen[0] & (1 << 0) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.EnumDescriptorProto", "name"),
+                        );
+                    }
+                    seen[0] |= 1 << 0;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.name = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::string(value),
+                            "google.protobuf.EnumDescriptorProto",
+                            "name",
+                        )?,
+                    );
+                }
+                "value" => {
+                    if seen[0] & (1 << 1) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.EnumDescriptorProto", "value"),
+                        );
+                    }
+                    seen[0] |= 1 << 1;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.EnumDescriptorProto",
+                        "value",
+                    )? {
+                        self.value
+                            .push({
+                                let mut m = EnumValueDescriptorProto::default();
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.EnumDescriptorProto",
+                                    "value",
+                                )?;
+                                m
+                            });
+                    }
+                }
+                "options" => {
+                    if seen[0] & (1 << 2) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.EnumDescriptorProto", "options"),
+                        );
+                    }
+                    seen[0] |= 1 << 2;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    __rt::json::Locate::at(
+                        d.message(value, self.options.get_or_insert_default()),
+                        "google.protobuf.EnumDescriptorProto",
+                        "options",
+                    )?;
+                }
+                "reservedRange" | "reserved_range" => {
+                    if seen[0] & (1 << 3) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.EnumDescriptorProto", "reservedRange"),
+                        );
+                    }
+                    seen[0] |= 1 << 3;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.EnumDescriptorProto",
+                        "reservedRange",
+                    )? {
+                        self.reserved_range
+                            .push({
+                                let mut m = enum_descriptor_proto::EnumReservedRange::default();
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.EnumDescriptorProto",
+                                    "reservedRange",
+                                )?;
+                                m
+                            });
+                    }
+                }
+                "reservedName" | "reserved_name" => {
+                    if seen[0] & (1 << 4) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.EnumDescriptorProto", "reservedName"),
+                        );
+                    }
+                    seen[0] |= 1 << 4;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.EnumDescriptorProto",
+                        "reservedName",
+                    )? {
+                        self.reserved_name
+                            .push(
+                                __rt::json::Locate::at(
+                                    __rt::read::string(item),
+                                    "google.protobuf.EnumDescriptorProto",
+                                    "reservedName",
+                                )?,
+                            );
+                    }
+                }
+                _ => {
+                    d.unknown_field("google.protobuf.EnumDescriptorProto", key)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+impl __rt::MessageType for EnumDescriptorProto<'static> {
+    type Msg<'b> = EnumDescriptorProto<'b>;
+}
+/// Nested types of [`EnumDescriptorProto`].
+pub mod enum_descriptor_proto {
+    #[allow(unused_imports)]
+    use super::__rt;
+    /// The `google.protobuf.EnumDescriptorProto.EnumReservedRange` message.
+    #[derive(Clone, Debug, Default, PartialEq)]
+    #[allow(clippy::struct_field_names)]
+    pub struct EnumReservedRange<'a> {
+        /// Field `start` (1).
+        pub start: Option<i32>,
+        /// Field `end` (2).
+        pub end: Option<i32>,
+        /// Fields this version of the schema does not know, kept for a binary round trip.
+        pub unknown_fields: __rt::UnknownFields<'a>,
+    }
+    #[allow(clippy::too_many_lines)]
+    impl<'a> __rt::Message<'a> for EnumReservedRange<'a> {
+        const FULL_NAME: &'static str = "google.protobuf.EnumDescriptorProto.EnumReservedRange";
+        const USES_SIZE_CACHE: bool = false;
+        type Owned = EnumReservedRange<'static>;
+        fn into_owned(self) -> EnumReservedRange<'static> {
+            EnumReservedRange {
+                start: self.start,
+                end: self.end,
+                unknown_fields: self.unknown_fields.into_owned(),
+            }
+        }
+        fn merge_field(
+            &mut self,
+            tag: u32,
+            d: &mut __rt::Decoder<'a>,
+        ) -> Result<(), __rt::DecodeError> {
+            match tag {
+                8 => self.start = Some(d.int32()?),
+                16 => self.end = Some(d.int32()?),
+                _ => {
+                    d.unknown(tag, &mut self.unknown_fields)?;
+                }
+            }
+            Ok(())
+        }
+        fn compute_size(&self, _sizes: &mut __rt::SizeCache) -> usize {
+            let mut len = 0;
+            if let Some(v) = &self.start {
+                len += 1 + __rt::int32_len(*v);
+            }
+            if let Some(v) = &self.end {
+                len += 1 + __rt::int32_len(*v);
+            }
+            len + self.unknown_fields.as_bytes().len()
+        }
+        fn write_to(&self, e: &mut __rt::Encoder<'_>) {
+            if let Some(v) = &self.start {
+                e.tag(8);
+                e.int32(*v);
+            }
+            if let Some(v) = &self.end {
+                e.tag(16);
+                e.int32(*v);
+            }
+            e.raw(self.unknown_fields.as_bytes());
+        }
+        fn write_json(
+            &self,
+            w: &mut __rt::JsonWriter<'_>,
+        ) -> Result<(), __rt::JsonError> {
+            w.begin_object();
+            if let Some(v) = &self.start {
+                w.key("start");
+                w.int32(*v);
+            }
+            if let Some(v) = &self.end {
+                w.key("end");
+                w.int32(*v);
+            }
+            w.end_object();
+            Ok(())
+        }
+        fn merge_json<'t>(
+            &mut self,
+            v: __rt::JsonValue<'t, 'a>,
+            d: &mut __rt::JsonDecoder<'_>,
+        ) -> Result<(), __rt::JsonError> {
+            let (object, skip_type) = d
+                .object(v, "google.protobuf.EnumDescriptorProto.EnumReservedRange")?;
+            let mut seen = [0u64; 1];
+            for (key, value) in &object {
+                match key {
+                    "@type" if skip_type => {}
+                    "start" => {
+                        if seen[0] & (1 << 0) != 0 {
+                            return Err(
+                                __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                    .at(
+                                        "google.protobuf.EnumDescriptorProto.EnumReservedRange",
+                                        "start",
+                                    ),
+                            );
+                        }
+                        seen[0] |= 1 << 0;
+                        if __rt::read::is_null(value) {
+                            continue;
+                        }
+                        self.start = Some(
+                            __rt::json::Locate::at(
+                                __rt::read::int32(value),
+                                "google.protobuf.EnumDescriptorProto.EnumReservedRange",
+                                "start",
+                            )?,
+                        );
+                    }
+                    "end" => {
+                        if seen[0] & (1 << 1) != 0 {
+                            return Err(
+                                __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                    .at(
+                                        "google.protobuf.EnumDescriptorProto.EnumReservedRange",
+                                        "end",
+                                    ),
+                            );
+                        }
+                        seen[0] |= 1 << 1;
+                        if __rt::read::is_null(value) {
+                            continue;
+                        }
+                        self.end = Some(
+                            __rt::json::Locate::at(
+                                __rt::read::int32(value),
+                                "google.protobuf.EnumDescriptorProto.EnumReservedRange",
+                                "end",
+                            )?,
+                        );
+                    }
+                    _ => {
+                        d.unknown_field(
+                            "google.protobuf.EnumDescriptorProto.EnumReservedRange",
+                            key,
+                        )?;
+                    }
+                }
+            }
+            Ok(())
+        }
+    }
+    impl __rt::MessageType for EnumReservedRange<'static> {
+        type Msg<'b> = EnumReservedRange<'b>;
+    }
+}
+/// The `google.protobuf.EnumValueDescriptorProto` message.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
+pub struct EnumValueDescriptorProto<'a> {
+    /// Field `name` (1).
+    pub name: Option<__rt::Cow<'a, str>>,
+    /// Field `number` (2).
+    pub number: Option<i32>,
+    /// Field `options` (3).
+    pub options: Option<EnumValueOptions<'a>>,
+    /// Fields this version of the schema does not know, kept for a binary round trip.
+    pub unknown_fields: __rt::UnknownFields<'a>,
+}
+#[allow(clippy::too_many_lines)]
+impl<'a> __rt::Message<'a> for EnumValueDescriptorProto<'a> {
+    const FULL_NAME: &'static str = "google.protobuf.EnumValueDescriptorProto";
+    type Owned = EnumValueDescriptorProto<'static>;
+    fn into_owned(self) -> EnumValueDescriptorProto<'static> {
+        EnumValueDescriptorProto {
+            name: self.name.map(|x| __rt::Cow::Owned(x.into_owned())),
+            number: self.number,
+            options: self.options.map(__rt::Message::into_owned),
+            unknown_fields: self.unknown_fields.into_owned(),
+        }
+    }
+    fn merge_field(
+        &mut self,
+        tag: u32,
+        d: &mut __rt::Decoder<'a>,
+    ) -> Result<(), __rt::DecodeError> {
+        match tag {
+            10 => self.name = Some(d.string()?),
+            16 => self.number = Some(d.int32()?),
+            26 => {
+                d.message(self.options.get_or_insert_default())?;
+            }
+            _ => {
+                d.unknown(tag, &mut self.unknown_fields)?;
+            }
+        }
+        Ok(())
+    }
+    fn compute_size(&self, sizes: &mut __rt::SizeCache) -> usize {
+        let mut len = 0;
+        if let Some(v) = &self.name {
+            len += 1 + __rt::len_delimited_len(v.len());
+        }
+        if let Some(v) = &self.number {
+            len += 1 + __rt::int32_len(*v);
+        }
+        if let Some(v) = &self.options {
+            len += 1 + __rt::len_delimited_len(sizes.message(v));
+        }
+        len + self.unknown_fields.as_bytes().len()
+    }
+    fn write_to(&self, e: &mut __rt::Encoder<'_>) {
+        if let Some(v) = &self.name {
+            e.tag(10);
+            e.string(v);
+        }
+        if let Some(v) = &self.number {
+            e.tag(16);
+            e.int32(*v);
+        }
+        if let Some(v) = &self.options {
+            e.tag(26);
+            e.message(v);
+        }
+        e.raw(self.unknown_fields.as_bytes());
+    }
+    fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
+        w.begin_object();
+        if let Some(v) = &self.name {
+            w.key("name");
+            w.string(v);
+        }
+        if let Some(v) = &self.number {
+            w.key("number");
+            w.int32(*v);
+        }
+        if let Some(v) = &self.options {
+            w.key("options");
+            __rt::json::Locate::at(
+                __rt::Message::write_json(v, w),
+                "google.protobuf.EnumValueDescriptorProto",
+                "options",
+            )?;
+        }
+        w.end_object();
+        Ok(())
+    }
+    fn merge_json<'t>(
+        &mut self,
+        v: __rt::JsonValue<'t, 'a>,
+        d: &mut __rt::JsonDecoder<'_>,
+    ) -> Result<(), __rt::JsonError> {
+        let (object, skip_type) = d
+            .object(v, "google.protobuf.EnumValueDescriptorProto")?;
+        let mut seen = [0u64; 1];
+        for (key, value) in &object {
+            match key {
+                "@type" if skip_type => {}
+                "name" => {
+                    if seen[0] & (1 << 0) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.EnumValueDescriptorProto", "name"),
+                        );
+                    }
+                    seen[0] |= 1 << 0;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.name = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::string(value),
+                            "google.protobuf.EnumValueDescriptorProto",
+                            "name",
+                        )?,
+                    );
+                }
+                "number" => {
+                    if seen[0] & (1 << 1) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.EnumValueDescriptorProto", "number"),
+                        );
+                    }
+                    seen[0] |= 1 << 1;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.number = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::int32(value),
+                            "google.protobuf.EnumValueDescriptorProto",
+                            "number",
+                        )?,
+                    );
+                }
+                "options" => {
+                    if seen[0] & (1 << 2) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.EnumValueDescriptorProto", "options"),
+                        );
+                    }
+                    seen[0] |= 1 << 2;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    __rt::json::Locate::at(
+                        d.message(value, self.options.get_or_insert_default()),
+                        "google.protobuf.EnumValueDescriptorProto",
+                        "options",
+                    )?;
+                }
+                _ => {
+                    d.unknown_field("google.protobuf.EnumValueDescriptorProto", key)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+impl __rt::MessageType for EnumValueDescriptorProto<'static> {
+    type Msg<'b> = EnumValueDescriptorProto<'b>;
+}
+/// The `google.protobuf.ServiceDescriptorProto` message.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
+pub struct ServiceDescriptorProto<'a> {
+    /// Field `name` (1).
+    pub name: Option<__rt::Cow<'a, str>>,
+    /// Field `method` (2).
+    pub method: Vec<MethodDescriptorProto<'a>>,
+    /// Field `options` (3).
+    pub options: Option<ServiceOptions<'a>>,
+    /// Fields this version of the schema does not know, kept for a binary round trip.
+    pub unknown_fields: __rt::UnknownFields<'a>,
+}
+#[allow(clippy::too_many_lines)]
+impl<'a> __rt::Message<'a> for ServiceDescriptorProto<'a> {
+    const FULL_NAME: &'static str = "google.protobuf.ServiceDescriptorProto";
+    type Owned = ServiceDescriptorProto<'static>;
+    fn into_owned(self) -> ServiceDescriptorProto<'static> {
+        ServiceDescriptorProto {
+            name: self.name.map(|x| __rt::Cow::Owned(x.into_owned())),
+            method: self.method.into_iter().map(__rt::Message::into_owned).collect(),
+            options: self.options.map(__rt::Message::into_owned),
+            unknown_fields: self.unknown_fields.into_owned(),
+        }
+    }
+    fn merge_field(
+        &mut self,
+        tag: u32,
+        d: &mut __rt::Decoder<'a>,
+    ) -> Result<(), __rt::DecodeError> {
+        match tag {
+            10 => self.name = Some(d.string()?),
+            18 => {
+                let mut m = MethodDescriptorProto::default();
+                d.message(&mut m)?;
+                self.method.push(m);
+            }
+            26 => {
+                d.message(self.options.get_or_insert_default())?;
+            }
+            _ => {
+                d.unknown(tag, &mut self.unknown_fields)?;
+            }
+        }
+        Ok(())
+    }
+    fn compute_size(&self, sizes: &mut __rt::SizeCache) -> usize {
+        let mut len = 0;
+        if let Some(v) = &self.name {
+            len += 1 + __rt::len_delimited_len(v.len());
+        }
+        for v in &self.method {
+            len += 1 + __rt::len_delimited_len(sizes.message(v));
+        }
+        if let Some(v) = &self.options {
+            len += 1 + __rt::len_delimited_len(sizes.message(v));
+        }
+        len + self.unknown_fields.as_bytes().len()
+    }
+    fn write_to(&self, e: &mut __rt::Encoder<'_>) {
+        if let Some(v) = &self.name {
+            e.tag(10);
+            e.string(v);
+        }
+        for v in &self.method {
+            e.tag(18);
+            e.message(v);
+        }
+        if let Some(v) = &self.options {
+            e.tag(26);
+            e.message(v);
+        }
+        e.raw(self.unknown_fields.as_bytes());
+    }
+    fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
+        w.begin_object();
+        if let Some(v) = &self.name {
+            w.key("name");
+            w.string(v);
+        }
+        if !self.method.is_empty() {
+            w.key("method");
+            w.begin_array();
+            for v in &self.method {
+                w.elem();
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.ServiceDescriptorProto",
+                    "method",
+                )?;
+            }
+            w.end_array();
+        }
+        if let Some(v) = &self.options {
+            w.key("options");
+            __rt::json::Locate::at(
+                __rt::Message::write_json(v, w),
+                "google.protobuf.ServiceDescriptorProto",
+                "options",
+            )?;
+        }
+        w.end_object();
+        Ok(())
+    }
+    fn merge_json<'t>(
+        &mut self,
+        v: __rt::JsonValue<'t, 'a>,
+        d: &mut __rt::JsonDecoder<'_>,
+    ) -> Result<(), __rt::JsonError> {
+        let (object, skip_type) = d.object(v, "google.protobuf.ServiceDescriptorProto")?;
+        let mut seen = [0u64; 1];
+        for (key, value) in &object {
+            match key {
+                "@type" if skip_type => {}
+                "name" => {
+                    if seen[0] & (1 << 0) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.ServiceDescriptorProto", "name"),
+                        );
+                    }
+                    seen[0] |= 1 << 0;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.name = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::string(value),
+                            "google.protobuf.ServiceDescriptorProto",
+                            "name",
+                        )?,
+                    );
+                }
+                "method" => {
+                    if seen[0] & (1 << 1) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.ServiceDescriptorProto", "method"),
+                        );
+                    }
+                    seen[0] |= 1 << 1;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.ServiceDescriptorProto",
+                        "method",
+                    )? {
+                        self.method
+                            .push({
+                                let mut m = MethodDescriptorProto::default();
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.ServiceDescriptorProto",
+                                    "method",
+                                )?;
+                                m
+                            });
+                    }
+                }
+                "options" => {
+                    if seen[0] & (1 << 2) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.ServiceDescriptorProto", "options"),
+                        );
+                    }
+                    seen[0] |= 1 << 2;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    __rt::json::Locate::at(
+                        d.message(value, self.options.get_or_insert_default()),
+                        "google.protobuf.ServiceDescriptorProto",
+                        "options",
+                    )?;
+                }
+                _ => {
+                    d.unknown_field("google.protobuf.ServiceDescriptorProto", key)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+impl __rt::MessageType for ServiceDescriptorProto<'static> {
+    type Msg<'b> = ServiceDescriptorProto<'b>;
+}
+/// The `google.protobuf.MethodDescriptorProto` message.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
+pub struct MethodDescriptorProto<'a> {
+    /// Field `name` (1).
+    pub name: Option<__rt::Cow<'a, str>>,
+    /// Field `input_type` (2).
+    pub input_type: Option<__rt::Cow<'a, str>>,
+    /// Field `output_type` (3).
+    pub output_type: Option<__rt::Cow<'a, str>>,
+    /// Field `options` (4).
+    pub options: Option<MethodOptions<'a>>,
+    /// Field `client_streaming` (5).
+    ///
+    /// Default when unset: false
+    #[allow(clippy::doc_markdown)]
+    pub client_streaming: Option<bool>,
+    /// Field `server_streaming` (6).
+    ///
+    /// Default when unset: false
+    #[allow(clippy::doc_markdown)]
+    pub server_streaming: Option<bool>,
+    /// Fields this version of the schema does not know, kept for a binary round trip.
+    pub unknown_fields: __rt::UnknownFields<'a>,
+}
+#[allow(clippy::too_many_lines)]
+impl<'a> __rt::Message<'a> for MethodDescriptorProto<'a> {
+    const FULL_NAME: &'static str = "google.protobuf.MethodDescriptorProto";
+    type Owned = MethodDescriptorProto<'static>;
+    fn into_owned(self) -> MethodDescriptorProto<'static> {
+        MethodDescriptorProto {
+            name: self.name.map(|x| __rt::Cow::Owned(x.into_owned())),
+            input_type: self.input_type.map(|x| __rt::Cow::Owned(x.into_owned())),
+            output_type: self.output_type.map(|x| __rt::Cow::Owned(x.into_owned())),
+            options: self.options.map(__rt::Message::into_owned),
+            client_streaming: self.client_streaming,
+            server_streaming: self.server_streaming,
+            unknown_fields: self.unknown_fields.into_owned(),
+        }
+    }
+    fn merge_field(
+        &mut self,
+        tag: u32,
+        d: &mut __rt::Decoder<'a>,
+    ) -> Result<(), __rt::DecodeError> {
+        match tag {
+            10 => self.name = Some(d.string()?),
+            18 => self.input_type = Some(d.string()?),
+            26 => self.output_type = Some(d.string()?),
+            34 => {
+                d.message(self.options.get_or_insert_default())?;
+            }
+            40 => self.client_streaming = Some(d.bool()?),
+            48 => self.server_streaming = Some(d.bool()?),
+            _ => {
+                d.unknown(tag, &mut self.unknown_fields)?;
+            }
+        }
+        Ok(())
+    }
+    fn compute_size(&self, sizes: &mut __rt::SizeCache) -> usize {
+        let mut len = 0;
+        if let Some(v) = &self.name {
+            len += 1 + __rt::len_delimited_len(v.len());
+        }
+        if let Some(v) = &self.input_type {
+            len += 1 + __rt::len_delimited_len(v.len());
+        }
+        if let Some(v) = &self.output_type {
+            len += 1 + __rt::len_delimited_len(v.len());
+        }
+        if let Some(v) = &self.options {
+            len += 1 + __rt::len_delimited_len(sizes.message(v));
+        }
+        if self.client_streaming.is_some() {
+            len += 1 + 1;
+        }
+        if self.server_streaming.is_some() {
+            len += 1 + 1;
+        }
+        len + self.unknown_fields.as_bytes().len()
+    }
+    fn write_to(&self, e: &mut __rt::Encoder<'_>) {
+        if let Some(v) = &self.name {
+            e.tag(10);
+            e.string(v);
+        }
+        if let Some(v) = &self.input_type {
+            e.tag(18);
+            e.string(v);
+        }
+        if let Some(v) = &self.output_type {
+            e.tag(26);
+            e.string(v);
+        }
+        if let Some(v) = &self.options {
+            e.tag(34);
+            e.message(v);
+        }
+        if let Some(v) = &self.client_streaming {
+            e.tag(40);
+            e.bool(*v);
+        }
+        if let Some(v) = &self.server_streaming {
+            e.tag(48);
+            e.bool(*v);
+        }
+        e.raw(self.unknown_fields.as_bytes());
+    }
+    fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
+        w.begin_object();
+        if let Some(v) = &self.name {
+            w.key("name");
+            w.string(v);
+        }
+        if let Some(v) = &self.input_type {
+            w.key("inputType");
+            w.string(v);
+        }
+        if let Some(v) = &self.output_type {
+            w.key("outputType");
+            w.string(v);
+        }
+        if let Some(v) = &self.options {
+            w.key("options");
+            __rt::json::Locate::at(
+                __rt::Message::write_json(v, w),
+                "google.protobuf.MethodDescriptorProto",
+                "options",
+            )?;
+        }
+        if let Some(v) = &self.client_streaming {
+            w.key("clientStreaming");
+            w.bool(*v);
+        }
+        if let Some(v) = &self.server_streaming {
+            w.key("serverStreaming");
+            w.bool(*v);
+        }
+        w.end_object();
+        Ok(())
+    }
+    fn merge_json<'t>(
+        &mut self,
+        v: __rt::JsonValue<'t, 'a>,
+        d: &mut __rt::JsonDecoder<'_>,
+    ) -> Result<(), __rt::JsonError> {
+        let (object, skip_type) = d.object(v, "google.protobuf.MethodDescriptorProto")?;
+        let mut seen = [0u64; 1];
+        for (key, value) in &object {
+            match key {
+                "@type" if skip_type => {}
+                "name" => {
+                    if seen[0] & (1 << 0) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.MethodDescriptorProto", "name"),
+                        );
+                    }
+                    seen[0] |= 1 << 0;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.name = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::string(value),
+                            "google.protobuf.MethodDescriptorProto",
+                            "name",
+                        )?,
+                    );
+                }
+                "inputType" | "input_type" => {
+                    if seen[0] & (1 << 1) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.MethodDescriptorProto", "inputType"),
+                        );
+                    }
+                    seen[0] |= 1 << 1;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.input_type = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::string(value),
+                            "google.protobuf.MethodDescriptorProto",
+                            "inputType",
+                        )?,
+                    );
+                }
+                "outputType" | "output_type" => {
+                    if seen[0] & (1 << 2) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.MethodDescriptorProto", "outputType"),
+                        );
+                    }
+                    seen[0] |= 1 << 2;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.output_type = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::string(value),
+                            "google.protobuf.MethodDescriptorProto",
+                            "outputType",
+                        )?,
+                    );
+                }
+                "options" => {
+                    if seen[0] & (1 << 3) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.MethodDescriptorProto", "options"),
+                        );
+                    }
+                    seen[0] |= 1 << 3;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    __rt::json::Locate::at(
+                        d.message(value, self.options.get_or_insert_default()),
+                        "google.protobuf.MethodDescriptorProto",
+                        "options",
+                    )?;
+                }
+                "clientStreaming" | "client_streaming" => {
+                    if seen[0] & (1 << 4) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at(
+                                    "google.protobuf.MethodDescriptorProto",
+                                    "clientStreaming",
+                                ),
+                        );
+                    }
+                    seen[0] |= 1 << 4;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.client_streaming = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::bool(value),
+                            "google.protobuf.MethodDescriptorProto",
+                            "clientStreaming",
+                        )?,
+                    );
+                }
+                "serverStreaming" | "server_streaming" => {
+                    if seen[0] & (1 << 5) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at(
+                                    "google.protobuf.MethodDescriptorProto",
+                                    "serverStreaming",
+                                ),
+                        );
+                    }
+                    seen[0] |= 1 << 5;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.server_streaming = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::bool(value),
+                            "google.protobuf.MethodDescriptorProto",
+                            "serverStreaming",
+                        )?,
+                    );
+                }
+                _ => {
+                    d.unknown_field("google.protobuf.MethodDescriptorProto", key)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+impl __rt::MessageType for MethodDescriptorProto<'static> {
+    type Msg<'b> = MethodDescriptorProto<'b>;
+}
+/// The `google.protobuf.FileOptions` message.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
+pub struct FileOptions<'a> {
+    /// Field `java_package` (1).
+    pub java_package: Option<__rt::Cow<'a, str>>,
+    /// Field `java_outer_classname` (8).
+    pub java_outer_classname: Option<__rt::Cow<'a, str>>,
+    /// Field `java_multiple_files` (10).
+    ///
+    /// Default when unset: false
+    #[allow(clippy::doc_markdown)]
+    pub java_multiple_files: Option<bool>,
+    /// Field `java_generate_equals_and_hash` (20).
+    pub java_generate_equals_and_hash: Option<bool>,
+    /// Field `java_string_check_utf8` (27).
+    ///
+    /// Default when unset: false
+    #[allow(clippy::doc_markdown)]
+    pub java_string_check_utf8: Option<bool>,
+    /// Field `optimize_for` (9).
+    ///
+    /// Default when unset: SPEED
+    #[allow(clippy::doc_markdown)]
+    pub optimize_for: Option<file_options::OptimizeMode>,
+    /// Field `go_package` (11).
+    pub go_package: Option<__rt::Cow<'a, str>>,
+    /// Field `cc_generic_services` (16).
+    ///
+    /// Default when unset: false
+    #[allow(clippy::doc_markdown)]
+    pub cc_generic_services: Option<bool>,
+    /// Field `java_generic_services` (17).
+    ///
+    /// Default when unset: false
+    #[allow(clippy::doc_markdown)]
+    pub java_generic_services: Option<bool>,
+    /// Field `py_generic_services` (18).
+    ///
+    /// Default when unset: false
+    #[allow(clippy::doc_markdown)]
+    pub py_generic_services: Option<bool>,
+    /// Field `php_generic_services` (42).
+    ///
+    /// Default when unset: false
+    #[allow(clippy::doc_markdown)]
+    pub php_generic_services: Option<bool>,
+    /// Field `deprecated` (23).
+    ///
+    /// Default when unset: false
+    #[allow(clippy::doc_markdown)]
+    pub deprecated: Option<bool>,
+    /// Field `cc_enable_arenas` (31).
+    ///
+    /// Default when unset: true
+    #[allow(clippy::doc_markdown)]
+    pub cc_enable_arenas: Option<bool>,
+    /// Field `objc_class_prefix` (36).
+    pub objc_class_prefix: Option<__rt::Cow<'a, str>>,
+    /// Field `csharp_namespace` (37).
+    pub csharp_namespace: Option<__rt::Cow<'a, str>>,
+    /// Field `swift_prefix` (39).
+    pub swift_prefix: Option<__rt::Cow<'a, str>>,
+    /// Field `php_class_prefix` (40).
+    pub php_class_prefix: Option<__rt::Cow<'a, str>>,
+    /// Field `php_namespace` (41).
+    pub php_namespace: Option<__rt::Cow<'a, str>>,
+    /// Field `php_metadata_namespace` (44).
+    pub php_metadata_namespace: Option<__rt::Cow<'a, str>>,
+    /// Field `ruby_package` (45).
+    pub ruby_package: Option<__rt::Cow<'a, str>>,
+    /// Field `features` (50).
+    pub features: Option<FeatureSet<'a>>,
+    /// Field `uninterpreted_option` (999).
+    pub uninterpreted_option: Vec<UninterpretedOption<'a>>,
+    /// Fields this version of the schema does not know, kept for a binary round trip.
+    pub unknown_fields: __rt::UnknownFields<'a>,
+}
+#[allow(clippy::too_many_lines)]
+impl<'a> __rt::Message<'a> for FileOptions<'a> {
+    const FULL_NAME: &'static str = "google.protobuf.FileOptions";
+    type Owned = FileOptions<'static>;
+    fn into_owned(self) -> FileOptions<'static> {
+        FileOptions {
+            java_package: self.java_package.map(|x| __rt::Cow::Owned(x.into_owned())),
+            java_outer_classname: self
+                .java_outer_classname
+                .map(|x| __rt::Cow::Owned(x.into_owned())),
+            java_multiple_files: self.java_multiple_files,
+            java_generate_equals_and_hash: self.java_generate_equals_and_hash,
+            java_string_check_utf8: self.java_string_check_utf8,
+            optimize_for: self.optimize_for,
+            go_package: self.go_package.map(|x| __rt::Cow::Owned(x.into_owned())),
+            cc_generic_services: self.cc_generic_services,
+            java_generic_services: self.java_generic_services,
+            py_generic_services: self.py_generic_services,
+            php_generic_services: self.php_generic_services,
+            deprecated: self.deprecated,
+            cc_enable_arenas: self.cc_enable_arenas,
+            objc_class_prefix: self
+                .objc_class_prefix
+                .map(|x| __rt::Cow::Owned(x.into_owned())),
+            csharp_namespace: self
+                .csharp_namespace
+                .map(|x| __rt::Cow::Owned(x.into_owned())),
+            swift_prefix: self.swift_prefix.map(|x| __rt::Cow::Owned(x.into_owned())),
+            php_class_prefix: self
+                .php_class_prefix
+                .map(|x| __rt::Cow::Owned(x.into_owned())),
+            php_namespace: self.php_namespace.map(|x| __rt::Cow::Owned(x.into_owned())),
+            php_metadata_namespace: self
+                .php_metadata_namespace
+                .map(|x| __rt::Cow::Owned(x.into_owned())),
+            ruby_package: self.ruby_package.map(|x| __rt::Cow::Owned(x.into_owned())),
+            features: self.features.map(__rt::Message::into_owned),
+            uninterpreted_option: self
+                .uninterpreted_option
+                .into_iter()
+                .map(__rt::Message::into_owned)
+                .collect(),
+            unknown_fields: self.unknown_fields.into_owned(),
+        }
+    }
+    fn merge_field(
+        &mut self,
+        tag: u32,
+        d: &mut __rt::Decoder<'a>,
+    ) -> Result<(), __rt::DecodeError> {
+        match tag {
+            10 => self.java_package = Some(d.string()?),
+            66 => self.java_outer_classname = Some(d.string()?),
+            80 => self.java_multiple_files = Some(d.bool()?),
+            160 => self.java_generate_equals_and_hash = Some(d.bool()?),
+            216 => self.java_string_check_utf8 = Some(d.bool()?),
+            72 => self.optimize_for = Some(d.enumeration()?),
+            90 => self.go_package = Some(d.string()?),
+            128 => self.cc_generic_services = Some(d.bool()?),
+            136 => self.java_generic_services = Some(d.bool()?),
+            144 => self.py_generic_services = Some(d.bool()?),
+            336 => self.php_generic_services = Some(d.bool()?),
+            184 => self.deprecated = Some(d.bool()?),
+            248 => self.cc_enable_arenas = Some(d.bool()?),
+            290 => self.objc_class_prefix = Some(d.string()?),
+            298 => self.csharp_namespace = Some(d.string()?),
+            314 => self.swift_prefix = Some(d.string()?),
+            322 => self.php_class_prefix = Some(d.string()?),
+            330 => self.php_namespace = Some(d.string()?),
+            354 => self.php_metadata_namespace = Some(d.string()?),
+            362 => self.ruby_package = Some(d.string()?),
+            402 => {
+                d.message(self.features.get_or_insert_default())?;
+            }
+            7994 => {
+                let mut m = UninterpretedOption::default();
+                d.message(&mut m)?;
+                self.uninterpreted_option.push(m);
+            }
+            _ => {
+                d.unknown(tag, &mut self.unknown_fields)?;
+            }
+        }
+        Ok(())
+    }
+    fn compute_size(&self, sizes: &mut __rt::SizeCache) -> usize {
+        let mut len = 0;
+        if let Some(v) = &self.java_package {
+            len += 1 + __rt::len_delimited_len(v.len());
+        }
+        if let Some(v) = &self.java_outer_classname {
+            len += 1 + __rt::len_delimited_len(v.len());
+        }
+        if let Some(v) = &self.optimize_for {
+            len += 1 + __rt::int32_len(__rt::Enumeration::number(*v));
+        }
+        if self.java_multiple_files.is_some() {
+            len += 1 + 1;
+        }
+        if let Some(v) = &self.go_package {
+            len += 1 + __rt::len_delimited_len(v.len());
+        }
+        if self.cc_generic_services.is_some() {
+            len += 2 + 1;
+        }
+        if self.java_generic_services.is_some() {
+            len += 2 + 1;
+        }
+        if self.py_generic_services.is_some() {
+            len += 2 + 1;
+        }
+        if self.java_generate_equals_and_hash.is_some() {
+            len += 2 + 1;
+        }
+        if self.deprecated.is_some() {
+            len += 2 + 1;
+        }
+        if self.java_string_check_utf8.is_some() {
+            len += 2 + 1;
+        }
+        if self.cc_enable_arenas.is_some() {
+            len += 2 + 1;
+        }
+        if let Some(v) = &self.objc_class_prefix {
+            len += 2 + __rt::len_delimited_len(v.len());
+        }
+        if let Some(v) = &self.csharp_namespace {
+            len += 2 + __rt::len_delimited_len(v.len());
+        }
+        if let Some(v) = &self.swift_prefix {
+            len += 2 + __rt::len_delimited_len(v.len());
+        }
+        if let Some(v) = &self.php_class_prefix {
+            len += 2 + __rt::len_delimited_len(v.len());
+        }
+        if let Some(v) = &self.php_namespace {
+            len += 2 + __rt::len_delimited_len(v.len());
+        }
+        if self.php_generic_services.is_some() {
+            len += 2 + 1;
+        }
+        if let Some(v) = &self.php_metadata_namespace {
+            len += 2 + __rt::len_delimited_len(v.len());
+        }
+        if let Some(v) = &self.ruby_package {
+            len += 2 + __rt::len_delimited_len(v.len());
+        }
+        if let Some(v) = &self.features {
+            len += 2 + __rt::len_delimited_len(sizes.message(v));
+        }
+        for v in &self.uninterpreted_option {
+            len += 2 + __rt::len_delimited_len(sizes.message(v));
+        }
+        len + self.unknown_fields.as_bytes().len()
+    }
+    fn write_to(&self, e: &mut __rt::Encoder<'_>) {
+        if let Some(v) = &self.java_package {
+            e.tag(10);
+            e.string(v);
+        }
+        if let Some(v) = &self.java_outer_classname {
+            e.tag(66);
+            e.string(v);
+        }
+        if let Some(v) = &self.optimize_for {
+            e.tag(72);
+            e.enumeration(*v);
+        }
+        if let Some(v) = &self.java_multiple_files {
+            e.tag(80);
+            e.bool(*v);
+        }
+        if let Some(v) = &self.go_package {
+            e.tag(90);
+            e.string(v);
+        }
+        if let Some(v) = &self.cc_generic_services {
+            e.tag(128);
+            e.bool(*v);
+        }
+        if let Some(v) = &self.java_generic_services {
+            e.tag(136);
+            e.bool(*v);
+        }
+        if let Some(v) = &self.py_generic_services {
+            e.tag(144);
+            e.bool(*v);
+        }
+        if let Some(v) = &self.java_generate_equals_and_hash {
+            e.tag(160);
+            e.bool(*v);
+        }
+        if let Some(v) = &self.deprecated {
+            e.tag(184);
+            e.bool(*v);
+        }
+        if let Some(v) = &self.java_string_check_utf8 {
+            e.tag(216);
+            e.bool(*v);
+        }
+        if let Some(v) = &self.cc_enable_arenas {
+            e.tag(248);
+            e.bool(*v);
+        }
+        if let Some(v) = &self.objc_class_prefix {
+            e.tag(290);
+            e.string(v);
+        }
+        if let Some(v) = &self.csharp_namespace {
+            e.tag(298);
+            e.string(v);
+        }
+        if let Some(v) = &self.swift_prefix {
+            e.tag(314);
+            e.string(v);
+        }
+        if let Some(v) = &self.php_class_prefix {
+            e.tag(322);
+            e.string(v);
+        }
+        if let Some(v) = &self.php_namespace {
+            e.tag(330);
+            e.string(v);
+        }
+        if let Some(v) = &self.php_generic_services {
+            e.tag(336);
+            e.bool(*v);
+        }
+        if let Some(v) = &self.php_metadata_namespace {
+            e.tag(354);
+            e.string(v);
+        }
+        if let Some(v) = &self.ruby_package {
+            e.tag(362);
+            e.string(v);
+        }
+        if let Some(v) = &self.features {
+            e.tag(402);
+            e.message(v);
+        }
+        for v in &self.uninterpreted_option {
+            e.tag(7994);
+            e.message(v);
+        }
+        e.raw(self.unknown_fields.as_bytes());
+    }
+    fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
+        w.begin_object();
+        if let Some(v) = &self.java_package {
+            w.key("javaPackage");
+            w.string(v);
+        }
+        if let Some(v) = &self.java_outer_classname {
+            w.key("javaOuterClassname");
+            w.string(v);
+        }
+        if let Some(v) = &self.optimize_for {
+            w.key("optimizeFor");
+            w.enumeration(*v);
+        }
+        if let Some(v) = &self.java_multiple_files {
+            w.key("javaMultipleFiles");
+            w.bool(*v);
+        }
+        if let Some(v) = &self.go_package {
+            w.key("goPackage");
+            w.string(v);
+        }
+        if let Some(v) = &self.cc_generic_services {
+            w.key("ccGenericServices");
+            w.bool(*v);
+        }
+        if let Some(v) = &self.java_generic_services {
+            w.key("javaGenericServices");
+            w.bool(*v);
+        }
+        if let Some(v) = &self.py_generic_services {
+            w.key("pyGenericServices");
+            w.bool(*v);
+        }
+        if let Some(v) = &self.java_generate_equals_and_hash {
+            w.key("javaGenerateEqualsAndHash");
+            w.bool(*v);
+        }
+        if let Some(v) = &self.deprecated {
+            w.key("deprecated");
+            w.bool(*v);
+        }
+        if let Some(v) = &self.java_string_check_utf8 {
+            w.key("javaStringCheckUtf8");
+            w.bool(*v);
+        }
+        if let Some(v) = &self.cc_enable_arenas {
+            w.key("ccEnableArenas");
+            w.bool(*v);
+        }
+        if let Some(v) = &self.objc_class_prefix {
+            w.key("objcClassPrefix");
+            w.string(v);
+        }
+        if let Some(v) = &self.csharp_namespace {
+            w.key("csharpNamespace");
+            w.string(v);
+        }
+        if let Some(v) = &self.swift_prefix {
+            w.key("swiftPrefix");
+            w.string(v);
+        }
+        if let Some(v) = &self.php_class_prefix {
+            w.key("phpClassPrefix");
+            w.string(v);
+        }
+        if let Some(v) = &self.php_namespace {
+            w.key("phpNamespace");
+            w.string(v);
+        }
+        if let Some(v) = &self.php_generic_services {
+            w.key("phpGenericServices");
+            w.bool(*v);
+        }
+        if let Some(v) = &self.php_metadata_namespace {
+            w.key("phpMetadataNamespace");
+            w.string(v);
+        }
+        if let Some(v) = &self.ruby_package {
+            w.key("rubyPackage");
+            w.string(v);
+        }
+        if let Some(v) = &self.features {
+            w.key("features");
+            __rt::json::Locate::at(
+                __rt::Message::write_json(v, w),
+                "google.protobuf.FileOptions",
+                "features",
+            )?;
+        }
+        if !self.uninterpreted_option.is_empty() {
+            w.key("uninterpretedOption");
+            w.begin_array();
+            for v in &self.uninterpreted_option {
+                w.elem();
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.FileOptions",
+                    "uninterpretedOption",
+                )?;
+            }
+            w.end_array();
+        }
+        w.end_object();
+        Ok(())
+    }
+    fn merge_json<'t>(
+        &mut self,
+        v: __rt::JsonValue<'t, 'a>,
+        d: &mut __rt::JsonDecoder<'_>,
+    ) -> Result<(), __rt::JsonError> {
+        let (object, skip_type) = d.object(v, "google.protobuf.FileOptions")?;
+        let mut seen = [0u64; 1];
+        for (key, value) in &object {
+            match key {
+                "@type" if skip_type => {}
+                "javaPackage" | "java_package" => {
+                    if seen[0] & (1 << 0) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FileOptions", "javaPackage"),
+                        );
+                    }
+                    seen[0] |= 1 << 0;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.java_package = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::string(value),
+                            "google.protobuf.FileOptions",
+                            "javaPackage",
+                        )?,
+                    );
+                }
+                "javaOuterClassname" | "java_outer_classname" => {
+                    if seen[0] & (1 << 1) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FileOptions", "javaOuterClassname"),
+                        );
+                    }
+                    seen[0] |= 1 << 1;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.java_outer_classname = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::string(value),
+                            "google.protobuf.FileOptions",
+                            "javaOuterClassname",
+                        )?,
+                    );
+                }
+                "javaMultipleFiles" | "java_multiple_files" => {
+                    if seen[0] & (1 << 2) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FileOptions", "javaMultipleFiles"),
+                        );
+                    }
+                    seen[0] |= 1 << 2;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.java_multiple_files = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::bool(value),
+                            "google.protobuf.FileOptions",
+                            "javaMultipleFiles",
+                        )?,
+                    );
+                }
+                "javaGenerateEqualsAndHash" | "java_generate_equals_and_hash" => {
+                    if seen[0] & (1 << 3) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at(
+                                    "google.protobuf.FileOptions",
+                                    "javaGenerateEqualsAndHash",
+                                ),
+                        );
+                    }
+                    seen[0] |= 1 << 3;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.java_generate_equals_and_hash = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::bool(value),
+                            "google.protobuf.FileOptions",
+                            "javaGenerateEqualsAndHash",
+                        )?,
+                    );
+                }
+                "javaStringCheckUtf8" | "java_string_check_utf8" => {
+                    if seen[0] & (1 << 4) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FileOptions", "javaStringCheckUtf8"),
+                        );
+                    }
+                    seen[0] |= 1 << 4;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.java_string_check_utf8 = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::bool(value),
+                            "google.protobuf.FileOptions",
+                            "javaStringCheckUtf8",
+                        )?,
+                    );
+                }
+                "optimizeFor" | "optimize_for" => {
+                    if seen[0] & (1 << 5) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FileOptions", "optimizeFor"),
+                        );
+                    }
+                    seen[0] |= 1 << 5;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    if let Some(e) = __rt::json::Locate::at(
+                        __rt::read::enumeration(value, d),
+                        "google.protobuf.FileOptions",
+                        "optimizeFor",
+                    )? {
+                        self.optimize_for = Some(e);
+                    }
+                }
+                "goPackage" | "go_package" => {
+                    if seen[0] & (1 << 6) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FileOptions", "goPackage"),
+                        );
+                    }
+                    seen[0] |= 1 << 6;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.go_package = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::string(value),
+                            "google.protobuf.FileOptions",
+                            "goPackage",
+                        )?,
+                    );
+                }
+                "ccGenericServices" | "cc_generic_services" => {
+                    if seen[0] & (1 << 7) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FileOptions", "ccGenericServices"),
+                        );
+                    }
+                    seen[0] |= 1 << 7;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.cc_generic_services = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::bool(value),
+                            "google.protobuf.FileOptions",
+                            "ccGenericServices",
+                        )?,
+                    );
+                }
+                "javaGenericServices" | "java_generic_services" => {
+                    if seen[0] & (1 << 8) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FileOptions", "javaGenericServices"),
+                        );
+                    }
+                    seen[0] |= 1 << 8;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.java_generic_services = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::bool(value),
+                            "google.protobuf.FileOptions",
+                            "javaGenericServices",
+                        )?,
+                    );
+                }
+                "pyGenericServices" | "py_generic_services" => {
+                    if seen[0] & (1 << 9) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FileOptions", "pyGenericServices"),
+                        );
+                    }
+                    seen[0] |= 1 << 9;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.py_generic_services = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::bool(value),
+                            "google.protobuf.FileOptions",
+                            "pyGenericServices",
+                        )?,
+                    );
+                }
+                "phpGenericServices" | "php_generic_services" => {
+                    if seen[0] & (1 << 10) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FileOptions", "phpGenericServices"),
+                        );
+                    }
+                    seen[0] |= 1 << 10;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.php_generic_services = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::bool(value),
+                            "google.protobuf.FileOptions",
+                            "phpGenericServices",
+                        )?,
+                    );
+                }
+                "deprecated" => {
+                    if seen[0] & (1 << 11) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FileOptions", "deprecated"),
+                        );
+                    }
+                    seen[0] |= 1 << 11;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.deprecated = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::bool(value),
+                            "google.protobuf.FileOptions",
+                            "deprecated",
+                        )?,
+                    );
+                }
+                "ccEnableArenas" | "cc_enable_arenas" => {
+                    if seen[0] & (1 << 12) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FileOptions", "ccEnableArenas"),
+                        );
+                    }
+                    seen[0] |= 1 << 12;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.cc_enable_arenas = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::bool(value),
+                            "google.protobuf.FileOptions",
+                            "ccEnableArenas",
+                        )?,
+                    );
+                }
+                "objcClassPrefix" | "objc_class_prefix" => {
+                    if seen[0] & (1 << 13) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FileOptions", "objcClassPrefix"),
+                        );
+                    }
+                    seen[0] |= 1 << 13;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.objc_class_prefix = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::string(value),
+                            "google.protobuf.FileOptions",
+                            "objcClassPrefix",
+                        )?,
+                    );
+                }
+                "csharpNamespace" | "csharp_namespace" => {
+                    if seen[0] & (1 << 14) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FileOptions", "csharpNamespace"),
+                        );
+                    }
+                    seen[0] |= 1 << 14;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.csharp_namespace = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::string(value),
+                            "google.protobuf.FileOptions",
+                            "csharpNamespace",
+                        )?,
+                    );
+                }
+                "swiftPrefix" | "swift_prefix" => {
+                    if seen[0] & (1 << 15) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FileOptions", "swiftPrefix"),
+                        );
+                    }
+                    seen[0] |= 1 << 15;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.swift_prefix = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::string(value),
+                            "google.protobuf.FileOptions",
+                            "swiftPrefix",
+                        )?,
+                    );
+                }
+                "phpClassPrefix" | "php_class_prefix" => {
+                    if seen[0] & (1 << 16) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FileOptions", "phpClassPrefix"),
+                        );
+                    }
+                    seen[0] |= 1 << 16;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.php_class_prefix = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::string(value),
+                            "google.protobuf.FileOptions",
+                            "phpClassPrefix",
+                        )?,
+                    );
+                }
+                "phpNamespace" | "php_namespace" => {
+                    if seen[0] & (1 << 17) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FileOptions", "phpNamespace"),
+                        );
+                    }
+                    seen[0] |= 1 << 17;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.php_namespace = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::string(value),
+                            "google.protobuf.FileOptions",
+                            "phpNamespace",
+                        )?,
+                    );
+                }
+                "phpMetadataNamespace" | "php_metadata_namespace" => {
+                    if seen[0] & (1 << 18) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FileOptions", "phpMetadataNamespace"),
+                        );
+                    }
+                    seen[0] |= 1 << 18;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.php_metadata_namespace = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::string(value),
+                            "google.protobuf.FileOptions",
+                            "phpMetadataNamespace",
+                        )?,
+                    );
+                }
+                "rubyPackage" | "ruby_package" => {
+                    if seen[0] & (1 << 19) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FileOptions", "rubyPackage"),
+                        );
+                    }
+                    seen[0] |= 1 << 19;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.ruby_package = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::string(value),
+                            "google.protobuf.FileOptions",
+                            "rubyPackage",
+                        )?,
+                    );
+                }
+                "features" => {
+                    if seen[0] & (1 << 20) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FileOptions", "features"),
+                        );
+                    }
+                    seen[0] |= 1 << 20;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    __rt::json::Locate::at(
+                        d.message(value, self.features.get_or_insert_default()),
+                        "google.protobuf.FileOptions",
+                        "features",
+                    )?;
+                }
+                "uninterpretedOption" | "uninterpreted_option" => {
+                    if seen[0] & (1 << 21) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FileOptions", "uninterpretedOption"),
+                        );
+                    }
+                    seen[0] |= 1 << 21;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.FileOptions",
+                        "uninterpretedOption",
+                    )? {
+                        self.uninterpreted_option
+                            .push({
+                                let mut m = UninterpretedOption::default();
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.FileOptions",
+                                    "uninterpretedOption",
+                                )?;
+                                m
+                            });
+                    }
+                }
+                _ => {
+                    d.unknown_field("google.protobuf.FileOptions", key)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+impl __rt::MessageType for FileOptions<'static> {
+    type Msg<'b> = FileOptions<'b>;
+}
+/// Nested types of [`FileOptions`].
+pub mod file_options {
+    #[allow(unused_imports)]
+    use super::__rt;
+    /// The `google.protobuf.FileOptions.OptimizeMode` enum.
+    #[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub struct OptimizeMode(pub i32);
+    impl OptimizeMode {
+        /// `SPEED` (1).
+        pub const SPEED: Self = Self(1);
+        /// `CODE_SIZE` (2).
+        pub const CODE_SIZE: Self = Self(2);
+        /// `LITE_RUNTIME` (3).
+        pub const LITE_RUNTIME: Self = Self(3);
+    }
+    impl __rt::Enumeration for OptimizeMode {
+        const FULL_NAME: &'static str = "google.protobuf.FileOptions.OptimizeMode";
+        fn number(self) -> i32 {
+            self.0
+        }
+        fn from_number(n: i32) -> Self {
+            Self(n)
+        }
+        fn name(self) -> Option<&'static str> {
+            match self.0 {
+                1 => Some("SPEED"),
+                2 => Some("CODE_SIZE"),
+                3 => Some("LITE_RUNTIME"),
+                _ => None,
+            }
+        }
+        fn from_name(name: &str) -> Option<Self> {
+            match name {
+                "SPEED" => Some(Self::SPEED),
+                "CODE_SIZE" => Some(Self::CODE_SIZE),
+                "LITE_RUNTIME" => Some(Self::LITE_RUNTIME),
+                _ => None,
+            }
+        }
+    }
+    impl ::core::fmt::Debug for OptimizeMode {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            match __rt::Enumeration::name(*self) {
+                Some(n) => f.write_str(n),
+                None => write!(f, "{}", self.0),
+            }
+        }
+    }
+}
+/// The `google.protobuf.MessageOptions` message.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
+pub struct MessageOptions<'a> {
+    /// Field `message_set_wire_format` (1).
+    ///
+    /// Default when unset: false
+    #[allow(clippy::doc_markdown)]
+    pub message_set_wire_format: Option<bool>,
+    /// Field `no_standard_descriptor_accessor` (2).
+    ///
+    /// Default when unset: false
+    #[allow(clippy::doc_markdown)]
+    pub no_standard_descriptor_accessor: Option<bool>,
+    /// Field `deprecated` (3).
+    ///
+    /// Default when unset: false
+    #[allow(clippy::doc_markdown)]
+    pub deprecated: Option<bool>,
+    /// Field `map_entry` (7).
+    pub map_entry: Option<bool>,
+    /// Field `deprecated_legacy_json_field_conflicts` (11).
+    pub deprecated_legacy_json_field_conflicts: Option<bool>,
+    /// Field `features` (12).
+    pub features: Option<FeatureSet<'a>>,
+    /// Field `uninterpreted_option` (999).
+    pub uninterpreted_option: Vec<UninterpretedOption<'a>>,
+    /// Fields this version of the schema does not know, kept for a binary round trip.
+    pub unknown_fields: __rt::UnknownFields<'a>,
+}
+#[allow(clippy::too_many_lines)]
+impl<'a> __rt::Message<'a> for MessageOptions<'a> {
+    const FULL_NAME: &'static str = "google.protobuf.MessageOptions";
+    type Owned = MessageOptions<'static>;
+    fn into_owned(self) -> MessageOptions<'static> {
+        MessageOptions {
+            message_set_wire_format: self.message_set_wire_format,
+            no_standard_descriptor_accessor: self.no_standard_descriptor_accessor,
+            deprecated: self.deprecated,
+            map_entry: self.map_entry,
+            deprecated_legacy_json_field_conflicts: self
+                .deprecated_legacy_json_field_conflicts,
+            features: self.features.map(__rt::Message::into_owned),
+            uninterpreted_option: self
+                .uninterpreted_option
+                .into_iter()
+                .map(__rt::Message::into_owned)
+                .collect(),
+            unknown_fields: self.unknown_fields.into_owned(),
+        }
+    }
+    fn merge_field(
+        &mut self,
+        tag: u32,
+        d: &mut __rt::Decoder<'a>,
+    ) -> Result<(), __rt::DecodeError> {
+        match tag {
+            8 => self.message_set_wire_format = Some(d.bool()?),
+            16 => self.no_standard_descriptor_accessor = Some(d.bool()?),
+            24 => self.deprecated = Some(d.bool()?),
+            56 => self.map_entry = Some(d.bool()?),
+            88 => self.deprecated_legacy_json_field_conflicts = Some(d.bool()?),
+            98 => {
+                d.message(self.features.get_or_insert_default())?;
+            }
+            7994 => {
+                let mut m = UninterpretedOption::default();
+                d.message(&mut m)?;
+                self.uninterpreted_option.push(m);
+            }
+            _ => {
+                d.unknown(tag, &mut self.unknown_fields)?;
+            }
+        }
+        Ok(())
+    }
+    fn compute_size(&self, sizes: &mut __rt::SizeCache) -> usize {
+        let mut len = 0;
+        if self.message_set_wire_format.is_some() {
+            len += 1 + 1;
+        }
+        if self.no_standard_descriptor_accessor.is_some() {
+            len += 1 + 1;
+        }
+        if self.deprecated.is_some() {
+            len += 1 + 1;
+        }
+        if self.map_entry.is_some() {
+            len += 1 + 1;
+        }
+        if self.deprecated_legacy_json_field_conflicts.is_some() {
+            len += 1 + 1;
+        }
+        if let Some(v) = &self.features {
+            len += 1 + __rt::len_delimited_len(sizes.message(v));
+        }
+        for v in &self.uninterpreted_option {
+            len += 2 + __rt::len_delimited_len(sizes.message(v));
+        }
+        len + self.unknown_fields.as_bytes().len()
+    }
+    fn write_to(&self, e: &mut __rt::Encoder<'_>) {
+        if let Some(v) = &self.message_set_wire_format {
+            e.tag(8);
+            e.bool(*v);
+        }
+        if let Some(v) = &self.no_standard_descriptor_accessor {
+            e.tag(16);
+            e.bool(*v);
+        }
+        if let Some(v) = &self.deprecated {
+            e.tag(24);
+            e.bool(*v);
+        }
+        if let Some(v) = &self.map_entry {
+            e.tag(56);
+            e.bool(*v);
+        }
+        if let Some(v) = &self.deprecated_legacy_json_field_conflicts {
+            e.tag(88);
+            e.bool(*v);
+        }
+        if let Some(v) = &self.features {
+            e.tag(98);
+            e.message(v);
+        }
+        for v in &self.uninterpreted_option {
+            e.tag(7994);
+            e.message(v);
+        }
+        e.raw(self.unknown_fields.as_bytes());
+    }
+    fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
+        w.begin_object();
+        if let Some(v) = &self.message_set_wire_format {
+            w.key("messageSetWireFormat");
+            w.bool(*v);
+        }
+        if let Some(v) = &self.no_standard_descriptor_accessor {
+            w.key("noStandardDescriptorAccessor");
+            w.bool(*v);
+        }
+        if let Some(v) = &self.deprecated {
+            w.key("deprecated");
+            w.bool(*v);
+        }
+        if let Some(v) = &self.map_entry {
+            w.key("mapEntry");
+            w.bool(*v);
+        }
+        if let Some(v) = &self.deprecated_legacy_json_field_conflicts {
+            w.key("deprecatedLegacyJsonFieldConflicts");
+            w.bool(*v);
+        }
+        if let Some(v) = &self.features {
+            w.key("features");
+            __rt::json::Locate::at(
+                __rt::Message::write_json(v, w),
+                "google.protobuf.MessageOptions",
+                "features",
+            )?;
+        }
+        if !self.uninterpreted_option.is_empty() {
+            w.key("uninterpretedOption");
+            w.begin_array();
+            for v in &self.uninterpreted_option {
+                w.elem();
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.MessageOptions",
+                    "uninterpretedOption",
+                )?;
+            }
+            w.end_array();
+        }
+        w.end_object();
+        Ok(())
+    }
+    fn merge_json<'t>(
+        &mut self,
+        v: __rt::JsonValue<'t, 'a>,
+        d: &mut __rt::JsonDecoder<'_>,
+    ) -> Result<(), __rt::JsonError> {
+        let (object, skip_type) = d.object(v, "google.protobuf.MessageOptions")?;
+        let mut seen = [0u64; 1];
+        for (key, value) in &object {
+            match key {
+                "@type" if skip_type => {}
+                "messageSetWireFormat" | "message_set_wire_format" => {
+                    if seen[0] & (1 << 0) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at(
+                                    "google.protobuf.MessageOptions",
+                                    "messageSetWireFormat",
+                                ),
+                        );
+                    }
+                    seen[0] |= 1 << 0;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.message_set_wire_format = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::bool(value),
+                            "google.protobuf.MessageOptions",
+                            "messageSetWireFormat",
+                        )?,
+                    );
+                }
+                "noStandardDescriptorAccessor" | "no_standard_descriptor_accessor" => {
+                    if seen[0] & (1 << 1) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at(
+                                    "google.protobuf.MessageOptions",
+                                    "noStandardDescriptorAccessor",
+                                ),
+                        );
+                    }
+                    seen[0] |= 1 << 1;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.no_standard_descriptor_accessor = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::bool(value),
+                            "google.protobuf.MessageOptions",
+                            "noStandardDescriptorAccessor",
+                        )?,
+                    );
+                }
+                "deprecated" => {
+                    if seen[0] & (1 << 2) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.MessageOptions", "deprecated"),
+                        );
+                    }
+                    seen[0] |= 1 << 2;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.deprecated = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::bool(value),
+                            "google.protobuf.MessageOptions",
+                            "deprecated",
+                        )?,
+                    );
+                }
+                "mapEntry" | "map_entry" => {
+                    if seen[0] & (1 << 3) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.MessageOptions", "mapEntry"),
+                        );
+                    }
+                    seen[0] |= 1 << 3;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.map_entry = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::bool(value),
+                            "google.protobuf.MessageOptions",
+                            "mapEntry",
+                        )?,
+                    );
+                }
+                "deprecatedLegacyJsonFieldConflicts"
+                | "deprecated_legacy_json_field_conflicts" => {
+                    if seen[0] & (1 << 4) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at(
+                                    "google.protobuf.MessageOptions",
+                                    "deprecatedLegacyJsonFieldConflicts",
+                                ),
+                        );
+                    }
+                    seen[0] |= 1 << 4;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.deprecated_legacy_json_field_conflicts = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::bool(value),
+                            "google.protobuf.MessageOptions",
+                            "deprecatedLegacyJsonFieldConflicts",
+                        )?,
+                    );
+                }
+                "features" => {
+                    if seen[0] & (1 << 5) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.MessageOptions", "features"),
+                        );
+                    }
+                    seen[0] |= 1 << 5;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    __rt::json::Locate::at(
+                        d.message(value, self.features.get_or_insert_default()),
+                        "google.protobuf.MessageOptions",
+                        "features",
+                    )?;
+                }
+                "uninterpretedOption" | "uninterpreted_option" => {
+                    if seen[0] & (1 << 6) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.MessageOptions", "uninterpretedOption"),
+                        );
+                    }
+                    seen[0] |= 1 << 6;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.MessageOptions",
+                        "uninterpretedOption",
+                    )? {
+                        self.uninterpreted_option
+                            .push({
+                                let mut m = UninterpretedOption::default();
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.MessageOptions",
+                                    "uninterpretedOption",
+                                )?;
+                                m
+                            });
+                    }
+                }
+                _ => {
+                    d.unknown_field("google.protobuf.MessageOptions", key)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+impl __rt::MessageType for MessageOptions<'static> {
+    type Msg<'b> = MessageOptions<'b>;
+}
+/// The `google.protobuf.FieldOptions` message.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
+pub struct FieldOptions<'a> {
+    /// Field `ctype` (1).
+    ///
+    /// Default when unset: STRING
+    #[allow(clippy::doc_markdown)]
+    pub ctype: Option<field_options::CType>,
+    /// Field `packed` (2).
+    pub packed: Option<bool>,
+    /// Field `jstype` (6).
+    ///
+    /// Default when unset: JS_NORMAL
+    #[allow(clippy::doc_markdown)]
+    pub jstype: Option<field_options::JSType>,
+    /// Field `lazy` (5).
+    ///
+    /// Default when unset: false
+    #[allow(clippy::doc_markdown)]
+    pub lazy: Option<bool>,
+    /// Field `unverified_lazy` (15).
+    ///
+    /// Default when unset: false
+    #[allow(clippy::doc_markdown)]
+    pub unverified_lazy: Option<bool>,
+    /// Field `deprecated` (3).
+    ///
+    /// Default when unset: false
+    #[allow(clippy::doc_markdown)]
+    pub deprecated: Option<bool>,
+    /// Field `weak` (10).
+    ///
+    /// Default when unset: false
+    #[allow(clippy::doc_markdown)]
+    pub weak: Option<bool>,
+    /// Field `debug_redact` (16).
+    ///
+    /// Default when unset: false
+    #[allow(clippy::doc_markdown)]
+    pub debug_redact: Option<bool>,
+    /// Field `retention` (17).
+    pub retention: Option<field_options::OptionRetention>,
+    /// Field `targets` (19).
+    pub targets: Vec<field_options::OptionTargetType>,
+    /// Field `edition_defaults` (20).
+    pub edition_defaults: Vec<field_options::EditionDefault<'a>>,
+    /// Field `features` (21).
+    pub features: Option<FeatureSet<'a>>,
+    /// Field `uninterpreted_option` (999).
+    pub uninterpreted_option: Vec<UninterpretedOption<'a>>,
+    /// Fields this version of the schema does not know, kept for a binary round trip.
+    pub unknown_fields: __rt::UnknownFields<'a>,
+}
+#[allow(clippy::too_many_lines)]
+impl<'a> __rt::Message<'a> for FieldOptions<'a> {
+    const FULL_NAME: &'static str = "google.protobuf.FieldOptions";
+    type Owned = FieldOptions<'static>;
+    fn into_owned(self) -> FieldOptions<'static> {
+        FieldOptions {
+            ctype: self.ctype,
+            packed: self.packed,
+            jstype: self.jstype,
+            lazy: self.lazy,
+            unverified_lazy: self.unverified_lazy,
+            deprecated: self.deprecated,
+            weak: self.weak,
+            debug_redact: self.debug_redact,
+            retention: self.retention,
+            targets: self.targets,
+            edition_defaults: self
+                .edition_defaults
+                .into_iter()
+                .map(__rt::Message::into_owned)
+                .collect(),
+            features: self.features.map(__rt::Message::into_owned),
+            uninterpreted_option: self
+                .uninterpreted_option
+                .into_iter()
+                .map(__rt::Message::into_owned)
+                .collect(),
+            unknown_fields: self.unknown_fields.into_owned(),
+        }
+    }
+    fn merge_field(
+        &mut self,
+        tag: u32,
+        d: &mut __rt::Decoder<'a>,
+    ) -> Result<(), __rt::DecodeError> {
+        match tag {
+            8 => self.ctype = Some(d.enumeration()?),
+            16 => self.packed = Some(d.bool()?),
+            48 => self.jstype = Some(d.enumeration()?),
+            40 => self.lazy = Some(d.bool()?),
+            120 => self.unverified_lazy = Some(d.bool()?),
+            24 => self.deprecated = Some(d.bool()?),
+            80 => self.weak = Some(d.bool()?),
+            128 => self.debug_redact = Some(d.bool()?),
+            136 => self.retention = Some(d.enumeration()?),
+            152 => self.targets.push(d.enumeration()?),
+            154 => {
+                d.packed(&mut self.targets, 0, __rt::Decoder::enumeration)?;
+            }
+            162 => {
+                let mut m = field_options::EditionDefault::default();
+                d.message(&mut m)?;
+                self.edition_defaults.push(m);
+            }
+            170 => {
+                d.message(self.features.get_or_insert_default())?;
+            }
+            7994 => {
+                let mut m = UninterpretedOption::default();
+                d.message(&mut m)?;
+                self.uninterpreted_option.push(m);
+            }
+            _ => {
+                d.unknown(tag, &mut self.unknown_fields)?;
+            }
+        }
+        Ok(())
+    }
+    fn compute_size(&self, sizes: &mut __rt::SizeCache) -> usize {
+        let mut len = 0;
+        if let Some(v) = &self.ctype {
+            len += 1 + __rt::int32_len(__rt::Enumeration::number(*v));
+        }
+        if self.packed.is_some() {
+            len += 1 + 1;
+        }
+        if self.deprecated.is_some() {
+            len += 1 + 1;
+        }
+        if self.lazy.is_some() {
+            len += 1 + 1;
+        }
+        if let Some(v) = &self.jstype {
+            len += 1 + __rt::int32_len(__rt::Enumeration::number(*v));
+        }
+        if self.weak.is_some() {
+            len += 1 + 1;
+        }
+        if self.unverified_lazy.is_some() {
+            len += 1 + 1;
+        }
+        if self.debug_redact.is_some() {
+            len += 2 + 1;
+        }
+        if let Some(v) = &self.retention {
+            len += 2 + __rt::int32_len(__rt::Enumeration::number(*v));
+        }
+        for v in &self.targets {
+            len += 2 + __rt::int32_len(__rt::Enumeration::number(*v));
+        }
+        for v in &self.edition_defaults {
+            len += 2 + __rt::len_delimited_len(sizes.message(v));
+        }
+        if let Some(v) = &self.features {
+            len += 2 + __rt::len_delimited_len(sizes.message(v));
+        }
+        for v in &self.uninterpreted_option {
+            len += 2 + __rt::len_delimited_len(sizes.message(v));
+        }
+        len + self.unknown_fields.as_bytes().len()
+    }
+    fn write_to(&self, e: &mut __rt::Encoder<'_>) {
+        if let Some(v) = &self.ctype {
+            e.tag(8);
+            e.enumeration(*v);
+        }
+        if let Some(v) = &self.packed {
+            e.tag(16);
+            e.bool(*v);
+        }
+        if let Some(v) = &self.deprecated {
+            e.tag(24);
+            e.bool(*v);
+        }
+        if let Some(v) = &self.lazy {
+            e.tag(40);
+            e.bool(*v);
+        }
+        if let Some(v) = &self.jstype {
+            e.tag(48);
+            e.enumeration(*v);
+        }
+        if let Some(v) = &self.weak {
+            e.tag(80);
+            e.bool(*v);
+        }
+        if let Some(v) = &self.unverified_lazy {
+            e.tag(120);
+            e.bool(*v);
+        }
+        if let Some(v) = &self.debug_redact {
+            e.tag(128);
+            e.bool(*v);
+        }
+        if let Some(v) = &self.retention {
+            e.tag(136);
+            e.enumeration(*v);
+        }
+        for v in &self.targets {
+            e.tag(152);
+            e.enumeration(*v);
+        }
+        for v in &self.edition_defaults {
+            e.tag(162);
+            e.message(v);
+        }
+        if let Some(v) = &self.features {
+            e.tag(170);
+            e.message(v);
+        }
+        for v in &self.uninterpreted_option {
+            e.tag(7994);
+            e.message(v);
+        }
+        e.raw(self.unknown_fields.as_bytes());
+    }
+    fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
+        w.begin_object();
+        if let Some(v) = &self.ctype {
+            w.key("ctype");
+            w.enumeration(*v);
+        }
+        if let Some(v) = &self.packed {
+            w.key("packed");
+            w.bool(*v);
+        }
+        if let Some(v) = &self.deprecated {
+            w.key("deprecated");
+            w.bool(*v);
+        }
+        if let Some(v) = &self.lazy {
+            w.key("lazy");
+            w.bool(*v);
+        }
+        if let Some(v) = &self.jstype {
+            w.key("jstype");
+            w.enumeration(*v);
+        }
+        if let Some(v) = &self.weak {
+            w.key("weak");
+            w.bool(*v);
+        }
+        if let Some(v) = &self.unverified_lazy {
+            w.key("unverifiedLazy");
+            w.bool(*v);
+        }
+        if let Some(v) = &self.debug_redact {
+            w.key("debugRedact");
+            w.bool(*v);
+        }
+        if let Some(v) = &self.retention {
+            w.key("retention");
+            w.enumeration(*v);
+        }
+        if !self.targets.is_empty() {
+            w.key("targets");
+            w.begin_array();
+            for v in &self.targets {
+                w.elem();
+                w.enumeration(*v);
+            }
+            w.end_array();
+        }
+        if !self.edition_defaults.is_empty() {
+            w.key("editionDefaults");
+            w.begin_array();
+            for v in &self.edition_defaults {
+                w.elem();
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.FieldOptions",
+                    "editionDefaults",
+                )?;
+            }
+            w.end_array();
+        }
+        if let Some(v) = &self.features {
+            w.key("features");
+            __rt::json::Locate::at(
+                __rt::Message::write_json(v, w),
+                "google.protobuf.FieldOptions",
+                "features",
+            )?;
+        }
+        if !self.uninterpreted_option.is_empty() {
+            w.key("uninterpretedOption");
+            w.begin_array();
+            for v in &self.uninterpreted_option {
+                w.elem();
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.FieldOptions",
+                    "uninterpretedOption",
+                )?;
+            }
+            w.end_array();
+        }
+        w.end_object();
+        Ok(())
+    }
+    fn merge_json<'t>(
+        &mut self,
+        v: __rt::JsonValue<'t, 'a>,
+        d: &mut __rt::JsonDecoder<'_>,
+    ) -> Result<(), __rt::JsonError> {
+        let (object, skip_type) = d.object(v, "google.protobuf.FieldOptions")?;
+        let mut seen = [0u64; 1];
+        for (key, value) in &object {
+            match key {
+                "@type" if skip_type => {}
+                "ctype" => {
+                    if seen[0] & (1 << 0) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FieldOptions", "ctype"),
+                        );
+                    }
+                    seen[0] |= 1 << 0;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    if let Some(e) = __rt::json::Locate::at(
+                        __rt::read::enumeration(value, d),
+                        "google.protobuf.FieldOptions",
+                        "ctype",
+                    )? {
+                        self.ctype = Some(e);
+                    }
+                }
+                "packed" => {
+                    if seen[0] & (1 << 1) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FieldOptions", "packed"),
+                        );
+                    }
+                    seen[0] |= 1 << 1;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.packed = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::bool(value),
+                            "google.protobuf.FieldOptions",
+                            "packed",
+                        )?,
+                    );
+                }
+                "jstype" => {
+                    if seen[0] & (1 << 2) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FieldOptions", "jstype"),
+                        );
+                    }
+                    seen[0] |= 1 << 2;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    if let Some(e) = __rt::json::Locate::at(
+                        __rt::read::enumeration(value, d),
+                        "google.protobuf.FieldOptions",
+                        "jstype",
+                    )? {
+                        self.jstype = Some(e);
+                    }
+                }
+                "lazy" => {
+                    if seen[0] & (1 << 3) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FieldOptions", "lazy"),
+                        );
+                    }
+                    seen[0] |= 1 << 3;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.lazy = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::bool(value),
+                            "google.protobuf.FieldOptions",
+                            "lazy",
+                        )?,
+                    );
+                }
+                "unverifiedLazy" | "unverified_lazy" => {
+                    if seen[0] & (1 << 4) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FieldOptions", "unverifiedLazy"),
+                        );
+                    }
+                    seen[0] |= 1 << 4;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.unverified_lazy = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::bool(value),
+                            "google.protobuf.FieldOptions",
+                            "unverifiedLazy",
+                        )?,
+                    );
+                }
+                "deprecated" => {
+                    if seen[0] & (1 << 5) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FieldOptions", "deprecated"),
+                        );
+                    }
+                    seen[0] |= 1 << 5;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.deprecated = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::bool(value),
+                            "google.protobuf.FieldOptions",
+                            "deprecated",
+                        )?,
+                    );
+                }
+                "weak" => {
+                    if seen[0] & (1 << 6) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FieldOptions", "weak"),
+                        );
+                    }
+                    seen[0] |= 1 << 6;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.weak = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::bool(value),
+                            "google.protobuf.FieldOptions",
+                            "weak",
+                        )?,
+                    );
+                }
+                "debugRedact" | "debug_redact" => {
+                    if seen[0] & (1 << 7) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FieldOptions", "debugRedact"),
+                        );
+                    }
+                    seen[0] |= 1 << 7;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.debug_redact = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::bool(value),
+                            "google.protobuf.FieldOptions",
+                            "debugRedact",
+                        )?,
+                    );
+                }
+                "retention" => {
+                    if seen[0] & (1 << 8) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FieldOptions", "retention"),
+                        );
+                    }
+                    seen[0] |= 1 << 8;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    if let Some(e) = __rt::json::Locate::at(
+                        __rt::read::enumeration(value, d),
+                        "google.protobuf.FieldOptions",
+                        "retention",
+                    )? {
+                        self.retention = Some(e);
+                    }
+                }
+                "targets" => {
+                    if seen[0] & (1 << 9) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FieldOptions", "targets"),
+                        );
+                    }
+                    seen[0] |= 1 << 9;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.FieldOptions",
+                        "targets",
+                    )? {
+                        if let Some(e) = __rt::json::Locate::at(
+                            __rt::read::enumeration(item, d),
+                            "google.protobuf.FieldOptions",
+                            "targets",
+                        )? {
+                            self.targets.push(e);
+                        }
+                    }
+                }
+                "editionDefaults" | "edition_defaults" => {
+                    if seen[0] & (1 << 10) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FieldOptions", "editionDefaults"),
+                        );
+                    }
+                    seen[0] |= 1 << 10;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.FieldOptions",
+                        "editionDefaults",
+                    )? {
+                        self.edition_defaults
+                            .push({
+                                let mut m = field_options::EditionDefault::default();
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.FieldOptions",
+                                    "editionDefaults",
+                                )?;
+                                m
+                            });
+                    }
+                }
+                "features" => {
+                    if seen[0] & (1 << 11) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FieldOptions", "features"),
+                        );
+                    }
+                    seen[0] |= 1 << 11;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    __rt::json::Locate::at(
+                        d.message(value, self.features.get_or_insert_default()),
+                        "google.protobuf.FieldOptions",
+                        "features",
+                    )?;
+                }
+                "uninterpretedOption" | "uninterpreted_option" => {
+                    if seen[0] & (1 << 12) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FieldOptions", "uninterpretedOption"),
+                        );
+                    }
+                    seen[0] |= 1 << 12;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.FieldOptions",
+                        "uninterpretedOption",
+                    )? {
+                        self.uninterpreted_option
+                            .push({
+                                let mut m = UninterpretedOption::default();
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.FieldOptions",
+                                    "uninterpretedOption",
+                                )?;
+                                m
+                            });
+                    }
+                }
+                _ => {
+                    d.unknown_field("google.protobuf.FieldOptions", key)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+impl __rt::MessageType for FieldOptions<'static> {
+    type Msg<'b> = FieldOptions<'b>;
+}
+/// Nested types of [`FieldOptions`].
+pub mod field_options {
+    #[allow(unused_imports)]
+    use super::__rt;
+    /// The `google.protobuf.FieldOptions.EditionDefault` message.
+    #[derive(Clone, Debug, Default, PartialEq)]
+    #[allow(clippy::struct_field_names)]
+    pub struct EditionDefault<'a> {
+        /// Field `edition` (3).
+        pub edition: Option<super::Edition>,
+        /// Field `value` (2).
+        pub value: Option<__rt::Cow<'a, str>>,
+        /// Fields this version of the schema does not know, kept for a binary round trip.
+        pub unknown_fields: __rt::UnknownFields<'a>,
+    }
+    #[allow(clippy::too_many_lines)]
+    impl<'a> __rt::Message<'a> for EditionDefault<'a> {
+        const FULL_NAME: &'static str = "google.protobuf.FieldOptions.EditionDefault";
+        const USES_SIZE_CACHE: bool = false;
+        type Owned = EditionDefault<'static>;
+        fn into_owned(self) -> EditionDefault<'static> {
+            EditionDefault {
+                edition: self.edition,
+                value: self.value.map(|x| __rt::Cow::Owned(x.into_owned())),
+                unknown_fields: self.unknown_fields.into_owned(),
+            }
+        }
+        fn merge_field(
+            &mut self,
+            tag: u32,
+            d: &mut __rt::Decoder<'a>,
+        ) -> Result<(), __rt::DecodeError> {
+            match tag {
+                24 => self.edition = Some(d.enumeration()?),
+                18 => self.value = Some(d.string()?),
+                _ => {
+                    d.unknown(tag, &mut self.unknown_fields)?;
+                }
+            }
+            Ok(())
+        }
+        fn compute_size(&self, _sizes: &mut __rt::SizeCache) -> usize {
+            let mut len = 0;
+            if let Some(v) = &self.value {
+                len += 1 + __rt::len_delimited_len(v.len());
+            }
+            if let Some(v) = &self.edition {
+                len += 1 + __rt::int32_len(__rt::Enumeration::number(*v));
+            }
+            len + self.unknown_fields.as_bytes().len()
+        }
+        fn write_to(&self, e: &mut __rt::Encoder<'_>) {
+            if let Some(v) = &self.value {
+                e.tag(18);
+                e.string(v);
+            }
+            if let Some(v) = &self.edition {
+                e.tag(24);
+                e.enumeration(*v);
+            }
+            e.raw(self.unknown_fields.as_bytes());
+        }
+        fn write_json(
+            &self,
+            w: &mut __rt::JsonWriter<'_>,
+        ) -> Result<(), __rt::JsonError> {
+            w.begin_object();
+            if let Some(v) = &self.value {
+                w.key("value");
+                w.string(v);
+            }
+            if let Some(v) = &self.edition {
+                w.key("edition");
+                w.enumeration(*v);
+            }
+            w.end_object();
+            Ok(())
+        }
+        fn merge_json<'t>(
+            &mut self,
+            v: __rt::JsonValue<'t, 'a>,
+            d: &mut __rt::JsonDecoder<'_>,
+        ) -> Result<(), __rt::JsonError> {
+            let (object, skip_type) = d
+                .object(v, "google.protobuf.FieldOptions.EditionDefault")?;
+            let mut seen = [0u64; 1];
+            for (key, value) in &object {
+                match key {
+                    "@type" if skip_type => {}
+                    "edition" => {
+                        if seen[0] & (1 << 0) != 0 {
+                            return Err(
+                                __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                    .at(
+                                        "google.protobuf.FieldOptions.EditionDefault",
+                                        "edition",
+                                    ),
+                            );
+                        }
+                        seen[0] |= 1 << 0;
+                        if __rt::read::is_null(value) {
+                            continue;
+                        }
+                        if let Some(e) = __rt::json::Locate::at(
+                            __rt::read::enumeration(value, d),
+                            "google.protobuf.FieldOptions.EditionDefault",
+                            "edition",
+                        )? {
+                            self.edition = Some(e);
+                        }
+                    }
+                    "value" => {
+                        if seen[0] & (1 << 1) != 0 {
+                            return Err(
+                                __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                    .at("google.protobuf.FieldOptions.EditionDefault", "value"),
+                            );
+                        }
+                        seen[0] |= 1 << 1;
+                        if __rt::read::is_null(value) {
+                            continue;
+                        }
+                        self.value = Some(
+                            __rt::json::Locate::at(
+                                __rt::read::string(value),
+                                "google.protobuf.FieldOptions.EditionDefault",
+                                "value",
+                            )?,
+                        );
+                    }
+                    _ => {
+                        d.unknown_field(
+                            "google.protobuf.FieldOptions.EditionDefault",
+                            key,
+                        )?;
+                    }
+                }
+            }
+            Ok(())
+        }
+    }
+    impl __rt::MessageType for EditionDefault<'static> {
+        type Msg<'b> = EditionDefault<'b>;
+    }
+    /// The `google.protobuf.FieldOptions.CType` enum.
+    #[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub struct CType(pub i32);
+    impl CType {
+        /// `STRING` (0).
+        pub const STRING: Self = Self(0);
+        /// `CORD` (1).
+        pub const CORD: Self = Self(1);
+        /// `STRING_PIECE` (2).
+        pub const STRING_PIECE: Self = Self(2);
+    }
+    impl __rt::Enumeration for CType {
+        const FULL_NAME: &'static str = "google.protobuf.FieldOptions.CType";
+        fn number(self) -> i32 {
+            self.0
+        }
+        fn from_number(n: i32) -> Self {
+            Self(n)
+        }
+        fn name(self) -> Option<&'static str> {
+            match self.0 {
+                0 => Some("STRING"),
+                1 => Some("CORD"),
+                2 => Some("STRING_PIECE"),
+                _ => None,
+            }
+        }
+        fn from_name(name: &str) -> Option<Self> {
+            match name {
+                "STRING" => Some(Self::STRING),
+                "CORD" => Some(Self::CORD),
+                "STRING_PIECE" => Some(Self::STRING_PIECE),
+                _ => None,
+            }
+        }
+    }
+    impl ::core::fmt::Debug for CType {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            match __rt::Enumeration::name(*self) {
+                Some(n) => f.write_str(n),
+                None => write!(f, "{}", self.0),
+            }
+        }
+    }
+    /// The `google.protobuf.FieldOptions.JSType` enum.
+    #[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub struct JSType(pub i32);
+    impl JSType {
+        /// `JS_NORMAL` (0).
+        pub const JS_NORMAL: Self = Self(0);
+        /// `JS_STRING` (1).
+        pub const JS_STRING: Self = Self(1);
+        /// `JS_NUMBER` (2).
+        pub const JS_NUMBER: Self = Self(2);
+    }
+    impl __rt::Enumeration for JSType {
+        const FULL_NAME: &'static str = "google.protobuf.FieldOptions.JSType";
+        fn number(self) -> i32 {
+            self.0
+        }
+        fn from_number(n: i32) -> Self {
+            Self(n)
+        }
+        fn name(self) -> Option<&'static str> {
+            match self.0 {
+                0 => Some("JS_NORMAL"),
+                1 => Some("JS_STRING"),
+                2 => Some("JS_NUMBER"),
+                _ => None,
+            }
+        }
+        fn from_name(name: &str) -> Option<Self> {
+            match name {
+                "JS_NORMAL" => Some(Self::JS_NORMAL),
+                "JS_STRING" => Some(Self::JS_STRING),
+                "JS_NUMBER" => Some(Self::JS_NUMBER),
+                _ => None,
+            }
+        }
+    }
+    impl ::core::fmt::Debug for JSType {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            match __rt::Enumeration::name(*self) {
+                Some(n) => f.write_str(n),
+                None => write!(f, "{}", self.0),
+            }
+        }
+    }
+    /// The `google.protobuf.FieldOptions.OptionRetention` enum.
+    #[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub struct OptionRetention(pub i32);
+    impl OptionRetention {
+        /// `RETENTION_UNKNOWN` (0).
+        pub const RETENTION_UNKNOWN: Self = Self(0);
+        /// `RETENTION_RUNTIME` (1).
+        pub const RETENTION_RUNTIME: Self = Self(1);
+        /// `RETENTION_SOURCE` (2).
+        pub const RETENTION_SOURCE: Self = Self(2);
+    }
+    impl __rt::Enumeration for OptionRetention {
+        const FULL_NAME: &'static str = "google.protobuf.FieldOptions.OptionRetention";
+        fn number(self) -> i32 {
+            self.0
+        }
+        fn from_number(n: i32) -> Self {
+            Self(n)
+        }
+        fn name(self) -> Option<&'static str> {
+            match self.0 {
+                0 => Some("RETENTION_UNKNOWN"),
+                1 => Some("RETENTION_RUNTIME"),
+                2 => Some("RETENTION_SOURCE"),
+                _ => None,
+            }
+        }
+        fn from_name(name: &str) -> Option<Self> {
+            match name {
+                "RETENTION_UNKNOWN" => Some(Self::RETENTION_UNKNOWN),
+                "RETENTION_RUNTIME" => Some(Self::RETENTION_RUNTIME),
+                "RETENTION_SOURCE" => Some(Self::RETENTION_SOURCE),
+                _ => None,
+            }
+        }
+    }
+    impl ::core::fmt::Debug for OptionRetention {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            match __rt::Enumeration::name(*self) {
+                Some(n) => f.write_str(n),
+                None => write!(f, "{}", self.0),
+            }
+        }
+    }
+    /// The `google.protobuf.FieldOptions.OptionTargetType` enum.
+    #[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub struct OptionTargetType(pub i32);
+    impl OptionTargetType {
+        /// `TARGET_TYPE_UNKNOWN` (0).
+        pub const TARGET_TYPE_UNKNOWN: Self = Self(0);
+        /// `TARGET_TYPE_FILE` (1).
+        pub const TARGET_TYPE_FILE: Self = Self(1);
+        /// `TARGET_TYPE_EXTENSION_RANGE` (2).
+        pub const TARGET_TYPE_EXTENSION_RANGE: Self = Self(2);
+        /// `TARGET_TYPE_MESSAGE` (3).
+        pub const TARGET_TYPE_MESSAGE: Self = Self(3);
+        /// `TARGET_TYPE_FIELD` (4).
+        pub const TARGET_TYPE_FIELD: Self = Self(4);
+        /// `TARGET_TYPE_ONEOF` (5).
+        pub const TARGET_TYPE_ONEOF: Self = Self(5);
+        /// `TARGET_TYPE_ENUM` (6).
+        pub const TARGET_TYPE_ENUM: Self = Self(6);
+        /// `TARGET_TYPE_ENUM_ENTRY` (7).
+        pub const TARGET_TYPE_ENUM_ENTRY: Self = Self(7);
+        /// `TARGET_TYPE_SERVICE` (8).
+        pub const TARGET_TYPE_SERVICE: Self = Self(8);
+        /// `TARGET_TYPE_METHOD` (9).
+        pub const TARGET_TYPE_METHOD: Self = Self(9);
+    }
+    impl __rt::Enumeration for OptionTargetType {
+        const FULL_NAME: &'static str = "google.protobuf.FieldOptions.OptionTargetType";
+        fn number(self) -> i32 {
+            self.0
+        }
+        fn from_number(n: i32) -> Self {
+            Self(n)
+        }
+        fn name(self) -> Option<&'static str> {
+            match self.0 {
+                0 => Some("TARGET_TYPE_UNKNOWN"),
+                1 => Some("TARGET_TYPE_FILE"),
+                2 => Some("TARGET_TYPE_EXTENSION_RANGE"),
+                3 => Some("TARGET_TYPE_MESSAGE"),
+                4 => Some("TARGET_TYPE_FIELD"),
+                5 => Some("TARGET_TYPE_ONEOF"),
+                6 => Some("TARGET_TYPE_ENUM"),
+                7 => Some("TARGET_TYPE_ENUM_ENTRY"),
+                8 => Some("TARGET_TYPE_SERVICE"),
+                9 => Some("TARGET_TYPE_METHOD"),
+                _ => None,
+            }
+        }
+        fn from_name(name: &str) -> Option<Self> {
+            match name {
+                "TARGET_TYPE_UNKNOWN" => Some(Self::TARGET_TYPE_UNKNOWN),
+                "TARGET_TYPE_FILE" => Some(Self::TARGET_TYPE_FILE),
+                "TARGET_TYPE_EXTENSION_RANGE" => Some(Self::TARGET_TYPE_EXTENSION_RANGE),
+                "TARGET_TYPE_MESSAGE" => Some(Self::TARGET_TYPE_MESSAGE),
+                "TARGET_TYPE_FIELD" => Some(Self::TARGET_TYPE_FIELD),
+                "TARGET_TYPE_ONEOF" => Some(Self::TARGET_TYPE_ONEOF),
+                "TARGET_TYPE_ENUM" => Some(Self::TARGET_TYPE_ENUM),
+                "TARGET_TYPE_ENUM_ENTRY" => Some(Self::TARGET_TYPE_ENUM_ENTRY),
+                "TARGET_TYPE_SERVICE" => Some(Self::TARGET_TYPE_SERVICE),
+                "TARGET_TYPE_METHOD" => Some(Self::TARGET_TYPE_METHOD),
+                _ => None,
+            }
+        }
+    }
+    impl ::core::fmt::Debug for OptionTargetType {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            match __rt::Enumeration::name(*self) {
+                Some(n) => f.write_str(n),
+                None => write!(f, "{}", self.0),
+            }
+        }
+    }
+}
+/// The `google.protobuf.OneofOptions` message.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
+pub struct OneofOptions<'a> {
+    /// Field `features` (1).
+    pub features: Option<FeatureSet<'a>>,
+    /// Field `uninterpreted_option` (999).
+    pub uninterpreted_option: Vec<UninterpretedOption<'a>>,
+    /// Fields this version of the schema does not know, kept for a binary round trip.
+    pub unknown_fields: __rt::UnknownFields<'a>,
+}
+#[allow(clippy::too_many_lines)]
+impl<'a> __rt::Message<'a> for OneofOptions<'a> {
+    const FULL_NAME: &'static str = "google.protobuf.OneofOptions";
+    type Owned = OneofOptions<'static>;
+    fn into_owned(self) -> OneofOptions<'static> {
+        OneofOptions {
+            features: self.features.map(__rt::Message::into_owned),
+            uninterpreted_option: self
+                .uninterpreted_option
+                .into_iter()
+                .map(__rt::Message::into_owned)
+                .collect(),
+            unknown_fields: self.unknown_fields.into_owned(),
+        }
+    }
+    fn merge_field(
+        &mut self,
+        tag: u32,
+        d: &mut __rt::Decoder<'a>,
+    ) -> Result<(), __rt::DecodeError> {
+        match tag {
+            10 => {
+                d.message(self.features.get_or_insert_default())?;
+            }
+            7994 => {
+                let mut m = UninterpretedOption::default();
+                d.message(&mut m)?;
+                self.uninterpreted_option.push(m);
+            }
+            _ => {
+                d.unknown(tag, &mut self.unknown_fields)?;
+            }
+        }
+        Ok(())
+    }
+    fn compute_size(&self, sizes: &mut __rt::SizeCache) -> usize {
+        let mut len = 0;
+        if let Some(v) = &self.features {
+            len += 1 + __rt::len_delimited_len(sizes.message(v));
+        }
+        for v in &self.uninterpreted_option {
+            len += 2 + __rt::len_delimited_len(sizes.message(v));
+        }
+        len + self.unknown_fields.as_bytes().len()
+    }
+    fn write_to(&self, e: &mut __rt::Encoder<'_>) {
+        if let Some(v) = &self.features {
+            e.tag(10);
+            e.message(v);
+        }
+        for v in &self.uninterpreted_option {
+            e.tag(7994);
+            e.message(v);
+        }
+        e.raw(self.unknown_fields.as_bytes());
+    }
+    fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
+        w.begin_object();
+        if let Some(v) = &self.features {
+            w.key("features");
+            __rt::json::Locate::at(
+                __rt::Message::write_json(v, w),
+                "google.protobuf.OneofOptions",
+                "features",
+            )?;
+        }
+        if !self.uninterpreted_option.is_empty() {
+            w.key("uninterpretedOption");
+            w.begin_array();
+            for v in &self.uninterpreted_option {
+                w.elem();
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.OneofOptions",
+                    "uninterpretedOption",
+                )?;
+            }
+            w.end_array();
+        }
+        w.end_object();
+        Ok(())
+    }
+    fn merge_json<'t>(
+        &mut self,
+        v: __rt::JsonValue<'t, 'a>,
+        d: &mut __rt::JsonDecoder<'_>,
+    ) -> Result<(), __rt::JsonError> {
+        let (object, skip_type) = d.object(v, "google.protobuf.OneofOptions")?;
+        let mut seen = [0u64; 1];
+        for (key, value) in &object {
+            match key {
+                "@type" if skip_type => {}
+                "features" => {
+                    if seen[0] & (1 << 0) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.OneofOptions", "features"),
+                        );
+                    }
+                    seen[0] |= 1 << 0;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    __rt::json::Locate::at(
+                        d.message(value, self.features.get_or_insert_default()),
+                        "google.protobuf.OneofOptions",
+                        "features",
+                    )?;
+                }
+                "uninterpretedOption" | "uninterpreted_option" => {
+                    if seen[0] & (1 << 1) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.OneofOptions", "uninterpretedOption"),
+                        );
+                    }
+                    seen[0] |= 1 << 1;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.OneofOptions",
+                        "uninterpretedOption",
+                    )? {
+                        self.uninterpreted_option
+                            .push({
+                                let mut m = UninterpretedOption::default();
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.OneofOptions",
+                                    "uninterpretedOption",
+                                )?;
+                                m
+                            });
+                    }
+                }
+                _ => {
+                    d.unknown_field("google.protobuf.OneofOptions", key)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+impl __rt::MessageType for OneofOptions<'static> {
+    type Msg<'b> = OneofOptions<'b>;
+}
+/// The `google.protobuf.EnumOptions` message.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
+pub struct EnumOptions<'a> {
+    /// Field `allow_alias` (2).
+    pub allow_alias: Option<bool>,
+    /// Field `deprecated` (3).
+    ///
+    /// Default when unset: false
+    #[allow(clippy::doc_markdown)]
+    pub deprecated: Option<bool>,
+    /// Field `deprecated_legacy_json_field_conflicts` (6).
+    pub deprecated_legacy_json_field_conflicts: Option<bool>,
+    /// Field `features` (7).
+    pub features: Option<FeatureSet<'a>>,
+    /// Field `uninterpreted_option` (999).
+    pub uninterpreted_option: Vec<UninterpretedOption<'a>>,
+    /// Fields this version of the schema does not know, kept for a binary round trip.
+    pub unknown_fields: __rt::UnknownFields<'a>,
+}
+#[allow(clippy::too_many_lines)]
+impl<'a> __rt::Message<'a> for EnumOptions<'a> {
+    const FULL_NAME: &'static str = "google.protobuf.EnumOptions";
+    type Owned = EnumOptions<'static>;
+    fn into_owned(self) -> EnumOptions<'static> {
+        EnumOptions {
+            allow_alias: self.allow_alias,
+            deprecated: self.deprecated,
+            deprecated_legacy_json_field_conflicts: self
+                .deprecated_legacy_json_field_conflicts,
+            features: self.features.map(__rt::Message::into_owned),
+            uninterpreted_option: self
+                .uninterpreted_option
+                .into_iter()
+                .map(__rt::Message::into_owned)
+                .collect(),
+            unknown_fields: self.unknown_fields.into_owned(),
+        }
+    }
+    fn merge_field(
+        &mut self,
+        tag: u32,
+        d: &mut __rt::Decoder<'a>,
+    ) -> Result<(), __rt::DecodeError> {
+        match tag {
+            16 => self.allow_alias = Some(d.bool()?),
+            24 => self.deprecated = Some(d.bool()?),
+            48 => self.deprecated_legacy_json_field_conflicts = Some(d.bool()?),
+            58 => {
+                d.message(self.features.get_or_insert_default())?;
+            }
+            7994 => {
+                let mut m = UninterpretedOption::default();
+                d.message(&mut m)?;
+                self.uninterpreted_option.push(m);
+            }
+            _ => {
+                d.unknown(tag, &mut self.unknown_fields)?;
+            }
+        }
+        Ok(())
+    }
+    fn compute_size(&self, sizes: &mut __rt::SizeCache) -> usize {
+        let mut len = 0;
+        if self.allow_alias.is_some() {
+            len += 1 + 1;
+        }
+        if self.deprecated.is_some() {
+            len += 1 + 1;
+        }
+        if self.deprecated_legacy_json_field_conflicts.is_some() {
+            len += 1 + 1;
+        }
+        if let Some(v) = &self.features {
+            len += 1 + __rt::len_delimited_len(sizes.message(v));
+        }
+        for v in &self.uninterpreted_option {
+            len += 2 + __rt::len_delimited_len(sizes.message(v));
+        }
+        len + self.unknown_fields.as_bytes().len()
+    }
+    fn write_to(&self, e: &mut __rt::Encoder<'_>) {
+        if let Some(v) = &self.allow_alias {
+            e.tag(16);
+            e.bool(*v);
+        }
+        if let Some(v) = &self.deprecated {
+            e.tag(24);
+            e.bool(*v);
+        }
+        if let Some(v) = &self.deprecated_legacy_json_field_conflicts {
+            e.tag(48);
+            e.bool(*v);
+        }
+        if let Some(v) = &self.features {
+            e.tag(58);
+            e.message(v);
+        }
+        for v in &self.uninterpreted_option {
+            e.tag(7994);
+            e.message(v);
+        }
+        e.raw(self.unknown_fields.as_bytes());
+    }
+    fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
+        w.begin_object();
+        if let Some(v) = &self.allow_alias {
+            w.key("allowAlias");
+            w.bool(*v);
+        }
+        if let Some(v) = &self.deprecated {
+            w.key("deprecated");
+            w.bool(*v);
+        }
+        if let Some(v) = &self.deprecated_legacy_json_field_conflicts {
+            w.key("deprecatedLegacyJsonFieldConflicts");
+            w.bool(*v);
+        }
+        if let Some(v) = &self.features {
+            w.key("features");
+            __rt::json::Locate::at(
+                __rt::Message::write_json(v, w),
+                "google.protobuf.EnumOptions",
+                "features",
+            )?;
+        }
+        if !self.uninterpreted_option.is_empty() {
+            w.key("uninterpretedOption");
+            w.begin_array();
+            for v in &self.uninterpreted_option {
+                w.elem();
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.EnumOptions",
+                    "uninterpretedOption",
+                )?;
+            }
+            w.end_array();
+        }
+        w.end_object();
+        Ok(())
+    }
+    fn merge_json<'t>(
+        &mut self,
+        v: __rt::JsonValue<'t, 'a>,
+        d: &mut __rt::JsonDecoder<'_>,
+    ) -> Result<(), __rt::JsonError> {
+        let (object, skip_type) = d.object(v, "google.protobuf.EnumOptions")?;
+        let mut seen = [0u64; 1];
+        for (key, value) in &object {
+            match key {
+                "@type" if skip_type => {}
+                "allowAlias" | "allow_alias" => {
+                    if seen[0] & (1 << 0) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.EnumOptions", "allowAlias"),
+                        );
+                    }
+                    seen[0] |= 1 << 0;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.allow_alias = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::bool(value),
+                            "google.protobuf.EnumOptions",
+                            "allowAlias",
+                        )?,
+                    );
+                }
+                "deprecated" => {
+                    if seen[0] & (1 << 1) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.EnumOptions", "deprecated"),
+                        );
+                    }
+                    seen[0] |= 1 << 1;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.deprecated = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::bool(value),
+                            "google.protobuf.EnumOptions",
+                            "deprecated",
+                        )?,
+                    );
+                }
+                "deprecatedLegacyJsonFieldConflicts"
+                | "deprecated_legacy_json_field_conflicts" => {
+                    if seen[0] & (1 << 2) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at(
+                                    "google.protobuf.EnumOptions",
+                                    "deprecatedLegacyJsonFieldConflicts",
+                                ),
+                        );
+                    }
+                    seen[0] |= 1 << 2;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.deprecated_legacy_json_field_conflicts = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::bool(value),
+                            "google.protobuf.EnumOptions",
+                            "deprecatedLegacyJsonFieldConflicts",
+                        )?,
+                    );
+                }
+                "features" => {
+                    if seen[0] & (1 << 3) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.EnumOptions", "features"),
+                        );
+                    }
+                    seen[0] |= 1 << 3;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    __rt::json::Locate::at(
+                        d.message(value, self.features.get_or_insert_default()),
+                        "google.protobuf.EnumOptions",
+                        "features",
+                    )?;
+                }
+                "uninterpretedOption" | "uninterpreted_option" => {
+                    if seen[0] & (1 << 4) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.EnumOptions", "uninterpretedOption"),
+                        );
+                    }
+                    seen[0] |= 1 << 4;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.EnumOptions",
+                        "uninterpretedOption",
+                    )? {
+                        self.uninterpreted_option
+                            .push({
+                                let mut m = UninterpretedOption::default();
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.EnumOptions",
+                                    "uninterpretedOption",
+                                )?;
+                                m
+                            });
+                    }
+                }
+                _ => {
+                    d.unknown_field("google.protobuf.EnumOptions", key)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+impl __rt::MessageType for EnumOptions<'static> {
+    type Msg<'b> = EnumOptions<'b>;
+}
+/// The `google.protobuf.EnumValueOptions` message.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
+pub struct EnumValueOptions<'a> {
+    /// Field `deprecated` (1).
+    ///
+    /// Default when unset: false
+    #[allow(clippy::doc_markdown)]
+    pub deprecated: Option<bool>,
+    /// Field `features` (2).
+    pub features: Option<FeatureSet<'a>>,
+    /// Field `debug_redact` (3).
+    ///
+    /// Default when unset: false
+    #[allow(clippy::doc_markdown)]
+    pub debug_redact: Option<bool>,
+    /// Field `uninterpreted_option` (999).
+    pub uninterpreted_option: Vec<UninterpretedOption<'a>>,
+    /// Fields this version of the schema does not know, kept for a binary round trip.
+    pub unknown_fields: __rt::UnknownFields<'a>,
+}
+#[allow(clippy::too_many_lines)]
+impl<'a> __rt::Message<'a> for EnumValueOptions<'a> {
+    const FULL_NAME: &'static str = "google.protobuf.EnumValueOptions";
+    type Owned = EnumValueOptions<'static>;
+    fn into_owned(self) -> EnumValueOptions<'static> {
+        EnumValueOptions {
+            deprecated: self.deprecated,
+            features: self.features.map(__rt::Message::into_owned),
+            debug_redact: self.debug_redact,
+            uninterpreted_option: self
+                .uninterpreted_option
+                .into_iter()
+                .map(__rt::Message::into_owned)
+                .collect(),
+            unknown_fields: self.unknown_fields.into_owned(),
+        }
+    }
+    fn merge_field(
+        &mut self,
+        tag: u32,
+        d: &mut __rt::Decoder<'a>,
+    ) -> Result<(), __rt::DecodeError> {
+        match tag {
+            8 => self.deprecated = Some(d.bool()?),
+            18 => {
+                d.message(self.features.get_or_insert_default())?;
+            }
+            24 => self.debug_redact = Some(d.bool()?),
+            7994 => {
+                let mut m = UninterpretedOption::default();
+                d.message(&mut m)?;
+                self.uninterpreted_option.push(m);
+            }
+            _ => {
+                d.unknown(tag, &mut self.unknown_fields)?;
+            }
+        }
+        Ok(())
+    }
+    fn compute_size(&self, sizes: &mut __rt::SizeCache) -> usize {
+        let mut len = 0;
+        if self.deprecated.is_some() {
+            len += 1 + 1;
+        }
+        if let Some(v) = &self.features {
+            len += 1 + __rt::len_delimited_len(sizes.message(v));
+        }
+        if self.debug_redact.is_some() {
+            len += 1 + 1;
+        }
+        for v in &self.uninterpreted_option {
+            len += 2 + __rt::len_delimited_len(sizes.message(v));
+        }
+        len + self.unknown_fields.as_bytes().len()
+    }
+    fn write_to(&self, e: &mut __rt::Encoder<'_>) {
+        if let Some(v) = &self.deprecated {
+            e.tag(8);
+            e.bool(*v);
+        }
+        if let Some(v) = &self.features {
+            e.tag(18);
+            e.message(v);
+        }
+        if let Some(v) = &self.debug_redact {
+            e.tag(24);
+            e.bool(*v);
+        }
+        for v in &self.uninterpreted_option {
+            e.tag(7994);
+            e.message(v);
+        }
+        e.raw(self.unknown_fields.as_bytes());
+    }
+    fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
+        w.begin_object();
+        if let Some(v) = &self.deprecated {
+            w.key("deprecated");
+            w.bool(*v);
+        }
+        if let Some(v) = &self.features {
+            w.key("features");
+            __rt::json::Locate::at(
+                __rt::Message::write_json(v, w),
+                "google.protobuf.EnumValueOptions",
+                "features",
+            )?;
+        }
+        if let Some(v) = &self.debug_redact {
+            w.key("debugRedact");
+            w.bool(*v);
+        }
+        if !self.uninterpreted_option.is_empty() {
+            w.key("uninterpretedOption");
+            w.begin_array();
+            for v in &self.uninterpreted_option {
+                w.elem();
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.EnumValueOptions",
+                    "uninterpretedOption",
+                )?;
+            }
+            w.end_array();
+        }
+        w.end_object();
+        Ok(())
+    }
+    fn merge_json<'t>(
+        &mut self,
+        v: __rt::JsonValue<'t, 'a>,
+        d: &mut __rt::JsonDecoder<'_>,
+    ) -> Result<(), __rt::JsonError> {
+        let (object, skip_type) = d.object(v, "google.protobuf.EnumValueOptions")?;
+        let mut seen = [0u64; 1];
+        for (key, value) in &object {
+            match key {
+                "@type" if skip_type => {}
+                "deprecated" => {
+                    if seen[0] & (1 << 0) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.EnumValueOptions", "deprecated"),
+                        );
+                    }
+                    seen[0] |= 1 << 0;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.deprecated = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::bool(value),
+                            "google.protobuf.EnumValueOptions",
+                            "deprecated",
+                        )?,
+                    );
+                }
+                "features" => {
+                    if seen[0] & (1 << 1) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.EnumValueOptions", "features"),
+                        );
+                    }
+                    seen[0] |= 1 << 1;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    __rt::json::Locate::at(
+                        d.message(value, self.features.get_or_insert_default()),
+                        "google.protobuf.EnumValueOptions",
+                        "features",
+                    )?;
+                }
+                "debugRedact" | "debug_redact" => {
+                    if seen[0] & (1 << 2) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.EnumValueOptions", "debugRedact"),
+                        );
+                    }
+                    seen[0] |= 1 << 2;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.debug_redact = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::bool(value),
+                            "google.protobuf.EnumValueOptions",
+                            "debugRedact",
+                        )?,
+                    );
+                }
+                "uninterpretedOption" | "uninterpreted_option" => {
+                    if seen[0] & (1 << 3) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at(
+                                    "google.protobuf.EnumValueOptions",
+                                    "uninterpretedOption",
+                                ),
+                        );
+                    }
+                    seen[0] |= 1 << 3;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.EnumValueOptions",
+                        "uninterpretedOption",
+                    )? {
+                        self.uninterpreted_option
+                            .push({
+                                let mut m = UninterpretedOption::default();
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.EnumValueOptions",
+                                    "uninterpretedOption",
+                                )?;
+                                m
+                            });
+                    }
+                }
+                _ => {
+                    d.unknown_field("google.protobuf.EnumValueOptions", key)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+impl __rt::MessageType for EnumValueOptions<'static> {
+    type Msg<'b> = EnumValueOptions<'b>;
+}
+/// The `google.protobuf.ServiceOptions` message.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
+pub struct ServiceOptions<'a> {
+    /// Field `features` (34).
+    pub features: Option<FeatureSet<'a>>,
+    /// Field `deprecated` (33).
+    ///
+    /// Default when unset: false
+    #[allow(clippy::doc_markdown)]
+    pub deprecated: Option<bool>,
+    /// Field `uninterpreted_option` (999).
+    pub uninterpreted_option: Vec<UninterpretedOption<'a>>,
+    /// Fields this version of the schema does not know, kept for a binary round trip.
+    pub unknown_fields: __rt::UnknownFields<'a>,
+}
+#[allow(clippy::too_many_lines)]
+impl<'a> __rt::Message<'a> for ServiceOptions<'a> {
+    const FULL_NAME: &'static str = "google.protobuf.ServiceOptions";
+    type Owned = ServiceOptions<'static>;
+    fn into_owned(self) -> ServiceOptions<'static> {
+        ServiceOptions {
+            features: self.features.map(__rt::Message::into_owned),
+            deprecated: self.deprecated,
+            uninterpreted_option: self
+                .uninterpreted_option
+                .into_iter()
+                .map(__rt::Message::into_owned)
+                .collect(),
+            unknown_fields: self.unknown_fields.into_owned(),
+        }
+    }
+    fn merge_field(
+        &mut self,
+        tag: u32,
+        d: &mut __rt::Decoder<'a>,
+    ) -> Result<(), __rt::DecodeError> {
+        match tag {
+            274 => {
+                d.message(self.features.get_or_insert_default())?;
+            }
+            264 => self.deprecated = Some(d.bool()?),
+            7994 => {
+                let mut m = UninterpretedOption::default();
+                d.message(&mut m)?;
+                self.uninterpreted_option.push(m);
+            }
+            _ => {
+                d.unknown(tag, &mut self.unknown_fields)?;
+            }
+        }
+        Ok(())
+    }
+    fn compute_size(&self, sizes: &mut __rt::SizeCache) -> usize {
+        let mut len = 0;
+        if self.deprecated.is_some() {
+            len += 2 + 1;
+        }
+        if let Some(v) = &self.features {
+            len += 2 + __rt::len_delimited_len(sizes.message(v));
+        }
+        for v in &self.uninterpreted_option {
+            len += 2 + __rt::len_delimited_len(sizes.message(v));
+        }
+        len + self.unknown_fields.as_bytes().len()
+    }
+    fn write_to(&self, e: &mut __rt::Encoder<'_>) {
+        if let Some(v) = &self.deprecated {
+            e.tag(264);
+            e.bool(*v);
+        }
+        if let Some(v) = &self.features {
+            e.tag(274);
+            e.message(v);
+        }
+        for v in &self.uninterpreted_option {
+            e.tag(7994);
+            e.message(v);
+        }
+        e.raw(self.unknown_fields.as_bytes());
+    }
+    fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
+        w.begin_object();
+        if let Some(v) = &self.deprecated {
+            w.key("deprecated");
+            w.bool(*v);
+        }
+        if let Some(v) = &self.features {
+            w.key("features");
+            __rt::json::Locate::at(
+                __rt::Message::write_json(v, w),
+                "google.protobuf.ServiceOptions",
+                "features",
+            )?;
+        }
+        if !self.uninterpreted_option.is_empty() {
+            w.key("uninterpretedOption");
+            w.begin_array();
+            for v in &self.uninterpreted_option {
+                w.elem();
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.ServiceOptions",
+                    "uninterpretedOption",
+                )?;
+            }
+            w.end_array();
+        }
+        w.end_object();
+        Ok(())
+    }
+    fn merge_json<'t>(
+        &mut self,
+        v: __rt::JsonValue<'t, 'a>,
+        d: &mut __rt::JsonDecoder<'_>,
+    ) -> Result<(), __rt::JsonError> {
+        let (object, skip_type) = d.object(v, "google.protobuf.ServiceOptions")?;
+        let mut seen = [0u64; 1];
+        for (key, value) in &object {
+            match key {
+                "@type" if skip_type => {}
+                "features" => {
+                    if seen[0] & (1 << 0) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.ServiceOptions", "features"),
+                        );
+                    }
+                    seen[0] |= 1 << 0;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    __rt::json::Locate::at(
+                        d.message(value, self.features.get_or_insert_default()),
+                        "google.protobuf.ServiceOptions",
+                        "features",
+                    )?;
+                }
+                "deprecated" => {
+                    if seen[0] & (1 << 1) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.ServiceOptions", "deprecated"),
+                        );
+                    }
+                    seen[0] |= 1 << 1;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.deprecated = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::bool(value),
+                            "google.protobuf.ServiceOptions",
+                            "deprecated",
+                        )?,
+                    );
+                }
+                "uninterpretedOption" | "uninterpreted_option" => {
+                    if seen[0] & (1 << 2) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.ServiceOptions", "uninterpretedOption"),
+                        );
+                    }
+                    seen[0] |= 1 << 2;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.ServiceOptions",
+                        "uninterpretedOption",
+                    )? {
+                        self.uninterpreted_option
+                            .push({
+                                let mut m = UninterpretedOption::default();
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.ServiceOptions",
+                                    "uninterpretedOption",
+                                )?;
+                                m
+                            });
+                    }
+                }
+                _ => {
+                    d.unknown_field("google.protobuf.ServiceOptions", key)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+impl __rt::MessageType for ServiceOptions<'static> {
+    type Msg<'b> = ServiceOptions<'b>;
+}
+/// The `google.protobuf.MethodOptions` message.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
+pub struct MethodOptions<'a> {
+    /// Field `deprecated` (33).
+    ///
+    /// Default when unset: false
+    #[allow(clippy::doc_markdown)]
+    pub deprecated: Option<bool>,
+    /// Field `idempotency_level` (34).
+    ///
+    /// Default when unset: IDEMPOTENCY_UNKNOWN
+    #[allow(clippy::doc_markdown)]
+    pub idempotency_level: Option<method_options::IdempotencyLevel>,
+    /// Field `features` (35).
+    pub features: Option<FeatureSet<'a>>,
+    /// Field `uninterpreted_option` (999).
+    pub uninterpreted_option: Vec<UninterpretedOption<'a>>,
+    /// Fields this version of the schema does not know, kept for a binary round trip.
+    pub unknown_fields: __rt::UnknownFields<'a>,
+}
+#[allow(clippy::too_many_lines)]
+impl<'a> __rt::Message<'a> for MethodOptions<'a> {
+    const FULL_NAME: &'static str = "google.protobuf.MethodOptions";
+    type Owned = MethodOptions<'static>;
+    fn into_owned(self) -> MethodOptions<'static> {
+        MethodOptions {
+            deprecated: self.deprecated,
+            idempotency_level: self.idempotency_level,
+            features: self.features.map(__rt::Message::into_owned),
+            uninterpreted_option: self
+                .uninterpreted_option
+                .into_iter()
+                .map(__rt::Message::into_owned)
+                .collect(),
+            unknown_fields: self.unknown_fields.into_owned(),
+        }
+    }
+    fn merge_field(
+        &mut self,
+        tag: u32,
+        d: &mut __rt::Decoder<'a>,
+    ) -> Result<(), __rt::DecodeError> {
+        match tag {
+            264 => self.deprecated = Some(d.bool()?),
+            272 => self.idempotency_level = Some(d.enumeration()?),
+            282 => {
+                d.message(self.features.get_or_insert_default())?;
+            }
+            7994 => {
+                let mut m = UninterpretedOption::default();
+                d.message(&mut m)?;
+                self.uninterpreted_option.push(m);
+            }
+            _ => {
+                d.unknown(tag, &mut self.unknown_fields)?;
+            }
+        }
+        Ok(())
+    }
+    fn compute_size(&self, sizes: &mut __rt::SizeCache) -> usize {
+        let mut len = 0;
+        if self.deprecated.is_some() {
+            len += 2 + 1;
+        }
+        if let Some(v) = &self.idempotency_level {
+            len += 2 + __rt::int32_len(__rt::Enumeration::number(*v));
+        }
+        if let Some(v) = &self.features {
+            len += 2 + __rt::len_delimited_len(sizes.message(v));
+        }
+        for v in &self.uninterpreted_option {
+            len += 2 + __rt::len_delimited_len(sizes.message(v));
+        }
+        len + self.unknown_fields.as_bytes().len()
+    }
+    fn write_to(&self, e: &mut __rt::Encoder<'_>) {
+        if let Some(v) = &self.deprecated {
+            e.tag(264);
+            e.bool(*v);
+        }
+        if let Some(v) = &self.idempotency_level {
+            e.tag(272);
+            e.enumeration(*v);
+        }
+        if let Some(v) = &self.features {
+            e.tag(282);
+            e.message(v);
+        }
+        for v in &self.uninterpreted_option {
+            e.tag(7994);
+            e.message(v);
+        }
+        e.raw(self.unknown_fields.as_bytes());
+    }
+    fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
+        w.begin_object();
+        if let Some(v) = &self.deprecated {
+            w.key("deprecated");
+            w.bool(*v);
+        }
+        if let Some(v) = &self.idempotency_level {
+            w.key("idempotencyLevel");
+            w.enumeration(*v);
+        }
+        if let Some(v) = &self.features {
+            w.key("features");
+            __rt::json::Locate::at(
+                __rt::Message::write_json(v, w),
+                "google.protobuf.MethodOptions",
+                "features",
+            )?;
+        }
+        if !self.uninterpreted_option.is_empty() {
+            w.key("uninterpretedOption");
+            w.begin_array();
+            for v in &self.uninterpreted_option {
+                w.elem();
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.MethodOptions",
+                    "uninterpretedOption",
+                )?;
+            }
+            w.end_array();
+        }
+        w.end_object();
+        Ok(())
+    }
+    fn merge_json<'t>(
+        &mut self,
+        v: __rt::JsonValue<'t, 'a>,
+        d: &mut __rt::JsonDecoder<'_>,
+    ) -> Result<(), __rt::JsonError> {
+        let (object, skip_type) = d.object(v, "google.protobuf.MethodOptions")?;
+        let mut seen = [0u64; 1];
+        for (key, value) in &object {
+            match key {
+                "@type" if skip_type => {}
+                "deprecated" => {
+                    if seen[0] & (1 << 0) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.MethodOptions", "deprecated"),
+                        );
+                    }
+                    seen[0] |= 1 << 0;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.deprecated = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::bool(value),
+                            "google.protobuf.MethodOptions",
+                            "deprecated",
+                        )?,
+                    );
+                }
+                "idempotencyLevel" | "idempotency_level" => {
+                    if seen[0] & (1 << 1) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.MethodOptions", "idempotencyLevel"),
+                        );
+                    }
+                    seen[0] |= 1 << 1;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    if let Some(e) = __rt::json::Locate::at(
+                        __rt::read::enumeration(value, d),
+                        "google.protobuf.MethodOptions",
+                        "idempotencyLevel",
+                    )? {
+                        self.idempotency_level = Some(e);
+                    }
+                }
+                "features" => {
+                    if seen[0] & (1 << 2) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.MethodOptions", "features"),
+                        );
+                    }
+                    seen[0] |= 1 << 2;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    __rt::json::Locate::at(
+                        d.message(value, self.features.get_or_insert_default()),
+                        "google.protobuf.MethodOptions",
+                        "features",
+                    )?;
+                }
+                "uninterpretedOption" | "uninterpreted_option" => {
+                    if seen[0] & (1 << 3) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.MethodOptions", "uninterpretedOption"),
+                        );
+                    }
+                    seen[0] |= 1 << 3;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.MethodOptions",
+                        "uninterpretedOption",
+                    )? {
+                        self.uninterpreted_option
+                            .push({
+                                let mut m = UninterpretedOption::default();
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.MethodOptions",
+                                    "uninterpretedOption",
+                                )?;
+                                m
+                            });
+                    }
+                }
+                _ => {
+                    d.unknown_field("google.protobuf.MethodOptions", key)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+impl __rt::MessageType for MethodOptions<'static> {
+    type Msg<'b> = MethodOptions<'b>;
+}
+/// Nested types of [`MethodOptions`].
+pub mod method_options {
+    #[allow(unused_imports)]
+    use super::__rt;
+    /// The `google.protobuf.MethodOptions.IdempotencyLevel` enum.
+    #[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub struct IdempotencyLevel(pub i32);
+    impl IdempotencyLevel {
+        /// `IDEMPOTENCY_UNKNOWN` (0).
+        pub const IDEMPOTENCY_UNKNOWN: Self = Self(0);
+        /// `NO_SIDE_EFFECTS` (1).
+        pub const NO_SIDE_EFFECTS: Self = Self(1);
+        /// `IDEMPOTENT` (2).
+        pub const IDEMPOTENT: Self = Self(2);
+    }
+    impl __rt::Enumeration for IdempotencyLevel {
+        const FULL_NAME: &'static str = "google.protobuf.MethodOptions.IdempotencyLevel";
+        fn number(self) -> i32 {
+            self.0
+        }
+        fn from_number(n: i32) -> Self {
+            Self(n)
+        }
+        fn name(self) -> Option<&'static str> {
+            match self.0 {
+                0 => Some("IDEMPOTENCY_UNKNOWN"),
+                1 => Some("NO_SIDE_EFFECTS"),
+                2 => Some("IDEMPOTENT"),
+                _ => None,
+            }
+        }
+        fn from_name(name: &str) -> Option<Self> {
+            match name {
+                "IDEMPOTENCY_UNKNOWN" => Some(Self::IDEMPOTENCY_UNKNOWN),
+                "NO_SIDE_EFFECTS" => Some(Self::NO_SIDE_EFFECTS),
+                "IDEMPOTENT" => Some(Self::IDEMPOTENT),
+                _ => None,
+            }
+        }
+    }
+    impl ::core::fmt::Debug for IdempotencyLevel {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            match __rt::Enumeration::name(*self) {
+                Some(n) => f.write_str(n),
+                None => write!(f, "{}", self.0),
+            }
+        }
+    }
+}
+/// The `google.protobuf.UninterpretedOption` message.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
+pub struct UninterpretedOption<'a> {
+    /// Field `name` (2).
+    pub name: Vec<uninterpreted_option::NamePart<'a>>,
+    /// Field `identifier_value` (3).
+    pub identifier_value: Option<__rt::Cow<'a, str>>,
+    /// Field `positive_int_value` (4).
+    pub positive_int_value: Option<u64>,
+    /// Field `negative_int_value` (5).
+    pub negative_int_value: Option<i64>,
+    /// Field `double_value` (6).
+    pub double_value: Option<f64>,
+    /// Field `string_value` (7).
+    pub string_value: Option<__rt::Cow<'a, [u8]>>,
+    /// Field `aggregate_value` (8).
+    pub aggregate_value: Option<__rt::Cow<'a, str>>,
+    /// Fields this version of the schema does not know, kept for a binary round trip.
+    pub unknown_fields: __rt::UnknownFields<'a>,
+}
+#[allow(clippy::too_many_lines)]
+impl<'a> __rt::Message<'a> for UninterpretedOption<'a> {
+    const FULL_NAME: &'static str = "google.protobuf.UninterpretedOption";
+    type Owned = UninterpretedOption<'static>;
+    fn into_owned(self) -> UninterpretedOption<'static> {
+        UninterpretedOption {
+            name: self.name.into_iter().map(__rt::Message::into_owned).collect(),
+            identifier_value: self
+                .identifier_value
+                .map(|x| __rt::Cow::Owned(x.into_owned())),
+            positive_int_value: self.positive_int_value,
+            negative_int_value: self.negative_int_value,
+            double_value: self.double_value,
+            string_value: self.string_value.map(|x| __rt::Cow::Owned(x.into_owned())),
+            aggregate_value: self
+                .aggregate_value
+                .map(|x| __rt::Cow::Owned(x.into_owned())),
+            unknown_fields: self.unknown_fields.into_owned(),
+        }
+    }
+    fn merge_field(
+        &mut self,
+        tag: u32,
+        d: &mut __rt::Decoder<'a>,
+    ) -> Result<(), __rt::DecodeError> {
+        match tag {
+            18 => {
+                let mut m = uninterpreted_option::NamePart::default();
+                d.message(&mut m)?;
+                self.name.push(m);
+            }
+            26 => self.identifier_value = Some(d.string()?),
+            32 => self.positive_int_value = Some(d.uint64()?),
+            40 => self.negative_int_value = Some(d.int64()?),
+            49 => self.double_value = Some(d.double()?),
+            58 => self.string_value = Some(d.bytes()?),
+            66 => self.aggregate_value = Some(d.string()?),
+            _ => {
+                d.unknown(tag, &mut self.unknown_fields)?;
+            }
+        }
+        Ok(())
+    }
+    fn compute_size(&self, sizes: &mut __rt::SizeCache) -> usize {
+        let mut len = 0;
+        for v in &self.name {
+            len += 1 + __rt::len_delimited_len(sizes.message(v));
+        }
+        if let Some(v) = &self.identifier_value {
+            len += 1 + __rt::len_delimited_len(v.len());
+        }
+        if let Some(v) = &self.positive_int_value {
+            len += 1 + __rt::uint64_len(*v);
+        }
+        if let Some(v) = &self.negative_int_value {
+            len += 1 + __rt::int64_len(*v);
+        }
+        if self.double_value.is_some() {
+            len += 1 + 8;
+        }
+        if let Some(v) = &self.string_value {
+            len += 1 + __rt::len_delimited_len(v.len());
+        }
+        if let Some(v) = &self.aggregate_value {
+            len += 1 + __rt::len_delimited_len(v.len());
+        }
+        len + self.unknown_fields.as_bytes().len()
+    }
+    fn write_to(&self, e: &mut __rt::Encoder<'_>) {
+        for v in &self.name {
+            e.tag(18);
+            e.message(v);
+        }
+        if let Some(v) = &self.identifier_value {
+            e.tag(26);
+            e.string(v);
+        }
+        if let Some(v) = &self.positive_int_value {
+            e.tag(32);
+            e.uint64(*v);
+        }
+        if let Some(v) = &self.negative_int_value {
+            e.tag(40);
+            e.int64(*v);
+        }
+        if let Some(v) = &self.double_value {
+            e.tag(49);
+            e.double(*v);
+        }
+        if let Some(v) = &self.string_value {
+            e.tag(58);
+            e.bytes(v);
+        }
+        if let Some(v) = &self.aggregate_value {
+            e.tag(66);
+            e.string(v);
+        }
+        e.raw(self.unknown_fields.as_bytes());
+    }
+    fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
+        w.begin_object();
+        if !self.name.is_empty() {
+            w.key("name");
+            w.begin_array();
+            for v in &self.name {
+                w.elem();
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.UninterpretedOption",
+                    "name",
+                )?;
+            }
+            w.end_array();
+        }
+        if let Some(v) = &self.identifier_value {
+            w.key("identifierValue");
+            w.string(v);
+        }
+        if let Some(v) = &self.positive_int_value {
+            w.key("positiveIntValue");
+            w.uint64(*v);
+        }
+        if let Some(v) = &self.negative_int_value {
+            w.key("negativeIntValue");
+            w.int64(*v);
+        }
+        if let Some(v) = &self.double_value {
+            w.key("doubleValue");
+            w.double(*v);
+        }
+        if let Some(v) = &self.string_value {
+            w.key("stringValue");
+            w.bytes(v);
+        }
+        if let Some(v) = &self.aggregate_value {
+            w.key("aggregateValue");
+            w.string(v);
+        }
+        w.end_object();
+        Ok(())
+    }
+    fn merge_json<'t>(
+        &mut self,
+        v: __rt::JsonValue<'t, 'a>,
+        d: &mut __rt::JsonDecoder<'_>,
+    ) -> Result<(), __rt::JsonError> {
+        let (object, skip_type) = d.object(v, "google.protobuf.UninterpretedOption")?;
+        let mut seen = [0u64; 1];
+        for (key, value) in &object {
+            match key {
+                "@type" if skip_type => {}
+                "name" => {
+                    if seen[0] & (1 << 0) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.UninterpretedOption", "name"),
+                        );
+                    }
+                    seen[0] |= 1 << 0;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.UninterpretedOption",
+                        "name",
+                    )? {
+                        self.name
+                            .push({
+                                let mut m = uninterpreted_option::NamePart::default();
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.UninterpretedOption",
+                                    "name",
+                                )?;
+                                m
+                            });
+                    }
+                }
+                "identifierValue" | "identifier_value" => {
+                    if seen[0] & (1 << 1) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at(
+                                    "google.protobuf.UninterpretedOption",
+                                    "identifierValue",
+                                ),
+                        );
+                    }
+                    seen[0] |= 1 << 1;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.identifier_value = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::string(value),
+                            "google.protobuf.UninterpretedOption",
+                            "identifierValue",
+                        )?,
+                    );
+                }
+                "positiveIntValue" | "positive_int_value" => {
+                    if seen[0] & (1 << 2) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at(
+                                    "google.protobuf.UninterpretedOption",
+                                    "positiveIntValue",
+                                ),
+                        );
+                    }
+                    seen[0] |= 1 << 2;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.positive_int_value = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::uint64(value),
+                            "google.protobuf.UninterpretedOption",
+                            "positiveIntValue",
+                        )?,
+                    );
+                }
+                "negativeIntValue" | "negative_int_value" => {
+                    if seen[0] & (1 << 3) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at(
+                                    "google.protobuf.UninterpretedOption",
+                                    "negativeIntValue",
+                                ),
+                        );
+                    }
+                    seen[0] |= 1 << 3;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.negative_int_value = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::int64(value),
+                            "google.protobuf.UninterpretedOption",
+                            "negativeIntValue",
+                        )?,
+                    );
+                }
+                "doubleValue" | "double_value" => {
+                    if seen[0] & (1 << 4) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.UninterpretedOption", "doubleValue"),
+                        );
+                    }
+                    seen[0] |= 1 << 4;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.double_value = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::double(value),
+                            "google.protobuf.UninterpretedOption",
+                            "doubleValue",
+                        )?,
+                    );
+                }
+                "stringValue" | "string_value" => {
+                    if seen[0] & (1 << 5) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.UninterpretedOption", "stringValue"),
+                        );
+                    }
+                    seen[0] |= 1 << 5;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.string_value = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::bytes(value),
+                            "google.protobuf.UninterpretedOption",
+                            "stringValue",
+                        )?,
+                    );
+                }
+                "aggregateValue" | "aggregate_value" => {
+                    if seen[0] & (1 << 6) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.UninterpretedOption", "aggregateValue"),
+                        );
+                    }
+                    seen[0] |= 1 << 6;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.aggregate_value = Some(
+                        __rt::json::Locate::at(
+                            __rt::read::string(value),
+                            "google.protobuf.UninterpretedOption",
+                            "aggregateValue",
+                        )?,
+                    );
+                }
+                _ => {
+                    d.unknown_field("google.protobuf.UninterpretedOption", key)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+impl __rt::MessageType for UninterpretedOption<'static> {
+    type Msg<'b> = UninterpretedOption<'b>;
+}
+/// Nested types of [`UninterpretedOption`].
+pub mod uninterpreted_option {
+    #[allow(unused_imports)]
+    use super::__rt;
+    /// The `google.protobuf.UninterpretedOption.NamePart` message.
+    #[derive(Clone, Debug, Default, PartialEq)]
+    #[allow(clippy::struct_field_names)]
+    pub struct NamePart<'a> {
+        /// Field `name_part` (1).
+        pub name_part: Option<__rt::Cow<'a, str>>,
+        /// Field `is_extension` (2).
+        pub is_extension: Option<bool>,
+        /// Fields this version of the schema does not know, kept for a binary round trip.
+        pub unknown_fields: __rt::UnknownFields<'a>,
+    }
+    #[allow(clippy::too_many_lines)]
+    impl<'a> __rt::Message<'a> for NamePart<'a> {
+        const FULL_NAME: &'static str = "google.protobuf.UninterpretedOption.NamePart";
+        const USES_SIZE_CACHE: bool = false;
+        type Owned = NamePart<'static>;
+        fn into_owned(self) -> NamePart<'static> {
+            NamePart {
+                name_part: self.name_part.map(|x| __rt::Cow::Owned(x.into_owned())),
+                is_extension: self.is_extension,
+                unknown_fields: self.unknown_fields.into_owned(),
+            }
+        }
+        fn merge_field(
+            &mut self,
+            tag: u32,
+            d: &mut __rt::Decoder<'a>,
+        ) -> Result<(), __rt::DecodeError> {
+            match tag {
+                10 => self.name_part = Some(d.string()?),
+                16 => self.is_extension = Some(d.bool()?),
+                _ => {
+                    d.unknown(tag, &mut self.unknown_fields)?;
+                }
+            }
+            Ok(())
+        }
+        fn compute_size(&self, _sizes: &mut __rt::SizeCache) -> usize {
+            let mut len = 0;
+            if let Some(v) = &self.name_part {
+                len += 1 + __rt::len_delimited_len(v.len());
+            }
+            if self.is_extension.is_some() {
+                len += 1 + 1;
+            }
+            len + self.unknown_fields.as_bytes().len()
+        }
+        fn write_to(&self, e: &mut __rt::Encoder<'_>) {
+            if let Some(v) = &self.name_part {
+                e.tag(10);
+                e.string(v);
+            }
+            if let Some(v) = &self.is_extension {
+                e.tag(16);
+                e.bool(*v);
+            }
+            e.raw(self.unknown_fields.as_bytes());
+        }
+        fn write_json(
+            &self,
+            w: &mut __rt::JsonWriter<'_>,
+        ) -> Result<(), __rt::JsonError> {
+            w.begin_object();
+            if let Some(v) = &self.name_part {
+                w.key("namePart");
+                w.string(v);
+            }
+            if let Some(v) = &self.is_extension {
+                w.key("isExtension");
+                w.bool(*v);
+            }
+            w.end_object();
+            Ok(())
+        }
+        fn merge_json<'t>(
+            &mut self,
+            v: __rt::JsonValue<'t, 'a>,
+            d: &mut __rt::JsonDecoder<'_>,
+        ) -> Result<(), __rt::JsonError> {
+            let (object, skip_type) = d
+                .object(v, "google.protobuf.UninterpretedOption.NamePart")?;
+            let mut seen = [0u64; 1];
+            for (key, value) in &object {
+                match key {
+                    "@type" if skip_type => {}
+                    "namePart" | "name_part" => {
+                        if seen[0] & (1 << 0) != 0 {
+                            return Err(
+                                __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                    .at(
+                                        "google.protobuf.UninterpretedOption.NamePart",
+                                        "namePart",
+                                    ),
+                            );
+                        }
+                        seen[0] |= 1 << 0;
+                        if __rt::read::is_null(value) {
+                            continue;
+                        }
+                        self.name_part = Some(
+                            __rt::json::Locate::at(
+                                __rt::read::string(value),
+                                "google.protobuf.UninterpretedOption.NamePart",
+                                "namePart",
+                            )?,
+                        );
+                    }
+                    "isExtension" | "is_extension" => {
+                        if seen[0] & (1 << 1) != 0 {
+                            return Err(
+                                __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                    .at(
+                                        "google.protobuf.UninterpretedOption.NamePart",
+                                        "isExtension",
+                                    ),
+                            );
+                        }
+                        seen[0] |= 1 << 1;
+                        if __rt::read::is_null(value) {
+                            continue;
+                        }
+                        self.is_extension = Some(
+                            __rt::json::Locate::at(
+                                __rt::read::bool(value),
+                                "google.protobuf.UninterpretedOption.NamePart",
+                                "isExtension",
+                            )?,
+                        );
+                    }
+                    _ => {
+                        d.unknown_field(
+                            "google.protobuf.UninterpretedOption.NamePart",
+                            key,
+                        )?;
+                    }
+                }
+            }
+            Ok(())
+        }
+    }
+    impl __rt::MessageType for NamePart<'static> {
+        type Msg<'b> = NamePart<'b>;
+    }
+}
+/// The `google.protobuf.FeatureSet` message.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
+pub struct FeatureSet<'a> {
+    /// Field `field_presence` (1).
+    pub field_presence: Option<feature_set::FieldPresence>,
+    /// Field `enum_type` (2).
+    pub enum_type: Option<feature_set::EnumType>,
+    /// Field `repeated_field_encoding` (3).
+    pub repeated_field_encoding: Option<feature_set::RepeatedFieldEncoding>,
+    /// Field `utf8_validation` (4).
+    pub utf8_validation: Option<feature_set::Utf8Validation>,
+    /// Field `message_encoding` (5).
+    pub message_encoding: Option<feature_set::MessageEncoding>,
+    /// Field `json_format` (6).
+    pub json_format: Option<feature_set::JsonFormat>,
+    /// Fields this version of the schema does not know, kept for a binary round trip.
+    pub unknown_fields: __rt::UnknownFields<'a>,
+}
+#[allow(clippy::too_many_lines)]
+impl<'a> __rt::Message<'a> for FeatureSet<'a> {
+    const FULL_NAME: &'static str = "google.protobuf.FeatureSet";
+    const USES_SIZE_CACHE: bool = false;
+    type Owned = FeatureSet<'static>;
+    fn into_owned(self) -> FeatureSet<'static> {
+        FeatureSet {
+            field_presence: self.field_presence,
+            enum_type: self.enum_type,
+            repeated_field_encoding: self.repeated_field_encoding,
+            utf8_validation: self.utf8_validation,
+            message_encoding: self.message_encoding,
+            json_format: self.json_format,
+            unknown_fields: self.unknown_fields.into_owned(),
+        }
+    }
+    fn merge_field(
+        &mut self,
+        tag: u32,
+        d: &mut __rt::Decoder<'a>,
+    ) -> Result<(), __rt::DecodeError> {
+        match tag {
+            8 => self.field_presence = Some(d.enumeration()?),
+            16 => self.enum_type = Some(d.enumeration()?),
+            24 => self.repeated_field_encoding = Some(d.enumeration()?),
+            32 => self.utf8_validation = Some(d.enumeration()?),
+            40 => self.message_encoding = Some(d.enumeration()?),
+            48 => self.json_format = Some(d.enumeration()?),
+            _ => {
+                d.unknown(tag, &mut self.unknown_fields)?;
+            }
+        }
+        Ok(())
+    }
+    fn compute_size(&self, _sizes: &mut __rt::SizeCache) -> usize {
+        let mut len = 0;
+        if let Some(v) = &self.field_presence {
+            len += 1 + __rt::int32_len(__rt::Enumeration::number(*v));
+        }
+        if let Some(v) = &self.enum_type {
+            len += 1 + __rt::int32_len(__rt::Enumeration::number(*v));
+        }
+        if let Some(v) = &self.repeated_field_encoding {
+            len += 1 + __rt::int32_len(__rt::Enumeration::number(*v));
+        }
+        if let Some(v) = &self.utf8_validation {
+            len += 1 + __rt::int32_len(__rt::Enumeration::number(*v));
+        }
+        if let Some(v) = &self.message_encoding {
+            len += 1 + __rt::int32_len(__rt::Enumeration::number(*v));
+        }
+        if let Some(v) = &self.json_format {
+            len += 1 + __rt::int32_len(__rt::Enumeration::number(*v));
+        }
+        len + self.unknown_fields.as_bytes().len()
+    }
+    fn write_to(&self, e: &mut __rt::Encoder<'_>) {
+        if let Some(v) = &self.field_presence {
+            e.tag(8);
+            e.enumeration(*v);
+        }
+        if let Some(v) = &self.enum_type {
+            e.tag(16);
+            e.enumeration(*v);
+        }
+        if let Some(v) = &self.repeated_field_encoding {
+            e.tag(24);
+            e.enumeration(*v);
+        }
+        if let Some(v) = &self.utf8_validation {
+            e.tag(32);
+            e.enumeration(*v);
+        }
+        if let Some(v) = &self.message_encoding {
+            e.tag(40);
+            e.enumeration(*v);
+        }
+        if let Some(v) = &self.json_format {
+            e.tag(48);
+            e.enumeration(*v);
+        }
+        e.raw(self.unknown_fields.as_bytes());
+    }
+    fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
+        w.begin_object();
+        if let Some(v) = &self.field_presence {
+            w.key("fieldPresence");
+            w.enumeration(*v);
+        }
+        if let Some(v) = &self.enum_type {
+            w.key("enumType");
+            w.enumeration(*v);
+        }
+        if let Some(v) = &self.repeated_field_encoding {
+            w.key("repeatedFieldEncoding");
+            w.enumeration(*v);
+        }
+        if let Some(v) = &self.utf8_validation {
+            w.key("utf8Validation");
+            w.enumeration(*v);
+        }
+        if let Some(v) = &self.message_encoding {
+            w.key("messageEncoding");
+            w.enumeration(*v);
+        }
+        if let Some(v) = &self.json_format {
+            w.key("jsonFormat");
+            w.enumeration(*v);
+        }
+        w.end_object();
+        Ok(())
+    }
+    fn merge_json<'t>(
+        &mut self,
+        v: __rt::JsonValue<'t, 'a>,
+        d: &mut __rt::JsonDecoder<'_>,
+    ) -> Result<(), __rt::JsonError> {
+        let (object, skip_type) = d.object(v, "google.protobuf.FeatureSet")?;
+        let mut seen = [0u64; 1];
+        for (key, value) in &object {
+            match key {
+                "@type" if skip_type => {}
+                "fieldPresence" | "field_presence" => {
+                    if seen[0] & (1 << 0) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FeatureSet", "fieldPresence"),
+                        );
+                    }
+                    seen[0] |= 1 << 0;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    if let Some(e) = __rt::json::Locate::at(
+                        __rt::read::enumeration(value, d),
+                        "google.protobuf.FeatureSet",
+                        "fieldPresence",
+                    )? {
+                        self.field_presence = Some(e);
+                    }
+                }
+                "enumType" | "enum_type" => {
+                    if seen[0] & (1 << 1) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FeatureSet", "enumType"),
+                        );
+                    }
+                    seen[0] |= 1 << 1;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    if let Some(e) = __rt::json::Locate::at(
+                        __rt::read::enumeration(value, d),
+                        "google.protobuf.FeatureSet",
+                        "enumType",
+                    )? {
+                        self.enum_type = Some(e);
+                    }
+                }
+                "repeatedFieldEncoding" | "repeated_field_encoding" => {
+                    if seen[0] & (1 << 2) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FeatureSet", "repeatedFieldEncoding"),
+                        );
+                    }
+                    seen[0] |= 1 << 2;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    if let Some(e) = __rt::json::Locate::at(
+                        __rt::read::enumeration(value, d),
+                        "google.protobuf.FeatureSet",
+                        "repeatedFieldEncoding",
+                    )? {
+                        self.repeated_field_encoding = Some(e);
+                    }
+                }
+                "utf8Validation" | "utf8_validation" => {
+                    if seen[0] & (1 << 3) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FeatureSet", "utf8Validation"),
+                        );
+                    }
+                    seen[0] |= 1 << 3;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    if let Some(e) = __rt::json::Locate::at(
+                        __rt::read::enumeration(value, d),
+                        "google.protobuf.FeatureSet",
+                        "utf8Validation",
+                    )? {
+                        self.utf8_validation = Some(e);
+                    }
+                }
+                "messageEncoding" | "message_encoding" => {
+                    if seen[0] & (1 << 4) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FeatureSet", "messageEncoding"),
+                        );
+                    }
+                    seen[0] |= 1 << 4;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    if let Some(e) = __rt::json::Locate::at(
+                        __rt::read::enumeration(value, d),
+                        "google.protobuf.FeatureSet",
+                        "messageEncoding",
+                    )? {
+                        self.message_encoding = Some(e);
+                    }
+                }
+                "jsonFormat" | "json_format" => {
+                    if seen[0] & (1 << 5) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FeatureSet", "jsonFormat"),
+                        );
+                    }
+                    seen[0] |= 1 << 5;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    if let Some(e) = __rt::json::Locate::at(
+                        __rt::read::enumeration(value, d),
+                        "google.protobuf.FeatureSet",
+                        "jsonFormat",
+                    )? {
+                        self.json_format = Some(e);
+                    }
+                }
+                _ => {
+                    d.unknown_field("google.protobuf.FeatureSet", key)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+impl __rt::MessageType for FeatureSet<'static> {
+    type Msg<'b> = FeatureSet<'b>;
+}
+/// Nested types of [`FeatureSet`].
+pub mod feature_set {
+    #[allow(unused_imports)]
+    use super::__rt;
+    /// The `google.protobuf.FeatureSet.FieldPresence` enum.
+    #[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub struct FieldPresence(pub i32);
+    impl FieldPresence {
+        /// `FIELD_PRESENCE_UNKNOWN` (0).
+        pub const FIELD_PRESENCE_UNKNOWN: Self = Self(0);
+        /// `EXPLICIT` (1).
+        pub const EXPLICIT: Self = Self(1);
+        /// `IMPLICIT` (2).
+        pub const IMPLICIT: Self = Self(2);
+        /// `LEGACY_REQUIRED` (3).
+        pub const LEGACY_REQUIRED: Self = Self(3);
+    }
+    impl __rt::Enumeration for FieldPresence {
+        const FULL_NAME: &'static str = "google.protobuf.FeatureSet.FieldPresence";
+        fn number(self) -> i32 {
+            self.0
+        }
+        fn from_number(n: i32) -> Self {
+            Self(n)
+        }
+        fn name(self) -> Option<&'static str> {
+            match self.0 {
+                0 => Some("FIELD_PRESENCE_UNKNOWN"),
+                1 => Some("EXPLICIT"),
+                2 => Some("IMPLICIT"),
+                3 => Some("LEGACY_REQUIRED"),
+                _ => None,
+            }
+        }
+        fn from_name(name: &str) -> Option<Self> {
+            match name {
+                "FIELD_PRESENCE_UNKNOWN" => Some(Self::FIELD_PRESENCE_UNKNOWN),
+                "EXPLICIT" => Some(Self::EXPLICIT),
+                "IMPLICIT" => Some(Self::IMPLICIT),
+                "LEGACY_REQUIRED" => Some(Self::LEGACY_REQUIRED),
+                _ => None,
+            }
+        }
+    }
+    impl ::core::fmt::Debug for FieldPresence {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            match __rt::Enumeration::name(*self) {
+                Some(n) => f.write_str(n),
+                None => write!(f, "{}", self.0),
+            }
+        }
+    }
+    /// The `google.protobuf.FeatureSet.EnumType` enum.
+    #[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub struct EnumType(pub i32);
+    impl EnumType {
+        /// `ENUM_TYPE_UNKNOWN` (0).
+        pub const ENUM_TYPE_UNKNOWN: Self = Self(0);
+        /// `OPEN` (1).
+        pub const OPEN: Self = Self(1);
+        /// `CLOSED` (2).
+        pub const CLOSED: Self = Self(2);
+    }
+    impl __rt::Enumeration for EnumType {
+        const FULL_NAME: &'static str = "google.protobuf.FeatureSet.EnumType";
+        fn number(self) -> i32 {
+            self.0
+        }
+        fn from_number(n: i32) -> Self {
+            Self(n)
+        }
+        fn name(self) -> Option<&'static str> {
+            match self.0 {
+                0 => Some("ENUM_TYPE_UNKNOWN"),
+                1 => Some("OPEN"),
+                2 => Some("CLOSED"),
+                _ => None,
+            }
+        }
+        fn from_name(name: &str) -> Option<Self> {
+            match name {
+                "ENUM_TYPE_UNKNOWN" => Some(Self::ENUM_TYPE_UNKNOWN),
+                "OPEN" => Some(Self::OPEN),
+                "CLOSED" => Some(Self::CLOSED),
+                _ => None,
+            }
+        }
+    }
+    impl ::core::fmt::Debug for EnumType {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            match __rt::Enumeration::name(*self) {
+                Some(n) => f.write_str(n),
+                None => write!(f, "{}", self.0),
+            }
+        }
+    }
+    /// The `google.protobuf.FeatureSet.RepeatedFieldEncoding` enum.
+    #[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub struct RepeatedFieldEncoding(pub i32);
+    impl RepeatedFieldEncoding {
+        /// `REPEATED_FIELD_ENCODING_UNKNOWN` (0).
+        pub const REPEATED_FIELD_ENCODING_UNKNOWN: Self = Self(0);
+        /// `PACKED` (1).
+        pub const PACKED: Self = Self(1);
+        /// `EXPANDED` (2).
+        pub const EXPANDED: Self = Self(2);
+    }
+    impl __rt::Enumeration for RepeatedFieldEncoding {
+        const FULL_NAME: &'static str = "google.protobuf.FeatureSet.RepeatedFieldEncoding";
+        fn number(self) -> i32 {
+            self.0
+        }
+        fn from_number(n: i32) -> Self {
+            Self(n)
+        }
+        fn name(self) -> Option<&'static str> {
+            match self.0 {
+                0 => Some("REPEATED_FIELD_ENCODING_UNKNOWN"),
+                1 => Some("PACKED"),
+                2 => Some("EXPANDED"),
+                _ => None,
+            }
+        }
+        fn from_name(name: &str) -> Option<Self> {
+            match name {
+                "REPEATED_FIELD_ENCODING_UNKNOWN" => {
+                    Some(Self::REPEATED_FIELD_ENCODING_UNKNOWN)
+                }
+                "PACKED" => Some(Self::PACKED),
+                "EXPANDED" => Some(Self::EXPANDED),
+                _ => None,
+            }
+        }
+    }
+    impl ::core::fmt::Debug for RepeatedFieldEncoding {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            match __rt::Enumeration::name(*self) {
+                Some(n) => f.write_str(n),
+                None => write!(f, "{}", self.0),
+            }
+        }
+    }
+    /// The `google.protobuf.FeatureSet.Utf8Validation` enum.
+    #[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub struct Utf8Validation(pub i32);
+    impl Utf8Validation {
+        /// `UTF8_VALIDATION_UNKNOWN` (0).
+        pub const UTF8_VALIDATION_UNKNOWN: Self = Self(0);
+        /// `NONE` (1).
+        pub const NONE: Self = Self(1);
+        /// `VERIFY` (2).
+        pub const VERIFY: Self = Self(2);
+    }
+    impl __rt::Enumeration for Utf8Validation {
+        const FULL_NAME: &'static str = "google.protobuf.FeatureSet.Utf8Validation";
+        fn number(self) -> i32 {
+            self.0
+        }
+        fn from_number(n: i32) -> Self {
+            Self(n)
+        }
+        fn name(self) -> Option<&'static str> {
+            match self.0 {
+                0 => Some("UTF8_VALIDATION_UNKNOWN"),
+                1 => Some("NONE"),
+                2 => Some("VERIFY"),
+                _ => None,
+            }
+        }
+        fn from_name(name: &str) -> Option<Self> {
+            match name {
+                "UTF8_VALIDATION_UNKNOWN" => Some(Self::UTF8_VALIDATION_UNKNOWN),
+                "NONE" => Some(Self::NONE),
+                "VERIFY" => Some(Self::VERIFY),
+                _ => None,
+            }
+        }
+    }
+    impl ::core::fmt::Debug for Utf8Validation {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            match __rt::Enumeration::name(*self) {
+                Some(n) => f.write_str(n),
+                None => write!(f, "{}", self.0),
+            }
+        }
+    }
+    /// The `google.protobuf.FeatureSet.MessageEncoding` enum.
+    #[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub struct MessageEncoding(pub i32);
+    impl MessageEncoding {
+        /// `MESSAGE_ENCODING_UNKNOWN` (0).
+        pub const MESSAGE_ENCODING_UNKNOWN: Self = Self(0);
+        /// `LENGTH_PREFIXED` (1).
+        pub const LENGTH_PREFIXED: Self = Self(1);
+        /// `DELIMITED` (2).
+        pub const DELIMITED: Self = Self(2);
+    }
+    impl __rt::Enumeration for MessageEncoding {
+        const FULL_NAME: &'static str = "google.protobuf.FeatureSet.MessageEncoding";
+        fn number(self) -> i32 {
+            self.0
+        }
+        fn from_number(n: i32) -> Self {
+            Self(n)
+        }
+        fn name(self) -> Option<&'static str> {
+            match self.0 {
+                0 => Some("MESSAGE_ENCODING_UNKNOWN"),
+                1 => Some("LENGTH_PREFIXED"),
+                2 => Some("DELIMITED"),
+                _ => None,
+            }
+        }
+        fn from_name(name: &str) -> Option<Self> {
+            match name {
+                "MESSAGE_ENCODING_UNKNOWN" => Some(Self::MESSAGE_ENCODING_UNKNOWN),
+                "LENGTH_PREFIXED" => Some(Self::LENGTH_PREFIXED),
+                "DELIMITED" => Some(Self::DELIMITED),
+                _ => None,
+            }
+        }
+    }
+    impl ::core::fmt::Debug for MessageEncoding {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            match __rt::Enumeration::name(*self) {
+                Some(n) => f.write_str(n),
+                None => write!(f, "{}", self.0),
+            }
+        }
+    }
+    /// The `google.protobuf.FeatureSet.JsonFormat` enum.
+    #[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub struct JsonFormat(pub i32);
+    impl JsonFormat {
+        /// `JSON_FORMAT_UNKNOWN` (0).
+        pub const JSON_FORMAT_UNKNOWN: Self = Self(0);
+        /// `ALLOW` (1).
+        pub const ALLOW: Self = Self(1);
+        /// `LEGACY_BEST_EFFORT` (2).
+        pub const LEGACY_BEST_EFFORT: Self = Self(2);
+    }
+    impl __rt::Enumeration for JsonFormat {
+        const FULL_NAME: &'static str = "google.protobuf.FeatureSet.JsonFormat";
+        fn number(self) -> i32 {
+            self.0
+        }
+        fn from_number(n: i32) -> Self {
+            Self(n)
+        }
+        fn name(self) -> Option<&'static str> {
+            match self.0 {
+                0 => Some("JSON_FORMAT_UNKNOWN"),
+                1 => Some("ALLOW"),
+                2 => Some("LEGACY_BEST_EFFORT"),
+                _ => None,
+            }
+        }
+        fn from_name(name: &str) -> Option<Self> {
+            match name {
+                "JSON_FORMAT_UNKNOWN" => Some(Self::JSON_FORMAT_UNKNOWN),
+                "ALLOW" => Some(Self::ALLOW),
+                "LEGACY_BEST_EFFORT" => Some(Self::LEGACY_BEST_EFFORT),
+                _ => None,
+            }
+        }
+    }
+    impl ::core::fmt::Debug for JsonFormat {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            match __rt::Enumeration::name(*self) {
+                Some(n) => f.write_str(n),
+                None => write!(f, "{}", self.0),
+            }
+        }
+    }
+}
+/// The `google.protobuf.FeatureSetDefaults` message.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
+pub struct FeatureSetDefaults<'a> {
+    /// Field `defaults` (1).
+    pub defaults: Vec<feature_set_defaults::FeatureSetEditionDefault<'a>>,
+    /// Field `minimum_edition` (4).
+    pub minimum_edition: Option<Edition>,
+    /// Field `maximum_edition` (5).
+    pub maximum_edition: Option<Edition>,
+    /// Fields this version of the schema does not know, kept for a binary round trip.
+    pub unknown_fields: __rt::UnknownFields<'a>,
+}
+#[allow(clippy::too_many_lines)]
+impl<'a> __rt::Message<'a> for FeatureSetDefaults<'a> {
+    const FULL_NAME: &'static str = "google.protobuf.FeatureSetDefaults";
+    type Owned = FeatureSetDefaults<'static>;
+    fn into_owned(self) -> FeatureSetDefaults<'static> {
+        FeatureSetDefaults {
+            defaults: self.defaults.into_iter().map(__rt::Message::into_owned).collect(),
+            minimum_edition: self.minimum_edition,
+            maximum_edition: self.maximum_edition,
+            unknown_fields: self.unknown_fields.into_owned(),
+        }
+    }
+    fn merge_field(
+        &mut self,
+        tag: u32,
+        d: &mut __rt::Decoder<'a>,
+    ) -> Result<(), __rt::DecodeError> {
+        match tag {
+            10 => {
+                let mut m = feature_set_defaults::FeatureSetEditionDefault::default();
+                d.message(&mut m)?;
+                self.defaults.push(m);
+            }
+            32 => self.minimum_edition = Some(d.enumeration()?),
+            40 => self.maximum_edition = Some(d.enumeration()?),
+            _ => {
+                d.unknown(tag, &mut self.unknown_fields)?;
+            }
+        }
+        Ok(())
+    }
+    fn compute_size(&self, sizes: &mut __rt::SizeCache) -> usize {
+        let mut len = 0;
+        for v in &self.defaults {
+            len += 1 + __rt::len_delimited_len(sizes.message(v));
+        }
+        if let Some(v) = &self.minimum_edition {
+            len += 1 + __rt::int32_len(__rt::Enumeration::number(*v));
+        }
+        if let Some(v) = &self.maximum_edition {
+            len += 1 + __rt::int32_len(__rt::Enumeration::number(*v));
+        }
+        len + self.unknown_fields.as_bytes().len()
+    }
+    fn write_to(&self, e: &mut __rt::Encoder<'_>) {
+        for v in &self.defaults {
+            e.tag(10);
+            e.message(v);
+        }
+        if let Some(v) = &self.minimum_edition {
+            e.tag(32);
+            e.enumeration(*v);
+        }
+        if let Some(v) = &self.maximum_edition {
+            e.tag(40);
+            e.enumeration(*v);
+        }
+        e.raw(self.unknown_fields.as_bytes());
+    }
+    fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
+        w.begin_object();
+        if !self.defaults.is_empty() {
+            w.key("defaults");
+            w.begin_array();
+            for v in &self.defaults {
+                w.elem();
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.FeatureSetDefaults",
+                    "defaults",
+                )?;
+            }
+            w.end_array();
+        }
+        if let Some(v) = &self.minimum_edition {
+            w.key("minimumEdition");
+            w.enumeration(*v);
+        }
+        if let Some(v) = &self.maximum_edition {
+            w.key("maximumEdition");
+            w.enumeration(*v);
+        }
+        w.end_object();
+        Ok(())
+    }
+    fn merge_json<'t>(
+        &mut self,
+        v: __rt::JsonValue<'t, 'a>,
+        d: &mut __rt::JsonDecoder<'_>,
+    ) -> Result<(), __rt::JsonError> {
+        let (object, skip_type) = d.object(v, "google.protobuf.FeatureSetDefaults")?;
+        let mut seen = [0u64; 1];
+        for (key, value) in &object {
+            match key {
+                "@type" if skip_type => {}
+                "defaults" => {
+                    if seen[0] & (1 << 0) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FeatureSetDefaults", "defaults"),
+                        );
+                    }
+                    seen[0] |= 1 << 0;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.FeatureSetDefaults",
+                        "defaults",
+                    )? {
+                        self.defaults
+                            .push({
+                                let mut m = feature_set_defaults::FeatureSetEditionDefault::default();
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.FeatureSetDefaults",
+                                    "defaults",
+                                )?;
+                                m
+                            });
+                    }
+                }
+                "minimumEdition" | "minimum_edition" => {
+                    if seen[0] & (1 << 1) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FeatureSetDefaults", "minimumEdition"),
+                        );
+                    }
+                    seen[0] |= 1 << 1;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    if let Some(e) = __rt::json::Locate::at(
+                        __rt::read::enumeration(value, d),
+                        "google.protobuf.FeatureSetDefaults",
+                        "minimumEdition",
+                    )? {
+                        self.minimum_edition = Some(e);
+                    }
+                }
+                "maximumEdition" | "maximum_edition" => {
+                    if seen[0] & (1 << 2) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.FeatureSetDefaults", "maximumEdition"),
+                        );
+                    }
+                    seen[0] |= 1 << 2;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    if let Some(e) = __rt::json::Locate::at(
+                        __rt::read::enumeration(value, d),
+                        "google.protobuf.FeatureSetDefaults",
+                        "maximumEdition",
+                    )? {
+                        self.maximum_edition = Some(e);
+                    }
+                }
+                _ => {
+                    d.unknown_field("google.protobuf.FeatureSetDefaults", key)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+impl __rt::MessageType for FeatureSetDefaults<'static> {
+    type Msg<'b> = FeatureSetDefaults<'b>;
+}
+/// Nested types of [`FeatureSetDefaults`].
+pub mod feature_set_defaults {
+    #[allow(unused_imports)]
+    use super::__rt;
+    /// The `google.protobuf.FeatureSetDefaults.FeatureSetEditionDefault` message.
+    #[derive(Clone, Debug, Default, PartialEq)]
+    #[allow(clippy::struct_field_names)]
+    pub struct FeatureSetEditionDefault<'a> {
+        /// Field `edition` (3).
+        pub edition: Option<super::Edition>,
+        /// Field `features` (2).
+        pub features: Option<super::FeatureSet<'a>>,
+        /// Fields this version of the schema does not know, kept for a binary round trip.
+        pub unknown_fields: __rt::UnknownFields<'a>,
+    }
+    #[allow(clippy::too_many_lines)]
+    impl<'a> __rt::Message<'a> for FeatureSetEditionDefault<'a> {
+        const FULL_NAME: &'static str = "google.protobuf.FeatureSetDefaults.FeatureSetEditionDefault";
+        type Owned = FeatureSetEditionDefault<'static>;
+        fn into_owned(self) -> FeatureSetEditionDefault<'static> {
+            FeatureSetEditionDefault {
+                edition: self.edition,
+                features: self.features.map(__rt::Message::into_owned),
+                unknown_fields: self.unknown_fields.into_owned(),
+            }
+        }
+        fn merge_field(
+            &mut self,
+            tag: u32,
+            d: &mut __rt::Decoder<'a>,
+        ) -> Result<(), __rt::DecodeError> {
+            match tag {
+                24 => self.edition = Some(d.enumeration()?),
+                18 => {
+                    d.message(self.features.get_or_insert_default())?;
+                }
+                _ => {
+                    d.unknown(tag, &mut self.unknown_fields)?;
+                }
+            }
+            Ok(())
+        }
+        fn compute_size(&self, sizes: &mut __rt::SizeCache) -> usize {
+            let mut len = 0;
+            if let Some(v) = &self.features {
+                len += 1 + __rt::len_delimited_len(sizes.message(v));
+            }
+            if let Some(v) = &self.edition {
+                len += 1 + __rt::int32_len(__rt::Enumeration::number(*v));
+            }
+            len + self.unknown_fields.as_bytes().len()
+        }
+        fn write_to(&self, e: &mut __rt::Encoder<'_>) {
+            if let Some(v) = &self.features {
+                e.tag(18);
+                e.message(v);
+            }
+            if let Some(v) = &self.edition {
+                e.tag(24);
+                e.enumeration(*v);
+            }
+            e.raw(self.unknown_fields.as_bytes());
+        }
+        fn write_json(
+            &self,
+            w: &mut __rt::JsonWriter<'_>,
+        ) -> Result<(), __rt::JsonError> {
+            w.begin_object();
+            if let Some(v) = &self.features {
+                w.key("features");
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.FeatureSetDefaults.FeatureSetEditionDefault",
+                    "features",
+                )?;
+            }
+            if let Some(v) = &self.edition {
+                w.key("edition");
+                w.enumeration(*v);
+            }
+            w.end_object();
+            Ok(())
+        }
+        fn merge_json<'t>(
+            &mut self,
+            v: __rt::JsonValue<'t, 'a>,
+            d: &mut __rt::JsonDecoder<'_>,
+        ) -> Result<(), __rt::JsonError> {
+            let (object, skip_type) = d
+                .object(
+                    v,
+                    "google.protobuf.FeatureSetDefaults.FeatureSetEditionDefault",
+                )?;
+            let mut seen = [0u64; 1];
+            for (key, value) in &object {
+                match key {
+                    "@type" if skip_type => {}
+                    "edition" => {
+                        if seen[0] & (1 << 0) != 0 {
+                            return Err(
+                                __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                    .at(
+                                        "google.protobuf.FeatureSetDefaults.FeatureSetEditionDefault",
+                                        "edition",
+                                    ),
+                            );
+                        }
+                        seen[0] |= 1 << 0;
+                        if __rt::read::is_null(value) {
+                            continue;
+                        }
+                        if let Some(e) = __rt::json::Locate::at(
+                            __rt::read::enumeration(value, d),
+                            "google.protobuf.FeatureSetDefaults.FeatureSetEditionDefault",
+                            "edition",
+                        )? {
+                            self.edition = Some(e);
+                        }
+                    }
+                    "features" => {
+                        if seen[0] & (1 << 1) != 0 {
+                            return Err(
+                                __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                    .at(
+                                        "google.protobuf.FeatureSetDefaults.FeatureSetEditionDefault",
+                                        "features",
+                                    ),
+                            );
+                        }
+                        seen[0] |= 1 << 1;
+                        if __rt::read::is_null(value) {
+                            continue;
+                        }
+                        __rt::json::Locate::at(
+                            d.message(value, self.features.get_or_insert_default()),
+                            "google.protobuf.FeatureSetDefaults.FeatureSetEditionDefault",
+                            "features",
+                        )?;
+                    }
+                    _ => {
+                        d.unknown_field(
+                            "google.protobuf.FeatureSetDefaults.FeatureSetEditionDefault",
+                            key,
+                        )?;
+                    }
+                }
+            }
+            Ok(())
+        }
+    }
+    impl __rt::MessageType for FeatureSetEditionDefault<'static> {
+        type Msg<'b> = FeatureSetEditionDefault<'b>;
+    }
+}
+/// The `google.protobuf.SourceCodeInfo` message.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
+pub struct SourceCodeInfo<'a> {
+    /// Field `location` (1).
+    pub location: Vec<source_code_info::Location<'a>>,
+    /// Fields this version of the schema does not know, kept for a binary round trip.
+    pub unknown_fields: __rt::UnknownFields<'a>,
+}
+#[allow(clippy::too_many_lines)]
+impl<'a> __rt::Message<'a> for SourceCodeInfo<'a> {
+    const FULL_NAME: &'static str = "google.protobuf.SourceCodeInfo";
+    type Owned = SourceCodeInfo<'static>;
+    fn into_owned(self) -> SourceCodeInfo<'static> {
+        SourceCodeInfo {
+            location: self.location.into_iter().map(__rt::Message::into_owned).collect(),
+            unknown_fields: self.unknown_fields.into_owned(),
+        }
+    }
+    fn merge_field(
+        &mut self,
+        tag: u32,
+        d: &mut __rt::Decoder<'a>,
+    ) -> Result<(), __rt::DecodeError> {
+        match tag {
+            10 => {
+                let mut m = source_code_info::Location::default();
+                d.message(&mut m)?;
+                self.location.push(m);
+            }
+            _ => {
+                d.unknown(tag, &mut self.unknown_fields)?;
+            }
+        }
+        Ok(())
+    }
+    fn compute_size(&self, sizes: &mut __rt::SizeCache) -> usize {
+        let mut len = 0;
+        for v in &self.location {
+            len += 1 + __rt::len_delimited_len(sizes.message(v));
+        }
+        len + self.unknown_fields.as_bytes().len()
+    }
+    fn write_to(&self, e: &mut __rt::Encoder<'_>) {
+        for v in &self.location {
+            e.tag(10);
+            e.message(v);
+        }
+        e.raw(self.unknown_fields.as_bytes());
+    }
+    fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
+        w.begin_object();
+        if !self.location.is_empty() {
+            w.key("location");
+            w.begin_array();
+            for v in &self.location {
+                w.elem();
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.SourceCodeInfo",
+                    "location",
+                )?;
+            }
+            w.end_array();
+        }
+        w.end_object();
+        Ok(())
+    }
+    fn merge_json<'t>(
+        &mut self,
+        v: __rt::JsonValue<'t, 'a>,
+        d: &mut __rt::JsonDecoder<'_>,
+    ) -> Result<(), __rt::JsonError> {
+        let (object, skip_type) = d.object(v, "google.protobuf.SourceCodeInfo")?;
+        let mut seen = [0u64; 1];
+        for (key, value) in &object {
+            match key {
+                "@type" if skip_type => {}
+                "location" => {
+                    if seen[0] & (1 << 0) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.SourceCodeInfo", "location"),
+                        );
+                    }
+                    seen[0] |= 1 << 0;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.SourceCodeInfo",
+                        "location",
+                    )? {
+                        self.location
+                            .push({
+                                let mut m = source_code_info::Location::default();
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.SourceCodeInfo",
+                                    "location",
+                                )?;
+                                m
+                            });
+                    }
+                }
+                _ => {
+                    d.unknown_field("google.protobuf.SourceCodeInfo", key)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+impl __rt::MessageType for SourceCodeInfo<'static> {
+    type Msg<'b> = SourceCodeInfo<'b>;
+}
+/// Nested types of [`SourceCodeInfo`].
+pub mod source_code_info {
+    #[allow(unused_imports)]
+    use super::__rt;
+    /// The `google.protobuf.SourceCodeInfo.Location` message.
+    #[derive(Clone, Debug, Default, PartialEq)]
+    #[allow(clippy::struct_field_names)]
+    pub struct Location<'a> {
+        /// Field `path` (1).
+        pub path: Vec<i32>,
+        /// Field `span` (2).
+        pub span: Vec<i32>,
+        /// Field `leading_comments` (3).
+        pub leading_comments: Option<__rt::Cow<'a, str>>,
+        /// Field `trailing_comments` (4).
+        pub trailing_comments: Option<__rt::Cow<'a, str>>,
+        /// Field `leading_detached_comments` (6).
+        pub leading_detached_comments: Vec<__rt::Cow<'a, str>>,
+        /// Fields this version of the schema does not know, kept for a binary round trip.
+        pub unknown_fields: __rt::UnknownFields<'a>,
+    }
+    #[allow(clippy::too_many_lines)]
+    impl<'a> __rt::Message<'a> for Location<'a> {
+        const FULL_NAME: &'static str = "google.protobuf.SourceCodeInfo.Location";
+        type Owned = Location<'static>;
+        fn into_owned(self) -> Location<'static> {
+            Location {
+                path: self.path,
+                span: self.span,
+                leading_comments: self
+                    .leading_comments
+                    .map(|x| __rt::Cow::Owned(x.into_owned())),
+                trailing_comments: self
+                    .trailing_comments
+                    .map(|x| __rt::Cow::Owned(x.into_owned())),
+                leading_detached_comments: self
+                    .leading_detached_comments
+                    .into_iter()
+                    .map(|x| __rt::Cow::Owned(x.into_owned()))
+                    .collect(),
+                unknown_fields: self.unknown_fields.into_owned(),
+            }
+        }
+        fn merge_field(
+            &mut self,
+            tag: u32,
+            d: &mut __rt::Decoder<'a>,
+        ) -> Result<(), __rt::DecodeError> {
+            match tag {
+                8 => self.path.push(d.int32()?),
+                10 => {
+                    d.packed(&mut self.path, 0, __rt::Decoder::int32)?;
+                }
+                16 => self.span.push(d.int32()?),
+                18 => {
+                    d.packed(&mut self.span, 0, __rt::Decoder::int32)?;
+                }
+                26 => self.leading_comments = Some(d.string()?),
+                34 => self.trailing_comments = Some(d.string()?),
+                50 => self.leading_detached_comments.push(d.string()?),
+                _ => {
+                    d.unknown(tag, &mut self.unknown_fields)?;
+                }
+            }
+            Ok(())
+        }
+        fn compute_size(&self, sizes: &mut __rt::SizeCache) -> usize {
+            let mut len = 0;
+            if !self.path.is_empty() {
+                let slot = sizes.reserve();
+                let payload: usize = self.path.iter().map(|v| __rt::int32_len(*v)).sum();
+                sizes.set(slot, payload);
+                len += 1 + __rt::len_delimited_len(payload);
+            }
+            if !self.span.is_empty() {
+                let slot = sizes.reserve();
+                let payload: usize = self.span.iter().map(|v| __rt::int32_len(*v)).sum();
+                sizes.set(slot, payload);
+                len += 1 + __rt::len_delimited_len(payload);
+            }
+            if let Some(v) = &self.leading_comments {
+                len += 1 + __rt::len_delimited_len(v.len());
+            }
+            if let Some(v) = &self.trailing_comments {
+                len += 1 + __rt::len_delimited_len(v.len());
+            }
+            for v in &self.leading_detached_comments {
+                len += 1 + __rt::len_delimited_len(v.len());
+            }
+            len + self.unknown_fields.as_bytes().len()
+        }
+        fn write_to(&self, e: &mut __rt::Encoder<'_>) {
+            if !self.path.is_empty() {
+                e.tag(10);
+                let payload = e.next_size();
+                e.len_prefix(payload);
+                for v in &self.path {
+                    e.int32(*v);
+                }
+            }
+            if !self.span.is_empty() {
+                e.tag(18);
+                let payload = e.next_size();
+                e.len_prefix(payload);
+                for v in &self.span {
+                    e.int32(*v);
+                }
+            }
+            if let Some(v) = &self.leading_comments {
+                e.tag(26);
+                e.string(v);
+            }
+            if let Some(v) = &self.trailing_comments {
+                e.tag(34);
+                e.string(v);
+            }
+            for v in &self.leading_detached_comments {
+                e.tag(50);
+                e.string(v);
+            }
+            e.raw(self.unknown_fields.as_bytes());
+        }
+        fn write_json(
+            &self,
+            w: &mut __rt::JsonWriter<'_>,
+        ) -> Result<(), __rt::JsonError> {
+            w.begin_object();
+            if !self.path.is_empty() {
+                w.key("path");
+                w.begin_array();
+                for v in &self.path {
+                    w.elem();
+                    w.int32(*v);
+                }
+                w.end_array();
+            }
+            if !self.span.is_empty() {
+                w.key("span");
+                w.begin_array();
+                for v in &self.span {
+                    w.elem();
+                    w.int32(*v);
+                }
+                w.end_array();
+            }
+            if let Some(v) = &self.leading_comments {
+                w.key("leadingComments");
+                w.string(v);
+            }
+            if let Some(v) = &self.trailing_comments {
+                w.key("trailingComments");
+                w.string(v);
+            }
+            if !self.leading_detached_comments.is_empty() {
+                w.key("leadingDetachedComments");
+                w.begin_array();
+                for v in &self.leading_detached_comments {
+                    w.elem();
+                    w.string(v);
+                }
+                w.end_array();
+            }
+            w.end_object();
+            Ok(())
+        }
+        fn merge_json<'t>(
+            &mut self,
+            v: __rt::JsonValue<'t, 'a>,
+            d: &mut __rt::JsonDecoder<'_>,
+        ) -> Result<(), __rt::JsonError> {
+            let (object, skip_type) = d
+                .object(v, "google.protobuf.SourceCodeInfo.Location")?;
+            let mut seen = [0u64; 1];
+            for (key, value) in &object {
+                match key {
+                    "@type" if skip_type => {}
+                    "path" => {
+                        if seen[0] & (1 << 0) != 0 {
+                            return Err(
+                                __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                    .at("google.protobuf.SourceCodeInfo.Location", "path"),
+                            );
+                        }
+                        seen[0] |= 1 << 0;
+                        if __rt::read::is_null(value) {
+                            continue;
+                        }
+                        for item in &__rt::json::Locate::at(
+                            __rt::read::array(value),
+                            "google.protobuf.SourceCodeInfo.Location",
+                            "path",
+                        )? {
+                            self.path
+                                .push(
+                                    __rt::json::Locate::at(
+                                        __rt::read::int32(item),
+                                        "google.protobuf.SourceCodeInfo.Location",
+                                        "path",
+                                    )?,
+                                );
+                        }
+                    }
+                    "span" => {
+                        if seen[0] & (1 << 1) != 0 {
+                            return Err(
+                                __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                    .at("google.protobuf.SourceCodeInfo.Location", "span"),
+                            );
+                        }
+                        seen[0] |= 1 << 1;
+                        if __rt::read::is_null(value) {
+                            continue;
+                        }
+                        for item in &__rt::json::Locate::at(
+                            __rt::read::array(value),
+                            "google.protobuf.SourceCodeInfo.Location",
+                            "span",
+                        )? {
+                            self.span
+                                .push(
+                                    __rt::json::Locate::at(
+                                        __rt::read::int32(item),
+                                        "google.protobuf.SourceCodeInfo.Location",
+                                        "span",
+                                    )?,
+                                );
+                        }
+                    }
+                    "leadingComments" | "leading_comments" => {
+                        if seen[0] & (1 << 2) != 0 {
+                            return Err(
+                                __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                    .at(
+                                        "google.protobuf.SourceCodeInfo.Location",
+                                        "leadingComments",
+                                    ),
+                            );
+                        }
+                        seen[0] |= 1 << 2;
+                        if __rt::read::is_null(value) {
+                            continue;
+                        }
+                        self.leading_comments = Some(
+                            __rt::json::Locate::at(
+                                __rt::read::string(value),
+                                "google.protobuf.SourceCodeInfo.Location",
+                                "leadingComments",
+                            )?,
+                        );
+                    }
+                    "trailingComments" | "trailing_comments" => {
+                        if seen[0] & (1 << 3) != 0 {
+                            return Err(
+                                __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                    .at(
+                                        "google.protobuf.SourceCodeInfo.Location",
+                                        "trailingComments",
+                                    ),
+                            );
+                        }
+                        seen[0] |= 1 << 3;
+                        if __rt::read::is_null(value) {
+                            continue;
+                        }
+                        self.trailing_comments = Some(
+                            __rt::json::Locate::at(
+                                __rt::read::string(value),
+                                "google.protobuf.SourceCodeInfo.Location",
+                                "trailingComments",
+                            )?,
+                        );
+                    }
+                    "leadingDetachedComments" | "leading_detached_comments" => {
+                        if seen[0] & (1 << 4) != 0 {
+                            return Err(
+                                __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                    .at(
+                                        "google.protobuf.SourceCodeInfo.Location",
+                                        "leadingDetachedComments",
+                                    ),
+                            );
+                        }
+                        seen[0] |= 1 << 4;
+                        if __rt::read::is_null(value) {
+                            continue;
+                        }
+                        for item in &__rt::json::Locate::at(
+                            __rt::read::array(value),
+                            "google.protobuf.SourceCodeInfo.Location",
+                            "leadingDetachedComments",
+                        )? {
+                            self.leading_detached_comments
+                                .push(
+                                    __rt::json::Locate::at(
+                                        __rt::read::string(item),
+                                        "google.protobuf.SourceCodeInfo.Location",
+                                        "leadingDetachedComments",
+                                    )?,
+                                );
+                        }
+                    }
+                    _ => {
+                        d.unknown_field("google.protobuf.SourceCodeInfo.Location", key)?;
+                    }
+                }
+            }
+            Ok(())
+        }
+    }
+    impl __rt::MessageType for Location<'static> {
+        type Msg<'b> = Location<'b>;
+    }
+}
+/// The `google.protobuf.GeneratedCodeInfo` message.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
+pub struct GeneratedCodeInfo<'a> {
+    /// Field `annotation` (1).
+    pub annotation: Vec<generated_code_info::Annotation<'a>>,
+    /// Fields this version of the schema does not know, kept for a binary round trip.
+    pub unknown_fields: __rt::UnknownFields<'a>,
+}
+#[allow(clippy::too_many_lines)]
+impl<'a> __rt::Message<'a> for GeneratedCodeInfo<'a> {
+    const FULL_NAME: &'static str = "google.protobuf.GeneratedCodeInfo";
+    type Owned = GeneratedCodeInfo<'static>;
+    fn into_owned(self) -> GeneratedCodeInfo<'static> {
+        GeneratedCodeInfo {
+            annotation: self
+                .annotation
+                .into_iter()
+                .map(__rt::Message::into_owned)
+                .collect(),
+            unknown_fields: self.unknown_fields.into_owned(),
+        }
+    }
+    fn merge_field(
+        &mut self,
+        tag: u32,
+        d: &mut __rt::Decoder<'a>,
+    ) -> Result<(), __rt::DecodeError> {
+        match tag {
+            10 => {
+                let mut m = generated_code_info::Annotation::default();
+                d.message(&mut m)?;
+                self.annotation.push(m);
+            }
+            _ => {
+                d.unknown(tag, &mut self.unknown_fields)?;
+            }
+        }
+        Ok(())
+    }
+    fn compute_size(&self, sizes: &mut __rt::SizeCache) -> usize {
+        let mut len = 0;
+        for v in &self.annotation {
+            len += 1 + __rt::len_delimited_len(sizes.message(v));
+        }
+        len + self.unknown_fields.as_bytes().len()
+    }
+    fn write_to(&self, e: &mut __rt::Encoder<'_>) {
+        for v in &self.annotation {
+            e.tag(10);
+            e.message(v);
+        }
+        e.raw(self.unknown_fields.as_bytes());
+    }
+    fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
+        w.begin_object();
+        if !self.annotation.is_empty() {
+            w.key("annotation");
+            w.begin_array();
+            for v in &self.annotation {
+                w.elem();
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.GeneratedCodeInfo",
+                    "annotation",
+                )?;
+            }
+            w.end_array();
+        }
+        w.end_object();
+        Ok(())
+    }
+    fn merge_json<'t>(
+        &mut self,
+        v: __rt::JsonValue<'t, 'a>,
+        d: &mut __rt::JsonDecoder<'_>,
+    ) -> Result<(), __rt::JsonError> {
+        let (object, skip_type) = d.object(v, "google.protobuf.GeneratedCodeInfo")?;
+        let mut seen = [0u64; 1];
+        for (key, value) in &object {
+            match key {
+                "@type" if skip_type => {}
+                "annotation" => {
+                    if seen[0] & (1 << 0) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.GeneratedCodeInfo", "annotation"),
+                        );
+                    }
+                    seen[0] |= 1 << 0;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.GeneratedCodeInfo",
+                        "annotation",
+                    )? {
+                        self.annotation
+                            .push({
+                                let mut m = generated_code_info::Annotation::default();
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.GeneratedCodeInfo",
+                                    "annotation",
+                                )?;
+                                m
+                            });
+                    }
+                }
+                _ => {
+                    d.unknown_field("google.protobuf.GeneratedCodeInfo", key)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+impl __rt::MessageType for GeneratedCodeInfo<'static> {
+    type Msg<'b> = GeneratedCodeInfo<'b>;
+}
+/// Nested types of [`GeneratedCodeInfo`].
+pub mod generated_code_info {
+    #[allow(unused_imports)]
+    use super::__rt;
+    /// The `google.protobuf.GeneratedCodeInfo.Annotation` message.
+    #[derive(Clone, Debug, Default, PartialEq)]
+    #[allow(clippy::struct_field_names)]
+    pub struct Annotation<'a> {
+        /// Field `path` (1).
+        pub path: Vec<i32>,
+        /// Field `source_file` (2).
+        pub source_file: Option<__rt::Cow<'a, str>>,
+        /// Field `begin` (3).
+        pub begin: Option<i32>,
+        /// Field `end` (4).
+        pub end: Option<i32>,
+        /// Field `semantic` (5).
+        pub semantic: Option<super::generated_code_info::annotation::Semantic>,
+        /// Fields this version of the schema does not know, kept for a binary round trip.
+        pub unknown_fields: __rt::UnknownFields<'a>,
+    }
+    #[allow(clippy::too_many_lines)]
+    impl<'a> __rt::Message<'a> for Annotation<'a> {
+        const FULL_NAME: &'static str = "google.protobuf.GeneratedCodeInfo.Annotation";
+        type Owned = Annotation<'static>;
+        fn into_owned(self) -> Annotation<'static> {
+            Annotation {
+                path: self.path,
+                source_file: self.source_file.map(|x| __rt::Cow::Owned(x.into_owned())),
+                begin: self.begin,
+                end: self.end,
+                semantic: self.semantic,
+                unknown_fields: self.unknown_fields.into_owned(),
+            }
+        }
+        fn merge_field(
+            &mut self,
+            tag: u32,
+            d: &mut __rt::Decoder<'a>,
+        ) -> Result<(), __rt::DecodeError> {
+            match tag {
+                8 => self.path.push(d.int32()?),
+                10 => {
+                    d.packed(&mut self.path, 0, __rt::Decoder::int32)?;
+                }
+                18 => self.source_file = Some(d.string()?),
+                24 => self.begin = Some(d.int32()?),
+                32 => self.end = Some(d.int32()?),
+                40 => self.semantic = Some(d.enumeration()?),
+                _ => {
+                    d.unknown(tag, &mut self.unknown_fields)?;
+                }
+            }
+            Ok(())
+        }
+        fn compute_size(&self, sizes: &mut __rt::SizeCache) -> usize {
+            let mut len = 0;
+            if !self.path.is_empty() {
+                let slot = sizes.reserve();
+                let payload: usize = self.path.iter().map(|v| __rt::int32_len(*v)).sum();
+                sizes.set(slot, payload);
+                len += 1 + __rt::len_delimited_len(payload);
+            }
+            if let Some(v) = &self.source_file {
+                len += 1 + __rt::len_delimited_len(v.len());
+            }
+            if let Some(v) = &self.begin {
+                len += 1 + __rt::int32_len(*v);
+            }
+            if let Some(v) = &self.end {
+                len += 1 + __rt::int32_len(*v);
+            }
+            if let Some(v) = &self.semantic {
+                len += 1 + __rt::int32_len(__rt::Enumeration::number(*v));
+            }
+            len + self.unknown_fields.as_bytes().len()
+        }
+        fn write_to(&self, e: &mut __rt::Encoder<'_>) {
+            if !self.path.is_empty() {
+                e.tag(10);
+                let payload = e.next_size();
+                e.len_prefix(payload);
+                for v in &self.path {
+                    e.int32(*v);
+                }
+            }
+            if let Some(v) = &self.source_file {
+                e.tag(18);
+                e.string(v);
+            }
+            if let Some(v) = &self.begin {
+                e.tag(24);
+                e.int32(*v);
+            }
+            if let Some(v) = &self.end {
+                e.tag(32);
+                e.int32(*v);
+            }
+            if let Some(v) = &self.semantic {
+                e.tag(40);
+                e.enumeration(*v);
+            }
+            e.raw(self.unknown_fields.as_bytes());
+        }
+        fn write_json(
+            &self,
+            w: &mut __rt::JsonWriter<'_>,
+        ) -> Result<(), __rt::JsonError> {
+            w.begin_object();
+            if !self.path.is_empty() {
+                w.key("path");
+                w.begin_array();
+                for v in &self.path {
+                    w.elem();
+                    w.int32(*v);
+                }
+                w.end_array();
+            }
+            if let Some(v) = &self.source_file {
+                w.key("sourceFile");
+                w.string(v);
+            }
+            if let Some(v) = &self.begin {
+                w.key("begin");
+                w.int32(*v);
+            }
+            if let Some(v) = &self.end {
+                w.key("end");
+                w.int32(*v);
+            }
+            if let Some(v) = &self.semantic {
+                w.key("semantic");
+                w.enumeration(*v);
+            }
+            w.end_object();
+            Ok(())
+        }
+        fn merge_json<'t>(
+            &mut self,
+            v: __rt::JsonValue<'t, 'a>,
+            d: &mut __rt::JsonDecoder<'_>,
+        ) -> Result<(), __rt::JsonError> {
+            let (object, skip_type) = d
+                .object(v, "google.protobuf.GeneratedCodeInfo.Annotation")?;
+            let mut seen = [0u64; 1];
+            for (key, value) in &object {
+                match key {
+                    "@type" if skip_type => {}
+                    "path" => {
+                        if seen[0] & (1 << 0) != 0 {
+                            return Err(
+                                __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                    .at("google.protobuf.GeneratedCodeInfo.Annotation", "path"),
+                            );
+                        }
+                        seen[0] |= 1 << 0;
+                        if __rt::read::is_null(value) {
+                            continue;
+                        }
+                        for item in &__rt::json::Locate::at(
+                            __rt::read::array(value),
+                            "google.protobuf.GeneratedCodeInfo.Annotation",
+                            "path",
+                        )? {
+                            self.path
+                                .push(
+                                    __rt::json::Locate::at(
+                                        __rt::read::int32(item),
+                                        "google.protobuf.GeneratedCodeInfo.Annotation",
+                                        "path",
+                                    )?,
+                                );
+                        }
+                    }
+                    "sourceFile" | "source_file" => {
+                        if seen[0] & (1 << 1) != 0 {
+                            return Err(
+                                __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                    .at(
+                                        "google.protobuf.GeneratedCodeInfo.Annotation",
+                                        "sourceFile",
+                                    ),
+                            );
+                        }
+                        seen[0] |= 1 << 1;
+                        if __rt::read::is_null(value) {
+                            continue;
+                        }
+                        self.source_file = Some(
+                            __rt::json::Locate::at(
+                                __rt::read::string(value),
+                                "google.protobuf.GeneratedCodeInfo.Annotation",
+                                "sourceFile",
+                            )?,
+                        );
+                    }
+                    "begin" => {
+                        if seen[0] & (1 << 2) != 0 {
+                            return Err(
+                                __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                    .at("google.protobuf.GeneratedCodeInfo.Annotation", "begin"),
+                            );
+                        }
+                        seen[0] |= 1 << 2;
+                        if __rt::read::is_null(value) {
+                            continue;
+                        }
+                        self.begin = Some(
+                            __rt::json::Locate::at(
+                                __rt::read::int32(value),
+                                "google.protobuf.GeneratedCodeInfo.Annotation",
+                                "begin",
+                            )?,
+                        );
+                    }
+                    "end" => {
+                        if seen[0] & (1 << 3) != 0 {
+                            return Err(
+                                __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                    .at("google.protobuf.GeneratedCodeInfo.Annotation", "end"),
+                            );
+                        }
+                        seen[0] |= 1 << 3;
+                        if __rt::read::is_null(value) {
+                            continue;
+                        }
+                        self.end = Some(
+                            __rt::json::Locate::at(
+                                __rt::read::int32(value),
+                                "google.protobuf.GeneratedCodeInfo.Annotation",
+                                "end",
+                            )?,
+                        );
+                    }
+                    "semantic" => {
+                        if seen[0] & (1 << 4) != 0 {
+                            return Err(
+                                __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                    .at(
+                                        "google.protobuf.GeneratedCodeInfo.Annotation",
+                                        "semantic",
+                                    ),
+                            );
+                        }
+                        seen[0] |= 1 << 4;
+                        if __rt::read::is_null(value) {
+                            continue;
+                        }
+                        if let Some(e) = __rt::json::Locate::at(
+                            __rt::read::enumeration(value, d),
+                            "google.protobuf.GeneratedCodeInfo.Annotation",
+                            "semantic",
+                        )? {
+                            self.semantic = Some(e);
+                        }
+                    }
+                    _ => {
+                        d.unknown_field(
+                            "google.protobuf.GeneratedCodeInfo.Annotation",
+                            key,
+                        )?;
+                    }
+                }
+            }
+            Ok(())
+        }
+    }
+    impl __rt::MessageType for Annotation<'static> {
+        type Msg<'b> = Annotation<'b>;
+    }
+    /// Nested types of [`Annotation`].
+    pub mod annotation {
+        #[allow(unused_imports)]
+        use super::__rt;
+        /// The `google.protobuf.GeneratedCodeInfo.Annotation.Semantic` enum.
+        #[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct Semantic(pub i32);
+        impl Semantic {
+            /// `NONE` (0).
+            pub const NONE: Self = Self(0);
+            /// `SET` (1).
+            pub const SET: Self = Self(1);
+            /// `ALIAS` (2).
+            pub const ALIAS: Self = Self(2);
+        }
+        impl __rt::Enumeration for Semantic {
+            const FULL_NAME: &'static str = "google.protobuf.GeneratedCodeInfo.Annotation.Semantic";
+            fn number(self) -> i32 {
+                self.0
+            }
+            fn from_number(n: i32) -> Self {
+                Self(n)
+            }
+            fn name(self) -> Option<&'static str> {
+                match self.0 {
+                    0 => Some("NONE"),
+                    1 => Some("SET"),
+                    2 => Some("ALIAS"),
+                    _ => None,
+                }
+            }
+            fn from_name(name: &str) -> Option<Self> {
+                match name {
+                    "NONE" => Some(Self::NONE),
+                    "SET" => Some(Self::SET),
+                    "ALIAS" => Some(Self::ALIAS),
+                    _ => None,
+                }
+            }
+        }
+        impl ::core::fmt::Debug for Semantic {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                match __rt::Enumeration::name(*self) {
+                    Some(n) => f.write_str(n),
+                    None => write!(f, "{}", self.0),
+                }
+            }
+        }
+    }
+}
 /// The `google.protobuf.Duration` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct Duration<'a> {
     /// Field `seconds` (1).
     pub seconds: i64,
@@ -84,6 +10556,7 @@ pub struct Duration<'a> {
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for Duration<'a> {
     const FULL_NAME: &'static str = "google.protobuf.Duration";
     const USES_SIZE_CACHE: bool = false;
@@ -152,6 +10625,7 @@ pub struct Empty<'a> {
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for Empty<'a> {
     const FULL_NAME: &'static str = "google.protobuf.Empty";
     const USES_SIZE_CACHE: bool = false;
@@ -201,12 +10675,14 @@ impl __rt::MessageType for Empty<'static> {
 }
 /// The `google.protobuf.FieldMask` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct FieldMask<'a> {
     /// Field `paths` (1).
     pub paths: Vec<__rt::Cow<'a, str>>,
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for FieldMask<'a> {
     const FULL_NAME: &'static str = "google.protobuf.FieldMask";
     const USES_SIZE_CACHE: bool = false;
@@ -264,14 +10740,110 @@ impl<'a> __rt::Message<'a> for FieldMask<'a> {
 impl __rt::MessageType for FieldMask<'static> {
     type Msg<'b> = FieldMask<'b>;
 }
+/// The `google.protobuf.SourceContext` message.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
+pub struct SourceContext<'a> {
+    /// Field `file_name` (1).
+    pub file_name: __rt::Cow<'a, str>,
+    /// Fields this version of the schema does not know, kept for a binary round trip.
+    pub unknown_fields: __rt::UnknownFields<'a>,
+}
+#[allow(clippy::too_many_lines)]
+impl<'a> __rt::Message<'a> for SourceContext<'a> {
+    const FULL_NAME: &'static str = "google.protobuf.SourceContext";
+    const USES_SIZE_CACHE: bool = false;
+    type Owned = SourceContext<'static>;
+    fn into_owned(self) -> SourceContext<'static> {
+        SourceContext {
+            file_name: __rt::Cow::Owned(self.file_name.into_owned()),
+            unknown_fields: self.unknown_fields.into_owned(),
+        }
+    }
+    fn merge_field(
+        &mut self,
+        tag: u32,
+        d: &mut __rt::Decoder<'a>,
+    ) -> Result<(), __rt::DecodeError> {
+        match tag {
+            10 => self.file_name = d.string()?,
+            _ => {
+                d.unknown(tag, &mut self.unknown_fields)?;
+            }
+        }
+        Ok(())
+    }
+    fn compute_size(&self, _sizes: &mut __rt::SizeCache) -> usize {
+        let mut len = 0;
+        if !self.file_name.is_empty() {
+            len += 1 + __rt::len_delimited_len(self.file_name.len());
+        }
+        len + self.unknown_fields.as_bytes().len()
+    }
+    fn write_to(&self, e: &mut __rt::Encoder<'_>) {
+        if !self.file_name.is_empty() {
+            e.tag(10);
+            e.string(&self.file_name);
+        }
+        e.raw(self.unknown_fields.as_bytes());
+    }
+    fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
+        w.begin_object();
+        if !self.file_name.is_empty() {
+            w.key("fileName");
+            w.string(&self.file_name);
+        }
+        w.end_object();
+        Ok(())
+    }
+    fn merge_json<'t>(
+        &mut self,
+        v: __rt::JsonValue<'t, 'a>,
+        d: &mut __rt::JsonDecoder<'_>,
+    ) -> Result<(), __rt::JsonError> {
+        let (object, skip_type) = d.object(v, "google.protobuf.SourceContext")?;
+        let mut seen = [0u64; 1];
+        for (key, value) in &object {
+            match key {
+                "@type" if skip_type => {}
+                "fileName" | "file_name" => {
+                    if seen[0] & (1 << 0) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.SourceContext", "fileName"),
+                        );
+                    }
+                    seen[0] |= 1 << 0;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.file_name = __rt::json::Locate::at(
+                        __rt::read::string(value),
+                        "google.protobuf.SourceContext",
+                        "fileName",
+                    )?;
+                }
+                _ => {
+                    d.unknown_field("google.protobuf.SourceContext", key)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+impl __rt::MessageType for SourceContext<'static> {
+    type Msg<'b> = SourceContext<'b>;
+}
 /// The `google.protobuf.Struct` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct Struct<'a> {
     /// Field `fields` (1).
     pub fields: __rt::BTreeMap<__rt::Cow<'a, str>, Value<'a>>,
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for Struct<'a> {
     const FULL_NAME: &'static str = "google.protobuf.Struct";
     type Owned = Struct<'static>;
@@ -366,12 +10938,14 @@ impl __rt::MessageType for Struct<'static> {
 }
 /// The `google.protobuf.Value` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct Value<'a> {
     /// Oneof `kind`.
     pub kind: Option<value::Kind<'a>>,
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for Value<'a> {
     const FULL_NAME: &'static str = "google.protobuf.Value";
     type Owned = Value<'static>;
@@ -527,7 +11101,7 @@ pub mod value {
     use super::__rt;
     /// Oneof `kind` of `google.protobuf.Value`.
     #[derive(Clone, Debug, PartialEq)]
-    #[allow(clippy::large_enum_variant)]
+    #[allow(clippy::large_enum_variant, clippy::enum_variant_names)]
     pub enum Kind<'a> {
         /// Field `null_value` (1).
         NullValue(super::NullValue),
@@ -561,12 +11135,14 @@ pub mod value {
 }
 /// The `google.protobuf.ListValue` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct ListValue<'a> {
     /// Field `values` (1).
     pub values: Vec<Value<'a>>,
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for ListValue<'a> {
     const FULL_NAME: &'static str = "google.protobuf.ListValue";
     type Owned = ListValue<'static>;
@@ -634,6 +11210,7 @@ impl __rt::MessageType for ListValue<'static> {
 }
 /// The `google.protobuf.Timestamp` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct Timestamp<'a> {
     /// Field `seconds` (1).
     pub seconds: i64,
@@ -642,6 +11219,7 @@ pub struct Timestamp<'a> {
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for Timestamp<'a> {
     const FULL_NAME: &'static str = "google.protobuf.Timestamp";
     const USES_SIZE_CACHE: bool = false;
@@ -704,14 +11282,1570 @@ impl<'a> __rt::Message<'a> for Timestamp<'a> {
 impl __rt::MessageType for Timestamp<'static> {
     type Msg<'b> = Timestamp<'b>;
 }
+/// The `google.protobuf.Type` message.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
+pub struct Type<'a> {
+    /// Field `name` (1).
+    pub name: __rt::Cow<'a, str>,
+    /// Field `fields` (2).
+    pub fields: Vec<Field<'a>>,
+    /// Field `oneofs` (3).
+    pub oneofs: Vec<__rt::Cow<'a, str>>,
+    /// Field `options` (4).
+    pub options: Vec<OptionMessage<'a>>,
+    /// Field `source_context` (5).
+    pub source_context: Option<SourceContext<'a>>,
+    /// Field `syntax` (6).
+    pub syntax: Syntax,
+    /// Field `edition` (7).
+    pub edition: __rt::Cow<'a, str>,
+    /// Fields this version of the schema does not know, kept for a binary round trip.
+    pub unknown_fields: __rt::UnknownFields<'a>,
+}
+#[allow(clippy::too_many_lines)]
+impl<'a> __rt::Message<'a> for Type<'a> {
+    const FULL_NAME: &'static str = "google.protobuf.Type";
+    type Owned = Type<'static>;
+    fn into_owned(self) -> Type<'static> {
+        Type {
+            name: __rt::Cow::Owned(self.name.into_owned()),
+            fields: self.fields.into_iter().map(__rt::Message::into_owned).collect(),
+            oneofs: self
+                .oneofs
+                .into_iter()
+                .map(|x| __rt::Cow::Owned(x.into_owned()))
+                .collect(),
+            options: self.options.into_iter().map(__rt::Message::into_owned).collect(),
+            source_context: self.source_context.map(__rt::Message::into_owned),
+            syntax: self.syntax,
+            edition: __rt::Cow::Owned(self.edition.into_owned()),
+            unknown_fields: self.unknown_fields.into_owned(),
+        }
+    }
+    fn merge_field(
+        &mut self,
+        tag: u32,
+        d: &mut __rt::Decoder<'a>,
+    ) -> Result<(), __rt::DecodeError> {
+        match tag {
+            10 => self.name = d.string()?,
+            18 => {
+                let mut m = Field::default();
+                d.message(&mut m)?;
+                self.fields.push(m);
+            }
+            26 => self.oneofs.push(d.string()?),
+            34 => {
+                let mut m = OptionMessage::default();
+                d.message(&mut m)?;
+                self.options.push(m);
+            }
+            42 => {
+                d.message(self.source_context.get_or_insert_default())?;
+            }
+            48 => self.syntax = d.enumeration()?,
+            58 => self.edition = d.string()?,
+            _ => {
+                d.unknown(tag, &mut self.unknown_fields)?;
+            }
+        }
+        Ok(())
+    }
+    fn compute_size(&self, sizes: &mut __rt::SizeCache) -> usize {
+        let mut len = 0;
+        if !self.name.is_empty() {
+            len += 1 + __rt::len_delimited_len(self.name.len());
+        }
+        for v in &self.fields {
+            len += 1 + __rt::len_delimited_len(sizes.message(v));
+        }
+        for v in &self.oneofs {
+            len += 1 + __rt::len_delimited_len(v.len());
+        }
+        for v in &self.options {
+            len += 1 + __rt::len_delimited_len(sizes.message(v));
+        }
+        if let Some(v) = &self.source_context {
+            len += 1 + __rt::len_delimited_len(sizes.message(v));
+        }
+        if __rt::Enumeration::number(self.syntax) != 0 {
+            len += 1 + __rt::int32_len(__rt::Enumeration::number(self.syntax));
+        }
+        if !self.edition.is_empty() {
+            len += 1 + __rt::len_delimited_len(self.edition.len());
+        }
+        len + self.unknown_fields.as_bytes().len()
+    }
+    fn write_to(&self, e: &mut __rt::Encoder<'_>) {
+        if !self.name.is_empty() {
+            e.tag(10);
+            e.string(&self.name);
+        }
+        for v in &self.fields {
+            e.tag(18);
+            e.message(v);
+        }
+        for v in &self.oneofs {
+            e.tag(26);
+            e.string(v);
+        }
+        for v in &self.options {
+            e.tag(34);
+            e.message(v);
+        }
+        if let Some(v) = &self.source_context {
+            e.tag(42);
+            e.message(v);
+        }
+        if __rt::Enumeration::number(self.syntax) != 0 {
+            e.tag(48);
+            e.enumeration(self.syntax);
+        }
+        if !self.edition.is_empty() {
+            e.tag(58);
+            e.string(&self.edition);
+        }
+        e.raw(self.unknown_fields.as_bytes());
+    }
+    fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
+        w.begin_object();
+        if !self.name.is_empty() {
+            w.key("name");
+            w.string(&self.name);
+        }
+        if !self.fields.is_empty() {
+            w.key("fields");
+            w.begin_array();
+            for v in &self.fields {
+                w.elem();
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.Type",
+                    "fields",
+                )?;
+            }
+            w.end_array();
+        }
+        if !self.oneofs.is_empty() {
+            w.key("oneofs");
+            w.begin_array();
+            for v in &self.oneofs {
+                w.elem();
+                w.string(v);
+            }
+            w.end_array();
+        }
+        if !self.options.is_empty() {
+            w.key("options");
+            w.begin_array();
+            for v in &self.options {
+                w.elem();
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.Type",
+                    "options",
+                )?;
+            }
+            w.end_array();
+        }
+        if let Some(v) = &self.source_context {
+            w.key("sourceContext");
+            __rt::json::Locate::at(
+                __rt::Message::write_json(v, w),
+                "google.protobuf.Type",
+                "sourceContext",
+            )?;
+        }
+        if __rt::Enumeration::number(self.syntax) != 0 {
+            w.key("syntax");
+            w.enumeration(self.syntax);
+        }
+        if !self.edition.is_empty() {
+            w.key("edition");
+            w.string(&self.edition);
+        }
+        w.end_object();
+        Ok(())
+    }
+    fn merge_json<'t>(
+        &mut self,
+        v: __rt::JsonValue<'t, 'a>,
+        d: &mut __rt::JsonDecoder<'_>,
+    ) -> Result<(), __rt::JsonError> {
+        let (object, skip_type) = d.object(v, "google.protobuf.Type")?;
+        let mut seen = [0u64; 1];
+        for (key, value) in &object {
+            match key {
+                "@type" if skip_type => {}
+                "name" => {
+                    if seen[0] & (1 << 0) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.Type", "name"),
+                        );
+                    }
+                    seen[0] |= 1 << 0;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.name = __rt::json::Locate::at(
+                        __rt::read::string(value),
+                        "google.protobuf.Type",
+                        "name",
+                    )?;
+                }
+                "fields" => {
+                    if seen[0] & (1 << 1) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.Type", "fields"),
+                        );
+                    }
+                    seen[0] |= 1 << 1;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.Type",
+                        "fields",
+                    )? {
+                        self.fields
+                            .push({
+                                let mut m = Field::default();
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.Type",
+                                    "fields",
+                                )?;
+                                m
+                            });
+                    }
+                }
+                "oneofs" => {
+                    if seen[0] & (1 << 2) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.Type", "oneofs"),
+                        );
+                    }
+                    seen[0] |= 1 << 2;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.Type",
+                        "oneofs",
+                    )? {
+                        self.oneofs
+                            .push(
+                                __rt::json::Locate::at(
+                                    __rt::read::string(item),
+                                    "google.protobuf.Type",
+                                    "oneofs",
+                                )?,
+                            );
+                    }
+                }
+                "options" => {
+                    if seen[0] & (1 << 3) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.Type", "options"),
+                        );
+                    }
+                    seen[0] |= 1 << 3;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.Type",
+                        "options",
+                    )? {
+                        self.options
+                            .push({
+                                let mut m = OptionMessage::default();
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.Type",
+                                    "options",
+                                )?;
+                                m
+                            });
+                    }
+                }
+                "sourceContext" | "source_context" => {
+                    if seen[0] & (1 << 4) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.Type", "sourceContext"),
+                        );
+                    }
+                    seen[0] |= 1 << 4;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    __rt::json::Locate::at(
+                        d.message(value, self.source_context.get_or_insert_default()),
+                        "google.protobuf.Type",
+                        "sourceContext",
+                    )?;
+                }
+                "syntax" => {
+                    if seen[0] & (1 << 5) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.Type", "syntax"),
+                        );
+                    }
+                    seen[0] |= 1 << 5;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    if let Some(e) = __rt::json::Locate::at(
+                        __rt::read::enumeration(value, d),
+                        "google.protobuf.Type",
+                        "syntax",
+                    )? {
+                        self.syntax = e;
+                    }
+                }
+                "edition" => {
+                    if seen[0] & (1 << 6) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.Type", "edition"),
+                        );
+                    }
+                    seen[0] |= 1 << 6;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.edition = __rt::json::Locate::at(
+                        __rt::read::string(value),
+                        "google.protobuf.Type",
+                        "edition",
+                    )?;
+                }
+                _ => {
+                    d.unknown_field("google.protobuf.Type", key)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+impl __rt::MessageType for Type<'static> {
+    type Msg<'b> = Type<'b>;
+}
+/// The `google.protobuf.Field` message.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
+pub struct Field<'a> {
+    /// Field `kind` (1).
+    pub kind: field::Kind,
+    /// Field `cardinality` (2).
+    pub cardinality: field::Cardinality,
+    /// Field `number` (3).
+    pub number: i32,
+    /// Field `name` (4).
+    pub name: __rt::Cow<'a, str>,
+    /// Field `type_url` (6).
+    pub type_url: __rt::Cow<'a, str>,
+    /// Field `oneof_index` (7).
+    pub oneof_index: i32,
+    /// Field `packed` (8).
+    pub packed: bool,
+    /// Field `options` (9).
+    pub options: Vec<OptionMessage<'a>>,
+    /// Field `json_name` (10).
+    pub json_name: __rt::Cow<'a, str>,
+    /// Field `default_value` (11).
+    pub default_value: __rt::Cow<'a, str>,
+    /// Fields this version of the schema does not know, kept for a binary round trip.
+    pub unknown_fields: __rt::UnknownFields<'a>,
+}
+#[allow(clippy::too_many_lines)]
+impl<'a> __rt::Message<'a> for Field<'a> {
+    const FULL_NAME: &'static str = "google.protobuf.Field";
+    type Owned = Field<'static>;
+    fn into_owned(self) -> Field<'static> {
+        Field {
+            kind: self.kind,
+            cardinality: self.cardinality,
+            number: self.number,
+            name: __rt::Cow::Owned(self.name.into_owned()),
+            type_url: __rt::Cow::Owned(self.type_url.into_owned()),
+            oneof_index: self.oneof_index,
+            packed: self.packed,
+            options: self.options.into_iter().map(__rt::Message::into_owned).collect(),
+            json_name: __rt::Cow::Owned(self.json_name.into_owned()),
+            default_value: __rt::Cow::Owned(self.default_value.into_owned()),
+            unknown_fields: self.unknown_fields.into_owned(),
+        }
+    }
+    fn merge_field(
+        &mut self,
+        tag: u32,
+        d: &mut __rt::Decoder<'a>,
+    ) -> Result<(), __rt::DecodeError> {
+        match tag {
+            8 => self.kind = d.enumeration()?,
+            16 => self.cardinality = d.enumeration()?,
+            24 => self.number = d.int32()?,
+            34 => self.name = d.string()?,
+            50 => self.type_url = d.string()?,
+            56 => self.oneof_index = d.int32()?,
+            64 => self.packed = d.bool()?,
+            74 => {
+                let mut m = OptionMessage::default();
+                d.message(&mut m)?;
+                self.options.push(m);
+            }
+            82 => self.json_name = d.string()?,
+            90 => self.default_value = d.string()?,
+            _ => {
+                d.unknown(tag, &mut self.unknown_fields)?;
+            }
+        }
+        Ok(())
+    }
+    fn compute_size(&self, sizes: &mut __rt::SizeCache) -> usize {
+        let mut len = 0;
+        if __rt::Enumeration::number(self.kind) != 0 {
+            len += 1 + __rt::int32_len(__rt::Enumeration::number(self.kind));
+        }
+        if __rt::Enumeration::number(self.cardinality) != 0 {
+            len += 1 + __rt::int32_len(__rt::Enumeration::number(self.cardinality));
+        }
+        if self.number != 0 {
+            len += 1 + __rt::int32_len(self.number);
+        }
+        if !self.name.is_empty() {
+            len += 1 + __rt::len_delimited_len(self.name.len());
+        }
+        if !self.type_url.is_empty() {
+            len += 1 + __rt::len_delimited_len(self.type_url.len());
+        }
+        if self.oneof_index != 0 {
+            len += 1 + __rt::int32_len(self.oneof_index);
+        }
+        if self.packed {
+            len += 1 + 1;
+        }
+        for v in &self.options {
+            len += 1 + __rt::len_delimited_len(sizes.message(v));
+        }
+        if !self.json_name.is_empty() {
+            len += 1 + __rt::len_delimited_len(self.json_name.len());
+        }
+        if !self.default_value.is_empty() {
+            len += 1 + __rt::len_delimited_len(self.default_value.len());
+        }
+        len + self.unknown_fields.as_bytes().len()
+    }
+    fn write_to(&self, e: &mut __rt::Encoder<'_>) {
+        if __rt::Enumeration::number(self.kind) != 0 {
+            e.tag(8);
+            e.enumeration(self.kind);
+        }
+        if __rt::Enumeration::number(self.cardinality) != 0 {
+            e.tag(16);
+            e.enumeration(self.cardinality);
+        }
+        if self.number != 0 {
+            e.tag(24);
+            e.int32(self.number);
+        }
+        if !self.name.is_empty() {
+            e.tag(34);
+            e.string(&self.name);
+        }
+        if !self.type_url.is_empty() {
+            e.tag(50);
+            e.string(&self.type_url);
+        }
+        if self.oneof_index != 0 {
+            e.tag(56);
+            e.int32(self.oneof_index);
+        }
+        if self.packed {
+            e.tag(64);
+            e.bool(self.packed);
+        }
+        for v in &self.options {
+            e.tag(74);
+            e.message(v);
+        }
+        if !self.json_name.is_empty() {
+            e.tag(82);
+            e.string(&self.json_name);
+        }
+        if !self.default_value.is_empty() {
+            e.tag(90);
+            e.string(&self.default_value);
+        }
+        e.raw(self.unknown_fields.as_bytes());
+    }
+    fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
+        w.begin_object();
+        if __rt::Enumeration::number(self.kind) != 0 {
+            w.key("kind");
+            w.enumeration(self.kind);
+        }
+        if __rt::Enumeration::number(self.cardinality) != 0 {
+            w.key("cardinality");
+            w.enumeration(self.cardinality);
+        }
+        if self.number != 0 {
+            w.key("number");
+            w.int32(self.number);
+        }
+        if !self.name.is_empty() {
+            w.key("name");
+            w.string(&self.name);
+        }
+        if !self.type_url.is_empty() {
+            w.key("typeUrl");
+            w.string(&self.type_url);
+        }
+        if self.oneof_index != 0 {
+            w.key("oneofIndex");
+            w.int32(self.oneof_index);
+        }
+        if self.packed {
+            w.key("packed");
+            w.bool(self.packed);
+        }
+        if !self.options.is_empty() {
+            w.key("options");
+            w.begin_array();
+            for v in &self.options {
+                w.elem();
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.Field",
+                    "options",
+                )?;
+            }
+            w.end_array();
+        }
+        if !self.json_name.is_empty() {
+            w.key("jsonName");
+            w.string(&self.json_name);
+        }
+        if !self.default_value.is_empty() {
+            w.key("defaultValue");
+            w.string(&self.default_value);
+        }
+        w.end_object();
+        Ok(())
+    }
+    fn merge_json<'t>(
+        &mut self,
+        v: __rt::JsonValue<'t, 'a>,
+        d: &mut __rt::JsonDecoder<'_>,
+    ) -> Result<(), __rt::JsonError> {
+        let (object, skip_type) = d.object(v, "google.protobuf.Field")?;
+        let mut seen = [0u64; 1];
+        for (key, value) in &object {
+            match key {
+                "@type" if skip_type => {}
+                "kind" => {
+                    if seen[0] & (1 << 0) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.Field", "kind"),
+                        );
+                    }
+                    seen[0] |= 1 << 0;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    if let Some(e) = __rt::json::Locate::at(
+                        __rt::read::enumeration(value, d),
+                        "google.protobuf.Field",
+                        "kind",
+                    )? {
+                        self.kind = e;
+                    }
+                }
+                "cardinality" => {
+                    if seen[0] & (1 << 1) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.Field", "cardinality"),
+                        );
+                    }
+                    seen[0] |= 1 << 1;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    if let Some(e) = __rt::json::Locate::at(
+                        __rt::read::enumeration(value, d),
+                        "google.protobuf.Field",
+                        "cardinality",
+                    )? {
+                        self.cardinality = e;
+                    }
+                }
+                "number" => {
+                    if seen[0] & (1 << 2) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.Field", "number"),
+                        );
+                    }
+                    seen[0] |= 1 << 2;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.number = __rt::json::Locate::at(
+                        __rt::read::int32(value),
+                        "google.protobuf.Field",
+                        "number",
+                    )?;
+                }
+                "name" => {
+                    if seen[0] & (1 << 3) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.Field", "name"),
+                        );
+                    }
+                    seen[0] |= 1 << 3;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.name = __rt::json::Locate::at(
+                        __rt::read::string(value),
+                        "google.protobuf.Field",
+                        "name",
+                    )?;
+                }
+                "typeUrl" | "type_url" => {
+                    if seen[0] & (1 << 4) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.Field", "typeUrl"),
+                        );
+                    }
+                    seen[0] |= 1 << 4;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.type_url = __rt::json::Locate::at(
+                        __rt::read::string(value),
+                        "google.protobuf.Field",
+                        "typeUrl",
+                    )?;
+                }
+                "oneofIndex" | "oneof_index" => {
+                    if seen[0] & (1 << 5) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.Field", "oneofIndex"),
+                        );
+                    }
+                    seen[0] |= 1 << 5;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.oneof_index = __rt::json::Locate::at(
+                        __rt::read::int32(value),
+                        "google.protobuf.Field",
+                        "oneofIndex",
+                    )?;
+                }
+                "packed" => {
+                    if seen[0] & (1 << 6) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.Field", "packed"),
+                        );
+                    }
+                    seen[0] |= 1 << 6;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.packed = __rt::json::Locate::at(
+                        __rt::read::bool(value),
+                        "google.protobuf.Field",
+                        "packed",
+                    )?;
+                }
+                "options" => {
+                    if seen[0] & (1 << 7) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.Field", "options"),
+                        );
+                    }
+                    seen[0] |= 1 << 7;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.Field",
+                        "options",
+                    )? {
+                        self.options
+                            .push({
+                                let mut m = OptionMessage::default();
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.Field",
+                                    "options",
+                                )?;
+                                m
+                            });
+                    }
+                }
+                "jsonName" | "json_name" => {
+                    if seen[0] & (1 << 8) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.Field", "jsonName"),
+                        );
+                    }
+                    seen[0] |= 1 << 8;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.json_name = __rt::json::Locate::at(
+                        __rt::read::string(value),
+                        "google.protobuf.Field",
+                        "jsonName",
+                    )?;
+                }
+                "defaultValue" | "default_value" => {
+                    if seen[0] & (1 << 9) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.Field", "defaultValue"),
+                        );
+                    }
+                    seen[0] |= 1 << 9;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.default_value = __rt::json::Locate::at(
+                        __rt::read::string(value),
+                        "google.protobuf.Field",
+                        "defaultValue",
+                    )?;
+                }
+                _ => {
+                    d.unknown_field("google.protobuf.Field", key)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+impl __rt::MessageType for Field<'static> {
+    type Msg<'b> = Field<'b>;
+}
+/// Nested types of [`Field`].
+pub mod field {
+    #[allow(unused_imports)]
+    use super::__rt;
+    /// The `google.protobuf.Field.Kind` enum.
+    #[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub struct Kind(pub i32);
+    impl Kind {
+        /// `TYPE_UNKNOWN` (0).
+        pub const TYPE_UNKNOWN: Self = Self(0);
+        /// `TYPE_DOUBLE` (1).
+        pub const TYPE_DOUBLE: Self = Self(1);
+        /// `TYPE_FLOAT` (2).
+        pub const TYPE_FLOAT: Self = Self(2);
+        /// `TYPE_INT64` (3).
+        pub const TYPE_INT64: Self = Self(3);
+        /// `TYPE_UINT64` (4).
+        pub const TYPE_UINT64: Self = Self(4);
+        /// `TYPE_INT32` (5).
+        pub const TYPE_INT32: Self = Self(5);
+        /// `TYPE_FIXED64` (6).
+        pub const TYPE_FIXED64: Self = Self(6);
+        /// `TYPE_FIXED32` (7).
+        pub const TYPE_FIXED32: Self = Self(7);
+        /// `TYPE_BOOL` (8).
+        pub const TYPE_BOOL: Self = Self(8);
+        /// `TYPE_STRING` (9).
+        pub const TYPE_STRING: Self = Self(9);
+        /// `TYPE_GROUP` (10).
+        pub const TYPE_GROUP: Self = Self(10);
+        /// `TYPE_MESSAGE` (11).
+        pub const TYPE_MESSAGE: Self = Self(11);
+        /// `TYPE_BYTES` (12).
+        pub const TYPE_BYTES: Self = Self(12);
+        /// `TYPE_UINT32` (13).
+        pub const TYPE_UINT32: Self = Self(13);
+        /// `TYPE_ENUM` (14).
+        pub const TYPE_ENUM: Self = Self(14);
+        /// `TYPE_SFIXED32` (15).
+        pub const TYPE_SFIXED32: Self = Self(15);
+        /// `TYPE_SFIXED64` (16).
+        pub const TYPE_SFIXED64: Self = Self(16);
+        /// `TYPE_SINT32` (17).
+        pub const TYPE_SINT32: Self = Self(17);
+        /// `TYPE_SINT64` (18).
+        pub const TYPE_SINT64: Self = Self(18);
+    }
+    impl __rt::Enumeration for Kind {
+        const FULL_NAME: &'static str = "google.protobuf.Field.Kind";
+        fn number(self) -> i32 {
+            self.0
+        }
+        fn from_number(n: i32) -> Self {
+            Self(n)
+        }
+        fn name(self) -> Option<&'static str> {
+            match self.0 {
+                0 => Some("TYPE_UNKNOWN"),
+                1 => Some("TYPE_DOUBLE"),
+                2 => Some("TYPE_FLOAT"),
+                3 => Some("TYPE_INT64"),
+                4 => Some("TYPE_UINT64"),
+                5 => Some("TYPE_INT32"),
+                6 => Some("TYPE_FIXED64"),
+                7 => Some("TYPE_FIXED32"),
+                8 => Some("TYPE_BOOL"),
+                9 => Some("TYPE_STRING"),
+                10 => Some("TYPE_GROUP"),
+                11 => Some("TYPE_MESSAGE"),
+                12 => Some("TYPE_BYTES"),
+                13 => Some("TYPE_UINT32"),
+                14 => Some("TYPE_ENUM"),
+                15 => Some("TYPE_SFIXED32"),
+                16 => Some("TYPE_SFIXED64"),
+                17 => Some("TYPE_SINT32"),
+                18 => Some("TYPE_SINT64"),
+                _ => None,
+            }
+        }
+        fn from_name(name: &str) -> Option<Self> {
+            match name {
+                "TYPE_UNKNOWN" => Some(Self::TYPE_UNKNOWN),
+                "TYPE_DOUBLE" => Some(Self::TYPE_DOUBLE),
+                "TYPE_FLOAT" => Some(Self::TYPE_FLOAT),
+                "TYPE_INT64" => Some(Self::TYPE_INT64),
+                "TYPE_UINT64" => Some(Self::TYPE_UINT64),
+                "TYPE_INT32" => Some(Self::TYPE_INT32),
+                "TYPE_FIXED64" => Some(Self::TYPE_FIXED64),
+                "TYPE_FIXED32" => Some(Self::TYPE_FIXED32),
+                "TYPE_BOOL" => Some(Self::TYPE_BOOL),
+                "TYPE_STRING" => Some(Self::TYPE_STRING),
+                "TYPE_GROUP" => Some(Self::TYPE_GROUP),
+                "TYPE_MESSAGE" => Some(Self::TYPE_MESSAGE),
+                "TYPE_BYTES" => Some(Self::TYPE_BYTES),
+                "TYPE_UINT32" => Some(Self::TYPE_UINT32),
+                "TYPE_ENUM" => Some(Self::TYPE_ENUM),
+                "TYPE_SFIXED32" => Some(Self::TYPE_SFIXED32),
+                "TYPE_SFIXED64" => Some(Self::TYPE_SFIXED64),
+                "TYPE_SINT32" => Some(Self::TYPE_SINT32),
+                "TYPE_SINT64" => Some(Self::TYPE_SINT64),
+                _ => None,
+            }
+        }
+    }
+    impl ::core::fmt::Debug for Kind {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            match __rt::Enumeration::name(*self) {
+                Some(n) => f.write_str(n),
+                None => write!(f, "{}", self.0),
+            }
+        }
+    }
+    /// The `google.protobuf.Field.Cardinality` enum.
+    #[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub struct Cardinality(pub i32);
+    impl Cardinality {
+        /// `CARDINALITY_UNKNOWN` (0).
+        pub const CARDINALITY_UNKNOWN: Self = Self(0);
+        /// `CARDINALITY_OPTIONAL` (1).
+        pub const CARDINALITY_OPTIONAL: Self = Self(1);
+        /// `CARDINALITY_REQUIRED` (2).
+        pub const CARDINALITY_REQUIRED: Self = Self(2);
+        /// `CARDINALITY_REPEATED` (3).
+        pub const CARDINALITY_REPEATED: Self = Self(3);
+    }
+    impl __rt::Enumeration for Cardinality {
+        const FULL_NAME: &'static str = "google.protobuf.Field.Cardinality";
+        fn number(self) -> i32 {
+            self.0
+        }
+        fn from_number(n: i32) -> Self {
+            Self(n)
+        }
+        fn name(self) -> Option<&'static str> {
+            match self.0 {
+                0 => Some("CARDINALITY_UNKNOWN"),
+                1 => Some("CARDINALITY_OPTIONAL"),
+                2 => Some("CARDINALITY_REQUIRED"),
+                3 => Some("CARDINALITY_REPEATED"),
+                _ => None,
+            }
+        }
+        fn from_name(name: &str) -> Option<Self> {
+            match name {
+                "CARDINALITY_UNKNOWN" => Some(Self::CARDINALITY_UNKNOWN),
+                "CARDINALITY_OPTIONAL" => Some(Self::CARDINALITY_OPTIONAL),
+                "CARDINALITY_REQUIRED" => Some(Self::CARDINALITY_REQUIRED),
+                "CARDINALITY_REPEATED" => Some(Self::CARDINALITY_REPEATED),
+                _ => None,
+            }
+        }
+    }
+    impl ::core::fmt::Debug for Cardinality {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            match __rt::Enumeration::name(*self) {
+                Some(n) => f.write_str(n),
+                None => write!(f, "{}", self.0),
+            }
+        }
+    }
+}
+/// The `google.protobuf.Enum` message.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
+pub struct Enum<'a> {
+    /// Field `name` (1).
+    pub name: __rt::Cow<'a, str>,
+    /// Field `enumvalue` (2).
+    pub enumvalue: Vec<EnumValue<'a>>,
+    /// Field `options` (3).
+    pub options: Vec<OptionMessage<'a>>,
+    /// Field `source_context` (4).
+    pub source_context: Option<SourceContext<'a>>,
+    /// Field `syntax` (5).
+    pub syntax: Syntax,
+    /// Field `edition` (6).
+    pub edition: __rt::Cow<'a, str>,
+    /// Fields this version of the schema does not know, kept for a binary round trip.
+    pub unknown_fields: __rt::UnknownFields<'a>,
+}
+#[allow(clippy::too_many_lines)]
+impl<'a> __rt::Message<'a> for Enum<'a> {
+    const FULL_NAME: &'static str = "google.protobuf.Enum";
+    type Owned = Enum<'static>;
+    fn into_owned(self) -> Enum<'static> {
+        Enum {
+            name: __rt::Cow::Owned(self.name.into_owned()),
+            enumvalue: self
+                .enumvalue
+                .into_iter()
+                .map(__rt::Message::into_owned)
+                .collect(),
+            options: self.options.into_iter().map(__rt::Message::into_owned).collect(),
+            source_context: self.source_context.map(__rt::Message::into_owned),
+            syntax: self.syntax,
+            edition: __rt::Cow::Owned(self.edition.into_owned()),
+            unknown_fields: self.unknown_fields.into_owned(),
+        }
+    }
+    fn merge_field(
+        &mut self,
+        tag: u32,
+        d: &mut __rt::Decoder<'a>,
+    ) -> Result<(), __rt::DecodeError> {
+        match tag {
+            10 => self.name = d.string()?,
+            18 => {
+                let mut m = EnumValue::default();
+                d.message(&mut m)?;
+                self.enumvalue.push(m);
+            }
+            26 => {
+                let mut m = OptionMessage::default();
+                d.message(&mut m)?;
+                self.options.push(m);
+            }
+            34 => {
+                d.message(self.source_context.get_or_insert_default())?;
+            }
+            40 => self.syntax = d.enumeration()?,
+            50 => self.edition = d.string()?,
+            _ => {
+                d.unknown(tag, &mut self.unknown_fields)?;
+            }
+        }
+        Ok(())
+    }
+    fn compute_size(&self, sizes: &mut __rt::SizeCache) -> usize {
+        let mut len = 0;
+        if !self.name.is_empty() {
+            len += 1 + __rt::len_delimited_len(self.name.len());
+        }
+        for v in &self.enumvalue {
+            len += 1 + __rt::len_delimited_len(sizes.message(v));
+        }
+        for v in &self.options {
+            len += 1 + __rt::len_delimited_len(sizes.message(v));
+        }
+        if let Some(v) = &self.source_context {
+            len += 1 + __rt::len_delimited_len(sizes.message(v));
+        }
+        if __rt::Enumeration::number(self.syntax) != 0 {
+            len += 1 + __rt::int32_len(__rt::Enumeration::number(self.syntax));
+        }
+        if !self.edition.is_empty() {
+            len += 1 + __rt::len_delimited_len(self.edition.len());
+        }
+        len + self.unknown_fields.as_bytes().len()
+    }
+    fn write_to(&self, e: &mut __rt::Encoder<'_>) {
+        if !self.name.is_empty() {
+            e.tag(10);
+            e.string(&self.name);
+        }
+        for v in &self.enumvalue {
+            e.tag(18);
+            e.message(v);
+        }
+        for v in &self.options {
+            e.tag(26);
+            e.message(v);
+        }
+        if let Some(v) = &self.source_context {
+            e.tag(34);
+            e.message(v);
+        }
+        if __rt::Enumeration::number(self.syntax) != 0 {
+            e.tag(40);
+            e.enumeration(self.syntax);
+        }
+        if !self.edition.is_empty() {
+            e.tag(50);
+            e.string(&self.edition);
+        }
+        e.raw(self.unknown_fields.as_bytes());
+    }
+    fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
+        w.begin_object();
+        if !self.name.is_empty() {
+            w.key("name");
+            w.string(&self.name);
+        }
+        if !self.enumvalue.is_empty() {
+            w.key("enumvalue");
+            w.begin_array();
+            for v in &self.enumvalue {
+                w.elem();
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.Enum",
+                    "enumvalue",
+                )?;
+            }
+            w.end_array();
+        }
+        if !self.options.is_empty() {
+            w.key("options");
+            w.begin_array();
+            for v in &self.options {
+                w.elem();
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.Enum",
+                    "options",
+                )?;
+            }
+            w.end_array();
+        }
+        if let Some(v) = &self.source_context {
+            w.key("sourceContext");
+            __rt::json::Locate::at(
+                __rt::Message::write_json(v, w),
+                "google.protobuf.Enum",
+                "sourceContext",
+            )?;
+        }
+        if __rt::Enumeration::number(self.syntax) != 0 {
+            w.key("syntax");
+            w.enumeration(self.syntax);
+        }
+        if !self.edition.is_empty() {
+            w.key("edition");
+            w.string(&self.edition);
+        }
+        w.end_object();
+        Ok(())
+    }
+    fn merge_json<'t>(
+        &mut self,
+        v: __rt::JsonValue<'t, 'a>,
+        d: &mut __rt::JsonDecoder<'_>,
+    ) -> Result<(), __rt::JsonError> {
+        let (object, skip_type) = d.object(v, "google.protobuf.Enum")?;
+        let mut seen = [0u64; 1];
+        for (key, value) in &object {
+            match key {
+                "@type" if skip_type => {}
+                "name" => {
+                    if seen[0] & (1 << 0) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.Enum", "name"),
+                        );
+                    }
+                    seen[0] |= 1 << 0;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.name = __rt::json::Locate::at(
+                        __rt::read::string(value),
+                        "google.protobuf.Enum",
+                        "name",
+                    )?;
+                }
+                "enumvalue" => {
+                    if seen[0] & (1 << 1) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.Enum", "enumvalue"),
+                        );
+                    }
+                    seen[0] |= 1 << 1;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.Enum",
+                        "enumvalue",
+                    )? {
+                        self.enumvalue
+                            .push({
+                                let mut m = EnumValue::default();
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.Enum",
+                                    "enumvalue",
+                                )?;
+                                m
+                            });
+                    }
+                }
+                "options" => {
+                    if seen[0] & (1 << 2) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.Enum", "options"),
+                        );
+                    }
+                    seen[0] |= 1 << 2;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.Enum",
+                        "options",
+                    )? {
+                        self.options
+                            .push({
+                                let mut m = OptionMessage::default();
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.Enum",
+                                    "options",
+                                )?;
+                                m
+                            });
+                    }
+                }
+                "sourceContext" | "source_context" => {
+                    if seen[0] & (1 << 3) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.Enum", "sourceContext"),
+                        );
+                    }
+                    seen[0] |= 1 << 3;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    __rt::json::Locate::at(
+                        d.message(value, self.source_context.get_or_insert_default()),
+                        "google.protobuf.Enum",
+                        "sourceContext",
+                    )?;
+                }
+                "syntax" => {
+                    if seen[0] & (1 << 4) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.Enum", "syntax"),
+                        );
+                    }
+                    seen[0] |= 1 << 4;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    if let Some(e) = __rt::json::Locate::at(
+                        __rt::read::enumeration(value, d),
+                        "google.protobuf.Enum",
+                        "syntax",
+                    )? {
+                        self.syntax = e;
+                    }
+                }
+                "edition" => {
+                    if seen[0] & (1 << 5) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.Enum", "edition"),
+                        );
+                    }
+                    seen[0] |= 1 << 5;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.edition = __rt::json::Locate::at(
+                        __rt::read::string(value),
+                        "google.protobuf.Enum",
+                        "edition",
+                    )?;
+                }
+                _ => {
+                    d.unknown_field("google.protobuf.Enum", key)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+impl __rt::MessageType for Enum<'static> {
+    type Msg<'b> = Enum<'b>;
+}
+/// The `google.protobuf.EnumValue` message.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
+pub struct EnumValue<'a> {
+    /// Field `name` (1).
+    pub name: __rt::Cow<'a, str>,
+    /// Field `number` (2).
+    pub number: i32,
+    /// Field `options` (3).
+    pub options: Vec<OptionMessage<'a>>,
+    /// Fields this version of the schema does not know, kept for a binary round trip.
+    pub unknown_fields: __rt::UnknownFields<'a>,
+}
+#[allow(clippy::too_many_lines)]
+impl<'a> __rt::Message<'a> for EnumValue<'a> {
+    const FULL_NAME: &'static str = "google.protobuf.EnumValue";
+    type Owned = EnumValue<'static>;
+    fn into_owned(self) -> EnumValue<'static> {
+        EnumValue {
+            name: __rt::Cow::Owned(self.name.into_owned()),
+            number: self.number,
+            options: self.options.into_iter().map(__rt::Message::into_owned).collect(),
+            unknown_fields: self.unknown_fields.into_owned(),
+        }
+    }
+    fn merge_field(
+        &mut self,
+        tag: u32,
+        d: &mut __rt::Decoder<'a>,
+    ) -> Result<(), __rt::DecodeError> {
+        match tag {
+            10 => self.name = d.string()?,
+            16 => self.number = d.int32()?,
+            26 => {
+                let mut m = OptionMessage::default();
+                d.message(&mut m)?;
+                self.options.push(m);
+            }
+            _ => {
+                d.unknown(tag, &mut self.unknown_fields)?;
+            }
+        }
+        Ok(())
+    }
+    fn compute_size(&self, sizes: &mut __rt::SizeCache) -> usize {
+        let mut len = 0;
+        if !self.name.is_empty() {
+            len += 1 + __rt::len_delimited_len(self.name.len());
+        }
+        if self.number != 0 {
+            len += 1 + __rt::int32_len(self.number);
+        }
+        for v in &self.options {
+            len += 1 + __rt::len_delimited_len(sizes.message(v));
+        }
+        len + self.unknown_fields.as_bytes().len()
+    }
+    fn write_to(&self, e: &mut __rt::Encoder<'_>) {
+        if !self.name.is_empty() {
+            e.tag(10);
+            e.string(&self.name);
+        }
+        if self.number != 0 {
+            e.tag(16);
+            e.int32(self.number);
+        }
+        for v in &self.options {
+            e.tag(26);
+            e.message(v);
+        }
+        e.raw(self.unknown_fields.as_bytes());
+    }
+    fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
+        w.begin_object();
+        if !self.name.is_empty() {
+            w.key("name");
+            w.string(&self.name);
+        }
+        if self.number != 0 {
+            w.key("number");
+            w.int32(self.number);
+        }
+        if !self.options.is_empty() {
+            w.key("options");
+            w.begin_array();
+            for v in &self.options {
+                w.elem();
+                __rt::json::Locate::at(
+                    __rt::Message::write_json(v, w),
+                    "google.protobuf.EnumValue",
+                    "options",
+                )?;
+            }
+            w.end_array();
+        }
+        w.end_object();
+        Ok(())
+    }
+    fn merge_json<'t>(
+        &mut self,
+        v: __rt::JsonValue<'t, 'a>,
+        d: &mut __rt::JsonDecoder<'_>,
+    ) -> Result<(), __rt::JsonError> {
+        let (object, skip_type) = d.object(v, "google.protobuf.EnumValue")?;
+        let mut seen = [0u64; 1];
+        for (key, value) in &object {
+            match key {
+                "@type" if skip_type => {}
+                "name" => {
+                    if seen[0] & (1 << 0) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.EnumValue", "name"),
+                        );
+                    }
+                    seen[0] |= 1 << 0;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.name = __rt::json::Locate::at(
+                        __rt::read::string(value),
+                        "google.protobuf.EnumValue",
+                        "name",
+                    )?;
+                }
+                "number" => {
+                    if seen[0] & (1 << 1) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.EnumValue", "number"),
+                        );
+                    }
+                    seen[0] |= 1 << 1;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.number = __rt::json::Locate::at(
+                        __rt::read::int32(value),
+                        "google.protobuf.EnumValue",
+                        "number",
+                    )?;
+                }
+                "options" => {
+                    if seen[0] & (1 << 2) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.EnumValue", "options"),
+                        );
+                    }
+                    seen[0] |= 1 << 2;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    for item in &__rt::json::Locate::at(
+                        __rt::read::array(value),
+                        "google.protobuf.EnumValue",
+                        "options",
+                    )? {
+                        self.options
+                            .push({
+                                let mut m = OptionMessage::default();
+                                __rt::json::Locate::at(
+                                    d.message(item, &mut m),
+                                    "google.protobuf.EnumValue",
+                                    "options",
+                                )?;
+                                m
+                            });
+                    }
+                }
+                _ => {
+                    d.unknown_field("google.protobuf.EnumValue", key)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+impl __rt::MessageType for EnumValue<'static> {
+    type Msg<'b> = EnumValue<'b>;
+}
+/// The `google.protobuf.Option` message.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
+pub struct OptionMessage<'a> {
+    /// Field `name` (1).
+    pub name: __rt::Cow<'a, str>,
+    /// Field `value` (2).
+    pub value: Option<Any<'a>>,
+    /// Fields this version of the schema does not know, kept for a binary round trip.
+    pub unknown_fields: __rt::UnknownFields<'a>,
+}
+#[allow(clippy::too_many_lines)]
+impl<'a> __rt::Message<'a> for OptionMessage<'a> {
+    const FULL_NAME: &'static str = "google.protobuf.Option";
+    type Owned = OptionMessage<'static>;
+    fn into_owned(self) -> OptionMessage<'static> {
+        OptionMessage {
+            name: __rt::Cow::Owned(self.name.into_owned()),
+            value: self.value.map(__rt::Message::into_owned),
+            unknown_fields: self.unknown_fields.into_owned(),
+        }
+    }
+    fn merge_field(
+        &mut self,
+        tag: u32,
+        d: &mut __rt::Decoder<'a>,
+    ) -> Result<(), __rt::DecodeError> {
+        match tag {
+            10 => self.name = d.string()?,
+            18 => {
+                d.message(self.value.get_or_insert_default())?;
+            }
+            _ => {
+                d.unknown(tag, &mut self.unknown_fields)?;
+            }
+        }
+        Ok(())
+    }
+    fn compute_size(&self, sizes: &mut __rt::SizeCache) -> usize {
+        let mut len = 0;
+        if !self.name.is_empty() {
+            len += 1 + __rt::len_delimited_len(self.name.len());
+        }
+        if let Some(v) = &self.value {
+            len += 1 + __rt::len_delimited_len(sizes.message(v));
+        }
+        len + self.unknown_fields.as_bytes().len()
+    }
+    fn write_to(&self, e: &mut __rt::Encoder<'_>) {
+        if !self.name.is_empty() {
+            e.tag(10);
+            e.string(&self.name);
+        }
+        if let Some(v) = &self.value {
+            e.tag(18);
+            e.message(v);
+        }
+        e.raw(self.unknown_fields.as_bytes());
+    }
+    fn write_json(&self, w: &mut __rt::JsonWriter<'_>) -> Result<(), __rt::JsonError> {
+        w.begin_object();
+        if !self.name.is_empty() {
+            w.key("name");
+            w.string(&self.name);
+        }
+        if let Some(v) = &self.value {
+            w.key("value");
+            __rt::json::Locate::at(
+                __rt::Message::write_json(v, w),
+                "google.protobuf.Option",
+                "value",
+            )?;
+        }
+        w.end_object();
+        Ok(())
+    }
+    fn merge_json<'t>(
+        &mut self,
+        v: __rt::JsonValue<'t, 'a>,
+        d: &mut __rt::JsonDecoder<'_>,
+    ) -> Result<(), __rt::JsonError> {
+        let (object, skip_type) = d.object(v, "google.protobuf.Option")?;
+        let mut seen = [0u64; 1];
+        for (key, value) in &object {
+            match key {
+                "@type" if skip_type => {}
+                "name" => {
+                    if seen[0] & (1 << 0) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.Option", "name"),
+                        );
+                    }
+                    seen[0] |= 1 << 0;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    self.name = __rt::json::Locate::at(
+                        __rt::read::string(value),
+                        "google.protobuf.Option",
+                        "name",
+                    )?;
+                }
+                "value" => {
+                    if seen[0] & (1 << 1) != 0 {
+                        return Err(
+                            __rt::JsonError::new(__rt::JsonErrorKind::DuplicateField)
+                                .at("google.protobuf.Option", "value"),
+                        );
+                    }
+                    seen[0] |= 1 << 1;
+                    if __rt::read::is_null(value) {
+                        continue;
+                    }
+                    __rt::json::Locate::at(
+                        d.message(value, self.value.get_or_insert_default()),
+                        "google.protobuf.Option",
+                        "value",
+                    )?;
+                }
+                _ => {
+                    d.unknown_field("google.protobuf.Option", key)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+impl __rt::MessageType for OptionMessage<'static> {
+    type Msg<'b> = OptionMessage<'b>;
+}
 /// The `google.protobuf.DoubleValue` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct DoubleValue<'a> {
     /// Field `value` (1).
     pub value: f64,
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for DoubleValue<'a> {
     const FULL_NAME: &'static str = "google.protobuf.DoubleValue";
     const USES_SIZE_CACHE: bool = false;
@@ -768,12 +12902,14 @@ impl __rt::MessageType for DoubleValue<'static> {
 }
 /// The `google.protobuf.FloatValue` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct FloatValue<'a> {
     /// Field `value` (1).
     pub value: f32,
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for FloatValue<'a> {
     const FULL_NAME: &'static str = "google.protobuf.FloatValue";
     const USES_SIZE_CACHE: bool = false;
@@ -830,12 +12966,14 @@ impl __rt::MessageType for FloatValue<'static> {
 }
 /// The `google.protobuf.Int64Value` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct Int64Value<'a> {
     /// Field `value` (1).
     pub value: i64,
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for Int64Value<'a> {
     const FULL_NAME: &'static str = "google.protobuf.Int64Value";
     const USES_SIZE_CACHE: bool = false;
@@ -892,12 +13030,14 @@ impl __rt::MessageType for Int64Value<'static> {
 }
 /// The `google.protobuf.UInt64Value` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct UInt64Value<'a> {
     /// Field `value` (1).
     pub value: u64,
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for UInt64Value<'a> {
     const FULL_NAME: &'static str = "google.protobuf.UInt64Value";
     const USES_SIZE_CACHE: bool = false;
@@ -954,12 +13094,14 @@ impl __rt::MessageType for UInt64Value<'static> {
 }
 /// The `google.protobuf.Int32Value` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct Int32Value<'a> {
     /// Field `value` (1).
     pub value: i32,
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for Int32Value<'a> {
     const FULL_NAME: &'static str = "google.protobuf.Int32Value";
     const USES_SIZE_CACHE: bool = false;
@@ -1016,12 +13158,14 @@ impl __rt::MessageType for Int32Value<'static> {
 }
 /// The `google.protobuf.UInt32Value` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct UInt32Value<'a> {
     /// Field `value` (1).
     pub value: u32,
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for UInt32Value<'a> {
     const FULL_NAME: &'static str = "google.protobuf.UInt32Value";
     const USES_SIZE_CACHE: bool = false;
@@ -1078,12 +13222,14 @@ impl __rt::MessageType for UInt32Value<'static> {
 }
 /// The `google.protobuf.BoolValue` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct BoolValue<'a> {
     /// Field `value` (1).
     pub value: bool,
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for BoolValue<'a> {
     const FULL_NAME: &'static str = "google.protobuf.BoolValue";
     const USES_SIZE_CACHE: bool = false;
@@ -1140,12 +13286,14 @@ impl __rt::MessageType for BoolValue<'static> {
 }
 /// The `google.protobuf.StringValue` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct StringValue<'a> {
     /// Field `value` (1).
     pub value: __rt::Cow<'a, str>,
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for StringValue<'a> {
     const FULL_NAME: &'static str = "google.protobuf.StringValue";
     const USES_SIZE_CACHE: bool = false;
@@ -1202,12 +13350,14 @@ impl __rt::MessageType for StringValue<'static> {
 }
 /// The `google.protobuf.BytesValue` message.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[allow(clippy::struct_field_names)]
 pub struct BytesValue<'a> {
     /// Field `value` (1).
     pub value: __rt::Cow<'a, [u8]>,
     /// Fields this version of the schema does not know, kept for a binary round trip.
     pub unknown_fields: __rt::UnknownFields<'a>,
 }
+#[allow(clippy::too_many_lines)]
 impl<'a> __rt::Message<'a> for BytesValue<'a> {
     const FULL_NAME: &'static str = "google.protobuf.BytesValue";
     const USES_SIZE_CACHE: bool = false;
@@ -1262,6 +13412,74 @@ impl<'a> __rt::Message<'a> for BytesValue<'a> {
 impl __rt::MessageType for BytesValue<'static> {
     type Msg<'b> = BytesValue<'b>;
 }
+/// The `google.protobuf.Edition` enum.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Edition(pub i32);
+impl Edition {
+    /// `EDITION_UNKNOWN` (0).
+    pub const EDITION_UNKNOWN: Self = Self(0);
+    /// `EDITION_PROTO2` (998).
+    pub const EDITION_PROTO2: Self = Self(998);
+    /// `EDITION_PROTO3` (999).
+    pub const EDITION_PROTO3: Self = Self(999);
+    /// `EDITION_2023` (1000).
+    pub const EDITION_2023: Self = Self(1000);
+    /// `EDITION_1_TEST_ONLY` (1).
+    pub const EDITION_1_TEST_ONLY: Self = Self(1);
+    /// `EDITION_2_TEST_ONLY` (2).
+    pub const EDITION_2_TEST_ONLY: Self = Self(2);
+    /// `EDITION_99997_TEST_ONLY` (99997).
+    pub const EDITION_99997_TEST_ONLY: Self = Self(99_997);
+    /// `EDITION_99998_TEST_ONLY` (99998).
+    pub const EDITION_99998_TEST_ONLY: Self = Self(99_998);
+    /// `EDITION_99999_TEST_ONLY` (99999).
+    pub const EDITION_99999_TEST_ONLY: Self = Self(99_999);
+}
+impl __rt::Enumeration for Edition {
+    const FULL_NAME: &'static str = "google.protobuf.Edition";
+    fn number(self) -> i32 {
+        self.0
+    }
+    fn from_number(n: i32) -> Self {
+        Self(n)
+    }
+    fn name(self) -> Option<&'static str> {
+        match self.0 {
+            0 => Some("EDITION_UNKNOWN"),
+            998 => Some("EDITION_PROTO2"),
+            999 => Some("EDITION_PROTO3"),
+            1000 => Some("EDITION_2023"),
+            1 => Some("EDITION_1_TEST_ONLY"),
+            2 => Some("EDITION_2_TEST_ONLY"),
+            99_997 => Some("EDITION_99997_TEST_ONLY"),
+            99_998 => Some("EDITION_99998_TEST_ONLY"),
+            99_999 => Some("EDITION_99999_TEST_ONLY"),
+            _ => None,
+        }
+    }
+    fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "EDITION_UNKNOWN" => Some(Self::EDITION_UNKNOWN),
+            "EDITION_PROTO2" => Some(Self::EDITION_PROTO2),
+            "EDITION_PROTO3" => Some(Self::EDITION_PROTO3),
+            "EDITION_2023" => Some(Self::EDITION_2023),
+            "EDITION_1_TEST_ONLY" => Some(Self::EDITION_1_TEST_ONLY),
+            "EDITION_2_TEST_ONLY" => Some(Self::EDITION_2_TEST_ONLY),
+            "EDITION_99997_TEST_ONLY" => Some(Self::EDITION_99997_TEST_ONLY),
+            "EDITION_99998_TEST_ONLY" => Some(Self::EDITION_99998_TEST_ONLY),
+            "EDITION_99999_TEST_ONLY" => Some(Self::EDITION_99999_TEST_ONLY),
+            _ => None,
+        }
+    }
+}
+impl ::core::fmt::Debug for Edition {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        match __rt::Enumeration::name(*self) {
+            Some(n) => f.write_str(n),
+            None => write!(f, "{}", self.0),
+        }
+    }
+}
 /// The `google.protobuf.NullValue` enum.
 #[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct NullValue(pub i32);
@@ -1298,6 +13516,50 @@ impl ::core::fmt::Debug for NullValue {
         }
     }
 }
+/// The `google.protobuf.Syntax` enum.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Syntax(pub i32);
+impl Syntax {
+    /// `SYNTAX_PROTO2` (0).
+    pub const SYNTAX_PROTO2: Self = Self(0);
+    /// `SYNTAX_PROTO3` (1).
+    pub const SYNTAX_PROTO3: Self = Self(1);
+    /// `SYNTAX_EDITIONS` (2).
+    pub const SYNTAX_EDITIONS: Self = Self(2);
+}
+impl __rt::Enumeration for Syntax {
+    const FULL_NAME: &'static str = "google.protobuf.Syntax";
+    fn number(self) -> i32 {
+        self.0
+    }
+    fn from_number(n: i32) -> Self {
+        Self(n)
+    }
+    fn name(self) -> Option<&'static str> {
+        match self.0 {
+            0 => Some("SYNTAX_PROTO2"),
+            1 => Some("SYNTAX_PROTO3"),
+            2 => Some("SYNTAX_EDITIONS"),
+            _ => None,
+        }
+    }
+    fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "SYNTAX_PROTO2" => Some(Self::SYNTAX_PROTO2),
+            "SYNTAX_PROTO3" => Some(Self::SYNTAX_PROTO3),
+            "SYNTAX_EDITIONS" => Some(Self::SYNTAX_EDITIONS),
+            _ => None,
+        }
+    }
+}
+impl ::core::fmt::Debug for Syntax {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        match __rt::Enumeration::name(*self) {
+            Some(n) => f.write_str(n),
+            None => write!(f, "{}", self.0),
+        }
+    }
+}
 /// Every message of this package, for the `Any` type registry
 /// (`TypeRegistry::new().with(TYPES)`).
 #[allow(clippy::redundant_closure)]
@@ -1307,6 +13569,296 @@ pub const TYPES: &[__rt::TypeEntry] = &[
         special_json: true,
         write_json: |b, w| __rt::json::write_entry::<Any<'_>>(b, w),
         read_json: |v, d, out| __rt::json::read_entry::<Any<'_>>(v, d, out, true),
+    },
+    __rt::TypeEntry {
+        full_name: "google.protobuf.Api",
+        special_json: false,
+        write_json: |b, w| __rt::json::write_entry::<Api<'_>>(b, w),
+        read_json: |v, d, out| __rt::json::read_entry::<Api<'_>>(v, d, out, false),
+    },
+    __rt::TypeEntry {
+        full_name: "google.protobuf.Method",
+        special_json: false,
+        write_json: |b, w| __rt::json::write_entry::<Method<'_>>(b, w),
+        read_json: |v, d, out| __rt::json::read_entry::<Method<'_>>(v, d, out, false),
+    },
+    __rt::TypeEntry {
+        full_name: "google.protobuf.Mixin",
+        special_json: false,
+        write_json: |b, w| __rt::json::write_entry::<Mixin<'_>>(b, w),
+        read_json: |v, d, out| __rt::json::read_entry::<Mixin<'_>>(v, d, out, false),
+    },
+    __rt::TypeEntry {
+        full_name: "google.protobuf.FileDescriptorSet",
+        special_json: false,
+        write_json: |b, w| __rt::json::write_entry::<FileDescriptorSet<'_>>(b, w),
+        read_json: |v, d, out| __rt::json::read_entry::<
+            FileDescriptorSet<'_>,
+        >(v, d, out, false),
+    },
+    __rt::TypeEntry {
+        full_name: "google.protobuf.FileDescriptorProto",
+        special_json: false,
+        write_json: |b, w| __rt::json::write_entry::<FileDescriptorProto<'_>>(b, w),
+        read_json: |v, d, out| __rt::json::read_entry::<
+            FileDescriptorProto<'_>,
+        >(v, d, out, false),
+    },
+    __rt::TypeEntry {
+        full_name: "google.protobuf.DescriptorProto",
+        special_json: false,
+        write_json: |b, w| __rt::json::write_entry::<DescriptorProto<'_>>(b, w),
+        read_json: |v, d, out| __rt::json::read_entry::<
+            DescriptorProto<'_>,
+        >(v, d, out, false),
+    },
+    __rt::TypeEntry {
+        full_name: "google.protobuf.DescriptorProto.ExtensionRange",
+        special_json: false,
+        write_json: |b, w| __rt::json::write_entry::<
+            descriptor_proto::ExtensionRange<'_>,
+        >(b, w),
+        read_json: |v, d, out| __rt::json::read_entry::<
+            descriptor_proto::ExtensionRange<'_>,
+        >(v, d, out, false),
+    },
+    __rt::TypeEntry {
+        full_name: "google.protobuf.DescriptorProto.ReservedRange",
+        special_json: false,
+        write_json: |b, w| __rt::json::write_entry::<
+            descriptor_proto::ReservedRange<'_>,
+        >(b, w),
+        read_json: |v, d, out| __rt::json::read_entry::<
+            descriptor_proto::ReservedRange<'_>,
+        >(v, d, out, false),
+    },
+    __rt::TypeEntry {
+        full_name: "google.protobuf.ExtensionRangeOptions",
+        special_json: false,
+        write_json: |b, w| __rt::json::write_entry::<ExtensionRangeOptions<'_>>(b, w),
+        read_json: |v, d, out| __rt::json::read_entry::<
+            ExtensionRangeOptions<'_>,
+        >(v, d, out, false),
+    },
+    __rt::TypeEntry {
+        full_name: "google.protobuf.ExtensionRangeOptions.Declaration",
+        special_json: false,
+        write_json: |b, w| __rt::json::write_entry::<
+            extension_range_options::Declaration<'_>,
+        >(b, w),
+        read_json: |v, d, out| __rt::json::read_entry::<
+            extension_range_options::Declaration<'_>,
+        >(v, d, out, false),
+    },
+    __rt::TypeEntry {
+        full_name: "google.protobuf.FieldDescriptorProto",
+        special_json: false,
+        write_json: |b, w| __rt::json::write_entry::<FieldDescriptorProto<'_>>(b, w),
+        read_json: |v, d, out| __rt::json::read_entry::<
+            FieldDescriptorProto<'_>,
+        >(v, d, out, false),
+    },
+    __rt::TypeEntry {
+        full_name: "google.protobuf.OneofDescriptorProto",
+        special_json: false,
+        write_json: |b, w| __rt::json::write_entry::<OneofDescriptorProto<'_>>(b, w),
+        read_json: |v, d, out| __rt::json::read_entry::<
+            OneofDescriptorProto<'_>,
+        >(v, d, out, false),
+    },
+    __rt::TypeEntry {
+        full_name: "google.protobuf.EnumDescriptorProto",
+        special_json: false,
+        write_json: |b, w| __rt::json::write_entry::<EnumDescriptorProto<'_>>(b, w),
+        read_json: |v, d, out| __rt::json::read_entry::<
+            EnumDescriptorProto<'_>,
+        >(v, d, out, false),
+    },
+    __rt::TypeEntry {
+        full_name: "google.protobuf.EnumDescriptorProto.EnumReservedRange",
+        special_json: false,
+        write_json: |b, w| __rt::json::write_entry::<
+            enum_descriptor_proto::EnumReservedRange<'_>,
+        >(b, w),
+        read_json: |v, d, out| __rt::json::read_entry::<
+            enum_descriptor_proto::EnumReservedRange<'_>,
+        >(v, d, out, false),
+    },
+    __rt::TypeEntry {
+        full_name: "google.protobuf.EnumValueDescriptorProto",
+        special_json: false,
+        write_json: |b, w| __rt::json::write_entry::<EnumValueDescriptorProto<'_>>(b, w),
+        read_json: |v, d, out| __rt::json::read_entry::<
+            EnumValueDescriptorProto<'_>,
+        >(v, d, out, false),
+    },
+    __rt::TypeEntry {
+        full_name: "google.protobuf.ServiceDescriptorProto",
+        special_json: false,
+        write_json: |b, w| __rt::json::write_entry::<ServiceDescriptorProto<'_>>(b, w),
+        read_json: |v, d, out| __rt::json::read_entry::<
+            ServiceDescriptorProto<'_>,
+        >(v, d, out, false),
+    },
+    __rt::TypeEntry {
+        full_name: "google.protobuf.MethodDescriptorProto",
+        special_json: false,
+        write_json: |b, w| __rt::json::write_entry::<MethodDescriptorProto<'_>>(b, w),
+        read_json: |v, d, out| __rt::json::read_entry::<
+            MethodDescriptorProto<'_>,
+        >(v, d, out, false),
+    },
+    __rt::TypeEntry {
+        full_name: "google.protobuf.FileOptions",
+        special_json: false,
+        write_json: |b, w| __rt::json::write_entry::<FileOptions<'_>>(b, w),
+        read_json: |v, d, out| __rt::json::read_entry::<
+            FileOptions<'_>,
+        >(v, d, out, false),
+    },
+    __rt::TypeEntry {
+        full_name: "google.protobuf.MessageOptions",
+        special_json: false,
+        write_json: |b, w| __rt::json::write_entry::<MessageOptions<'_>>(b, w),
+        read_json: |v, d, out| __rt::json::read_entry::<
+            MessageOptions<'_>,
+        >(v, d, out, false),
+    },
+    __rt::TypeEntry {
+        full_name: "google.protobuf.FieldOptions",
+        special_json: false,
+        write_json: |b, w| __rt::json::write_entry::<FieldOptions<'_>>(b, w),
+        read_json: |v, d, out| __rt::json::read_entry::<
+            FieldOptions<'_>,
+        >(v, d, out, false),
+    },
+    __rt::TypeEntry {
+        full_name: "google.protobuf.FieldOptions.EditionDefault",
+        special_json: false,
+        write_json: |b, w| __rt::json::write_entry::<
+            field_options::EditionDefault<'_>,
+        >(b, w),
+        read_json: |v, d, out| __rt::json::read_entry::<
+            field_options::EditionDefault<'_>,
+        >(v, d, out, false),
+    },
+    __rt::TypeEntry {
+        full_name: "google.protobuf.OneofOptions",
+        special_json: false,
+        write_json: |b, w| __rt::json::write_entry::<OneofOptions<'_>>(b, w),
+        read_json: |v, d, out| __rt::json::read_entry::<
+            OneofOptions<'_>,
+        >(v, d, out, false),
+    },
+    __rt::TypeEntry {
+        full_name: "google.protobuf.EnumOptions",
+        special_json: false,
+        write_json: |b, w| __rt::json::write_entry::<EnumOptions<'_>>(b, w),
+        read_json: |v, d, out| __rt::json::read_entry::<
+            EnumOptions<'_>,
+        >(v, d, out, false),
+    },
+    __rt::TypeEntry {
+        full_name: "google.protobuf.EnumValueOptions",
+        special_json: false,
+        write_json: |b, w| __rt::json::write_entry::<EnumValueOptions<'_>>(b, w),
+        read_json: |v, d, out| __rt::json::read_entry::<
+            EnumValueOptions<'_>,
+        >(v, d, out, false),
+    },
+    __rt::TypeEntry {
+        full_name: "google.protobuf.ServiceOptions",
+        special_json: false,
+        write_json: |b, w| __rt::json::write_entry::<ServiceOptions<'_>>(b, w),
+        read_json: |v, d, out| __rt::json::read_entry::<
+            ServiceOptions<'_>,
+        >(v, d, out, false),
+    },
+    __rt::TypeEntry {
+        full_name: "google.protobuf.MethodOptions",
+        special_json: false,
+        write_json: |b, w| __rt::json::write_entry::<MethodOptions<'_>>(b, w),
+        read_json: |v, d, out| __rt::json::read_entry::<
+            MethodOptions<'_>,
+        >(v, d, out, false),
+    },
+    __rt::TypeEntry {
+        full_name: "google.protobuf.UninterpretedOption",
+        special_json: false,
+        write_json: |b, w| __rt::json::write_entry::<UninterpretedOption<'_>>(b, w),
+        read_json: |v, d, out| __rt::json::read_entry::<
+            UninterpretedOption<'_>,
+        >(v, d, out, false),
+    },
+    __rt::TypeEntry {
+        full_name: "google.protobuf.UninterpretedOption.NamePart",
+        special_json: false,
+        write_json: |b, w| __rt::json::write_entry::<
+            uninterpreted_option::NamePart<'_>,
+        >(b, w),
+        read_json: |v, d, out| __rt::json::read_entry::<
+            uninterpreted_option::NamePart<'_>,
+        >(v, d, out, false),
+    },
+    __rt::TypeEntry {
+        full_name: "google.protobuf.FeatureSet",
+        special_json: false,
+        write_json: |b, w| __rt::json::write_entry::<FeatureSet<'_>>(b, w),
+        read_json: |v, d, out| __rt::json::read_entry::<FeatureSet<'_>>(v, d, out, false),
+    },
+    __rt::TypeEntry {
+        full_name: "google.protobuf.FeatureSetDefaults",
+        special_json: false,
+        write_json: |b, w| __rt::json::write_entry::<FeatureSetDefaults<'_>>(b, w),
+        read_json: |v, d, out| __rt::json::read_entry::<
+            FeatureSetDefaults<'_>,
+        >(v, d, out, false),
+    },
+    __rt::TypeEntry {
+        full_name: "google.protobuf.FeatureSetDefaults.FeatureSetEditionDefault",
+        special_json: false,
+        write_json: |b, w| __rt::json::write_entry::<
+            feature_set_defaults::FeatureSetEditionDefault<'_>,
+        >(b, w),
+        read_json: |v, d, out| __rt::json::read_entry::<
+            feature_set_defaults::FeatureSetEditionDefault<'_>,
+        >(v, d, out, false),
+    },
+    __rt::TypeEntry {
+        full_name: "google.protobuf.SourceCodeInfo",
+        special_json: false,
+        write_json: |b, w| __rt::json::write_entry::<SourceCodeInfo<'_>>(b, w),
+        read_json: |v, d, out| __rt::json::read_entry::<
+            SourceCodeInfo<'_>,
+        >(v, d, out, false),
+    },
+    __rt::TypeEntry {
+        full_name: "google.protobuf.SourceCodeInfo.Location",
+        special_json: false,
+        write_json: |b, w| __rt::json::write_entry::<
+            source_code_info::Location<'_>,
+        >(b, w),
+        read_json: |v, d, out| __rt::json::read_entry::<
+            source_code_info::Location<'_>,
+        >(v, d, out, false),
+    },
+    __rt::TypeEntry {
+        full_name: "google.protobuf.GeneratedCodeInfo",
+        special_json: false,
+        write_json: |b, w| __rt::json::write_entry::<GeneratedCodeInfo<'_>>(b, w),
+        read_json: |v, d, out| __rt::json::read_entry::<
+            GeneratedCodeInfo<'_>,
+        >(v, d, out, false),
+    },
+    __rt::TypeEntry {
+        full_name: "google.protobuf.GeneratedCodeInfo.Annotation",
+        special_json: false,
+        write_json: |b, w| __rt::json::write_entry::<
+            generated_code_info::Annotation<'_>,
+        >(b, w),
+        read_json: |v, d, out| __rt::json::read_entry::<
+            generated_code_info::Annotation<'_>,
+        >(v, d, out, false),
     },
     __rt::TypeEntry {
         full_name: "google.protobuf.Duration",
@@ -1325,6 +13877,14 @@ pub const TYPES: &[__rt::TypeEntry] = &[
         special_json: true,
         write_json: |b, w| __rt::json::write_entry::<FieldMask<'_>>(b, w),
         read_json: |v, d, out| __rt::json::read_entry::<FieldMask<'_>>(v, d, out, true),
+    },
+    __rt::TypeEntry {
+        full_name: "google.protobuf.SourceContext",
+        special_json: false,
+        write_json: |b, w| __rt::json::write_entry::<SourceContext<'_>>(b, w),
+        read_json: |v, d, out| __rt::json::read_entry::<
+            SourceContext<'_>,
+        >(v, d, out, false),
     },
     __rt::TypeEntry {
         full_name: "google.protobuf.Struct",
@@ -1349,6 +13909,38 @@ pub const TYPES: &[__rt::TypeEntry] = &[
         special_json: true,
         write_json: |b, w| __rt::json::write_entry::<Timestamp<'_>>(b, w),
         read_json: |v, d, out| __rt::json::read_entry::<Timestamp<'_>>(v, d, out, true),
+    },
+    __rt::TypeEntry {
+        full_name: "google.protobuf.Type",
+        special_json: false,
+        write_json: |b, w| __rt::json::write_entry::<Type<'_>>(b, w),
+        read_json: |v, d, out| __rt::json::read_entry::<Type<'_>>(v, d, out, false),
+    },
+    __rt::TypeEntry {
+        full_name: "google.protobuf.Field",
+        special_json: false,
+        write_json: |b, w| __rt::json::write_entry::<Field<'_>>(b, w),
+        read_json: |v, d, out| __rt::json::read_entry::<Field<'_>>(v, d, out, false),
+    },
+    __rt::TypeEntry {
+        full_name: "google.protobuf.Enum",
+        special_json: false,
+        write_json: |b, w| __rt::json::write_entry::<Enum<'_>>(b, w),
+        read_json: |v, d, out| __rt::json::read_entry::<Enum<'_>>(v, d, out, false),
+    },
+    __rt::TypeEntry {
+        full_name: "google.protobuf.EnumValue",
+        special_json: false,
+        write_json: |b, w| __rt::json::write_entry::<EnumValue<'_>>(b, w),
+        read_json: |v, d, out| __rt::json::read_entry::<EnumValue<'_>>(v, d, out, false),
+    },
+    __rt::TypeEntry {
+        full_name: "google.protobuf.Option",
+        special_json: false,
+        write_json: |b, w| __rt::json::write_entry::<OptionMessage<'_>>(b, w),
+        read_json: |v, d, out| __rt::json::read_entry::<
+            OptionMessage<'_>,
+        >(v, d, out, false),
     },
     __rt::TypeEntry {
         full_name: "google.protobuf.DoubleValue",
