@@ -701,7 +701,9 @@ fn handler_panics_fail_the_call_not_the_server() {
             &text("b"),
         ))
         .unwrap();
-        assert_eq!(read_response(&mut idle), read_response_of(200, &text("b")));
+        let (status, mut headers, body) = read_response(&mut idle);
+        headers.retain(|(name, _)| name != "date");
+        assert_eq!((status, headers, body), read_response_of(200, &text("b")));
 
         // A stream handler that panics after two messages ends its stream with `internal`.
         s.write_all(&post(
@@ -749,7 +751,7 @@ fn raw_text(t: &str) -> Vec<u8> {
     out
 }
 
-/// What `read_response` returns for a unary proto success with `body`.
+/// What `read_response` returns for a unary proto success with `body` (less `date`).
 fn read_response_of(status: u16, body: &[u8]) -> (u16, Vec<(String, String)>, Vec<u8>) {
     let headers = vec![
         ("content-type".to_owned(), "application/proto".to_owned()),
@@ -1014,4 +1016,70 @@ fn size_errors_name_the_limit_that_was_hit() {
         );
         still_serving(&server);
     }
+}
+
+/// RFC 9110 §6.6.1: every final response carries `Date`, an IMF-fixdate close to now.
+#[test]
+fn responses_carry_a_current_date() {
+    fn check(headers: &[(String, String)], what: &str) {
+        let date = header(headers, "date").unwrap_or_else(|| panic!("{what}: no date field"));
+        let parsed = httpdate::parse_http_date(date)
+            .unwrap_or_else(|e| panic!("{what}: {date:?} is not an HTTP date: {e}"));
+        assert_eq!(date.len(), 29, "{what}: {date:?} is not an IMF-fixdate");
+        let skew = std::time::SystemTime::now()
+            .duration_since(parsed)
+            .unwrap_or_else(|e| e.duration());
+        assert!(skew.as_secs() <= 5, "{what}: {date:?} is {skew:?} from now");
+    }
+    for driver in drivers() {
+        let server = TestServer::with_driver(driver);
+        let mut s = server.connect();
+        s.write_all(&post(
+            "/test.Test/Echo",
+            "application/proto",
+            "",
+            &text("hi"),
+        ))
+        .unwrap();
+        let (status, headers, _) = read_response(&mut s);
+        assert_eq!(status, 200);
+        check(&headers, "unary success");
+        s.write_all(&post("/test.Unknown/Method", "application/proto", "", b""))
+            .unwrap();
+        let (status, headers, _) = read_response(&mut s);
+        assert_eq!(status, 404);
+        check(&headers, "404");
+        s.write_all(&post(
+            "/test.Test/Fail",
+            "application/json",
+            "",
+            br#"{"text":"x"}"#,
+        ))
+        .unwrap();
+        let (status, headers, _) = read_response(&mut s);
+        assert_ne!(status, 200);
+        check(&headers, "Connect error");
+        let mut stream_req = envelope(0, &text("a"));
+        stream_req.extend(envelope(0, &text("b")));
+        s.write_all(&post(
+            "/test.Test/Concat",
+            "application/connect+proto",
+            "",
+            &stream_req,
+        ))
+        .unwrap();
+        let (status, headers, _) = read_response(&mut s);
+        assert_eq!(status, 200);
+        check(&headers, "stream");
+        let (status, headers, _) = read_response_of_raw(&server, b"GARBAGE\r\n\r\n");
+        assert_eq!(status, 400);
+        check(&headers, "400");
+        still_serving(&server);
+    }
+}
+
+fn read_response_of_raw(server: &TestServer, raw: &[u8]) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    let mut s = server.connect();
+    s.write_all(raw).unwrap();
+    read_response(&mut s)
 }

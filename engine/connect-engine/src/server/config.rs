@@ -49,6 +49,9 @@ pub struct ServerConfig {
     pub json: JsonOptions,
     /// Initial capacity of each connection's read and write buffers. Default 16 KiB.
     pub buffer_size: usize,
+    /// Send a `Date` field in every final response (RFC 9110 §6.6.1 asks origin servers
+    /// with a clock to). Formatted once a second per thread. Default on.
+    pub send_date: bool,
 }
 
 impl Default for ServerConfig {
@@ -76,7 +79,15 @@ impl ServerConfig {
             tls: None,
             json: JsonOptions::default(),
             buffer_size: 16 << 10,
+            send_date: true,
         }
+    }
+
+    /// Sends (or, `false`, leaves out) the `Date` field.
+    #[must_use]
+    pub fn with_date(mut self, send_date: bool) -> Self {
+        self.send_date = send_date;
+        self
     }
 
     /// Sets the number of threads (at least 1).

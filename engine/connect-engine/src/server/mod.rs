@@ -142,6 +142,21 @@ pub fn resolved_driver(config: &ServerConfig) -> Driver {
     config.driver.resolve()
 }
 
+/// Keeps this thread's cached `Date` field (see `connect_wire::http1::date`) current:
+/// re-formatted once a second, just after the second turns.
+async fn keep_date() {
+    loop {
+        let now = std::time::SystemTime::now();
+        connect_wire::http1::date::set_now(now);
+        let into_second = now
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(std::time::Duration::ZERO, |d| {
+                std::time::Duration::from_nanos(u64::from(d.subsec_nanos()))
+            });
+        monoio::time::sleep(std::time::Duration::from_secs(1) - into_second).await;
+    }
+}
+
 async fn thread_main<L: Services>(
     listener: std::net::TcpListener,
     router: Router<L>,
@@ -160,6 +175,9 @@ async fn thread_main<L: Services>(
     let config = Rc::new(config);
     let signal = Rc::new(shutdown::Signal::default());
     monoio::spawn(shutdown::relay(flag, signal.clone()));
+    if config.send_date {
+        monoio::spawn(keep_date());
+    }
     let tls = config.tls.clone().map(monoio_rustls::TlsAcceptor::from);
     let active = Rc::new(std::cell::Cell::new(0usize));
     loop {

@@ -64,6 +64,7 @@
 //! - Chunk trailers are validated, bounded and discarded (Connect over HTTP/1.1 sends none).
 
 mod body;
+pub mod date;
 mod error;
 mod head;
 mod request;

@@ -85,19 +85,23 @@ statuses! {
 /// [`RequestHead::expect_continue`]: super::RequestHead::expect_continue
 pub const CONTINUE_RESPONSE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
 
-/// Appends `HTTP/1.1 <code> <reason>\r\n` (RFC 9112 §4).
+/// Appends `HTTP/1.1 <code> <reason>\r\n` (RFC 9112 §4), then, for final responses, the
+/// thread's cached `Date` field if its driver keeps one ([`date`](super::date)).
 pub fn write_status_line(out: &mut Vec<u8>, status: StatusCode) {
     let code = status.as_u16();
     if let Some(line) = status_line(code) {
         out.extend_from_slice(line);
-        return;
+    } else {
+        out.extend_from_slice(b"HTTP/1.1 ");
+        // StatusCode is always three digits (100..=999).
+        out.extend_from_slice(itoa::Buffer::new().format(code).as_bytes());
+        out.push(b' ');
+        out.extend_from_slice(reason_phrase(code).as_bytes());
+        out.extend_from_slice(b"\r\n");
     }
-    out.extend_from_slice(b"HTTP/1.1 ");
-    // StatusCode is always three digits (100..=999).
-    out.extend_from_slice(itoa::Buffer::new().format(code).as_bytes());
-    out.push(b' ');
-    out.extend_from_slice(reason_phrase(code).as_bytes());
-    out.extend_from_slice(b"\r\n");
+    if !status.is_informational() {
+        super::date::write_date(out);
+    }
 }
 
 /// Appends `<method> <target> HTTP/1.1\r\n` (RFC 9112 §3), for clients. The target must be
