@@ -148,12 +148,12 @@ async fn keep_date() {
     loop {
         let now = std::time::SystemTime::now();
         connect_wire::http1::date::set_now(now);
-        let into_second = now
+        let nanos_in = now
             .duration_since(std::time::UNIX_EPOCH)
-            .map_or(std::time::Duration::ZERO, |d| {
-                std::time::Duration::from_nanos(u64::from(d.subsec_nanos()))
-            });
-        monoio::time::sleep(std::time::Duration::from_secs(1) - into_second).await;
+            .map_or(0, |d| d.subsec_nanos());
+        // subsec_nanos < 10^9: at least 1 ns to wait.
+        let wait = 1_000_000_000 - nanos_in.min(999_999_999);
+        monoio::time::sleep(std::time::Duration::from_nanos(u64::from(wait))).await;
     }
 }
 
