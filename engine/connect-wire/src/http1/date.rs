@@ -103,7 +103,7 @@ mod tests {
     fn dates_outside_the_formattable_range_write_nothing() {
         clear();
         // Year 10000 cannot be an IMF-fixdate; the field stays off rather than malformed.
-        let far = UNIX_EPOCH + std::time::Duration::from_secs(253_402_300_800);
+        let far = UNIX_EPOCH + std::time::Duration::from_secs(END_OF_9999);
         set_now(far);
         let mut out = Vec::new();
         write_date(&mut out);
