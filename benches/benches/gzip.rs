@@ -1,7 +1,8 @@
 //! gzip request decoding: ours (libdeflate, every member, through the `unsafe` leaf
 //! `compression/libdeflate.rs`) against the safe alternative, a streaming inflater
 //! (flate2's `MultiGzDecoder` on miniz_oxide); and the cost of bodies whose gzip trailer lies
-//! about their size (ISIZE claiming the 4 MiB limit) against honest ones. See PERF.md, "gzip".
+//! about their size (ISIZE claiming the 4 MiB limit) against honest ones, and the same for
+//! zstd frames whose content size lies. See PERF.md, "gzip".
 
 use std::hint::black_box;
 use std::io::Read;
@@ -93,5 +94,48 @@ fn lying_sizes(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, decode, lying_sizes);
+/// A zstd frame holding `body` as one raw block, whose header declares `declared` bytes of
+/// content (single segment, 4-byte content size field).
+fn zstd_frame(body: &[u8], declared: u32) -> Vec<u8> {
+    let mut f = 0xFD2F_B528u32.to_le_bytes().to_vec();
+    f.push(0b1010_0000);
+    f.extend_from_slice(&declared.to_le_bytes());
+    let header = 1 | (u32::try_from(body.len()).unwrap() << 3);
+    f.extend_from_slice(&header.to_le_bytes()[..3]);
+    f.extend_from_slice(body);
+    f
+}
+
+/// The same for zstd: a 64-byte message in a frame that declares its size, honestly and
+/// claiming 4 MiB (the limit). The declared size refuses but does not allocate.
+fn zstd_lying_sizes(c: &mut Criterion) {
+    let mut codecs = Codecs::new();
+    let data = message(64);
+    let honest = zstd_frame(&data, 64);
+    let lying = zstd_frame(&data, 4 << 20);
+    let mut out = Vec::new();
+    codecs
+        .decompress(Compression::Zstd, &honest, &mut out, 4 << 20)
+        .unwrap();
+    assert_eq!(out, data);
+    let mut g = c.benchmark_group("unzstd_small");
+    g.bench_function("honest", |b| {
+        b.iter(|| {
+            out = Vec::new();
+            codecs
+                .decompress(Compression::Zstd, black_box(&honest), &mut out, 4 << 20)
+                .unwrap();
+        });
+    });
+    g.bench_function("content_size_claims_4MiB", |b| {
+        b.iter(|| {
+            out = Vec::new();
+            let r = codecs.decompress(Compression::Zstd, black_box(&lying), &mut out, 4 << 20);
+            assert!(r.is_err());
+        });
+    });
+    g.finish();
+}
+
+criterion_group!(benches, decode, lying_sizes, zstd_lying_sizes);
 criterion_main!(benches);

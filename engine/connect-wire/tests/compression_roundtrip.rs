@@ -430,6 +430,62 @@ fn lying_gzip_sizes_do_not_allocate_the_limit() {
     );
 }
 
+/// A zstd frame (one raw block holding `body`) whose header declares `declared` bytes.
+#[cfg(feature = "zstd")]
+fn zstd_frame(body: &[u8], declared: u32) -> Vec<u8> {
+    let mut f = 0xFD2F_B528u32.to_le_bytes().to_vec();
+    // Single segment, 4-byte content size, no checksum, no dictionary.
+    f.push(0b1010_0000);
+    f.extend_from_slice(&declared.to_le_bytes());
+    let header = 1 | (u32::try_from(body.len()).unwrap() << 3);
+    f.extend_from_slice(&header.to_le_bytes()[..3]);
+    f.extend_from_slice(body);
+    f
+}
+
+/// A frame whose declared content size is within the limit but a lie: the output is sized
+/// by what the input can be trusted with, not by the claim; honest frames decode exactly.
+#[cfg(feature = "zstd")]
+#[test]
+fn lying_zstd_sizes_do_not_allocate_the_claim() {
+    let mut codecs = Codecs::new();
+    let body = data(100, false);
+    let mut out = Vec::new();
+    codecs
+        .decompress(
+            Compression::Zstd,
+            &zstd_frame(&body, 100),
+            &mut out,
+            4 << 20,
+        )
+        .unwrap();
+    assert_eq!(out, body);
+    let lying = zstd_frame(&body, 4 << 20);
+    let mut out = Vec::new();
+    assert_eq!(
+        codecs.decompress(Compression::Zstd, &lying, &mut out, 4 << 20),
+        Err(DecompressError::Corrupt)
+    );
+    assert!(out.capacity() <= 64 << 10, "{}", out.capacity());
+    // Above the limit it is refused before any decoding.
+    assert_eq!(
+        codecs.decompress(Compression::Zstd, &lying, &mut out, 1 << 20),
+        Err(DecompressError::TooLarge)
+    );
+    // Highly compressible honest data beyond the trusted ratio still decodes, growing.
+    let zeros = vec![0u8; 1 << 20];
+    let mut packed = Vec::new();
+    codecs
+        .compress(Compression::Zstd, &zeros, &mut packed)
+        .unwrap();
+    assert!(packed.len() * 64 < zeros.len(), "{} bytes", packed.len());
+    let mut out = Vec::new();
+    codecs
+        .decompress(Compression::Zstd, &packed, &mut out, 4 << 20)
+        .unwrap();
+    assert_eq!(out, zeros);
+}
+
 #[test]
 fn unsupported_algorithms() {
     let mut codecs = Codecs::new();

@@ -34,8 +34,10 @@
 //!   `limit + 1` bytes; reaching `limit + 1` fails. Large-window (non-RFC 7932) streams are
 //!   refused, so the decoder's ring buffer is at most 16 MiB (and, with the decoder's
 //!   incremental ring-buffer allocation, usually the size of the output).
-//! * **zstd:** a frame's declared content size above the limit is rejected at once; the
-//!   streaming decoder then writes into an output capped at `limit + 1` bytes, and the
+//! * **zstd:** a frame's declared content size above the limit is rejected at once; below
+//!   it, the size sets the first output only up to 64 times the input (a small body that
+//!   claims the limit costs a few KiB); the streaming decoder then writes into an output
+//!   that doubles as it fills, capped at `limit + 1` bytes, and the
 //!   context's `window_log_max` is [`ZSTD_WINDOW_LOG_MAX`] (8 MiB) so a frame cannot demand a
 //!   bigger window. Concatenated frames are accepted.
 //!
@@ -649,8 +651,13 @@ impl Codecs {
                 if declared > limit as u64 {
                     return Err(DecompressError::TooLarge);
                 }
-                // declared <= limit, so this is at most `max`.
-                declared as usize + 1
+                // The header is trusted to refuse, not to allocate: a 20-byte body may claim
+                // the whole limit. The first output is what the header says (+1, to see the
+                // end), but at most ZSTD_TRUSTED_RATIO times the input; honest frames of
+                // ordinary data fit at once, and a lie costs at most that much before the
+                // frame runs out. Growth past it follows the output actually produced.
+                (declared as usize + 1)
+                    .min(input.len().saturating_mul(ZSTD_TRUSTED_RATIO).max(4096))
             }
             _ => first_capacity(input.len(), max),
         };
@@ -777,6 +784,12 @@ fn unbrotli(input: &[u8], out: &mut Vec<u8>, limit: usize) -> Result<(), Decompr
 fn unbrotli(_input: &[u8], _out: &mut Vec<u8>, _limit: usize) -> Result<(), DecompressError> {
     Err(DecompressError::Unsupported)
 }
+
+/// How far a zstd frame's declared content size is believed ahead of any output: up to this
+/// many times the compressed size (zstd can legitimately exceed it, through RLE blocks;
+/// such frames take a few doublings).
+#[cfg(feature = "zstd")]
+const ZSTD_TRUSTED_RATIO: usize = 64;
 
 /// The first output size to try for an input of `len` compressed bytes: a guess of 4× the
 /// input, at least 4 KiB, at most `max`.
