@@ -301,7 +301,10 @@ fn plan(args: &Args) -> Result<(Plan, schema::Target), String> {
         config = config.with_send_compression(c.compression());
     }
     let accept: Vec<Compression> = if args.accept_compression.is_empty() {
-        args.compress.map(CompressArg::compression).into_iter().collect()
+        args.compress
+            .map(CompressArg::compression)
+            .into_iter()
+            .collect()
     } else {
         args.accept_compression
             .iter()
@@ -313,8 +316,14 @@ fn plan(args: &Args) -> Result<(Plan, schema::Target), String> {
             })
             .collect()
     };
-    if let Some(missing) = accept.iter().find(|c| !Compression::supported().contains(c)) {
-        return Err(format!("{} is not compiled into this build", missing.name()));
+    if let Some(missing) = accept
+        .iter()
+        .find(|c| !Compression::supported().contains(c))
+    {
+        return Err(format!(
+            "{} is not compiled into this build",
+            missing.name()
+        ));
     }
     config = config.with_accept_compression(accept);
     if let Some(tls) = tls_config(args)? {
