@@ -357,6 +357,11 @@ impl TestServer {
         out
     }
 
+    /// Requests shutdown without waiting for it.
+    pub fn request_shutdown(&self) {
+        self.handle.shutdown();
+    }
+
     pub fn shutdown(mut self) -> std::io::Result<()> {
         self.handle.shutdown();
         self.thread.take().unwrap().join().unwrap()
