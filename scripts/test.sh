@@ -3,7 +3,8 @@
 #   ./scripts/test.sh
 # Installs what it needs (scripts/deps.sh), then runs formatting, lints, unit/integration
 # tests, the golden-file checks, the protobuf conformance runner, the Connect conformance
-# runner (server mode on both drivers, client mode), a one-minute soak and short fuzz runs. Exits non-zero on the first failure.
+# runner (server mode on both drivers, client mode), a one-minute soak and short fuzz runs.
+# Exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
