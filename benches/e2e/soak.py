@@ -22,9 +22,8 @@ descriptors (/proc/PID/fd) and its CPU use. It fails (exit 1) when:
   * RSS or descriptors keep growing: after a warm-up (the first 15 % of the run, at least
     20 s), the samples are cut into thirds and the largest of the last third may exceed the
     largest of the middle third by at most 20 % + 16 MiB (RSS) or 25 % + 64 (descriptors).
-    RSS rises in steps for a while before it levels off (each thread's buffer pool keeps up
-    to 1024 buffers of up to 256 KiB, and fills as connections grow buffers), so a short run
-    catches only a fast leak; the 30-minute run is the real check;
+    RSS rises in steps for the first minutes before it levels off (PERF.md, "Soak"), so a
+    short run catches only a fast leak; the 30-minute run is the real check;
   * descriptors do not return to the idle count (+2) within 20 s after the load stops;
   * a run that must succeed reports any error, or an expected-error run reports a code it may
     not give (or never gives the code it exists for);
