@@ -3,7 +3,8 @@
 #   ./scripts/test.sh
 # Installs what it needs (scripts/deps.sh), then runs formatting, lints, unit/integration
 # tests, the golden-file checks, the codegen corpus, the protobuf conformance runner, the
-# Connect conformance runner (server mode on both drivers, client mode) and short fuzz runs.
+# Connect conformance runner (server mode on both drivers, client mode), a one-minute soak
+# and short fuzz runs.
 # Exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,6 +52,9 @@ step "Connect conformance, client mode (async client)"
 ./scripts/connect-conformance.sh client auto
 step "Connect conformance, client mode (blocking client)"
 ./scripts/connect-conformance.sh client blocking
+
+step "soak, 1 minute (RSS and descriptors stay flat under mixed load and connection churn)"
+./scripts/soak.sh 1
 
 step "fuzz smoke runs"
 ./scripts/fuzz-smoke.sh "${FUZZ_SECONDS:-15}"

@@ -15,18 +15,39 @@ const MAX_POOLED: usize = 1024;
 /// Largest buffer kept: bigger ones (grown by a large message) are freed instead.
 const MAX_KEPT: usize = 256 * 1024;
 
+/// Most bytes of buffer capacity kept per thread: a burst of large messages must not leave
+/// each thread holding `MAX_POOLED` buffers of `MAX_KEPT` bytes (256 MiB).
+const MAX_POOLED_BYTES: usize = 16 << 20;
+
+struct Pool {
+    buffers: Vec<Vec<u8>>,
+    /// Capacity of the buffers held.
+    bytes: usize,
+}
+
 thread_local! {
-    static POOL: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+    static POOL: RefCell<Pool> = const {
+        RefCell::new(Pool {
+            buffers: Vec::new(),
+            bytes: 0,
+        })
+    };
 }
 
 /// An empty buffer with at least `size` bytes of capacity.
 pub(crate) fn take(size: usize) -> Vec<u8> {
-    POOL.with(|p| p.borrow_mut().pop())
-        .filter(|b| b.capacity() >= size)
-        .unwrap_or_else(|| Vec::with_capacity(size))
+    POOL.with(|p| {
+        let mut pool = p.borrow_mut();
+        let buf = pool.buffers.pop()?;
+        pool.bytes -= buf.capacity();
+        Some(buf)
+    })
+    .filter(|b| b.capacity() >= size)
+    .unwrap_or_else(|| Vec::with_capacity(size))
 }
 
-/// Returns a buffer to the pool (cleared). Buffers of the wrong size are dropped.
+/// Returns a buffer to the pool (cleared). Buffers of the wrong size, or beyond the pool's
+/// count or byte bounds, are dropped.
 pub(crate) fn give(mut buf: Vec<u8>, size: usize) {
     if buf.capacity() < size || buf.capacity() > MAX_KEPT.max(size) {
         return;
@@ -34,11 +55,12 @@ pub(crate) fn give(mut buf: Vec<u8>, size: usize) {
     buf.clear();
     POOL.with(|p| {
         let mut pool = p.borrow_mut();
-        if pool.len() < MAX_POOLED {
-            if pool.capacity() == 0 {
-                pool.reserve_exact(MAX_POOLED);
+        if pool.buffers.len() < MAX_POOLED && pool.bytes + buf.capacity() <= MAX_POOLED_BYTES {
+            if pool.buffers.capacity() == 0 {
+                pool.buffers.reserve_exact(MAX_POOLED);
             }
-            pool.push(buf);
+            pool.bytes += buf.capacity();
+            pool.buffers.push(buf);
         }
     });
 }
@@ -85,5 +107,21 @@ mod tests {
         super::give(Vec::with_capacity(10), 1024);
         super::give(Vec::with_capacity(1 << 20), 1024);
         assert!(super::take(1024).capacity() < 1 << 20);
+    }
+
+    #[test]
+    fn the_pool_holds_a_bounded_number_of_bytes() {
+        for _ in 0..super::MAX_POOLED {
+            super::give(Vec::with_capacity(super::MAX_KEPT), 1024);
+        }
+        let held = super::POOL.with(|p| p.borrow().bytes);
+        assert!(held <= super::MAX_POOLED_BYTES, "{held}");
+        let counted: usize =
+            super::POOL.with(|p| p.borrow().buffers.iter().map(Vec::capacity).sum());
+        assert_eq!(counted, held);
+        while super::POOL.with(|p| !p.borrow().buffers.is_empty()) {
+            drop(super::take(1));
+        }
+        assert_eq!(super::POOL.with(|p| p.borrow().bytes), 0);
     }
 }

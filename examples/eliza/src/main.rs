@@ -1,7 +1,7 @@
 //! `eliza`: the Eliza demo server, and a client for it.
 //!
 //! ```text
-//! eliza serve [--addr 127.0.0.1:8080] [--threads N] [--driver auto|io_uring|epoll]
+//! eliza serve [--addr 127.0.0.1:8080] [--threads N] [--driver auto|io_uring|epoll] [--shutdown-grace-ms N]
 //! eliza say [--url URL] [--json] [--compress gzip|br|zstd] [--get] [--timeout-ms N] [-H 'name: value']... [--blocking] SENTENCE
 //! eliza introduce [same flags] NAME
 //! eliza converse [same flags]        (sentences from stdin, one a line)
@@ -51,6 +51,10 @@ enum Command {
         /// The monoio driver.
         #[arg(long, value_enum, default_value_t = DriverArg::Auto)]
         driver: DriverArg,
+        /// On SIGTERM or SIGINT, how long in-flight calls may take to finish before the
+        /// server exits anyway, in milliseconds (default: the server's, 30 s).
+        #[arg(long)]
+        shutdown_grace_ms: Option<u64>,
     },
     /// Says one sentence and prints Eliza's reply.
     Say {
@@ -139,7 +143,8 @@ fn main() -> ExitCode {
             addr,
             threads,
             driver,
-        } => serve(addr, threads, driver),
+            shutdown_grace_ms,
+        } => serve(addr, threads, driver, shutdown_grace_ms),
         Command::Say { call, sentence } if call.blocking => blocking_main(&call, |c, o| {
             let reply = c
                 .call_say(
@@ -223,7 +228,12 @@ fn main() -> ExitCode {
     }
 }
 
-fn serve(addr: SocketAddr, threads: Option<usize>, driver: DriverArg) -> ExitCode {
+fn serve(
+    addr: SocketAddr,
+    threads: Option<usize>,
+    driver: DriverArg,
+    shutdown_grace_ms: Option<u64>,
+) -> ExitCode {
     let mut config = ServerConfig::new().with_driver(match driver {
         DriverArg::Auto => Driver::Auto,
         DriverArg::IoUring => Driver::IoUring,
@@ -231,6 +241,9 @@ fn serve(addr: SocketAddr, threads: Option<usize>, driver: DriverArg) -> ExitCod
     });
     if let Some(n) = threads {
         config = config.with_threads(n);
+    }
+    if let Some(ms) = shutdown_grace_ms {
+        config.shutdown_grace = Duration::from_millis(ms);
     }
     let server = match Server::bind(addr, config) {
         Ok(s) => s,

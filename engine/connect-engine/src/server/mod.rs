@@ -157,6 +157,22 @@ async fn keep_date() {
     }
 }
 
+/// Connections taken from the kernel's accept queue per round of the accept loop, after the
+/// one the driver's accept returned.
+const ACCEPT_BATCH: usize = 64;
+
+/// What every connection task of one server thread shares.
+struct Shared<L: Services> {
+    router: Rc<Router<L>>,
+    config: Rc<ServerConfig>,
+    signal: Rc<shutdown::Signal>,
+    tls: Option<monoio_rustls::TlsAcceptor>,
+    /// Open connections over all threads.
+    open: Arc<AtomicUsize>,
+    /// Connection tasks of this thread.
+    active: Rc<std::cell::Cell<usize>>,
+}
+
 async fn thread_main<L: Services>(
     listener: std::net::TcpListener,
     router: Router<L>,
@@ -164,6 +180,15 @@ async fn thread_main<L: Services>(
     open: Arc<AtomicUsize>,
     flag: Arc<std::sync::atomic::AtomicBool>,
 ) {
+    // A second handle to the listening socket, for draining its queue with plain nonblocking
+    // accept(2) calls (the socket is nonblocking, see `reuseport_listener`).
+    let queue = match listener.try_clone() {
+        Ok(q) => q,
+        Err(e) => {
+            warn!(error = %e, "listener");
+            return;
+        }
+    };
     let listener = match monoio::net::TcpListener::from_std(listener) {
         Ok(l) => l,
         Err(e) => {
@@ -171,81 +196,124 @@ async fn thread_main<L: Services>(
             return;
         }
     };
-    let router = Rc::new(router);
-    let config = Rc::new(config);
     let signal = Rc::new(shutdown::Signal::default());
     monoio::spawn(shutdown::relay(flag, signal.clone()));
     if config.send_date {
         monoio::spawn(keep_date());
     }
-    let tls = config.tls.clone().map(monoio_rustls::TlsAcceptor::from);
-    let active = Rc::new(std::cell::Cell::new(0usize));
+    let shared = Shared {
+        tls: config.tls.clone().map(monoio_rustls::TlsAcceptor::from),
+        router: Rc::new(router),
+        config: Rc::new(config),
+        signal,
+        open,
+        active: Rc::new(std::cell::Cell::new(0usize)),
+    };
     loop {
         let accepted = monoio::select! {
             a = listener.accept() => a,
-            () = signal.wait() => break,
+            () = shared.signal.wait() => break,
         };
-        let (stream, peer) = match accepted {
-            Ok(s) => s,
+        match accepted {
+            Ok((stream, peer)) => start_connection(&shared, stream, peer),
             Err(e) => {
                 debug!(error = %e, "accept");
                 // Out of file descriptors (or similar): back off instead of spinning.
                 monoio::time::sleep(std::time::Duration::from_millis(10)).await;
                 continue;
             }
-        };
-        if open.fetch_add(1, Ordering::AcqRel) >= config.max_connections {
-            open.fetch_sub(1, Ordering::AcqRel);
-            debug!(%peer, "connection limit reached");
-            continue;
         }
-        let _ = stream.set_nodelay(true);
-        let (router, config, signal, tls, open, active) = (
-            router.clone(),
-            config.clone(),
-            signal.clone(),
-            tls.clone(),
-            open.clone(),
-            active.clone(),
-        );
-        active.set(active.get() + 1);
-        monoio::spawn(async move {
-            let transport = match tls {
-                None => Some(Transport::tcp(stream)),
-                Some(acceptor) => {
-                    match monoio::time::timeout(config.header_read_timeout, acceptor.accept(stream))
-                        .await
+        // The driver's accept gives one connection per wait; on io_uring that is one trip
+        // through the ring, which under load comes only after every ready task has run. Take
+        // what else the kernel has queued now: accepting one connection per round let the
+        // queue overflow under a connection storm (SYNs dropped, clients waiting seconds for
+        // retransmits) while the server was far from busy.
+        for _ in 0..ACCEPT_BATCH {
+            if shared.signal.is_triggered() {
+                break;
+            }
+            match queue.accept() {
+                Ok((stream, peer)) => {
+                    // Nonblocking, as the driver's own accept returns sockets for epoll (and
+                    // as the client's sockets are on both drivers).
+                    match stream
+                        .set_nonblocking(true)
+                        .and_then(|()| monoio::net::TcpStream::from_std(stream))
                     {
-                        Ok(Ok(s)) => Some(Transport::tls_server(s)),
-                        Ok(Err(e)) => {
-                            debug!(%peer, error = %e, "TLS handshake");
-                            None
-                        }
-                        Err(_) => None,
+                        Ok(stream) => start_connection(&shared, stream, peer),
+                        Err(e) => debug!(%peer, error = %e, "accepted socket"),
                     }
                 }
-            };
-            if let Some(t) = transport {
-                let (r, w) = t.split();
-                let c = exchange::Exchange::new(r, w, &config);
-                debug!(%peer, "connection opened");
-                // Handlers' panics are caught per call (`run_handler`); this catches any
-                // other panic of the connection task, so it costs only this connection.
-                if let Err(payload) =
-                    guard::catch_unwind_future(conn::serve(c, router, config, signal)).await
-                {
-                    error!(%peer, panic = guard::panic_message(&*payload), "connection task panicked");
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(e) => {
+                    debug!(error = %e, "accept");
+                    break;
                 }
-                debug!(%peer, "connection closed");
             }
-            open.fetch_sub(1, Ordering::AcqRel);
-            active.set(active.get() - 1);
-        });
+        }
     }
-    // Graceful shutdown: no more accepts; wait for in-flight connections.
+    // Graceful shutdown: no more accepts (both handles closed, so the socket is closed and
+    // new connections are refused); wait for in-flight connections.
     drop(listener);
-    let deadline = std::time::Instant::now() + config.shutdown_grace;
-    while active.get() > 0 && std::time::Instant::now() < deadline {
+    drop(queue);
+    let deadline = std::time::Instant::now() + shared.config.shutdown_grace;
+    while shared.active.get() > 0 && std::time::Instant::now() < deadline {
         monoio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
+}
+
+/// Starts serving an accepted connection on this thread (or closes it at once past the
+/// connection limit).
+fn start_connection<L: Services>(
+    shared: &Shared<L>,
+    stream: monoio::net::TcpStream,
+    peer: SocketAddr,
+) {
+    if shared.open.fetch_add(1, Ordering::AcqRel) >= shared.config.max_connections {
+        shared.open.fetch_sub(1, Ordering::AcqRel);
+        debug!(%peer, "connection limit reached");
+        return;
+    }
+    let _ = stream.set_nodelay(true);
+    let (router, config, signal, tls, open, active) = (
+        shared.router.clone(),
+        shared.config.clone(),
+        shared.signal.clone(),
+        shared.tls.clone(),
+        shared.open.clone(),
+        shared.active.clone(),
+    );
+    active.set(active.get() + 1);
+    monoio::spawn(async move {
+        let transport = match tls {
+            None => Some(Transport::tcp(stream)),
+            Some(acceptor) => {
+                match monoio::time::timeout(config.header_read_timeout, acceptor.accept(stream))
+                    .await
+                {
+                    Ok(Ok(s)) => Some(Transport::tls_server(s)),
+                    Ok(Err(e)) => {
+                        debug!(%peer, error = %e, "TLS handshake");
+                        None
+                    }
+                    Err(_) => None,
+                }
+            }
+        };
+        if let Some(t) = transport {
+            let (r, w) = t.split();
+            let c = exchange::Exchange::new(r, w, &config);
+            debug!(%peer, "connection opened");
+            // Handlers' panics are caught per call (`run_handler`); this catches any
+            // other panic of the connection task, so it costs only this connection.
+            if let Err(payload) =
+                guard::catch_unwind_future(conn::serve(c, router, config, signal)).await
+            {
+                error!(%peer, panic = guard::panic_message(&*payload), "connection task panicked");
+            }
+            debug!(%peer, "connection closed");
+        }
+        open.fetch_sub(1, Ordering::AcqRel);
+        active.set(active.get() - 1);
+    });
 }

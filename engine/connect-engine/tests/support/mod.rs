@@ -158,19 +158,38 @@ pub const PANIC_STREAM: MethodDescriptor = method(
     Idempotency::Unknown,
 );
 
+pub const BLOCK: MethodDescriptor = method(
+    "Block",
+    "/test.Test/Block",
+    StreamKind::Unary,
+    Idempotency::Unknown,
+);
+
 /// A `Text` whose encoding panics (see `write_to`).
 pub const PANIC_IN_ENCODE: &str = "panic in encode";
 
 pub const SERVICE: ServiceDescriptor = ServiceDescriptor {
     name: "test.Test",
-    methods: &[ECHO, SLEEP, REPEAT, CONCAT, CHAT, FAIL, PANIC, PANIC_STREAM],
+    methods: &[
+        ECHO,
+        SLEEP,
+        REPEAT,
+        CONCAT,
+        CHAT,
+        FAIL,
+        PANIC,
+        PANIC_STREAM,
+        BLOCK,
+    ],
 };
 
 /// Echo returns its request (borrowing it: no copy); Sleep waits for the number of
 /// milliseconds in `text`; Repeat sends `text` three times; Concat joins all requests; Chat
 /// answers each request; Fail returns `not_found` with metadata; Panic panics (slicing a
 /// string in the middle of a char, as a buggy handler would); PanicStream sends its request
-/// once, then sends `text` again (an encoder panic if it is [`PANIC_IN_ENCODE`]) and panics.
+/// once, then sends `text` again (an encoder panic if it is [`PANIC_IN_ENCODE`]) and panics;
+/// Block holds its thread for the number of milliseconds in `text` (as CPU-bound work would:
+/// nothing else runs on that thread meanwhile).
 pub struct TestService;
 
 impl Service for TestService {
@@ -275,6 +294,14 @@ impl Service for TestService {
                 .await;
                 out.finish(result).await;
             }
+            8 => {
+                let Some((req, reply)) = call.unary::<Text<'_>>().await else {
+                    return;
+                };
+                let ms: u64 = req.message.text.parse().unwrap_or(0);
+                std::thread::sleep(Duration::from_millis(ms));
+                reply.send(Ok(Response::new(Text::default())));
+            }
             _ => {
                 let Some((_req, reply)) = call.unary::<Text<'_>>().await else {
                     return;
@@ -328,6 +355,11 @@ impl TestServer {
         let mut out = Vec::new();
         let _ = s.read_to_end(&mut out);
         out
+    }
+
+    /// Requests shutdown without waiting for it.
+    pub fn request_shutdown(&self) {
+        self.handle.shutdown();
     }
 
     pub fn shutdown(mut self) -> std::io::Result<()> {
