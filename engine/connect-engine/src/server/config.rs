@@ -49,6 +49,11 @@ pub struct ServerConfig {
     pub json: JsonOptions,
     /// Initial capacity of each connection's read and write buffers. Default 16 KiB.
     pub buffer_size: usize,
+    /// Responses (unary bodies, stream messages) smaller than this many bytes go out
+    /// uncompressed even when the client asked for compression (connect-go's
+    /// `compressMinBytes`): compressing a few bytes costs more than it saves. Default 0:
+    /// every response is compressed when the client asked.
+    pub compress_min_bytes: usize,
     /// Send a `Date` field in every final response (RFC 9110 §6.6.1 asks origin servers
     /// with a clock to). Formatted once a second per thread. Default on.
     pub send_date: bool,
@@ -80,7 +85,15 @@ impl ServerConfig {
             json: JsonOptions::default(),
             buffer_size: 16 << 10,
             send_date: true,
+            compress_min_bytes: 0,
         }
+    }
+
+    /// Sets the size from which responses are compressed.
+    #[must_use]
+    pub fn with_compress_min_bytes(mut self, bytes: usize) -> Self {
+        self.compress_min_bytes = bytes;
+        self
     }
 
     /// Sends (or, `false`, leaves out) the `Date` field.

@@ -1,19 +1,20 @@
 //! One HTTP/1.1 connection: read a head, route, negotiate, run the call, write, repeat.
 
 use std::rc::Rc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use connect_wire::compression::Compression;
 use connect_wire::http1::{BodyDecoder, DecodeBody, Status};
-use connect_wire::server::{Reject, Shape, negotiate};
+use connect_wire::server::{Negotiated, Reject, Shape, negotiate};
 use connect_wire::{ConnectError, unary};
 use http::HeaderMap;
 use tracing::{debug, trace};
 
-use super::call::Call;
+use super::call::{Call, RequestHeaders};
 use super::config::ServerConfig;
 use super::exchange::Exchange;
-use super::service::{Router, Services};
+use super::interceptor::{CallRecord, RequestInfo, ResponseInfo};
+use super::service::{Chain, Route, Router, Services};
 use super::shutdown::Signal;
 use crate::buffers as pool;
 use crate::transport::{ReadError, read_more};
@@ -92,6 +93,79 @@ async fn read_head(conn: &mut Exchange, cfg: &ServerConfig, shutdown: &Rc<Signal
             _ => return HeadRead::Gone,
         }
     }
+}
+
+/// Runs a call with its interceptors around it: `on_request` in order before the body is
+/// read (an error answers the call without running the handler), then the call, then
+/// `on_response` in reverse order for each interceptor whose `on_request` ran.
+async fn intercepted<L: Services>(
+    router: &Router<L>,
+    route: Route,
+    chain: Chain<'_>,
+    conn: &mut Exchange,
+    neg: Negotiated,
+) {
+    conn.record.begin();
+    conn.received = 0;
+    let (shape, codec, timeout) = (neg.shape, neg.codec, neg.timeout);
+    let mut ran = 0;
+    let mut refused = None;
+    {
+        let Exchange {
+            head, rbuf, peer, record, ..
+        } = &mut *conn;
+        let CallRecord {
+            headers: response_headers,
+            trailers: response_trailers,
+            extensions,
+            ..
+        } = record;
+        let mut info = RequestInfo {
+            method: route.descriptor,
+            headers: RequestHeaders::new(head, rbuf),
+            peer,
+            codec,
+            timeout,
+            response_headers,
+            response_trailers,
+            extensions,
+        };
+        while ran < chain.len() {
+            ran += 1;
+            if let Err(e) = chain.get(ran - 1).on_request(&mut info) {
+                refused = Some(e);
+                break;
+            }
+        }
+    }
+    let call = Call::new(conn, route.descriptor, neg);
+    match refused {
+        Some(e) => call.fail(e).await,
+        None => router.call(route, call).await,
+    }
+    let elapsed = conn.record.started.map_or(Duration::ZERO, |t| t.elapsed());
+    {
+        // Streams moved the head aside (their body starts at 0 in the read buffer).
+        let head_bytes = if shape == Shape::Stream {
+            &conn.head_copy
+        } else {
+            &conn.rbuf
+        };
+        let info = ResponseInfo {
+            method: route.descriptor,
+            headers: RequestHeaders::new(&conn.head, head_bytes),
+            peer: &conn.peer,
+            error: conn.record.error.as_ref(),
+            extensions: &conn.record.extensions,
+            elapsed,
+            messages_received: conn.received,
+            messages_sent: conn.record.sent,
+        };
+        for i in (0..ran).rev() {
+            chain.get(i).on_response(&info);
+        }
+    }
+    conn.record.end();
 }
 
 /// Serves one connection until it closes.
@@ -197,9 +271,14 @@ pub(crate) async fn serve<L: Services>(
                             break;
                         }
                     }
-                    router
-                        .call(route, Call::new(&mut conn, route.descriptor, neg))
-                        .await;
+                    let chain = router.chain(route);
+                    if chain.is_empty() {
+                        router
+                            .call(route, Call::new(&mut conn, route.descriptor, neg))
+                            .await;
+                    } else {
+                        intercepted(&router, route, chain, &mut conn, neg).await;
+                    }
                 }
             },
         }
@@ -368,7 +447,12 @@ mod tests {
             let stream = monoio::net::TcpStream::from_std(accepted).unwrap();
             let cfg = std::rc::Rc::new(ServerConfig::new());
             let (r, w) = crate::transport::Transport::tcp(stream).split();
-            let conn = super::Exchange::new(r, w, &cfg);
+            let peer = crate::server::Peer {
+                remote: addr,
+                local: addr,
+                tls: None,
+            };
+            let conn = super::Exchange::new(r, w, &cfg, peer);
             let router = std::rc::Rc::new(Router::new());
             let signal = std::rc::Rc::new(crate::server::shutdown::Signal::default());
             let task =

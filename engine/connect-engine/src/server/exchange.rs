@@ -17,6 +17,7 @@ use connect_wire::{Code, ConnectError, JsonOptions, Role, fault, get};
 
 use super::call::MessageAt;
 use super::config::ServerConfig;
+use super::interceptor::{CallRecord, Peer};
 use crate::codecs::with_codecs;
 use crate::transport::{ReadError, ReadHalf, WriteHalf, read_more};
 
@@ -61,10 +62,18 @@ pub(crate) struct Exchange {
     pub(crate) drain_timeout: Duration,
     /// How long one read of a request body or one write of a response may wait.
     pub(crate) io_timeout: Duration,
+    /// Responses smaller than this go out uncompressed whatever was negotiated.
+    pub(crate) compress_min: usize,
+    /// Who is on the other end.
+    pub(crate) peer: Peer,
+    /// What interceptors add to the response and learn about the call.
+    pub(crate) record: CallRecord,
+    /// Request messages of the current call (for interceptors).
+    pub(crate) received: u64,
 }
 
 impl Exchange {
-    pub(crate) fn new(r: ReadHalf, w: WriteHalf, cfg: &ServerConfig) -> Self {
+    pub(crate) fn new(r: ReadHalf, w: WriteHalf, cfg: &ServerConfig, peer: Peer) -> Self {
         Exchange {
             r,
             w,
@@ -88,6 +97,10 @@ impl Exchange {
             max_drain: cfg.max_drain,
             drain_timeout: cfg.header_read_timeout,
             io_timeout: cfg.io_timeout,
+            compress_min: cfg.compress_min_bytes,
+            peer,
+            record: CallRecord::default(),
+            received: 0,
         }
     }
 

@@ -13,6 +13,7 @@ mod config;
 mod conn;
 mod exchange;
 mod guard;
+mod interceptor;
 mod service;
 mod shutdown;
 
@@ -26,6 +27,7 @@ pub use call::{
     ResponseStream, RunHandler, UnaryReply, WithDeadline, run_handler, with_deadline,
 };
 pub use config::ServerConfig;
+pub use interceptor::{Interceptor, Peer, RequestInfo, ResponseInfo, TlsInfo, TracingInterceptor};
 pub use service::{Router, Service, Services};
 pub use shutdown::ShutdownHandle;
 use tracing::{debug, error, info, warn};
@@ -284,14 +286,21 @@ fn start_connection<L: Services>(
         shared.active.clone(),
     );
     active.set(active.get() + 1);
+    let local = stream.local_addr().unwrap_or(peer);
     monoio::spawn(async move {
         let transport = match tls {
-            None => Some(Transport::tcp(stream)),
+            None => Some((Transport::tcp(stream), None)),
             Some(acceptor) => {
                 match monoio::time::timeout(config.header_read_timeout, acceptor.accept(stream))
                     .await
                 {
-                    Ok(Ok(s)) => Some(Transport::tls_server(s)),
+                    Ok(Ok(s)) => {
+                        let info = TlsInfo {
+                            alpn: s.alpn_protocol(),
+                            ..TlsInfo::default()
+                        };
+                        Some((Transport::tls_server(s), Some(Box::new(info))))
+                    }
                     Ok(Err(e)) => {
                         debug!(%peer, error = %e, "TLS handshake");
                         None
@@ -300,9 +309,14 @@ fn start_connection<L: Services>(
                 }
             }
         };
-        if let Some(t) = transport {
+        if let Some((t, tls)) = transport {
             let (r, w) = t.split();
-            let c = exchange::Exchange::new(r, w, &config);
+            let who = Peer {
+                remote: peer,
+                local,
+                tls,
+            };
+            let c = exchange::Exchange::new(r, w, &config, who);
             debug!(%peer, "connection opened");
             // Handlers' panics are caught per call (`run_handler`); this catches any
             // other panic of the connection task, so it costs only this connection.

@@ -1,8 +1,11 @@
 //! Services and the router that dispatches calls to them by procedure path.
 
+use std::rc::Rc;
+
 use connect_wire::service::{MethodDescriptor, ServiceDescriptor};
 
 use super::call::Call;
+use super::interceptor::Interceptor;
 
 /// A Connect service, implemented by the generated `<Name>Server<S>` adapters: it knows its
 /// methods and handles a call of one of them.
@@ -59,10 +62,40 @@ pub(crate) struct Route {
     pub(crate) descriptor: &'static MethodDescriptor,
 }
 
-/// Services by procedure path. Build one per thread (see [`Server::serve`](super::Server::serve)).
+/// Services by procedure path, with the interceptors that run around their calls. Build one
+/// per thread (see [`Server::serve`](super::Server::serve)).
 pub struct Router<L: Services = ()> {
     services: L,
     routes: Vec<(&'static str, Route)>,
+    /// Interceptors of every call, in order.
+    interceptors: Vec<Rc<dyn Interceptor>>,
+    /// Interceptors of one service's calls (after the router's), by service number.
+    per_service: Vec<Vec<Rc<dyn Interceptor>>>,
+}
+
+/// The interceptors of one call: the router's, then the service's.
+#[derive(Clone, Copy)]
+pub(crate) struct Chain<'r> {
+    router: &'r [Rc<dyn Interceptor>],
+    service: &'r [Rc<dyn Interceptor>],
+}
+
+impl<'r> Chain<'r> {
+    pub(crate) fn len(&self) -> usize {
+        self.router.len() + self.service.len()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Interceptor `i` in request order.
+    pub(crate) fn get(&self, i: usize) -> &'r dyn Interceptor {
+        match self.router.get(i) {
+            Some(x) => &**x,
+            None => &*self.service[i - self.router.len()],
+        }
+    }
 }
 
 impl Default for Router<()> {
@@ -78,6 +111,8 @@ impl Router<()> {
         Router {
             services: (),
             routes: Vec::new(),
+            interceptors: Vec::new(),
+            per_service: Vec::new(),
         }
     }
 }
@@ -86,6 +121,18 @@ impl<L: Services> Router<L> {
     /// Adds a service (e.g. `ElizaServiceServer::new(MyEliza)`).
     #[allow(clippy::should_implement_trait)] // a builder step, not arithmetic
     pub fn add<S: Service>(self, service: S) -> Router<(S, L)> {
+        self.add_with_interceptors(service, Vec::new())
+    }
+
+    /// Adds a service whose calls also run `interceptors` (in order, after the router's).
+    pub fn add_with_interceptors<S: Service>(
+        self,
+        service: S,
+        interceptors: Vec<Rc<dyn Interceptor>>,
+    ) -> Router<(S, L)> {
+        let mut per_service = self.per_service;
+        // Service numbers count from the service added last.
+        per_service.insert(0, interceptors);
         let services = (service, self.services);
         let mut descriptors = Vec::new();
         services.descriptors(&mut descriptors);
@@ -105,7 +152,31 @@ impl<L: Services> Router<L> {
         routes.sort_by_key(|r| r.0);
         // A duplicated path goes to the service added last (it comes first in `services`).
         routes.dedup_by_key(|r| r.0);
-        Router { services, routes }
+        Router {
+            services,
+            routes,
+            interceptors: self.interceptors,
+            per_service,
+        }
+    }
+
+    /// Adds an interceptor that runs around every call of this router (of services added
+    /// before and after), after the ones added before it.
+    #[must_use]
+    pub fn with_interceptor(mut self, interceptor: impl Interceptor) -> Self {
+        self.interceptors.push(Rc::new(interceptor));
+        self
+    }
+
+    /// The interceptors of a call to `route`.
+    pub(crate) fn chain(&self, route: Route) -> Chain<'_> {
+        Chain {
+            router: &self.interceptors,
+            service: self
+                .per_service
+                .get(route.service)
+                .map_or(&[][..], Vec::as_slice),
+        }
     }
 
     pub(crate) fn route(&self, path: &str) -> Option<Route> {

@@ -96,6 +96,10 @@ impl<'c> Call<'c> {
             close,
             head_len,
             body_end,
+            peer,
+            record,
+            received,
+            compress_min,
             ..
         } = conn;
         let json: &'c JsonOptions = json;
@@ -107,6 +111,8 @@ impl<'c> Call<'c> {
             json,
             close,
             deadline,
+            record,
+            compress_min: *compress_min,
         };
         let location = match loaded {
             Ok(l) => l,
@@ -126,9 +132,13 @@ impl<'c> Call<'c> {
             codec: neg.codec,
             timeout: neg.timeout,
             deadline,
+            peer,
         };
         match neg.codec.decode::<Req>(bytes, json) {
-            Ok(message) => Some((Request { message, info }, reply)),
+            Ok(message) => {
+                *received = 1;
+                Some((Request { message, info }, reply))
+            }
             Err(e) => {
                 reply.error(&fault::decode(Role::Server, &e));
                 None
@@ -187,12 +197,20 @@ impl<'c> Call<'c> {
                 return None;
             }
         };
-        let RequestStream { src, info, .. } = requests;
+        let RequestStream {
+            src,
+            info,
+            received,
+            ..
+        } = requests;
         let json = src.json;
         let codec = info.codec;
         let bytes = src.into_frame(first);
         match codec.decode::<Req>(bytes, json) {
-            Ok(message) => Some((Request { message, info }, responses)),
+            Ok(message) => {
+                *received = 1;
+                Some((Request { message, info }, responses))
+            }
             Err(e) => {
                 responses.fail(fault::decode(Role::Server, &e)).await;
                 None
@@ -224,6 +242,10 @@ impl<'c> Call<'c> {
             body_end,
             io_timeout,
             limits,
+            peer,
+            record,
+            received,
+            compress_min,
             ..
         } = conn;
         let json: &'c JsonOptions = json;
@@ -238,6 +260,7 @@ impl<'c> Call<'c> {
             codec: neg.codec,
             timeout: neg.timeout,
             deadline,
+            peer,
         };
         let src = StreamSource {
             r,
@@ -257,7 +280,17 @@ impl<'c> Call<'c> {
         let requests = RequestStream {
             src,
             info,
+            received,
             _t: PhantomData,
+        };
+        // Interceptors' response headers and trailers come first; the handler adds to them.
+        let (headers, trailers) = if record.on {
+            (
+                std::mem::take(&mut record.headers),
+                std::mem::take(&mut record.trailers),
+            )
+        } else {
+            (HeaderMap::new(), HeaderMap::new())
         };
         let responses = ResponseStream {
             w,
@@ -266,8 +299,8 @@ impl<'c> Call<'c> {
             codec: neg.codec,
             compression: neg.response_compression,
             json,
-            headers: HeaderMap::new(),
-            trailers: HeaderMap::new(),
+            headers,
+            trailers,
             head_sent: false,
             framing,
             flushed: false,
@@ -275,6 +308,8 @@ impl<'c> Call<'c> {
             close,
             deadline,
             io_timeout: *io_timeout,
+            record,
+            compress_min: *compress_min,
             _t: PhantomData,
         };
         (requests, responses)
@@ -300,6 +335,7 @@ impl<'c> Call<'c> {
                 scratch2,
                 json,
                 close,
+                record,
                 ..
             } = self.conn;
             let reply = UnaryReply {
@@ -310,6 +346,8 @@ impl<'c> Call<'c> {
                 json,
                 close,
                 deadline: None,
+                record,
+                compress_min: 0,
             };
             reply.error(&err);
         }

@@ -8,6 +8,8 @@ use connect_wire::http1::RequestHead;
 use connect_wire::service::MethodDescriptor;
 use http::HeaderMap;
 
+use crate::server::Peer;
+
 /// The request headers, borrowed from the connection's read buffer.
 #[derive(Clone, Copy)]
 pub struct RequestHeaders<'c> {
@@ -87,6 +89,8 @@ pub struct CallInfo<'c> {
     pub timeout: Option<Duration>,
     /// When the server gives up on the call (from the timeout).
     pub deadline: Option<Instant>,
+    /// Who is calling: addresses and TLS details.
+    pub peer: &'c Peer,
 }
 
 /// A unary request (or the single request of a server stream): the message and the call's

@@ -11,6 +11,7 @@ use connect_wire::{Code, Codec, ConnectError, JsonOptions, Message, MessageType,
 use http::HeaderMap;
 
 use super::request::{CallInfo, RequestHeaders, Response};
+use crate::server::interceptor::CallRecord;
 use crate::codecs::with_codecs;
 use crate::transport::{ReadError, ReadHalf, WriteHalf, read_more};
 
@@ -178,6 +179,8 @@ impl<'c> StreamSource<'c> {
 pub struct RequestStream<'c, T> {
     pub(crate) src: StreamSource<'c>,
     pub(crate) info: CallInfo<'c>,
+    /// Messages read so far (for interceptors).
+    pub(crate) received: &'c mut u64,
     pub(crate) _t: PhantomData<T>,
 }
 
@@ -189,6 +192,7 @@ impl<'c, T: MessageType> RequestStream<'c, T> {
             Ok(None) => return None,
             Err(e) => return Some(Err(e)),
         };
+        *self.received += 1;
         let codec = self.info.codec;
         let json = self.src.json;
         let bytes = self.src.frame_bytes(at);
@@ -238,6 +242,10 @@ pub struct ResponseStream<'c, T> {
     pub(crate) deadline: Option<Instant>,
     /// How long one write may wait.
     pub(crate) io_timeout: std::time::Duration,
+    /// The call's outcome and message count, for interceptors.
+    pub(crate) record: &'c mut CallRecord,
+    /// Messages smaller than this go out uncompressed.
+    pub(crate) compress_min: usize,
     pub(crate) _t: PhantomData<T>,
 }
 
@@ -276,6 +284,7 @@ impl<T> ResponseStream<'_, T> {
         self.ensure_head();
         let start = stream::begin_message(self.out, self.framing);
         self.encoding = Some(start.offset());
+        let mut flags_compression = self.compression;
         let result = if self.compression == Compression::Identity {
             self.codec
                 .encode(msg, self.out, self.json)
@@ -286,12 +295,19 @@ impl<T> ResponseStream<'_, T> {
                 .encode(msg, self.scratch, self.json)
                 .map_err(|e| fault::encode(Role::Server, &e))
                 .and_then(|()| {
-                    with_codecs(|c| c.compress(self.compression, self.scratch, self.out))
-                        .map_err(|e| fault::compress(Role::Server, e))
+                    if self.scratch.len() < self.compress_min {
+                        // Too small to be worth compressing: this envelope goes out plain.
+                        flags_compression = Compression::Identity;
+                        self.out.extend_from_slice(self.scratch);
+                        Ok(())
+                    } else {
+                        with_codecs(|c| c.compress(self.compression, self.scratch, self.out))
+                            .map_err(|e| fault::compress(Role::Server, e))
+                    }
                 })
         };
         let result = result.and_then(|()| {
-            stream::finish_message(self.out, start, stream::message_flags(self.compression))
+            stream::finish_message(self.out, start, stream::message_flags(flags_compression))
                 .map_err(|_| {
                     ConnectError::new(Code::ResourceExhausted, "response message too large")
                 })
@@ -299,6 +315,8 @@ impl<T> ResponseStream<'_, T> {
         self.encoding = None;
         if result.is_err() {
             self.out.truncate(start.offset());
+        } else {
+            self.record.sent += 1;
         }
         result
     }
@@ -315,6 +333,7 @@ impl<T> ResponseStream<'_, T> {
         else {
             // The write was dropped (the half is now marked interrupted).
             *self.close = true;
+            self.record.client_gone();
             return Err(ConnectError::new(
                 Code::Unavailable,
                 "write response: timed out",
@@ -323,6 +342,7 @@ impl<T> ResponseStream<'_, T> {
         *self.out = buf;
         if let Err(e) = res {
             *self.close = true;
+            self.record.client_gone();
             return Err(ConnectError::new(
                 Code::Unavailable,
                 format!("write response: {e}"),
@@ -339,6 +359,9 @@ impl<T> ResponseStream<'_, T> {
     /// response would invite the client to reuse a connection the server is about to close.
     #[doc(hidden)]
     pub async fn finish(mut self, result: Result<(), ConnectError>) {
+        if let Err(e) = &result {
+            self.record.fail(e);
+        }
         if self.w.is_interrupted() {
             // A write was dropped mid-way (deadline, timeout): the response is cut short and
             // the connection closes; writing the end of the stream now would corrupt it.
@@ -401,8 +424,9 @@ impl ClientStreamReply<'_> {
     pub async fn send<'m, M: Message<'m>>(mut self, result: Result<Response<M>, ConnectError>) {
         match result {
             Ok(resp) => {
-                self.out.headers = resp.headers;
-                self.out.trailers = resp.trailers;
+                // After what interceptors added.
+                self.out.headers.extend(resp.headers);
+                self.out.trailers.extend(resp.trailers);
                 match self.out.encode(&resp.message) {
                     Ok(()) => self.out.finish(Ok(())).await,
                     Err(e) => self.out.finish(Err(e)).await,

@@ -7,6 +7,7 @@ use connect_wire::{Codec, ConnectError, JsonOptions, Message, Role, fault, unary
 use http::HeaderMap;
 
 use super::request::Response;
+use crate::server::interceptor::CallRecord;
 use crate::codecs::with_codecs;
 
 /// Where a loaded unary message lies.
@@ -26,6 +27,10 @@ pub struct UnaryReply<'c> {
     pub(crate) json: &'c JsonOptions,
     pub(crate) close: &'c mut bool,
     pub(crate) deadline: Option<Instant>,
+    /// Interceptors' response headers and trailers, and the call's outcome.
+    pub(crate) record: &'c mut CallRecord,
+    /// Bodies smaller than this go out uncompressed.
+    pub(crate) compress_min: usize,
 }
 
 impl UnaryReply<'_> {
@@ -38,22 +43,37 @@ impl UnaryReply<'_> {
     /// Renders the handler's result.
     pub fn send<'m, M: Message<'m>>(self, result: Result<Response<M>, ConnectError>) {
         match result {
-            Ok(resp) => self.success(&resp),
+            Ok(mut resp) => {
+                if self.record.on {
+                    // Interceptors' fields first, then the handler's.
+                    let mut headers = std::mem::take(&mut self.record.headers);
+                    headers.extend(resp.headers.drain());
+                    resp.headers = headers;
+                    let mut trailers = std::mem::take(&mut self.record.trailers);
+                    trailers.extend(resp.trailers.drain());
+                    resp.trailers = trailers;
+                }
+                self.success(&resp);
+            }
             Err(e) => self.error(&e),
         }
     }
 
     fn success<'m, M: Message<'m>>(mut self, resp: &Response<M>) {
         let start = self.out.len();
-        if let Err(e) = self.render(resp) {
-            self.out.truncate(start);
-            unary::write_error_response(
-                self.out,
-                &e,
-                &HeaderMap::new(),
-                &HeaderMap::new(),
-                *self.close,
-            );
+        match self.render(resp) {
+            Ok(()) => self.record.sent = 1,
+            Err(e) => {
+                self.out.truncate(start);
+                self.record.fail(&e);
+                unary::write_error_response(
+                    self.out,
+                    &e,
+                    &HeaderMap::new(),
+                    &HeaderMap::new(),
+                    *self.close,
+                );
+            }
         }
     }
 
@@ -81,6 +101,12 @@ impl UnaryReply<'_> {
             codec
                 .encode(&resp.message, self.scratch, self.json)
                 .map_err(|e| fault::encode(Role::Server, &e))?;
+            // Too small to be worth compressing: sent as is, without content-encoding.
+            let compression = if self.scratch.len() < self.compress_min {
+                Compression::Identity
+            } else {
+                compression
+            };
             let cl = unary::write_success_head_open(
                 self.out,
                 codec,
@@ -91,20 +117,26 @@ impl UnaryReply<'_> {
             );
             let body = self.out.len();
             let (input, out) = (&*self.scratch, &mut *self.out);
-            with_codecs(|c| c.compress(compression, input, out))
-                .map_err(|e| fault::compress(Role::Server, e))?;
+            if compression == Compression::Identity {
+                out.extend_from_slice(input);
+            } else {
+                with_codecs(|c| c.compress(compression, input, out))
+                    .map_err(|e| fault::compress(Role::Server, e))?;
+            }
             let len = self.out.len() - body;
             unary::patch_content_length(self.out, cl, len);
         }
         Ok(())
     }
 
+    /// Renders an error (with the interceptors' response fields).
     pub(crate) fn error(self, err: &ConnectError) {
+        self.record.fail(err);
         unary::write_error_response(
             self.out,
             err,
-            &HeaderMap::new(),
-            &HeaderMap::new(),
+            &self.record.headers,
+            &self.record.trailers,
             *self.close,
         );
     }
