@@ -1083,3 +1083,57 @@ fn read_response_of_raw(server: &TestServer, raw: &[u8]) -> (u16, Vec<(String, S
     s.write_all(raw).unwrap();
     read_response(&mut s)
 }
+
+/// `compress_min_bytes`: responses below it go out uncompressed (unary: no
+/// `content-encoding`; streams: the envelope's compressed flag is off), larger ones are
+/// compressed as negotiated.
+#[test]
+fn small_responses_are_not_compressed() {
+    for driver in drivers() {
+        let server = TestServer::start(
+            ServerConfig::new()
+                .with_driver(driver)
+                .with_compress_min_bytes(1024),
+        );
+        let mut s = server.connect();
+        let big = "y".repeat(4096);
+        for (msg, compressed) in [("small", false), (big.as_str(), true)] {
+            s.write_all(&post(
+                "/test.Test/Echo",
+                "application/proto",
+                "accept-encoding: gzip\r\n",
+                &text(msg),
+            ))
+            .unwrap();
+            let (status, headers, body) = read_response(&mut s);
+            assert_eq!(status, 200);
+            assert_eq!(
+                header(&headers, "content-encoding"),
+                compressed.then_some("gzip"),
+                "{driver:?} {} bytes",
+                msg.len()
+            );
+            if !compressed {
+                assert_eq!(body, text(msg));
+            }
+            let mut req = envelope(0, &text(msg));
+            req.extend(envelope(0, &text(msg)));
+            s.write_all(&post(
+                "/test.Test/Chat",
+                "application/connect+proto",
+                "connect-accept-encoding: gzip\r\n",
+                &req,
+            ))
+            .unwrap();
+            let (status, headers, body) = read_response(&mut s);
+            assert_eq!(status, 200);
+            assert_eq!(header(&headers, "connect-content-encoding"), Some("gzip"));
+            let frames = envelopes(&body);
+            assert_eq!(frames.len(), 3);
+            for (flags, _) in &frames[..2] {
+                assert_eq!(flags & 1 == 1, compressed, "{driver:?} {} bytes", msg.len());
+            }
+        }
+        still_serving(&server);
+    }
+}

@@ -95,16 +95,24 @@ async fn read_head(conn: &mut Exchange, cfg: &ServerConfig, shutdown: &Rc<Signal
     }
 }
 
-/// Runs a call with its interceptors around it: `on_request` in order before the body is
-/// read (an error answers the call without running the handler), then the call, then
-/// `on_response` in reverse order for each interceptor whose `on_request` ran.
+/// An intercepted call whose interceptors' `on_response` is still to run: the number of
+/// them whose `on_request` ran, and the call's shape (where its head lies afterwards).
+struct Pending {
+    route: Route,
+    ran: usize,
+    shape: Shape,
+}
+
+/// Runs a call with its interceptors' `on_request` before it, in order and before the body
+/// is read (an error answers the call without running the handler). Their `on_response`
+/// runs later ([`respond`]), once the connection knows whether the response went out.
 async fn intercepted<L: Services>(
     router: &Router<L>,
     route: Route,
     chain: Chain<'_>,
     conn: &mut Exchange,
     neg: Negotiated,
-) {
+) -> Pending {
     conn.record.begin();
     conn.received = 0;
     let (shape, codec, timeout) = (neg.shape, neg.codec, neg.timeout);
@@ -112,7 +120,11 @@ async fn intercepted<L: Services>(
     let mut refused = None;
     {
         let Exchange {
-            head, rbuf, peer, record, ..
+            head,
+            rbuf,
+            peer,
+            record,
+            ..
         } = &mut *conn;
         let CallRecord {
             headers: response_headers,
@@ -143,27 +155,35 @@ async fn intercepted<L: Services>(
         Some(e) => call.fail(e).await,
         None => router.call(route, call).await,
     }
+    Pending { route, ran, shape }
+}
+
+/// Runs the `on_response` of an intercepted call's interceptors, in reverse order; `sent`
+/// says whether its response reached the socket.
+fn respond<L: Services>(router: &Router<L>, pending: Pending, conn: &mut Exchange, sent: bool) {
+    if !sent {
+        conn.record.client_gone();
+    }
+    let chain = router.chain(pending.route);
     let elapsed = conn.record.started.map_or(Duration::ZERO, |t| t.elapsed());
-    {
-        // Streams moved the head aside (their body starts at 0 in the read buffer).
-        let head_bytes = if shape == Shape::Stream {
-            &conn.head_copy
-        } else {
-            &conn.rbuf
-        };
-        let info = ResponseInfo {
-            method: route.descriptor,
-            headers: RequestHeaders::new(&conn.head, head_bytes),
-            peer: &conn.peer,
-            error: conn.record.error.as_ref(),
-            extensions: &conn.record.extensions,
-            elapsed,
-            messages_received: conn.received,
-            messages_sent: conn.record.sent,
-        };
-        for i in (0..ran).rev() {
-            chain.get(i).on_response(&info);
-        }
+    // Streams moved the head aside (their body starts at 0 in the read buffer).
+    let head_bytes = if pending.shape == Shape::Stream {
+        &conn.head_copy
+    } else {
+        &conn.rbuf
+    };
+    let info = ResponseInfo {
+        method: pending.route.descriptor,
+        headers: RequestHeaders::new(&conn.head, head_bytes),
+        peer: &conn.peer,
+        error: conn.record.error.as_ref(),
+        extensions: &conn.record.extensions,
+        elapsed,
+        messages_received: conn.received,
+        messages_sent: conn.record.sent,
+    };
+    for i in (0..pending.ran).rev() {
+        chain.get(i).on_response(&info);
     }
     conn.record.end();
 }
@@ -190,6 +210,8 @@ pub(crate) async fn serve<L: Services>(
             }
         }
         conn.close = !conn.head.keep_alive() || shutdown.is_triggered();
+        // An intercepted call, once it ran: its interceptors' `on_response` is due.
+        let mut pending: Option<Pending> = None;
         if conn.wbuf.capacity() == 0 {
             conn.wbuf = pool::take(cfg.buffer_size);
         }
@@ -277,13 +299,16 @@ pub(crate) async fn serve<L: Services>(
                             .call(route, Call::new(&mut conn, route.descriptor, neg))
                             .await;
                     } else {
-                        intercepted(&router, route, chain, &mut conn, neg).await;
+                        pending = Some(intercepted(&router, route, chain, &mut conn, neg).await);
                     }
                 }
             },
         }
         if conn.w.is_interrupted() {
             // A response write was dropped mid-way (deadline): nothing more may be written.
+            if let Some(p) = pending.take() {
+                respond(&router, p, &mut conn, false);
+            }
             break;
         }
         if conn.r.is_interrupted() && !conn.close {
@@ -311,10 +336,20 @@ pub(crate) async fn serve<L: Services>(
         }
         // Pipelined requests already read are answered before writing: their responses go
         // out together in one write (read_head flushes before it waits for more input).
-        if !conn.close && !conn.rbuf.is_empty() && conn.wbuf.len() < PIPELINE_FLUSH {
+        // (An intercepted call's response goes out now: its interceptors learn whether it
+        // reached the client.)
+        if !conn.close
+            && !conn.rbuf.is_empty()
+            && conn.wbuf.len() < PIPELINE_FLUSH
+            && pending.is_none()
+        {
             continue;
         }
-        if !conn.flush().await || conn.close {
+        let flushed = conn.flush().await;
+        if let Some(p) = pending.take() {
+            respond(&router, p, &mut conn, flushed);
+        }
+        if !flushed || conn.close {
             break;
         }
         conn.shrink_buffers(cfg.buffer_size);

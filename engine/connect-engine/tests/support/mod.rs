@@ -327,10 +327,20 @@ pub struct TestServer {
 
 impl TestServer {
     pub fn start(config: ServerConfig) -> TestServer {
+        Self::with_router(config, || Router::new().add(TestService))
+    }
+
+    /// A server whose (one) thread serves the router `make` builds.
+    #[allow(dead_code)]
+    pub fn with_router<L, F>(config: ServerConfig, make: F) -> TestServer
+    where
+        L: connect_engine::server::Services,
+        F: Fn() -> Router<L> + Send + Sync + 'static,
+    {
         let server = Server::bind("127.0.0.1:0".parse().unwrap(), config.with_threads(1)).unwrap();
         let addr = server.local_addr();
         let handle = server.shutdown_handle();
-        let thread = std::thread::spawn(move || server.serve(|| Router::new().add(TestService)));
+        let thread = std::thread::spawn(move || server.serve(make));
         TestServer {
             addr,
             handle,

@@ -11,8 +11,8 @@ use connect_wire::{Code, Codec, ConnectError, JsonOptions, Message, MessageType,
 use http::HeaderMap;
 
 use super::request::{CallInfo, RequestHeaders, Response};
-use crate::server::interceptor::CallRecord;
 use crate::codecs::with_codecs;
+use crate::server::interceptor::CallRecord;
 use crate::transport::{ReadError, ReadHalf, WriteHalf, read_more};
 
 /// A message type standing for "not decoded yet" (server-stream requests are decoded once

@@ -7,8 +7,8 @@ use connect_wire::{Codec, ConnectError, JsonOptions, Message, Role, fault, unary
 use http::HeaderMap;
 
 use super::request::Response;
-use crate::server::interceptor::CallRecord;
 use crate::codecs::with_codecs;
+use crate::server::interceptor::CallRecord;
 
 /// Where a loaded unary message lies.
 pub(crate) enum MessageAt {
