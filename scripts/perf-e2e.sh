@@ -48,6 +48,7 @@ for round in $(seq "$rounds"); do
     run_one canned "$shape" "$bin/canned-server"
     run_one connect-epoll "$shape" "$bin/perf-server" --driver epoll
     run_one connect-io_uring "$shape" "$bin/perf-server" --driver io_uring
+    run_one connect-epoll+noop "$shape" "$bin/perf-server" --driver epoll --noop-interceptor
   done
 done
 
@@ -55,9 +56,9 @@ echo
 echo "server CPU µs per request (median of $rounds rounds, ${secs}s each); req/s; ratio to canned"
 for shape in c64 pipelined c1; do
   base=$(awk -v s=$shape '$2 == s && $1 == "canned" {print $4}' "$out/results" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-  for name in canned connect-epoll connect-io_uring; do
+  for name in canned connect-epoll connect-io_uring connect-epoll+noop; do
     med=$(awk -v s=$shape -v n=$name '$2 == s && $1 == n {print $4}' "$out/results" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
     rps=$(awk -v s=$shape -v n=$name -v d="$secs" '$2 == s && $1 == n {print $3 / d}' "$out/results" | sort -n | awk '{a[NR]=$1} END {printf "%.0f", a[int((NR+1)/2)]}')
-    awk -v s=$shape -v n=$name -v m="$med" -v b="$base" -v r="$rps" 'BEGIN { printf "%-10s %-18s %8.3f µs  %8s req/s  x%.2f\n", s, n, m, r, m / b }'
+    awk -v s=$shape -v n=$name -v m="$med" -v b="$base" -v r="$rps" 'BEGIN { printf "%-10s %-20s %8.3f µs  %8s req/s  x%.2f\n", s, n, m, r, m / b }'
   done
 done

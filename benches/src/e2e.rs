@@ -24,6 +24,9 @@ pub struct Args {
     /// The PEM private key of `--tls-cert`.
     #[arg(long, requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+    /// Run every call through one interceptor that does nothing (its cost, PERF.md).
+    #[arg(long)]
+    pub noop_interceptor: bool,
 }
 
 /// `--driver`.

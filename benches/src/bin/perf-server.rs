@@ -9,9 +9,16 @@ use std::net::SocketAddr;
 use connect_bench::echo::{EchoService, EchoServiceServer, RepeatRequest, Text};
 use connect_engine::ConnectError;
 use connect_engine::runtime::Driver;
-use connect_engine::server::{Request, Response, ResponseStream, Router, Server, ServerConfig};
+use connect_engine::server::{
+    Interceptor, Request, Response, ResponseStream, Router, Server, ServerConfig,
+};
 
 struct Echo;
+
+/// An interceptor with nothing to do: what running one costs.
+struct Noop;
+
+impl Interceptor for Noop {}
 
 impl EchoService for Echo {
     async fn echo<'a>(
@@ -48,5 +55,13 @@ fn main() -> std::io::Result<()> {
     let server = Server::bind(args.addr, config)?;
     server.shutdown_handle().on_signals()?;
     let _: (SocketAddr, Driver) = (server.local_addr(), args.driver());
-    server.serve(|| Router::new().add(EchoServiceServer::new(Echo)))
+    if args.noop_interceptor {
+        server.serve(|| {
+            Router::new()
+                .add(EchoServiceServer::new(Echo))
+                .with_interceptor(Noop)
+        })
+    } else {
+        server.serve(|| Router::new().add(EchoServiceServer::new(Echo)))
+    }
 }

@@ -68,6 +68,8 @@ pub mod runtime;
 #[cfg(feature = "runtime")]
 pub mod server;
 #[cfg(feature = "runtime")]
+mod tls;
+#[cfg(feature = "runtime")]
 pub mod transport;
 
 /// Everything generated code refers to: the wire runtime at the top, the server types under

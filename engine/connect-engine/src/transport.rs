@@ -16,7 +16,7 @@ use monoio::io::{
 };
 use monoio::net::TcpStream;
 
-type ServerTls = monoio_rustls::ServerTlsStream<TcpStream>;
+type ServerTls = crate::tls::TlsServerStream;
 type ClientTls = monoio_rustls::ClientTlsStream<TcpStream>;
 
 /// A connected stream: TCP, TLS over TCP (either side), or a Unix socket. A client's
@@ -101,7 +101,7 @@ impl Transport {
                 (Reader::Tcp(r), Writer::Tcp(w))
             }
             Kind::ServerTls(s) => {
-                let (r, w) = (*s).into_split();
+                let (r, w) = (*s).split();
                 (Reader::ServerTls(r), Writer::ServerTls(w))
             }
             Kind::ClientTls(s) => {
@@ -128,14 +128,14 @@ impl Transport {
 
 enum Reader {
     Tcp(OwnedReadHalf<TcpStream>),
-    ServerTls(OwnedReadHalf<ServerTls>),
+    ServerTls(crate::tls::TlsReader),
     ClientTls(OwnedReadHalf<ClientTls>),
     Unix(OwnedReadHalf<monoio::net::UnixStream>),
 }
 
 enum Writer {
     Tcp(OwnedWriteHalf<TcpStream>),
-    ServerTls(OwnedWriteHalf<ServerTls>),
+    ServerTls(crate::tls::TlsWriter),
     ClientTls(OwnedWriteHalf<ClientTls>),
     Unix(OwnedWriteHalf<monoio::net::UnixStream>),
 }
@@ -152,6 +152,12 @@ pub(crate) struct WriteHalf {
     io: Writer,
     /// Set while a write is in flight; still set afterwards if the write was dropped.
     interrupted: bool,
+}
+
+fn into_inner(
+    (res, slice): (io::Result<usize>, SliceMut<Vec<u8>>),
+) -> (io::Result<usize>, Vec<u8>) {
+    (res, slice.into_inner())
 }
 
 fn interrupted() -> io::Error {
@@ -174,14 +180,14 @@ impl ReadHalf {
         let len = buf.len();
         let slice: SliceMut<Vec<u8>> = buf.slice_mut(len..);
         self.interrupted = true;
-        let (res, slice) = match &mut self.io {
-            Reader::Tcp(r) => r.read(slice).await,
-            Reader::ServerTls(r) => r.read(slice).await,
-            Reader::ClientTls(r) => r.read(slice).await,
-            Reader::Unix(r) => r.read(slice).await,
+        let (res, buf) = match &mut self.io {
+            Reader::ServerTls(r) => r.read_into(slice.into_inner()).await,
+            Reader::Tcp(r) => into_inner(r.read(slice).await),
+            Reader::ClientTls(r) => into_inner(r.read(slice).await),
+            Reader::Unix(r) => into_inner(r.read(slice).await),
         };
         self.interrupted = false;
-        (res, slice.into_inner())
+        (res, buf)
     }
 }
 
@@ -201,11 +207,7 @@ impl WriteHalf {
             Writer::Tcp(w) => w.write_all(buf).await,
             Writer::ServerTls(w) => {
                 let (res, buf) = w.write_all(buf).await;
-                let res = match res {
-                    Ok(n) => w.flush().await.map(|()| n),
-                    Err(e) => Err(e),
-                };
-                (res, buf)
+                (res.map(|()| 0), buf)
             }
             Writer::ClientTls(w) => {
                 let (res, buf) = w.write_all(buf).await;

@@ -236,3 +236,148 @@ fn clients_over_tls() {
     .unwrap();
     assert_eq!(e.code(), connect_engine::Code::Unavailable, "{e}");
 }
+
+/// Certificates for mutual TLS: a CA, a server certificate for `localhost` and a client
+/// certificate, both signed by the CA.
+struct Pki {
+    ca: CertificateDer<'static>,
+    server: (CertificateDer<'static>, PrivateKeyDer<'static>),
+    client: (CertificateDer<'static>, PrivateKeyDer<'static>),
+}
+
+fn pki() -> Pki {
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "test CA");
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = rcgen::Issuer::new(ca_params, ca_key);
+    let leaf = |names: Vec<String>, cn: &str| {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(names).unwrap();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, cn);
+        let cert = params.signed_by(&key, &issuer).unwrap();
+        (
+            CertificateDer::from(cert.der().to_vec()),
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+        )
+    };
+    Pki {
+        ca: CertificateDer::from(ca.der().to_vec()),
+        server: leaf(vec!["localhost".to_owned()], "localhost"),
+        client: leaf(vec!["client.test".to_owned()], "client"),
+    }
+}
+
+/// The SNI name and client chain of one call.
+type TlsSeen = (Option<String>, Vec<CertificateDer<'static>>);
+
+/// Records what interceptors see of TLS peers.
+struct SeenTls(Arc<std::sync::Mutex<Vec<TlsSeen>>>);
+
+impl connect_engine::server::Interceptor for SeenTls {
+    fn on_request(
+        &self,
+        call: &mut connect_engine::server::RequestInfo<'_>,
+    ) -> Result<(), connect_engine::ConnectError> {
+        let tls = call.peer.tls.as_ref().expect("a TLS peer");
+        assert_eq!(tls.alpn.as_deref(), Some(&b"http/1.1"[..]));
+        self.0
+            .lock()
+            .unwrap()
+            .push((tls.server_name.clone(), tls.client_certificates.clone()));
+        Ok(())
+    }
+}
+
+/// Mutual TLS: with client certificates required, a client with one is served and its
+/// chain (and the SNI name) is visible to interceptors; a client without one is refused in
+/// the handshake. With them optional, both are served.
+#[test]
+fn client_certificates_over_mutual_tls() {
+    use connect_engine::blocking::BlockingClient;
+    use connect_engine::client::{CallOptions, ClientConfig};
+    use connect_engine::server::{ClientAuth, Router, tls_config};
+    let pki = pki();
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(pki.ca.clone()).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let client_tls = |with_cert: bool| {
+        let b = rustls::ClientConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots.clone());
+        if with_cert {
+            b.with_client_auth_cert(vec![pki.client.0.clone()], pki.client.1.clone_key())
+                .unwrap()
+        } else {
+            b.with_no_client_auth()
+        }
+    };
+    let msg = support::Text {
+        text: "who am i".into(),
+        ..Default::default()
+    };
+    for driver in [Driver::Epoll, Driver::Auto] {
+        for required in [true, false] {
+            let auth = if required {
+                ClientAuth::Required(roots.clone())
+            } else {
+                ClientAuth::Optional(roots.clone())
+            };
+            let server_tls =
+                tls_config(vec![pki.server.0.clone()], pki.server.1.clone_key(), auth).unwrap();
+            let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+            let s2 = seen.clone();
+            let server = TestServer::with_router(
+                ServerConfig::new().with_driver(driver).with_tls(server_tls),
+                move || {
+                    Router::new()
+                        .add(support::TestService)
+                        .with_interceptor(SeenTls(s2.clone()))
+                },
+            );
+            let url = format!("https://localhost:{}", server.addr.port());
+            let with =
+                BlockingClient::new(&url, ClientConfig::new().with_tls(client_tls(true))).unwrap();
+            let out = with.unary::<support::Text<'_>, support::Text<'static>>(
+                &support::ECHO,
+                &msg,
+                CallOptions::new(),
+            );
+            assert_eq!(out.result.unwrap().text, "who am i", "{driver:?}");
+            {
+                let seen = seen.lock().unwrap();
+                assert_eq!(seen.len(), 1);
+                assert_eq!(seen[0].0.as_deref(), Some("localhost"));
+                assert_eq!(seen[0].1, vec![pki.client.0.clone()], "{driver:?}");
+            }
+            let without =
+                BlockingClient::new(&url, ClientConfig::new().with_tls(client_tls(false))).unwrap();
+            let out = without.unary::<support::Text<'_>, support::Text<'static>>(
+                &support::ECHO,
+                &msg,
+                CallOptions::new(),
+            );
+            if required {
+                let e = out.result.unwrap_err();
+                assert_eq!(
+                    e.code(),
+                    connect_engine::Code::Unavailable,
+                    "{driver:?}: {e}"
+                );
+                assert_eq!(seen.lock().unwrap().len(), 1, "the handler must not run");
+            } else {
+                assert_eq!(out.result.unwrap().text, "who am i");
+                let seen = seen.lock().unwrap();
+                assert_eq!(seen.len(), 2);
+                assert!(seen[1].1.is_empty(), "no client certificate");
+            }
+            server.shutdown().unwrap();
+        }
+    }
+}

@@ -19,7 +19,7 @@ use connect_engine::blocking::BlockingClient;
 use connect_engine::client::{CallOptions, Client, ClientConfig};
 use connect_engine::compression::Compression;
 use connect_engine::runtime::Driver;
-use connect_engine::server::{Router, Server, ServerConfig};
+use connect_engine::server::{Router, Server, ServerConfig, TracingInterceptor};
 use connect_engine::{Codec, ConnectError};
 use eliza::Eliza;
 use eliza::connectrpc::eliza::v1::{
@@ -55,6 +55,10 @@ enum Command {
         /// server exits anyway, in milliseconds (default: the server's, 30 s).
         #[arg(long)]
         shutdown_grace_ms: Option<u64>,
+        /// Log every call (procedure, peer, code, duration, message counts) to stderr, one
+        /// line per call, through the engine's `TracingInterceptor`.
+        #[arg(long)]
+        log_calls: bool,
     },
     /// Says one sentence and prints Eliza's reply.
     Say {
@@ -133,18 +137,44 @@ fn parse_header(s: &str) -> Result<(HeaderName, HeaderValue), String> {
 
 fn main() -> ExitCode {
     malloc_tuning::return_large_blocks();
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
+    let log_calls = matches!(
+        cli.command,
+        Command::Serve {
+            log_calls: true,
+            ..
+        }
+    );
+    let filter = tracing_subscriber::EnvFilter::from_default_env();
+    if log_calls {
+        // One line per call: the interceptor's span, printed when it closes.
+        tracing_subscriber::fmt()
+            .with_env_filter(
+                filter.add_directive(
+                    "connect_engine::server=info"
+                        .parse()
+                        .expect("a valid directive"),
+                ),
+            )
+            .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .with_writer(std::io::stderr)
+            .init();
+    } else {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .with_writer(std::io::stderr)
+            .init();
+    }
     match cli.command {
         Command::Serve {
             addr,
             threads,
             driver,
             shutdown_grace_ms,
-        } => serve(addr, threads, driver, shutdown_grace_ms),
+            log_calls,
+        } => serve(addr, threads, driver, shutdown_grace_ms, log_calls),
         Command::Say { call, sentence } if call.blocking => blocking_main(&call, |c, o| {
             let reply = c
                 .call_say(
@@ -233,6 +263,7 @@ fn serve(
     threads: Option<usize>,
     driver: DriverArg,
     shutdown_grace_ms: Option<u64>,
+    log_calls: bool,
 ) -> ExitCode {
     let mut config = ServerConfig::new().with_driver(match driver {
         DriverArg::Auto => Driver::Auto,
@@ -257,7 +288,16 @@ fn serve(
         eprintln!("cannot install signal handlers: {e}");
     }
     eprintln!("eliza listening on http://{}", server.local_addr());
-    match server.serve(|| Router::new().add(ElizaServiceServer::new(Eliza))) {
+    let outcome = if log_calls {
+        server.serve(|| {
+            Router::new()
+                .add(ElizaServiceServer::new(Eliza))
+                .with_interceptor(TracingInterceptor)
+        })
+    } else {
+        server.serve(|| Router::new().add(ElizaServiceServer::new(Eliza)))
+    };
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("server error: {e}");

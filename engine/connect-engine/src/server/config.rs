@@ -181,3 +181,51 @@ impl ServerConfig {
         self
     }
 }
+
+/// Whether TLS clients present certificates (mutual TLS), for [`tls_config`].
+#[derive(Debug)]
+pub enum ClientAuth {
+    /// No client certificates are asked for.
+    None,
+    /// Clients are asked for a certificate chaining to one of these roots; clients without
+    /// one are admitted (handlers and interceptors see an empty chain), clients with an
+    /// untrusted one are refused in the handshake.
+    Optional(rustls::RootCertStore),
+    /// Every client must present a certificate chaining to one of these roots.
+    Required(rustls::RootCertStore),
+}
+
+/// A TLS configuration for [`ServerConfig::with_tls`]: the server's certificate chain (leaf
+/// first) and key, TLS 1.2 and 1.3 with rustls's safe defaults (ring), and `client_auth`.
+/// The client's chain is then in every call's [`Peer`](super::Peer)
+/// (`tls.client_certificates`).
+///
+/// # Errors
+/// The key does not match the certificate, or the roots are unusable.
+pub fn tls_config(
+    chain: Vec<rustls::pki_types::CertificateDer<'static>>,
+    key: rustls::pki_types::PrivateKeyDer<'static>,
+    client_auth: ClientAuth,
+) -> Result<rustls::ServerConfig, rustls::Error> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()?;
+    let verifier = |roots: rustls::RootCertStore, optional: bool| {
+        let b = rustls::server::WebPkiClientVerifier::builder_with_provider(
+            Arc::new(roots),
+            provider.clone(),
+        );
+        let b = if optional {
+            b.allow_unauthenticated()
+        } else {
+            b
+        };
+        b.build().map_err(|e| rustls::Error::General(e.to_string()))
+    };
+    let builder = match client_auth {
+        ClientAuth::None => builder.with_no_client_auth(),
+        ClientAuth::Optional(roots) => builder.with_client_cert_verifier(verifier(roots, true)?),
+        ClientAuth::Required(roots) => builder.with_client_cert_verifier(verifier(roots, false)?),
+    };
+    builder.with_single_cert(chain, key)
+}

@@ -97,6 +97,7 @@ async fn read_head(conn: &mut Exchange, cfg: &ServerConfig, shutdown: &Rc<Signal
 
 /// An intercepted call whose interceptors' `on_response` is still to run: the number of
 /// them whose `on_request` ran, and the call's shape (where its head lies afterwards).
+#[derive(Clone, Copy)]
 struct Pending {
     route: Route,
     ran: usize,

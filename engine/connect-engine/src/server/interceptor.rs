@@ -236,10 +236,12 @@ impl CallRecord {
         }
     }
 
-    /// Ends recording (what interceptors added is dropped, keeping the maps' capacity).
+    /// Ends recording: what interceptors added or kept is dropped now (a span kept in the
+    /// extensions closes with the call), keeping the maps' capacity.
     pub(crate) fn end(&mut self) {
         self.on = false;
         self.headers.clear();
         self.trailers.clear();
+        self.extensions.clear();
     }
 }

@@ -26,7 +26,7 @@ pub use call::{
     Call, CallInfo, ClientStreamReply, Request, RequestHeaders, RequestStream, Response,
     ResponseStream, RunHandler, UnaryReply, WithDeadline, run_handler, with_deadline,
 };
-pub use config::ServerConfig;
+pub use config::{ClientAuth, ServerConfig, tls_config};
 pub use interceptor::{Interceptor, Peer, RequestInfo, ResponseInfo, TlsInfo, TracingInterceptor};
 pub use service::{Router, Service, Services};
 pub use shutdown::ShutdownHandle;
@@ -168,7 +168,7 @@ struct Shared<L: Services> {
     router: Rc<Router<L>>,
     config: Rc<ServerConfig>,
     signal: Rc<shutdown::Signal>,
-    tls: Option<monoio_rustls::TlsAcceptor>,
+    tls: Option<Arc<rustls::ServerConfig>>,
     /// Open connections over all threads.
     open: Arc<AtomicUsize>,
     /// Connection tasks of this thread.
@@ -204,7 +204,7 @@ async fn thread_main<L: Services>(
         monoio::spawn(keep_date());
     }
     let shared = Shared {
-        tls: config.tls.clone().map(monoio_rustls::TlsAcceptor::from),
+        tls: config.tls.clone(),
         router: Rc::new(router),
         config: Rc::new(config),
         signal,
@@ -291,16 +291,13 @@ fn start_connection<L: Services>(
         let transport = match tls {
             None => Some((Transport::tcp(stream), None)),
             Some(acceptor) => {
-                match monoio::time::timeout(config.header_read_timeout, acceptor.accept(stream))
-                    .await
+                match monoio::time::timeout(
+                    config.header_read_timeout,
+                    crate::tls::accept(stream, acceptor),
+                )
+                .await
                 {
-                    Ok(Ok(s)) => {
-                        let info = TlsInfo {
-                            alpn: s.alpn_protocol(),
-                            ..TlsInfo::default()
-                        };
-                        Some((Transport::tls_server(s), Some(Box::new(info))))
-                    }
+                    Ok(Ok((s, info))) => Some((Transport::tls_server(s), Some(Box::new(info)))),
                     Ok(Err(e)) => {
                         debug!(%peer, error = %e, "TLS handshake");
                         None
