@@ -103,20 +103,25 @@ async fn read_into(tcp: &mut TcpStream, buf: Vec<u8>) -> (io::Result<usize>, Vec
     (res, slice.into_inner())
 }
 
-/// Hands buffered ciphertext to rustls and processes it; what rustls did not take (its
-/// record buffer is bounded) stays at the front of `cipher`.
+/// Hands buffered ciphertext to rustls and processes it, until rustls has plaintext for the
+/// reader (its plaintext buffer is bounded: feeding more before it is read fails) or the
+/// handshake ends; what rustls did not take stays at the front of `cipher`.
 fn feed(session: &mut ServerConnection, cipher: &mut Vec<u8>) -> io::Result<()> {
     let mut offset = 0;
+    let handshaking = session.is_handshaking();
     while offset < cipher.len() {
         let mut rest = &cipher[offset..];
         let n = session.read_tls(&mut rest)?;
-        session
+        let state = session
             .process_new_packets()
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-        if n == 0 {
+        offset += n;
+        if n == 0
+            || state.plaintext_bytes_to_read() > 0
+            || (handshaking && !session.is_handshaking())
+        {
             break;
         }
-        offset += n;
     }
     cipher.drain(..offset);
     Ok(())
