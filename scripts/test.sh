@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The project's whole test suite, as run by CI (.ci/run) and by developers:
 #   ./scripts/test.sh
-# Installs what it needs (scripts/deps.sh), then runs formatting, lints, unit/integration
-# tests, the golden-file checks, the codegen corpus, the protobuf conformance runner, the
-# Connect conformance runner (server mode on both drivers, client mode), a one-minute soak
-# and short fuzz runs.
-# Exits non-zero on the first failure.
+# Installs what it needs (scripts/deps.sh), then runs formatting, lints, docs, unit,
+# integration and doc tests, the golden-file checks, the examples, the MSRV check, `cargo
+# package` of the published crates, the codegen corpus, a fresh copy built and tested with
+# plain cargo, the protobuf conformance runner, the Connect conformance runner (server mode on
+# both drivers, client mode), a one-minute soak and short fuzz runs. Exits non-zero on the
+# first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
@@ -30,6 +31,28 @@ RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --all-features --quie
 step "tests"
 cargo test --workspace --all-features --quiet
 
+step "examples (hello-server + hello-client, hello-tls)"
+./scripts/examples.sh
+
+msrv=$(sed -n 's/^rust-version = "\(.*\)"$/\1/p' Cargo.toml)
+[[ $msrv == *.*.* ]] || msrv=$msrv.0
+step "MSRV: the published crates on Rust $msrv"
+here=$(rustc --version | cut -d' ' -f2)
+if [[ $here == "$msrv" ]]; then
+  echo "the toolchain here is Rust $here, the MSRV: every step of this script checks it"
+else
+  # rustup fetches the toolchain if it is missing; a failure here fails the run.
+  cargo "+$msrv" check --quiet --all-features -p connect-wire -p connect-codegen -p connect-engine
+fi
+
+step "cargo package: the published crates, each verified against the others as packaged"
+allow_dirty=()
+if [[ -n $(git status --porcelain) ]]; then
+  echo "(uncommitted changes: packaging with --allow-dirty)"
+  allow_dirty=(--allow-dirty)
+fi
+cargo package --quiet -p connect-wire -p connect-codegen -p connect-engine "${allow_dirty[@]}"
+
 step "codegen corpus (googleapis and adversarial protos, both front doors, zero warnings, round trips)"
 CORPUS_SKIP_DEPS=1 ./scripts/codegen-corpus.sh
 
@@ -40,6 +63,9 @@ if cargo tree -p connect-engine --no-default-features --features blocking,gzip -
   echo "connect-engine with only the blocking feature pulls in an async runtime" >&2
   exit 1
 fi
+
+step "fresh clone: plain cargo build and test, without scripts/deps.sh's downloads"
+./scripts/fresh-clone.sh
 
 step "protobuf conformance (TestAllTypesProto3, binary + JSON, --enforce_recommended)"
 ./scripts/protobuf-conformance.sh

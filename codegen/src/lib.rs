@@ -11,24 +11,118 @@
 //! connect-engine with only the `blocking` feature (no monoio) turns the async parts off with
 //! `Config::new().server(false).client(false)`.
 //!
+//! ## Using it from build.rs
+//!
+//! The crate that serves or calls the service depends on connect-engine, and builds with
+//! connect-codegen:
+//!
+//! ```toml
+//! [dependencies]
+//! connect-engine = "0.1"
+//!
+//! [build-dependencies]
+//! connect-codegen = "0.1"
+//! ```
+//!
+//! `build.rs` names the `.proto` files and the directories imports are searched in (the
+//! `google/protobuf/*.proto` files come with the compiler). [`Config::compile_protos`]
+//! compiles them in-process with [protox](https://docs.rs/protox), so there is no `protoc`
+//! to install, and writes one file per protobuf package plus `_include.rs` into `OUT_DIR`,
+//! with `cargo:rerun-if-changed` lines for every file it read:
+//!
+//! ```no_run
+//! // build.rs
+//! fn main() {
+//!     connect_codegen::Config::new()
+//!         .compile_protos(&["proto/hello/v1/hello.proto"], &["proto"])
+//!         .expect("generate the hello.v1 code");
+//! }
+//! ```
+//!
+//! The crate includes `_include.rs`, the module tree of the packages (`hello.v1` becomes
+//! `hello::v1`), wherever it wants them:
+//!
+//! ```ignore
+//! // src/lib.rs
+//! include!(concat!(env!("OUT_DIR"), "/_include.rs"));
+//! ```
+//!
+//! What comes out, for a package with messages `GreetRequest` and `GreetResponse` and a
+//! service `GreetService` (here written to a directory of our choosing rather than
+//! `OUT_DIR`):
+//!
+//! ```
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let dir = std::env::temp_dir().join(format!("connect-codegen-doc-{}", std::process::id()));
+//! # std::fs::create_dir_all(dir.join("proto/hello/v1"))?;
+//! # std::fs::write(dir.join("proto/hello/v1/hello.proto"), r#"
+//! #     syntax = "proto3";
+//! #     package hello.v1;
+//! #     message GreetRequest { string name = 1; }
+//! #     message GreetResponse { string greeting = 1; }
+//! #     service GreetService {
+//! #       rpc Greet(GreetRequest) returns (GreetResponse) { option idempotency_level = NO_SIDE_EFFECTS; }
+//! #       rpc GreetInLanguages(GreetRequest) returns (stream GreetResponse);
+//! #     }
+//! # "#)?;
+//! # let (proto, out) = (dir.join("proto"), dir.join("out"));
+//! # std::fs::create_dir_all(&out)?;
+//! connect_codegen::Config::new()
+//!     .out_dir(&out)
+//!     .compile_protos(&[proto.join("hello/v1/hello.proto")], &[&proto])?;
+//!
+//! let include = std::fs::read_to_string(out.join("_include.rs"))?;
+//! assert!(include.contains("pub mod hello {") && include.contains(r#"include!("hello.v1.rs");"#));
+//! let code = std::fs::read_to_string(out.join("hello.v1.rs"))?;
+//! for item in [
+//!     "pub struct GreetRequest<'a>",          // messages borrow their strings and bytes
+//!     "pub name: __rt::Cow<'a, str>",
+//!     "pub trait GreetService",               // the server trait
+//!     "pub struct GreetServiceServer<S>",     // its router adapter
+//!     "pub struct GreetServiceClient<",       // the async client
+//!     "pub struct GreetServiceBlockingClient", // the blocking client
+//!     "pub mod greet_service",                // the model: paths, stream kinds, idempotency
+//!     "pub const TYPES",                      // for the `Any` type registry
+//! ] {
+//!     assert!(code.contains(item), "{item}");
+//! }
+//! # std::fs::remove_dir_all(&dir)?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! | generated | what |
+//! |---|---|
+//! | per message `Foo<'a>` | a struct with public fields: scalars, `Cow<'a, str>` / `Cow<'a, [u8]>` borrowing the input, `Option<T>` for fields with presence, `Option<Box<T>>` for recursive ones, `Vec<T>`, `BTreeMap<K, V>`, an enum per oneof, and the unknown fields; it implements connect-engine's `Message` (binary and canonical proto3 JSON) |
+//! | per enum | an open newtype over `i32` with a constant per value (unknown numbers survive a round trip), implementing `Enumeration` |
+//! | per service `Foo` | the trait `Foo` (one async method per RPC, by stream kind), `FooServer<S>` (adds an implementation to a `Router`), `FooClient` (async) and `FooBlockingClient`, each with `rpc(&req)` and `call_rpc(&req, CallOptions)`, and the module `foo` with the `SERVICE` and per-method `MethodDescriptor`s |
+//! | per package | `TYPES`, the package's messages for the `Any` type registry |
+//!
+//! connect-engine's guide (`connect_engine::guide`) goes on from here: implementing,
+//! serving and calling the service.
+//!
+//! ## Options
+//!
+//! | [`Config`] method | effect |
+//! |---|---|
+//! | [`server(false)`](Config::server), [`client(false)`](Config::client), [`blocking_client(false)`](Config::blocking_client) | leave out the server traits, the async clients or the blocking clients; a crate depending on connect-engine with only its `blocking` feature (no monoio) turns the first two off |
+//! | [`runtime_path`](Config::runtime_path) | where generated code finds the runtime (default `::connect_engine::codegen`); `::connect_wire::codegen` for code on the sans-IO crate alone, with the server and the clients off |
+//! | [`extern_path`](Config::extern_path) | take a package's types from existing Rust code instead of generating them (e.g. a package shared by several crates) |
+//! | [`generate_well_known_types`](Config::generate_well_known_types) | generate `google.protobuf` too, instead of using the runtime's `wkt` module |
+//! | [`out_dir`](Config::out_dir) | write somewhere else than `OUT_DIR` |
+//!
+//! [`Config::generate`] is the same generator over a `FileDescriptorSet` built some other
+//! way (by protoc, buf or protox), returning the files instead of writing them.
+//!
 //! ## Two front doors, one generator
 //!
-//! * **build.rs** — [`Config::compile_protos`] compiles `.proto` files in-process with
-//!   [protox](https://docs.rs/protox) (no `protoc` needed) and writes one file per package
-//!   plus `_include.rs` into `OUT_DIR`:
-//!
-//!   ```no_run
-//!   // build.rs
-//!   connect_codegen::Config::new()
-//!       .compile_protos(&["proto/connectrpc/eliza/v1/eliza.proto"], &["proto"])
-//!       .unwrap();
-//!   ```
-//!   ```ignore
-//!   // src/lib.rs
-//!   include!(concat!(env!("OUT_DIR"), "/_include.rs"));
-//!   ```
-//! * **protoc / buf plugin** — the `protoc-gen-connect-engine` binary reads a
-//!   `CodeGeneratorRequest` on stdin and answers with the same files.
+//! * **build.rs** — [`Config::compile_protos`], above.
+//! * **protoc / buf plugin** — the `protoc-gen-connect-engine` binary (`cargo install
+//!   connect-codegen` puts it on the `PATH`) reads a `CodeGeneratorRequest` on stdin and
+//!   answers with the same files: `protoc --connect-engine_out=gen hello.proto`. Its
+//!   parameters are the options above: `runtime=<path>`, `extern=<package>=<path>`, `wkt`,
+//!   `no_server`, `no_client`, `no_blocking_client` (comma-separated, e.g.
+//!   `--connect-engine_opt=no_server,no_client`).
 //!
 //! ## Architecture
 //!

@@ -188,27 +188,19 @@ fn plugin_binary_answers_a_request_on_stdin() {
     assert!(resp.error.unwrap().contains("nonsense"));
 }
 
-/// A few files of the adversarial corpus (`codegen/corpus/adversarial`, compiled and
-/// round-tripped by `scripts/codegen-corpus.sh`) through the build.rs front door: names
-/// that collide once they are Rust names, comments rendered as text, and package layouts
-/// (file names and the `_include.rs` module tree).
-#[test]
-fn adversarial_files_are_up_to_date() {
-    let corpus = root().join("codegen/corpus/adversarial");
-    let out = std::env::temp_dir().join(format!("connect-codegen-golden-{}", std::process::id()));
+/// The files [`Config::compile_protos`] writes for `protos` (searched in `include`), sorted by
+/// name.
+fn compile_protos(protos: &[&str], include: &Path) -> Vec<GeneratedFile> {
+    let out = std::env::temp_dir().join(format!(
+        "connect-codegen-golden-{}-{}",
+        std::process::id(),
+        protos[0].replace('/', "_")
+    ));
     let _ = std::fs::remove_dir_all(&out);
     std::fs::create_dir_all(&out).unwrap();
     Config::new()
         .out_dir(&out)
-        .compile_protos(
-            &[
-                "adv/collisions.proto",
-                "adv/comments.proto",
-                "adv/layout/nopackage.proto",
-                "adv/synthetic.proto",
-            ],
-            &[&corpus],
-        )
+        .compile_protos(protos, &[include])
         .unwrap();
     let mut files: Vec<GeneratedFile> = std::fs::read_dir(&out)
         .unwrap()
@@ -221,6 +213,41 @@ fn adversarial_files_are_up_to_date() {
         })
         .collect();
     files.sort_by(|a, b| a.name.cmp(&b.name));
+    std::fs::remove_dir_all(&out).unwrap();
+    files
+}
+
+/// The hello service of `examples/hello`, as connect-engine's guide includes it in its
+/// doctests (`engine/connect-engine/guide/hello`: doctests have no build script).
+#[test]
+fn guide_hello_is_up_to_date() {
+    let files = compile_protos(
+        &["hello/v1/hello.proto"],
+        &root().join("examples/hello/proto"),
+    );
+    let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["_include.rs", "hello.v1.rs"]);
+    let dir = root().join("engine/connect-engine/guide/hello");
+    std::fs::create_dir_all(&dir).unwrap();
+    check(&files, &dir);
+}
+
+/// A few files of the adversarial corpus (`codegen/corpus/adversarial`, compiled and
+/// round-tripped by `scripts/codegen-corpus.sh`) through the build.rs front door: names
+/// that collide once they are Rust names, comments rendered as text, and package layouts
+/// (file names and the `_include.rs` module tree).
+#[test]
+fn adversarial_files_are_up_to_date() {
+    let corpus = root().join("codegen/corpus/adversarial");
+    let files = compile_protos(
+        &[
+            "adv/collisions.proto",
+            "adv/comments.proto",
+            "adv/layout/nopackage.proto",
+            "adv/synthetic.proto",
+        ],
+        &corpus,
+    );
     let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
     // No two packages write one file, nor one that differs only in case, nor `_include.rs`.
     assert_eq!(
@@ -237,7 +264,6 @@ fn adversarial_files_are_up_to_date() {
             "adversarial.synthetic.rs",
         ]
     );
-    std::fs::remove_dir_all(&out).unwrap();
     let dir = root().join("codegen/tests/golden/adversarial");
     std::fs::create_dir_all(&dir).unwrap();
     check(&files, &dir);

@@ -62,6 +62,7 @@ pub mod blocking;
 mod buffers;
 pub mod client;
 mod codecs;
+pub mod guide;
 mod probe;
 #[cfg(feature = "runtime")]
 pub mod runtime;

@@ -27,6 +27,11 @@
 //! | `gzip` | yes | gzip compression (libdeflater) |
 //! | `br` | no | brotli compression |
 //! | `zstd` | no | zstd compression |
+//!
+//! Applications that serve or call Connect RPCs depend on `connect-engine`, which re-exports
+//! this crate as `connect_engine::wire` and has the user's guide; this crate is for code that
+//! drives the protocol itself.
+#![doc = include_str!("../doc/embedding.md")]
 
 pub mod client;
 pub mod code;

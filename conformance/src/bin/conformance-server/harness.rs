@@ -25,7 +25,7 @@ use tracing::{error, info};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-fn main() -> ExitCode {
+pub(crate) fn main() -> ExitCode {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt()

@@ -18,7 +18,7 @@ use connect_engine::{JsonOptions, Message, TypeRegistry};
 
 static REGISTRY: LazyLock<TypeRegistry> = LazyLock::new(|| TypeRegistry::new().with(proto3::TYPES));
 
-fn main() -> io::Result<()> {
+pub(crate) fn main() -> io::Result<()> {
     let mut stdin = io::stdin().lock();
     let mut stdout = io::stdout().lock();
     let mut input = Vec::new();
