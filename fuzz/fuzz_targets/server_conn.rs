@@ -17,6 +17,13 @@
 //! The driver logic that is not in connect-wire is mirrored here, not shared: see
 //! FUZZING.md ("server_conn") for what that leaves untested.
 //!
+//! Input layout (see `fuzz/seeds/generate.py`): a hostile flag (off: only requests that
+//! keep to the protocol are generated), a small-body-limit flag, head-size and header-count
+//! bytes, the `u16` body limit (small-body runs only), the `u16` message limit (`% 1024`), a
+//! drain-limit byte, a cut count (`% 8`) and `u16` cut points (where the peer's writes end),
+//! a request count (`1 + b % 6`), then per request the generator's choices in the order
+//! `generate` reads them.
+//!
 //! Properties: no panic; the read buffer never exceeds the driver's bound; no message over
 //! the message limit reaches a handler; the output is a sequence of well-formed HTTP/1.1
 //! responses, exactly one per request head the server read (plus one for a bad head); a
@@ -659,9 +666,10 @@ fn frame_body(head: &mut Vec<u8>, body: &[u8], chunks: usize) {
 }
 
 #[allow(clippy::too_many_lines)]
-fn generate(input: &mut Input<'_>, cfg: &Config) -> Request {
+fn generate(input: &mut Input<'_>, cfg: &Config, hostile: bool) -> Request {
     let max = cfg.max_message;
-    let kind = input.below(8);
+    // Kinds 0-4 keep to the protocol; 5-7 (hostile runs only) do not.
+    let kind = input.below(if hostile { 8 } else { 5 });
     if kind == 7 {
         // Garbage, or a request head with a hostile line in it.
         let bytes = if input.flag() {
@@ -684,9 +692,9 @@ fn generate(input: &mut Input<'_>, cfg: &Config) -> Request {
     }
     let mut honest = true;
     let path_index = match kind {
-        // Streams go to a stream path, the others to a unary one, mostly.
-        0 | 1 if input.below(8) != 0 => input.below(2),
-        2..=4 if input.below(8) != 0 => 2 + input.below(3),
+        // Streams go to a stream path, the others to a unary one (hostile runs: mostly).
+        0 | 1 if !hostile || input.below(8) != 0 => input.below(2),
+        2..=4 if !hostile || input.below(8) != 0 => 2 + input.below(3),
         _ => {
             honest = false;
             input.below(PATHS.len())
@@ -696,7 +704,7 @@ fn generate(input: &mut Input<'_>, cfg: &Config) -> Request {
     let stream_call = (2..=4).contains(&path_index);
     let codec = if input.flag() { Codec::Json } else { Codec::Proto };
     let compression = [Compression::Identity, Compression::Gzip, Compression::Zstd, Compression::Br][input.below(4)];
-    let minor = if input.below(16) == 0 {
+    let minor = if hostile && input.below(16) == 0 {
         honest = false;
         0
     } else {
@@ -751,25 +759,26 @@ fn generate(input: &mut Input<'_>, cfg: &Config) -> Request {
         };
         head.extend_from_slice(format!("content-type: {content_type}\r\n").as_bytes());
         let encoding_header = if shape_stream { "connect-content-encoding" } else { "content-encoding" };
-        match input.below(8) {
-            0 => {
+        // Options 0-2 keep to the protocol; 3-6 (hostile runs only) do not.
+        match input.below(if hostile { 8 } else { 3 }) {
+            1 => head.extend_from_slice(b"connect-protocol-version: 1\r\nconnect-timeout-ms: 5000\r\n"),
+            2 => head.extend_from_slice(b"accept-encoding: gzip;q=0.5, br\r\nconnect-accept-encoding: zstd\r\n"),
+            3 => {
                 honest = false;
                 head.extend_from_slice(format!("{encoding_header}: lz4\r\n").as_bytes());
             }
-            1 => {
+            4 => {
                 honest = false;
                 head.extend_from_slice(b"connect-protocol-version: 2\r\n");
             }
-            2 => head.extend_from_slice(b"connect-protocol-version: 1\r\nconnect-timeout-ms: 5000\r\n"),
-            3 => {
+            5 => {
                 honest = false;
                 head.extend_from_slice(b"connect-timeout-ms: soon\r\n");
             }
-            4 => {
+            6 => {
                 honest = false;
                 head.extend_from_slice(b"expect: 100-continue\r\n");
             }
-            5 => head.extend_from_slice(b"accept-encoding: gzip;q=0.5, br\r\nconnect-accept-encoding: zstd\r\n"),
             _ => {}
         }
         if compression != Compression::Identity {
@@ -790,7 +799,7 @@ fn generate(input: &mut Input<'_>, cfg: &Config) -> Request {
                 sizes.push((payload.len(), sent.len()));
                 messages.push(payload.to_vec());
             }
-            if input.below(8) == 0 {
+            if hostile && input.below(8) == 0 {
                 // An end-stream message in a request.
                 honest = false;
                 envelope::write(&mut body, envelope::FLAG_END_STREAM, b"{}").expect("small");
@@ -832,14 +841,14 @@ fn generate(input: &mut Input<'_>, cfg: &Config) -> Request {
         if body.len() as u64 > cfg.limits.max_body_size {
             honest = false;
         }
-        match input.below(16) {
-            0 => {
+        match input.below(if hostile { 16 } else { 14 }) {
+            14 => {
                 honest = false;
                 let lie = body.len() + 1 + input.below(8);
                 head.extend_from_slice(format!("content-length: {lie}\r\n\r\n").as_bytes());
                 head.extend_from_slice(&body);
             }
-            1 => {
+            15 => {
                 honest = false;
                 head.extend_from_slice(b"transfer-encoding: chunked\r\n\r\n");
                 head.extend_from_slice(format!("{:x}\r\n", body.len() + 3).as_bytes());
@@ -949,6 +958,7 @@ fn read_responses(out: &[u8]) -> Vec<Response> {
 
 fuzz_target!(|data: &[u8]| {
     let mut input = Input::new(data);
+    let hostile = input.flag();
     let small_body = input.flag();
     let cfg = Config {
         limits: Limits {
@@ -965,7 +975,7 @@ fuzz_target!(|data: &[u8]| {
     cuts.sort_unstable();
     let mut requests = Vec::new();
     for _ in 0..1 + input.below(6) {
-        requests.push(generate(&mut input, &cfg));
+        requests.push(generate(&mut input, &cfg, hostile));
     }
     let bytes: Vec<u8> = requests.iter().flat_map(|r| r.bytes.iter().copied()).collect();
 

@@ -117,6 +117,24 @@ seed("end_stream", "raw", b"\x02" + u16(500) + b'{"error":{"code":"internal","me
 seed("end_stream", "raw_empty", b"\x00" + u16(10) + b"{}")
 seed("end_stream", "generated", b"\x03" + u16(800) + bytes([1, 3, 4, 1]) + lp("é ok\n".encode()) + bytes([1, 2, 0, 1, 1, 1, 2, 3, 0, 9, 8, 1]))
 
+# --- a server connection ---------------------------------------------------------------
+# hostile, small body limit, head limit, header limit, [u16 body limit], u16 message limit,
+# drain limit, cut count + u16 cuts, request count, then per request the choices of
+# server_conn's generate().
+def conn(hostile, cuts, count, requests, limit=1000):
+    return (bytes([hostile, 0, 0, 0]) + u16(limit) + b"\x10" + bytes([len(cuts)])
+            + b"".join(u16(c) for c in cuts) + bytes([count]) + b"".join(requests))
+
+UNARY = b"\x00\x00\x00\x00" + b"\x00\x00" + lp(b"hello") + b"\x00"       # proto, CL
+GET = b"\x01\x01\x01\x01" + lp(b'{"a":1}') + b"\x01"                       # JSON, gzip
+BIDI = b"\x02\x02\x00\x02" + b"\x02\x01\x05" + b"\x02" + lp(b"ab") + lp(b"cd") + b"\x03"
+SERVER = b"\x03\x01\x00\x00" + b"\x01\x00" + b"\x01" + lp(b"x") + b"\x00"
+CLIENT = b"\x04\x00\x01\x03" + b"\x00\x00" + b"\x03" + lp(b"a") + lp(b"b") + lp(b"c") + b"\x00"
+seed("server_conn", "pipeline", conn(0, [10, 100], 4, [UNARY, GET, BIDI, SERVER, CLIENT]))
+seed("server_conn", "unary_chunked", conn(0, [], 0, [b"\x00\x01\x01\x01\x00\x01\x03" + lp(b"chunk me") + b"\x05"]))
+seed("server_conn", "over_limit", conn(0, [5], 1, [UNARY, BIDI], limit=3))
+seed("server_conn", "hostile", conn(1, [20], 3, [b"\x07\x00\x02", b"\x07\x01" + lp(b"GET / HTTP/1.1\r\n\r\n"), b"\x05\x03\x00\x00\x00\x04", UNARY]))
+
 
 def main():
     for target, seeds in SEEDS.items():
