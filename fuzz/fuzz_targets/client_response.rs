@@ -18,6 +18,7 @@
 #![no_main]
 
 use std::cell::RefCell;
+use std::fmt::Write as _;
 
 use connect_fuzz::Input;
 use connect_wire::client::{
@@ -101,7 +102,11 @@ fn check_buffer(reader: ResponseReader, call: &Call, head_len: Option<usize>) {
         .max_head_size
         .max(4096)
         .max(head_len.unwrap_or(0).saturating_add(call.max_buffer));
-    assert!(buf.capacity() <= limit, "buffer {} over {limit}", buf.capacity());
+    assert!(
+        buf.capacity() <= limit,
+        "buffer {} over {limit}",
+        buf.capacity()
+    );
 }
 
 /// Runs the call over `bytes` cut at `cuts`, as the clients do.
@@ -148,9 +153,8 @@ fn read_call(
         while !reader.body_done() {
             wire.fill(reader)?;
         }
-        let message: RawMessage<'static> = CODECS.with_borrow_mut(|c| {
-            reader.unary_outcome(&verdict, decoding, &mut scratch, c)
-        })?;
+        let message: RawMessage<'static> = CODECS
+            .with_borrow_mut(|c| reader.unary_outcome(&verdict, decoding, &mut scratch, c))?;
         assert!(message.bytes.len() <= call.max_message);
         return Ok(Outcome {
             messages: vec![message.bytes.into_owned()],
@@ -269,9 +273,8 @@ fn generate(input: &mut Input<'_>, call: &Call) -> Generated {
     };
     match input.below(6) {
         0 if compression == Compression::Identity => {}
-        0..=3 => head.extend_from_slice(
-            format!("{encoding_header}: {}\r\n", compression.name()).as_bytes(),
-        ),
+        0..=3 => head
+            .extend_from_slice(format!("{encoding_header}: {}\r\n", compression.name()).as_bytes()),
         4 => {
             honest = false;
             head.extend_from_slice(format!("{encoding_header}: snappy\r\n").as_bytes());
@@ -287,7 +290,11 @@ fn generate(input: &mut Input<'_>, call: &Call) -> Generated {
         let value = format!("v{i}-{}", input.byte());
         if input.flag() {
             head.extend_from_slice(format!("trailer-x-t: {value}\r\n").as_bytes());
-            let map = if call.stream { &mut headers } else { &mut trailers };
+            let map = if call.stream {
+                &mut headers
+            } else {
+                &mut trailers
+            };
             let name = if call.stream { "trailer-x-t" } else { "x-t" };
             map.append(name, value.parse().expect("ascii"));
         } else {
@@ -348,14 +355,14 @@ fn generate(input: &mut Input<'_>, call: &Call) -> Generated {
         let mut end_trailers = HeaderMap::new();
         let mut end_json = String::from("{");
         if let Some(code) = end_code {
-            end_json.push_str(&format!(r#""error":{{"code":"{}"}}"#, code.as_str()));
+            write!(end_json, r#""error":{{"code":"{}"}}"#, code.as_str()).expect("to a String");
         }
         if input.flag() {
             if end_code.is_some() {
                 end_json.push(',');
             }
             let v = input.byte();
-            end_json.push_str(&format!(r#""metadata":{{"x-e":["{v}","b"]}}"#));
+            write!(end_json, r#""metadata":{{"x-e":["{v}","b"]}}"#).expect("to a String");
             end_trailers.append("x-e", v.to_string().parse().expect("digits"));
             end_trailers.append("x-e", "b".parse().expect("ascii"));
         }
@@ -390,7 +397,8 @@ fn generate(input: &mut Input<'_>, call: &Call) -> Generated {
         }
         2 => {
             honest = false;
-            let lie = body.len() as i64 + i64::from(input.byte() as i8);
+            let len = i64::try_from(body.len()).expect("small body");
+            let lie = len + i64::from(input.byte().cast_signed());
             head.extend_from_slice(format!("content-length: {lie}\r\n\r\n").as_bytes());
             head.extend_from_slice(&body);
         }
@@ -432,7 +440,11 @@ fuzz_target!(|data: &[u8]| {
     let slack = input.byte();
     let call = Call {
         stream,
-        codec: if mode & 2 != 0 { Codec::Json } else { Codec::Proto },
+        codec: if mode & 2 != 0 {
+            Codec::Json
+        } else {
+            Codec::Proto
+        },
         method,
         limits: Limits {
             max_head_size: 256 + usize::from(input.byte()) * 64,
@@ -447,7 +459,9 @@ fuzz_target!(|data: &[u8]| {
                 usize::from(slack) * 8
             },
     };
-    let mut cuts: Vec<usize> = (0..input.below(6)).map(|_| usize::from(input.u16())).collect();
+    let mut cuts: Vec<usize> = (0..input.below(6))
+        .map(|_| usize::from(input.u16()))
+        .collect();
     cuts.sort_unstable();
     let generated = if mode & 8 != 0 {
         let mut g = generate(&mut input, &call);

@@ -12,12 +12,15 @@
 #![no_main]
 
 use std::cell::RefCell;
+use std::fmt::Write as _;
 
 use connect_fuzz::Input;
-use connect_wire::{Code, ConnectError};
 use connect_wire::client::decode_end_stream;
 use connect_wire::compression::{Codecs, Compression};
-use connect_wire::error::{EndStream, parse_end_stream, parse_error_json, write_end_stream, write_error_json};
+use connect_wire::error::{
+    EndStream, parse_end_stream, parse_error_json, write_end_stream, write_error_json,
+};
+use connect_wire::{Code, ConnectError};
 use http::HeaderMap;
 use libfuzzer_sys::fuzz_target;
 
@@ -25,7 +28,14 @@ thread_local! {
     static CODECS: RefCell<Codecs> = RefCell::new(Codecs::new());
 }
 
-const CODES: [&str; 6] = ["canceled", "unknown", "internal", "data_loss", "nope", "Internal"];
+const CODES: [&str; 6] = [
+    "canceled",
+    "unknown",
+    "internal",
+    "data_loss",
+    "nope",
+    "Internal",
+];
 const NAMES: [&str; 6] = ["x-a", "X-Upper", "x-bin-bin", "bad name", "", "connect-x"];
 
 /// Writes `s` as a JSON string, escaping every byte that is not alphanumeric (so any text
@@ -38,7 +48,7 @@ fn push_str(out: &mut String, s: &str) {
         } else {
             let mut units = [0u16; 2];
             for u in c.encode_utf16(&mut units) {
-                out.push_str(&format!("\\u{u:04x}"));
+                write!(out, "\\u{u:04x}").expect("to a String");
             }
         }
     }
@@ -153,7 +163,9 @@ fn generate(input: &mut Input<'_>, out: &mut String) -> Option<Expect> {
             let mut push_value = |out: &mut String, v: &str| {
                 push_str(out, v);
                 if let Some(n) = &valid_name {
-                    expect.metadata.append(n.clone(), v.parse().expect("alphanumeric"));
+                    expect
+                        .metadata
+                        .append(n.clone(), v.parse().expect("alphanumeric"));
                 }
             };
             match input.below(5) {
@@ -195,7 +207,12 @@ fn round_trip(end: &EndStream) {
     let mut json = Vec::new();
     write_end_stream(end.error.as_ref(), &end.metadata, &mut json);
     let again = parse_end_stream(&json).expect("what we write parses");
-    assert_eq!(&again, end, "end-stream round trip of {}", String::from_utf8_lossy(&json));
+    assert_eq!(
+        &again,
+        end,
+        "end-stream round trip of {}",
+        String::from_utf8_lossy(&json)
+    );
     if let Some(err) = &end.error {
         let mut json = Vec::new();
         write_error_json(err, &mut json);
@@ -232,12 +249,18 @@ fuzz_target!(|data: &[u8]| {
         CODECS
             .with_borrow_mut(|c| c.compress(alg, body, &mut sent))
             .expect("in-memory compression succeeds");
-        let got = CODECS
-            .with_borrow_mut(|c| decode_end_stream(&sent, Some(alg), &mut scratch, c, limit));
+        let got =
+            CODECS.with_borrow_mut(|c| decode_end_stream(&sent, Some(alg), &mut scratch, c, limit));
         if body.len() > limit {
-            assert_eq!(got.map(|_| ()).map_err(|e| e.code()), Err(Code::ResourceExhausted));
+            assert_eq!(
+                got.map(|_| ()).map_err(|e| e.code()),
+                Err(Code::ResourceExhausted)
+            );
         } else {
-            assert_eq!(got, plain, "compressed and plain end-stream messages differ");
+            assert_eq!(
+                got, plain,
+                "compressed and plain end-stream messages differ"
+            );
         }
     }
     if let Ok(end) = &plain {
@@ -245,7 +268,7 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Some(expect) = expect {
         let end = plain.expect("a well-formed end-stream message parses");
-        assert_eq!(end.error.as_ref().map(|e| e.code()), expect.code);
+        assert_eq!(end.error.as_ref().map(ConnectError::code), expect.code);
         if let Some(err) = &end.error {
             assert_eq!(err.message(), expect.message);
             assert!(err.is_from_wire());

@@ -13,12 +13,12 @@
 #![no_main]
 
 use connect_fuzz::Input;
+use connect_wire::Code;
 use connect_wire::compression::Compression;
 use connect_wire::envelope::{
     self, Decoded, EnvelopeDecoder, EnvelopeError, FLAG_COMPRESSED, FLAG_END_STREAM, PREFIX_LEN,
 };
 use connect_wire::stream::{Item, Role, StreamError, StreamReader};
-use connect_wire::Code;
 use libfuzzer_sys::fuzz_target;
 
 /// A frame as read: flags and payload.
@@ -262,7 +262,10 @@ fuzz_target!(|data: &[u8]| {
 
     let (frames, end) = reference(&bytes, max);
     assert_eq!(incremental(&bytes, &[], max), (frames.clone(), end.clone()));
-    assert_eq!(incremental(&bytes, &cuts, max), (frames.clone(), end.clone()));
+    assert_eq!(
+        incremental(&bytes, &cuts, max),
+        (frames.clone(), end.clone())
+    );
 
     for role in [Role::Server, Role::Client] {
         let got = read_stream(role, compression, &bytes, &cuts, max);

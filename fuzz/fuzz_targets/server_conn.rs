@@ -15,7 +15,7 @@
 //! arrives.
 //!
 //! The driver logic that is not in connect-wire is mirrored here, not shared: see
-//! FUZZING.md ("server_conn") for what that leaves untested.
+//! `FUZZING.md` (section "`server_conn` and the driver") for what that leaves untested.
 //!
 //! Input layout (see `fuzz/seeds/generate.py`): a hostile flag (off: only requests that
 //! keep to the protocol are generated), a small-body-limit flag, head-size and header-count
@@ -34,6 +34,7 @@
 #![no_main]
 
 use std::cell::RefCell;
+use std::fmt::Write as _;
 
 use base64::Engine as _;
 use connect_fuzz::Input;
@@ -59,7 +60,11 @@ fn with_codecs<R>(f: impl FnOnce(&mut Codecs) -> R) -> R {
     CODECS.with_borrow_mut(f)
 }
 
-const fn method(path: &'static str, kind: StreamKind, idempotency: Idempotency) -> MethodDescriptor {
+const fn method(
+    path: &'static str,
+    kind: StreamKind,
+    idempotency: Idempotency,
+) -> MethodDescriptor {
     MethodDescriptor {
         name: "M",
         path,
@@ -73,9 +78,17 @@ const fn method(path: &'static str, kind: StreamKind, idempotency: Idempotency) 
 /// The routes, sorted by path as the router keeps them.
 static ROUTES: [MethodDescriptor; 5] = [
     method("/t.S/Bidi", StreamKind::BidiStream, Idempotency::Unknown),
-    method("/t.S/Client", StreamKind::ClientStream, Idempotency::Unknown),
+    method(
+        "/t.S/Client",
+        StreamKind::ClientStream,
+        Idempotency::Unknown,
+    ),
     method("/t.S/Get", StreamKind::Unary, Idempotency::NoSideEffects),
-    method("/t.S/Server", StreamKind::ServerStream, Idempotency::Unknown),
+    method(
+        "/t.S/Server",
+        StreamKind::ServerStream,
+        Idempotency::Unknown,
+    ),
     method("/t.S/Unary", StreamKind::Unary, Idempotency::Unknown),
 ];
 
@@ -239,7 +252,15 @@ impl Conn<'_> {
                 Some((_, Err(Reject::Http { status, header }))) => {
                     unary::write_http_error(&mut self.wbuf, status, header, self.close);
                 }
-                Some((_, Err(Reject::Connect { shape, codec, code, message }))) => {
+                Some((
+                    _,
+                    Err(Reject::Connect {
+                        shape,
+                        codec,
+                        code,
+                        message,
+                    }),
+                )) => {
                     let err = ConnectError::new(code, message);
                     if shape == Shape::Stream {
                         let framing = Framing::for_minor_version(self.head.version_minor());
@@ -267,7 +288,8 @@ impl Conn<'_> {
                 }
                 Some((m, Ok(neg))) => {
                     if self.head.expect_continue() && self.head.has_body() {
-                        self.wbuf.extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
+                        self.wbuf
+                            .extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
                     }
                     self.call(m, neg);
                 }
@@ -301,11 +323,20 @@ impl Conn<'_> {
             Ok(MessageAt::Scratch) => self.scratch.clone(),
             Err(e) => {
                 let close = self.close;
-                unary::write_error_response(&mut self.wbuf, &e, &HeaderMap::new(), &HeaderMap::new(), close);
+                unary::write_error_response(
+                    &mut self.wbuf,
+                    &e,
+                    &HeaderMap::new(),
+                    &HeaderMap::new(),
+                    close,
+                );
                 return;
             }
         };
-        assert!(message.len() <= self.cfg.max_message, "a message over the limit reached the handler");
+        assert!(
+            message.len() <= self.cfg.max_message,
+            "a message over the limit reached the handler"
+        );
         let close = self.close;
         let cl = unary::write_success_head_open(
             &mut self.wbuf,
@@ -345,7 +376,10 @@ impl Conn<'_> {
                 }
                 Err(ReadError::Eof) => {
                     self.close = true;
-                    return Err(ConnectError::new(Code::InvalidArgument, "request body ended early"));
+                    return Err(ConnectError::new(
+                        Code::InvalidArgument,
+                        "request body ended early",
+                    ));
                 }
             }
         }
@@ -382,7 +416,8 @@ impl Conn<'_> {
     /// `Exchange::begin_stream_body` and the `Framing` choice of `Call::streams`.
     fn begin_stream(&mut self, neg: Negotiated) -> (StreamSource, Responder) {
         self.head_copy.clear();
-        self.head_copy.extend_from_slice(&self.rbuf[..self.head_len]);
+        self.head_copy
+            .extend_from_slice(&self.rbuf[..self.head_len]);
         self.rbuf.drain(..self.head_len);
         self.body_end -= self.head_len;
         self.body_start = 0;
@@ -425,7 +460,7 @@ impl Conn<'_> {
         if !bidi && result.is_ok() {
             out.message(self, &all);
         }
-        out.finish(self, result.err());
+        out.finish(self, result.as_ref().err());
     }
 
     /// `Call::server_stream` with a handler that sends its request twice.
@@ -443,7 +478,10 @@ impl Conn<'_> {
                     Err(e) => Err(e),
                 }
             }
-            Ok(None) => Err(ConnectError::new(Code::Unimplemented, "server-stream request has no message")),
+            Ok(None) => Err(ConnectError::new(
+                Code::Unimplemented,
+                "server-stream request has no message",
+            )),
             Err(e) => Err(e),
         };
         match counted {
@@ -453,7 +491,7 @@ impl Conn<'_> {
                 out.message(self, &message);
                 out.finish(self, None);
             }
-            Err(e) => out.finish(self, Some(e)),
+            Err(e) => out.finish(self, Some(&e)),
         }
     }
 
@@ -466,15 +504,23 @@ impl Conn<'_> {
                 .next(avail, self.body.is_done())
                 .map_err(|e| fault::stream(Role::Server, e))?;
             match item {
-                Item::Message { payload, compressed, consumed } => {
+                Item::Message {
+                    payload,
+                    compressed,
+                    consumed,
+                } => {
                     let payload = src.pos + payload.start..src.pos + payload.end;
                     src.pos += consumed;
                     if !compressed {
                         return Ok(Some(self.rbuf[payload].to_vec()));
                     }
                     self.scratch.clear();
-                    let (input, out, alg, max) =
-                        (&self.rbuf[payload], &mut self.scratch, src.reader.compression(), self.cfg.max_message);
+                    let (input, out, alg, max) = (
+                        &self.rbuf[payload],
+                        &mut self.scratch,
+                        src.reader.compression(),
+                        self.cfg.max_message,
+                    );
                     with_codecs(|c| c.decompress(alg, input, out, max))
                         .map_err(|e| fault::decompress(Role::Server, e))?;
                     return Ok(Some(self.scratch.clone()));
@@ -482,7 +528,10 @@ impl Conn<'_> {
                 Item::NeedMore => self.fill(src)?,
                 Item::Finished => return Ok(None),
                 Item::End { .. } => {
-                    return Err(fault::stream(Role::Server, stream::StreamError::EndStreamInRequest));
+                    return Err(fault::stream(
+                        Role::Server,
+                        stream::StreamError::EndStreamInRequest,
+                    ));
                 }
             }
         }
@@ -492,7 +541,11 @@ impl Conn<'_> {
     fn another_message(&mut self, src: &mut StreamSource) -> Result<bool, ConnectError> {
         loop {
             let avail = &self.rbuf[src.pos..self.body_end];
-            if src.reader.peek_more(avail).map_err(|e| fault::stream(Role::Server, e))? {
+            if src
+                .reader
+                .peek_more(avail)
+                .map_err(|e| fault::stream(Role::Server, e))?
+            {
                 return Ok(true);
             }
             if self.body.is_done() {
@@ -525,7 +578,9 @@ impl Conn<'_> {
                     .map_err(|e| fault::body(Role::Server, e, max_body))?;
                 Ok(())
             }
-            Err(ReadError::Full) => Err(fault::message_too_large(Role::Server, self.cfg.max_message)),
+            Err(ReadError::Full) => {
+                Err(fault::message_too_large(Role::Server, self.cfg.max_message))
+            }
             Err(ReadError::Eof) => Err(fault::ended_early(Role::Server)),
         }
     }
@@ -604,9 +659,9 @@ impl Responder {
             .expect("a small message fits an envelope");
     }
 
-    fn finish(mut self, conn: &mut Conn<'_>, error: Option<ConnectError>) {
+    fn finish(mut self, conn: &mut Conn<'_>, error: Option<&ConnectError>) {
         self.ensure_head(conn);
-        stream::write_end(&mut conn.wbuf, self.framing, error.as_ref(), &HeaderMap::new());
+        stream::write_end(&mut conn.wbuf, self.framing, error, &HeaderMap::new());
     }
 }
 
@@ -629,7 +684,14 @@ struct Request {
     answer: Option<Answer>,
 }
 
-const PATHS: [&str; 6] = ["/t.S/Unary", "/t.S/Get", "/t.S/Client", "/t.S/Server", "/t.S/Bidi", "/t.S/Nope"];
+const PATHS: [&str; 6] = [
+    "/t.S/Unary",
+    "/t.S/Get",
+    "/t.S/Client",
+    "/t.S/Server",
+    "/t.S/Bidi",
+    "/t.S/Nope",
+];
 
 fn compress(alg: Compression, data: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
@@ -686,9 +748,16 @@ fn generate(input: &mut Input<'_>, cfg: &Config, hostile: bool) -> Request {
                 "content-length: 3\r\ntransfer-encoding: chunked",
             ];
             let line = LINES[input.below(LINES.len())];
-            format!("POST /t.S/Unary HTTP/1.1\r\ncontent-type: application/proto\r\n{line}\r\n\r\nabc").into_bytes()
+            format!(
+                "POST /t.S/Unary HTTP/1.1\r\ncontent-type: application/proto\r\n{line}\r\n\r\nabc"
+            )
+            .into_bytes()
         };
-        return Request { bytes, path: String::new(), answer: None };
+        return Request {
+            bytes,
+            path: String::new(),
+            answer: None,
+        };
     }
     let mut honest = true;
     let path_index = match kind {
@@ -702,8 +771,17 @@ fn generate(input: &mut Input<'_>, cfg: &Config, hostile: bool) -> Request {
     };
     let path = PATHS[path_index];
     let stream_call = (2..=4).contains(&path_index);
-    let codec = if input.flag() { Codec::Json } else { Codec::Proto };
-    let compression = [Compression::Identity, Compression::Gzip, Compression::Zstd, Compression::Br][input.below(4)];
+    let codec = if input.flag() {
+        Codec::Json
+    } else {
+        Codec::Proto
+    };
+    let compression = [
+        Compression::Identity,
+        Compression::Gzip,
+        Compression::Zstd,
+        Compression::Br,
+    ][input.below(4)];
     let minor = if hostile && input.below(16) == 0 {
         honest = false;
         0
@@ -727,12 +805,14 @@ fn generate(input: &mut Input<'_>, cfg: &Config, hostile: bool) -> Request {
             query.push_str("&base64=1");
         }
         if compression != Compression::Identity {
-            query.push_str(&format!("&compression={}", compression.name()));
+            write!(query, "&compression={}", compression.name()).expect("to a String");
         }
         if input.flag() {
             query.insert_str(0, "connect=v1&");
         }
-        head.extend_from_slice(format!("GET {path}?{query} HTTP/1.{minor}\r\nhost: t\r\n\r\n").as_bytes());
+        head.extend_from_slice(
+            format!("GET {path}?{query} HTTP/1.{minor}\r\nhost: t\r\n\r\n").as_bytes(),
+        );
         if path != "/t.S/Get" {
             honest = false;
         }
@@ -758,11 +838,18 @@ fn generate(input: &mut Input<'_>, cfg: &Config, hostile: bool) -> Request {
             (true, Codec::Json) => "application/connect+json",
         };
         head.extend_from_slice(format!("content-type: {content_type}\r\n").as_bytes());
-        let encoding_header = if shape_stream { "connect-content-encoding" } else { "content-encoding" };
+        let encoding_header = if shape_stream {
+            "connect-content-encoding"
+        } else {
+            "content-encoding"
+        };
         // Options 0-2 keep to the protocol; 3-6 (hostile runs only) do not.
         match input.below(if hostile { 8 } else { 3 }) {
-            1 => head.extend_from_slice(b"connect-protocol-version: 1\r\nconnect-timeout-ms: 5000\r\n"),
-            2 => head.extend_from_slice(b"accept-encoding: gzip;q=0.5, br\r\nconnect-accept-encoding: zstd\r\n"),
+            1 => head
+                .extend_from_slice(b"connect-protocol-version: 1\r\nconnect-timeout-ms: 5000\r\n"),
+            2 => head.extend_from_slice(
+                b"accept-encoding: gzip;q=0.5, br\r\nconnect-accept-encoding: zstd\r\n",
+            ),
             3 => {
                 honest = false;
                 head.extend_from_slice(format!("{encoding_header}: lz4\r\n").as_bytes());
@@ -782,7 +869,9 @@ fn generate(input: &mut Input<'_>, cfg: &Config, hostile: bool) -> Request {
             _ => {}
         }
         if compression != Compression::Identity {
-            head.extend_from_slice(format!("{encoding_header}: {}\r\n", compression.name()).as_bytes());
+            head.extend_from_slice(
+                format!("{encoding_header}: {}\r\n", compression.name()).as_bytes(),
+            );
         }
         let chunks = if input.flag() { 1 + input.below(32) } else { 0 };
         let mut body = Vec::new();
@@ -794,7 +883,11 @@ fn generate(input: &mut Input<'_>, cfg: &Config, hostile: bool) -> Request {
             for _ in 0..count {
                 let payload = input.bytes();
                 let sent = compress(compression, payload);
-                let flags = if compression == Compression::Identity { 0 } else { envelope::FLAG_COMPRESSED };
+                let flags = if compression == Compression::Identity {
+                    0
+                } else {
+                    envelope::FLAG_COMPRESSED
+                };
                 envelope::write(&mut body, flags, &sent).expect("small");
                 sizes.push((payload.len(), sent.len()));
                 messages.push(payload.to_vec());
@@ -878,8 +971,53 @@ struct Response {
 
 fn decompressed(alg: Compression, data: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    with_codecs(|c| c.decompress(alg, data, &mut out, usize::MAX)).expect("the server's compression decodes");
+    with_codecs(|c| c.decompress(alg, data, &mut out, usize::MAX))
+        .expect("the server's compression decodes");
     out
+}
+
+/// Reads a stream response body (compressed with `alg`) back: its messages and the
+/// end-stream error code.
+fn read_stream(alg: Compression, body: &[u8]) -> Answer {
+    let mut reader = StreamReader::new(Role::Client, alg, usize::MAX);
+    let (mut messages, mut code, mut rest) = (Vec::new(), None, body);
+    loop {
+        match reader
+            .next(rest, true)
+            .expect("the server's stream reads back")
+        {
+            Item::Message {
+                payload,
+                compressed,
+                consumed,
+            } => {
+                assert!(compressed == (alg != Compression::Identity));
+                let bytes = &rest[payload];
+                messages.push(if compressed {
+                    decompressed(alg, bytes)
+                } else {
+                    bytes.to_vec()
+                });
+                rest = &rest[consumed..];
+            }
+            Item::End {
+                payload,
+                compressed,
+                consumed,
+            } => {
+                assert!(!compressed);
+                let end = parse_end_stream(&rest[payload]).expect("the server's end-stream parses");
+                code = end.error.map(|e| e.code());
+                rest = &rest[consumed..];
+            }
+            Item::Finished => break,
+            Item::NeedMore => panic!("NeedMore at the end of the body"),
+        }
+    }
+    match code {
+        None => Answer::Echo(messages),
+        Some(code) => Answer::Error(messages, code),
+    }
 }
 
 /// Reads the server's output back as a client would; panics on anything malformed.
@@ -896,56 +1034,57 @@ fn read_responses(out: &[u8]) -> Vec<Response> {
         let buf = &out[at..];
         let (mut parser, mut head) = (ResponseParser::new(limits), ResponseHead::new());
         let Ok(Status::Complete(head_len)) = parser.parse(buf, &mut head) else {
-            panic!("the server wrote a bad head: {:?}", String::from_utf8_lossy(buf));
+            panic!(
+                "the server wrote a bad head: {:?}",
+                String::from_utf8_lossy(buf)
+            );
         };
-        let mut decoder = BodyDecoder::new(head.body_framing(&Method::POST), &limits).expect("no limit");
+        let mut decoder =
+            BodyDecoder::new(head.body_framing(&Method::POST), &limits).expect("no limit");
         let mut body = Vec::new();
-        let consumed = decoder.decode_to_vec(&buf[head_len..], &mut body).expect("the server's framing decodes");
+        let consumed = decoder
+            .decode_to_vec(&buf[head_len..], &mut body)
+            .expect("the server's framing decodes");
         if !decoder.is_done() {
-            decoder.finish().expect("only a close-delimited body runs to the end");
+            decoder
+                .finish()
+                .expect("only a close-delimited body runs to the end");
         }
         at += head_len + consumed;
         let status = head.status();
         let content_type = head.header(buf, "content-type").unwrap_or_default();
         let answer = if content_type.starts_with(b"application/connect+") {
             assert_eq!(status, 200, "stream responses are 200");
-            let codec = if content_type.ends_with(b"json") { Codec::Json } else { Codec::Proto };
+            let codec = if content_type.ends_with(b"json") {
+                Codec::Json
+            } else {
+                Codec::Proto
+            };
             let Verdict::Accept(alg) = classify_stream(&head, buf, codec) else {
                 panic!("the client refuses the server's stream head");
             };
-            let mut reader = StreamReader::new(Role::Client, alg, usize::MAX);
-            let (mut messages, mut code, mut rest) = (Vec::new(), None, &body[..]);
-            loop {
-                match reader.next(rest, true).expect("the server's stream reads back") {
-                    Item::Message { payload, compressed, consumed } => {
-                        assert!(compressed == (alg != Compression::Identity));
-                        let bytes = &rest[payload];
-                        messages.push(if compressed { decompressed(alg, bytes) } else { bytes.to_vec() });
-                        rest = &rest[consumed..];
-                    }
-                    Item::End { payload, compressed, consumed } => {
-                        assert!(!compressed);
-                        let end = parse_end_stream(&rest[payload]).expect("the server's end-stream parses");
-                        code = end.error.map(|e| e.code());
-                        rest = &rest[consumed..];
-                    }
-                    Item::Finished => break,
-                    Item::NeedMore => panic!("NeedMore at the end of the body"),
-                }
-            }
-            match code {
-                None => Answer::Echo(messages),
-                Some(code) => Answer::Error(messages, code),
-            }
+            read_stream(alg, &body)
         } else if status == 200 {
-            let codec = if content_type == b"application/json" { Codec::Json } else { Codec::Proto };
+            let codec = if content_type == b"application/json" {
+                Codec::Json
+            } else {
+                Codec::Proto
+            };
             let Verdict::Accept(alg) = classify_unary(&head, buf, codec) else {
                 panic!("the client refuses the server's unary head");
             };
-            Answer::Echo(vec![if alg == Compression::Identity { body } else { decompressed(alg, &body) }])
+            Answer::Echo(vec![if alg == Compression::Identity {
+                body
+            } else {
+                decompressed(alg, &body)
+            }])
         } else if content_type == b"application/json" {
             let err = unary_error(&head, buf, &body);
-            assert_eq!(err.code().http_status(), status, "a Connect error's status is its code's");
+            assert_eq!(
+                err.code().http_status(),
+                status,
+                "a Connect error's status is its code's"
+            );
             Answer::Error(Vec::new(), err.code())
         } else {
             assert!(body.is_empty(), "plain HTTP errors have no body");
@@ -965,23 +1104,36 @@ fuzz_target!(|data: &[u8]| {
             max_head_size: 1024 + usize::from(input.byte()) * 64,
             max_headers: 16 + input.below(48),
             max_uri_len: 2048,
-            max_body_size: if small_body { u64::from(input.u16()) } else { 1 << 20 },
+            max_body_size: if small_body {
+                u64::from(input.u16())
+            } else {
+                1 << 20
+            },
             max_trailer_size: 256,
         },
         max_message: usize::from(input.u16() % 1024),
         max_drain: usize::from(input.byte()) * 16,
     };
-    let mut cuts: Vec<usize> = (0..input.below(8)).map(|_| usize::from(input.u16())).collect();
+    let mut cuts: Vec<usize> = (0..input.below(8))
+        .map(|_| usize::from(input.u16()))
+        .collect();
     cuts.sort_unstable();
     let mut requests = Vec::new();
-    for _ in 0..1 + input.below(6) {
+    for _ in 0..=input.below(6) {
         requests.push(generate(&mut input, &cfg, hostile));
     }
-    let bytes: Vec<u8> = requests.iter().flat_map(|r| r.bytes.iter().copied()).collect();
+    let bytes: Vec<u8> = requests
+        .iter()
+        .flat_map(|r| r.bytes.iter().copied())
+        .collect();
 
     let mut conn = Conn {
         cfg,
-        peer: Peer { bytes: &bytes, sent: 0, cuts },
+        peer: Peer {
+            bytes: &bytes,
+            sent: 0,
+            cuts,
+        },
         rbuf: Vec::new(),
         wbuf: Vec::new(),
         parser: RequestParser::new(cfg.limits),
@@ -1000,12 +1152,20 @@ fuzz_target!(|data: &[u8]| {
     conn.serve();
 
     let responses = read_responses(&conn.wbuf);
-    assert_eq!(responses.len(), conn.responses, "one response per request read");
+    assert_eq!(
+        responses.len(),
+        conn.responses,
+        "one response per request read"
+    );
     if requests.iter().all(|r| r.answer.is_some()) {
         let n = responses.len();
         assert!(n <= requests.len());
         for (i, (resp, req)) in responses.iter().zip(&requests).enumerate() {
-            assert_eq!(conn.paths.get(i), Some(&req.path), "request {i}'s head is where it was sent");
+            assert_eq!(
+                conn.paths.get(i),
+                Some(&req.path),
+                "request {i}'s head is where it was sent"
+            );
             let want = req.answer.as_ref().expect("honest");
             assert_eq!(&resp.answer, want, "request {i} (status {})", resp.status);
         }

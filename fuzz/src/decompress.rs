@@ -254,8 +254,8 @@ fn mutate(
             Verdict::Unknown
         }
         Mutation::Garbage => {
-            let n = 1 + usize::from(value % 7);
-            s.bytes.extend((0..n).map(|i| value.wrapping_add(i as u8)));
+            let n = 1 + value % 7;
+            s.bytes.extend((0..n).map(|i| value.wrapping_add(i)));
             s.forget();
             Verdict::Fails
         }
@@ -317,7 +317,11 @@ pub fn run(alg: Compression, data: &[u8]) {
     let level = input.byte();
     let member_count = 1 + input.below(4);
     // Concatenated brotli streams are trailing garbage: one stream (see `Duplicate`).
-    let member_count = if alg == Compression::Br { 1 } else { member_count };
+    let member_count = if alg == Compression::Br {
+        1
+    } else {
+        member_count
+    };
     let repeat = 1usize << (input.byte() % 12);
     let mutation_count = input.below(5);
     let mutations: Vec<(Mutation, u16, u8)> = (0..mutation_count)
