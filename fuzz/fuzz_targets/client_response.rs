@@ -14,7 +14,8 @@
 //! buffer never grows past its limit; reading the same bytes in other pieces gives the
 //! same outcome whenever both readings succeed; and a generated response that keeps to the
 //! protocol ("honest") gives exactly the messages, end-stream error and trailers generated
-//! (or `resource_exhausted` when over the limit).
+//! (or `resource_exhausted` when over the limit), and leaves the connection reusable unless
+//! the body was close-delimited.
 #![no_main]
 
 use std::cell::RefCell;
@@ -38,13 +39,14 @@ thread_local! {
 }
 
 /// What a call ends with: the messages, the end-stream error code and trailers (streams),
-/// the headers; or the error code.
+/// the headers, whether the connection can carry another request; or the error code.
 #[derive(Debug, PartialEq, Eq)]
 struct Outcome {
     messages: Vec<Vec<u8>>,
     end_error: Option<Code>,
     trailers: HeaderMap,
     headers: HeaderMap,
+    reusable: bool,
 }
 
 /// The call's settings.
@@ -161,6 +163,7 @@ fn read_call(
             end_error: None,
             trailers,
             headers,
+            reusable: reader.reusable(call.method),
         });
     }
     let compression = match classify_stream(reader.head(), reader.head_bytes(), call.codec) {
@@ -174,6 +177,7 @@ fn read_call(
         end_error: None,
         trailers: HeaderMap::new(),
         headers,
+        reusable: false,
     };
     let mut ended = false;
     loop {
@@ -195,6 +199,7 @@ fn read_call(
             }
             StreamEvent::Finished => {
                 assert!(ended && reader.body_done());
+                outcome.reusable = reader.reusable(call.method);
                 return Ok(outcome);
             }
         }
@@ -306,7 +311,7 @@ fn generate(input: &mut Input<'_>, call: &Call) -> Generated {
     // The body and what it must give.
     let limit = call.max_message;
     let mut body = Vec::new();
-    let expected: Result<Outcome, Code>;
+    let mut expected: Result<Outcome, Code>;
     if status != 200 {
         let code = CODES[input.below(CODES.len())];
         let error_json = format!(r#"{{"code":"{}","message":"m"}}"#, code.as_str());
@@ -331,6 +336,7 @@ fn generate(input: &mut Input<'_>, call: &Call) -> Generated {
                 end_error: None,
                 trailers,
                 headers: headers.clone(),
+                reusable: true,
             })
         };
     } else {
@@ -386,6 +392,7 @@ fn generate(input: &mut Input<'_>, call: &Call) -> Generated {
                 end_error: end_code,
                 trailers: end_trailers,
                 headers: headers.clone(),
+                reusable: true,
             })
         };
     }
@@ -415,9 +422,13 @@ fn generate(input: &mut Input<'_>, call: &Call) -> Generated {
             head.extend_from_slice(b"0\r\n\r\n");
         }
         _ => {
-            // Close-delimited: the body runs to the end of the input.
+            // Close-delimited: the body runs to the end of the input, and the connection
+            // cannot be reused.
             head.extend_from_slice(b"\r\n");
             head.extend_from_slice(&body);
+            if let Ok(outcome) = &mut expected {
+                outcome.reusable = false;
+            }
         }
     }
     Generated {
@@ -436,7 +447,7 @@ fuzz_target!(|data: &[u8]| {
     } else {
         &Method::POST
     };
-    let max_message = usize::from(input.u16() % 2048);
+    let max_message = usize::from(input.u16() % 320);
     let slack = input.byte();
     let call = Call {
         stream,
@@ -484,7 +495,20 @@ fuzz_target!(|data: &[u8]| {
     let whole = run(&call, bytes, Vec::new());
     let split = run(&call, bytes, cuts);
     if let (Ok(a), Ok(b)) = (&whole, &split) {
-        assert_eq!(a, b, "the same response read in other pieces differs");
+        // Not `reusable`: bytes after the body count only if they arrived before the end.
+        let read = |o: &Outcome| {
+            (
+                o.messages.clone(),
+                o.end_error,
+                o.trailers.clone(),
+                o.headers.clone(),
+            )
+        };
+        assert_eq!(
+            read(a),
+            read(b),
+            "the same response read in other pieces differs"
+        );
     }
     if generated.honest && slack & 0x80 != 0 {
         for got in [&whole, &split] {
