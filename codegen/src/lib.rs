@@ -165,6 +165,8 @@
 //! 3.21 accepts a `json_name` equal to another field's), since no JSON could tell them
 //! apart; a message with a field whose JSON name is `@type` cannot be written inside an
 //! `Any` (an error, not a lost field).
+// The build.rs example shows the file as a user writes it, `fn main` included.
+#![allow(clippy::needless_doctest_main)]
 
 mod generate;
 mod model;

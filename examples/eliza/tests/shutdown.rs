@@ -426,7 +426,14 @@ fn caller(server_addr: SocketAddr, id: usize, signalled: &AtomicBool, stop: &Ato
                     s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
                     conn = Some((s, Reader::new()));
                 }
-                Err(e) if e.kind() == ErrorKind::ConnectionRefused => {
+                // A handshake in progress when a listener closes is reset rather than
+                // refused: the same answer.
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        ErrorKind::ConnectionRefused | ErrorKind::ConnectionReset
+                    ) =>
+                {
                     if signalled.load(Ordering::SeqCst) {
                         t.refused += 1;
                         break;

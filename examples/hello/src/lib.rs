@@ -13,9 +13,9 @@ include!(concat!(env!("OUT_DIR"), "/_include.rs"));
 
 use std::borrow::Cow;
 
+use crate::hello::v1::{GreetRequest, GreetResponse, GreetService};
 use connect_engine::ConnectError;
 use connect_engine::server::{Request, RequestStream, Response, ResponseStream};
-use hello::v1::{GreetRequest, GreetResponse, GreetService};
 
 /// Greets people, in every stream kind.
 #[derive(Clone, Copy, Debug, Default)]

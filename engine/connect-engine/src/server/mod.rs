@@ -211,45 +211,59 @@ async fn thread_main<L: Services>(
         open,
         active: Rc::new(std::cell::Cell::new(0usize)),
     };
-    loop {
-        let accepted = monoio::select! {
-            a = listener.accept() => a,
-            () = shared.signal.wait() => break,
-        };
-        match accepted {
-            Ok((stream, peer)) => start_connection(&shared, stream, peer),
-            Err(e) => {
-                debug!(error = %e, "accept");
-                // Out of file descriptors (or similar): back off instead of spinning.
-                monoio::time::sleep(std::time::Duration::from_millis(10)).await;
-                continue;
+    {
+        // On shutdown the listening socket is shut down first, which makes the pending accept
+        // complete (with an error, or with a connection that is then served): dropping an
+        // io_uring accept that has already completed in the kernel would leave its connection
+        // open with nobody serving it. Should the accept not wake, it is dropped after a while.
+        let mut closing = std::pin::pin!(async {
+            shared.signal.wait().await;
+            if let Err(e) = socket2::SockRef::from(&queue).shutdown(std::net::Shutdown::Both) {
+                debug!(error = %e, "shutting down the listener");
             }
-        }
-        // The driver's accept gives one connection per wait; on io_uring that is one trip
-        // through the ring, which under load comes only after every ready task has run. Take
-        // what else the kernel has queued now: accepting one connection per round let the
-        // queue overflow under a connection storm (SYNs dropped, clients waiting seconds for
-        // retransmits) while the server was far from busy.
-        for _ in 0..ACCEPT_BATCH {
-            if shared.signal.is_triggered() {
-                break;
-            }
-            match queue.accept() {
-                Ok((stream, peer)) => {
-                    // Nonblocking, as the driver's own accept returns sockets for epoll (and
-                    // as the client's sockets are on both drivers).
-                    match stream
-                        .set_nonblocking(true)
-                        .and_then(|()| monoio::net::TcpStream::from_std(stream))
-                    {
-                        Ok(stream) => start_connection(&shared, stream, peer),
-                        Err(e) => debug!(%peer, error = %e, "accepted socket"),
-                    }
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+            monoio::time::sleep(std::time::Duration::from_millis(500)).await;
+        });
+        loop {
+            let accepted = monoio::select! {
+                a = listener.accept() => a,
+                () = &mut closing => break,
+            };
+            match accepted {
+                Ok((stream, peer)) => start_connection(&shared, stream, peer),
+                Err(_) if shared.signal.is_triggered() => break,
                 Err(e) => {
                     debug!(error = %e, "accept");
+                    // Out of file descriptors (or similar): back off instead of spinning.
+                    monoio::time::sleep(std::time::Duration::from_millis(10)).await;
+                    continue;
+                }
+            }
+            // The driver's accept gives one connection per wait; on io_uring that is one trip
+            // through the ring, which under load comes only after every ready task has run. Take
+            // what else the kernel has queued now: accepting one connection per round let the
+            // queue overflow under a connection storm (SYNs dropped, clients waiting seconds for
+            // retransmits) while the server was far from busy.
+            for _ in 0..ACCEPT_BATCH {
+                if shared.signal.is_triggered() {
                     break;
+                }
+                match queue.accept() {
+                    Ok((stream, peer)) => {
+                        // Nonblocking, as the driver's own accept returns sockets for epoll (and
+                        // as the client's sockets are on both drivers).
+                        match stream
+                            .set_nonblocking(true)
+                            .and_then(|()| monoio::net::TcpStream::from_std(stream))
+                        {
+                            Ok(stream) => start_connection(&shared, stream, peer),
+                            Err(e) => debug!(%peer, error = %e, "accepted socket"),
+                        }
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                    Err(e) => {
+                        debug!(error = %e, "accept");
+                        break;
+                    }
                 }
             }
         }
