@@ -99,6 +99,43 @@ fn pipelined_requests_answer_in_order() {
     }
 }
 
+/// Bursts larger than the buffer an idle connection waits with (so the connection switches
+/// to waiting with its full read buffer), then single requests (so it switches back), then
+/// bursts again: every response in order, on both drivers.
+#[test]
+fn bursts_and_single_requests_alternate() {
+    for driver in drivers() {
+        let server = TestServer::with_driver(driver);
+        let mut s = server.connect();
+        let mut n = 0;
+        for round in 0..6 {
+            let count = if round % 3 == 2 { 1 } else { 40 };
+            let mut batch = Vec::new();
+            for i in 0..count {
+                batch.extend_from_slice(&post(
+                    "/test.Test/Echo",
+                    "application/proto",
+                    "",
+                    &text(&format!("r{round}-{i}-{}", "x".repeat(n % 50))),
+                ));
+                n += 1;
+            }
+            if count > 1 {
+                assert!(batch.len() > 4096, "a burst of {} bytes", batch.len());
+            }
+            s.write_all(&batch).unwrap();
+            for i in 0..count {
+                let (status, _, body) = read_response(&mut s);
+                assert_eq!(status, 200, "{driver:?} round {round} response {i}");
+                assert!(
+                    String::from_utf8_lossy(&body).contains(&format!("r{round}-{i}-")),
+                    "{driver:?} round {round} response {i}"
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn chunked_unary_body() {
     for driver in drivers() {

@@ -55,6 +55,23 @@ async fn read_head(conn: &mut Exchange, cfg: &ServerConfig, shutdown: &Rc<Signal
             // Between requests: wait up to the idle timeout, or until shutdown (which drops
             // the read: the connection then closes without reading again). An idle
             // connection holds only its read buffer.
+            None if conn.bursty && conn.rbuf.capacity() > 0 => {
+                // A bursty connection waits with its read buffer: the next burst (16
+                // pipelined requests, say) then arrives in one read, and its responses leave
+                // in one write.
+                if conn.wbuf.capacity() > 0 {
+                    pool::give(std::mem::take(&mut conn.wbuf), cfg.buffer_size);
+                }
+                let deadline = monoio::time::Instant::now() + cfg.idle_timeout;
+                let r = monoio::select! {
+                    r = read_more(&mut conn.r, &mut conn.rbuf, max, deadline) => Some(r),
+                    () = shutdown.wait() => None,
+                };
+                if let Some(Ok(n)) = r {
+                    conn.bursty = n > conn.idle.capacity();
+                }
+                r
+            }
             None => {
                 // An idle connection gives its read and write buffers back to the pool and
                 // waits with only its small idle buffer posted; the first bytes of the next
@@ -71,6 +88,8 @@ async fn read_head(conn: &mut Exchange, cfg: &ServerConfig, shutdown: &Rc<Signal
                     () = shutdown.wait() => None,
                 };
                 if matches!(r, Some(Ok(_))) {
+                    // A full idle buffer: more is probably waiting, and will again.
+                    conn.bursty = conn.idle.len() == idle_max;
                     conn.rbuf = pool::take(cfg.buffer_size.max(conn.idle.len()));
                     conn.rbuf.extend_from_slice(&conn.idle);
                     conn.idle.clear();
@@ -336,14 +355,14 @@ pub(crate) async fn serve<L: Services>(
             }
         }
         // Pipelined requests already read are answered before writing: their responses go
-        // out together in one write (read_head flushes before it waits for more input).
-        // (An intercepted call's response goes out now: its interceptors learn whether it
-        // reached the client.)
-        if !conn.close
-            && !conn.rbuf.is_empty()
-            && conn.wbuf.len() < PIPELINE_FLUSH
-            && pending.is_none()
-        {
+        // out together in one write (read_head flushes before it waits for more input). An
+        // intercepted call among them is over for its interceptors once its response is
+        // rendered (the next request's head replaces this one's); otherwise they learn after
+        // the write whether the response reached the client.
+        if !conn.close && !conn.rbuf.is_empty() && conn.wbuf.len() < PIPELINE_FLUSH {
+            if let Some(p) = pending.take() {
+                respond(&router, p, &mut conn, true);
+            }
             continue;
         }
         let flushed = conn.flush().await;

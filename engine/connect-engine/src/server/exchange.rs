@@ -36,6 +36,11 @@ pub(crate) struct Exchange {
     /// The small buffer an idle connection waits with (`IDLE_READ` bytes), so that idle
     /// keep-alive connections hold no full-size read buffer.
     pub(crate) idle: Vec<u8>,
+    /// Whether input arrives in bursts larger than the idle buffer (pipelined requests, large
+    /// bodies): set when an idle wait filled the idle buffer, cleared when a wait with the full
+    /// read buffer brought no more than the idle buffer holds. A bursty connection keeps its
+    /// read buffer while it waits, as one read then takes the whole burst.
+    pub(crate) bursty: bool,
     /// Write buffer: the response being rendered.
     pub(crate) wbuf: Vec<u8>,
     /// A copy of the head for streaming calls (whose body moves within `rbuf`).
@@ -80,6 +85,7 @@ impl Exchange {
             // Both taken from the pool when a request arrives (see `serve`).
             rbuf: Vec::new(),
             idle: Vec::with_capacity(IDLE_READ),
+            bursty: false,
             wbuf: Vec::new(),
             head_copy: Vec::new(),
             scratch: Vec::new(),

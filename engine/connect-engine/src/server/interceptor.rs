@@ -106,7 +106,8 @@ pub struct ResponseInfo<'a> {
     /// Who called.
     pub peer: &'a Peer,
     /// The call's error, `None` on success. A client that went away before the response
-    /// was written shows as `canceled`.
+    /// was written shows as `canceled` (except for pipelined requests answered in one write
+    /// with the ones after them: those are over once their response is rendered).
     pub error: Option<&'a ConnectError>,
     /// What [`Interceptor::on_request`] left for this call.
     pub extensions: &'a Extensions,
