@@ -356,3 +356,60 @@ fn interceptors_see_the_peer() {
     assert_eq!(seen[0], (s.local_addr().unwrap(), server.addr));
     server.shutdown().unwrap();
 }
+
+/// Records the `x-id` request header `on_response` sees.
+struct SeenId(Arc<Mutex<Vec<String>>>);
+
+impl Interceptor for SeenId {
+    fn on_response(&self, call: &ResponseInfo<'_>) {
+        let id = call.headers.get_str("x-id").unwrap_or("<none>").to_owned();
+        self.0.lock().unwrap().push(id);
+    }
+}
+
+/// `on_response` reads the call's own request headers: alone, pipelined behind and ahead of
+/// other calls (same head layout, so stale offsets would read a neighbour's value), unary
+/// and streaming.
+#[test]
+fn on_response_sees_the_calls_own_headers() {
+    for driver in drivers() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let l = log.clone();
+        let server = TestServer::with_router(ServerConfig::new().with_driver(driver), move || {
+            Router::new()
+                .add(TestService)
+                .with_interceptor(SeenId(l.clone()))
+        });
+        let mut s = server.connect();
+        let unary = |id: usize| {
+            post(
+                "/test.Test/Echo",
+                "application/proto",
+                &format!("x-id: u{id}\r\n"),
+                &text("same"),
+            )
+        };
+        s.write_all(&unary(0)).unwrap();
+        assert_eq!(read_response(&mut s).0, 200);
+        let mut batch = Vec::new();
+        for id in 1..=4 {
+            batch.extend(unary(id));
+        }
+        let mut stream = stream_request("/test.Test/Chat", "", &["a", "b"]);
+        let at = stream.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 2;
+        stream.splice(at..at, b"x-id: s5\r\n".iter().copied());
+        batch.extend(stream);
+        batch.extend(unary(6));
+        s.write_all(&batch).unwrap();
+        for _ in 1..=6 {
+            assert_eq!(read_response(&mut s).0, 200);
+        }
+        let seen = wait_for(&log, 7);
+        assert_eq!(
+            seen,
+            ["u0", "u1", "u2", "u3", "u4", "s5", "u6"],
+            "{driver:?}"
+        );
+        server.shutdown().unwrap();
+    }
+}

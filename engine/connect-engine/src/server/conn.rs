@@ -31,6 +31,10 @@ enum HeadRead {
     Bad(u16),
 }
 
+/// The capacity of the head copy (streaming and intercepted calls) a connection keeps
+/// between requests; a larger one, left by an unusually large head, is freed.
+const HEAD_COPY_KEEP: usize = 4096;
+
 async fn read_head(conn: &mut Exchange, cfg: &ServerConfig, shutdown: &Rc<Signal>) -> HeadRead {
     conn.parser.reset();
     let max = conn.max_buffer();
@@ -51,11 +55,20 @@ async fn read_head(conn: &mut Exchange, cfg: &ServerConfig, shutdown: &Rc<Signal
         if !conn.wbuf.is_empty() && !conn.flush().await {
             return HeadRead::Gone;
         }
+        if started.is_none() && conn.head_copy.capacity() > HEAD_COPY_KEEP {
+            // Between requests: a copy of an unusually large head is not kept.
+            conn.head_copy = Vec::new();
+        }
         let result = match started {
             // Between requests: wait up to the idle timeout, or until shutdown (which drops
             // the read: the connection then closes without reading again). An idle
             // connection holds only its read buffer.
-            None if conn.bursty && conn.rbuf.capacity() > 0 => {
+            // (A buffer grown beyond the standard size for a large request is not kept:
+            // what a bursty connection holds while it waits is at most `buffer_size`.)
+            None if conn.bursty
+                && conn.rbuf.capacity() > 0
+                && conn.rbuf.capacity() <= cfg.buffer_size =>
+            {
                 // A bursty connection waits with its read buffer: the next burst (16
                 // pipelined requests, say) then arrives in one read, and its responses leave
                 // in one write.
@@ -115,12 +128,11 @@ async fn read_head(conn: &mut Exchange, cfg: &ServerConfig, shutdown: &Rc<Signal
 }
 
 /// An intercepted call whose interceptors' `on_response` is still to run: the number of
-/// them whose `on_request` ran, and the call's shape (where its head lies afterwards).
+/// them whose `on_request` ran.
 #[derive(Clone, Copy)]
 struct Pending {
     route: Route,
     ran: usize,
-    shape: Shape,
 }
 
 /// Runs a call with its interceptors' `on_request` before it, in order and before the body
@@ -135,7 +147,11 @@ async fn intercepted<L: Services>(
 ) -> Pending {
     conn.record.begin();
     conn.received = 0;
-    let (shape, codec, timeout) = (neg.shape, neg.codec, neg.timeout);
+    // The head, kept for `on_response` (by then the read buffer holds the next request).
+    conn.head_copy.clear();
+    conn.head_copy
+        .extend_from_slice(&conn.rbuf[..conn.head_len]);
+    let (codec, timeout) = (neg.codec, neg.timeout);
     let mut ran = 0;
     let mut refused = None;
     {
@@ -175,7 +191,7 @@ async fn intercepted<L: Services>(
         Some(e) => call.fail(e).await,
         None => router.call(route, call).await,
     }
-    Pending { route, ran, shape }
+    Pending { route, ran }
 }
 
 /// Runs the `on_response` of an intercepted call's interceptors, in reverse order; `sent`
@@ -186,15 +202,11 @@ fn respond<L: Services>(router: &Router<L>, pending: Pending, conn: &mut Exchang
     }
     let chain = router.chain(pending.route);
     let elapsed = conn.record.started.map_or(Duration::ZERO, |t| t.elapsed());
-    // Streams moved the head aside (their body starts at 0 in the read buffer).
-    let head_bytes = if pending.shape == Shape::Stream {
-        &conn.head_copy
-    } else {
-        &conn.rbuf
-    };
+    // The head as it arrived: the read buffer has moved on (the body was drained, a
+    // pipelined request may follow).
     let info = ResponseInfo {
         method: pending.route.descriptor,
-        headers: RequestHeaders::new(&conn.head, head_bytes),
+        headers: RequestHeaders::new(&conn.head, &conn.head_copy),
         peer: &conn.peer,
         error: conn.record.error.as_ref(),
         extensions: &conn.record.extensions,

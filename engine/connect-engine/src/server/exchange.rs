@@ -31,7 +31,8 @@ pub(crate) struct Exchange {
     pub(crate) r: ReadHalf,
     pub(crate) w: WriteHalf,
     /// Read buffer: head, then body (see `body.rs` for the layout). Taken from the pool
-    /// when a request starts arriving, given back when the connection goes idle.
+    /// when a request starts arriving, given back when the connection goes idle (unless it
+    /// is `bursty` and the buffer is of the standard size).
     pub(crate) rbuf: Vec<u8>,
     /// The small buffer an idle connection waits with (`IDLE_READ` bytes), so that idle
     /// keep-alive connections hold no full-size read buffer.
@@ -43,7 +44,8 @@ pub(crate) struct Exchange {
     pub(crate) bursty: bool,
     /// Write buffer: the response being rendered.
     pub(crate) wbuf: Vec<u8>,
-    /// A copy of the head for streaming calls (whose body moves within `rbuf`).
+    /// A copy of the head for streaming calls (whose body moves within `rbuf`) and for
+    /// intercepted calls (whose interceptors read it once the read buffer has moved on).
     pub(crate) head_copy: Vec<u8>,
     /// Decompression / GET decoding output.
     pub(crate) scratch: Vec<u8>,
