@@ -213,9 +213,10 @@ async fn thread_main<L: Services>(
     };
     {
         // On shutdown the listening socket is shut down first, which makes the pending accept
-        // complete (with an error, or with a connection that is then served): dropping an
-        // io_uring accept that has already completed in the kernel would leave its connection
-        // open with nobody serving it. Should the accept not wake, it is dropped after a while.
+        // complete (with an error, or with a connection, which then closes as idle ones do
+        // at shutdown): dropping an io_uring accept that has already completed in the kernel
+        // would leave its connection open with nobody serving it. Should the accept not
+        // wake, it is dropped after a while.
         let mut closing = std::pin::pin!(async {
             shared.signal.wait().await;
             if let Err(e) = socket2::SockRef::from(&queue).shutdown(std::net::Shutdown::Both) {
