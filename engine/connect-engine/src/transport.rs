@@ -131,6 +131,9 @@ enum Reader {
     ServerTls(crate::tls::TlsReader),
     ClientTls(OwnedReadHalf<ClientTls>),
     Unix(OwnedReadHalf<monoio::net::UnixStream>),
+    /// No connection: a placeholder in per-thread state between connections (see
+    /// [`ReadHalf::detached`]).
+    Detached,
 }
 
 enum Writer {
@@ -138,6 +141,8 @@ enum Writer {
     ServerTls(crate::tls::TlsWriter),
     ClientTls(OwnedWriteHalf<ClientTls>),
     Unix(OwnedWriteHalf<monoio::net::UnixStream>),
+    /// No connection (see [`WriteHalf::detached`]).
+    Detached,
 }
 
 /// The read half of a connection.
@@ -165,6 +170,15 @@ fn interrupted() -> io::Error {
 }
 
 impl ReadHalf {
+    /// A read half with no connection behind it, marked interrupted so nothing reads from
+    /// it: what pooled per-call state holds between connections.
+    pub(crate) fn detached() -> Self {
+        ReadHalf {
+            io: Reader::Detached,
+            interrupted: true,
+        }
+    }
+
     /// Whether a read was dropped before it completed: the half must not be used again.
     pub(crate) fn is_interrupted(&self) -> bool {
         self.interrupted
@@ -173,6 +187,24 @@ impl ReadHalf {
     /// Reads into the spare capacity of `buf` (appending). `Ok(0)` is end of stream: callers
     /// always leave spare capacity, so a zero-length read cannot be confused with EOF.
     pub(crate) async fn read_into(&mut self, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
+        let Reader::ClientTls(r) = &mut self.io else {
+            return self.read_into_server(buf).await;
+        };
+        if self.interrupted {
+            return (Err(interrupted()), buf);
+        }
+        debug_assert!(buf.len() < buf.capacity(), "read with no spare capacity");
+        let len = buf.len();
+        self.interrupted = true;
+        let (res, buf) = into_inner(r.read(buf.slice_mut(len..)).await);
+        self.interrupted = false;
+        (res, buf)
+    }
+
+    /// [`read_into`](Self::read_into) for the server's transports (plain, server TLS, Unix;
+    /// a client TLS stream gets an error). Its future leaves out the client TLS stream's read,
+    /// several times the size of the others': every idle server connection holds one.
+    pub(crate) async fn read_into_server(&mut self, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
         if self.interrupted {
             return (Err(interrupted()), buf);
         }
@@ -183,8 +215,12 @@ impl ReadHalf {
         let (res, buf) = match &mut self.io {
             Reader::ServerTls(r) => r.read_into(slice.into_inner()).await,
             Reader::Tcp(r) => into_inner(r.read(slice).await),
-            Reader::ClientTls(r) => into_inner(r.read(slice).await),
             Reader::Unix(r) => into_inner(r.read(slice).await),
+            Reader::ClientTls(_) => (
+                Err(io::Error::other("a client TLS stream read as a server's")),
+                slice.into_inner(),
+            ),
+            Reader::Detached => (Err(interrupted()), slice.into_inner()),
         };
         self.interrupted = false;
         (res, buf)
@@ -192,6 +228,14 @@ impl ReadHalf {
 }
 
 impl WriteHalf {
+    /// A write half with no connection behind it (see [`ReadHalf::detached`]).
+    pub(crate) fn detached() -> Self {
+        WriteHalf {
+            io: Writer::Detached,
+            interrupted: true,
+        }
+    }
+
     /// Whether a write was dropped before it completed: the half must not be used again.
     pub(crate) fn is_interrupted(&self) -> bool {
         self.interrupted
@@ -218,6 +262,7 @@ impl WriteHalf {
                 (res, buf)
             }
             Writer::Unix(w) => w.write_all(buf).await,
+            Writer::Detached => (Err(interrupted()), buf),
         };
         self.interrupted = false;
         buf.clear();
@@ -235,6 +280,7 @@ impl WriteHalf {
             Writer::ServerTls(w) => w.shutdown().await,
             Writer::ClientTls(w) => w.shutdown().await,
             Writer::Unix(w) => w.shutdown().await,
+            Writer::Detached => Err(interrupted()),
         };
         self.interrupted = false;
         r
@@ -272,7 +318,8 @@ pub(crate) enum ReadError {
 }
 
 /// Reads more bytes onto the end of `buf`, growing it (up to `max_capacity`) when full,
-/// waiting until `deadline` at most.
+/// waiting until `deadline` at most. For the server's transports (see
+/// [`ReadHalf::read_into_server`]).
 pub(crate) async fn read_more(
     r: &mut ReadHalf,
     buf: &mut Vec<u8>,
@@ -287,7 +334,8 @@ pub(crate) async fn read_more(
         buf.reserve_exact(grow);
     }
     let taken = std::mem::take(buf);
-    let Ok((res, taken)) = monoio::time::timeout_at(deadline, r.read_into(taken)).await else {
+    let Ok((res, taken)) = monoio::time::timeout_at(deadline, r.read_into_server(taken)).await
+    else {
         return Err(ReadError::TimedOut);
     };
     *buf = taken;

@@ -1,7 +1,8 @@
-//! One HTTP/1.1 connection: read a head, route, negotiate, run the call, write, repeat.
+//! One HTTP/1.1 connection: wait while idle; then, in a busy turn, read a head, route,
+//! negotiate, run the call, write, and repeat while input is buffered.
 
 use std::rc::Rc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use connect_wire::compression::Compression;
 use connect_wire::http1::{BodyDecoder, DecodeBody, Status};
@@ -12,10 +13,11 @@ use tracing::{debug, trace};
 
 use super::call::{Call, RequestHeaders};
 use super::config::ServerConfig;
-use super::exchange::Exchange;
+use super::exchange::{Exchange, IDLE_READ, Link};
 use super::interceptor::{CallRecord, RequestInfo, ResponseInfo};
 use super::service::{Chain, Route, Router, Services};
 use super::shutdown::Signal;
+use super::slot::Slots;
 use crate::buffers as pool;
 use crate::transport::{ReadError, read_more};
 
@@ -31,100 +33,118 @@ enum HeadRead {
     Bad(u16),
 }
 
-/// The capacity of the head copy (streaming and intercepted calls) a connection keeps
-/// between requests; a larger one, left by an unusually large head, is freed.
-const HEAD_COPY_KEEP: usize = 4096;
-
-async fn read_head(conn: &mut Exchange, cfg: &ServerConfig, shutdown: &Rc<Signal>) -> HeadRead {
+async fn read_head(conn: &mut Exchange, cfg: &ServerConfig) -> HeadRead {
     conn.parser.reset();
     let max = conn.max_buffer();
-    let mut started: Option<Instant> = None;
+    // The head began arriving with the bytes already in the buffer (a turn starts with
+    // them; a pipelined request's follow its predecessor's).
+    let mut deadline = None;
     loop {
-        if !conn.rbuf.is_empty() {
-            match conn.parser.parse(&conn.rbuf, &mut conn.head) {
-                Ok(Status::Complete(len)) => {
-                    conn.head_len = len;
-                    return HeadRead::Ready;
-                }
-                Ok(Status::Partial) => {}
-                Err(e) => return HeadRead::Bad(e.status().as_u16()),
+        match conn.parser.parse(&conn.rbuf, &mut conn.head) {
+            Ok(Status::Complete(len)) => {
+                conn.head_len = len;
+                return HeadRead::Ready;
             }
-            started.get_or_insert_with(Instant::now);
+            Ok(Status::Partial) => {}
+            Err(e) => return HeadRead::Bad(e.status().as_u16()),
         }
+        let deadline =
+            *deadline.get_or_insert_with(|| monoio::time::Instant::now() + cfg.header_read_timeout);
         // Responses to pipelined requests wait in the write buffer until input runs out.
         if !conn.wbuf.is_empty() && !conn.flush().await {
             return HeadRead::Gone;
         }
-        if started.is_none() && conn.head_copy.capacity() > HEAD_COPY_KEEP {
-            // Between requests: a copy of an unusually large head is not kept.
-            conn.head_copy = Vec::new();
-        }
-        let result = match started {
-            // Between requests: wait up to the idle timeout, or until shutdown (which drops
-            // the read: the connection then closes without reading again). An idle
-            // connection holds only its read buffer.
-            // (A buffer grown beyond the standard size for a large request is not kept:
-            // what a bursty connection holds while it waits is at most `buffer_size`.)
-            None if conn.bursty
-                && conn.rbuf.capacity() > 0
-                && conn.rbuf.capacity() <= cfg.buffer_size =>
-            {
-                // A bursty connection waits with its read buffer: the next burst (16
-                // pipelined requests, say) then arrives in one read, and its responses leave
-                // in one write.
-                if conn.wbuf.capacity() > 0 {
-                    pool::give(std::mem::take(&mut conn.wbuf), cfg.buffer_size);
-                }
-                let deadline = monoio::time::Instant::now() + cfg.idle_timeout;
-                let r = monoio::select! {
-                    r = read_more(&mut conn.r, &mut conn.rbuf, max, deadline) => Some(r),
-                    () = shutdown.wait() => None,
-                };
-                if let Some(Ok(n)) = r {
-                    conn.bursty = n > conn.idle.capacity();
-                }
-                r
-            }
-            None => {
-                // An idle connection gives its read and write buffers back to the pool and
-                // waits with only its small idle buffer posted; the first bytes of the next
-                // request move into a pooled buffer (a copy of at most `IDLE_READ` bytes).
-                for buf in [&mut conn.wbuf, &mut conn.rbuf] {
-                    if buf.capacity() > 0 {
-                        pool::give(std::mem::take(buf), cfg.buffer_size);
-                    }
-                }
-                let deadline = monoio::time::Instant::now() + cfg.idle_timeout;
-                let idle_max = conn.idle.capacity();
-                let r = monoio::select! {
-                    r = read_more(&mut conn.r, &mut conn.idle, idle_max, deadline) => Some(r),
-                    () = shutdown.wait() => None,
-                };
-                if matches!(r, Some(Ok(_))) {
-                    // A full idle buffer: more is probably waiting, and will again.
-                    conn.bursty = conn.idle.len() == idle_max;
-                    conn.rbuf = pool::take(cfg.buffer_size.max(conn.idle.len()));
-                    conn.rbuf.extend_from_slice(&conn.idle);
-                    conn.idle.clear();
-                }
-                r
-            }
-            Some(t0) => {
-                if conn.rbuf.capacity() == 0 {
-                    conn.rbuf = pool::take(cfg.buffer_size);
-                }
-                let deadline = monoio::time::Instant::from_std(t0 + cfg.header_read_timeout);
-                Some(read_more(&mut conn.r, &mut conn.rbuf, max, deadline).await)
-            }
-        };
-        match result {
-            Some(Ok(_)) => {}
-            Some(Err(ReadError::Full)) => return HeadRead::Bad(431),
-            Some(Err(ReadError::TimedOut)) if started.is_some() => return HeadRead::Bad(408),
-            _ if started.is_some() => return HeadRead::Bad(400),
-            _ => return HeadRead::Gone,
+        match read_more(&mut conn.r, &mut conn.rbuf, max, deadline).await {
+            Ok(_) => {}
+            Err(ReadError::Full) => return HeadRead::Bad(431),
+            Err(ReadError::TimedOut) => return HeadRead::Bad(408),
+            Err(_) => return HeadRead::Bad(400),
         }
     }
+}
+
+/// Waits, idle, for the next request on `link`: until its first bytes arrive (`true`), or
+/// the peer closes, the idle timeout passes or the server shuts down (`false`; shutdown
+/// drops the read, and the connection then closes without reading again). An idle
+/// connection waits with its small idle buffer (the first bytes then move into a pooled
+/// read buffer: a copy of at most `IDLE_READ` bytes), or, if it is `bursty`, with the
+/// standard-size read buffer it kept: the next burst (16 pipelined requests, say) then
+/// arrives in one read, and its responses leave in one write.
+async fn wait_for_request(link: &mut Link, cfg: &ServerConfig, shutdown: &Rc<Signal>) -> bool {
+    let keep = link.bursty && link.rbuf.capacity() > 0 && link.rbuf.capacity() <= cfg.buffer_size;
+    if !keep && link.rbuf.capacity() > 0 {
+        pool::give(std::mem::take(&mut link.rbuf), cfg.buffer_size);
+    }
+    let deadline = monoio::time::Instant::now() + cfg.idle_timeout;
+    let Link { r, rbuf, idle, .. } = link;
+    let buf = if keep { rbuf } else { idle };
+    let max = buf.capacity();
+    let read = monoio::select! {
+        r = read_more(r, buf, max, deadline) => r,
+        () = shutdown.wait() => return false,
+    };
+    match read {
+        // A full idle buffer: more is probably waiting, and will again. A wait with the
+        // read buffer that brought no more than the idle buffer holds: not any more.
+        Ok(n) => {
+            link.bursty = n >= IDLE_READ + usize::from(keep);
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+/// Serves one connection until it closes: waits while it is idle, and runs each busy turn
+/// (see `slot.rs`) in a slot of the thread's pool.
+///
+/// Not an `async fn`: one keeps its arguments and the locals they are moved into side by
+/// side, and the link would take room twice in every idle connection's task.
+#[expect(
+    clippy::manual_async_fn,
+    reason = "an async fn would store the link twice (see above)"
+)]
+pub(crate) fn serve(
+    mut link: Link,
+    slots: Rc<Slots>,
+    cfg: Rc<ServerConfig>,
+    shutdown: Rc<Signal>,
+) -> impl std::future::Future<Output = ()> {
+    async move {
+        while wait_for_request(&mut link, &cfg, &shutdown).await {
+            match slots.run(link).await {
+                Some(idle) => link = idle,
+                None => return,
+            }
+        }
+        // Closed by the peer, or idle too long, or shutting down, between requests.
+        if !link.w.is_interrupted() {
+            let _ = monoio::time::timeout(cfg.linger_timeout, link.w.shutdown()).await;
+        }
+        pool::give(std::mem::take(&mut link.rbuf), cfg.buffer_size);
+    }
+}
+
+/// A busy turn: serves requests on the attached connection until its input is used up and
+/// its responses are written (`true`: idle again) or it closes (`false`, after the closing
+/// handshake: write side shut down, lingering if the client may still be sending).
+pub(crate) async fn busy<L: Services>(
+    mut conn: Box<Exchange>,
+    router: Rc<Router<L>>,
+    cfg: Rc<ServerConfig>,
+    shutdown: Rc<Signal>,
+) -> (Box<Exchange>, bool) {
+    let Some(unread) = requests(&mut conn, &router, &cfg, &shutdown).await else {
+        return (conn, true);
+    };
+    if !conn.w.is_interrupted() {
+        let _ = monoio::time::timeout(cfg.linger_timeout, conn.w.shutdown()).await;
+        if unread || !conn.body.is_done() {
+            conn.linger(cfg.linger_timeout).await;
+        }
+    }
+    // Nothing to keep a read buffer for.
+    conn.bursty = false;
+    (conn, false)
 }
 
 /// An intercepted call whose interceptors' `on_response` is still to run: the number of
@@ -220,17 +240,18 @@ fn respond<L: Services>(router: &Router<L>, pending: Pending, conn: &mut Exchang
     conn.record.end();
 }
 
-/// Serves one connection until it closes.
-pub(crate) async fn serve<L: Services>(
-    mut conn: Exchange,
-    router: Rc<Router<L>>,
-    cfg: Rc<ServerConfig>,
-    shutdown: Rc<Signal>,
-) {
-    // Whether the client may still be sending a request we stopped reading.
+/// Serves the requests of a turn: `None` once the input is used up and the responses
+/// written, `Some(unread)` when the connection is to close (`unread`: the client may still
+/// be sending a request we stopped reading).
+async fn requests<L: Services>(
+    conn: &mut Exchange,
+    router: &Router<L>,
+    cfg: &ServerConfig,
+    shutdown: &Signal,
+) -> Option<bool> {
     let mut unread = false;
     loop {
-        match read_head(&mut conn, &cfg, &shutdown).await {
+        match read_head(conn, cfg).await {
             HeadRead::Ready => {}
             HeadRead::Gone => break,
             HeadRead::Bad(status) => {
@@ -328,10 +349,10 @@ pub(crate) async fn serve<L: Services>(
                     let chain = router.chain(route);
                     if chain.is_empty() {
                         router
-                            .call(route, Call::new(&mut conn, route.descriptor, neg))
+                            .call(route, Call::new(conn, route.descriptor, neg))
                             .await;
                     } else {
-                        pending = Some(intercepted(&router, route, chain, &mut conn, neg).await);
+                        pending = Some(intercepted(router, route, chain, conn, neg).await);
                     }
                 }
             },
@@ -339,7 +360,7 @@ pub(crate) async fn serve<L: Services>(
         if conn.w.is_interrupted() {
             // A response write was dropped mid-way (deadline): nothing more may be written.
             if let Some(p) = pending.take() {
-                respond(&router, p, &mut conn, false);
+                respond(router, p, conn, false);
             }
             break;
         }
@@ -373,29 +394,23 @@ pub(crate) async fn serve<L: Services>(
         // the write whether the response reached the client.
         if !conn.close && !conn.rbuf.is_empty() && conn.wbuf.len() < PIPELINE_FLUSH {
             if let Some(p) = pending.take() {
-                respond(&router, p, &mut conn, true);
+                respond(router, p, conn, true);
             }
             continue;
         }
         let flushed = conn.flush().await;
         if let Some(p) = pending.take() {
-            respond(&router, p, &mut conn, flushed);
+            respond(router, p, conn, flushed);
         }
         if !flushed || conn.close {
             break;
         }
         conn.shrink_buffers(cfg.buffer_size);
-    }
-    if !conn.w.is_interrupted() {
-        let _ = monoio::time::timeout(cfg.linger_timeout, conn.w.shutdown()).await;
-        if unread || !conn.body.is_done() {
-            conn.linger(cfg.linger_timeout).await;
+        if conn.rbuf.is_empty() {
+            return None;
         }
     }
-    // The buffers go back to the thread's pool (an interrupted read's buffer is already gone:
-    // `rbuf` is then an empty placeholder, which the pool refuses).
-    pool::give(std::mem::take(&mut conn.rbuf), cfg.buffer_size);
-    pool::give(std::mem::take(&mut conn.wbuf), cfg.buffer_size);
+    Some(unread)
 }
 
 /// Adds `connection: close` to the response head starting at `start` in `out` if it lacks
@@ -501,12 +516,14 @@ mod tests {
     }
 
     /// What every open connection holds while idle is mostly its task: the connection
-    /// future, sized for its largest state. Wrappers written as `async fn`s that take a
-    /// future by value double it (they keep the argument and the awaited copy); this keeps
-    /// the server's own part of it (no services) small.
+    /// future, sized for its largest state. The busy part (calls, deadlines, the per-call
+    /// state) runs in a pooled slot (`slot.rs`), so the task is the idle wait and the link.
+    /// Wrappers written as `async fn`s that take a future by value double a future (they
+    /// keep the argument and the awaited copy); this keeps both parts small (the busy part
+    /// with no services: a service's handler futures add to it).
     #[test]
     fn the_connection_task_stays_small() {
-        let size = crate::runtime::block_on(Driver::Epoll, async {
+        let (task, busy) = crate::runtime::block_on(Driver::Epoll, async {
             let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             let addr = listener.local_addr().unwrap();
             let _client = TcpStream::connect(addr).unwrap();
@@ -519,14 +536,27 @@ mod tests {
                 local: addr,
                 tls: None,
             };
-            let conn = super::Exchange::new(r, w, &cfg, peer);
+            let link = super::Link::new(r, w, peer);
             let router = std::rc::Rc::new(Router::new());
             let signal = std::rc::Rc::new(crate::server::shutdown::Signal::default());
+            let busy = super::busy(
+                Box::new(super::Exchange::new(&cfg)),
+                router.clone(),
+                cfg.clone(),
+                signal.clone(),
+            );
+            let busy = std::mem::size_of_val(&busy);
+            let slots = std::rc::Rc::new(super::Slots::new(cfg.clone(), move |state| {
+                super::busy(state, router.clone(), cfg.clone(), signal.clone())
+            }));
+            let signal = std::rc::Rc::new(crate::server::shutdown::Signal::default());
+            let cfg = std::rc::Rc::new(ServerConfig::new());
             let task =
-                crate::server::guard::catch_unwind_future(super::serve(conn, router, cfg, signal));
-            std::mem::size_of_val(&task)
+                crate::server::guard::catch_unwind_future(super::serve(link, slots, cfg, signal));
+            (std::mem::size_of_val(&task), busy)
         })
         .unwrap();
-        assert!(size <= 6 << 10, "connection task is {size} bytes");
+        assert!(task <= 2 << 10, "connection task is {task} bytes");
+        assert!(busy <= 6 << 10, "busy turn is {busy} bytes");
     }
 }

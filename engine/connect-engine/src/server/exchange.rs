@@ -18,6 +18,7 @@ use connect_wire::{Code, ConnectError, JsonOptions, Role, fault, get};
 use super::call::MessageAt;
 use super::config::ServerConfig;
 use super::interceptor::{CallRecord, Peer};
+use crate::buffers as pool;
 use crate::codecs::with_codecs;
 use crate::transport::{ReadError, ReadHalf, WriteHalf, read_more};
 
@@ -26,16 +27,27 @@ use crate::transport::{ReadError, ReadHalf, WriteHalf, read_more};
 /// a larger request takes one more read.
 pub(crate) const IDLE_READ: usize = 1024;
 
-/// Per-connection state, reused across the requests of a keep-alive connection.
+/// The capacity of the head copy (streaming and intercepted calls) kept between turns; a
+/// larger one, left by an unusually large head, is freed.
+const HEAD_COPY_KEEP: usize = 4096;
+
+/// The address pooled state reports as its peer while it serves no connection.
+const UNSPECIFIED: std::net::SocketAddr = std::net::SocketAddr::V4(std::net::SocketAddrV4::new(
+    std::net::Ipv4Addr::UNSPECIFIED,
+    0,
+));
+
+/// The state requests use, attached to one connection for a turn of requests (see
+/// [`Link`]) and reused across connections: per thread there are as many as requests
+/// in progress at once, not as many as open connections.
 pub(crate) struct Exchange {
     pub(crate) r: ReadHalf,
     pub(crate) w: WriteHalf,
-    /// Read buffer: head, then body (see `body.rs` for the layout). Taken from the pool
-    /// when a request starts arriving, given back when the connection goes idle (unless it
-    /// is `bursty` and the buffer is of the standard size).
+    /// Read buffer: head, then body (see `body.rs` for the layout). Kept across turns
+    /// (taken from the thread's pool the first time); a `bursty` link takes it along while
+    /// it waits (see [`Exchange::detach`]).
     pub(crate) rbuf: Vec<u8>,
-    /// The small buffer an idle connection waits with (`IDLE_READ` bytes), so that idle
-    /// keep-alive connections hold no full-size read buffer.
+    /// The attached link's idle buffer (see [`Link::idle`]), carried along for it.
     pub(crate) idle: Vec<u8>,
     /// Whether input arrives in bursts larger than the idle buffer (pipelined requests, large
     /// bodies): set when an idle wait filled the idle buffer, cleared when a wait with the full
@@ -79,14 +91,45 @@ pub(crate) struct Exchange {
     pub(crate) received: u64,
 }
 
-impl Exchange {
-    pub(crate) fn new(r: ReadHalf, w: WriteHalf, cfg: &ServerConfig, peer: Peer) -> Self {
-        Exchange {
+/// What a connection keeps between requests: its transport, who is on the other end, and
+/// the input that arrived while it was idle. The rest of its state (an [`Exchange`]) is
+/// per-thread and pooled with the future that serves requests (see `slot.rs`), so an idle
+/// keep-alive connection holds this, its idle wait and its idle buffer.
+pub(crate) struct Link {
+    pub(crate) r: ReadHalf,
+    pub(crate) w: WriteHalf,
+    pub(crate) peer: Peer,
+    /// A read buffer kept while idle (only by a `bursty` connection; else empty).
+    pub(crate) rbuf: Vec<u8>,
+    /// The small buffer the connection waits with while idle (`IDLE_READ` bytes).
+    pub(crate) idle: Vec<u8>,
+    /// See [`Exchange::bursty`].
+    pub(crate) bursty: bool,
+}
+
+impl Link {
+    pub(crate) fn new(r: ReadHalf, w: WriteHalf, peer: Peer) -> Self {
+        Link {
             r,
             w,
-            // Both taken from the pool when a request arrives (see `serve`).
+            peer,
             rbuf: Vec::new(),
             idle: Vec::with_capacity(IDLE_READ),
+            bursty: false,
+        }
+    }
+}
+
+impl Exchange {
+    /// State for the requests of a server with configuration `cfg`, attached to no
+    /// connection yet (see [`Exchange::attach`]).
+    pub(crate) fn new(cfg: &ServerConfig) -> Self {
+        Exchange {
+            r: ReadHalf::detached(),
+            w: WriteHalf::detached(),
+            // Taken from the pool when the first request arrives (see `attach`).
+            rbuf: Vec::new(),
+            idle: Vec::new(),
             bursty: false,
             wbuf: Vec::new(),
             head_copy: Vec::new(),
@@ -106,9 +149,75 @@ impl Exchange {
             drain_timeout: cfg.header_read_timeout,
             io_timeout: cfg.io_timeout,
             compress_min: cfg.compress_min_bytes,
-            peer,
+            peer: Peer {
+                remote: UNSPECIFIED,
+                local: UNSPECIFIED,
+                tls: None,
+            },
             record: CallRecord::default(),
             received: 0,
+        }
+    }
+
+    /// Takes over `link` for a turn of requests: its transport, and the input that arrived
+    /// while it was idle, which becomes the start of the read buffer (one the link kept,
+    /// else this state's own, else one from the thread's pool).
+    pub(crate) fn attach(&mut self, link: Link, buffer_size: usize) {
+        let Link {
+            r,
+            w,
+            peer,
+            rbuf,
+            idle,
+            bursty,
+        } = link;
+        (self.r, self.w, self.peer, self.bursty) = (r, w, peer, bursty);
+        if rbuf.capacity() > 0 {
+            let own = std::mem::replace(&mut self.rbuf, rbuf);
+            pool::give(own, buffer_size);
+        } else if self.rbuf.capacity() == 0 {
+            self.rbuf = pool::take(buffer_size.max(idle.len()));
+        }
+        self.rbuf.extend_from_slice(&idle);
+        self.idle = idle;
+        self.idle.clear();
+    }
+
+    /// Gives the connection back once its input is used up and its responses written (or
+    /// it closed). A `bursty` link keeps a standard-size read buffer to wait with; the I/O
+    /// buffers otherwise go back to the thread's pool, so that this state, waiting for its
+    /// next turn, holds only small working buffers.
+    pub(crate) fn detach(&mut self, buffer_size: usize) -> Link {
+        let keep_buffer =
+            self.bursty && self.rbuf.capacity() > 0 && self.rbuf.capacity() <= buffer_size;
+        let rbuf = if keep_buffer {
+            std::mem::take(&mut self.rbuf)
+        } else {
+            pool::give(std::mem::take(&mut self.rbuf), buffer_size);
+            Vec::new()
+        };
+        pool::give(std::mem::take(&mut self.wbuf), buffer_size);
+        if self.head_copy.capacity() > HEAD_COPY_KEEP {
+            self.head_copy = Vec::new();
+        }
+        // Scratch buffers as between requests (see `shrink_buffers`).
+        shrink(&mut self.scratch, 0);
+        shrink(&mut self.scratch2, 0);
+        let peer = std::mem::replace(
+            &mut self.peer,
+            Peer {
+                remote: UNSPECIFIED,
+                local: UNSPECIFIED,
+                tls: None,
+            },
+        );
+        Link {
+            r: std::mem::replace(&mut self.r, ReadHalf::detached()),
+            w: std::mem::replace(&mut self.w, WriteHalf::detached()),
+            peer,
+            rbuf,
+            idle: std::mem::take(&mut self.idle),
+            bursty: self.bursty,
         }
     }
 

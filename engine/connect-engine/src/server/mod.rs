@@ -16,6 +16,7 @@ mod guard;
 mod interceptor;
 mod service;
 mod shutdown;
+mod slot;
 
 use std::net::SocketAddr;
 use std::rc::Rc;
@@ -164,9 +165,10 @@ async fn keep_date() {
 const ACCEPT_BATCH: usize = 64;
 
 /// What every connection task of one server thread shares.
-struct Shared<L: Services> {
-    router: Rc<Router<L>>,
+struct Shared {
     config: Rc<ServerConfig>,
+    /// Where connections run their busy turns (see `slot.rs`).
+    slots: Rc<slot::Slots>,
     signal: Rc<shutdown::Signal>,
     tls: Option<Arc<rustls::ServerConfig>>,
     /// Open connections over all threads.
@@ -203,10 +205,18 @@ async fn thread_main<L: Services>(
     if config.send_date {
         monoio::spawn(keep_date());
     }
+    let router = Rc::new(router);
+    let config = Rc::new(config);
+    let slots = {
+        let (router, config, signal) = (router.clone(), config.clone(), signal.clone());
+        Rc::new(slot::Slots::new(config.clone(), move |state| {
+            conn::busy(state, router.clone(), config.clone(), signal.clone())
+        }))
+    };
     let shared = Shared {
         tls: config.tls.clone(),
-        router: Rc::new(router),
-        config: Rc::new(config),
+        config,
+        slots,
         signal,
         open,
         active: Rc::new(std::cell::Cell::new(0usize)),
@@ -281,65 +291,131 @@ async fn thread_main<L: Services>(
 
 /// Starts serving an accepted connection on this thread (or closes it at once past the
 /// connection limit).
-fn start_connection<L: Services>(
-    shared: &Shared<L>,
-    stream: monoio::net::TcpStream,
-    peer: SocketAddr,
-) {
+fn start_connection(shared: &Shared, stream: monoio::net::TcpStream, peer: SocketAddr) {
     if shared.open.fetch_add(1, Ordering::AcqRel) >= shared.config.max_connections {
         shared.open.fetch_sub(1, Ordering::AcqRel);
         debug!(%peer, "connection limit reached");
         return;
     }
     let _ = stream.set_nodelay(true);
-    let (router, config, signal, tls, open, active) = (
-        shared.router.clone(),
+    let counted = Counted::new(shared.open.clone(), shared.active.clone());
+    let local = stream.local_addr().unwrap_or(peer);
+    let (slots, config, signal) = (
+        shared.slots.clone(),
         shared.config.clone(),
         shared.signal.clone(),
-        shared.tls.clone(),
-        shared.open.clone(),
-        shared.active.clone(),
     );
-    active.set(active.get() + 1);
-    let local = stream.local_addr().unwrap_or(peer);
-    monoio::spawn(async move {
-        let transport = match tls {
-            None => Some((Transport::tcp(stream), None)),
-            Some(acceptor) => {
-                match monoio::time::timeout(
-                    config.header_read_timeout,
-                    crate::tls::accept(stream, acceptor),
-                )
-                .await
-                {
-                    Ok(Ok((s, info))) => Some((Transport::tls_server(s), Some(Box::new(info)))),
-                    Ok(Err(e)) => {
-                        debug!(%peer, error = %e, "TLS handshake");
-                        None
-                    }
-                    Err(_) => None,
-                }
-            }
+    let Some(acceptor) = shared.tls.clone() else {
+        let (r, w) = Transport::tcp(stream).split();
+        let who = Peer {
+            remote: peer,
+            local,
+            tls: None,
         };
-        if let Some((t, tls)) = transport {
-            let (r, w) = t.split();
-            let who = Peer {
-                remote: peer,
-                local,
-                tls,
-            };
-            let c = exchange::Exchange::new(r, w, &config, who);
-            debug!(%peer, "connection opened");
-            // Handlers' panics are caught per call (`run_handler`); this catches any
-            // other panic of the connection task, so it costs only this connection.
-            if let Err(payload) =
-                guard::catch_unwind_future(conn::serve(c, router, config, signal)).await
-            {
-                error!(%peer, panic = guard::panic_message(&*payload), "connection task panicked");
+        spawn_connection(
+            exchange::Link::new(r, w, who),
+            slots,
+            config,
+            signal,
+            counted,
+        );
+        return;
+    };
+    // The handshake runs in a task of its own, which then starts the connection's: its
+    // state (rustls's and ours) would otherwise size the connection task, which idle
+    // connections keep.
+    monoio::spawn(async move {
+        match monoio::time::timeout(
+            config.header_read_timeout,
+            crate::tls::accept(stream, acceptor),
+        )
+        .await
+        {
+            Ok(Ok((s, info))) => {
+                let (r, w) = Transport::tls_server(s).split();
+                let who = Peer {
+                    remote: peer,
+                    local,
+                    tls: Some(Box::new(info)),
+                };
+                spawn_connection(
+                    exchange::Link::new(r, w, who),
+                    slots,
+                    config,
+                    signal,
+                    counted,
+                );
             }
-            debug!(%peer, "connection closed");
+            Ok(Err(e)) => debug!(%peer, error = %e, "TLS handshake"),
+            Err(_) => debug!(%peer, "TLS handshake timed out"),
         }
-        open.fetch_sub(1, Ordering::AcqRel);
-        active.set(active.get() - 1);
     });
+}
+
+/// Spawns the task that serves `link` until it closes.
+fn spawn_connection(
+    link: exchange::Link,
+    slots: Rc<slot::Slots>,
+    config: Rc<ServerConfig>,
+    signal: Rc<shutdown::Signal>,
+    counted: Counted,
+) {
+    let peer = link.peer.remote;
+    debug!(%peer, "connection opened");
+    // Handlers' panics are caught per call (`run_handler`); this catches any other panic of
+    // the connection task, so it costs only this connection.
+    monoio::spawn(Connection {
+        serve: guard::catch_unwind_future(conn::serve(link, slots, config, signal)),
+        peer,
+        _counted: counted,
+    });
+}
+
+/// An open connection, counted in the server's and the thread's totals until dropped.
+struct Counted {
+    open: Arc<AtomicUsize>,
+    active: Rc<std::cell::Cell<usize>>,
+}
+
+impl Counted {
+    fn new(open: Arc<AtomicUsize>, active: Rc<std::cell::Cell<usize>>) -> Self {
+        active.set(active.get() + 1);
+        Counted { open, active }
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.open.fetch_sub(1, Ordering::AcqRel);
+        self.active.set(self.active.get() - 1);
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A connection's task: its serving future, and its place in the counts. A struct
+    /// rather than an `async` block, which would keep the future twice (the captured value
+    /// and the awaited one) in every connection's task.
+    struct Connection<F> {
+        #[pin]
+        serve: guard::CatchUnwind<F>,
+        peer: SocketAddr,
+        _counted: Counted,
+    }
+}
+
+impl<F: std::future::Future<Output = ()>> std::future::Future for Connection<F> {
+    type Output = ();
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        let this = self.project();
+        let peer = *this.peer;
+        if let Err(payload) = std::task::ready!(this.serve.poll(cx)) {
+            error!(%peer, panic = guard::panic_message(&*payload), "connection task panicked");
+        }
+        debug!(%peer, "connection closed");
+        std::task::Poll::Ready(())
+    }
 }
