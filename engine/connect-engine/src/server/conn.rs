@@ -13,7 +13,7 @@ use tracing::{debug, trace};
 
 use super::call::{Call, RequestHeaders};
 use super::config::ServerConfig;
-use super::exchange::{Exchange, IDLE_READ, Link};
+use super::exchange::{Exchange, HEAD_COPY_KEEP, IDLE_READ, Link};
 use super::interceptor::{CallRecord, RequestInfo, ResponseInfo};
 use super::service::{Chain, Route, Router, Services};
 use super::shutdown::Signal;
@@ -250,7 +250,14 @@ async fn requests<L: Services>(
     shutdown: &Signal,
 ) -> Option<bool> {
     let mut unread = false;
+    if conn.wbuf.capacity() == 0 {
+        conn.wbuf = pool::take(cfg.buffer_size);
+    }
     loop {
+        if conn.head_copy.capacity() > HEAD_COPY_KEEP {
+            // Between requests: a copy of an unusually large head is not kept.
+            conn.head_copy = Vec::new();
+        }
         match read_head(conn, cfg).await {
             HeadRead::Ready => {}
             HeadRead::Gone => break,
@@ -265,9 +272,6 @@ async fn requests<L: Services>(
         conn.close = !conn.head.keep_alive() || shutdown.is_triggered();
         // An intercepted call, once it ran: its interceptors' `on_response` is due.
         let mut pending: Option<Pending> = None;
-        if conn.wbuf.capacity() == 0 {
-            conn.wbuf = pool::take(cfg.buffer_size);
-        }
         // Where this request's response starts (earlier pipelined responses may precede it).
         let resp_start = conn.wbuf.len();
         // Refused before the body is read, with `Expect: 100-continue`: the client waits for
@@ -546,11 +550,12 @@ mod tests {
                 signal.clone(),
             );
             let busy = std::mem::size_of_val(&busy);
-            let slots = std::rc::Rc::new(super::Slots::new(cfg.clone(), move |state| {
-                super::busy(state, router.clone(), cfg.clone(), signal.clone())
-            }));
-            let signal = std::rc::Rc::new(crate::server::shutdown::Signal::default());
-            let cfg = std::rc::Rc::new(ServerConfig::new());
+            let slots = {
+                let (cfg, signal) = (cfg.clone(), signal.clone());
+                std::rc::Rc::new(super::Slots::new(cfg.clone(), move |state| {
+                    super::busy(state, router.clone(), cfg.clone(), signal.clone())
+                }))
+            };
             let task =
                 crate::server::guard::catch_unwind_future(super::serve(link, slots, cfg, signal));
             (std::mem::size_of_val(&task), busy)

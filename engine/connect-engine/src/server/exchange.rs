@@ -27,9 +27,9 @@ use crate::transport::{ReadError, ReadHalf, WriteHalf, read_more};
 /// a larger request takes one more read.
 pub(crate) const IDLE_READ: usize = 1024;
 
-/// The capacity of the head copy (streaming and intercepted calls) kept between turns; a
-/// larger one, left by an unusually large head, is freed.
-const HEAD_COPY_KEEP: usize = 4096;
+/// The capacity of the head copy (streaming and intercepted calls) kept between requests;
+/// a larger one, left by an unusually large head, is freed.
+pub(crate) const HEAD_COPY_KEEP: usize = 4096;
 
 /// The address pooled state reports as its peer while it serves no connection.
 const UNSPECIFIED: std::net::SocketAddr = std::net::SocketAddr::V4(std::net::SocketAddrV4::new(
@@ -160,8 +160,8 @@ impl Exchange {
     }
 
     /// Takes over `link` for a turn of requests: its transport, and the input that arrived
-    /// while it was idle, which becomes the start of the read buffer (one the link kept,
-    /// else this state's own, else one from the thread's pool).
+    /// while it was idle, which becomes the start of the read buffer (the one a bursty link
+    /// kept, else one from the thread's pool: `detach` gave this state's back).
     pub(crate) fn attach(&mut self, link: Link, buffer_size: usize) {
         let Link {
             r,
@@ -172,12 +172,11 @@ impl Exchange {
             bursty,
         } = link;
         (self.r, self.w, self.peer, self.bursty) = (r, w, peer, bursty);
-        if rbuf.capacity() > 0 {
-            let own = std::mem::replace(&mut self.rbuf, rbuf);
-            pool::give(own, buffer_size);
-        } else if self.rbuf.capacity() == 0 {
-            self.rbuf = pool::take(buffer_size.max(idle.len()));
-        }
+        self.rbuf = if rbuf.capacity() > 0 {
+            rbuf
+        } else {
+            pool::take(buffer_size.max(idle.len()))
+        };
         self.rbuf.extend_from_slice(&idle);
         self.idle = idle;
         self.idle.clear();
