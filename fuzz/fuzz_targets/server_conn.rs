@@ -215,7 +215,7 @@ impl Conn<'_> {
         }
     }
 
-    /// `conn::serve`.
+    /// `conn::serve` with its busy turns (`conn::requests`).
     fn serve(&mut self) {
         loop {
             match self.read_head() {

@@ -29,6 +29,12 @@
 //! the connection's write buffer → socket. Buffers are pooled per thread; a unary proto call
 //! allocates nothing in steady state on the server, and only the owned response on the client.
 //!
+//! A server connection's task holds only what an idle connection needs (its transport halves,
+//! a 1 KiB idle buffer and the idle wait: about 3.4 KB of RSS per idle connection); the busy
+//! part (calls, the per-call state, their futures) runs in a slot of a per-thread pool taken
+//! for one turn of requests, so memory follows the requests in flight, not the open
+//! connections.
+//!
 //! ## Features
 //!
 //! | feature | default | enables |
