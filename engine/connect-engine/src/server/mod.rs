@@ -300,75 +300,65 @@ fn start_connection(shared: &Shared, stream: monoio::net::TcpStream, peer: Socke
     let _ = stream.set_nodelay(true);
     let counted = Counted::new(shared.open.clone(), shared.active.clone());
     let local = stream.local_addr().unwrap_or(peer);
-    let (slots, config, signal) = (
-        shared.slots.clone(),
-        shared.config.clone(),
-        shared.signal.clone(),
-    );
+    let start = Start {
+        slots: shared.slots.clone(),
+        config: shared.config.clone(),
+        signal: shared.signal.clone(),
+        counted,
+        remote: peer,
+        local,
+    };
     let Some(acceptor) = shared.tls.clone() else {
-        let (r, w) = Transport::tcp(stream).split();
-        let who = Peer {
-            remote: peer,
-            local,
-            tls: None,
-        };
-        spawn_connection(
-            exchange::Link::new(r, w, who),
-            slots,
-            config,
-            signal,
-            counted,
-        );
+        start.spawn(Transport::tcp(stream), None);
         return;
     };
     // The handshake runs in a task of its own, which then starts the connection's: its
     // state (rustls's and ours) would otherwise size the connection task, which idle
     // connections keep.
     monoio::spawn(async move {
-        match monoio::time::timeout(
-            config.header_read_timeout,
-            crate::tls::accept(stream, acceptor),
-        )
-        .await
-        {
-            Ok(Ok((s, info))) => {
-                let (r, w) = Transport::tls_server(s).split();
-                let who = Peer {
-                    remote: peer,
-                    local,
-                    tls: Some(Box::new(info)),
-                };
-                spawn_connection(
-                    exchange::Link::new(r, w, who),
-                    slots,
-                    config,
-                    signal,
-                    counted,
-                );
-            }
+        let timeout = start.config.header_read_timeout;
+        match monoio::time::timeout(timeout, crate::tls::accept(stream, acceptor)).await {
+            Ok(Ok((s, info))) => start.spawn(Transport::tls_server(s), Some(Box::new(info))),
             Ok(Err(e)) => debug!(%peer, error = %e, "TLS handshake"),
             Err(_) => debug!(%peer, "TLS handshake timed out"),
         }
     });
 }
 
-/// Spawns the task that serves `link` until it closes.
-fn spawn_connection(
-    link: exchange::Link,
+/// What a connection's task is started with, once its transport is ready.
+struct Start {
     slots: Rc<slot::Slots>,
     config: Rc<ServerConfig>,
     signal: Rc<shutdown::Signal>,
     counted: Counted,
-) {
-    let peer = link.peer.remote;
-    debug!(%peer, "connection opened");
-    // Handlers' panics are caught per call (`run_handler`); this catches any other panic of
-    // the connection task, so it costs only this connection.
-    monoio::spawn(Connection {
-        serve: guard::catch_unwind_future(conn::serve(link, slots, config, signal)),
-        peer,
-        _counted: counted,
-    });
+    remote: SocketAddr,
+    local: SocketAddr,
+}
+
+impl Start {
+    /// Spawns the task that serves the connection until it closes.
+    fn spawn(self, transport: Transport, tls: Option<Box<TlsInfo>>) {
+        let (r, w) = transport.split();
+        let peer = Peer {
+            remote: self.remote,
+            local: self.local,
+            tls,
+        };
+        let link = exchange::Link::new(r, w, peer);
+        debug!(peer = %self.remote, "connection opened");
+        // Handlers' panics are caught per call (`run_handler`); this catches any other panic
+        // of the connection task, so it costs only this connection.
+        monoio::spawn(Connection {
+            serve: guard::catch_unwind_future(conn::serve(
+                link,
+                self.slots,
+                self.config,
+                self.signal,
+            )),
+            peer: self.remote,
+            _counted: self.counted,
+        });
+    }
 }
 
 /// An open connection, counted in the server's and the thread's totals until dropped.
