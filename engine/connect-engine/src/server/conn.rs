@@ -71,10 +71,9 @@ async fn read_head(conn: &mut Exchange, cfg: &ServerConfig) -> HeadRead {
 /// standard-size read buffer it kept: the next burst (16 pipelined requests, say) then
 /// arrives in one read, and its responses leave in one write.
 async fn wait_for_request(link: &mut Link, cfg: &ServerConfig, shutdown: &Rc<Signal>) -> bool {
-    let keep = link.bursty && link.rbuf.capacity() > 0 && link.rbuf.capacity() <= cfg.buffer_size;
-    if !keep && link.rbuf.capacity() > 0 {
-        pool::give(std::mem::take(&mut link.rbuf), cfg.buffer_size);
-    }
+    // `Exchange::detach` leaves a read buffer only to a bursty link, and only one of the
+    // standard size.
+    let keep = link.rbuf.capacity() > 0;
     let deadline = monoio::time::Instant::now() + cfg.idle_timeout;
     let Link { r, rbuf, idle, .. } = link;
     let buf = if keep { rbuf } else { idle };
@@ -87,7 +86,7 @@ async fn wait_for_request(link: &mut Link, cfg: &ServerConfig, shutdown: &Rc<Sig
         // A full idle buffer: more is probably waiting, and will again. A wait with the
         // read buffer that brought no more than the idle buffer holds: not any more.
         Ok(n) => {
-            link.bursty = n >= IDLE_READ + usize::from(keep);
+            link.bursty = if keep { n > IDLE_READ } else { n >= IDLE_READ };
             true
         }
         Err(_) => false,

@@ -31,21 +31,25 @@ pub(crate) const IDLE_READ: usize = 1024;
 /// a larger one, left by an unusually large head, is freed.
 pub(crate) const HEAD_COPY_KEEP: usize = 4096;
 
-/// The address pooled state reports as its peer while it serves no connection.
-const UNSPECIFIED: std::net::SocketAddr = std::net::SocketAddr::V4(std::net::SocketAddrV4::new(
-    std::net::Ipv4Addr::UNSPECIFIED,
-    0,
-));
+/// The peer pooled state reports while it serves no connection.
+fn no_peer() -> Peer {
+    let unspecified = std::net::SocketAddr::from((std::net::Ipv4Addr::UNSPECIFIED, 0));
+    Peer {
+        remote: unspecified,
+        local: unspecified,
+        tls: None,
+    }
+}
 
 /// The state requests use, attached to one connection for a turn of requests (see
-/// [`Link`]) and reused across connections: per thread there are as many as requests
-/// in progress at once, not as many as open connections.
+/// [`Link`]) and reused across connections: a thread has as many as it has connections
+/// busy at once, not as many as open connections.
 pub(crate) struct Exchange {
     pub(crate) r: ReadHalf,
     pub(crate) w: WriteHalf,
-    /// Read buffer: head, then body (see `body.rs` for the layout). Kept across turns
-    /// (taken from the thread's pool the first time); a `bursty` link takes it along while
-    /// it waits (see [`Exchange::detach`]).
+    /// Read buffer: head, then body (see `body.rs` for the layout). Taken from the thread's
+    /// pool when a turn starts and given back when it ends, unless a `bursty` link takes it
+    /// along to wait with (see [`Exchange::detach`]).
     pub(crate) rbuf: Vec<u8>,
     /// The attached link's idle buffer (see [`Link::idle`]), carried along for it.
     pub(crate) idle: Vec<u8>,
@@ -149,11 +153,7 @@ impl Exchange {
             drain_timeout: cfg.header_read_timeout,
             io_timeout: cfg.io_timeout,
             compress_min: cfg.compress_min_bytes,
-            peer: Peer {
-                remote: UNSPECIFIED,
-                local: UNSPECIFIED,
-                tls: None,
-            },
+            peer: no_peer(),
             record: CallRecord::default(),
             received: 0,
         }
@@ -202,18 +202,10 @@ impl Exchange {
         // Scratch buffers as between requests (see `shrink_buffers`).
         shrink(&mut self.scratch, 0);
         shrink(&mut self.scratch2, 0);
-        let peer = std::mem::replace(
-            &mut self.peer,
-            Peer {
-                remote: UNSPECIFIED,
-                local: UNSPECIFIED,
-                tls: None,
-            },
-        );
         Link {
             r: std::mem::replace(&mut self.r, ReadHalf::detached()),
             w: std::mem::replace(&mut self.w, WriteHalf::detached()),
-            peer,
+            peer: std::mem::replace(&mut self.peer, no_peer()),
             rbuf,
             idle: std::mem::take(&mut self.idle),
             bursty: self.bursty,
