@@ -511,15 +511,32 @@ fn read_error_object(v: Json<'_, '_>, fallback: Code) -> Option<ConnectError> {
 /// ignored: empty message, no details), and when `code` is missing, null, not a string or
 /// not a known name (the message and details are kept). The result is marked as coming
 /// from the wire; its metadata is empty (the caller adds the response headers if wanted).
+///
+/// A body that is JSON but for invalid UTF-8 in its strings is read with the invalid bytes
+/// replaced by U+FFFD (as connect-go and browsers do): a server's broken message text should
+/// not cost the client the error's code.
 #[must_use]
 pub fn parse_error_json(body: &[u8], http_status: Option<u16>) -> ConnectError {
     let fallback = http_status.map_or(Code::Unknown, Code::from_http_status);
-    let err = with_json(body, |v| v.and_then(|v| read_error_object(v, fallback)));
-    err.unwrap_or_else(|| {
+    read_error_json(body, fallback).unwrap_or_else(|| {
         let mut err = ConnectError::from_code(fallback);
         err.wire = true;
         err
     })
+}
+
+/// [`parse_error_json`] without its fallback: `None` when `body` is not a JSON object (with
+/// invalid UTF-8 replaced), so the caller can say what it got instead.
+#[must_use]
+pub fn read_error_json(body: &[u8], fallback: Code) -> Option<ConnectError> {
+    let read = |body: &[u8]| with_json(body, |v| v.and_then(|v| read_error_object(v, fallback)));
+    match read(body) {
+        Some(err) => Some(err),
+        None if std::str::from_utf8(body).is_err() => {
+            read(String::from_utf8_lossy(body).as_bytes())
+        }
+        None => None,
+    }
 }
 
 /// A parsed end-stream message.

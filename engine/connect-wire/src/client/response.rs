@@ -7,7 +7,7 @@ use crate::Role;
 use crate::code::Code;
 use crate::codec::{Codec, ContentType, parse_content_type};
 use crate::compression::{Codecs, Compression};
-use crate::error::{ConnectError, EndStream, parse_end_stream, parse_error_json};
+use crate::error::{ConnectError, EndStream, parse_end_stream, read_error_json};
 use crate::fault;
 use crate::headers;
 use crate::http1::ResponseHead;
@@ -214,15 +214,14 @@ fn accept_success(
 }
 
 /// The error of a unary error response from its (decompressed) body: the Connect error
-/// JSON, with the status's code where the body has none (or is not JSON; the message is
-/// then the status line's).
+/// JSON (invalid UTF-8 in it replaced, see
+/// [`parse_error_json`](crate::error::parse_error_json)), with the status's code where the
+/// body has none; a body that is not a JSON object gives the status's code with the status
+/// line as the message.
 #[must_use]
 pub fn unary_error(head: &ResponseHead, buf: &[u8], body: &[u8]) -> ConnectError {
-    let err = parse_error_json(body, Some(head.status()));
-    if err.message().is_empty() && err.details().is_empty() && !looks_like_json_object(body) {
-        return status_error(head, buf);
-    }
-    err
+    read_error_json(body, Code::from_http_status(head.status()))
+        .unwrap_or_else(|| status_error(head, buf))
 }
 
 /// The error of a unary error response from its body as received (compressed with
@@ -246,12 +245,6 @@ pub fn error_response(
         Ok(()) => unary_error(head, buf, scratch),
         Err(_) => status_error(head, buf),
     }
-}
-
-fn looks_like_json_object(body: &[u8]) -> bool {
-    body.iter()
-        .find(|b| !b.is_ascii_whitespace())
-        .is_some_and(|&b| b == b'{')
 }
 
 /// The application metadata of a response head: every header except the protocol's own
@@ -408,6 +401,27 @@ mod tests {
         );
         let e = unary_error(&head, &buf, b"");
         assert_eq!(e.code(), Code::Unavailable);
+        // JSON-looking but not JSON: the status line, not an empty message.
+        let e = unary_error(&head, &buf, b"{\"code\": ");
+        assert_eq!(
+            (e.code(), e.message()),
+            (Code::Unavailable, "HTTP status 429 Too Many Requests")
+        );
+    }
+
+    #[test]
+    fn unary_error_bodies_with_invalid_utf8_keep_code_and_message() {
+        let (head, buf) = parse("HTTP/1.1 400 Bad Request\ncontent-type: application/json\n\n");
+        let e = unary_error(
+            &head,
+            &buf,
+            b"{\"code\":\"invalid_argument\",\"message\":\"bad \xff\xfe end\"}",
+        );
+        assert_eq!(
+            (e.code(), e.message()),
+            (Code::InvalidArgument, "bad \u{fffd}\u{fffd} end")
+        );
+        assert!(e.is_from_wire());
     }
 
     #[test]
