@@ -36,7 +36,8 @@ pub struct ClientConfig {
     /// Largest streaming response body (all messages together). Default unlimited: long
     /// streams are bounded per message.
     pub max_stream_body: u64,
-    /// Response head limits (size, field count).
+    /// Response head limits: size (default 64 KiB: unary trailers travel as `trailer-*`
+    /// headers and count too) and field count (default 100).
     pub http: Limits,
     /// Timeout of calls that set none. Default none.
     pub timeout: Option<Duration>,
@@ -98,7 +99,10 @@ impl ClientConfig {
             use_get: false,
             max_message_size: 4 << 20,
             max_stream_body: u64::MAX,
-            http: Limits::default(),
+            http: Limits {
+                max_head_size: 64 << 10,
+                ..Limits::DEFAULT
+            },
             timeout: None,
             io_timeout: Duration::from_mins(1),
             connect_timeout: Duration::from_secs(10),

@@ -185,7 +185,7 @@ impl ResponseReader {
         if self.buf.is_empty() {
             return Ok(false);
         }
-        match self.parser.parse(&self.buf, &mut self.head) {
+        match self.parser.parse_unfolding(&mut self.buf, &mut self.head) {
             Ok(Status::Complete(len)) => {
                 let limits = Limits {
                     max_body_size: max_body,

@@ -54,8 +54,9 @@
 //! - Bare LF line endings are rejected ([`Http1Error::BareLf`]) in heads, chunk lines and
 //!   trailers, though RFC 9112 §2.2 permits accepting them: a lenient recipient behind a strict
 //!   one is a request smuggling ingredient.
-//! - Obsolete line folding is rejected in requests and responses (RFC 9112 §5.2 allows
-//!   rejecting it in requests; for responses we choose to as well).
+//! - Obsolete line folding is rejected in requests (RFC 9112 §5.2 allows it). In responses,
+//!   [`ResponseParser::parse_unfolding`] replaces it with spaces, as §5.2 requires of user
+//!   agents ([`ResponseParser::parse`], over a read-only buffer, rejects it).
 //! - Content-Length comma lists and repeated Content-Length fields are rejected even when all
 //!   values are equal (RFC 9110 §8.6 allows either).
 //! - Content-Length together with Transfer-Encoding is rejected, in requests and responses.
@@ -106,8 +107,9 @@ pub struct Limits {
     /// 16 KiB; clamped to `u32::MAX`. A read buffer of this capacity always suffices: the parser
     /// fails as soon as `max_head_size` bytes arrived without a complete head.
     pub max_head_size: usize,
-    /// Most header fields in a head. More → [`Http1Error::TooManyHeaders`] (431). Default 64;
-    /// clamped to [`MAX_HEADERS_CAP`].
+    /// Most header fields in a head. More → [`Http1Error::TooManyHeaders`] (431). Default 100
+    /// (hyper's; Go's net/http and curl bound only the bytes); clamped to [`MAX_HEADERS_CAP`].
+    /// The bytes are bounded by `max_head_size`; the count bounds the per-field work.
     pub max_headers: usize,
     /// Longest request-target. Longer → [`Http1Error::UriTooLong`] (414). Default 8 KiB
     /// (RFC 9112 §3 recommends supporting at least 8000 octets).
@@ -124,7 +126,7 @@ impl Limits {
     /// The defaults documented on each field.
     pub const DEFAULT: Self = Self {
         max_head_size: 16 * 1024,
-        max_headers: 64,
+        max_headers: 100,
         max_uri_len: 8 * 1024,
         max_body_size: 16 * 1024 * 1024,
         max_trailer_size: 8 * 1024,

@@ -71,7 +71,7 @@ impl RequestParser {
         buf: &[u8],
         head: &mut RequestHead,
     ) -> Result<Status<usize>, Http1Error> {
-        let Some((start, end)) = self.scan.scan(buf, &self.limits, Kind::Request)? else {
+        let Some((start, end)) = self.scan.scan(&mut { buf }, &self.limits, Kind::Request)? else {
             return Ok(Status::Partial);
         };
         // RFC 9110 §2.5: a higher minor version of HTTP/1 is processed as HTTP/1.1. httparse
@@ -743,14 +743,14 @@ mod tests {
             Http1Error::HeadTooLarge
         );
 
-        // Header count: 64 fields pass, 65 do not.
+        // Header count: 100 fields pass, 101 do not.
         let mut many = b"GET / HTTP/1.1\r\nHost: a\r\n".to_vec();
-        for i in 0..63 {
+        for i in 0..99 {
             many.extend_from_slice(format!("X-{i}: v\r\n").as_bytes());
         }
         let mut ok = many.clone();
         ok.extend_from_slice(b"\r\n");
-        assert_eq!(parse(&ok).unwrap().header_ranges().len(), 64);
+        assert_eq!(parse(&ok).unwrap().header_ranges().len(), 100);
         many.extend_from_slice(b"X-last: v\r\n\r\n");
         assert_eq!(parse(&many).unwrap_err(), Http1Error::TooManyHeaders);
         assert_eq!(Http1Error::TooManyHeaders.status().as_u16(), 431);

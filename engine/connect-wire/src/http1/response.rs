@@ -7,7 +7,7 @@ use http::Method;
 
 use super::head::{self, HeaderIter, HeaderRange, Span};
 use super::request::classify_version;
-use super::scan::{HeadScanner, Kind};
+use super::scan::{HeadBytes, HeadScanner, Kind};
 use super::{BodyFraming, Http1Error, Limits, MAX_HEADERS_CAP, Status};
 
 /// Incremental response head parser (for clients): the limits, the scan position between calls,
@@ -58,12 +58,31 @@ impl ResponseParser {
     /// grows between calls returning `Partial`; on `Complete(n)` the body starts at `n` and all
     /// offsets are relative to `buf`. With interim responses skipped, `n` also covers the
     /// skipped heads (they count towards the head size limit).
+    ///
+    /// Obsolete line folding is an error here ([`Http1Error::ObsoleteLineFolding`]); see
+    /// [`parse_unfolding`](Self::parse_unfolding) for a client's way.
     pub fn parse(
         &mut self,
         buf: &[u8],
         head: &mut ResponseHead,
     ) -> Result<Status<usize>, Http1Error> {
-        let r = self.parse_inner(buf, head);
+        let r = self.parse_inner(&mut { buf }, head);
+        if !matches!(r, Ok(Status::Partial)) {
+            self.reset();
+        }
+        r
+    }
+
+    /// [`parse`](Self::parse) as a user agent must (RFC 9112 §5.2): each obsolete line
+    /// fold (a field line continued on the next line, which starts with a space or tab) is
+    /// replaced in `buf` by spaces, so the field's value reads as one line. Whitespace
+    /// before the first field is still an error.
+    pub fn parse_unfolding(
+        &mut self,
+        buf: &mut [u8],
+        head: &mut ResponseHead,
+    ) -> Result<Status<usize>, Http1Error> {
+        let r = self.parse_inner(&mut { buf }, head);
         if !matches!(r, Ok(Status::Partial)) {
             self.reset();
         }
@@ -72,13 +91,14 @@ impl ResponseParser {
 
     fn parse_inner(
         &mut self,
-        buf: &[u8],
+        bytes: &mut impl HeadBytes,
         head: &mut ResponseHead,
     ) -> Result<Status<usize>, Http1Error> {
         loop {
-            let Some((start, end)) = self.scan.scan(buf, &self.limits, Kind::Response)? else {
+            let Some((start, end)) = self.scan.scan(bytes, &self.limits, Kind::Response)? else {
                 return Ok(Status::Partial);
             };
+            let buf = bytes.bytes();
             // RFC 9110 §2.5: HTTP/1.2+ is processed as HTTP/1.1 (see the request parser).
             let patched;
             let buf = match super::request::higher_minor_version(
@@ -490,6 +510,44 @@ mod tests {
             panic!()
         };
         assert_eq!(h.status(), 103);
+    }
+
+    #[test]
+    fn folded_fields_are_unfolded_in_a_writable_buffer() {
+        let head = b"HTTP/1.1 200 OK\r\nX-A: one\r\n two\r\n\tthree\r\nX-B: b\r\n\r\n";
+        for split in 0..=head.len() {
+            let mut p = ResponseParser::default();
+            let mut h = ResponseHead::new();
+            let mut buf = head[..split].to_vec();
+            if split < head.len() {
+                assert_eq!(p.parse_unfolding(&mut buf, &mut h), Ok(Status::Partial));
+                buf.extend_from_slice(&head[split..]);
+            }
+            assert_eq!(
+                p.parse_unfolding(&mut buf, &mut h),
+                Ok(Status::Complete(head.len())),
+                "{split}"
+            );
+            assert_eq!(h.header(&buf, "x-a"), Some(&b"one   two  \tthree"[..]));
+            assert_eq!(h.header(&buf, "x-b"), Some(&b"b"[..]));
+            assert_eq!(h.header_ranges().len(), 2);
+        }
+        // Whitespace before the first field is not a fold: still refused.
+        let mut buf = b"HTTP/1.1 200 OK\r\n X: a\r\n\r\n".to_vec();
+        assert_eq!(
+            ResponseParser::default().parse_unfolding(&mut buf, &mut ResponseHead::new()),
+            Err(Http1Error::ObsoleteLineFolding)
+        );
+        // A fold does not count as a field.
+        let limits = Limits {
+            max_headers: 1,
+            ..Limits::default()
+        };
+        let mut buf = b"HTTP/1.1 200 OK\r\nX: a\r\n b\r\n c\r\n\r\n".to_vec();
+        assert!(matches!(
+            ResponseParser::new(limits).parse_unfolding(&mut buf, &mut ResponseHead::new()),
+            Ok(Status::Complete(_))
+        ));
     }
 
     #[test]

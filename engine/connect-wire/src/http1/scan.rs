@@ -15,6 +15,44 @@ pub(crate) enum Kind {
     Response,
 }
 
+/// The buffer a head is scanned in: read-only (obs-fold is an error), or writable, where an
+/// obs-fold in a response head is replaced by spaces in place (RFC 9112 §5.2: a user agent
+/// that receives one "MUST replace each received obs-fold with one or more SP octets prior
+/// to interpreting the field value").
+pub(crate) trait HeadBytes {
+    /// The bytes.
+    fn bytes(&self) -> &[u8];
+    /// Replaces the line break at `crlf` (a CRLF) with two spaces; `false` if the buffer
+    /// is read-only.
+    fn unfold(&mut self, crlf: usize) -> bool;
+}
+
+impl HeadBytes for &[u8] {
+    fn bytes(&self) -> &[u8] {
+        self
+    }
+
+    fn unfold(&mut self, _: usize) -> bool {
+        false
+    }
+}
+
+impl HeadBytes for &mut [u8] {
+    fn bytes(&self) -> &[u8] {
+        self
+    }
+
+    fn unfold(&mut self, crlf: usize) -> bool {
+        match self.get_mut(crlf..crlf + 2) {
+            Some(pair) => {
+                pair.copy_from_slice(b"  ");
+                true
+            }
+            None => false,
+        }
+    }
+}
+
 /// Scan position between calls. All offsets are into the caller's buffer.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct HeadScanner {
@@ -49,10 +87,11 @@ impl HeadScanner {
     /// `buf`, so skipped empty lines and interim heads count towards the limit.
     pub(crate) fn scan(
         &mut self,
-        buf: &[u8],
+        bytes: &mut impl HeadBytes,
         limits: &Limits,
         kind: Kind,
     ) -> Result<Option<(usize, usize)>, Http1Error> {
+        let buf = bytes.bytes();
         if buf.len() < self.pos {
             // Not the buffer we scanned before (the caller broke the append-only contract):
             // start over rather than trust stale offsets.
@@ -61,6 +100,7 @@ impl HeadScanner {
         let max_head = limits.max_head_size.min(u32::MAX as usize);
         let max_fields = limits.max_headers.min(MAX_HEADERS_CAP);
         loop {
+            let buf = bytes.bytes();
             let rest = buf.get(self.pos..).unwrap_or_default();
             let Some(i) = find_lf(rest) else {
                 self.pos = buf.len();
@@ -98,9 +138,19 @@ impl HeadScanner {
                 self.start = lf + 1;
             } else if self.seen_start_line {
                 // RFC 9112 §5.2 (obs-fold) and §2.2 (whitespace between the start line and the
-                // first field): a field line must not start with whitespace.
+                // first field): a field line must not start with whitespace. A response head
+                // in a writable buffer has its folds replaced by spaces instead: the line
+                // joins the field before it.
                 if matches!(buf.get(self.line_start), Some(b' ' | b'\t')) {
-                    return Err(Http1Error::ObsoleteLineFolding);
+                    let folded = kind == Kind::Response
+                        && self.fields > 0
+                        && bytes.unfold(self.line_start - 2);
+                    if !folded {
+                        return Err(Http1Error::ObsoleteLineFolding);
+                    }
+                    self.line_start = lf + 1;
+                    self.pos = lf + 1;
+                    continue;
                 }
                 self.fields += 1;
                 if self.fields > max_fields {
@@ -194,14 +244,18 @@ mod tests {
         for bad in [&b"\x16\x03\x01\x00"[..], b"GE\x00", b" GET"] {
             let mut s = HeadScanner::at(0);
             assert_eq!(
-                s.scan(bad, &limits, Kind::Request),
+                s.scan(&mut &bad[..], &limits, Kind::Request),
                 Err(Http1Error::InvalidRequestLine),
                 "{bad:?}"
             );
         }
         for fine in [&b"GET"[..], b"POST /x", b"\r", b"\r\nGE"] {
             let mut s = HeadScanner::at(0);
-            assert_eq!(s.scan(fine, &limits, Kind::Request), Ok(None), "{fine:?}");
+            assert_eq!(
+                s.scan(&mut &fine[..], &limits, Kind::Request),
+                Ok(None),
+                "{fine:?}"
+            );
         }
     }
 
@@ -211,7 +265,7 @@ mod tests {
         let mut s = HeadScanner::at(0);
         let msg = b"\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\nrest";
         for end in 0..msg.len() {
-            let r = s.scan(&msg[..end], &limits, Kind::Request).unwrap();
+            let r = s.scan(&mut &msg[..end], &limits, Kind::Request).unwrap();
             if end < 29 {
                 assert_eq!(r, None, "{end}");
             } else {
