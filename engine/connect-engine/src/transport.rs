@@ -66,15 +66,9 @@ impl Transport {
         self
     }
 
-    /// Whether the stream is TLS.
-    pub(crate) fn is_tls(&self) -> bool {
-        matches!(self.kind, Kind::ServerTls(_) | Kind::ClientTls(_))
-    }
-
     /// Takes the probe handle, if any.
     pub(crate) fn take_probe(&mut self) -> Option<Probe> {
-        let tls = self.is_tls();
-        self.probe.take().map(|socket| Probe { socket, tls })
+        self.probe.take().map(|socket| Probe { socket })
     }
 
     /// A TLS connection, client side (e.g. from `monoio_rustls::TlsConnector`).
@@ -287,20 +281,17 @@ impl WriteHalf {
     }
 }
 
-/// A second handle to a connection's socket, for a liveness check of idle connections.
+/// A second handle to a connection's socket, for checking an idle pooled connection.
 #[derive(Debug)]
 pub(crate) struct Probe {
     socket: std::net::TcpStream,
-    tls: bool,
 }
 
 impl Probe {
-    /// Whether the peer has closed the connection (or sent something unasked, on a plain
-    /// connection, which breaks HTTP/1.1 framing). A non-blocking peek: no read is posted.
-    /// On TLS connections pending bytes are not a sign of anything (session tickets arrive
-    /// after the handshake), only the end of the stream is.
-    pub(crate) fn peer_closed(&self) -> bool {
-        crate::probe::peer_closed(&self.socket, self.tls)
+    /// Whether anything arrived on the idle connection (see [`crate::probe::stale`]): a
+    /// non-blocking peek, no read posted.
+    pub(crate) fn stale(&self) -> bool {
+        crate::probe::stale(&self.socket)
     }
 }
 

@@ -132,6 +132,8 @@ impl<M: OwnedMessage> BlockingStream<M> {
             .live
             .as_mut()
             .ok_or_else(|| ConnectError::from_code(Code::Unknown))?;
+        // The next message (or the end) is one wait, however many reads it takes.
+        self.core.call.bounds.begin();
         loop {
             let scratch = &mut live.scratch;
             let event = with_codecs(|c| {

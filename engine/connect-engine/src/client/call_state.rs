@@ -1,6 +1,7 @@
 //! What both clients keep for a call from its start to its end, and the error helpers
 //! they share.
 
+use std::cell::Cell;
 use std::time::{Duration, Instant};
 
 use std::borrow::Cow;
@@ -15,12 +16,20 @@ use super::interceptor::{RequestInfo, ResponseInfo};
 use super::options::{CallOptions, CancelToken, UnaryOutput};
 
 /// The limits on one call's waits.
+///
+/// Besides the call's deadline, every wait for one thing from the peer — the request
+/// accepted, the response head, a unary body, the next stream message — is bounded as a
+/// whole by the IO timeout from when the client began waiting for it
+/// ([`begin`](Self::begin)), however many reads or writes it takes: a peer trickling a
+/// byte at a time cannot stretch it.
 #[derive(Clone, Debug)]
 pub(crate) struct Bounds {
     /// The call's deadline.
     pub(crate) deadline: Option<Instant>,
-    /// The longest wait for one read or write when the deadline is later.
+    /// The longest the peer may take for one thing the client waits for.
     pub(crate) io_timeout: Duration,
+    /// When the current wait's IO timeout ends.
+    io_end: Cell<Instant>,
     /// Cancels the call.
     pub(crate) cancel: Option<CancelToken>,
 }
@@ -61,13 +70,42 @@ impl Bounds {
         }
     }
 
-    /// When the next wait must end, and what that end means.
+    /// Bounds with a deadline, an IO timeout and a cancellation token; the first wait
+    /// begins now.
+    pub(crate) fn new(
+        deadline: Option<Instant>,
+        io_timeout: Duration,
+        cancel: Option<CancelToken>,
+    ) -> Self {
+        Bounds {
+            deadline,
+            io_timeout,
+            io_end: Cell::new(Instant::now() + io_timeout),
+            cancel,
+        }
+    }
+
+    /// Begins a wait for one thing from the peer (see the type's docs).
+    pub(crate) fn begin(&self) {
+        self.io_end.set(Instant::now() + self.io_timeout);
+    }
+
+    /// When the current read or write must end, and what that end means.
     pub(crate) fn next_wait(&self) -> (Instant, Stop) {
-        let io_end = Instant::now() + self.io_timeout;
+        let io_end = self.io_end.get();
         match self.deadline {
             Some(d) if d <= io_end => (d, Stop::Deadline),
             _ => (io_end, Stop::IoTimeout),
         }
+    }
+
+    /// Why the call must stop now: [`expired`](Self::expired), or the current wait's IO
+    /// timeout passed.
+    pub(crate) fn exhausted(&self) -> Option<Stop> {
+        self.expired().or_else(|| {
+            let (until, stop) = self.next_wait();
+            (Instant::now() >= until).then_some(stop)
+        })
     }
 }
 
@@ -113,11 +151,11 @@ impl CallState {
             headers: options.headers,
             extensions: Extensions::new(),
             timeout,
-            bounds: Bounds {
-                deadline: timeout.map(|t| started + t),
-                io_timeout: config.io_timeout,
-                cancel: options.cancel,
-            },
+            bounds: Bounds::new(
+                timeout.map(|t| started + t),
+                config.io_timeout,
+                options.cancel,
+            ),
             started,
             sent: 0,
             received: 0,

@@ -41,11 +41,18 @@ pub struct ClientConfig {
     pub http: Limits,
     /// Timeout of calls that set none. Default none.
     pub timeout: Option<Duration>,
-    /// How long one read of the response or one write of the request may wait for the
-    /// peer when the call's own deadline is later (or absent): a server that stops
-    /// answering fails the call with `unavailable` instead of hanging it. Default 60 s.
+    /// How long the server may take for each thing a call waits for, when the call's own
+    /// deadline is later (or absent): accepting the request, sending the response head,
+    /// a unary response's body, each message of a response stream (counted from when the
+    /// client asks for it). It bounds each of these as a whole, however many reads or
+    /// writes it takes, so a server that stops answering or trickles bytes fails the call
+    /// with `unavailable` instead of holding it. Default 60 s. Calls that must end sooner
+    /// set a deadline ([`timeout`](Self::timeout) or
+    /// [`CallOptions::with_timeout`](super::CallOptions::with_timeout)); long-lived
+    /// streams whose messages come further apart raise this.
     pub io_timeout: Duration,
-    /// How long establishing a connection (TCP and TLS) may take. Default 10 s.
+    /// How long establishing a connection may take, the TLS handshake included, as a
+    /// whole. Default 10 s.
     pub connect_timeout: Duration,
     /// Headers sent with every call, before the call's own.
     pub headers: HeaderMap,

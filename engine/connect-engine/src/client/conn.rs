@@ -42,16 +42,14 @@ impl Conn {
     }
 
     /// Whether an idle connection can carry another call: not interrupted, not idle too
-    /// long, not closed by the peer meanwhile.
+    /// long, and nothing arrived on it while it was idle (neither the end of the stream
+    /// nor bytes the server sent unasked, which the call would read as its response; see
+    /// [`Probe::stale`]), checked on every reuse.
     pub(crate) fn is_usable(&self, idle_timeout: Duration) -> bool {
-        let idle = self.idle_since.elapsed();
         !self.r.is_interrupted()
             && !self.w.is_interrupted()
-            && idle < idle_timeout
-            // A connection back from a call moments ago is not checked: a server closes
-            // idle connections after seconds, and the check is a syscall per call.
-            && (idle < crate::probe::UNCHECKED_IDLE
-                || !self.probe.as_ref().is_some_and(Probe::peer_closed))
+            && self.idle_since.elapsed() < idle_timeout
+            && !self.probe.as_ref().is_some_and(Probe::stale)
     }
 
     pub(crate) fn mark_idle(&mut self) {
@@ -117,6 +115,7 @@ impl Exchange {
         if self.wbuf.is_empty() {
             return Ok(());
         }
+        bounds.begin();
         let buf = std::mem::take(&mut self.wbuf);
         match run_bounded(bounds, self.conn.w.write_all(buf)).await {
             Ok((res, buf)) => {
@@ -155,6 +154,7 @@ impl Exchange {
         method: &Method,
         max_body: u64,
     ) -> Result<(), ConnectError> {
+        bounds.begin();
         while !self.reader.parse_head(method, max_body)? {
             self.read(bounds, "waiting for the response").await?;
         }
@@ -172,6 +172,7 @@ impl Exchange {
 
     /// Reads the whole body.
     pub(crate) async fn read_body(&mut self, bounds: &Bounds) -> Result<(), ConnectError> {
+        bounds.begin();
         while !self.reader.body_done() {
             self.fill(bounds).await?;
         }

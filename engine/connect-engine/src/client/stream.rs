@@ -159,6 +159,8 @@ impl<M: OwnedMessage> StreamOutput<M> {
             limit: config.max_message_size,
             json: &config.json,
         };
+        // The next message (or the end) is one wait, however many reads it takes.
+        self.core.call.bounds.begin();
         loop {
             let scratch = &mut live.scratch;
             let event = with_codecs(|c| {
