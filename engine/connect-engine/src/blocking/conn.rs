@@ -1,7 +1,13 @@
-//! One blocking HTTP/1.1 connection and the IO of one call on it. Every read and write is
-//! bounded by socket timeouts set from the call's deadline and the IO timeout; a
-//! cancellation shuts the socket down from whichever thread cancels, which wakes the
-//! blocked read or write at once.
+//! One blocking HTTP/1.1 connection and the IO of one call on it.
+//!
+//! Every socket read and write is bounded by a socket timeout armed, before each one, with
+//! what is left until the current wait must end (the call's deadline, or the IO timeout of
+//! the thing being waited for; see [`Bounds`]): the limit is a point in time, so a peer that
+//! trickles bytes cannot stretch it. TLS is driven here over rustls's session directly (not
+//! `rustls::StreamOwned`, whose reads loop over many socket reads under one timeout), so
+//! the handshake is bounded the same way, by the connect timeout, and a refused certificate
+//! fails the call at once with rustls's reason. A cancellation shuts the socket down from
+//! whichever thread cancels, which wakes the blocked read or write at once.
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream};
@@ -16,43 +22,19 @@ use rustls::pki_types::ServerName;
 
 use crate::client::{Bounds, HookGuard, Origin, Scheme, Stop};
 
-/// Plain TCP or TLS over TCP.
-enum Stream {
-    Tcp(TcpStream),
-    Tls(Box<rustls::StreamOwned<rustls::ClientConnection, TcpStream>>),
-}
-
-impl Read for Stream {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        match self {
-            Stream::Tcp(s) => s.read(buf),
-            Stream::Tls(s) => s.read(buf),
-        }
-    }
-}
-
-impl Write for Stream {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match self {
-            Stream::Tcp(s) => s.write(buf),
-            Stream::Tls(s) => s.write(buf),
-        }
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        match self {
-            Stream::Tcp(s) => s.flush(),
-            Stream::Tls(s) => s.flush(),
-        }
-    }
+/// Which way a socket operation goes (each direction has its own socket timeout).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    Read,
+    Write,
 }
 
 /// A pooled connection.
 pub(crate) struct Conn {
-    stream: Stream,
-    /// The TCP socket (the same one: timeouts, shutdown, liveness peeks).
+    /// The TCP socket (also for timeouts, shutdown and liveness peeks).
     socket: TcpStream,
-    tls: bool,
+    /// The TLS session, for `https://`.
+    tls: Option<Box<rustls::ClientConnection>>,
     /// The last response's head, kept for its field vector's capacity.
     pub(crate) head: ResponseHead,
     /// Read staging buffer (reads land here, then go to the response reader).
@@ -62,34 +44,68 @@ pub(crate) struct Conn {
     broken: bool,
 }
 
+/// The error of a TLS failure (a certificate refused, a bad record): rustls's reason.
+fn tls_error(e: &rustls::Error, doing: &str) -> ConnectError {
+    ConnectError::new(Code::Unavailable, format!("TLS error while {doing}: {e}"))
+}
+
+/// Sets the socket timeout of `direction` to what is left until `until` (at least 1 ms: a
+/// zero timeout means none); fails with `stop` once nothing is left.
+fn arm(
+    socket: &TcpStream,
+    direction: Direction,
+    until: Instant,
+    stop: Stop,
+    doing: &'static str,
+) -> Result<Stop, ConnectError> {
+    let left = until.saturating_duration_since(Instant::now());
+    if left.is_zero() {
+        return Err(stop.error(doing));
+    }
+    let left = Some(left.max(Duration::from_millis(1)));
+    match direction {
+        Direction::Read => socket.set_read_timeout(left),
+        Direction::Write => socket.set_write_timeout(left),
+    }
+    .map_err(|e| fault::io(Role::Client, direction == Direction::Write, &e))?;
+    Ok(stop)
+}
+
 impl Conn {
-    /// Opens a connection to `origin`, bounded by the connect timeout and the call's
-    /// deadline.
+    /// Opens a connection to `origin` (TCP, then the TLS handshake for `https://`), bounded
+    /// as a whole by the connect timeout and the call's deadline.
     pub(crate) fn connect(
         origin: &Origin,
         tls: Option<&Arc<rustls::ClientConfig>>,
         connect_timeout: Duration,
         bounds: &Bounds,
     ) -> Result<Conn, ConnectError> {
-        let fail = |e: io::Error| {
+        let fail = |e: &dyn std::fmt::Display| {
             ConnectError::new(
                 Code::Unavailable,
                 format!("connect to {}: {e}", origin.authority()),
             )
         };
-        let addrs = origin.resolve().map_err(fail)?;
-        let mut last = io::Error::new(io::ErrorKind::NotFound, "no address for host");
-        for addr in addrs {
+        let connect_end = Instant::now() + connect_timeout;
+        // The connect timeout, or the call's deadline if that comes first.
+        let limit = || -> Result<(Instant, Stop), ConnectError> {
             if let Some(stop) = bounds.expired() {
                 return Err(stop.error("connecting"));
             }
-            let (until, stop) = bounds.next_wait();
-            let left = until
-                .saturating_duration_since(Instant::now())
-                .min(connect_timeout);
-            if left.is_zero() {
-                return Err(stop.error("connecting"));
+            let until = match bounds.deadline {
+                Some(d) if d <= connect_end => return Ok((d, Stop::Deadline)),
+                _ => connect_end,
+            };
+            if Instant::now() >= until {
+                return Err(fail(&format_args!("timed out after {connect_timeout:?}")));
             }
+            Ok((until, Stop::IoTimeout))
+        };
+        let addrs = origin.resolve().map_err(|e| fail(&e))?;
+        let mut last = io::Error::new(io::ErrorKind::NotFound, "no address for host");
+        for addr in addrs {
+            let (until, _) = limit()?;
+            let left = until.saturating_duration_since(Instant::now());
             let socket = match TcpStream::connect_timeout(&addr, left) {
                 Ok(s) => s,
                 Err(e) => {
@@ -98,9 +114,8 @@ impl Conn {
                 }
             };
             let _ = socket.set_nodelay(true);
-            let io = socket.try_clone().map_err(fail)?;
-            let stream = match origin.scheme() {
-                Scheme::Http => Stream::Tcp(io),
+            let session = match origin.scheme() {
+                Scheme::Http => None,
                 Scheme::Https => {
                     let config = tls.ok_or_else(|| {
                         ConnectError::new(Code::Internal, "no TLS configuration for https")
@@ -108,34 +123,86 @@ impl Conn {
                     let name = ServerName::try_from(origin.host().to_owned()).map_err(|e| {
                         ConnectError::new(Code::InvalidArgument, format!("TLS server name: {e}"))
                     })?;
-                    let conn =
+                    let session =
                         rustls::ClientConnection::new(config.clone(), name).map_err(|e| {
                             ConnectError::new(Code::Internal, format!("TLS setup: {e}"))
                         })?;
-                    Stream::Tls(Box::new(rustls::StreamOwned::new(conn, io)))
+                    Some(Box::new(session))
                 }
             };
-            return Ok(Conn {
-                stream,
-                tls: matches!(origin.scheme(), Scheme::Https),
+            let mut conn = Conn {
                 socket,
+                tls: session,
                 head: ResponseHead::new(),
                 staging: Vec::new(),
                 idle_since: Instant::now(),
                 broken: false,
-            });
+            };
+            conn.handshake(&limit, bounds).map_err(|e| match e.code() {
+                Code::DeadlineExceeded | Code::Canceled => e,
+                _ if e.message().starts_with("connect to ") => e,
+                _ => fail(&e.message()),
+            })?;
+            return Ok(conn);
         }
-        Err(fail(last))
+        Err(fail(&last))
+    }
+
+    /// Runs the TLS handshake (nothing for plain TCP), each socket operation armed with
+    /// what `limit` leaves.
+    fn handshake(
+        &mut self,
+        limit: &dyn Fn() -> Result<(Instant, Stop), ConnectError>,
+        bounds: &Bounds,
+    ) -> Result<(), ConnectError> {
+        let doing = "connecting";
+        let Conn { socket, tls, .. } = self;
+        let Some(tls) = tls else {
+            return Ok(());
+        };
+        loop {
+            while tls.wants_write() {
+                let (until, stop) = limit()?;
+                let stop = arm(socket, Direction::Write, until, stop, doing)?;
+                if let Err(e) = tls.write_tls(socket) {
+                    return Err(socket_error(&e, bounds, stop, doing, true));
+                }
+            }
+            if !tls.is_handshaking() {
+                return Ok(());
+            }
+            let (until, stop) = limit()?;
+            let stop = arm(socket, Direction::Read, until, stop, doing)?;
+            match tls.read_tls(socket) {
+                Ok(0) => {
+                    return Err(ConnectError::new(
+                        Code::Unavailable,
+                        "the server closed the connection during the TLS handshake",
+                    ));
+                }
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(socket_error(&e, bounds, stop, doing, false)),
+            }
+            if let Err(e) = tls.process_new_packets() {
+                // Tell the server why (rustls queued an alert), without waiting long.
+                send_alert(socket, tls);
+                return Err(ConnectError::new(
+                    Code::Unavailable,
+                    format!("TLS handshake: {e}"),
+                ));
+            }
+        }
     }
 
     /// Whether an idle connection can carry another call: not broken, not idle too long,
-    /// not closed by the peer meanwhile (a non-blocking peek, as the async client does).
+    /// and nothing arrived on it while it was idle — neither the end of the stream nor, on a
+    /// plain connection, bytes the server sent unasked, which would be read as the next
+    /// call's response (one non-blocking peek, checked on every reuse).
     pub(crate) fn is_usable(&self, idle_timeout: Duration) -> bool {
-        let idle = self.idle_since.elapsed();
-        if self.broken || idle >= idle_timeout {
-            return false;
-        }
-        idle < crate::probe::UNCHECKED_IDLE || !crate::probe::peer_closed(&self.socket, self.tls)
+        !self.broken
+            && self.idle_since.elapsed() < idle_timeout
+            && !crate::probe::stale(&self.socket)
     }
 
     pub(crate) fn mark_idle(&mut self) {
@@ -151,22 +218,19 @@ impl Conn {
         }))
     }
 
-    /// Sets the socket timeouts for the next wait; fails when none is left.
-    fn arm(&mut self, bounds: &Bounds, doing: &'static str) -> Result<Stop, ConnectError> {
-        if let Some(stop) = bounds.expired() {
+    /// Arms the socket timeout of `direction` for the current wait of `bounds`.
+    fn arm(
+        &mut self,
+        direction: Direction,
+        bounds: &Bounds,
+        doing: &'static str,
+    ) -> Result<Stop, ConnectError> {
+        if let Some(stop) = bounds.exhausted() {
             self.broken = true;
             return Err(stop.error(doing));
         }
         let (until, stop) = bounds.next_wait();
-        let left = until
-            .saturating_duration_since(Instant::now())
-            .max(Duration::from_millis(1));
-        let set = self
-            .socket
-            .set_read_timeout(Some(left))
-            .and_then(|()| self.socket.set_write_timeout(Some(left)));
-        set.map_err(|e| fault::io(Role::Client, false, &e))?;
-        Ok(stop)
+        arm(&self.socket, direction, until, stop, doing).inspect_err(|_| self.broken = true)
     }
 
     /// The error for a failed read or write: the call's own end (cancel, deadline, IO
@@ -180,25 +244,43 @@ impl Conn {
         writing: bool,
     ) -> ConnectError {
         self.broken = true;
-        if bounds.canceled() {
-            return Stop::Canceled.error(doing);
-        }
-        if matches!(
-            e.kind(),
-            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-        ) {
-            return stop.error(doing);
-        }
-        fault::io(Role::Client, writing, e)
+        socket_error(e, bounds, stop, doing, writing)
     }
 
-    /// Writes all of `buf`.
+    /// Writes all of `buf` (one wait: the whole request is bounded by one IO timeout).
     pub(crate) fn write_all(&mut self, buf: &[u8], bounds: &Bounds) -> Result<(), ConnectError> {
+        bounds.begin();
         let doing = "sending the request";
         let mut rest = buf;
-        while !rest.is_empty() {
-            let stop = self.arm(bounds, doing)?;
-            match self.stream.write(rest) {
+        loop {
+            // Plaintext into TLS records first (rustls takes what its buffer limit allows).
+            if let Some(tls) = &mut self.tls {
+                while !rest.is_empty() {
+                    match tls.writer().write(rest) {
+                        Ok(0) => break,
+                        Ok(n) => rest = &rest[n..],
+                        Err(e) => {
+                            self.broken = true;
+                            return Err(fault::io(Role::Client, true, &e));
+                        }
+                    }
+                }
+                if !tls.wants_write() {
+                    if rest.is_empty() {
+                        return Ok(());
+                    }
+                    continue;
+                }
+            } else if rest.is_empty() {
+                return Ok(());
+            }
+            let stop = self.arm(Direction::Write, bounds, doing)?;
+            let Conn { socket, tls, .. } = self;
+            let written = match tls {
+                Some(tls) => tls.write_tls(socket),
+                None => socket.write(rest),
+            };
+            match written {
                 Ok(0) => {
                     self.broken = true;
                     return Err(fault::io(
@@ -207,18 +289,16 @@ impl Conn {
                         &io::ErrorKind::WriteZero.into(),
                     ));
                 }
-                Ok(n) => rest = &rest[n..],
+                Ok(n) if self.tls.is_none() => rest = &rest[n..],
+                Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(self.io_error(&e, bounds, stop, doing, true)),
             }
         }
-        let stop = self.arm(bounds, doing)?;
-        self.stream
-            .flush()
-            .map_err(|e| self.io_error(&e, bounds, stop, doing, true))
     }
 
-    /// One read into `reader` (end of stream is reported to it).
+    /// One read into `reader` (end of stream is reported to it). Over TLS, as many socket
+    /// reads as it takes to get plaintext, each armed with what is left of the wait.
     pub(crate) fn read(
         &mut self,
         reader: &mut ResponseReader,
@@ -230,19 +310,107 @@ impl Conn {
             self.staging.resize(room, 0);
         }
         loop {
-            let stop = self.arm(bounds, doing)?;
-            match self.stream.read(&mut self.staging[..room]) {
-                Ok(0) => {
-                    if bounds.canceled() {
-                        self.broken = true;
-                        return Err(Stop::Canceled.error(doing));
+            if let Some(tls) = &mut self.tls {
+                match tls.reader().read(&mut self.staging[..room]) {
+                    Ok(0) => return self.end_of_stream(reader, bounds, doing),
+                    Ok(n) => return reader.append(&self.staging[..n]),
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    // The peer closed without close_notify: HTTP/1.1 frames its own
+                    // messages, so the response reader decides whether that cut one short.
+                    Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                        return self.end_of_stream(reader, bounds, doing);
                     }
-                    return reader.eof();
+                    Err(e) => {
+                        self.broken = true;
+                        return Err(fault::io(Role::Client, false, &e));
+                    }
                 }
-                Ok(n) => return reader.append(&self.staging[..n]),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                // What reading made rustls want to send (a key update's answer).
+                if tls.wants_write() {
+                    let stop = self.arm(Direction::Write, bounds, doing)?;
+                    let Conn { socket, tls, .. } = self;
+                    if let Some(tls) = tls
+                        && let Err(e) = tls.write_tls(socket)
+                    {
+                        return Err(self.io_error(&e, bounds, stop, doing, true));
+                    }
+                    continue;
+                }
+            }
+            let stop = self.arm(Direction::Read, bounds, doing)?;
+            let Conn {
+                socket,
+                tls,
+                staging,
+                ..
+            } = self;
+            let read = match tls {
+                Some(tls) => tls.read_tls(socket),
+                None => socket.read(&mut staging[..room]),
+            };
+            match read {
+                Ok(0) if self.tls.is_none() => {
+                    return self.end_of_stream(reader, bounds, doing);
+                }
+                Ok(n) if self.tls.is_none() => return reader.append(&self.staging[..n]),
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(self.io_error(&e, bounds, stop, doing, false)),
             }
+            let Conn { socket, tls, .. } = self;
+            if let Some(tls) = tls
+                && let Err(e) = tls.process_new_packets()
+            {
+                send_alert(socket, tls);
+                self.broken = true;
+                return Err(tls_error(&e, doing));
+            }
+        }
+    }
+
+    /// The connection reached end of stream (or was shut down by a cancellation).
+    fn end_of_stream(
+        &mut self,
+        reader: &mut ResponseReader,
+        bounds: &Bounds,
+        doing: &'static str,
+    ) -> Result<(), ConnectError> {
+        self.broken = true;
+        if bounds.canceled() {
+            return Err(Stop::Canceled.error(doing));
+        }
+        reader.eof()
+    }
+}
+
+/// The error for a failed socket operation: the call's own end (cancel, deadline, IO
+/// timeout) when that is why, else the socket error.
+fn socket_error(
+    e: &io::Error,
+    bounds: &Bounds,
+    stop: Stop,
+    doing: &'static str,
+    writing: bool,
+) -> ConnectError {
+    if bounds.canceled() {
+        return Stop::Canceled.error(doing);
+    }
+    if matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    ) {
+        return stop.error(doing);
+    }
+    fault::io(Role::Client, writing, e)
+}
+
+/// Sends the alert rustls queued after a failure, giving it at most 100 ms: the call fails
+/// either way.
+fn send_alert(socket: &mut TcpStream, tls: &mut rustls::ClientConnection) {
+    let _ = socket.set_write_timeout(Some(Duration::from_millis(100)));
+    while tls.wants_write() {
+        if tls.write_tls(socket).is_err() {
+            break;
         }
     }
 }
@@ -286,6 +454,7 @@ impl Exchange {
         method: &Method,
         max_body: u64,
     ) -> Result<(), ConnectError> {
+        bounds.begin();
         while !self.reader.parse_head(method, max_body)? {
             self.conn
                 .read(&mut self.reader, bounds, "waiting for the response")?;
@@ -303,6 +472,7 @@ impl Exchange {
     }
 
     pub(crate) fn read_body(&mut self, bounds: &Bounds) -> Result<(), ConnectError> {
+        bounds.begin();
         while !self.reader.body_done() {
             self.fill(bounds)?;
         }
