@@ -89,7 +89,9 @@ impl Connector for DefaultConnector {
                     let tls = monoio_rustls::TlsConnector::from(self.tls.clone())
                         .connect(name, stream)
                         .await
-                        .map_err(io::Error::other)?;
+                        // The rustls error itself (`invalid peer certificate: UnknownIssuer`),
+                        // not the wrapper's "io error".
+                        .map_err(io::Error::from)?;
                     Transport::tls_client(tls)
                 }
             };
