@@ -373,10 +373,37 @@ where
     report(result)
 }
 
-/// Prints a line to stdout; a closed stdout (`eliza introduce | head -1`) is not an error.
+/// Prints a line to stdout, its control characters escaped (see [`terminal_safe`]); a
+/// closed stdout (`eliza introduce | head -1`) is not an error.
 fn print_line(line: &str) {
     use std::io::Write;
-    let _ = writeln!(std::io::stdout().lock(), "{line}");
+    let _ = writeln!(std::io::stdout().lock(), "{}", terminal_safe(line));
+}
+
+/// Text a server sent, made safe to print on a terminal: control characters (C0 but for
+/// tab, DEL, C1: escape sequences, carriage returns and newlines that would recolour the
+/// terminal or forge lines) and the Unicode bidirectional overrides and isolates (which
+/// reorder what is shown) become `\n`, `\r` or `\u{..}` escapes; a backslash before
+/// anything is doubled so an escape cannot be faked. Everything else passes unchanged.
+fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        (c.is_control() && c != '\t')
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !text.chars().any(|c| unsafe_char(c) || c == '\\') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c if unsafe_char(c) => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// Prints `error: <code>: <message>` and exits 1 on error.
@@ -387,9 +414,37 @@ fn report(result: Result<(), ConnectError>) -> ExitCode {
             if e.message().is_empty() {
                 eprintln!("error: {}", e.code());
             } else {
-                eprintln!("error: {}: {}", e.code(), e.message());
+                eprintln!("error: {}: {}", e.code(), terminal_safe(e.message()));
             }
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::terminal_safe;
+
+    #[test]
+    fn server_text_is_made_terminal_safe() {
+        assert_eq!(
+            terminal_safe("Why do you feel happy?"),
+            "Why do you feel happy?"
+        );
+        assert_eq!(
+            terminal_safe("tab\there, café, 日本"),
+            "tab\there, café, 日本"
+        );
+        assert_eq!(
+            terminal_safe("\u{1b}[31mred\u{1b}[0m"),
+            "\\u{1b}[31mred\\u{1b}[0m"
+        );
+        assert_eq!(
+            terminal_safe("ok\nerror: forged\r\u{7f}\u{9b}"),
+            "ok\\nerror: forged\\r\\u{7f}\\u{9b}"
+        );
+        assert_eq!(terminal_safe("a\u{202e}b\u{2066}"), "a\\u{202e}b\\u{2066}");
+        // A backslash is doubled: "\\n" in the text cannot pass for an escaped newline.
+        assert_eq!(terminal_safe("a\\nb"), "a\\\\nb");
     }
 }
