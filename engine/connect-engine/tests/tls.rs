@@ -156,6 +156,56 @@ fn stalled_tls_clients_do_not_crash_the_server() {
     }
 }
 
+/// A connection that completes its TLS handshake (or, plain, connects) and then sends
+/// nothing is closed once the header read timeout from its accept has passed, not kept for
+/// the idle timeout; a connection idle after a request still gets the idle timeout.
+#[test]
+fn a_connection_that_never_sends_a_request_is_closed_after_the_header_timeout() {
+    use std::time::{Duration, Instant};
+    let mut drivers = vec![Driver::Epoll];
+    if Driver::Auto.resolve() == Driver::IoUring {
+        drivers.push(Driver::IoUring);
+    }
+    for driver in drivers {
+        for tls in [false, true] {
+            let (server_tls, client_tls) = tls_pair();
+            let mut config = ServerConfig::new()
+                .with_driver(driver)
+                .with_header_read_timeout(Duration::from_millis(500))
+                .with_idle_timeout(Duration::from_secs(30));
+            if tls {
+                config = config.with_tls(server_tls);
+            }
+            let server = TestServer::start(config);
+            let opened = Instant::now();
+            let tcp = TcpStream::connect(server.addr).unwrap();
+            tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            let mut stream: Box<dyn Read> = if tls {
+                let conn = rustls::ClientConnection::new(
+                    Arc::new(client_tls),
+                    ServerName::try_from("localhost").unwrap(),
+                )
+                .unwrap();
+                let mut s = rustls::StreamOwned::new(conn, tcp);
+                while s.conn.is_handshaking() {
+                    s.conn.complete_io(&mut s.sock).unwrap();
+                }
+                Box::new(s)
+            } else {
+                Box::new(tcp)
+            };
+            // The server closes: end of stream (or a reset), well before the idle timeout.
+            let mut out = Vec::new();
+            let _ = stream.read_to_end(&mut out);
+            let took = opened.elapsed();
+            assert!(
+                took >= Duration::from_millis(400) && took < Duration::from_secs(5),
+                "{driver:?} tls={tls}: closed after {took:?}"
+            );
+        }
+    }
+}
+
 /// Both clients over TLS (a custom root, ALPN `http/1.1`), every stream kind, connection
 /// reuse; and a server certificate the client does not trust is refused.
 #[test]

@@ -21,8 +21,9 @@ pub struct ServerConfig {
     /// Largest message, compressed or not (after decompression too), in bytes. Larger →
     /// `resource_exhausted`. Default 4 MiB.
     pub max_message_size: usize,
-    /// How long a client may take to send a request head once it started (slowloris).
-    /// Default 10 s.
+    /// How long a client may take to send a request head once it started (slowloris);
+    /// also how long a new connection may take to begin its first request, counted from
+    /// the accept (the TLS handshake included). Default 10 s.
     pub header_read_timeout: Duration,
     /// How long an idle keep-alive connection is kept. Default 60 s.
     pub idle_timeout: Duration,

@@ -70,11 +70,14 @@ async fn read_head(conn: &mut Exchange, cfg: &ServerConfig) -> HeadRead {
 /// read buffer: a copy of at most `IDLE_READ` bytes), or, if it is `bursty`, with the
 /// standard-size read buffer it kept: the next burst (16 pipelined requests, say) then
 /// arrives in one read, and its responses leave in one write.
-async fn wait_for_request(link: &mut Link, cfg: &ServerConfig, shutdown: &Rc<Signal>) -> bool {
+async fn wait_for_request(
+    link: &mut Link,
+    deadline: monoio::time::Instant,
+    shutdown: &Rc<Signal>,
+) -> bool {
     // `Exchange::detach` leaves a read buffer only to a bursty link, and only one of the
     // standard size.
     let keep = link.rbuf.capacity() > 0;
-    let deadline = monoio::time::Instant::now() + cfg.idle_timeout;
     let Link { r, rbuf, idle, .. } = link;
     let buf = if keep { rbuf } else { idle };
     let max = buf.capacity();
@@ -94,7 +97,10 @@ async fn wait_for_request(link: &mut Link, cfg: &ServerConfig, shutdown: &Rc<Sig
 }
 
 /// Serves one connection until it closes: waits while it is idle, and runs each busy turn
-/// (see `slot.rs`) in a slot of the thread's pool.
+/// (see `slot.rs`) in a slot of the thread's pool. The first request must begin by
+/// `first_request` (the header read timeout from the accept, the TLS handshake included:
+/// a connection that never sends anything is not kept for the idle timeout); later ones
+/// within the idle timeout of the connection going idle.
 ///
 /// Not an `async fn`: one keeps its arguments and the locals they are moved into side by
 /// side, and the link would take room twice in every idle connection's task.
@@ -107,13 +113,16 @@ pub(crate) fn serve(
     slots: Rc<Slots>,
     cfg: Rc<ServerConfig>,
     shutdown: Rc<Signal>,
+    first_request: monoio::time::Instant,
 ) -> impl std::future::Future<Output = ()> {
     async move {
-        while wait_for_request(&mut link, &cfg, &shutdown).await {
+        let mut deadline = first_request;
+        while wait_for_request(&mut link, deadline, &shutdown).await {
             match slots.run(link).await {
                 Some(idle) => link = idle,
                 None => return,
             }
+            deadline = monoio::time::Instant::now() + cfg.idle_timeout;
         }
         // Closed by the peer, or idle too long, or shutting down, between requests.
         if !link.w.is_interrupted() {

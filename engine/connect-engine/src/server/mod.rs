@@ -300,6 +300,7 @@ fn start_connection(shared: &Shared, stream: monoio::net::TcpStream, peer: Socke
     let _ = stream.set_nodelay(true);
     let counted = Counted::new(shared.open.clone(), shared.active.clone());
     let local = stream.local_addr().unwrap_or(peer);
+    let first_request = monoio::time::Instant::now() + shared.config.header_read_timeout;
     let start = Start {
         slots: shared.slots.clone(),
         config: shared.config.clone(),
@@ -307,6 +308,7 @@ fn start_connection(shared: &Shared, stream: monoio::net::TcpStream, peer: Socke
         counted,
         remote: peer,
         local,
+        first_request,
     };
     let Some(acceptor) = shared.tls.clone() else {
         start.spawn(Transport::tcp(stream), None);
@@ -316,8 +318,8 @@ fn start_connection(shared: &Shared, stream: monoio::net::TcpStream, peer: Socke
     // state (rustls's and ours) would otherwise size the connection task, which idle
     // connections keep.
     monoio::spawn(async move {
-        let timeout = start.config.header_read_timeout;
-        match monoio::time::timeout(timeout, crate::tls::accept(stream, acceptor)).await {
+        let until = start.first_request;
+        match monoio::time::timeout_at(until, crate::tls::accept(stream, acceptor)).await {
             Ok(Ok((s, info))) => start.spawn(Transport::tls_server(s), Some(Box::new(info))),
             Ok(Err(e)) => debug!(%peer, error = %e, "TLS handshake"),
             Err(_) => debug!(%peer, "TLS handshake timed out"),
@@ -333,6 +335,8 @@ struct Start {
     counted: Counted,
     remote: SocketAddr,
     local: SocketAddr,
+    /// When the first request must have begun (the header read timeout from the accept).
+    first_request: monoio::time::Instant,
 }
 
 impl Start {
@@ -354,6 +358,7 @@ impl Start {
                 self.slots,
                 self.config,
                 self.signal,
+                self.first_request,
             )),
             peer: self.remote,
             _counted: self.counted,
