@@ -4,7 +4,8 @@
 # Installs what it needs (scripts/deps.sh), then runs formatting, lints, docs, unit,
 # integration and doc tests, the golden-file checks, the examples, the MSRV check, `cargo
 # package` of the published crates, the codegen corpus, a fresh copy built and tested with
-# plain cargo, the protobuf conformance runner, the Connect conformance runner (server mode on
+# plain cargo, a copy on the newest dependency versions (warnings as errors), the protobuf
+# conformance runner, the Connect conformance runner (server mode on
 # both drivers, client mode), a one-minute soak and short fuzz runs. Exits non-zero on the
 # first failure.
 set -euo pipefail
@@ -66,6 +67,9 @@ fi
 
 step "fresh clone: plain cargo build and test, without scripts/deps.sh's downloads"
 ./scripts/fresh-clone.sh
+
+step "newest dependency versions (cargo update in a copy): builds without warnings, tests pass"
+./scripts/newest-deps.sh
 
 step "protobuf conformance (TestAllTypesProto3, binary + JSON, --enforce_recommended)"
 ./scripts/protobuf-conformance.sh

@@ -235,7 +235,7 @@ impl rustls::client::danger::ServerCertVerifier for NoVerify {
 
 fn tls_config(args: &Args) -> Result<Option<rustls::ClientConfig>, String> {
     if args.insecure {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
         let config = rustls::ClientConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
             .map_err(|e| e.to_string())?

@@ -13,7 +13,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, Serve
 use support::{TestServer, post, text};
 
 fn tls_pair() -> (rustls::ServerConfig, rustls::ClientConfig) {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
     let cert_der = CertificateDer::from(cert.cert.der().to_vec());
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(cert.signing_key.serialize_der()));
@@ -355,7 +355,7 @@ fn client_certificates_over_mutual_tls() {
     let pki = pki();
     let mut roots = rustls::RootCertStore::empty();
     roots.add(pki.ca.clone()).unwrap();
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let client_tls = |with_cert: bool| {
         let b = rustls::ClientConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
@@ -430,4 +430,35 @@ fn client_certificates_over_mutual_tls() {
             server.shutdown().unwrap();
         }
     }
+}
+
+/// A handshake between the server's [`tls_config`] and the client's default provider
+/// settles on the post-quantum hybrid key exchange X25519MLKEM768.
+#[test]
+fn handshakes_negotiate_the_post_quantum_hybrid_key_exchange() {
+    use connect_engine::server::{ClientAuth, tls_config};
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let der = CertificateDer::from(cert.cert.der().to_vec());
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(cert.signing_key.serialize_der()));
+    let server = TestServer::start(
+        ServerConfig::new()
+            .with_driver(Driver::Epoll)
+            .with_tls(tls_config(vec![der.clone()], key, ClientAuth::None).unwrap()),
+    );
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(der).unwrap();
+    let client = rustls::ClientConfig::builder()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let conn =
+        rustls::ClientConnection::new(Arc::new(client), ServerName::try_from("localhost").unwrap())
+            .unwrap();
+    let mut tls = rustls::StreamOwned::new(conn, TcpStream::connect(server.addr).unwrap());
+    while tls.conn.is_handshaking() {
+        tls.conn.complete_io(&mut tls.sock).unwrap();
+    }
+    assert_eq!(
+        tls.conn.negotiated_key_exchange_group().map(|g| g.name()),
+        Some(rustls::NamedGroup::X25519MLKEM768)
+    );
 }

@@ -291,7 +291,7 @@ fn tls_config(req: &ClientCompatRequest<'_>) -> Result<rustls::ClientConfig, Box
         roots.add(cert?)?;
     }
     let builder = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
+        rustls::crypto::aws_lc_rs::default_provider(),
     ))
     .with_safe_default_protocol_versions()?
     .with_root_certificates(roots);

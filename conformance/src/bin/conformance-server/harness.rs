@@ -106,7 +106,7 @@ fn driver_from_env() -> Result<Driver, BoxError> {
 fn tls_config(cert: &[u8], key: &[u8], client_ca: &[u8]) -> Result<rustls::ServerConfig, BoxError> {
     let certs = CertificateDer::pem_slice_iter(cert).collect::<Result<Vec<_>, _>>()?;
     let key = PrivateKeyDer::from_pem_slice(key)?;
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()?;
     let builder = if client_ca.is_empty() {

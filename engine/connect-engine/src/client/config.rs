@@ -236,3 +236,23 @@ impl ClientConfig {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use rustls::NamedGroup;
+
+    /// The default TLS configuration offers the post-quantum hybrid key exchange first, as
+    /// current browsers and Go do.
+    #[test]
+    fn default_tls_prefers_the_post_quantum_hybrid_key_exchange() {
+        let tls = super::ClientConfig::new().tls_config();
+        let groups: Vec<NamedGroup> = tls
+            .crypto_provider()
+            .kx_groups
+            .iter()
+            .map(|g| g.name())
+            .collect();
+        assert_eq!(groups.first(), Some(&NamedGroup::X25519MLKEM768), "{groups:?}");
+        assert!(groups.contains(&NamedGroup::X25519), "{groups:?}");
+    }
+}

@@ -197,7 +197,8 @@ pub enum ClientAuth {
 }
 
 /// A TLS configuration for [`ServerConfig::with_tls`]: the server's certificate chain (leaf
-/// first) and key, TLS 1.2 and 1.3 with rustls's safe defaults (ring), and `client_auth`.
+/// first) and key, TLS 1.2 and 1.3 with rustls's safe defaults (the aws-lc-rs provider,
+/// which prefers the post-quantum hybrid key exchange X25519MLKEM768), and `client_auth`.
 /// The client's chain is then in every call's [`Peer`](super::Peer)
 /// (`tls.client_certificates`).
 ///
@@ -208,7 +209,7 @@ pub fn tls_config(
     key: rustls::pki_types::PrivateKeyDer<'static>,
     client_auth: ClientAuth,
 ) -> Result<rustls::ServerConfig, rustls::Error> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()?;
     let verifier = |roots: rustls::RootCertStore, optional: bool| {

@@ -564,8 +564,10 @@ mod tests {
                     super::busy(state, router.clone(), cfg.clone(), signal.clone())
                 }))
             };
-            let task =
-                crate::server::guard::catch_unwind_future(super::serve(link, slots, cfg, signal));
+            let first = monoio::time::Instant::now();
+            let task = crate::server::guard::catch_unwind_future(super::serve(
+                link, slots, cfg, signal, first,
+            ));
             (std::mem::size_of_val(&task), busy)
         })
         .unwrap();
