@@ -161,7 +161,8 @@
 //! ## JSON names
 //!
 //! On input a key that is one field's JSON name and another's proto name belongs to the
-//! former (as in protoc's runtimes). Two fields with the same JSON name are refused (protoc
+//! former (as in protoc's runtimes). Two fields with the same JSON name, custom or derived,
+//! are refused by both front doors with an error naming both fields and the name (protoc
 //! 3.21 accepts a `json_name` equal to another field's), since no JSON could tell them
 //! apart; a message with a field whose JSON name is `@type` cannot be written inside an
 //! `Any` (an error, not a lost field).
@@ -309,7 +310,7 @@ impl Config {
             ));
         }
         resolver.add(protox::file::GoogleFileResolver::new());
-        let mut compiler = protox::Compiler::with_file_resolver(SyntheticOneofs(resolver));
+        let mut compiler = protox::Compiler::with_file_resolver(PreparedFiles(resolver));
         compiler.include_source_info(true).include_imports(true);
         for p in protos {
             compiler
@@ -502,21 +503,26 @@ fn include_file(model: &model::Model) -> GeneratedFile {
     }
 }
 
-/// Names proto3 `optional` fields' synthetic oneofs as protoc does.
+/// The files protox compiles, as protoc would see them.
 ///
-/// protox names the synthetic oneof of `optional T bar` `_bar` even when the message declares
-/// a oneof (or field) of that name, and then refuses the file as defining `_bar` twice;
-/// protoc prepends `X` until the name is free (`X_bar`). This resolver renames the synthetic
-/// oneofs of such files before protox checks them.
-struct SyntheticOneofs(protox::file::ChainFileResolver);
+/// - A file two of whose fields have the same JSON name is refused before protox checks it
+///   ([`model::check_file_json_names`]): protox refuses it too, but names neither field
+///   (`a field with JSON name '' is already defined` when the second name is derived).
+/// - protox names the synthetic oneof of `optional T bar` `_bar` even when the message
+///   declares a oneof (or field) of that name, and then refuses the file as defining `_bar`
+///   twice; protoc prepends `X` until the name is free (`X_bar`). The synthetic oneofs of
+///   such files are renamed before protox checks them.
+struct PreparedFiles(protox::file::ChainFileResolver);
 
-impl protox::file::FileResolver for SyntheticOneofs {
+impl protox::file::FileResolver for PreparedFiles {
     fn resolve_path(&self, path: &Path) -> Option<String> {
         self.0.resolve_path(path)
     }
 
     fn open_file(&self, name: &str) -> Result<protox::file::File, protox::Error> {
         let file = self.0.open_file(name)?;
+        model::check_file_json_names(file.file_descriptor_proto())
+            .map_err(|e| protox::Error::new(Refusal(format!("{name}: {e}"))))?;
         let mut descriptor = file.file_descriptor_proto().clone();
         let mut changed = false;
         for m in &mut descriptor.message_type {
@@ -530,6 +536,25 @@ impl protox::file::FileResolver for SyntheticOneofs {
         })
     }
 }
+
+/// A refusal of [`PreparedFiles`], passed through protox. Its `Debug` is its text:
+/// [`Config::compile_protos`] shows protox's errors with `{:?}` (which, for protox's own,
+/// adds where in the file they are).
+struct Refusal(String);
+
+impl fmt::Debug for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Refusal {}
 
 /// protoc's naming of synthetic oneofs in `m` and its nested messages; whether a name changed.
 fn rename_synthetic_oneofs(m: &mut prost_types::DescriptorProto) -> bool {

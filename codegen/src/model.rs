@@ -4,8 +4,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use prost_types::field_descriptor_proto::{Label, Type};
 use prost_types::{
-    DescriptorProto, EnumDescriptorProto, FileDescriptorProto, FileDescriptorSet,
-    ServiceDescriptorProto, SourceCodeInfo,
+    DescriptorProto, EnumDescriptorProto, FieldDescriptorProto, FileDescriptorProto,
+    FileDescriptorSet, ServiceDescriptorProto, SourceCodeInfo,
 };
 
 use crate::Error;
@@ -425,6 +425,7 @@ impl Model {
         path: &[i32],
     ) -> Result<Message, Error> {
         let full = format!("{prefix}.{}", m.name());
+        check_json_names(full.trim_start_matches('.'), m)?;
         let loc = &self.types[&full];
         let rust_name = loc.path.last().cloned().unwrap_or_default();
         let module = loc.module.clone();
@@ -526,7 +527,7 @@ impl Model {
             fields.push(Field {
                 proto_name: f.name().to_owned(),
                 number: f.number() as u32,
-                json_name: f.json_name.clone().unwrap_or_else(|| json_name(f.name())),
+                json_name: field_json_name(f),
                 rust_name,
                 ty,
                 card,
@@ -534,22 +535,6 @@ impl Model {
                 doc: comments.get(&p),
                 default: f.default_value.clone(),
             });
-        }
-        // Two fields with one JSON name cannot both be read back (protoc 3.21 accepts a
-        // custom `json_name` equal to another field's).
-        for (i, a) in fields.iter().enumerate() {
-            if let Some(b) = fields[..i].iter().find(|b| b.json_name == a.json_name) {
-                return Err(Error::new(format!(
-                    "message {}: fields `{}` ({}) and `{}` ({}) have the same JSON name `{}`, so \
-                     JSON could not tell them apart",
-                    full.trim_start_matches('.'),
-                    b.proto_name,
-                    b.number,
-                    a.proto_name,
-                    a.number,
-                    a.json_name
-                )));
-            }
         }
         for (o, oneof) in oneofs.iter_mut().enumerate() {
             oneof.needs_lifetime = fields.iter().any(|f| {
@@ -689,6 +674,58 @@ fn apply_boxing(m: &mut Message, reaches: &dyn Fn(&str, &str) -> bool) {
     for n in &mut m.nested_messages {
         apply_boxing(n, reaches);
     }
+}
+
+/// A field's JSON name: its `json_name` (protoc sets it on every field, protox only where
+/// the `.proto` file does) or the lowerCamelCase one protoc derives from its name.
+fn field_json_name(f: &FieldDescriptorProto) -> String {
+    f.json_name.clone().unwrap_or_else(|| json_name(f.name()))
+}
+
+/// Refuses a message (`full_name`, without a leading dot) two of whose fields have the same
+/// JSON name, custom or derived: no JSON could tell them apart. protoc 3.21 accepts a custom
+/// `json_name` equal to another field's JSON name (newer protoc refuses it), and protox
+/// refuses it without naming the fields (nor the name, when the second one is derived), so
+/// both front doors check this first. Only JSON names count: a JSON name equal to another
+/// field's proto name is accepted, as protoc does (on input the key is the JSON name's
+/// field). Two fields with one proto name are left to the compiler, which names the
+/// duplicate.
+fn check_json_names(full_name: &str, m: &DescriptorProto) -> Result<(), Error> {
+    let names: Vec<String> = m.field.iter().map(field_json_name).collect();
+    for (i, a) in m.field.iter().enumerate() {
+        let clash = m.field[..i]
+            .iter()
+            .zip(&names)
+            .find(|(b, name)| **name == names[i] && b.name() != a.name());
+        if let Some((b, name)) = clash {
+            return Err(Error::new(format!(
+                "message {full_name}: fields `{}` ({}) and `{}` ({}) have the same JSON name \
+                 `{name}`, so JSON could not tell them apart",
+                b.name(),
+                b.number(),
+                a.name(),
+                a.number(),
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// [`check_json_names`] for every message of `file`, nested ones included.
+pub(crate) fn check_file_json_names(file: &FileDescriptorProto) -> Result<(), Error> {
+    fn check(prefix: &str, messages: &[DescriptorProto]) -> Result<(), Error> {
+        for m in messages {
+            let full = if prefix.is_empty() {
+                m.name().to_owned()
+            } else {
+                format!("{prefix}.{}", m.name())
+            };
+            check_json_names(&full, m)?;
+            check(&full, &m.nested_type)?;
+        }
+        Ok(())
+    }
+    check(file.package(), &file.message_type)
 }
 
 fn resolve_service(
@@ -912,5 +949,99 @@ fn index_message(
                 map_entry: None,
             },
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use prost_types::{DescriptorProto, FieldDescriptorProto, FileDescriptorProto};
+
+    use super::check_file_json_names;
+
+    /// Package `p`, message `M` with `fields` (name, number, `json_name`) and a nested message
+    /// `N` with the same fields.
+    fn file(fields: &[(&str, i32, Option<&str>)]) -> FileDescriptorProto {
+        let fields: Vec<FieldDescriptorProto> = fields
+            .iter()
+            .map(|&(name, number, json)| FieldDescriptorProto {
+                name: Some(name.to_owned()),
+                number: Some(number),
+                json_name: json.map(str::to_owned),
+                ..Default::default()
+            })
+            .collect();
+        FileDescriptorProto {
+            package: Some("p".to_owned()),
+            message_type: vec![DescriptorProto {
+                name: Some("M".to_owned()),
+                field: fields.clone(),
+                nested_type: vec![DescriptorProto {
+                    name: Some("N".to_owned()),
+                    field: fields,
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn json_name_conflicts_name_both_fields_and_the_name() {
+        let same = |a: &str, b: &str, name: &str| {
+            Some(format!(
+                "message p.M: fields {a} and {b} have the same JSON name `{name}`, so JSON \
+                 could not tell them apart"
+            ))
+        };
+        for (fields, want) in [
+            // A custom name equal to the derived name of a field declared after it (protox
+            // named it '').
+            (
+                &[("a", 1, Some("b")), ("b", 2, None)][..],
+                same("`a` (1)", "`b` (2)", "b"),
+            ),
+            // ... or before it.
+            (
+                &[("foo", 1, None), ("x", 2, Some("foo"))],
+                same("`foo` (1)", "`x` (2)", "foo"),
+            ),
+            // Two custom names.
+            (
+                &[("a", 1, Some("b")), ("c", 2, Some("b"))],
+                same("`a` (1)", "`c` (2)", "b"),
+            ),
+            // Two derived names (protoc refuses these too).
+            (
+                &[("foo_bar", 1, None), ("fooBar", 2, None)],
+                same("`foo_bar` (1)", "`fooBar` (2)", "fooBar"),
+            ),
+            // A JSON name equal to another field's proto name: accepted, as by protoc (on
+            // input the key is the JSON name's field).
+            (&[("foo_bar", 1, None), ("x", 2, Some("foo_bar"))], None),
+            (&[("a", 1, Some("c")), ("c", 2, Some("a"))], None),
+            // One proto name twice: left to the compiler, which names the duplicate.
+            (&[("a", 1, None), ("a", 2, None)], None),
+        ] {
+            let got = check_file_json_names(&file(fields))
+                .err()
+                .map(|e| e.to_string());
+            assert_eq!(got, want, "{fields:?}");
+        }
+    }
+
+    #[test]
+    fn nested_messages_and_files_without_a_package_are_checked() {
+        let mut f = file(&[("a", 1, Some("b")), ("b", 2, None)]);
+        let outer = &mut f.message_type[0];
+        outer.field.clear();
+        let err = check_file_json_names(&f).unwrap_err().to_string();
+        assert!(
+            err.starts_with("message p.M.N: fields `a` (1) and `b` (2)"),
+            "{err}"
+        );
+        f.package = None;
+        let err = check_file_json_names(&f).unwrap_err().to_string();
+        assert!(err.starts_with("message M.N: "), "{err}");
     }
 }

@@ -234,8 +234,9 @@ fn guide_hello_is_up_to_date() {
 
 /// A few files of the adversarial corpus (`codegen/corpus/adversarial`, compiled and
 /// round-tripped by `scripts/codegen-corpus.sh`) through the build.rs front door: names
-/// that collide once they are Rust names, comments rendered as text, and package layouts
-/// (file names and the `_include.rs` module tree).
+/// that collide once they are Rust names, comments rendered as text, package layouts
+/// (file names and the `_include.rs` module tree), and oneof members of one encoded size
+/// (merged size arms).
 #[test]
 fn adversarial_files_are_up_to_date() {
     let corpus = root().join("codegen/corpus/adversarial");
@@ -244,6 +245,7 @@ fn adversarial_files_are_up_to_date() {
             "adv/collisions.proto",
             "adv/comments.proto",
             "adv/layout/nopackage.proto",
+            "adv/same_arms.proto",
             "adv/synthetic.proto",
         ],
         &corpus,
@@ -261,6 +263,7 @@ fn adversarial_files_are_up_to_date() {
             "adversarial.comments.rs",
             "adversarial.layout.A.rs",
             "adversarial.layout.a.2.rs",
+            "adversarial.same_arms.rs",
             "adversarial.synthetic.rs",
         ]
     );

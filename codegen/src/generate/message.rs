@@ -1,7 +1,7 @@
 //! Message structs and their binary codec.
 
 use proc_macro2::{Literal, TokenStream};
-use quote::{format_ident, quote};
+use quote::{ToTokens as _, format_ident, quote};
 
 use super::{Ctx, doc, enumeration, int_lit, json, nested_module, scalar_method, scalar_type};
 use crate::model::{Cardinality, Field, Message, Oneof, Package, Scalar, ValueType};
@@ -700,17 +700,56 @@ fn field_passes(m: &Message, f: &Field) -> (TokenStream, TokenStream) {
     }
 }
 
-/// What makes two oneof variants' size arms mergeable: binding, value type, boxing, body.
-type SizeKey = (String, ValueType, bool, String);
+/// What puts two oneof members' size arms in one arm (clippy's `match_same_arms` flags arms
+/// with equal bodies, and compares constant bodies by value: `1 + 8` equals `5 + 4`).
+#[derive(PartialEq)]
+enum SizeKey {
+    /// Members of constant size (fixed-width scalars, bound with `_`): the size, tag included.
+    Constant(usize),
+    /// Members bound with `v`: one arm binds `v` at one type, so the value type (boxed or
+    /// not) must be the same as well as the body.
+    Computed {
+        ty: ValueType,
+        boxed: bool,
+        body: String,
+    },
+}
+
+/// One arm of a oneof's size `match`: the variants it covers and their size.
+struct SizeArm {
+    key: SizeKey,
+    patterns: Vec<TokenStream>,
+    body: TokenStream,
+}
+
+impl SizeArm {
+    /// Puts a member in the arm of its key, or in a new arm.
+    fn add(arms: &mut Vec<SizeArm>, key: SizeKey, pattern: TokenStream, body: TokenStream) {
+        let Some(arm) = arms.iter_mut().find(|a| a.key == key) else {
+            arms.push(SizeArm {
+                key,
+                patterns: vec![pattern],
+                body,
+            });
+            return;
+        };
+        arm.patterns.push(pattern);
+        // Constant members whose tag and width differ (`1 + 8`, `5 + 4`): the sum alone.
+        if let SizeKey::Constant(size) = arm.key
+            && arm.body.to_string() != body.to_string()
+        {
+            arm.body = Literal::usize_unsuffixed(size).into_token_stream();
+        }
+    }
+}
 
 fn oneof_passes(m: &Message, index: usize, o: &Oneof) -> (TokenStream, TokenStream) {
     let on = ident(&o.field_name);
     let module = ident(&m.module);
     let en = ident(&o.enum_name);
-    let mut size_arms = Vec::new();
-    let mut size_groups: Vec<(SizeKey, Vec<TokenStream>, TokenStream)> = Vec::new();
+    let mut size_arms: Vec<SizeArm> = Vec::new();
+    // Bodies of write arms differ in their tags, so none is ever merged.
     let mut write_arms = Vec::new();
-    let mut single_write = Vec::new();
     let members: Vec<&Field> = m
         .fields
         .iter()
@@ -727,51 +766,51 @@ fn oneof_passes(m: &Message, index: usize, o: &Oneof) -> (TokenStream, TokenStre
         } else {
             quote!(*v)
         };
-        let size = value_size(&f.ty, &v);
         let write = value_write(&f.ty, &v);
-        let fixed = matches!(&f.ty, ValueType::Scalar(s) if s.fixed_width().is_some());
-        let bind = if fixed { quote!(_) } else { quote!(v) };
-        // Variants of one Rust type with the same size expression share an arm.
-        let key = (
-            quote!(#bind).to_string(),
-            f.ty.clone(),
-            f.boxed,
-            quote!(#tl + #size).to_string(),
-        );
-        match size_groups.iter_mut().find(|(k, _, _)| *k == key) {
-            Some((_, pats, _)) => pats.push(quote!(#module::#en::#vn(#bind))),
-            None => size_groups.push((
-                key,
-                vec![quote!(#module::#en::#vn(#bind))],
-                quote!(#tl + #size),
-            )),
-        }
-        write_arms.push(quote!(#module::#en::#vn(v) => { e.tag(#t); #write }));
-        single_write.push((t, write));
-    }
-    if let [f] = members.as_slice() {
-        // One member: `if let` (a one-armed `match` is `clippy::match_single_binding`).
-        let vn = ident(&f.rust_name);
-        let (_, _, body) = &size_groups[0];
-        let (t, write) = &single_write[0];
-        let fixed = matches!(&f.ty, ValueType::Scalar(s) if s.fixed_width().is_some());
-        let size = if fixed {
-            quote!(if self.#on.is_some() { len += #body; })
+        write_arms.push((quote!(#module::#en::#vn(v)), quote!({ e.tag(#t); #write })));
+        if let Some(width) = constant_size(&f.ty) {
+            let w = Literal::usize_unsuffixed(width);
+            SizeArm::add(
+                &mut size_arms,
+                SizeKey::Constant(tag_len(f.number) + width),
+                quote!(#module::#en::#vn(_)),
+                quote!(#tl + #w),
+            );
         } else {
-            quote!(if let Some(#module::#en::#vn(v)) = &self.#on { len += #body; })
-        };
-        return (
-            size,
-            quote!(if let Some(#module::#en::#vn(v)) = &self.#on { e.tag(#t); #write }),
-        );
+            let size = value_size(&f.ty, &v);
+            let size = quote!(#tl + #size);
+            let key = SizeKey::Computed {
+                ty: f.ty.clone(),
+                boxed: f.boxed,
+                body: size.to_string(),
+            };
+            SizeArm::add(&mut size_arms, key, quote!(#module::#en::#vn(v)), size);
+        }
     }
-    for (_, pats, body) in size_groups {
-        size_arms.push(quote!(#(#pats)|* => #body,));
-    }
-    (
-        quote!(if let Some(o) = &self.#on { len += match o { #(#size_arms)* }; }),
-        quote!(if let Some(o) = &self.#on { match o { #(#write_arms)* } }),
-    )
+    // One arm (one member, or members of one size): `if` or `if let` (a one-armed `match` is
+    // `clippy::match_single_binding` or reads like one).
+    let size = if let [arm] = size_arms.as_slice() {
+        let (patterns, body) = (&arm.patterns, &arm.body);
+        match arm.key {
+            SizeKey::Constant(_) => quote!(if self.#on.is_some() { len += #body; }),
+            SizeKey::Computed { .. } => {
+                quote!(if let Some(#(#patterns)|*) = &self.#on { len += #body; })
+            }
+        }
+    } else {
+        let arms = size_arms.iter().map(|a| {
+            let (patterns, body) = (&a.patterns, &a.body);
+            quote!(#(#patterns)|* => #body,)
+        });
+        quote!(if let Some(o) = &self.#on { len += match o { #(#arms)* }; })
+    };
+    let write = if let [(pattern, write)] = write_arms.as_slice() {
+        quote!(if let Some(#pattern) = &self.#on #write)
+    } else {
+        let arms = write_arms.iter().map(|(p, w)| quote!(#p => #w));
+        quote!(if let Some(o) = &self.#on { match o { #(#arms)* } })
+    };
+    (size, write)
 }
 
 /// Both passes over all fields in field-number order (a oneof at its first member).

@@ -21,6 +21,10 @@ pub mod adversarial {
             include!("adversarial.layout.a.2.rs");
         }
     }
+    /// Protobuf package `adversarial.same_arms`.
+    pub mod same_arms {
+        include!("adversarial.same_arms.rs");
+    }
     /// Protobuf package `adversarial.synthetic`.
     pub mod synthetic {
         include!("adversarial.synthetic.rs");

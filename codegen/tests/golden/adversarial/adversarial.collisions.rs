@@ -873,13 +873,10 @@ impl<'a> __rt::Message<'a> for ResultMessage<'a> {
     }
     fn compute_size(&self, sizes: &mut __rt::SizeCache) -> usize {
         let mut len = 0;
-        if let Some(o) = &self.result {
-            len
-                += match o {
-                    result::ResultOneof::Ok(v) | result::ResultOneof::Err(v) => {
-                        1 + __rt::len_delimited_len(sizes.message(v))
-                    }
-                };
+        if let Some(result::ResultOneof::Ok(v) | result::ResultOneof::Err(v)) = &self
+            .result
+        {
+            len += 1 + __rt::len_delimited_len(sizes.message(v));
         }
         len + self.unknown_fields.as_bytes().len()
     }
