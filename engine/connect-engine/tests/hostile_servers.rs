@@ -490,3 +490,77 @@ fn a_trickled_response_without_a_deadline_is_bounded_by_the_io_timeout() {
     }
     assert_eq!(served.load(Ordering::SeqCst), flavors().len());
 }
+
+/// Item 4 over TLS: the unasked response comes in the same TLS record as the answer, so it
+/// is decrypted with it and waits inside the TLS session, where no socket check sees it.
+#[test]
+fn an_unasked_response_in_the_same_tls_record_is_never_taken_as_the_next_calls() {
+    let tls = tls();
+    let url = tls_server(tls.server.clone(), |mut s, mut session| {
+        if !handshake(&mut s, &mut session, Duration::ZERO) {
+            return;
+        }
+        let mut answered = 0;
+        loop {
+            if !tls_read_request(&mut s, &mut session) {
+                return;
+            }
+            answered += 1;
+            // One plaintext write: the answer and an unasked second response, one record.
+            let mut both = proto_ok(&support::text(&format!("answer {answered}")));
+            both.extend_from_slice(&proto_ok(&support::text("stale")));
+            session.writer().write_all(&both).unwrap();
+            let mut out = Vec::new();
+            while session.wants_write() {
+                session.write_tls(&mut out).unwrap();
+            }
+            if s.write_all(&out).is_err() {
+                return;
+            }
+        }
+    });
+    let requests: Vec<Text<'static>> = (0..5).map(|i| msg(&format!("call {i}"))).collect();
+    for flavor in flavors() {
+        let config = ClientConfig::new().with_tls(tls.client.clone());
+        let (outs, _) = calls(
+            flavor,
+            &url,
+            config,
+            &CallOptions::new(),
+            &requests,
+            Duration::from_millis(10),
+        );
+        for (i, out) in outs.into_iter().enumerate() {
+            let got = out
+                .result
+                .unwrap_or_else(|e| panic!("{flavor:?}: call {i}: {e}"));
+            assert_eq!(
+                got.text, "answer 1",
+                "{flavor:?}: call {i} (each on a new connection)"
+            );
+        }
+    }
+}
+
+/// A cancellation while the TLS handshake waits on a silent server ends the call at once
+/// (blocking client: the socket is shut down from the canceling thread).
+#[test]
+fn a_cancellation_during_the_tls_handshake_ends_the_call_at_once() {
+    use connect_engine::client::CancelToken;
+    let tls = tls();
+    let url = tls_server(tls.server.clone(), |_s, _session| {
+        thread::sleep(Duration::from_secs(20));
+    });
+    let token = CancelToken::new();
+    let canceler = token.clone();
+    thread::spawn(move || {
+        thread::sleep(Duration::from_millis(300));
+        canceler.cancel();
+    });
+    let config = ClientConfig::new().with_tls(tls.client.clone());
+    let options = CallOptions::new().with_cancel(token);
+    let (result, took) = call(Flavor::Blocking, &url, config, options);
+    let e = result.expect_err("canceled");
+    assert_eq!(e.code(), Code::Canceled, "{e}");
+    assert!(took < Duration::from_secs(3), "took {took:?}");
+}

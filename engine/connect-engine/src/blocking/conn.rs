@@ -130,6 +130,13 @@ impl Conn {
                     Some(Box::new(session))
                 }
             };
+            // A cancellation during the handshake shuts the socket down, as during a call.
+            let _hook = bounds.cancel.as_ref().and_then(|token| {
+                let socket = socket.try_clone().ok()?;
+                Some(token.on_cancel(move || {
+                    let _ = socket.shutdown(Shutdown::Both);
+                }))
+            });
             let mut conn = Conn {
                 socket,
                 tls: session,
@@ -164,8 +171,10 @@ impl Conn {
             while tls.wants_write() {
                 let (until, stop) = limit()?;
                 let stop = arm(socket, Direction::Write, until, stop, doing)?;
-                if let Err(e) = tls.write_tls(socket) {
-                    return Err(socket_error(&e, bounds, stop, doing, true));
+                match tls.write_tls(socket) {
+                    Ok(_) => {}
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(socket_error(&e, bounds, stop, doing, true)),
                 }
             }
             if !tls.is_handshaking() {
@@ -174,6 +183,7 @@ impl Conn {
             let (until, stop) = limit()?;
             let stop = arm(socket, Direction::Read, until, stop, doing)?;
             match tls.read_tls(socket) {
+                Ok(0) if bounds.canceled() => return Err(Stop::Canceled.error(doing)),
                 Ok(0) => {
                     return Err(ConnectError::new(
                         Code::Unavailable,
@@ -203,6 +213,16 @@ impl Conn {
         !self.broken
             && self.idle_since.elapsed() < idle_timeout
             && !crate::probe::stale(&self.socket)
+    }
+
+    /// Whether TLS holds nothing the call did not read: no decrypted bytes left in rustls
+    /// (a server that sent more than its response in the same records) and no
+    /// `close_notify`. Always true for plain TCP (the socket is checked on reuse).
+    fn tls_drained(&mut self) -> bool {
+        self.tls.as_mut().is_none_or(|tls| {
+            tls.process_new_packets()
+                .is_ok_and(|io| io.plaintext_bytes_to_read() == 0 && !io.peer_has_closed())
+        })
     }
 
     pub(crate) fn mark_idle(&mut self) {
@@ -313,7 +333,12 @@ impl Conn {
             if let Some(tls) = &mut self.tls {
                 match tls.reader().read(&mut self.staging[..room]) {
                     Ok(0) => return self.end_of_stream(reader, bounds, doing),
-                    Ok(n) => return reader.append(&self.staging[..n]),
+                    Ok(n) => {
+                        if reader.has_head() {
+                            bounds.progressed(n);
+                        }
+                        return reader.append(&self.staging[..n]);
+                    }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                     // The peer closed without close_notify: HTTP/1.1 frames its own
                     // messages, so the response reader decides whether that cut one short.
@@ -352,7 +377,12 @@ impl Conn {
                 Ok(0) if self.tls.is_none() => {
                     return self.end_of_stream(reader, bounds, doing);
                 }
-                Ok(n) if self.tls.is_none() => return reader.append(&self.staging[..n]),
+                Ok(n) if self.tls.is_none() => {
+                    if reader.has_head() {
+                        bounds.progressed(n);
+                    }
+                    return reader.append(&self.staging[..n]);
+                }
                 Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(self.io_error(&e, bounds, stop, doing, false)),
@@ -479,8 +509,11 @@ impl Exchange {
         Ok(())
     }
 
-    pub(crate) fn reusable(&self, method: &Method) -> bool {
-        self.request_sent && self.reader.reusable(method) && !self.conn.broken
+    pub(crate) fn reusable(&mut self, method: &Method) -> bool {
+        self.request_sent
+            && self.reader.reusable(method)
+            && !self.conn.broken
+            && self.conn.tls_drained()
     }
 
     /// The connection (head kept for reuse) and the read buffer.

@@ -146,7 +146,7 @@ impl<M: OwnedMessage> BlockingStream<M> {
                 StreamEvent::Message(m) => return Ok(Some(m)),
                 StreamEvent::End(end) => self.core.end(end),
                 StreamEvent::Finished => {
-                    let live = self
+                    let mut live = self
                         .live
                         .take()
                         .ok_or_else(|| ConnectError::from_code(Code::Unknown))?;

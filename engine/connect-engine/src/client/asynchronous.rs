@@ -257,6 +257,8 @@ impl<C: Connector> Client<C> {
         if let Some(c) = self.inner.pool.take() {
             return Ok(c);
         }
+        // Bounded by the connect timeout (and the deadline), not by an earlier wait.
+        bounds.begin();
         let connect = connector::connect_with_timeout(
             &self.inner.connector,
             &self.inner.origin,

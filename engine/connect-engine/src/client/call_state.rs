@@ -15,13 +15,19 @@ use super::config::ClientConfig;
 use super::interceptor::{RequestInfo, ResponseInfo};
 use super::options::{CallOptions, CancelToken, UnaryOutput};
 
+/// Bytes per second a response body must average for its wait to keep being extended (see
+/// [`Bounds::progressed`]).
+pub(crate) const MIN_BODY_RATE: u32 = 1024;
+
 /// The limits on one call's waits.
 ///
 /// Besides the call's deadline, every wait for one thing from the peer — the request
 /// accepted, the response head, a unary body, the next stream message — is bounded as a
 /// whole by the IO timeout from when the client began waiting for it
 /// ([`begin`](Self::begin)), however many reads or writes it takes: a peer trickling a
-/// byte at a time cannot stretch it.
+/// byte at a time cannot stretch it. Body bytes extend the wait by what they earn at
+/// [`MIN_BODY_RATE`] ([`progressed`](Self::progressed)), so a large body arriving steadily
+/// is not cut off.
 #[derive(Clone, Debug)]
 pub(crate) struct Bounds {
     /// The call's deadline.
@@ -88,6 +94,17 @@ impl Bounds {
     /// Begins a wait for one thing from the peer (see the type's docs).
     pub(crate) fn begin(&self) {
         self.io_end.set(Instant::now() + self.io_timeout);
+    }
+
+    /// `bytes` of a body arrived: the wait is extended by the time they earn at
+    /// [`MIN_BODY_RATE`], up to one IO timeout from now. A large body arriving steadily is
+    /// never cut off; a trickle earns next to nothing (a byte a second earns a millisecond).
+    pub(crate) fn progressed(&self, bytes: usize) {
+        let earned = Duration::from_secs(1)
+            .saturating_mul(u32::try_from(bytes).unwrap_or(u32::MAX))
+            / MIN_BODY_RATE;
+        let cap = Instant::now() + self.io_timeout;
+        self.io_end.set((self.io_end.get() + earned).min(cap));
     }
 
     /// When the current read or write must end, and what that end means.

@@ -252,7 +252,11 @@ mod tests {
             .iter()
             .map(|g| g.name())
             .collect();
-        assert_eq!(groups.first(), Some(&NamedGroup::X25519MLKEM768), "{groups:?}");
+        assert_eq!(
+            groups.first(),
+            Some(&NamedGroup::X25519MLKEM768),
+            "{groups:?}"
+        );
         assert!(groups.contains(&NamedGroup::X25519), "{groups:?}");
     }
 }

@@ -135,8 +135,11 @@ impl Exchange {
                 self.reader.put_buffer(buf);
                 self.reader.eof()
             }
-            Ok((Ok(_), buf)) => {
+            Ok((Ok(n), buf)) => {
                 self.reader.put_buffer(buf);
+                if self.reader.has_head() {
+                    bounds.progressed(n);
+                }
                 Ok(())
             }
             Ok((Err(e), buf)) => {
