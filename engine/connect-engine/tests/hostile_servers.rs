@@ -102,9 +102,9 @@ fn call(
     flavor: Flavor,
     url: &str,
     config: ClientConfig,
-    options: CallOptions,
+    options: &CallOptions,
 ) -> (Result<Text<'static>, ConnectError>, Duration) {
-    let (mut outs, took) = calls(flavor, url, config, &options, &[msg("hi")], Duration::ZERO);
+    let (mut outs, took) = calls(flavor, url, config, options, &[msg("hi")], Duration::ZERO);
     (outs.remove(0).result, took)
 }
 
@@ -279,7 +279,7 @@ fn tls_deadline_holds_against_a_trickled_response() {
     for flavor in flavors() {
         let config = ClientConfig::new().with_tls(tls.client.clone());
         let options = CallOptions::new().with_timeout(Duration::from_millis(1500));
-        let (result, took) = call(flavor, &url, config, options);
+        let (result, took) = call(flavor, &url, config, &options);
         let e = result.expect_err("a trickled response must not beat the deadline");
         assert_eq!(e.code(), Code::DeadlineExceeded, "{flavor:?}: {e}");
         assert!(took < Duration::from_secs(4), "{flavor:?}: took {took:?}");
@@ -298,16 +298,16 @@ fn tls_handshake_is_bounded_by_the_deadline_and_the_connect_timeout() {
     });
     for flavor in flavors() {
         let config = ClientConfig::new().with_tls(tls.client.clone());
-        let options = CallOptions::new().with_timeout(Duration::from_millis(1000));
-        let (result, took) = call(flavor, &url, config, options);
+        let options = CallOptions::new().with_timeout(Duration::from_secs(1));
+        let (result, took) = call(flavor, &url, config, &options);
         let e = result.expect_err("the handshake alone outlasts the deadline");
         assert_eq!(e.code(), Code::DeadlineExceeded, "{flavor:?}: {e}");
         assert!(took < Duration::from_secs(3), "{flavor:?}: took {took:?}");
 
         let config = ClientConfig::new()
             .with_tls(tls.client.clone())
-            .with_connect_timeout(Duration::from_millis(1000));
-        let (result, took) = call(flavor, &url, config, CallOptions::new());
+            .with_connect_timeout(Duration::from_secs(1));
+        let (result, took) = call(flavor, &url, config, &CallOptions::new());
         let e = result.expect_err("the handshake alone outlasts the connect timeout");
         assert_eq!(e.code(), Code::Unavailable, "{flavor:?}: {e}");
         assert!(e.message().contains("connect to"), "{flavor:?}: {e}");
@@ -327,7 +327,7 @@ fn an_untrusted_certificate_fails_at_once_with_the_reason() {
     });
     for flavor in flavors() {
         // The default roots do not know this self-signed certificate.
-        let (result, took) = call(flavor, &url, ClientConfig::new(), CallOptions::new());
+        let (result, took) = call(flavor, &url, ClientConfig::new(), &CallOptions::new());
         let e = result.expect_err("untrusted certificate");
         assert_eq!(e.code(), Code::Unavailable, "{flavor:?}: {e}");
         assert!(
@@ -398,7 +398,7 @@ fn an_error_body_with_invalid_utf8_keeps_code_and_message() {
         ));
     });
     for flavor in flavors() {
-        let (result, _) = call(flavor, &url, ClientConfig::new(), CallOptions::new());
+        let (result, _) = call(flavor, &url, ClientConfig::new(), &CallOptions::new());
         let e = result.unwrap_err();
         assert_eq!(
             (e.code(), e.message()),
@@ -415,7 +415,8 @@ fn a_response_with_80_header_fields_is_accepted() {
         let _ = read_request(&mut s);
         let mut fields = String::from("content-type: application/proto\r\n");
         for i in 0..40 {
-            fields.push_str(&format!("x-h-{i}: v{i}\r\ntrailer-x-t-{i}: t{i}\r\n"));
+            use std::fmt::Write as _;
+            let _ = write!(fields, "x-h-{i}: v{i}\r\ntrailer-x-t-{i}: t{i}\r\n");
         }
         let _ = s.write_all(&unary_response("200 OK", &fields, &support::text("many")));
     });
@@ -483,7 +484,7 @@ fn a_trickled_response_without_a_deadline_is_bounded_by_the_io_timeout() {
     });
     for flavor in flavors() {
         let config = ClientConfig::new().with_io_timeout(Duration::from_millis(800));
-        let (result, took) = call(flavor, &url, config, CallOptions::new());
+        let (result, took) = call(flavor, &url, config, &CallOptions::new());
         let e = result.expect_err("a trickled head outlasts the IO timeout");
         assert_eq!(e.code(), Code::Unavailable, "{flavor:?}: {e}");
         assert!(took < Duration::from_secs(3), "{flavor:?}: took {took:?}");
@@ -559,7 +560,7 @@ fn a_cancellation_during_the_tls_handshake_ends_the_call_at_once() {
     });
     let config = ClientConfig::new().with_tls(tls.client.clone());
     let options = CallOptions::new().with_cancel(token);
-    let (result, took) = call(Flavor::Blocking, &url, config, options);
+    let (result, took) = call(Flavor::Blocking, &url, config, &options);
     let e = result.expect_err("canceled");
     assert_eq!(e.code(), Code::Canceled, "{e}");
     assert!(took < Duration::from_secs(3), "took {took:?}");

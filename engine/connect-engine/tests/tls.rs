@@ -458,7 +458,9 @@ fn handshakes_negotiate_the_post_quantum_hybrid_key_exchange() {
         tls.conn.complete_io(&mut tls.sock).unwrap();
     }
     assert_eq!(
-        tls.conn.negotiated_key_exchange_group().map(|g| g.name()),
+        tls.conn
+            .negotiated_key_exchange_group()
+            .map(rustls::crypto::SupportedKxGroup::name),
         Some(rustls::NamedGroup::X25519MLKEM768)
     );
 }

@@ -386,6 +386,7 @@ fn print_line(line: &str) {
 /// reorder what is shown) become `\n`, `\r` or `\u{..}` escapes; a backslash before
 /// anything is doubled so an escape cannot be faked. Everything else passes unchanged.
 fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    use std::fmt::Write as _;
     let unsafe_char = |c: char| {
         (c.is_control() && c != '\t')
             || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
@@ -399,7 +400,9 @@ fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
             '\\' => out.push_str("\\\\"),
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
-            c if unsafe_char(c) => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+            c if unsafe_char(c) => {
+                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+            }
             c => out.push(c),
         }
     }
