@@ -27,9 +27,9 @@ git ls-files -z --cached --others --exclude-standard |
 export CARGO_TARGET_DIR=$PWD/target
 cd "$src"
 cargo update --quiet
-echo "newest versions: $(grep -c '^name = ' Cargo.lock) packages; changed from the lock file:"
-diff <(grep -A1 '^name = ' "$OLDPWD/Cargo.lock" | paste - - - | sort) \
-  <(grep -A1 '^name = ' Cargo.lock | paste - - - | sort) | sed -n 's/^> /  /p' || true
+versions() { awk '/^name = /{n=$3} /^version = /{print n, $3}' "$1" | tr -d '"' | sort; }
+echo "newest versions: $(grep -c '^name = ' Cargo.lock) packages; newer than the lock file's:"
+comm -13 <(versions "$OLDPWD/Cargo.lock") <(versions Cargo.lock) | sed 's/^/  /' | paste -sd' ' | fold -s -w 100
 
 log=$work/build.log
 if ! cargo build --workspace --all-targets --all-features --message-format short >"$log" 2>&1; then

@@ -46,11 +46,17 @@ impl UnaryReply<'_> {
             Ok(mut resp) => {
                 if self.record.on {
                     // Interceptors' fields first, then the handler's.
+                    // An empty map is not drained: `HeaderMap::drain` allocates (since
+                    // http 1.6) even when there is nothing to drain.
                     let mut headers = std::mem::take(&mut self.record.headers);
-                    headers.extend(resp.headers.drain());
+                    if !resp.headers.is_empty() {
+                        headers.extend(resp.headers.drain());
+                    }
                     resp.headers = headers;
                     let mut trailers = std::mem::take(&mut self.record.trailers);
-                    trailers.extend(resp.trailers.drain());
+                    if !resp.trailers.is_empty() {
+                        trailers.extend(resp.trailers.drain());
+                    }
                     resp.trailers = trailers;
                 }
                 self.success(&resp);
