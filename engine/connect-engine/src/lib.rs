@@ -69,6 +69,7 @@ mod buffers;
 pub mod client;
 mod codecs;
 pub mod guide;
+#[cfg(feature = "blocking")]
 mod probe;
 #[cfg(feature = "runtime")]
 pub mod runtime;

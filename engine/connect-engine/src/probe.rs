@@ -1,4 +1,5 @@
-//! Whether an idle pooled connection can carry another call, for both clients.
+//! Whether an idle pooled connection of the blocking client can carry another call (the
+//! async client keeps a read posted on its idle connections instead: `client/conn.rs`).
 
 use std::io;
 

@@ -23,9 +23,6 @@ type ClientTls = monoio_rustls::ClientTlsStream<TcpStream>;
 /// [`Connector`](crate::client::Connector) returns one.
 pub struct Transport {
     kind: Kind,
-    /// A second handle to the TCP socket, for checking an idle pooled connection without a
-    /// read posted (see [`Probe`]).
-    probe: Option<std::net::TcpStream>,
 }
 
 enum Kind {
@@ -54,21 +51,7 @@ impl Transport {
     }
 
     fn of(kind: Kind) -> Self {
-        Transport { kind, probe: None }
-    }
-
-    /// Adds a second handle to the connection's TCP socket (a `try_clone` of the
-    /// `std::net::TcpStream` it was made from), which lets a client notice that the peer
-    /// closed an idle pooled connection before sending a request on it.
-    #[must_use]
-    pub fn with_probe(mut self, probe: std::net::TcpStream) -> Self {
-        self.probe = Some(probe);
-        self
-    }
-
-    /// Takes the probe handle, if any.
-    pub(crate) fn take_probe(&mut self) -> Option<Probe> {
-        self.probe.take().map(|socket| Probe { socket })
+        Transport { kind }
     }
 
     /// A TLS connection, client side (e.g. from `monoio_rustls::TlsConnector`).
@@ -278,20 +261,6 @@ impl WriteHalf {
         };
         self.interrupted = false;
         r
-    }
-}
-
-/// A second handle to a connection's socket, for checking an idle pooled connection.
-#[derive(Debug)]
-pub(crate) struct Probe {
-    socket: std::net::TcpStream,
-}
-
-impl Probe {
-    /// Whether anything arrived on the idle connection (see [`crate::probe::stale`]): a
-    /// non-blocking peek, no read posted.
-    pub(crate) fn stale(&self) -> bool {
-        crate::probe::stale(&self.socket)
     }
 }
 

@@ -25,13 +25,14 @@ pub(crate) struct Pool {
     idle: RefCell<Vec<Conn>>,
     max_idle: usize,
     idle_timeout: std::time::Duration,
+    buffer_size: usize,
 }
 
 impl Pool {
     fn take(&self) -> Option<Conn> {
         let mut idle = self.idle.borrow_mut();
         // Most recently used first: the likeliest to be alive.
-        while let Some(c) = idle.pop() {
+        while let Some(mut c) = idle.pop() {
             if c.is_usable(self.idle_timeout) {
                 return Some(c);
             }
@@ -39,11 +40,22 @@ impl Pool {
         None
     }
 
-    pub(crate) fn give(&self, mut conn: Conn) {
+    /// Keeps `conn` for reuse with a read posted into `rbuf` (its last response's buffer;
+    /// see `conn.rs`), or gives `rbuf` back to the thread's buffers if the pool is full or
+    /// something was already waiting on the connection.
+    pub(crate) fn give(&self, mut conn: Conn, mut rbuf: Vec<u8>) {
         let mut idle = self.idle.borrow_mut();
-        if idle.len() < self.max_idle {
-            conn.mark_idle();
-            idle.push(conn);
+        if idle.len() >= self.max_idle {
+            buffers::give(rbuf, self.buffer_size);
+            return;
+        }
+        rbuf.clear();
+        if rbuf.capacity() < self.buffer_size {
+            rbuf.reserve_exact(self.buffer_size);
+        }
+        match conn.rest(rbuf) {
+            Ok(()) => idle.push(conn),
+            Err(rbuf) => buffers::give(rbuf, self.buffer_size),
         }
     }
 
@@ -122,6 +134,7 @@ impl<C: Connector> Client<C> {
             idle: RefCell::new(Vec::new()),
             max_idle: config.max_idle_connections,
             idle_timeout: config.idle_timeout,
+            buffer_size: config.buffer_size,
         });
         Ok(Client {
             inner: Rc::new(Inner {
@@ -272,9 +285,15 @@ impl<C: Connector> Client<C> {
 
     fn exchange(&self, conn: Conn) -> Exchange {
         let config = &self.inner.config;
+        // A reused connection's read buffer is in the read posted on it.
+        let rbuf = if conn.has_posted_read() {
+            Vec::new()
+        } else {
+            buffers::take(config.buffer_size)
+        };
         Exchange::new(
             conn,
-            buffers::take(config.buffer_size),
+            rbuf,
             buffers::take(config.buffer_size),
             config.http,
             config.max_message_size.saturating_add(64 << 10),
@@ -284,10 +303,11 @@ impl<C: Connector> Client<C> {
     fn release(&self, ex: Exchange, reusable: bool) {
         let size = self.inner.config.buffer_size;
         let (conn, rbuf, wbuf) = ex.into_parts();
-        buffers::give(rbuf, size);
         buffers::give(wbuf, size);
         if reusable {
-            self.inner.pool.give(conn);
+            self.inner.pool.give(conn, rbuf);
+        } else {
+            buffers::give(rbuf, size);
         }
     }
 

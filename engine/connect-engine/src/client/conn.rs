@@ -1,8 +1,22 @@
 //! One HTTP/1.1 client connection and the IO of one call on it: write the request, read the
 //! response head, read the body. Every wait is bounded by the call's deadline, the IO
 //! timeout and its cancellation token; an interrupted connection is never reused.
+//!
+//! ## Idle connections keep a read posted
+//!
+//! A connection back in the pool is not left unread: a read is posted on it at once (as Go's
+//! `persistConn` keeps its read loop going). Whatever completes that read while the
+//! connection is idle — the server closing it, or bytes it sent unasked (a second response,
+//! which the next call would otherwise read as its own) — disqualifies the connection when a
+//! call takes it: one poll of the posted read, no system call. A read still pending then
+//! becomes the call's first response read, so a reused connection costs no more IO than
+//! before. The read's future lives in a slot allocated once per connection and reused
+//! ([`Pin::set`]), so no call allocates for it.
 
 use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker, ready};
 use std::time::{Duration, Instant};
 
 use connect_wire::client::ResponseReader;
@@ -11,15 +25,73 @@ use connect_wire::{ConnectError, Role, fault};
 use http::Method;
 
 use super::{Bounds, Stop};
-use crate::transport::{Probe, ReadHalf, Transport, WriteHalf};
+use crate::transport::{ReadHalf, Transport, WriteHalf};
+
+/// What an idle read gives back: the read half, the read's result and the buffer.
+type IdleOutput = (ReadHalf, io::Result<usize>, Vec<u8>);
+
+/// A reusable place for a connection's idle read, type-erased (the read is an `async fn`'s
+/// future, which has no name to store it under).
+trait IdleSlot {
+    /// Posts a read on `r` into the spare capacity of `buf`.
+    fn start(self: Pin<&mut Self>, r: ReadHalf, buf: Vec<u8>);
+    /// Drives the posted read; once it completes the slot is empty again.
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<IdleOutput>>;
+}
+
+pin_project_lite::pin_project! {
+    struct Slot<M, F> {
+        make: M,
+        #[pin]
+        read: Option<F>,
+    }
+}
+
+impl<M, F> IdleSlot for Slot<M, F>
+where
+    M: Fn(ReadHalf, Vec<u8>) -> F,
+    F: Future<Output = IdleOutput>,
+{
+    fn start(self: Pin<&mut Self>, r: ReadHalf, buf: Vec<u8>) {
+        let mut this = self.project();
+        let read = (this.make)(r, buf);
+        this.read.set(Some(read));
+    }
+
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<IdleOutput>> {
+        let mut this = self.project();
+        let Some(read) = this.read.as_mut().as_pin_mut() else {
+            return Poll::Ready(None);
+        };
+        let out = ready!(read.poll(cx));
+        this.read.set(None);
+        Poll::Ready(Some(out))
+    }
+}
+
+async fn idle_read(mut r: ReadHalf, buf: Vec<u8>) -> IdleOutput {
+    let (res, buf) = r.read_into(buf).await;
+    (r, res, buf)
+}
+
+fn idle_slot() -> Pin<Box<dyn IdleSlot>> {
+    Box::pin(Slot {
+        make: idle_read,
+        read: None,
+    })
+}
 
 /// A pooled connection.
 pub(crate) struct Conn {
-    r: ReadHalf,
+    /// The read half; `None` while a read is posted on it (see the module docs).
+    r: Option<ReadHalf>,
     w: WriteHalf,
+    /// The posted read's slot, made the first time the connection goes idle.
+    idle: Option<Pin<Box<dyn IdleSlot>>>,
+    /// A read is posted in `idle`.
+    posted: bool,
     /// The parsed head of the last response, kept for its field vector's capacity.
     head: ResponseHead,
-    probe: Option<Probe>,
     /// When it last went idle.
     idle_since: Instant,
     /// Whether it carried a call before (a failure right away may mean the peer had closed
@@ -28,33 +100,72 @@ pub(crate) struct Conn {
 }
 
 impl Conn {
-    pub(crate) fn new(mut transport: Transport) -> Self {
-        let probe = transport.take_probe();
+    pub(crate) fn new(transport: Transport) -> Self {
         let (r, w) = transport.split();
         Conn {
-            r,
+            r: Some(r),
             w,
+            idle: None,
+            posted: false,
             head: ResponseHead::new(),
-            probe,
             idle_since: Instant::now(),
             reused: false,
         }
     }
 
-    /// Whether an idle connection can carry another call: not interrupted, not idle too
-    /// long, and nothing arrived on it while it was idle (neither the end of the stream
-    /// nor bytes the server sent unasked, which the call would read as its response; see
-    /// [`Probe::stale`]), checked on every reuse.
-    pub(crate) fn is_usable(&self, idle_timeout: Duration) -> bool {
-        !self.r.is_interrupted()
-            && !self.w.is_interrupted()
-            && self.idle_since.elapsed() < idle_timeout
-            && !self.probe.as_ref().is_some_and(Probe::stale)
-    }
-
-    pub(crate) fn mark_idle(&mut self) {
+    /// Puts the connection to rest with a read posted on it into `buf` (see the module
+    /// docs). Fails if the read completes at once: something was already waiting.
+    pub(crate) fn rest(&mut self, buf: Vec<u8>) -> Result<(), Vec<u8>> {
         self.idle_since = Instant::now();
         self.reused = true;
+        let Some(r) = self.r.take() else {
+            return Err(buf);
+        };
+        let slot = self.idle.get_or_insert_with(idle_slot);
+        slot.as_mut().start(r, buf);
+        self.posted = true;
+        // The first poll submits the read (io_uring) or tries it (epoll).
+        if self.poll_idle() {
+            Ok(())
+        } else {
+            Err(Vec::new())
+        }
+    }
+
+    /// Polls the posted read once without waiting: `true` while it is still pending (the
+    /// connection is quiet). A completed read (end of stream, bytes nobody asked for, an
+    /// error) leaves the connection unusable; its buffer is dropped with it.
+    fn poll_idle(&mut self) -> bool {
+        let Some(slot) = self.idle.as_mut() else {
+            return false;
+        };
+        let mut cx = Context::from_waker(Waker::noop());
+        match slot.as_mut().poll_read(&mut cx) {
+            Poll::Pending => true,
+            Poll::Ready(_) => {
+                self.posted = false;
+                false
+            }
+        }
+    }
+
+    /// Whether an idle connection can carry another call: not interrupted, not idle too
+    /// long, and its posted read still pending (nothing arrived while it was idle).
+    pub(crate) fn is_usable(&mut self, idle_timeout: Duration) -> bool {
+        !self.w.is_interrupted()
+            && self.idle_since.elapsed() < idle_timeout
+            && self.posted
+            && self.poll_idle()
+    }
+
+    /// Whether a read is posted (the next response read waits for it).
+    pub(crate) fn has_posted_read(&self) -> bool {
+        self.posted
+    }
+
+    /// Whether either half was interrupted (a read or write dropped unfinished).
+    fn is_interrupted(&self) -> bool {
+        self.w.is_interrupted() || self.r.as_ref().is_none_or(ReadHalf::is_interrupted)
     }
 }
 
@@ -126,10 +237,43 @@ impl Exchange {
         }
     }
 
-    /// One read from the connection into the reader; end of stream is reported to it.
+    /// One read from the connection into the reader; end of stream is reported to it. On a
+    /// reused connection the first read is the one posted while it was idle, whose buffer
+    /// becomes the reader's.
     async fn read(&mut self, bounds: &Bounds, doing: &'static str) -> Result<(), ConnectError> {
-        let buf = self.reader.take_buffer()?;
-        let read = run_bounded(bounds, self.conn.r.read_into(buf)).await;
+        let read = if self.conn.posted {
+            let conn = &mut self.conn;
+            let posted = std::future::poll_fn(|cx| match conn.idle.as_mut() {
+                Some(slot) => slot.as_mut().poll_read(cx),
+                None => Poll::Ready(None),
+            });
+            match run_bounded(bounds, posted).await {
+                Ok(Some((r, res, buf))) => {
+                    self.conn.posted = false;
+                    self.conn.r = Some(r);
+                    Ok((res, buf))
+                }
+                Ok(None) => {
+                    self.conn.posted = false;
+                    return Err(fault::io(
+                        Role::Client,
+                        false,
+                        &io::ErrorKind::NotConnected.into(),
+                    ));
+                }
+                Err(stop) => Err(stop),
+            }
+        } else {
+            let Some(r) = self.conn.r.as_mut() else {
+                return Err(fault::io(
+                    Role::Client,
+                    false,
+                    &io::ErrorKind::NotConnected.into(),
+                ));
+            };
+            let buf = self.reader.take_buffer()?;
+            run_bounded(bounds, r.read_into(buf)).await
+        };
         match read {
             Ok((Ok(0), buf)) => {
                 self.reader.put_buffer(buf);
@@ -198,9 +342,6 @@ impl Exchange {
     /// Whether the connection can go back to the pool: the response said keep-alive, its
     /// body was read to the end, the request went out whole, and nothing was interrupted.
     pub(crate) fn reusable(&self, method: &Method) -> bool {
-        self.request_sent
-            && self.reader.reusable(method)
-            && !self.conn.r.is_interrupted()
-            && !self.conn.w.is_interrupted()
+        self.request_sent && self.reader.reusable(method) && !self.conn.is_interrupted()
     }
 }

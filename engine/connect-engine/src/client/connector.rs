@@ -42,12 +42,8 @@ impl DefaultConnector {
     }
 }
 
-/// Connects a TCP socket without blocking the thread, keeping a second handle to the same
-/// socket (a `dup`) for checking later, without a read posted, whether the peer closed an
-/// idle connection.
-async fn connect_tcp(
-    addr: SocketAddr,
-) -> io::Result<(monoio::net::TcpStream, std::net::TcpStream)> {
+/// Connects a TCP socket without blocking the thread.
+async fn connect_tcp(addr: SocketAddr) -> io::Result<monoio::net::TcpStream> {
     use socket2::{Domain, Protocol, Socket, Type};
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
     socket.set_nonblocking(true)?;
@@ -57,16 +53,17 @@ async fn connect_tcp(
         Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
         Err(e) => return Err(e),
     }
+    // A second handle (a `dup`) to read the connect's outcome with.
     let std_stream: std::net::TcpStream = socket.into();
-    let probe = std_stream.try_clone()?;
+    let check = std_stream.try_clone()?;
     let stream = monoio::net::TcpStream::from_std(std_stream)?;
     stream.writable(false).await?;
-    if let Some(e) = probe.take_error()? {
+    if let Some(e) = check.take_error()? {
         return Err(e);
     }
     // A refused connection can also show as "writable" with the error still pending.
-    probe.peer_addr()?;
-    Ok((stream, probe))
+    check.peer_addr()?;
+    Ok(stream)
 }
 
 impl Connector for DefaultConnector {
@@ -74,7 +71,7 @@ impl Connector for DefaultConnector {
         let addrs = origin.resolve()?;
         let mut last = io::Error::new(io::ErrorKind::NotFound, "no address for host");
         for addr in addrs {
-            let (stream, probe) = match connect_tcp(addr).await {
+            let stream = match connect_tcp(addr).await {
                 Ok(s) => s,
                 Err(e) => {
                     last = e;
@@ -95,7 +92,7 @@ impl Connector for DefaultConnector {
                     Transport::tls_client(tls)
                 }
             };
-            return Ok(transport.with_probe(probe));
+            return Ok(transport);
         }
         Err(last)
     }

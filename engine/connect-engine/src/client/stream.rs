@@ -179,10 +179,11 @@ impl<M: OwnedMessage> StreamOutput<M> {
                         .ok_or_else(|| ConnectError::from_code(Code::Unknown))?;
                     let reusable = live.ex.reusable(&Method::POST);
                     let (conn, rbuf, wbuf) = live.ex.into_parts();
-                    buffers::give(rbuf, config.buffer_size);
                     buffers::give(wbuf, config.buffer_size);
                     if reusable {
-                        live.pool.give(conn);
+                        live.pool.give(conn, rbuf);
+                    } else {
+                        buffers::give(rbuf, config.buffer_size);
                     }
                     self.core.finished();
                     return Ok(None);
