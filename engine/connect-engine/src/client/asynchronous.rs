@@ -49,10 +49,12 @@ impl Pool {
             buffers::give(rbuf, self.buffer_size);
             return;
         }
-        rbuf.clear();
-        if rbuf.capacity() < self.buffer_size {
-            rbuf.reserve_exact(self.buffer_size);
+        // A buffer grown by a large response is not kept for the idle wait.
+        if rbuf.capacity() < self.buffer_size || rbuf.capacity() > 4 * self.buffer_size {
+            buffers::give(rbuf, self.buffer_size);
+            rbuf = buffers::take(self.buffer_size);
         }
+        rbuf.clear();
         match conn.rest(rbuf) {
             Ok(()) => idle.push(conn),
             Err(rbuf) => buffers::give(rbuf, self.buffer_size),

@@ -62,7 +62,9 @@ pub struct ClientConfig {
     /// root certificates (webpki-roots).
     pub tls: Option<Arc<rustls::ClientConfig>>,
     /// Most idle keep-alive connections kept per client (per thread for the async client).
-    /// Default 32.
+    /// Default 32. An idle connection of the async client keeps a read posted into a buffer
+    /// of [`buffer_size`](Self::buffer_size) bytes, so that it notices anything the server
+    /// sends (or its close) while it waits.
     pub max_idle_connections: usize,
     /// How long an idle connection is kept for reuse. Default 30 s.
     pub idle_timeout: Duration,
