@@ -69,7 +69,6 @@ mod buffers;
 pub mod client;
 mod codecs;
 pub mod guide;
-#[cfg(feature = "blocking")]
 mod probe;
 #[cfg(feature = "runtime")]
 pub mod runtime;

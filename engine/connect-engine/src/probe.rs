@@ -1,5 +1,6 @@
-//! Whether an idle pooled connection of the blocking client can carry another call (the
-//! async client keeps a read posted on its idle connections instead: `client/conn.rs`).
+//! Whether an idle pooled connection can carry another call: the blocking client's check,
+//! and the async client's for TLS connections (it keeps a read posted on plain ones:
+//! `client/conn.rs`).
 
 use std::io;
 

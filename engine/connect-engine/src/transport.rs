@@ -23,6 +23,9 @@ type ClientTls = monoio_rustls::ClientTlsStream<TcpStream>;
 /// [`Connector`](crate::client::Connector) returns one.
 pub struct Transport {
     kind: Kind,
+    /// A second handle to the TCP socket, for checking an idle pooled TLS connection
+    /// without a read posted (see [`Probe`]).
+    probe: Option<std::net::TcpStream>,
 }
 
 enum Kind {
@@ -51,7 +54,27 @@ impl Transport {
     }
 
     fn of(kind: Kind) -> Self {
-        Transport { kind }
+        Transport { kind, probe: None }
+    }
+
+    /// Adds a second handle to the connection's TCP socket (a `try_clone` of the
+    /// `std::net::TcpStream` it was made from). The async client checks an idle pooled TLS
+    /// connection through it, with one non-blocking peek, instead of keeping a read posted
+    /// on the TLS stream while it is idle.
+    #[must_use]
+    pub fn with_probe(mut self, probe: std::net::TcpStream) -> Self {
+        self.probe = Some(probe);
+        self
+    }
+
+    /// Takes the probe handle, if any.
+    pub(crate) fn take_probe(&mut self) -> Option<Probe> {
+        self.probe.take().map(|socket| Probe { socket })
+    }
+
+    /// Whether the stream is TLS.
+    pub(crate) fn is_tls(&self) -> bool {
+        matches!(self.kind, Kind::ServerTls(_) | Kind::ClientTls(_))
     }
 
     /// A TLS connection, client side (e.g. from `monoio_rustls::TlsConnector`).
@@ -261,6 +284,20 @@ impl WriteHalf {
         };
         self.interrupted = false;
         r
+    }
+}
+
+/// A second handle to a connection's socket, for checking an idle pooled connection.
+#[derive(Debug)]
+pub(crate) struct Probe {
+    socket: std::net::TcpStream,
+}
+
+impl Probe {
+    /// Whether anything arrived on the idle connection (see [`crate::probe::stale`]): a
+    /// non-blocking peek, no read posted.
+    pub(crate) fn stale(&self) -> bool {
+        crate::probe::stale(&self.socket)
     }
 }
 

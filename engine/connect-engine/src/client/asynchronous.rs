@@ -10,7 +10,7 @@ use connect_wire::service::MethodDescriptor;
 use connect_wire::{Code, ConnectError, Message, OwnedMessage, client as wire};
 use http::{HeaderMap, Method};
 
-use super::conn::{Conn, Exchange, run_bounded};
+use super::conn::{Conn, Exchange, Rest, run_bounded};
 use super::connector::{self, Connector, DefaultConnector};
 use super::stream::StreamOutput;
 use super::{
@@ -40,24 +40,33 @@ impl Pool {
         None
     }
 
-    /// Keeps `conn` for reuse with a read posted into `rbuf` (its last response's buffer;
-    /// see `conn.rs`), or gives `rbuf` back to the thread's buffers if the pool is full or
-    /// something was already waiting on the connection.
+    /// Keeps `conn` for reuse, with a read posted into `rbuf` (its last response's buffer;
+    /// see `conn.rs`) unless it is checked otherwise; `rbuf` goes back to the thread's
+    /// buffers when it is not needed, when the pool is full, or when something was already
+    /// waiting on the connection.
     pub(crate) fn give(&self, mut conn: Conn, mut rbuf: Vec<u8>) {
         let mut idle = self.idle.borrow_mut();
+        let size = self.buffer_size.max(1024);
         if idle.len() >= self.max_idle {
-            buffers::give(rbuf, self.buffer_size);
+            buffers::give(rbuf, size);
             return;
         }
         // A buffer grown by a large response is not kept for the idle wait.
-        if rbuf.capacity() < self.buffer_size || rbuf.capacity() > 4 * self.buffer_size {
-            buffers::give(rbuf, self.buffer_size);
-            rbuf = buffers::take(self.buffer_size);
+        if rbuf.capacity() < size || rbuf.capacity() > size.saturating_mul(4) {
+            let mut fresh = buffers::take(size);
+            if fresh.capacity() > size.saturating_mul(4) {
+                fresh = Vec::with_capacity(size);
+            }
+            buffers::give(std::mem::replace(&mut rbuf, fresh), size);
         }
         rbuf.clear();
         match conn.rest(rbuf) {
-            Ok(()) => idle.push(conn),
-            Err(rbuf) => buffers::give(rbuf, self.buffer_size),
+            Rest::Posted => idle.push(conn),
+            Rest::Quiet(rbuf) => {
+                buffers::give(rbuf, size);
+                idle.push(conn);
+            }
+            Rest::Stale => {}
         }
     }
 

@@ -4,21 +4,28 @@
 //!
 //! ## Idle connections keep a read posted
 //!
-//! A connection back in the pool is not left unread: a read is posted on it at once (as Go's
-//! `persistConn` keeps its read loop going). Whatever completes that read while the
-//! connection is idle — the server closing it, or bytes it sent unasked (a second response,
-//! which the next call would otherwise read as its own) — disqualifies the connection when a
-//! call takes it: one poll of the posted read, no system call. A read still pending then
-//! becomes the call's first response read. The read's future lives in a slot allocated once
-//! per connection and reused ([`Pin::set`]), so no call allocates for it.
+//! A call must never take bytes that arrived before its request was written (a server's
+//! unasked second response, say) as its own response, nor start on a connection the server
+//! has closed. So a plain connection back in the pool is not left unread: a read is posted
+//! on it at once (as Go's `persistConn` keeps its read loop going). Whatever completes that
+//! read while the connection is idle disqualifies it when a call takes it: one poll of the
+//! posted read, no system call. A read still pending becomes the call's first response
+//! read. The read's future lives in a slot allocated once per connection and reused
+//! ([`Pin::set`]), so no call allocates for it.
 //!
 //! What it costs (PERF.md, "Clients: the idle-connection check"): on io_uring the read's
 //! submission rides on the ring's next submission, and `strace` counted no more
 //! `io_uring_enter` calls than reading after the write. On epoll the posted read is tried at
 //! once and finds nothing (one `recv` per reused call), and the response then waits for an
-//! epoll event where a read after the write often found it already there. A peek through a
-//! second socket handle instead measured no cheaper, and the posted read needs no second
-//! handle, so it serves every transport a connector returns.
+//! epoll event where a read after the write often found it already there.
+//!
+//! A TLS connection is checked with one non-blocking peek through a second socket handle
+//! instead ([`Probe`], from [`Transport::with_probe`]): monoio-rustls's read half may have
+//! to write (an alert after a bad record), which must not happen while the write half sends
+//! the next request. Pending bytes on an idle TLS connection mean something arrived unasked:
+//! the only records servers send unasked after the handshake (session tickets) come before
+//! the first response, which the first call read. A TLS connection without a probe gets the
+//! posted read.
 
 use std::future::Future;
 use std::io;
@@ -32,7 +39,7 @@ use connect_wire::{ConnectError, Role, fault};
 use http::Method;
 
 use super::{Bounds, Stop};
-use crate::transport::{ReadHalf, Transport, WriteHalf};
+use crate::transport::{Probe, ReadHalf, Transport, WriteHalf};
 
 /// What an idle read gives back: the read half, the read's result and the buffer.
 type IdleOutput = (ReadHalf, io::Result<usize>, Vec<u8>);
@@ -88,6 +95,16 @@ fn idle_slot() -> Pin<Box<dyn IdleSlot>> {
     })
 }
 
+/// How a connection went to rest.
+pub(crate) enum Rest {
+    /// With a read posted (the buffer is in it).
+    Posted,
+    /// As it is: its probe checks it when it is taken; the buffer is not needed.
+    Quiet(Vec<u8>),
+    /// Something was already waiting on it (or its read half was gone): do not keep it.
+    Stale,
+}
+
 /// A pooled connection.
 pub(crate) struct Conn {
     /// The read half; `None` while a read is posted on it (see the module docs).
@@ -97,6 +114,9 @@ pub(crate) struct Conn {
     idle: Option<Pin<Box<dyn IdleSlot>>>,
     /// A read is posted in `idle`.
     posted: bool,
+    /// The second socket handle that checks an idle TLS connection (plain ones get a
+    /// posted read).
+    probe: Option<Probe>,
     /// The parsed head of the last response, kept for its field vector's capacity.
     head: ResponseHead,
     /// When it last went idle.
@@ -107,35 +127,41 @@ pub(crate) struct Conn {
 }
 
 impl Conn {
-    pub(crate) fn new(transport: Transport) -> Self {
+    pub(crate) fn new(mut transport: Transport) -> Self {
+        let tls = transport.is_tls();
+        let probe = transport.take_probe().filter(|_| tls);
         let (r, w) = transport.split();
         Conn {
             r: Some(r),
             w,
             idle: None,
             posted: false,
+            probe,
             head: ResponseHead::new(),
             idle_since: Instant::now(),
             reused: false,
         }
     }
 
-    /// Puts the connection to rest with a read posted on it into `buf` (see the module
-    /// docs). Fails if the read completes at once: something was already waiting.
-    pub(crate) fn rest(&mut self, buf: Vec<u8>) -> Result<(), Vec<u8>> {
+    /// Puts the connection to rest (see the module docs): with a read posted into `buf`, or,
+    /// with a probe, as it is (`buf` is handed back).
+    pub(crate) fn rest(&mut self, buf: Vec<u8>) -> Rest {
         self.idle_since = Instant::now();
         self.reused = true;
+        if self.probe.is_some() {
+            return Rest::Quiet(buf);
+        }
         let Some(r) = self.r.take() else {
-            return Err(buf);
+            return Rest::Stale;
         };
         let slot = self.idle.get_or_insert_with(idle_slot);
         slot.as_mut().start(r, buf);
         self.posted = true;
         // The first poll submits the read (io_uring) or tries it (epoll).
         if self.poll_idle() {
-            Ok(())
+            Rest::Posted
         } else {
-            Err(Vec::new())
+            Rest::Stale
         }
     }
 
@@ -157,12 +183,16 @@ impl Conn {
     }
 
     /// Whether an idle connection can carry another call: not interrupted, not idle too
-    /// long, and its posted read still pending (nothing arrived while it was idle).
+    /// long, and nothing arrived on it while it was idle (its posted read still pending, or
+    /// its probe's peek finding nothing).
     pub(crate) fn is_usable(&mut self, idle_timeout: Duration) -> bool {
-        !self.w.is_interrupted()
-            && self.idle_since.elapsed() < idle_timeout
-            && self.posted
-            && self.poll_idle()
+        if self.w.is_interrupted() || self.idle_since.elapsed() >= idle_timeout {
+            return false;
+        }
+        match &self.probe {
+            Some(probe) => !self.is_interrupted() && !probe.stale(),
+            None => self.posted && self.poll_idle(),
+        }
     }
 
     /// Whether a read is posted (the next response read waits for it).

@@ -42,8 +42,11 @@ impl DefaultConnector {
     }
 }
 
-/// Connects a TCP socket without blocking the thread.
-async fn connect_tcp(addr: SocketAddr) -> io::Result<monoio::net::TcpStream> {
+/// Connects a TCP socket without blocking the thread; also returns a second handle to it
+/// (a `dup`), for checking an idle TLS connection (see [`Transport::with_probe`]).
+async fn connect_tcp(
+    addr: SocketAddr,
+) -> io::Result<(monoio::net::TcpStream, std::net::TcpStream)> {
     use socket2::{Domain, Protocol, Socket, Type};
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
     socket.set_nonblocking(true)?;
@@ -53,7 +56,6 @@ async fn connect_tcp(addr: SocketAddr) -> io::Result<monoio::net::TcpStream> {
         Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
         Err(e) => return Err(e),
     }
-    // A second handle (a `dup`) to read the connect's outcome with.
     let std_stream: std::net::TcpStream = socket.into();
     let check = std_stream.try_clone()?;
     let stream = monoio::net::TcpStream::from_std(std_stream)?;
@@ -63,7 +65,7 @@ async fn connect_tcp(addr: SocketAddr) -> io::Result<monoio::net::TcpStream> {
     }
     // A refused connection can also show as "writable" with the error still pending.
     check.peer_addr()?;
-    Ok(stream)
+    Ok((stream, check))
 }
 
 impl Connector for DefaultConnector {
@@ -71,7 +73,7 @@ impl Connector for DefaultConnector {
         let addrs = origin.resolve()?;
         let mut last = io::Error::new(io::ErrorKind::NotFound, "no address for host");
         for addr in addrs {
-            let stream = match connect_tcp(addr).await {
+            let (stream, check) = match connect_tcp(addr).await {
                 Ok(s) => s,
                 Err(e) => {
                     last = e;
@@ -79,7 +81,10 @@ impl Connector for DefaultConnector {
                 }
             };
             let transport = match origin.scheme() {
-                Scheme::Http => Transport::tcp(stream),
+                Scheme::Http => {
+                    drop(check);
+                    Transport::tcp(stream)
+                }
                 Scheme::Https => {
                     let name = ServerName::try_from(origin.host().to_owned())
                         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
@@ -89,7 +94,7 @@ impl Connector for DefaultConnector {
                         // The rustls error itself (`invalid peer certificate: UnknownIssuer`),
                         // not the wrapper's "io error".
                         .map_err(io::Error::from)?;
-                    Transport::tls_client(tls)
+                    Transport::tls_client(tls).with_probe(check)
                 }
             };
             return Ok(transport);
