@@ -97,14 +97,22 @@ impl Conn {
                 _ => connect_end,
             };
             if Instant::now() >= until {
-                return Err(fail(&format_args!("timed out after {connect_timeout:?}")));
+                return Err(ConnectError::new(
+                    Code::Unavailable,
+                    format!("timed out after {connect_timeout:?}"),
+                ));
             }
             Ok((until, Stop::IoTimeout))
+        };
+        // Failures to connect name the origin; the call's own end (deadline, cancel) stays.
+        let wrap = |e: ConnectError| match e.code() {
+            Code::DeadlineExceeded | Code::Canceled => e,
+            _ => fail(&e.message()),
         };
         let addrs = origin.resolve().map_err(|e| fail(&e))?;
         let mut last = io::Error::new(io::ErrorKind::NotFound, "no address for host");
         for addr in addrs {
-            let (until, _) = limit()?;
+            let (until, _) = limit().map_err(wrap)?;
             let left = until.saturating_duration_since(Instant::now());
             let socket = match TcpStream::connect_timeout(&addr, left) {
                 Ok(s) => s,
@@ -130,13 +138,6 @@ impl Conn {
                     Some(Box::new(session))
                 }
             };
-            // A cancellation during the handshake shuts the socket down, as during a call.
-            let _hook = bounds.cancel.as_ref().and_then(|token| {
-                let socket = socket.try_clone().ok()?;
-                Some(token.on_cancel(move || {
-                    let _ = socket.shutdown(Shutdown::Both);
-                }))
-            });
             let mut conn = Conn {
                 socket,
                 tls: session,
@@ -145,11 +146,10 @@ impl Conn {
                 idle_since: Instant::now(),
                 broken: false,
             };
-            conn.handshake(&limit, bounds).map_err(|e| match e.code() {
-                Code::DeadlineExceeded | Code::Canceled => e,
-                _ if e.message().starts_with("connect to ") => e,
-                _ => fail(&e.message()),
-            })?;
+            // A cancellation during the handshake shuts the socket down, as during a call.
+            let hook = conn.cancel_hook(bounds);
+            conn.handshake(&limit, bounds).map_err(wrap)?;
+            drop(hook);
             return Ok(conn);
         }
         Err(fail(&last))
@@ -206,9 +206,9 @@ impl Conn {
     }
 
     /// Whether an idle connection can carry another call: not broken, not idle too long,
-    /// and nothing arrived on it while it was idle — neither the end of the stream nor, on a
-    /// plain connection, bytes the server sent unasked, which would be read as the next
-    /// call's response (one non-blocking peek, checked on every reuse).
+    /// and nothing arrived on it while it was idle — neither the end of the stream nor bytes
+    /// the server sent unasked, which would be read as the next call's response (one
+    /// non-blocking peek, on every reuse; see [`crate::probe::stale`]).
     pub(crate) fn is_usable(&self, idle_timeout: Duration) -> bool {
         !self.broken
             && self.idle_since.elapsed() < idle_timeout
@@ -333,12 +333,7 @@ impl Conn {
             if let Some(tls) = &mut self.tls {
                 match tls.reader().read(&mut self.staging[..room]) {
                     Ok(0) => return self.end_of_stream(reader, bounds, doing),
-                    Ok(n) => {
-                        if reader.has_head() {
-                            bounds.progressed(n);
-                        }
-                        return reader.append(&self.staging[..n]);
-                    }
+                    Ok(n) => return deliver(reader, bounds, &self.staging[..n]),
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                     // The peer closed without close_notify: HTTP/1.1 frames its own
                     // messages, so the response reader decides whether that cut one short.
@@ -377,12 +372,7 @@ impl Conn {
                 Ok(0) if self.tls.is_none() => {
                     return self.end_of_stream(reader, bounds, doing);
                 }
-                Ok(n) if self.tls.is_none() => {
-                    if reader.has_head() {
-                        bounds.progressed(n);
-                    }
-                    return reader.append(&self.staging[..n]);
-                }
+                Ok(n) if self.tls.is_none() => return deliver(reader, bounds, &self.staging[..n]),
                 Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(self.io_error(&e, bounds, stop, doing, false)),
@@ -411,6 +401,15 @@ impl Conn {
         }
         reader.eof()
     }
+}
+
+/// Hands bytes read to `reader`; body bytes extend the current wait
+/// ([`Bounds::progressed`]).
+fn deliver(reader: &mut ResponseReader, bounds: &Bounds, bytes: &[u8]) -> Result<(), ConnectError> {
+    if reader.has_head() {
+        bounds.progressed(bytes.len());
+    }
+    reader.append(bytes)
 }
 
 /// The error for a failed socket operation: the call's own end (cancel, deadline, IO

@@ -165,33 +165,39 @@ impl Conn {
         }
     }
 
+    /// Polls the read posted while the connection was idle; once it completes, the read
+    /// half is back in place and the read's result and buffer are returned (`None`: no read
+    /// was posted).
+    fn poll_posted(&mut self, cx: &mut Context<'_>) -> Poll<Option<(io::Result<usize>, Vec<u8>)>> {
+        let Some(slot) = self.idle.as_mut() else {
+            return Poll::Ready(None);
+        };
+        let out = ready!(slot.as_mut().poll_read(cx));
+        self.posted = false;
+        Poll::Ready(out.map(|(r, res, buf)| {
+            self.r = Some(r);
+            (res, buf)
+        }))
+    }
+
     /// Polls the posted read once without waiting: `true` while it is still pending (the
     /// connection is quiet). A completed read (end of stream, bytes nobody asked for, an
     /// error) leaves the connection unusable; its buffer is dropped with it.
     fn poll_idle(&mut self) -> bool {
-        let Some(slot) = self.idle.as_mut() else {
-            return false;
-        };
-        let mut cx = Context::from_waker(Waker::noop());
-        match slot.as_mut().poll_read(&mut cx) {
-            Poll::Pending => true,
-            Poll::Ready(_) => {
-                self.posted = false;
-                false
-            }
-        }
+        self.poll_posted(&mut Context::from_waker(Waker::noop()))
+            .is_pending()
     }
 
     /// Whether an idle connection can carry another call: not interrupted, not idle too
     /// long, and nothing arrived on it while it was idle (its posted read still pending, or
     /// its probe's peek finding nothing).
     pub(crate) fn is_usable(&mut self, idle_timeout: Duration) -> bool {
-        if self.w.is_interrupted() || self.idle_since.elapsed() >= idle_timeout {
+        if self.idle_since.elapsed() >= idle_timeout {
             return false;
         }
         match &self.probe {
             Some(probe) => !self.is_interrupted() && !probe.stale(),
-            None => self.posted && self.poll_idle(),
+            None => !self.w.is_interrupted() && self.posted && self.poll_idle(),
         }
     }
 
@@ -204,6 +210,11 @@ impl Conn {
     fn is_interrupted(&self) -> bool {
         self.w.is_interrupted() || self.r.as_ref().is_none_or(ReadHalf::is_interrupted)
     }
+}
+
+/// A read on a connection whose read half is gone (an earlier read was dropped).
+fn not_connected() -> ConnectError {
+    fault::io(Role::Client, false, &io::ErrorKind::NotConnected.into())
 }
 
 /// Runs `fut` until it completes, the deadline or IO timeout passes, or the call is
@@ -280,33 +291,14 @@ impl Exchange {
     async fn read(&mut self, bounds: &Bounds, doing: &'static str) -> Result<(), ConnectError> {
         let read = if self.conn.posted {
             let conn = &mut self.conn;
-            let posted = std::future::poll_fn(|cx| match conn.idle.as_mut() {
-                Some(slot) => slot.as_mut().poll_read(cx),
-                None => Poll::Ready(None),
-            });
-            match run_bounded(bounds, posted).await {
-                Ok(Some((r, res, buf))) => {
-                    self.conn.posted = false;
-                    self.conn.r = Some(r);
-                    Ok((res, buf))
-                }
-                Ok(None) => {
-                    self.conn.posted = false;
-                    return Err(fault::io(
-                        Role::Client,
-                        false,
-                        &io::ErrorKind::NotConnected.into(),
-                    ));
-                }
+            match run_bounded(bounds, std::future::poll_fn(|cx| conn.poll_posted(cx))).await {
+                Ok(Some(read)) => Ok(read),
+                Ok(None) => return Err(not_connected()),
                 Err(stop) => Err(stop),
             }
         } else {
             let Some(r) = self.conn.r.as_mut() else {
-                return Err(fault::io(
-                    Role::Client,
-                    false,
-                    &io::ErrorKind::NotConnected.into(),
-                ));
+                return Err(not_connected());
             };
             let buf = self.reader.take_buffer()?;
             run_bounded(bounds, r.read_into(buf)).await
