@@ -1,6 +1,5 @@
 //! Whether an idle pooled connection can carry another call: the blocking client's check,
-//! and the async client's for TLS connections (it keeps a read posted on plain ones:
-//! `client/conn.rs`).
+//! and part of the async client's (`client/conn.rs`).
 
 use std::io;
 

@@ -23,8 +23,8 @@ type ClientTls = monoio_rustls::ClientTlsStream<TcpStream>;
 /// [`Connector`](crate::client::Connector) returns one.
 pub struct Transport {
     kind: Kind,
-    /// A second handle to the TCP socket, for checking an idle pooled TLS connection
-    /// without a read posted (see [`Probe`]).
+    /// A second handle to the TCP socket, for checking an idle pooled connection without a
+    /// read posted (see [`Probe`]).
     probe: Option<std::net::TcpStream>,
 }
 
@@ -58,9 +58,10 @@ impl Transport {
     }
 
     /// Adds a second handle to the connection's TCP socket (a `try_clone` of the
-    /// `std::net::TcpStream` it was made from). The async client checks an idle pooled TLS
-    /// connection through it, with one non-blocking peek, instead of keeping a read posted
-    /// on the TLS stream while it is idle.
+    /// `std::net::TcpStream` it was made from). The async client peeks through it, without
+    /// a read posted, to check that nothing arrived on an idle pooled connection: always
+    /// for TLS, and for plain connections idle long enough that the read it keeps posted
+    /// may not have been polled by the runtime.
     #[must_use]
     pub fn with_probe(mut self, probe: std::net::TcpStream) -> Self {
         self.probe = Some(probe);

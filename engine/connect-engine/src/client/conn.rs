@@ -13,19 +13,28 @@
 //! read. The read's future lives in a slot allocated once per connection and reused
 //! ([`Pin::set`]), so no call allocates for it.
 //!
+//! The posted read only learns of what arrived when the runtime has turned (submitted the
+//! read, reaped its completion or the readiness event) since the connection went idle. A
+//! task that stays busy between two calls without awaiting gives it no turn, so a pending
+//! read proves nothing then. A connection idle for [`PEEK_AFTER`] or more whose read is
+//! still pending is therefore also checked with one non-blocking peek ([`Probe`]); one
+//! reused sooner is not (the peek would cost a system call on the hot path). That leaves a
+//! window: bytes arriving within [`PEEK_AFTER`] of the last response, on a connection
+//! taken again within it by a task that never yielded in between.
+//!
 //! What it costs (PERF.md, "Clients: the idle-connection check"): on io_uring the read's
 //! submission rides on the ring's next submission, and `strace` counted no more
 //! `io_uring_enter` calls than reading after the write. On epoll the posted read is tried at
 //! once and finds nothing (one `recv` per reused call), and the response then waits for an
 //! epoll event where a read after the write often found it already there.
 //!
-//! A TLS connection is checked with one non-blocking peek through a second socket handle
-//! instead ([`Probe`], from [`Transport::with_probe`]): monoio-rustls's read half may have
-//! to write (an alert after a bad record), which must not happen while the write half sends
-//! the next request. Pending bytes on an idle TLS connection mean something arrived unasked:
-//! the only records servers send unasked after the handshake (session tickets) come before
-//! the first response, which the first call read. A TLS connection without a probe gets the
-//! posted read.
+//! A TLS connection is checked with the peek alone, whatever its idle time: monoio-rustls's
+//! read half may have to write (an alert after a bad record), which must not happen while
+//! the write half sends the next request. Pending bytes on an idle TLS connection mean
+//! something arrived unasked: the only records servers send unasked after the handshake
+//! (session tickets) come before the first response, which the first call read. A
+//! connection without a probe (a custom [`Connector`](super::Connector) that gives none)
+//! gets the posted read alone.
 
 use std::future::Future;
 use std::io;
@@ -40,6 +49,10 @@ use http::Method;
 
 use super::{Bounds, Stop};
 use crate::transport::{Probe, ReadHalf, Transport, WriteHalf};
+
+/// How long a plain connection must have been idle for its take-time check to add a peek
+/// to the posted read (see the module docs).
+const PEEK_AFTER: Duration = Duration::from_millis(1);
 
 /// What an idle read gives back: the read half, the read's result and the buffer.
 type IdleOutput = (ReadHalf, io::Result<usize>, Vec<u8>);
@@ -114,9 +127,10 @@ pub(crate) struct Conn {
     idle: Option<Pin<Box<dyn IdleSlot>>>,
     /// A read is posted in `idle`.
     posted: bool,
-    /// The second socket handle that checks an idle TLS connection (plain ones get a
-    /// posted read).
+    /// The second socket handle for the peek (see the module docs).
     probe: Option<Probe>,
+    /// TLS: checked by the peek alone, never with a posted read.
+    tls: bool,
     /// The parsed head of the last response, kept for its field vector's capacity.
     head: ResponseHead,
     /// When it last went idle.
@@ -129,13 +143,15 @@ pub(crate) struct Conn {
 impl Conn {
     pub(crate) fn new(mut transport: Transport) -> Self {
         let tls = transport.is_tls();
-        let probe = transport.take_probe().filter(|_| tls);
+        let probe = transport.take_probe();
         let (r, w) = transport.split();
         Conn {
             r: Some(r),
             w,
             idle: None,
             posted: false,
+            // A TLS connection without a probe falls back to the posted read.
+            tls: tls && probe.is_some(),
             probe,
             head: ResponseHead::new(),
             idle_since: Instant::now(),
@@ -148,7 +164,7 @@ impl Conn {
     pub(crate) fn rest(&mut self, buf: Vec<u8>) -> Rest {
         self.idle_since = Instant::now();
         self.reused = true;
-        if self.probe.is_some() {
+        if self.tls {
             return Rest::Quiet(buf);
         }
         let Some(r) = self.r.take() else {
@@ -189,16 +205,20 @@ impl Conn {
     }
 
     /// Whether an idle connection can carry another call: not interrupted, not idle too
-    /// long, and nothing arrived on it while it was idle (its posted read still pending, or
-    /// its probe's peek finding nothing).
+    /// long, and nothing arrived on it while it was idle (see the module docs: its posted
+    /// read still pending, and, after [`PEEK_AFTER`] or on TLS, the peek finding nothing).
     pub(crate) fn is_usable(&mut self, idle_timeout: Duration) -> bool {
-        if self.idle_since.elapsed() >= idle_timeout {
+        let idle = self.idle_since.elapsed();
+        if idle >= idle_timeout {
             return false;
         }
-        match &self.probe {
-            Some(probe) => !self.is_interrupted() && !probe.stale(),
-            None => !self.w.is_interrupted() && self.posted && self.poll_idle(),
-        }
+        let quiet = if self.tls {
+            !self.is_interrupted()
+        } else {
+            !self.w.is_interrupted() && self.posted && self.poll_idle()
+        };
+        let peek = self.tls || idle >= PEEK_AFTER;
+        quiet && !(peek && self.probe.as_ref().is_some_and(Probe::stale))
     }
 
     /// Whether a read is posted (the next response read waits for it).

@@ -43,7 +43,7 @@ impl DefaultConnector {
 }
 
 /// Connects a TCP socket without blocking the thread; also returns a second handle to it
-/// (a `dup`), for checking an idle TLS connection (see [`Transport::with_probe`]).
+/// (a `dup`), for checking an idle pooled connection (see [`Transport::with_probe`]).
 async fn connect_tcp(
     addr: SocketAddr,
 ) -> io::Result<(monoio::net::TcpStream, std::net::TcpStream)> {
@@ -81,10 +81,7 @@ impl Connector for DefaultConnector {
                 }
             };
             let transport = match origin.scheme() {
-                Scheme::Http => {
-                    drop(check);
-                    Transport::tcp(stream)
-                }
+                Scheme::Http => Transport::tcp(stream),
                 Scheme::Https => {
                     let name = ServerName::try_from(origin.host().to_owned())
                         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
@@ -94,10 +91,10 @@ impl Connector for DefaultConnector {
                         // The rustls error itself (`invalid peer certificate: UnknownIssuer`),
                         // not the wrapper's "io error".
                         .map_err(io::Error::from)?;
-                    Transport::tls_client(tls).with_probe(check)
+                    Transport::tls_client(tls)
                 }
             };
-            return Ok(transport);
+            return Ok(transport.with_probe(check));
         }
         Err(last)
     }
