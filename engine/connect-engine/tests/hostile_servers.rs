@@ -48,6 +48,17 @@ fn msg(t: &str) -> Text<'static> {
     }
 }
 
+/// What a client does between two calls.
+#[derive(Clone, Copy, Debug)]
+enum Gap {
+    /// Waits (the async client's runtime turns meanwhile).
+    Wait(Duration),
+    /// Stays busy without awaiting (the async client's runtime does not turn).
+    Busy(Duration),
+}
+
+const NO_GAP: Gap = Gap::Wait(Duration::ZERO);
+
 /// Makes `requests.len()` unary `Echo` calls on one client (so connections are reused),
 /// `gap` apart; returns each call's output and the time all of them took.
 fn calls(
@@ -56,7 +67,7 @@ fn calls(
     config: ClientConfig,
     options: &CallOptions,
     requests: &[Text<'static>],
-    gap: Duration,
+    gap: Gap,
 ) -> (Vec<UnaryOutput<Text<'static>>>, Duration) {
     let started = Instant::now();
     let outs = match flavor {
@@ -66,7 +77,10 @@ fn calls(
                 let mut outs = Vec::new();
                 for r in requests {
                     if !outs.is_empty() {
-                        monoio::time::sleep(gap).await;
+                        match gap {
+                            Gap::Wait(d) => monoio::time::sleep(d).await,
+                            Gap::Busy(d) => thread::sleep(d),
+                        }
                     }
                     outs.push(
                         client
@@ -83,7 +97,8 @@ fn calls(
             let mut outs = Vec::new();
             for r in requests {
                 if !outs.is_empty() {
-                    thread::sleep(gap);
+                    let (Gap::Wait(d) | Gap::Busy(d)) = gap;
+                    thread::sleep(d);
                 }
                 outs.push(client.unary::<Text<'_>, Text<'static>>(
                     &support::ECHO,
@@ -104,7 +119,7 @@ fn call(
     config: ClientConfig,
     options: &CallOptions,
 ) -> (Result<Text<'static>, ConnectError>, Duration) {
-    let (mut outs, took) = calls(flavor, url, config, options, &[msg("hi")], Duration::ZERO);
+    let (mut outs, took) = calls(flavor, url, config, options, &[msg("hi")], NO_GAP);
     (outs.remove(0).result, took)
 }
 
@@ -365,21 +380,178 @@ fn an_unasked_response_on_a_pooled_connection_is_never_taken_as_the_next_calls()
         }
     });
     let requests: Vec<Text<'static>> = (0..30).map(|i| msg(&format!("call {i}"))).collect();
-    for flavor in flavors() {
-        let (outs, _) = calls(
-            flavor,
-            &url,
-            ClientConfig::new(),
-            &CallOptions::new(),
-            &requests,
-            Duration::from_millis(10),
-        );
-        for (i, out) in outs.into_iter().enumerate() {
-            let got = out
-                .result
-                .unwrap_or_else(|e| panic!("{flavor:?}: call {i}: {e}"));
-            assert_eq!(got.text, format!("call {i}"), "{flavor:?}: call {i}");
+    // Waiting between calls, and busy between them (the async client's runtime does not
+    // turn, so its posted read cannot have seen the stale bytes: the peek must).
+    for gap in [
+        Gap::Wait(Duration::from_millis(10)),
+        Gap::Busy(Duration::from_millis(10)),
+    ] {
+        for flavor in flavors() {
+            let (outs, _) = calls(
+                flavor,
+                &url,
+                ClientConfig::new(),
+                &CallOptions::new(),
+                &requests,
+                gap,
+            );
+            for (i, out) in outs.into_iter().enumerate() {
+                let got = out
+                    .result
+                    .unwrap_or_else(|e| panic!("{flavor:?} {gap:?}: call {i}: {e}"));
+                assert_eq!(
+                    got.text,
+                    format!("call {i}"),
+                    "{flavor:?} {gap:?}: call {i}"
+                );
+            }
         }
+    }
+}
+
+/// A server that closes each keep-alive connection a few milliseconds after answering: a
+/// call must not start on the closed connection (it would fail with no response), whether
+/// the client waited or stayed busy in between; and a connection the server keeps open is
+/// reused, not replaced every call.
+#[test]
+fn a_connection_the_server_closed_while_idle_is_not_reused() {
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let count = accepted.clone();
+    let url = plain_server(move |mut s| {
+        count.fetch_add(1, Ordering::SeqCst);
+        let request = read_request(&mut s);
+        let at = request
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .unwrap_or(0)
+            + 4;
+        let _ = s.write_all(&proto_ok(request.get(at..).unwrap_or_default()));
+        thread::sleep(Duration::from_millis(5));
+    });
+    let requests: Vec<Text<'static>> = (0..6).map(|i| msg(&format!("call {i}"))).collect();
+    for gap in [
+        Gap::Wait(Duration::from_millis(30)),
+        Gap::Busy(Duration::from_millis(30)),
+    ] {
+        for flavor in flavors() {
+            let before = accepted.load(Ordering::SeqCst);
+            let (outs, _) = calls(
+                flavor,
+                &url,
+                ClientConfig::new(),
+                &CallOptions::new(),
+                &requests,
+                gap,
+            );
+            for (i, out) in outs.into_iter().enumerate() {
+                let got = out
+                    .result
+                    .unwrap_or_else(|e| panic!("{flavor:?} {gap:?}: call {i}: {e}"));
+                assert_eq!(got.text, format!("call {i}"), "{flavor:?} {gap:?}");
+            }
+            assert_eq!(
+                accepted.load(Ordering::SeqCst) - before,
+                requests.len(),
+                "{flavor:?} {gap:?}: one connection per call"
+            );
+        }
+    }
+    // A well-behaved keep-alive server: one connection carries every call.
+    let kept = Arc::new(AtomicUsize::new(0));
+    let count = kept.clone();
+    let url = plain_server(move |mut s| {
+        count.fetch_add(1, Ordering::SeqCst);
+        loop {
+            let request = read_request(&mut s);
+            let Some(at) = request.windows(4).position(|w| w == b"\r\n\r\n") else {
+                return;
+            };
+            if s.write_all(&proto_ok(&request[at + 4..])).is_err() {
+                return;
+            }
+        }
+    });
+    for gap in [
+        Gap::Wait(Duration::from_millis(5)),
+        Gap::Busy(Duration::from_millis(5)),
+    ] {
+        for flavor in flavors() {
+            let before = kept.load(Ordering::SeqCst);
+            let (outs, _) = calls(
+                flavor,
+                &url,
+                ClientConfig::new(),
+                &CallOptions::new(),
+                &requests,
+                gap,
+            );
+            assert!(outs.iter().all(|o| o.result.is_ok()), "{flavor:?} {gap:?}");
+            assert_eq!(
+                kept.load(Ordering::SeqCst) - before,
+                1,
+                "{flavor:?} {gap:?}: connections opened"
+            );
+        }
+    }
+}
+
+/// A large request to a server that reads it steadily but slowly (16 MiB at about 4 MB/s,
+/// over 4 s) is not cut off by a 2 s IO timeout: the write's wait grows with its size.
+#[test]
+fn a_steady_large_upload_is_not_cut_off() {
+    let url = plain_server(|mut s| {
+        let rate = 4_000_000f64;
+        let started = Instant::now();
+        let mut all = Vec::new();
+        let mut buf = vec![0u8; 16 << 10];
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        loop {
+            match s.read(&mut buf) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => all.extend_from_slice(&buf[..n]),
+            }
+            if let Some(h) = all.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&all[..h]).to_ascii_lowercase();
+                let len = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .and_then(|v| v.trim().parse::<usize>().ok())
+                    .unwrap_or(0);
+                if all.len() >= h + 4 + len {
+                    let _ = s.write_all(&proto_ok(&support::text(&format!("got {len}"))));
+                    return;
+                }
+            }
+            // Read no faster than `rate`.
+            let due = Duration::from_secs_f64(all.len() as f64 / rate);
+            if let Some(wait) = due.checked_sub(started.elapsed()) {
+                thread::sleep(wait);
+            }
+        }
+    });
+    let big = msg(&"u".repeat(16 << 20));
+    let handles: Vec<_> = flavors()
+        .into_iter()
+        .map(|flavor| {
+            let (url, big) = (url.clone(), big.clone());
+            thread::spawn(move || {
+                let config = ClientConfig::new()
+                    .with_io_timeout(Duration::from_secs(2))
+                    .with_max_message_size(32 << 20);
+                let (mut outs, took) =
+                    calls(flavor, &url, config, &CallOptions::new(), &[big], NO_GAP);
+                let out = outs.remove(0).result;
+                let got = out.unwrap_or_else(|e| panic!("{flavor:?} after {took:?}: {e}"));
+                assert!(got.text.starts_with("got "), "{flavor:?}: {}", got.text);
+                assert!(
+                    took > Duration::from_secs(3),
+                    "{flavor:?}: the upload took {took:?}"
+                );
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
     }
 }
 
@@ -425,7 +597,7 @@ fn a_response_with_80_header_fields_is_accepted() {
             ClientConfig::new(),
             &CallOptions::new(),
             &[msg("x")],
-            Duration::ZERO,
+            NO_GAP,
         );
         let out = outs.remove(0);
         assert_eq!(out.result.unwrap().text, "many", "{flavor:?}");
@@ -452,7 +624,7 @@ fn a_folded_response_header_is_unfolded() {
             ClientConfig::new(),
             &CallOptions::new(),
             &[msg("x")],
-            Duration::ZERO,
+            NO_GAP,
         );
         let out = outs.remove(0);
         assert_eq!(out.result.unwrap().text, "folded", "{flavor:?}");
@@ -527,7 +699,7 @@ fn an_unasked_response_in_the_same_tls_record_is_never_taken_as_the_next_calls()
             config,
             &CallOptions::new(),
             &requests,
-            Duration::from_millis(10),
+            Gap::Wait(Duration::from_millis(10)),
         );
         for (i, out) in outs.into_iter().enumerate() {
             let got = out

@@ -267,9 +267,9 @@ impl Conn {
         socket_error(e, bounds, stop, doing, writing)
     }
 
-    /// Writes all of `buf` (one wait: the whole request is bounded by one IO timeout).
+    /// Writes all of `buf`, one wait ([`Bounds::begin_sending`]).
     pub(crate) fn write_all(&mut self, buf: &[u8], bounds: &Bounds) -> Result<(), ConnectError> {
-        bounds.begin();
+        bounds.begin_sending(buf.len());
         let doing = "sending the request";
         let mut rest = buf;
         loop {

@@ -15,9 +15,14 @@ use super::config::ClientConfig;
 use super::interceptor::{RequestInfo, ResponseInfo};
 use super::options::{CallOptions, CancelToken, UnaryOutput};
 
-/// Bytes per second a response body must average for its wait to keep being extended (see
-/// [`Bounds::progressed`]).
+/// Bytes per second a body must average, received or sent, for its wait to stretch with it
+/// (see [`Bounds::progressed`] and [`Bounds::begin_sending`]).
 pub(crate) const MIN_BODY_RATE: u32 = 1024;
+
+/// The time `bytes` take at [`MIN_BODY_RATE`].
+fn earned(bytes: usize) -> Duration {
+    Duration::from_secs(1).saturating_mul(u32::try_from(bytes).unwrap_or(u32::MAX)) / MIN_BODY_RATE
+}
 
 /// The limits on one call's waits.
 ///
@@ -26,8 +31,9 @@ pub(crate) const MIN_BODY_RATE: u32 = 1024;
 /// whole by the IO timeout from when the client began waiting for it
 /// ([`begin`](Self::begin)), however many reads or writes it takes: a peer trickling a
 /// byte at a time cannot stretch it. Body bytes extend the wait by what they earn at
-/// [`MIN_BODY_RATE`] ([`progressed`](Self::progressed)), so a large body arriving steadily
-/// is not cut off.
+/// [`MIN_BODY_RATE`] ([`progressed`](Self::progressed)), and a request's write gets that
+/// rate's time for its size ([`begin_sending`](Self::begin_sending)), so a large body moving
+/// steadily either way is not cut off.
 #[derive(Clone, Debug)]
 pub(crate) struct Bounds {
     /// The call's deadline.
@@ -96,15 +102,21 @@ impl Bounds {
         self.io_end.set(Instant::now() + self.io_timeout);
     }
 
+    /// Begins sending `bytes`: a wait of one IO timeout plus the time they take at
+    /// [`MIN_BODY_RATE`], so a large request to a server reading it steadily is not cut
+    /// off, while one that stops reading is.
+    pub(crate) fn begin_sending(&self, bytes: usize) {
+        self.io_end
+            .set(Instant::now() + self.io_timeout + earned(bytes));
+    }
+
     /// `bytes` of a body arrived: the wait is extended by the time they earn at
     /// [`MIN_BODY_RATE`], up to one IO timeout from now. A large body arriving steadily is
     /// never cut off; a trickle earns next to nothing (a byte a second earns a millisecond).
     pub(crate) fn progressed(&self, bytes: usize) {
-        let earned = Duration::from_secs(1)
-            .saturating_mul(u32::try_from(bytes).unwrap_or(u32::MAX))
-            / MIN_BODY_RATE;
         let cap = Instant::now() + self.io_timeout;
-        self.io_end.set((self.io_end.get() + earned).min(cap));
+        self.io_end
+            .set((self.io_end.get() + earned(bytes)).min(cap));
     }
 
     /// When the current read or write must end, and what that end means.

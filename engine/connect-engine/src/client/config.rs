@@ -46,7 +46,9 @@ pub struct ClientConfig {
     /// a unary response's body, each message of a response stream (counted from when the
     /// client asks for it). It bounds each of these as a whole, however many reads or
     /// writes it takes, so a server that stops answering or trickles bytes fails the call
-    /// with `unavailable` instead of holding it. Default 60 s. Calls that must end sooner
+    /// with `unavailable` instead of holding it; bodies moving at 1 KiB/s or more, either
+    /// way, stretch it (a request gets its size's time at that rate on top, body bytes
+    /// received extend the wait up to one timeout from the last of them). Default 60 s. Calls that must end sooner
     /// set a deadline ([`timeout`](Self::timeout) or
     /// [`CallOptions::with_timeout`](super::CallOptions::with_timeout)); long-lived
     /// streams whose messages come further apart raise this.

@@ -294,7 +294,7 @@ impl Exchange {
         if self.wbuf.is_empty() {
             return Ok(());
         }
-        bounds.begin();
+        bounds.begin_sending(self.wbuf.len());
         let buf = std::mem::take(&mut self.wbuf);
         match run_bounded(bounds, self.conn.w.write_all(buf)).await {
             Ok((res, buf)) => {
