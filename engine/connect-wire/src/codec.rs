@@ -1,7 +1,7 @@
 //! Connect codecs (`proto`, `json`) and the content types that name them.
 
 use crate::json::JsonOptions;
-use crate::message::Message;
+use crate::message::{Message, MessageType};
 
 /// A message codec.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -108,6 +108,26 @@ impl Codec {
             }
             Self::Json => m.encode_json(out, json).map_err(CodecError::Json),
         }
+    }
+}
+
+/// A message type whose borrowed form turns into itself when owned: `Foo<'static>` for
+/// every generated message (its `Msg<'b>` is `Foo<'b>`, whose `Owned` is `Foo<'static>`).
+/// Clients decode responses borrowing the read buffer, then keep the owned form.
+pub trait OwnedMessage: MessageType + Sized {
+    /// Decodes `buf` with `codec` (borrowing it), then takes ownership of every string and
+    /// byte field.
+    fn decode_owned(codec: Codec, buf: &mut [u8], json: &JsonOptions) -> Result<Self, CodecError>;
+}
+
+impl<T: MessageType> OwnedMessage for T
+where
+    for<'b> T::Msg<'b>: Message<'b, Owned = T>,
+{
+    fn decode_owned(codec: Codec, buf: &mut [u8], json: &JsonOptions) -> Result<Self, CodecError> {
+        codec
+            .decode::<T::Msg<'_>>(buf, json)
+            .map(Message::into_owned)
     }
 }
 

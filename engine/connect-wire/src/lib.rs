@@ -67,8 +67,9 @@ pub enum Role {
 
 pub use code::Code;
 pub use codec::Codec;
+pub use codec::OwnedMessage;
 pub use compression::Compression;
 pub use error::ConnectError;
 pub use json::{JsonError, JsonOptions, TypeRegistry};
-pub use message::{Discarded, Enumeration, Message, MessageType, OwnedMessage, RawMessage};
+pub use message::{Discarded, Enumeration, Message, MessageType, RawMessage};
 pub use proto::DecodeError;

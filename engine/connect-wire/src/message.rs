@@ -119,34 +119,6 @@ pub trait MessageType: 'static {
     type Msg<'b>: Message<'b>;
 }
 
-/// A message type whose borrowed form turns into itself when owned: `Foo<'static>` for
-/// every generated message (its `Msg<'b>` is `Foo<'b>`, whose `Owned` is `Foo<'static>`).
-/// Clients decode responses borrowing the read buffer, then keep the owned form.
-pub trait OwnedMessage: MessageType + Sized {
-    /// Decodes `buf` with `codec` (borrowing it), then takes ownership of every string and
-    /// byte field.
-    fn decode_owned(
-        codec: crate::codec::Codec,
-        buf: &mut [u8],
-        json: &JsonOptions,
-    ) -> Result<Self, crate::codec::CodecError>;
-}
-
-impl<T: MessageType> OwnedMessage for T
-where
-    for<'b> T::Msg<'b>: Message<'b, Owned = T>,
-{
-    fn decode_owned(
-        codec: crate::codec::Codec,
-        buf: &mut [u8],
-        json: &JsonOptions,
-    ) -> Result<Self, crate::codec::CodecError> {
-        codec
-            .decode::<T::Msg<'_>>(buf, json)
-            .map(Message::into_owned)
-    }
-}
-
 /// A protobuf enum. Generated enums are open: a newtype over `i32` with an associated
 /// constant per known value, so unknown numbers survive a round trip.
 pub trait Enumeration: Copy + Default + PartialEq + fmt::Debug + 'static {
@@ -318,7 +290,7 @@ impl MessageType for Discarded {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::codec::Codec;
+    use crate::codec::{Codec, OwnedMessage};
 
     #[test]
     fn raw_messages_pass_bytes_through() {

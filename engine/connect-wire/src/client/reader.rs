@@ -12,6 +12,7 @@ use super::response::{Verdict, decode_end_stream, decode_response, error_respons
 use crate::Role;
 use crate::code::Code;
 use crate::codec::Codec;
+use crate::codec::OwnedMessage;
 use crate::compression::{Codecs, Compression};
 use crate::error::{ConnectError, EndStream};
 use crate::fault;
@@ -20,7 +21,6 @@ use crate::http1::{
     ResponseParser, Status, decode_buffered,
 };
 use crate::json::JsonOptions;
-use crate::message::OwnedMessage;
 use crate::stream::{Item, StreamReader};
 
 /// A response being read. Reuse one per connection (its buffer and head keep their

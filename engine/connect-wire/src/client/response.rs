@@ -5,6 +5,7 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::Role;
 use crate::code::Code;
+use crate::codec::OwnedMessage;
 use crate::codec::{Codec, ContentType, parse_content_type};
 use crate::compression::{Codecs, Compression};
 use crate::error::{ConnectError, EndStream, parse_end_stream, read_error_json};
@@ -12,7 +13,6 @@ use crate::fault;
 use crate::headers;
 use crate::http1::ResponseHead;
 use crate::json::JsonOptions;
-use crate::message::OwnedMessage;
 
 /// Decodes a response message from `payload` (decompressed first into `scratch` when
 /// `compression` is not identity), bounded by `limit` bytes after decompression, and takes
