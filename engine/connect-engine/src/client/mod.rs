@@ -45,6 +45,8 @@ mod conn;
 #[cfg(feature = "runtime")]
 mod connector;
 #[cfg(feature = "runtime")]
+mod pool;
+#[cfg(feature = "runtime")]
 mod stream;
 
 #[cfg(feature = "runtime")]

@@ -9,8 +9,8 @@ use connect_wire::stream::StreamReader;
 use connect_wire::{Code, ConnectError, OwnedMessage, Role};
 use http::{HeaderMap, Method};
 
-use super::asynchronous::Pool;
 use super::conn::Exchange;
+use super::pool::Pool;
 use super::{CallState, ClientConfig, StreamCore, UnaryOutput};
 use crate::buffers;
 use crate::codecs::with_codecs;
