@@ -27,6 +27,7 @@
 //! ```
 
 mod conn;
+mod shared;
 mod stream;
 
 use std::borrow::Borrow;
@@ -39,6 +40,7 @@ use http::{HeaderMap, Method};
 pub use stream::BlockingStream;
 
 use self::conn::{Conn, Exchange};
+use self::shared::Shared;
 use crate::buffers;
 use crate::client::{
     Bounds, CallOptions, CallState, ClientConfig, Origin, Scheme, Target, UnaryOutput, stopped,
@@ -46,42 +48,10 @@ use crate::client::{
 };
 use crate::codecs::with_codecs;
 
-pub(crate) struct Inner {
-    pub(crate) config: Arc<ClientConfig>,
-    origin: Origin,
-    accept: String,
-    tls: Option<Arc<rustls::ClientConfig>>,
-    idle: Mutex<Vec<Conn>>,
-}
-
-impl Inner {
-    pub(crate) fn give(&self, mut conn: Conn) {
-        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
-        if idle.len() < self.config.max_idle_connections {
-            conn.mark_idle();
-            idle.push(conn);
-        }
-    }
-
-    fn take(&self) -> Option<Conn> {
-        loop {
-            let c = self
-                .idle
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .pop()?;
-            // Checked outside the lock: a liveness check is two syscalls.
-            if c.is_usable(self.config.idle_timeout) {
-                return Some(c);
-            }
-        }
-    }
-}
-
 /// The blocking Connect client for one base URL; see the [module docs](self).
 #[derive(Clone)]
 pub struct BlockingClient {
-    inner: Arc<Inner>,
+    inner: Arc<Shared>,
 }
 
 impl std::fmt::Debug for BlockingClient {
@@ -105,7 +75,7 @@ impl BlockingClient {
         }
         let tls = (origin.scheme() == Scheme::Https).then(|| config.tls_config());
         Ok(BlockingClient {
-            inner: Arc::new(Inner {
+            inner: Arc::new(Shared {
                 accept: config.accept_header(),
                 config: Arc::new(config),
                 origin,

@@ -8,8 +8,8 @@ use connect_wire::stream::StreamReader;
 use connect_wire::{Code, ConnectError, OwnedMessage, Role};
 use http::{HeaderMap, Method};
 
-use super::Inner;
 use super::conn::Exchange;
+use super::shared::Shared;
 use crate::buffers;
 use crate::client::{CallState, StreamCore, UnaryOutput};
 use crate::codecs::with_codecs;
@@ -23,7 +23,7 @@ use crate::codecs::with_codecs;
 #[must_use = "the call's outcome is in it"]
 pub struct BlockingStream<M> {
     core: StreamCore,
-    inner: Arc<Inner>,
+    inner: Arc<Shared>,
     live: Option<Live>,
     _m: std::marker::PhantomData<fn() -> M>,
 }
@@ -48,7 +48,7 @@ impl<M> std::fmt::Debug for BlockingStream<M> {
 impl<M: OwnedMessage> BlockingStream<M> {
     pub(crate) fn new(
         call: CallState,
-        inner: Arc<Inner>,
+        inner: Arc<Shared>,
         headers: HeaderMap,
         ex: Exchange,
         compression: Compression,
@@ -66,7 +66,7 @@ impl<M: OwnedMessage> BlockingStream<M> {
         }
     }
 
-    pub(crate) fn failed(call: CallState, inner: Arc<Inner>, error: ConnectError) -> Self {
+    pub(crate) fn failed(call: CallState, inner: Arc<Shared>, error: ConnectError) -> Self {
         BlockingStream {
             core: StreamCore::failed(call, inner.config.clone(), error),
             inner,
