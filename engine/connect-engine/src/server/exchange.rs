@@ -17,7 +17,8 @@ use connect_wire::{Code, ConnectError, JsonOptions, Role, fault, get};
 
 use super::call::MessageAt;
 use super::config::ServerConfig;
-use super::interceptor::{CallRecord, Peer};
+use super::interceptor::CallRecord;
+use super::peer::Peer;
 use crate::buffers as pool;
 use crate::codecs::with_codecs;
 use crate::transport::{ReadError, ReadHalf, WriteHalf, read_more};

@@ -43,37 +43,14 @@
 //!
 //! [`TracingInterceptor`] is a ready-made one: a `tracing` span per call.
 
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use connect_wire::service::MethodDescriptor;
 use connect_wire::{Code, Codec, ConnectError};
 use http::{Extensions, HeaderMap};
-use rustls::pki_types::CertificateDer;
 
 use super::call::RequestHeaders;
-
-/// Who is calling: the connection's addresses and, for TLS, what the handshake settled.
-#[derive(Clone, Debug)]
-pub struct Peer {
-    /// The client's socket address.
-    pub remote: SocketAddr,
-    /// The server's socket address the client connected to.
-    pub local: SocketAddr,
-    /// TLS details; `None` on plain connections.
-    pub tls: Option<Box<TlsInfo>>,
-}
-
-/// What a TLS handshake settled.
-#[derive(Clone, Debug, Default)]
-pub struct TlsInfo {
-    /// The negotiated ALPN protocol (`http/1.1`), if any.
-    pub alpn: Option<Vec<u8>>,
-    /// The server name the client asked for (SNI), if it sent one.
-    pub server_name: Option<String>,
-    /// The client's certificate chain, leaf first (mutual TLS), empty if it sent none.
-    pub client_certificates: Vec<CertificateDer<'static>>,
-}
+use super::peer::Peer;
 
 /// A call whose head has arrived; its body has not been read.
 #[derive(Debug)]

@@ -14,6 +14,7 @@ mod conn;
 mod exchange;
 mod guard;
 mod interceptor;
+mod peer;
 mod service;
 mod shutdown;
 mod slot;
@@ -28,7 +29,8 @@ pub use call::{
     ResponseStream, RunHandler, UnaryReply, WithDeadline, run_handler, with_deadline,
 };
 pub use config::{ClientAuth, ServerConfig, tls_config};
-pub use interceptor::{Interceptor, Peer, RequestInfo, ResponseInfo, TlsInfo, TracingInterceptor};
+pub use interceptor::{Interceptor, RequestInfo, ResponseInfo, TracingInterceptor};
+pub use peer::{Peer, TlsInfo};
 pub use service::{Router, Service, Services};
 pub use shutdown::ShutdownHandle;
 use tracing::{debug, error, info, warn};

@@ -8,7 +8,7 @@ use connect_wire::http1::RequestHead;
 use connect_wire::service::MethodDescriptor;
 use http::HeaderMap;
 
-use crate::server::Peer;
+use crate::server::peer::Peer;
 
 /// The request headers, borrowed from the connection's read buffer.
 #[derive(Clone, Copy)]
