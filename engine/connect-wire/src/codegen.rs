@@ -8,11 +8,12 @@ pub use std::borrow::{Borrow, Cow};
 pub use std::collections::BTreeMap;
 
 pub use crate::codec::OwnedMessage;
+pub use crate::enumeration::Enumeration;
 pub use crate::error::ConnectError;
 pub use crate::json::{
     self, JsonDecoder, JsonError, JsonErrorKind, JsonValue, JsonWriter, TypeEntry, read,
 };
-pub use crate::message::{Enumeration, Message, MessageType};
+pub use crate::message::{Message, MessageType};
 pub use crate::proto::{
     DecodeError, Decoder, Encoder, SizeCache, UnknownFields, WIRE_FIXED32, WIRE_FIXED64, WIRE_LEN,
     WIRE_VARINT, int32_len, int64_len, len_delimited_len, sint32_len, sint64_len, uint32_len,

@@ -7,8 +7,10 @@
 use std::cell::RefCell;
 use std::fmt;
 
-use crate::json::{JsonDecoder, JsonError, JsonOptions, JsonValue, JsonWriter};
-use crate::proto::{DecodeError, Decoder, Encoder, SizeCache};
+use crate::json::{
+    JsonDecoder, JsonError, JsonErrorKind, JsonOptions, JsonValue, JsonWriter, MergeJson,
+};
+use crate::proto::{DecodeError, Decoder, EncodeFields, Encoder, MergeFields, SizeCache};
 
 /// A protobuf message with binary and canonical proto3 JSON codecs.
 ///
@@ -111,6 +113,63 @@ pub trait Message<'a>: Default + Clone + PartialEq + fmt::Debug + 'a {
     }
 }
 
+impl<'a, M: Message<'a>> MergeFields<'a> for M {
+    #[inline]
+    fn merge_nested_field(&mut self, tag: u32, d: &mut Decoder<'a>) -> Result<(), DecodeError> {
+        self.merge_field(tag, d)
+    }
+}
+
+impl<'a, M: Message<'a>> EncodeFields for M {
+    #[inline]
+    fn nested_size(&self, sizes: &mut SizeCache) -> usize {
+        self.compute_size(sizes)
+    }
+
+    #[inline]
+    fn write_nested(&self, e: &mut Encoder<'_>) {
+        self.write_to(e);
+    }
+}
+
+impl<'a, M: Message<'a>> MergeJson<'a> for M {
+    #[inline]
+    fn merge_json_value(
+        &mut self,
+        v: JsonValue<'_, 'a>,
+        d: &mut JsonDecoder<'_>,
+    ) -> Result<(), JsonError> {
+        self.merge_json(v, d)
+    }
+}
+
+/// `TypeEntry::write_json` for message type `M` (generated entries call this).
+pub fn write_entry<'x, M: Message<'x>>(
+    bytes: &'x [u8],
+    w: &mut JsonWriter<'_>,
+) -> Result<(), JsonError> {
+    let m = M::decode(bytes).map_err(|_| JsonError::new(JsonErrorKind::BadAnyValue))?;
+    m.write_json(w)
+}
+
+/// `TypeEntry::read_json` for message type `M`; `special` says whether `M` has a special JSON
+/// form (then the value is parsed as is, not as an `Any` body).
+pub fn read_entry<'t, 'x, M: Message<'x>>(
+    v: JsonValue<'t, 'x>,
+    d: &mut JsonDecoder<'_>,
+    out: &mut Vec<u8>,
+    special: bool,
+) -> Result<(), JsonError> {
+    let mut m = M::default();
+    if special {
+        d.message(v, &mut m)?;
+    } else {
+        d.any_body(v, &mut m)?;
+    }
+    m.encode(out);
+    Ok(())
+}
+
 /// A message type seen as a family over lifetimes: `Foo<'static>` names `Foo<'b>` for every
 /// `'b`. Streaming APIs use it to hand out messages that borrow a buffer only until the next
 /// message arrives. Generated for every message.
@@ -119,24 +178,7 @@ pub trait MessageType: 'static {
     type Msg<'b>: Message<'b>;
 }
 
-/// A protobuf enum. Generated enums are open: a newtype over `i32` with an associated
-/// constant per known value, so unknown numbers survive a round trip.
-pub trait Enumeration: Copy + Default + PartialEq + fmt::Debug + 'static {
-    /// The fully-qualified protobuf name of the enum.
-    const FULL_NAME: &'static str;
-
-    /// The wire number.
-    fn number(self) -> i32;
-
-    /// Builds a value from a wire number (any number is accepted).
-    fn from_number(n: i32) -> Self;
-
-    /// The protobuf name of a known value (the first one declared for aliases).
-    fn name(self) -> Option<&'static str>;
-
-    /// The value with the given protobuf name.
-    fn from_name(name: &str) -> Option<Self>;
-}
+pub use crate::enumeration::Enumeration;
 
 thread_local! {
     static SIZE_CACHE: RefCell<SizeCache> = const { RefCell::new(SizeCache::new()) };

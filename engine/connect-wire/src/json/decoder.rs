@@ -5,7 +5,6 @@ use std::cell::RefCell;
 use simd_json::{Buffers, tape::Tape};
 
 use super::{JsonError, JsonErrorKind, JsonObject, JsonOptions, JsonValue};
-use crate::message::Message;
 use crate::proto::{MEMORY_BASE, MEMORY_FACTOR, RECURSION_LIMIT};
 
 /// Per-thread simd-json scratch space and tape, reused across calls.
@@ -18,8 +17,24 @@ thread_local! {
     static SCRATCH: RefCell<Option<Scratch>> = const { RefCell::new(None) };
 }
 
+/// A message as the JSON decoder meets it: a default to start from, a JSON value to merge.
+/// Every [`Message`](crate::Message) is one (a blanket implementation forwards to the
+/// generated `merge_json`), so this module needs nothing from the message traits.
+pub trait MergeJson<'a>: Default {
+    /// Merges a parsed JSON value into this message.
+    ///
+    /// # Errors
+    ///
+    /// Whatever the value's decoding fails with.
+    fn merge_json_value(
+        &mut self,
+        v: JsonValue<'_, 'a>,
+        d: &mut JsonDecoder<'_>,
+    ) -> Result<(), JsonError>;
+}
+
 /// Decodes a message from canonical proto3 JSON in `buf` (modified in place).
-pub fn decode<'a, M: Message<'a>>(buf: &'a mut [u8], opts: &JsonOptions) -> Result<M, JsonError> {
+pub fn decode<'a, M: MergeJson<'a>>(buf: &'a mut [u8], opts: &JsonOptions) -> Result<M, JsonError> {
     let buf_len = buf.len();
     let taken = SCRATCH.with(|s| s.borrow_mut().take());
     let Scratch { mut buffers, tape } = taken.unwrap_or_else(|| Scratch {
@@ -74,7 +89,7 @@ impl<'o> JsonDecoder<'o> {
     }
 
     /// Merges `v` into the nested message `m`, one level deeper.
-    pub fn message<'a, M: Message<'a>>(
+    pub fn message<'a, M: MergeJson<'a>>(
         &mut self,
         v: JsonValue<'_, 'a>,
         m: &mut M,
@@ -87,14 +102,14 @@ impl<'o> JsonDecoder<'o> {
             .checked_sub(std::mem::size_of::<M>())
             .ok_or(JsonErrorKind::MemoryLimit)?;
         self.depth -= 1;
-        let r = m.merge_json(v, self);
+        let r = m.merge_json_value(v, self);
         self.depth += 1;
         r
     }
 
     /// Like [`message`](Self::message), for the body of an `Any`: the message will skip the
     /// `@type` key at its top level.
-    pub fn any_body<'a, M: Message<'a>>(
+    pub fn any_body<'a, M: MergeJson<'a>>(
         &mut self,
         v: JsonValue<'_, 'a>,
         m: &mut M,

@@ -16,10 +16,12 @@ mod registry;
 pub mod wkt;
 mod write;
 
-pub use decoder::{JsonDecoder, decode};
+/// Generated `TypeEntry` values call these; they live with the message traits.
+pub use crate::message::{read_entry, write_entry};
+pub use decoder::{JsonDecoder, MergeJson, decode};
 pub use error::{JsonError, JsonErrorKind};
 pub use locate::{JsonKind, Locate, kind};
-pub use registry::{TypeEntry, TypeRegistry, read_entry, write_entry};
+pub use registry::{JsonOptions, TypeEntry, TypeRegistry};
 pub use write::JsonWriter;
 
 /// A parsed JSON value: a position in simd-json's tape. `'a` is the input buffer's lifetime,
@@ -29,13 +31,3 @@ pub type JsonValue<'t, 'a> = simd_json::tape::Value<'t, 'a>;
 pub type JsonObject<'t, 'a> = simd_json::tape::Object<'t, 'a>;
 /// A parsed JSON array.
 pub type JsonArray<'t, 'a> = simd_json::tape::Array<'t, 'a>;
-
-/// Options for both directions of the JSON codec.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct JsonOptions {
-    /// Skip object keys that name no field (and enum names that name no value) instead of
-    /// failing.
-    pub ignore_unknown_fields: bool,
-    /// Types that `google.protobuf.Any` values may hold. Well-known types are always known.
-    pub registry: Option<&'static TypeRegistry>,
-}

@@ -20,7 +20,7 @@ use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use simd_json::base::{ValueAsScalar, ValueIntoString};
 
 use super::{JsonArray, JsonDecoder, JsonErrorKind, JsonObject, JsonValue};
-use crate::message::Enumeration;
+use crate::enumeration::Enumeration;
 
 /// Decoding configuration for bytes: padding optional (but canonical when present), and
 /// non-zero trailing bits tolerated (as Go's and C++'s decoders do).

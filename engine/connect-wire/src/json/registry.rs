@@ -1,6 +1,16 @@
-//! The type registry that `google.protobuf.Any` JSON needs.
+//! The JSON codec's options, and the type registry they carry for `google.protobuf.Any`.
 
 use super::{JsonDecoder, JsonError, JsonValue, JsonWriter};
+
+/// Options for both directions of the JSON codec.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct JsonOptions {
+    /// Skip object keys that name no field (and enum names that name no value) instead of
+    /// failing.
+    pub ignore_unknown_fields: bool,
+    /// Types that `google.protobuf.Any` values may hold. Well-known types are always known.
+    pub registry: Option<&'static TypeRegistry>,
+}
 
 /// One message type's JSON conversions over its binary encoding. The generator emits a
 /// `TYPES: &[TypeEntry]` slice per package.
@@ -87,33 +97,6 @@ pub(super) fn find_type<'r>(
         Some(r) => r.find(full_name),
         None => find_well_known(full_name),
     }
-}
-
-/// `TypeEntry::write_json` for message type `M` (generated entries call this).
-pub fn write_entry<'x, M: crate::Message<'x>>(
-    bytes: &'x [u8],
-    w: &mut JsonWriter<'_>,
-) -> Result<(), JsonError> {
-    let m = M::decode(bytes).map_err(|_| JsonError::new(super::JsonErrorKind::BadAnyValue))?;
-    m.write_json(w)
-}
-
-/// `TypeEntry::read_json` for message type `M`; `special` says whether `M` has a special JSON
-/// form (then the value is parsed as is, not as an `Any` body).
-pub fn read_entry<'t, 'x, M: crate::Message<'x>>(
-    v: JsonValue<'t, 'x>,
-    d: &mut JsonDecoder<'_>,
-    out: &mut Vec<u8>,
-    special: bool,
-) -> Result<(), JsonError> {
-    let mut m = M::default();
-    if special {
-        d.message(v, &mut m)?;
-    } else {
-        d.any_body(v, &mut m)?;
-    }
-    m.encode(out);
-    Ok(())
 }
 
 #[cfg(test)]

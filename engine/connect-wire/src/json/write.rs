@@ -3,7 +3,7 @@
 use base64::Engine as _;
 
 use super::{JsonError, JsonOptions};
-use crate::message::Enumeration;
+use crate::enumeration::Enumeration;
 
 /// Appends JSON to a vector. Commas are tracked with one flag: [`key`](Self::key) and
 /// [`elem`](Self::elem) write a comma unless they follow an opening bracket.

@@ -13,7 +13,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use super::unknown::UnknownFields;
-use crate::message::{Enumeration, Message};
+use crate::enumeration::Enumeration;
 
 /// Maximum nesting depth of messages (and groups inside unknown fields).
 pub const RECURSION_LIMIT: u32 = 100;
@@ -84,6 +84,17 @@ impl std::error::Error for DecodeError {}
 
 /// What one map entry is charged against the memory budget.
 const MAP_ENTRY_COST: usize = 64;
+/// A message as the decoder meets it nested in another: fields to merge. Every
+/// [`Message`](crate::Message) is one (a blanket implementation forwards to the generated
+/// `merge_field`), so this module needs nothing from the message traits.
+pub trait MergeFields<'a> {
+    /// Merges one field whose tag has just been read.
+    ///
+    /// # Errors
+    ///
+    /// Whatever the field's decoding fails with.
+    fn merge_nested_field(&mut self, tag: u32, d: &mut Decoder<'a>) -> Result<(), DecodeError>;
+}
 
 /// Reads one message's fields out of a borrowed buffer.
 pub struct Decoder<'a> {
@@ -180,11 +191,11 @@ impl<'a> Decoder<'a> {
     }
 
     /// Reads all fields into `m`.
-    pub fn merge_message<M: Message<'a>>(&mut self, m: &mut M) -> Result<(), DecodeError> {
+    pub fn merge_message<M: MergeFields<'a>>(&mut self, m: &mut M) -> Result<(), DecodeError> {
         while !self.is_eof() {
             self.field_start = self.pos;
             let tag = self.tag()?;
-            m.merge_field(tag, self)?;
+            m.merge_nested_field(tag, self)?;
         }
         Ok(())
     }
@@ -311,7 +322,7 @@ impl<'a> Decoder<'a> {
     }
 
     /// Merges a length-delimited nested message into `m`.
-    pub fn message<M: Message<'a>>(&mut self, m: &mut M) -> Result<(), DecodeError> {
+    pub fn message<M: MergeFields<'a>>(&mut self, m: &mut M) -> Result<(), DecodeError> {
         self.charge(std::mem::size_of::<M>())?;
         let mut sub = self.nested()?;
         let r = sub.merge_message(m);

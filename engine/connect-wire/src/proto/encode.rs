@@ -12,7 +12,19 @@
 //!
 //! [`Message::compute_size`]: crate::Message::compute_size
 
-use crate::message::{Enumeration, Message};
+use crate::enumeration::Enumeration;
+/// A message as the encoder meets it nested in another: a size to compute, fields to write.
+/// Every [`Message`](crate::Message) is one (a blanket implementation forwards to the
+/// generated `compute_size` and `write_to`), so this module needs nothing from the message
+/// traits.
+pub trait EncodeFields {
+    /// The encoded size, recording nested sizes in `sizes`.
+    fn nested_size(&self, sizes: &mut SizeCache) -> usize;
+
+    /// Writes the fields (no length prefix), with sizes from
+    /// [`nested_size`](Self::nested_size).
+    fn write_nested(&self, e: &mut Encoder<'_>);
+}
 
 /// Sizes of nested messages in pre-order, filled by `compute_size`, read by `write_to`.
 #[derive(Debug, Default)]
@@ -34,10 +46,10 @@ impl SizeCache {
 
     /// Size of a nested message field's payload, recording it for the write pass.
     #[inline]
-    pub fn message<'m, M: Message<'m>>(&mut self, m: &M) -> usize {
+    pub fn message<M: EncodeFields + ?Sized>(&mut self, m: &M) -> usize {
         let slot = self.sizes.len();
         self.sizes.push(0);
-        let len = m.compute_size(self);
+        let len = m.nested_size(self);
         self.sizes[slot] = len;
         len
     }
@@ -172,10 +184,10 @@ impl<'b> Encoder<'b> {
     /// Writes a nested message with its length prefix, taking the size recorded by
     /// [`SizeCache::message`].
     #[inline]
-    pub fn message<'m, M: Message<'m>>(&mut self, m: &M) {
+    pub fn message<M: EncodeFields + ?Sized>(&mut self, m: &M) {
         let len = self.next_size();
         self.varint(len as u64);
-        m.write_to(self);
+        m.write_nested(self);
     }
 
     /// The next recorded size, without consuming it (a map entry's length depends on the

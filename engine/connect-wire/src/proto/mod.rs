@@ -11,11 +11,11 @@ mod encode;
 mod unknown;
 
 pub use decode::{
-    DecodeError, Decoder, MEMORY_BASE, MEMORY_FACTOR, RECURSION_LIMIT, WIRE_END_GROUP,
+    DecodeError, Decoder, MEMORY_BASE, MEMORY_FACTOR, MergeFields, RECURSION_LIMIT, WIRE_END_GROUP,
     WIRE_FIXED32, WIRE_FIXED64, WIRE_LEN, WIRE_START_GROUP, WIRE_VARINT,
 };
 pub use encode::{
-    Encoder, SizeCache, int32_len, int64_len, len_delimited_len, sint32_len, sint64_len,
-    uint32_len, uint64_len, varint_len,
+    EncodeFields, Encoder, SizeCache, int32_len, int64_len, len_delimited_len, sint32_len,
+    sint64_len, uint32_len, uint64_len, varint_len,
 };
 pub use unknown::UnknownFields;
