@@ -26,6 +26,9 @@ cargo fmt --all --check
 step "clippy (pedantic, all targets, all features)"
 cargo clippy --workspace --all-targets --all-features --quiet -- -D warnings
 
+step "module import circles (scripts/module-cycles.py)"
+python3 scripts/module-cycles.py engine/connect-wire/src engine/connect-engine/src
+
 step "docs"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --all-features --quiet
 
