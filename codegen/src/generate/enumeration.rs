@@ -37,11 +37,9 @@ pub(crate) fn enumeration(e: &Enum) -> TokenStream {
         let s = &v.proto_name;
         quote!(#s => Some(Self::#c),)
     });
-    let caps = super::all_caps(&e.rust_name).then(|| quote!(#[allow(clippy::upper_case_acronyms)]));
     quote! {
         #d
         #[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        #caps
         pub struct #name(pub i32);
 
         impl #name {

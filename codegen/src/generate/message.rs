@@ -89,11 +89,9 @@ pub(crate) fn message(ctx: Ctx<'_>, m: &Message) -> TokenStream {
     let write_json = json::write_json(ctx, m);
     let merge_json = json::merge_json(ctx, m);
 
-    let struct_allow = struct_allows(m);
     let struct_item = quote! {
         #docs
         #[derive(Clone, Debug, Default, PartialEq)]
-        #struct_allow
         pub struct #name<'a> {
             #(#fields)*
             #(#oneof_fields)*
@@ -101,8 +99,6 @@ pub(crate) fn message(ctx: Ctx<'_>, m: &Message) -> TokenStream {
             pub unknown_fields: __rt::UnknownFields<'a>,
         }
 
-        // Codecs are one match or one sequence of statements per field, however many fields.
-        #[allow(clippy::too_many_lines)]
         impl<'a> __rt::Message<'a> for #name<'a> {
             const FULL_NAME: &'static str = #full_name;
             #uses_cache
@@ -189,7 +185,6 @@ fn oneof_enum(ctx: Ctx<'_>, m: &Message, index: usize, o: &Oneof) -> TokenStream
         o.doc.as_ref(),
         &format!("Oneof `{}` of `{}`.", o.proto_name, m.full_name),
     );
-    let caps = super::all_caps(&o.enum_name).then(|| quote!(#[allow(clippy::upper_case_acronyms)]));
     let owned_body = if members.len() == 1 {
         // One variant: a `let` (a one-armed `match` is `clippy::match_single_binding`).
         let f = members[0];
@@ -220,10 +215,6 @@ fn oneof_enum(ctx: Ctx<'_>, m: &Message, index: usize, o: &Oneof) -> TokenStream
     quote! {
         #d
         #derives
-        // Variants hold messages by value so that decoding does not allocate; they are named
-        // after the proto fields.
-        #[allow(clippy::large_enum_variant, clippy::enum_variant_names)]
-        #caps
         pub enum #name #lt {
             #(#variants)*
         }
@@ -849,31 +840,6 @@ fn needs_cache(m: &Message) -> bool {
     })
 }
 
-/// Lints that a message struct trips depending on its proto's names and sizes alone.
-fn struct_allows(m: &Message) -> TokenStream {
-    let mut lints = Vec::new();
-    let bools = m
-        .fields
-        .iter()
-        .filter(|f| f.card == Cardinality::Implicit && f.ty == ValueType::Scalar(Scalar::Bool))
-        .count();
-    if bools > 3 {
-        lints.push(quote!(clippy::struct_excessive_bools));
-    }
-    // Field names that repeat the struct's name or share a prefix or suffix.
-    if !m.fields.is_empty() {
-        lints.push(quote!(clippy::struct_field_names));
-    }
-    if super::all_caps(&m.rust_name) {
-        lints.push(quote!(clippy::upper_case_acronyms));
-    }
-    if lints.is_empty() {
-        quote!()
-    } else {
-        quote!(#[allow(#(#lints),*)])
-    }
-}
-
 fn compute_size(_ctx: Ctx<'_>, m: &Message) -> TokenStream {
     let (sizes, _) = passes(m);
     let uses_cache = needs_cache(m);
@@ -940,8 +906,6 @@ pub(crate) fn registry(ctx: Ctx<'_>, package: &Package) -> TokenStream {
     quote! {
         /// Every message of this package, for the `Any` type registry
         /// (`TypeRegistry::new().with(TYPES)`).
-        // The closures make the functions' lifetimes higher-ranked; the paths alone would not.
-        #[allow(clippy::redundant_closure)]
         pub const TYPES: &[__rt::TypeEntry] = &[
             #(#entries)*
         ];

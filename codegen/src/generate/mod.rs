@@ -58,12 +58,15 @@ impl<'m> Ctx<'m> {
         if loc.package == self.package {
             return quote!(#root #(#segments)::*);
         }
-        // Up from this package to the root of the package tree, then down.
-        let ups = self
+        // Up from this package to the root of the package tree, then down. The package
+        // without a name sits one module down too (`ROOT_PACKAGE_MODULE` in `_include.rs`).
+        let depth = self
             .package
             .split('.')
             .filter(|s| !s.is_empty())
-            .map(|_| quote!(super::));
+            .count()
+            .max(1);
+        let ups = (0..depth).map(|_| quote!(super::));
         let downs = self
             .model
             .package_modules
@@ -145,11 +148,59 @@ pub(crate) fn int_lit(n: i128) -> TokenStream {
     if n < 0 { quote!(-#lit) } else { quote!(#lit) }
 }
 
-/// Whether a type name is all capitals (`HTTP`), which `clippy::upper_case_acronyms` flags.
-pub(crate) fn all_caps(name: &str) -> bool {
-    name.chars().filter(char::is_ascii_alphabetic).count() > 1
-        && !name.chars().any(|c| c.is_ascii_lowercase())
-}
+/// The lints generated code allows, with the reason for each. `_include.rs` puts them on the
+/// module around each package's file, once (a file that is `include!`d cannot carry inner
+/// attributes of its own).
+pub(crate) const ALLOWED_LINTS: &[(&str, &str)] = &[
+    (
+        "unused_imports",
+        "a package need not use every runtime import",
+    ),
+    (
+        "async_fn_in_trait",
+        "thread-per-core: handler futures are deliberately not `Send`",
+    ),
+    (
+        "clippy::doc_markdown",
+        "proto comments are free text, not Rust doc markdown",
+    ),
+    (
+        "clippy::too_many_lines",
+        "codecs and dispatch are one match arm per field or method",
+    ),
+    (
+        "clippy::missing_errors_doc",
+        "every client method's error is the call's `ConnectError`",
+    ),
+    (
+        "clippy::large_enum_variant",
+        "oneof variants hold messages by value, not boxed",
+    ),
+    (
+        "clippy::enum_variant_names",
+        "oneof variants are named after their proto fields",
+    ),
+    (
+        "clippy::redundant_closure",
+        "the closures in `TYPES` make lifetimes higher-ranked",
+    ),
+    (
+        "clippy::struct_field_names",
+        "field names come from the proto",
+    ),
+    (
+        "clippy::struct_excessive_bools",
+        "messages have as many bool fields as the proto has",
+    ),
+    (
+        "clippy::upper_case_acronyms",
+        "type names come from the proto (`HTTP`)",
+    ),
+    (
+        "clippy::wrong_self_convention",
+        "method names come from the proto (`ToJson` takes `&self`)",
+    ),
+];
 
 /// Doc attributes from a proto comment, or a fallback sentence.
 pub(crate) fn doc(comment: Option<&String>, fallback: &str) -> TokenStream {
@@ -182,8 +233,7 @@ pub(crate) fn doc_with_note(
         };
         quote!(#[doc = #l])
     });
-    // Proto comments are free text, not Rust doc markdown.
-    quote!(#(#lines)* #[allow(clippy::doc_markdown)])
+    quote!(#(#lines)*)
 }
 
 /// Renders a proto comment as rustdoc Markdown that shows its text as written.
@@ -254,10 +304,7 @@ pub(crate) fn comment_lines(comment: &str) -> Vec<String> {
             in_paragraph = false;
             i = end;
         } else {
-            if in_paragraph && let Some(last) = out.last_mut() {
-                // A hard line break keeps the comment's line structure.
-                last.push('\\');
-            }
+            // Lines of a paragraph stay lines in the source and flow together in rustdoc.
             out.push(escape_text(body));
             in_paragraph = true;
             i += 1;
@@ -460,7 +507,6 @@ pub(crate) fn package_file(model: &Model, config: &Config, package: &Package) ->
     );
     let file = quote! {
         #![doc = #header]
-        #[allow(unused_imports)]
         use #rt as __rt;
         #(#items)*
         #registry
@@ -476,17 +522,104 @@ fn render(tokens: &TokenStream) -> String {
         Err(e) => panic!("generated code does not parse: {e}\n{tokens}"),
     };
     let text = prettyplease::unparse(&file);
-    let mut out = String::with_capacity(text.len() + 64);
+    let mut out = String::with_capacity(text.len() + text.len() / 16);
+    let mut previous: Option<&str> = None;
+    let mut in_fence = false;
     for line in text.lines() {
+        if previous.is_some_and(|p| item_boundary(p, line)) {
+            out.push('\n');
+        }
         if let Some(rest) = line.strip_prefix("//!") {
             out.push_str("//");
             out.push_str(rest);
+            out.push('\n');
+        } else if let Some(text) = line.trim_start().strip_prefix("///") {
+            if text.trim_start().starts_with("```") {
+                in_fence = !in_fence;
+            }
+            let pad = &line[..line.len() - line.trim_start().len()];
+            if in_fence {
+                out.push_str(line);
+                out.push('\n');
+            } else {
+                wrap_doc(pad, text, &mut out);
+            }
         } else {
             out.push_str(line);
+            out.push('\n');
         }
-        out.push('\n');
+        previous = Some(line);
     }
     out
+}
+
+/// Writes a doc line, broken at spaces to fit rustfmt's 100 columns where it can (Markdown
+/// joins the pieces back into one paragraph).
+fn wrap_doc(pad: &str, text: &str, out: &mut String) {
+    const WIDTH: usize = 100;
+    let lead = pad.len() + 3;
+    let indent = text.len() - text.trim_start().len();
+    let mut rest = text;
+    while lead + rest.len() > WIDTH {
+        let room = WIDTH - lead;
+        // The last space that fits, past the line's own indentation.
+        let Some(cut) = rest
+            .char_indices()
+            .rev()
+            .find(|&(i, c)| c == ' ' && i > indent && i <= room)
+            .map(|(i, _)| i)
+        else {
+            break;
+        };
+        out.push_str(pad);
+        out.push_str("///");
+        out.push_str(&rest[..cut]);
+        out.push('\n');
+        rest = &text[text.len() - rest.len() + cut..];
+        // The continuation keeps one space after `///`, as the first piece has.
+        rest = &rest[rest.len() - rest.trim_start().len() - 1..];
+    }
+    out.push_str(pad);
+    out.push_str("///");
+    out.push_str(rest);
+    out.push('\n');
+}
+
+/// Whether a blank line goes between `previous` and `line` (prettyplease writes none): between
+/// items at the same depth, as hand-written code has, but not between one-line items in a run
+/// (associated constants), nor inside function bodies.
+fn item_boundary(previous: &str, line: &str) -> bool {
+    const ITEM_STARTS: &[&str] = &[
+        "///",
+        "#[",
+        "pub ",
+        "pub(",
+        "fn ",
+        "async fn ",
+        "impl",
+        "const ",
+        "type ",
+        "struct ",
+        "enum ",
+        "mod ",
+        "use ",
+        "trait ",
+        "unsafe ",
+    ];
+    let depth = |l: &str| l.len() - l.trim_start().len();
+    if previous.starts_with("//!") {
+        return true;
+    }
+    if depth(previous) != depth(line) {
+        return false;
+    }
+    let (p, l) = (previous.trim_start(), line.trim_start());
+    if !ITEM_STARTS.iter().any(|s| l.starts_with(s)) {
+        return false;
+    }
+    let one_line_item =
+        |t: &str| t.ends_with(';') && ITEM_STARTS.iter().any(|s| t.starts_with(s) && *s != "///");
+    p == "}" || p == "};" || (one_line_item(p) && !one_line_item(l))
 }
 
 /// The tokens of a nested module: imports `__rt` from the parent.
@@ -496,7 +629,6 @@ pub(crate) fn nested_module(name: &str, doc_line: &str, items: &[TokenStream]) -
     quote! {
         #[doc = #d]
         pub mod #m {
-            #[allow(unused_imports)]
             use super::__rt;
             #(#items)*
         }
@@ -511,16 +643,16 @@ mod doc_tests {
     }
 
     #[test]
-    fn lines_keep_their_breaks_and_lists_are_text() {
+    fn lines_stay_lines_and_lists_are_text() {
         let out = render(" If:\n - the handler should\n   then alternate.\n\n 1. second\n   item");
         assert_eq!(
             out,
             [
-                "If:\\",
-                "\\- the handler should\\",
+                "If:",
+                "\\- the handler should",
                 "then alternate.",
                 "",
-                "1\\. second\\",
+                "1\\. second",
                 "item"
             ]
         );
@@ -576,8 +708,23 @@ mod doc_tests {
     }
 
     #[test]
+    fn the_well_known_types_allow_the_same_lints() {
+        let wkt = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../engine/connect-wire/src/wkt/mod.rs"
+        ))
+        .expect("connect-wire's wkt/mod.rs");
+        for (lint, _) in super::ALLOWED_LINTS {
+            assert!(
+                wkt.contains(&format!("    {lint},")) || wkt.contains(&format!("    {lint}\n")),
+                "{lint}"
+            );
+        }
+    }
+
+    #[test]
     fn carriage_returns_tabs_and_controls_are_normalised() {
         let out = render(" a\rb\r\nc\td \u{202E}e\u{7} ");
-        assert_eq!(out, ["a\\", "b\\", "c   d U+202EeU+0007"]);
+        assert_eq!(out, ["a", "b", "c   d U+202EeU+0007"]);
     }
 }

@@ -36,7 +36,17 @@ fn model(s: &Service) -> TokenStream {
     );
     let mut consts = Vec::new();
     let mut names = Vec::new();
-    for (m, c) in s.methods.iter().zip(descriptor_names(s)) {
+    let mut indexes = Vec::new();
+    for (i, (m, c)) in s.methods.iter().zip(descriptor_names(s)).enumerate() {
+        let id = format!(
+            " `{}`'s position in [`SERVICE`](super::SERVICE)`.methods`.",
+            m.name
+        );
+        let i = proc_macro2::Literal::usize_unsuffixed(i);
+        indexes.push(quote! {
+            #[doc = #id]
+            pub const #c: usize = #i;
+        });
         let name = &m.name;
         let path = format!("/{full}/{}", m.name);
         let input = m.input.trim_start_matches('.');
@@ -69,7 +79,6 @@ fn model(s: &Service) -> TokenStream {
     quote! {
         #[doc = #d]
         pub mod #module {
-            #[allow(unused_imports)]
             use super::__rt;
 
             /// The service's full name and methods, in declaration order.
@@ -79,6 +88,11 @@ fn model(s: &Service) -> TokenStream {
             };
 
             #(#consts)*
+
+            /// Each method's position in [`SERVICE`]`.methods`: what the server dispatches on.
+            pub mod index {
+                #(#indexes)*
+            }
         }
     }
 }
@@ -143,12 +157,12 @@ fn trait_method(ctx: Ctx<'_>, m: &Method) -> TokenStream {
     }
 }
 
-fn dispatch_arm(index: usize, trait_name: &proc_macro2::Ident, m: &Method) -> TokenStream {
+fn dispatch_arm(index: &TokenStream, trait_name: &proc_macro2::Ident, m: &Method) -> TokenStream {
     // Called through the trait: a method named like a blanket trait's (`into`) would
     // resolve to that one.
     let name = ident(&m.rust_name);
     let name = quote!(#trait_name::#name);
-    let i = proc_macro2::Literal::usize_unsuffixed(index);
+    let i = index;
     match (m.client_streaming, m.server_streaming) {
         (false, false) => quote! {
             #i => {
@@ -351,8 +365,6 @@ fn blocking_client(ctx: Ctx<'_>, s: &Service) -> TokenStream {
             inner: __rt::blocking::BlockingClient,
         }
 
-        // Every method's error is the call's `ConnectError`.
-        #[allow(clippy::missing_errors_doc)]
         impl #name {
             /// Wraps a blocking client for the server's base URL.
             #[must_use]
@@ -413,8 +425,6 @@ fn client(ctx: Ctx<'_>, s: &Service) -> TokenStream {
             }
         }
 
-        // Every method's error is the call's `ConnectError`.
-        #[allow(clippy::missing_errors_doc)]
         impl<#conn: __rt::client::Connector> #client_name<#conn> {
             /// Wraps a client for the server's base URL.
             #[must_use]
@@ -445,11 +455,10 @@ fn server(ctx: Ctx<'_>, s: &Service) -> TokenStream {
         ),
     );
     let methods = s.methods.iter().map(|m| trait_method(ctx, m));
-    let arms = s
-        .methods
-        .iter()
-        .enumerate()
-        .map(|(i, m)| dispatch_arm(i, &trait_name, m));
+    let arms = s.methods.iter().zip(descriptor_names(s)).map(|(m, c)| {
+        let index = quote!(#module::index::#c);
+        dispatch_arm(&index, &trait_name, m)
+    });
     let arms: Vec<_> = arms.collect();
     let dispatch = if arms.is_empty() {
         // No methods: a `match` of the wildcard alone is `clippy::match_single_binding`.
@@ -468,27 +477,12 @@ fn server(ctx: Ctx<'_>, s: &Service) -> TokenStream {
     // The implementation's type parameter, not named like the trait.
     let imp = type_param(ctx, &["S", "Svc", "Service"]);
     // Methods are named after the rpcs, whatever their prefix (`into_`, `from_`).
-    let self_convention = s
-        .methods
-        .iter()
-        .any(|m| {
-            ["into_", "from_", "to_", "as_", "is_"]
-                .iter()
-                .any(|p| m.rust_name.starts_with(p))
-        })
-        .then(|| quote!(#[allow(clippy::wrong_self_convention)]));
-    let caps =
-        super::all_caps(&s.trait_name).then(|| quote!(#[allow(clippy::upper_case_acronyms)]));
     let sd = format!(
         " Serves a [`{}`] implementation: add it to a `Router`.",
         s.trait_name
     );
     quote! {
         #d
-        // Thread-per-core: handler futures are deliberately not `Send`.
-        #[allow(async_fn_in_trait)]
-        #self_convention
-        #caps
         pub trait #trait_name: 'static {
             #(#methods)*
         }
@@ -504,8 +498,6 @@ fn server(ctx: Ctx<'_>, s: &Service) -> TokenStream {
             }
         }
 
-        // One match arm per method, however many methods.
-        #[allow(clippy::too_many_lines)]
         impl<#imp: #trait_name> __rt::server::Service for #server_name<#imp> {
             fn descriptor(&self) -> &'static __rt::ServiceDescriptor {
                 &#module::SERVICE

@@ -9,4 +9,20 @@
 //! unknown fields, and its closed enums are open here (an unknown number is kept in the
 //! field rather than in the unknown fields, which still round-trips).
 
+// The lints generated code trips by design (see connect-codegen's `_include.rs`).
+#![allow(
+    unused_imports,
+    async_fn_in_trait,
+    clippy::doc_markdown,
+    clippy::too_many_lines,
+    clippy::missing_errors_doc,
+    clippy::large_enum_variant,
+    clippy::enum_variant_names,
+    clippy::redundant_closure,
+    clippy::struct_field_names,
+    clippy::struct_excessive_bools,
+    clippy::upper_case_acronyms,
+    clippy::wrong_self_convention
+)]
+
 include!("google.protobuf.rs");
