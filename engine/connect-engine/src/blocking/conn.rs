@@ -477,20 +477,6 @@ impl Exchange {
         Ok(())
     }
 
-    pub(crate) fn read_head(
-        &mut self,
-        bounds: &Bounds,
-        method: &Method,
-        max_body: u64,
-    ) -> Result<(), ConnectError> {
-        bounds.begin();
-        while !self.reader.parse_head(method, max_body)? {
-            self.conn
-                .read(&mut self.reader, bounds, "waiting for the response")?;
-        }
-        Ok(())
-    }
-
     pub(crate) fn fill(&mut self, bounds: &Bounds) -> Result<(), ConnectError> {
         if self.reader.decode()? || self.reader.body_done() {
             return Ok(());
@@ -498,14 +484,6 @@ impl Exchange {
         self.conn
             .read(&mut self.reader, bounds, "reading the response")?;
         self.reader.decode().map(|_| ())
-    }
-
-    pub(crate) fn read_body(&mut self, bounds: &Bounds) -> Result<(), ConnectError> {
-        bounds.begin();
-        while !self.reader.body_done() {
-            self.fill(bounds)?;
-        }
-        Ok(())
     }
 
     pub(crate) fn reusable(&mut self, method: &Method) -> bool {

@@ -33,10 +33,9 @@ mod stream;
 use std::borrow::Borrow;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use connect_wire::client::{Decoding, RequestWriter, Scratch, Verdict};
+use connect_wire::client::{Decoding, Need, RequestWriter, Scratch, StreamCall, UnaryCall};
 use connect_wire::service::MethodDescriptor;
-use connect_wire::{Code, ConnectError, Message, OwnedMessage, client as wire};
-use http::{HeaderMap, Method};
+use connect_wire::{Code, ConnectError, Message, OwnedMessage};
 pub use stream::BlockingStream;
 
 use self::conn::{Conn, Exchange};
@@ -44,7 +43,6 @@ use self::shared::Shared;
 use crate::buffers;
 use crate::client::{
     Bounds, CallOptions, CallState, ClientConfig, Origin, Scheme, Target, UnaryOutput, stopped,
-    with_metadata,
 };
 use crate::codecs::with_codecs;
 
@@ -247,6 +245,7 @@ impl BlockingClient {
             }
         };
         let mut ex = self.exchange(conn, &call.bounds);
+        let mut unary = UnaryCall::new(get, config.codec, config.max_message_size);
         let write_error = ex.send(&request, &call.bounds).err();
         buffers::give(request, config.buffer_size);
         if let Some(e) = write_error.as_ref().filter(|e| stopped(e)) {
@@ -254,39 +253,27 @@ impl BlockingClient {
             self.release(ex, false);
             return UnaryOutput::failed(e);
         }
-        let method = if get { Method::GET } else { Method::POST };
-        let max_body = (config.max_message_size as u64).saturating_add(64 << 10);
-        if let Err(e) = ex.read_head(&call.bounds, &method, max_body) {
-            self.release(ex, false);
-            return UnaryOutput::failed(write_error.unwrap_or(e));
+        unary.sent(write_error);
+        while let Need::Read { waiting, fresh } = unary.next(&mut ex.reader) {
+            if fresh {
+                call.bounds.begin();
+            }
+            if let Err(e) = ex.conn.read(&mut ex.reader, &call.bounds, waiting.doing()) {
+                unary.failed(e);
+            }
         }
-        let (headers, trailers) =
-            wire::response_metadata(ex.reader.head(), ex.reader.head_bytes(), true);
-        let verdict = wire::classify_unary(ex.reader.head(), ex.reader.head_bytes(), config.codec);
-        let result = if let Verdict::Fail(e) = verdict {
-            Err(e)
-        } else {
-            ex.read_body(&call.bounds).and_then(|()| {
-                let decoding = Decoding {
-                    codec: config.codec,
-                    limit: config.max_message_size,
-                    json: &config.json,
-                };
-                let plain = &mut scratch.plain;
-                with_codecs(|c| {
-                    ex.reader
-                        .unary_outcome::<Resp>(&verdict, decoding, plain, c)
-                })
-            })
+        let method = unary.method().clone();
+        let decoding = Decoding {
+            codec: config.codec,
+            limit: config.max_message_size,
+            json: &config.json,
         };
-        let reusable = result.is_ok() && ex.reusable(&method);
+        let plain = &mut scratch.plain;
+        let (out, reusable) =
+            with_codecs(|c| unary.finish::<Resp>(&mut ex.reader, decoding, plain, c));
+        let reusable = reusable && ex.reusable(&method);
         self.release(ex, reusable);
-        let result = result.map_err(|e| with_metadata(e, &headers, &trailers));
-        UnaryOutput {
-            headers,
-            result,
-            trailers,
-        }
+        out
     }
 
     fn stream_call<'r, Req, Resp, I>(
@@ -310,107 +297,67 @@ impl BlockingClient {
         let path = target.path(call.method);
         let mut scratch = buffers::take_scratch();
         let mut wbuf = buffers::take(config.buffer_size);
-        let (sent, outcome) = {
+        let mut start = StreamCall::new(config.codec, config.max_stream_body);
+        let (encode_error, write_error) = {
             let writer = target.writer(call, &path);
-            write_stream_request::<Req, I>(
-                &writer,
-                &mut ex,
-                &mut wbuf,
-                &mut scratch,
-                requests,
-                &call.bounds,
-            )
+            let mut failed = start.write_head(&writer, &mut wbuf).err();
+            let mut write_error = None;
+            for req in requests {
+                if failed.is_some() {
+                    break;
+                }
+                match with_codecs(|c| {
+                    start.write_message(&writer, &mut wbuf, &mut scratch, c, req.borrow())
+                }) {
+                    Ok(false) => {}
+                    // Large streams go out as they are encoded.
+                    Ok(true) => {
+                        write_error = ex.conn.write_all(&wbuf, &call.bounds).err();
+                        wbuf.clear();
+                    }
+                    Err(e) => failed = Some(e),
+                }
+                if write_error.is_some() {
+                    break;
+                }
+            }
+            if failed.is_none() && write_error.is_none() {
+                start.write_end(&writer, &mut wbuf);
+                write_error = ex.send(&wbuf, &call.bounds).err();
+            }
+            (failed, write_error)
         };
         buffers::give_scratch(scratch);
         buffers::give(wbuf, config.buffer_size);
-        call.sent = sent;
-        let write_error = match outcome {
-            WriteOutcome::Sent => None,
-            WriteOutcome::WriteFailed(e) => Some(e),
-            WriteOutcome::EncodeFailed(e) => {
-                self.release(ex, false);
-                return BlockingStream::failed(call.take(), self.inner.clone(), e);
-            }
-        };
+        call.sent = start.messages();
+        if let Some(e) = encode_error {
+            self.release(ex, false);
+            return BlockingStream::failed(call.take(), self.inner.clone(), e);
+        }
         if let Some(e) = write_error.as_ref().filter(|e| stopped(e)) {
             let e = e.clone();
             self.release(ex, false);
             return BlockingStream::failed(call.take(), self.inner.clone(), e);
         }
-        if let Err(e) = ex.read_head(&call.bounds, &Method::POST, config.max_stream_body) {
-            self.release(ex, false);
-            return BlockingStream::failed(
-                call.take(),
-                self.inner.clone(),
-                write_error.unwrap_or(e),
-            );
-        }
-        let (headers, _) = wire::response_metadata(ex.reader.head(), ex.reader.head_bytes(), false);
-        let e = match wire::classify_stream(ex.reader.head(), ex.reader.head_bytes(), config.codec)
-        {
-            Verdict::Accept(compression) => {
-                return BlockingStream::new(
-                    call.take(),
-                    self.inner.clone(),
-                    headers,
-                    ex,
-                    compression,
-                );
+        start.sent(write_error);
+        while let Need::Read { waiting, fresh } = start.next(&mut ex.reader) {
+            if fresh {
+                call.bounds.begin();
             }
-            Verdict::Fail(e) => e,
-            Verdict::ErrorBody(_) => {
-                ConnectError::new(Code::Internal, "unexpected stream error body")
+            if let Err(e) = ex.conn.read(&mut ex.reader, &call.bounds, waiting.doing()) {
+                start.failed(e);
             }
-        };
-        self.release(ex, false);
-        let e = with_metadata(e, &headers, &HeaderMap::new());
-        let mut out = BlockingStream::failed(call.take(), self.inner.clone(), e);
-        out.set_headers(headers);
-        out
-    }
-}
-
-enum WriteOutcome {
-    Sent,
-    /// The connection failed while sending: the server may still have answered.
-    WriteFailed(ConnectError),
-    /// A message would not encode: nothing more is sent.
-    EncodeFailed(ConnectError),
-}
-
-/// Writes a streaming request: head, every message (sent in 64 KiB batches), the end.
-fn write_stream_request<'r, Req, I>(
-    writer: &RequestWriter<'_>,
-    ex: &mut Exchange,
-    wbuf: &mut Vec<u8>,
-    scratch: &mut Scratch,
-    requests: I,
-    bounds: &Bounds,
-) -> (u64, WriteOutcome)
-where
-    Req: Message<'r> + 'r,
-    I: IntoIterator,
-    I::Item: Borrow<Req>,
-{
-    if let Err(e) = writer.stream_head(wbuf) {
-        return (0, WriteOutcome::EncodeFailed(e));
-    }
-    let mut sent = 0;
-    for req in requests {
-        if let Err(e) = with_codecs(|c| writer.stream_message(wbuf, scratch, c, req.borrow())) {
-            return (sent, WriteOutcome::EncodeFailed(e));
         }
-        sent += 1;
-        if wbuf.len() >= 64 << 10 {
-            if let Err(e) = ex.conn.write_all(wbuf, bounds) {
-                return (sent, WriteOutcome::WriteFailed(e));
+        match start.open() {
+            Ok((headers, compression)) => {
+                BlockingStream::new(call.take(), self.inner.clone(), headers, ex, compression)
             }
-            wbuf.clear();
+            Err((e, headers)) => {
+                self.release(ex, false);
+                let mut out = BlockingStream::failed(call.take(), self.inner.clone(), e);
+                out.set_headers(headers);
+                out
+            }
         }
-    }
-    writer.end_stream(wbuf);
-    match ex.send(wbuf, bounds) {
-        Ok(()) => (sent, WriteOutcome::Sent),
-        Err(e) => (sent, WriteOutcome::WriteFailed(e)),
     }
 }

@@ -3,20 +3,16 @@
 use std::rc::Rc;
 use std::sync::Arc;
 
-use connect_wire::client::{Decoding, RequestWriter, Scratch, Verdict};
+use connect_wire::client::{Decoding, Need, RequestWriter, Scratch, StreamCall, UnaryCall};
 use connect_wire::compression::Compression;
 use connect_wire::service::MethodDescriptor;
-use connect_wire::{Code, ConnectError, Message, OwnedMessage, client as wire};
-use http::{HeaderMap, Method};
+use connect_wire::{Code, ConnectError, Message, OwnedMessage};
 
 use super::conn::{Conn, Exchange, run_bounded};
 use super::connector::{self, Connector, DefaultConnector};
 use super::pool::Pool;
 use super::stream::StreamOutput;
-use super::{
-    Bounds, CallOptions, CallState, ClientConfig, Origin, Target, UnaryOutput, stopped,
-    with_metadata,
-};
+use super::{Bounds, CallOptions, CallState, ClientConfig, Origin, Target, UnaryOutput, stopped};
 use crate::buffers;
 use crate::codecs::with_codecs;
 
@@ -310,52 +306,34 @@ impl<C: Connector> Client<C> {
         let mut ex = self.exchange(conn);
         std::mem::swap(&mut ex.wbuf, &mut request);
         buffers::give(request, config.buffer_size);
-        let method = if shape == Shape::Get {
-            Method::GET
-        } else {
-            Method::POST
-        };
+        let mut unary = UnaryCall::new(shape == Shape::Get, config.codec, config.max_message_size);
         let write_error = Self::send(&mut ex, &call.bounds).await.err();
         if let Some(e) = write_error.as_ref().filter(|e| stopped(e)) {
             let e = e.clone();
             self.release(ex, false);
             return UnaryOutput::failed(e);
         }
-        let max_body = (config.max_message_size as u64).saturating_add(64 << 10);
-        if let Err(e) = ex.read_head(&call.bounds, &method, max_body).await {
-            self.release(ex, false);
-            return UnaryOutput::failed(write_error.unwrap_or(e));
-        }
-        let (headers, trailers) =
-            wire::response_metadata(ex.reader.head(), ex.reader.head_bytes(), true);
-        let verdict = wire::classify_unary(ex.reader.head(), ex.reader.head_bytes(), config.codec);
-        let result = if let Verdict::Fail(e) = verdict {
-            Err(e)
-        } else {
-            match ex.read_body(&call.bounds).await {
-                Ok(()) => {
-                    let decoding = Decoding {
-                        codec: config.codec,
-                        limit: config.max_message_size,
-                        json: &config.json,
-                    };
-                    let plain = &mut scratch.plain;
-                    with_codecs(|c| {
-                        ex.reader
-                            .unary_outcome::<Resp>(&verdict, decoding, plain, c)
-                    })
-                }
-                Err(e) => Err(e),
+        unary.sent(write_error);
+        while let Need::Read { waiting, fresh } = unary.next(&mut ex.reader) {
+            if fresh {
+                call.bounds.begin();
             }
-        };
-        let reusable = result.is_ok() && ex.reusable(&method);
-        self.release(ex, reusable);
-        let result = result.map_err(|e| with_metadata(e, &headers, &trailers));
-        UnaryOutput {
-            headers,
-            result,
-            trailers,
+            if let Err(e) = ex.read(&call.bounds, waiting.doing()).await {
+                unary.failed(e);
+            }
         }
+        let method = unary.method().clone();
+        let decoding = Decoding {
+            codec: config.codec,
+            limit: config.max_message_size,
+            json: &config.json,
+        };
+        let plain = &mut scratch.plain;
+        let (out, reusable) =
+            with_codecs(|c| unary.finish::<Resp>(&mut ex.reader, decoding, plain, c));
+        let reusable = reusable && ex.reusable(&method);
+        self.release(ex, reusable);
+        out
     }
 
     async fn stream_call<'r, Req, Resp, I>(
@@ -379,43 +357,35 @@ impl<C: Connector> Client<C> {
         };
         let mut ex = self.exchange(conn);
         let mut scratch = buffers::take_scratch();
-        let mut encode_error = None;
-        let mut write_error = None;
-        let sent_count;
-        {
+        let mut start = StreamCall::new(config.codec, config.max_stream_body);
+        let (encode_error, write_error) = {
             let writer = target.writer(call, &path);
-            if let Err(e) = writer.stream_head(&mut ex.wbuf) {
-                encode_error = Some(e);
-            }
-            let mut sent = 0u64;
+            let mut failed = start.write_head(&writer, &mut ex.wbuf).err();
+            let mut write_error = None;
             for req in requests {
-                if encode_error.is_some() {
+                if failed.is_some() {
                     break;
                 }
-                let r = with_codecs(|c| {
-                    writer.stream_message(&mut ex.wbuf, &mut scratch, c, req.borrow())
-                });
-                if let Err(e) = r {
-                    encode_error = Some(e);
-                    break;
+                match with_codecs(|c| {
+                    start.write_message(&writer, &mut ex.wbuf, &mut scratch, c, req.borrow())
+                }) {
+                    Ok(false) => {}
+                    // Large streams go out as they are encoded.
+                    Ok(true) => write_error = ex.write(&call.bounds).await.err(),
+                    Err(e) => failed = Some(e),
                 }
-                sent += 1;
-                // Large streams go out as they are encoded.
-                if ex.wbuf.len() >= 64 << 10
-                    && let Err(e) = ex.write(&call.bounds).await
-                {
-                    write_error = Some(e);
+                if write_error.is_some() {
                     break;
                 }
             }
-            if encode_error.is_none() && write_error.is_none() {
-                writer.end_stream(&mut ex.wbuf);
+            if failed.is_none() && write_error.is_none() {
+                start.write_end(&writer, &mut ex.wbuf);
                 write_error = Self::send(&mut ex, &call.bounds).await.err();
             }
-            sent_count = sent;
-        }
+            (failed, write_error)
+        };
         buffers::give_scratch(scratch);
-        call.sent = sent_count;
+        call.sent = start.messages();
         if let Some(e) = encode_error {
             // A message that would not encode: the request is cut short, the connection
             // closed.
@@ -427,36 +397,30 @@ impl<C: Connector> Client<C> {
             self.release(ex, false);
             return StreamOutput::failed(call.take(), config, e);
         }
-        if let Err(e) = ex
-            .read_head(&call.bounds, &Method::POST, config.max_stream_body)
-            .await
-        {
-            self.release(ex, false);
-            return StreamOutput::failed(call.take(), config, write_error.unwrap_or(e));
+        start.sent(write_error);
+        while let Need::Read { waiting, fresh } = start.next(&mut ex.reader) {
+            if fresh {
+                call.bounds.begin();
+            }
+            if let Err(e) = ex.read(&call.bounds, waiting.doing()).await {
+                start.failed(e);
+            }
         }
-        let (headers, _) = wire::response_metadata(ex.reader.head(), ex.reader.head_bytes(), false);
-        let e = match wire::classify_stream(ex.reader.head(), ex.reader.head_bytes(), config.codec)
-        {
-            Verdict::Accept(compression) => {
-                return StreamOutput::new(
-                    call.take(),
-                    config,
-                    headers,
-                    ex,
-                    compression,
-                    self.inner.pool.clone(),
-                );
+        match start.open() {
+            Ok((headers, compression)) => StreamOutput::new(
+                call.take(),
+                config,
+                headers,
+                ex,
+                compression,
+                self.inner.pool.clone(),
+            ),
+            Err((e, headers)) => {
+                self.release(ex, false);
+                let mut out = StreamOutput::failed(call.take(), config, e);
+                out.set_headers(headers);
+                out
             }
-            Verdict::Fail(e) => e,
-            // Streams have no error bodies: `classify_stream` never says so.
-            Verdict::ErrorBody(_) => {
-                ConnectError::new(Code::Internal, "unexpected stream error body")
-            }
-        };
-        self.release(ex, false);
-        let e = with_metadata(e, &headers, &HeaderMap::new());
-        let mut out = StreamOutput::failed(call.take(), config, e);
-        out.set_headers(headers);
-        out
+        }
     }
 }

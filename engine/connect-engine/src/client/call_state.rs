@@ -13,7 +13,8 @@ use http::{Extensions, HeaderMap};
 
 use super::config::ClientConfig;
 use super::interceptor::{RequestInfo, ResponseInfo};
-use super::options::{CallOptions, CancelToken, UnaryOutput};
+use super::options::{CallOptions, CancelToken};
+use connect_wire::client::UnaryOutput;
 
 /// Bytes per second a body must average, received or sent, for its wait to stretch with it
 /// (see [`Bounds::progressed`] and [`Bounds::begin_sending`]).
@@ -136,21 +137,6 @@ impl Bounds {
             (Instant::now() >= until).then_some(stop)
         })
     }
-}
-
-/// An error's metadata: the response headers and trailers, as connect-go reports them.
-pub(crate) fn with_metadata(
-    mut e: ConnectError,
-    headers: &HeaderMap,
-    trailers: &HeaderMap,
-) -> ConnectError {
-    if !headers.is_empty() || !trailers.is_empty() {
-        let meta = e.metadata_mut();
-        for (k, v) in headers.iter().chain(trailers.iter()) {
-            let _ = meta.try_append(k.clone(), v.clone());
-        }
-    }
-    e
 }
 
 /// What every call keeps from its start to its end.

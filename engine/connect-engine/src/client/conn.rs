@@ -308,7 +308,11 @@ impl Exchange {
     /// One read from the connection into the reader; end of stream is reported to it. On a
     /// reused connection the first read is the one posted while it was idle, whose buffer
     /// becomes the reader's.
-    async fn read(&mut self, bounds: &Bounds, doing: &'static str) -> Result<(), ConnectError> {
+    pub(crate) async fn read(
+        &mut self,
+        bounds: &Bounds,
+        doing: &'static str,
+    ) -> Result<(), ConnectError> {
         let read = if self.conn.posted {
             let conn = &mut self.conn;
             match run_bounded(bounds, std::future::poll_fn(|cx| conn.poll_posted(cx))).await {
@@ -343,20 +347,6 @@ impl Exchange {
         }
     }
 
-    /// Reads until the response head is complete (bodies bounded by `max_body`).
-    pub(crate) async fn read_head(
-        &mut self,
-        bounds: &Bounds,
-        method: &Method,
-        max_body: u64,
-    ) -> Result<(), ConnectError> {
-        bounds.begin();
-        while !self.reader.parse_head(method, max_body)? {
-            self.read(bounds, "waiting for the response").await?;
-        }
-        Ok(())
-    }
-
     /// Reads more of the body (unless bytes already read decode into more).
     pub(crate) async fn fill(&mut self, bounds: &Bounds) -> Result<(), ConnectError> {
         if self.reader.decode()? || self.reader.body_done() {
@@ -364,15 +354,6 @@ impl Exchange {
         }
         self.read(bounds, "reading the response").await?;
         self.reader.decode().map(|_| ())
-    }
-
-    /// Reads the whole body.
-    pub(crate) async fn read_body(&mut self, bounds: &Bounds) -> Result<(), ConnectError> {
-        bounds.begin();
-        while !self.reader.body_done() {
-            self.fill(bounds).await?;
-        }
-        Ok(())
     }
 
     /// Ends the exchange: the connection (with the head kept for reuse) and the buffers.

@@ -52,13 +52,14 @@ mod stream;
 #[cfg(feature = "runtime")]
 pub use asynchronous::Client;
 pub use config::ClientConfig;
+pub use connect_wire::client::UnaryOutput;
 #[cfg(feature = "runtime")]
 pub use connector::{Connector, DefaultConnector};
 pub use interceptor::{Interceptor, RequestInfo, ResponseInfo, TracingInterceptor};
-pub use options::{CallOptions, CancelToken, Cancelled, HookGuard, UnaryOutput};
+pub use options::{CallOptions, CancelToken, Cancelled, HookGuard};
 pub use origin::{Origin, Scheme};
 #[cfg(feature = "runtime")]
 pub use stream::StreamOutput;
 
-pub(crate) use call_state::{Bounds, CallState, Stop, Target, stopped, with_metadata};
+pub(crate) use call_state::{Bounds, CallState, Stop, Target, stopped};
 pub(crate) use stream_core::StreamCore;

@@ -1,6 +1,6 @@
-//! What a call takes besides its messages ([`CallOptions`], [`CancelToken`]) and what a unary
-//! call gives back ([`UnaryOutput`]). No runtime here: the async and the blocking client
-//! share these types.
+//! What a call takes besides its messages ([`CallOptions`], [`CancelToken`]); a unary call
+//! gives back a [`UnaryOutput`](super::UnaryOutput). No runtime here: the async and the
+//! blocking client share these types.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -9,7 +9,6 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use connect_wire::ConnectError;
 use http::{HeaderMap, HeaderValue};
 
 /// Per-call settings: extra request headers, a timeout, a cancellation handle.
@@ -69,44 +68,6 @@ impl CallOptions {
     pub fn with_cancel(mut self, cancel: CancelToken) -> Self {
         self.cancel = Some(cancel);
         self
-    }
-}
-
-/// What a unary (or client-streaming) call gave back: the response headers, the message
-/// or the error, and the trailers. Headers and trailers are there on errors too, as far as
-/// the server sent them. Protocol headers (framing, content type, encodings, `connect-`)
-/// are not included.
-#[must_use = "the call's outcome is in it"]
-#[derive(Clone, Debug)]
-pub struct UnaryOutput<M> {
-    /// Response headers.
-    pub headers: HeaderMap,
-    /// The response message, or the call's error.
-    pub result: Result<M, ConnectError>,
-    /// Response trailers (unary: the `trailer-` headers; client stream: the end-stream
-    /// metadata).
-    pub trailers: HeaderMap,
-}
-
-impl<M> UnaryOutput<M> {
-    /// A failed call with no response metadata.
-    pub fn failed(error: ConnectError) -> Self {
-        UnaryOutput {
-            headers: HeaderMap::new(),
-            result: Err(error),
-            trailers: HeaderMap::new(),
-        }
-    }
-
-    /// The message, or the error (whose metadata holds the response headers and trailers).
-    pub fn into_result(self) -> Result<M, ConnectError> {
-        self.result
-    }
-
-    /// The error, if the call failed.
-    #[must_use]
-    pub fn error(&self) -> Option<&ConnectError> {
-        self.result.as_ref().err()
     }
 }
 

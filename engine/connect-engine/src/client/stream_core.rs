@@ -7,7 +7,9 @@ use connect_wire::error::EndStream;
 use connect_wire::{Code, ConnectError};
 use http::HeaderMap;
 
-use super::{CallState, ClientConfig, UnaryOutput, with_metadata};
+use connect_wire::client::{UnaryOutput, with_metadata};
+
+use super::{CallState, ClientConfig};
 
 pub(crate) struct StreamCore {
     pub(crate) call: CallState,

@@ -18,10 +18,13 @@
 //! [`ResponseReader`] holds a response as it arrives (head, then body) in one buffer: the
 //! driver reads into it and asks what it has. [`RequestWriter`] writes whole requests.
 
+mod call;
 mod reader;
 mod request;
 mod response;
+mod stream_call;
 
+pub use call::{Need, UnaryCall, UnaryOutput, Waiting, with_metadata};
 pub use reader::{Decoding, ResponseReader, StreamEvent};
 pub use request::{
     RequestError, RequestSpec, RequestWriter, Scratch, timeout_millis, write_get_head,
@@ -31,3 +34,4 @@ pub use response::{
     Verdict, classify_stream, classify_unary, decode_end_stream, decode_response, error_response,
     response_metadata, status_error, unary_error,
 };
+pub use stream_call::{STREAM_BATCH, StreamCall};
