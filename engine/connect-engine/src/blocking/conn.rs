@@ -14,10 +14,9 @@ use std::net::{Shutdown, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use connect_wire::client::ResponseReader;
+use connect_wire::client::{ResponseReader, Waiting};
 use connect_wire::http1::{Limits, ResponseHead};
 use connect_wire::{Code, ConnectError, Role, fault};
-use http::Method;
 use rustls::pki_types::ServerName;
 
 use crate::client::{Bounds, HookGuard, Origin, Scheme, Stop};
@@ -477,20 +476,25 @@ impl Exchange {
         Ok(())
     }
 
-    pub(crate) fn fill(&mut self, bounds: &Bounds) -> Result<(), ConnectError> {
-        if self.reader.decode()? || self.reader.body_done() {
-            return Ok(());
-        }
-        self.conn
-            .read(&mut self.reader, bounds, "reading the response")?;
-        self.reader.decode().map(|_| ())
+    /// Whether the connection can go back to the pool as far as its IO goes: the request
+    /// went out whole, nothing broke, and TLS has no unread records (the call decides the
+    /// rest).
+    pub(crate) fn reusable(&mut self) -> bool {
+        self.request_sent && !self.conn.broken && self.conn.tls_drained()
     }
 
-    pub(crate) fn reusable(&mut self, method: &Method) -> bool {
-        self.request_sent
-            && self.reader.reusable(method)
-            && !self.conn.broken
-            && self.conn.tls_drained()
+    /// One read a call asked for ([`connect_wire::client::Need::Read`]); the first of each
+    /// part of the response restarts the IO timer.
+    pub(crate) fn receive(
+        &mut self,
+        bounds: &Bounds,
+        waiting: Waiting,
+        fresh: bool,
+    ) -> Result<(), ConnectError> {
+        if fresh {
+            bounds.begin();
+        }
+        self.conn.read(&mut self.reader, bounds, waiting.doing())
     }
 
     /// The connection (head kept for reuse) and the read buffer.

@@ -33,7 +33,7 @@ mod stream;
 use std::borrow::Borrow;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use connect_wire::client::{Decoding, Need, RequestWriter, Scratch, StreamCall, UnaryCall};
+use connect_wire::client::{Need, RequestWriter, Scratch, StreamCall, UnaryCall};
 use connect_wire::service::MethodDescriptor;
 use connect_wire::{Code, ConnectError, Message, OwnedMessage};
 pub use stream::BlockingStream;
@@ -43,6 +43,7 @@ use self::shared::Shared;
 use crate::buffers;
 use crate::client::{
     Bounds, CallOptions, CallState, ClientConfig, Origin, Scheme, Target, UnaryOutput, stopped,
+    unary_outcome,
 };
 use crate::codecs::with_codecs;
 
@@ -255,23 +256,13 @@ impl BlockingClient {
         }
         unary.sent(write_error);
         while let Need::Read { waiting, fresh } = unary.next(&mut ex.reader) {
-            if fresh {
-                call.bounds.begin();
-            }
-            if let Err(e) = ex.conn.read(&mut ex.reader, &call.bounds, waiting.doing()) {
+            if let Err(e) = ex.receive(&call.bounds, waiting, fresh) {
                 unary.failed(e);
             }
         }
-        let method = unary.method().clone();
-        let decoding = Decoding {
-            codec: config.codec,
-            limit: config.max_message_size,
-            json: &config.json,
-        };
-        let plain = &mut scratch.plain;
         let (out, reusable) =
-            with_codecs(|c| unary.finish::<Resp>(&mut ex.reader, decoding, plain, c));
-        let reusable = reusable && ex.reusable(&method);
+            unary_outcome::<Resp>(unary, &mut ex.reader, config, &mut scratch.plain);
+        let reusable = reusable && ex.reusable();
         self.release(ex, reusable);
         out
     }
@@ -341,10 +332,7 @@ impl BlockingClient {
         }
         start.sent(write_error);
         while let Need::Read { waiting, fresh } = start.next(&mut ex.reader) {
-            if fresh {
-                call.bounds.begin();
-            }
-            if let Err(e) = ex.conn.read(&mut ex.reader, &call.bounds, waiting.doing()) {
+            if let Err(e) = ex.receive(&call.bounds, waiting, fresh) {
                 start.failed(e);
             }
         }

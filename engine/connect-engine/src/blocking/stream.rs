@@ -2,17 +2,17 @@
 
 use std::sync::Arc;
 
-use connect_wire::client::{Decoding, StreamEvent};
+use connect_wire::client::StreamBody;
 use connect_wire::compression::Compression;
-use connect_wire::stream::StreamReader;
-use connect_wire::{Code, ConnectError, OwnedMessage, Role};
+use connect_wire::{ConnectError, OwnedMessage};
 use http::{HeaderMap, Method};
 
 use super::conn::Exchange;
 use super::shared::Shared;
 use crate::buffers;
-use crate::client::{CallState, StreamCore, UnaryOutput};
-use crate::codecs::with_codecs;
+use crate::client::{
+    BODY, CallState, OneMessage, Step, StreamCore, UnaryOutput, gone, stream_accessors,
+};
 
 /// The response of a blocking server-streaming or bidi call: an [`Iterator`] of messages.
 ///
@@ -30,18 +30,12 @@ pub struct BlockingStream<M> {
 
 struct Live {
     ex: Exchange,
-    reader: StreamReader,
-    scratch: Vec<u8>,
+    body: StreamBody,
 }
 
 impl<M> std::fmt::Debug for BlockingStream<M> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BlockingStream")
-            .field("method", &self.core.call.method.path)
-            .field("headers", &self.core.headers)
-            .field("received", &self.core.received)
-            .field("error", &self.core.error)
-            .finish_non_exhaustive()
+        self.core.debug(f, "BlockingStream")
     }
 }
 
@@ -53,15 +47,11 @@ impl<M: OwnedMessage> BlockingStream<M> {
         ex: Exchange,
         compression: Compression,
     ) -> Self {
-        let reader = StreamReader::new(Role::Client, compression, inner.config.max_message_size);
+        let body = StreamBody::new(compression, inner.config.max_message_size);
         BlockingStream {
             core: StreamCore::new(call, inner.config.clone(), headers),
             inner,
-            live: Some(Live {
-                ex,
-                reader,
-                scratch: Vec::new(),
-            }),
+            live: Some(Live { ex, body }),
             _m: std::marker::PhantomData,
         }
     }
@@ -75,115 +65,50 @@ impl<M: OwnedMessage> BlockingStream<M> {
         }
     }
 
-    pub(crate) fn set_headers(&mut self, headers: HeaderMap) {
-        self.core.headers = headers;
-    }
-
-    /// The response headers (empty when the call failed before they arrived).
-    #[must_use]
-    pub fn headers(&self) -> &HeaderMap {
-        &self.core.headers
-    }
-
-    /// The trailers, complete once the stream ended.
-    #[must_use]
-    pub fn trailers(&self) -> &HeaderMap {
-        &self.core.trailers
-    }
-
-    /// The call's error, once the stream ended with one.
-    #[must_use]
-    pub fn error(&self) -> Option<&ConnectError> {
-        self.core.error.as_ref()
-    }
-
-    /// Whether the stream has ended.
-    #[must_use]
-    pub fn is_done(&self) -> bool {
-        self.live.is_none()
-    }
-
-    /// The stream, or the call's error if it failed before a response began.
-    pub fn into_started(mut self) -> Result<Self, ConnectError> {
-        if self.core.failed_before_start(self.live.is_some())
-            && let Some(e) = self.core.error.take()
-        {
-            return Err(e);
-        }
-        Ok(self)
-    }
-
-    /// Cancels the call: the connection is closed; the stream ends with `canceled`.
-    pub fn cancel(&mut self) {
-        if self.live.take().is_some() {
-            self.core
-                .fail(ConnectError::new(Code::Canceled, "call canceled"));
-        }
-    }
+    stream_accessors!();
 
     fn step(&mut self) -> Result<Option<M>, ConnectError> {
-        let config = self.core.config.clone();
-        let decoding = Decoding {
-            codec: config.codec,
-            limit: config.max_message_size,
-            json: &config.json,
-        };
-        let live = self
-            .live
-            .as_mut()
-            .ok_or_else(|| ConnectError::from_code(Code::Unknown))?;
         // The next message (or the end) is one wait, however many reads it takes.
         self.core.call.bounds.begin();
         loop {
-            let scratch = &mut live.scratch;
-            let event = with_codecs(|c| {
-                live.ex
-                    .reader
-                    .next_stream_event::<M>(&mut live.reader, decoding, scratch, c)
-            })?;
-            match event {
-                StreamEvent::NeedMore => live.ex.fill(&self.core.call.bounds)?,
-                StreamEvent::Message(m) => return Ok(Some(m)),
-                StreamEvent::End(end) => self.core.end(end),
-                StreamEvent::Finished => {
-                    let mut live = self
-                        .live
-                        .take()
-                        .ok_or_else(|| ConnectError::from_code(Code::Unknown))?;
-                    let reusable = live.ex.reusable(&Method::POST);
-                    let (conn, rbuf) = live.ex.into_parts();
-                    buffers::give(rbuf, config.buffer_size);
-                    if reusable {
-                        self.inner.give(conn);
-                    }
-                    self.core.finished();
-                    return Ok(None);
+            let live = self.live.as_mut().ok_or_else(gone)?;
+            match self
+                .core
+                .advance::<M>(&mut live.body, &mut live.ex.reader)?
+            {
+                Step::Read => {
+                    let bounds = &self.core.call.bounds;
+                    live.ex.conn.read(&mut live.ex.reader, bounds, BODY)?;
                 }
+                Step::Message(m) => return Ok(Some(m)),
+                Step::Finished => break,
             }
         }
+        // Cleanly ended: the connection goes back to the pool if it can be reused.
+        let mut live = self.live.take().ok_or_else(gone)?;
+        let reusable = live.ex.reader.reusable(&Method::POST) && live.ex.reusable();
+        let (conn, rbuf) = live.ex.into_parts();
+        buffers::give(rbuf, self.inner.config.buffer_size);
+        if reusable {
+            self.inner.give(conn);
+        }
+        self.core.finished();
+        Ok(None)
     }
 
     /// A client stream's single response (0 or 2+ messages are `unimplemented`).
     pub(crate) fn collect_one(mut self) -> UnaryOutput<M> {
         let already = self.core.hold_report();
-        let mut first = None;
-        let mut error = None;
-        let mut more = false;
-        while let Some(r) = self.next() {
-            match r {
-                Ok(m) if first.is_none() => first = Some(m),
-                Ok(_) => {
-                    more = true;
-                    self.live = None;
-                    break;
-                }
-                Err(e) => {
-                    error = Some(e);
-                    break;
-                }
+        let mut one = OneMessage::new();
+        for item in self.by_ref() {
+            if !one.take(item) {
+                break;
             }
         }
-        self.core.unary(first, error, more, already)
+        if one.too_many() {
+            self.live = None;
+        }
+        self.core.unary(one, already)
     }
 }
 
@@ -194,17 +119,7 @@ impl<M: OwnedMessage> Iterator for BlockingStream<M> {
         if self.live.is_none() {
             return self.core.take_error();
         }
-        match self.step() {
-            Ok(Some(m)) => {
-                self.core.received += 1;
-                Some(Ok(m))
-            }
-            Ok(None) => self.core.take_error(),
-            Err(e) => {
-                self.live = None;
-                self.core.fail(e);
-                self.core.take_error()
-            }
-        }
+        let step = self.step();
+        self.core.after_step(&mut self.live, step)
     }
 }

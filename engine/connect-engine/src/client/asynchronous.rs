@@ -3,7 +3,7 @@
 use std::rc::Rc;
 use std::sync::Arc;
 
-use connect_wire::client::{Decoding, Need, RequestWriter, Scratch, StreamCall, UnaryCall};
+use connect_wire::client::{Need, RequestWriter, Scratch, StreamCall, UnaryCall};
 use connect_wire::compression::Compression;
 use connect_wire::service::MethodDescriptor;
 use connect_wire::{Code, ConnectError, Message, OwnedMessage};
@@ -12,7 +12,10 @@ use super::conn::{Conn, Exchange, run_bounded};
 use super::connector::{self, Connector, DefaultConnector};
 use super::pool::Pool;
 use super::stream::StreamOutput;
-use super::{Bounds, CallOptions, CallState, ClientConfig, Origin, Target, UnaryOutput, stopped};
+use super::{
+    Bounds, CallOptions, CallState, ClientConfig, Origin, Target, UnaryOutput, stopped,
+    unary_outcome,
+};
 use crate::buffers;
 use crate::codecs::with_codecs;
 
@@ -315,23 +318,13 @@ impl<C: Connector> Client<C> {
         }
         unary.sent(write_error);
         while let Need::Read { waiting, fresh } = unary.next(&mut ex.reader) {
-            if fresh {
-                call.bounds.begin();
-            }
-            if let Err(e) = ex.read(&call.bounds, waiting.doing()).await {
+            if let Err(e) = ex.receive(&call.bounds, waiting, fresh).await {
                 unary.failed(e);
             }
         }
-        let method = unary.method().clone();
-        let decoding = Decoding {
-            codec: config.codec,
-            limit: config.max_message_size,
-            json: &config.json,
-        };
-        let plain = &mut scratch.plain;
         let (out, reusable) =
-            with_codecs(|c| unary.finish::<Resp>(&mut ex.reader, decoding, plain, c));
-        let reusable = reusable && ex.reusable(&method);
+            unary_outcome::<Resp>(unary, &mut ex.reader, config, &mut scratch.plain);
+        let reusable = reusable && ex.reusable();
         self.release(ex, reusable);
         out
     }
@@ -399,10 +392,7 @@ impl<C: Connector> Client<C> {
         }
         start.sent(write_error);
         while let Need::Read { waiting, fresh } = start.next(&mut ex.reader) {
-            if fresh {
-                call.bounds.begin();
-            }
-            if let Err(e) = ex.read(&call.bounds, waiting.doing()).await {
+            if let Err(e) = ex.receive(&call.bounds, waiting, fresh).await {
                 start.failed(e);
             }
         }

@@ -212,6 +212,14 @@ impl ClientConfig {
         self.headers = headers;
         self
     }
+    /// How response messages are decoded.
+    pub(crate) fn decoding(&self) -> connect_wire::client::Decoding<'_> {
+        connect_wire::client::Decoding {
+            codec: self.codec,
+            limit: self.max_message_size,
+            json: &self.json,
+        }
+    }
 
     /// The accept list as sent on the wire (`zstd,gzip,br`), compiled-in algorithms only.
     pub(crate) fn accept_header(&self) -> String {

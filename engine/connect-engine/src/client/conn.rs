@@ -42,10 +42,9 @@ use std::pin::Pin;
 use std::task::{Context, Poll, Waker, ready};
 use std::time::{Duration, Instant};
 
-use connect_wire::client::ResponseReader;
+use connect_wire::client::{ResponseReader, Waiting};
 use connect_wire::http1::{Limits, ResponseHead};
 use connect_wire::{ConnectError, Role, fault};
-use http::Method;
 
 use super::{Bounds, Stop};
 use crate::transport::{Probe, ReadHalf, Transport, WriteHalf};
@@ -347,15 +346,6 @@ impl Exchange {
         }
     }
 
-    /// Reads more of the body (unless bytes already read decode into more).
-    pub(crate) async fn fill(&mut self, bounds: &Bounds) -> Result<(), ConnectError> {
-        if self.reader.decode()? || self.reader.body_done() {
-            return Ok(());
-        }
-        self.read(bounds, "reading the response").await?;
-        self.reader.decode().map(|_| ())
-    }
-
     /// Ends the exchange: the connection (with the head kept for reuse) and the buffers.
     pub(crate) fn into_parts(self) -> (Conn, Vec<u8>, Vec<u8>) {
         let Exchange {
@@ -369,9 +359,23 @@ impl Exchange {
         (conn, rbuf, wbuf)
     }
 
-    /// Whether the connection can go back to the pool: the response said keep-alive, its
-    /// body was read to the end, the request went out whole, and nothing was interrupted.
-    pub(crate) fn reusable(&self, method: &Method) -> bool {
-        self.request_sent && self.reader.reusable(method) && !self.conn.is_interrupted()
+    /// Whether the connection can go back to the pool as far as its IO goes: the request
+    /// went out whole and nothing was interrupted (the call decides the rest).
+    pub(crate) fn reusable(&self) -> bool {
+        self.request_sent && !self.conn.is_interrupted()
+    }
+
+    /// One read a call asked for ([`connect_wire::client::Need::Read`]); the first of each
+    /// part of the response restarts the IO timer.
+    pub(crate) async fn receive(
+        &mut self,
+        bounds: &Bounds,
+        waiting: Waiting,
+        fresh: bool,
+    ) -> Result<(), ConnectError> {
+        if fresh {
+            bounds.begin();
+        }
+        self.read(bounds, waiting.doing()).await
     }
 }

@@ -62,4 +62,6 @@ pub use origin::{Origin, Scheme};
 pub use stream::StreamOutput;
 
 pub(crate) use call_state::{Bounds, CallState, Stop, Target, stopped};
-pub(crate) use stream_core::StreamCore;
+pub(crate) use stream_core::{
+    BODY, OneMessage, Step, StreamCore, gone, stream_accessors, unary_outcome,
+};

@@ -3,17 +3,18 @@
 use std::rc::Rc;
 use std::sync::Arc;
 
-use connect_wire::client::{Decoding, StreamEvent};
+use connect_wire::client::StreamBody;
 use connect_wire::compression::Compression;
-use connect_wire::stream::StreamReader;
-use connect_wire::{Code, ConnectError, OwnedMessage, Role};
+use connect_wire::{ConnectError, OwnedMessage};
 use http::{HeaderMap, Method};
 
 use super::conn::Exchange;
 use super::pool::Pool;
-use super::{CallState, ClientConfig, StreamCore, UnaryOutput};
+use super::{
+    BODY, CallState, ClientConfig, OneMessage, Step, StreamCore, UnaryOutput, gone,
+    stream_accessors,
+};
 use crate::buffers;
-use crate::codecs::with_codecs;
 
 /// The response of a server-streaming or bidi call: headers first, then the messages as
 /// they arrive ([`next`](Self::next)), then the trailers and the call's outcome.
@@ -32,19 +33,13 @@ pub struct StreamOutput<M> {
 
 struct Live {
     ex: Exchange,
-    reader: StreamReader,
-    scratch: Vec<u8>,
+    body: StreamBody,
     pool: Rc<Pool>,
 }
 
 impl<M> std::fmt::Debug for StreamOutput<M> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StreamOutput")
-            .field("method", &self.core.call.method.path)
-            .field("headers", &self.core.headers)
-            .field("received", &self.core.received)
-            .field("error", &self.core.error)
-            .finish_non_exhaustive()
+        self.core.debug(f, "StreamOutput")
     }
 }
 
@@ -57,15 +52,10 @@ impl<M: OwnedMessage> StreamOutput<M> {
         compression: Compression,
         pool: Rc<Pool>,
     ) -> Self {
-        let reader = StreamReader::new(Role::Client, compression, config.max_message_size);
+        let body = StreamBody::new(compression, config.max_message_size);
         StreamOutput {
             core: StreamCore::new(call, config, headers),
-            live: Some(Live {
-                ex,
-                reader,
-                scratch: Vec::new(),
-                pool,
-            }),
+            live: Some(Live { ex, body, pool }),
             _m: std::marker::PhantomData,
         }
     }
@@ -78,53 +68,7 @@ impl<M: OwnedMessage> StreamOutput<M> {
         }
     }
 
-    pub(crate) fn set_headers(&mut self, headers: HeaderMap) {
-        self.core.headers = headers;
-    }
-
-    /// The response headers (empty when the call failed before they arrived).
-    #[must_use]
-    pub fn headers(&self) -> &HeaderMap {
-        &self.core.headers
-    }
-
-    /// The trailers (the end-stream message's metadata), complete once the stream ended.
-    #[must_use]
-    pub fn trailers(&self) -> &HeaderMap {
-        &self.core.trailers
-    }
-
-    /// The call's error, once the stream ended with one.
-    #[must_use]
-    pub fn error(&self) -> Option<&ConnectError> {
-        self.core.error.as_ref()
-    }
-
-    /// The stream, or the call's error if it failed before a response began (connection,
-    /// status, protocol): what the generated high-level methods return.
-    pub fn into_started(mut self) -> Result<Self, ConnectError> {
-        if self.core.failed_before_start(self.live.is_some())
-            && let Some(e) = self.core.error.take()
-        {
-            return Err(e);
-        }
-        Ok(self)
-    }
-
-    /// Whether the stream has ended (successfully or not).
-    #[must_use]
-    pub fn is_done(&self) -> bool {
-        self.live.is_none()
-    }
-
-    /// Cancels the call: the connection is closed, and the stream ends with `canceled`
-    /// (messages already received were handed out before).
-    pub fn cancel(&mut self) {
-        if self.live.take().is_some() {
-            self.core
-                .fail(ConnectError::new(Code::Canceled, "call canceled"));
-        }
-    }
+    stream_accessors!();
 
     /// The next response message: `None` once the stream ended successfully; a failed call
     /// yields its error once, then `None`.
@@ -132,64 +76,39 @@ impl<M: OwnedMessage> StreamOutput<M> {
         if self.live.is_none() {
             return self.core.take_error();
         }
-        match self.step().await {
-            Ok(Some(m)) => {
-                self.core.received += 1;
-                Some(Ok(m))
-            }
-            Ok(None) => self.core.take_error(),
-            Err(e) => {
-                self.live = None;
-                self.core.fail(e);
-                self.core.take_error()
-            }
-        }
+        let step = self.step().await;
+        self.core.after_step(&mut self.live, step)
     }
 
     /// Reads until the next message (`Some`) or the end of the stream (`None`; the
     /// connection goes back to the pool when it ended cleanly).
     async fn step(&mut self) -> Result<Option<M>, ConnectError> {
-        let config = self.core.config.clone();
-        let live = self
-            .live
-            .as_mut()
-            .ok_or_else(|| ConnectError::from_code(Code::Unknown))?;
-        let decoding = Decoding {
-            codec: config.codec,
-            limit: config.max_message_size,
-            json: &config.json,
-        };
         // The next message (or the end) is one wait, however many reads it takes.
         self.core.call.bounds.begin();
         loop {
-            let scratch = &mut live.scratch;
-            let event = with_codecs(|c| {
-                live.ex
-                    .reader
-                    .next_stream_event::<M>(&mut live.reader, decoding, scratch, c)
-            })?;
-            match event {
-                StreamEvent::NeedMore => live.ex.fill(&self.core.call.bounds).await?,
-                StreamEvent::Message(m) => return Ok(Some(m)),
-                StreamEvent::End(end) => self.core.end(end),
-                StreamEvent::Finished => {
-                    let live = self
-                        .live
-                        .take()
-                        .ok_or_else(|| ConnectError::from_code(Code::Unknown))?;
-                    let reusable = live.ex.reusable(&Method::POST);
-                    let (conn, rbuf, wbuf) = live.ex.into_parts();
-                    buffers::give(wbuf, config.buffer_size);
-                    if reusable {
-                        live.pool.give(conn, rbuf);
-                    } else {
-                        buffers::give(rbuf, config.buffer_size);
-                    }
-                    self.core.finished();
-                    return Ok(None);
-                }
+            let live = self.live.as_mut().ok_or_else(gone)?;
+            match self
+                .core
+                .advance::<M>(&mut live.body, &mut live.ex.reader)?
+            {
+                Step::Read => live.ex.read(&self.core.call.bounds, BODY).await?,
+                Step::Message(m) => return Ok(Some(m)),
+                Step::Finished => break,
             }
         }
+        // Cleanly ended: the connection goes back to the pool if it can be reused.
+        let live = self.live.take().ok_or_else(gone)?;
+        let size = self.core.config.buffer_size;
+        let reusable = live.ex.reader.reusable(&Method::POST) && live.ex.reusable();
+        let (conn, rbuf, wbuf) = live.ex.into_parts();
+        buffers::give(wbuf, size);
+        if reusable {
+            live.pool.give(conn, rbuf);
+        } else {
+            buffers::give(rbuf, size);
+        }
+        self.core.finished();
+        Ok(None)
     }
 
     /// Reads the rest of the stream: every message, then the outcome.
@@ -208,23 +127,15 @@ impl<M: OwnedMessage> StreamOutput<M> {
     pub(crate) async fn collect_one(&mut self) -> UnaryOutput<M> {
         // The interceptors hear of the call once, with its unary outcome.
         let already = self.core.hold_report();
-        let mut first = None;
-        let mut error = None;
-        let mut more = false;
-        while let Some(r) = self.next().await {
-            match r {
-                Ok(m) if first.is_none() => first = Some(m),
-                Ok(_) => {
-                    more = true;
-                    self.live = None;
-                    break;
-                }
-                Err(e) => {
-                    error = Some(e);
-                    break;
-                }
+        let mut one = OneMessage::new();
+        while let Some(item) = self.next().await {
+            if !one.take(item) {
+                break;
             }
         }
-        self.core.unary(first, error, more, already)
+        if one.too_many() {
+            self.live = None;
+        }
+        self.core.unary(one, already)
     }
 }

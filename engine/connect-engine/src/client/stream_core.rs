@@ -7,9 +7,145 @@ use connect_wire::error::EndStream;
 use connect_wire::{Code, ConnectError};
 use http::HeaderMap;
 
-use connect_wire::client::{UnaryOutput, with_metadata};
+use connect_wire::OwnedMessage;
+use connect_wire::client::{
+    ResponseReader, StreamBody, StreamStep, UnaryCall, UnaryOutput, with_metadata,
+};
 
 use super::{CallState, ClientConfig};
+use crate::codecs::with_codecs;
+
+/// What a client stream's response stream gave: its first message, its error, whether a
+/// second message came.
+pub(crate) struct OneMessage<M> {
+    first: Option<M>,
+    error: Option<ConnectError>,
+    more: bool,
+}
+
+impl<M> OneMessage<M> {
+    pub(crate) fn new() -> Self {
+        OneMessage {
+            first: None,
+            error: None,
+            more: false,
+        }
+    }
+
+    /// Takes one item of the stream; `false` once reading on is pointless (an error or a
+    /// second message).
+    pub(crate) fn take(&mut self, item: Result<M, ConnectError>) -> bool {
+        match item {
+            Ok(m) if self.first.is_none() => {
+                self.first = Some(m);
+                true
+            }
+            Ok(_) => {
+                self.more = true;
+                false
+            }
+            Err(e) => {
+                self.error = Some(e);
+                false
+            }
+        }
+    }
+
+    /// Whether a second message came (the stream is abandoned: its connection closed).
+    pub(crate) fn too_many(&self) -> bool {
+        self.more
+    }
+}
+
+/// The accessors both clients' response streams have, over their `core: StreamCore` and
+/// `live: Option<_>` fields.
+macro_rules! stream_accessors {
+    () => {
+        pub(crate) fn set_headers(&mut self, headers: http::HeaderMap) {
+            self.core.headers = headers;
+        }
+
+        /// The response headers (empty when the call failed before they arrived).
+        #[must_use]
+        pub fn headers(&self) -> &http::HeaderMap {
+            &self.core.headers
+        }
+
+        /// The trailers (the end-stream message's metadata), complete once the stream ended.
+        #[must_use]
+        pub fn trailers(&self) -> &http::HeaderMap {
+            &self.core.trailers
+        }
+
+        /// The call's error, once the stream ended with one.
+        #[must_use]
+        pub fn error(&self) -> Option<&connect_wire::ConnectError> {
+            self.core.error.as_ref()
+        }
+
+        /// The stream, or the call's error if it failed before a response began (connection,
+        /// status, protocol): what the generated high-level methods return.
+        ///
+        /// # Errors
+        ///
+        /// The call's error, when no response began.
+        pub fn into_started(mut self) -> Result<Self, connect_wire::ConnectError> {
+            if self.core.failed_before_start(self.live.is_some())
+                && let Some(e) = self.core.error.take()
+            {
+                return Err(e);
+            }
+            Ok(self)
+        }
+
+        /// Whether the stream has ended (successfully or not).
+        #[must_use]
+        pub fn is_done(&self) -> bool {
+            self.live.is_none()
+        }
+
+        /// Cancels the call: the connection is closed, and the stream ends with `canceled`
+        /// (messages already received were handed out before).
+        pub fn cancel(&mut self) {
+            if self.live.take().is_some() {
+                self.core.fail(connect_wire::ConnectError::new(
+                    connect_wire::Code::Canceled,
+                    "call canceled",
+                ));
+            }
+        }
+    };
+}
+pub(crate) use stream_accessors;
+
+/// A unary call's outcome once its response was read (see [`UnaryCall::finish`]).
+pub(crate) fn unary_outcome<Resp: OwnedMessage>(
+    unary: UnaryCall,
+    reader: &mut ResponseReader,
+    config: &ClientConfig,
+    plain: &mut Vec<u8>,
+) -> (UnaryOutput<Resp>, bool) {
+    with_codecs(|c| unary.finish::<Resp>(reader, config.decoding(), plain, c))
+}
+
+/// What a read for more of a response stream is doing, for timeout messages.
+pub(crate) const BODY: &str = connect_wire::client::Waiting::Body.doing();
+
+/// The error for a stream whose connection is already gone (not reachable: `step` runs only
+/// while the stream is live).
+pub(crate) fn gone() -> ConnectError {
+    ConnectError::from_code(Code::Unknown)
+}
+
+/// What a response stream needs from its driver next.
+pub(crate) enum Step<M> {
+    /// One read into the reader.
+    Read,
+    /// A message for the caller.
+    Message(M),
+    /// The body ended cleanly: release the connection, then [`StreamCore::finished`].
+    Finished,
+}
 
 pub(crate) struct StreamCore {
     pub(crate) call: CallState,
@@ -46,6 +182,37 @@ impl StreamCore {
         core
     }
 
+    /// The `Debug` output of a response stream named `name`.
+    pub(crate) fn debug(&self, f: &mut std::fmt::Formatter<'_>, name: &str) -> std::fmt::Result {
+        f.debug_struct(name)
+            .field("method", &self.call.method.path)
+            .field("headers", &self.headers)
+            .field("received", &self.received)
+            .field("error", &self.error)
+            .finish_non_exhaustive()
+    }
+
+    /// What `next` returns after a step through the body; an error ends the stream
+    /// (`live` is dropped, closing the connection).
+    pub(crate) fn after_step<M, L>(
+        &mut self,
+        live: &mut Option<L>,
+        step: Result<Option<M>, ConnectError>,
+    ) -> Option<Result<M, ConnectError>> {
+        match step {
+            Ok(Some(m)) => {
+                self.received += 1;
+                Some(Ok(m))
+            }
+            Ok(None) => self.take_error(),
+            Err(e) => {
+                *live = None;
+                self.fail(e);
+                self.take_error()
+            }
+        }
+    }
+
     /// Ends the stream with `e` (the first error stands), carrying the response metadata.
     pub(crate) fn fail(&mut self, e: ConnectError) {
         if self.error.is_none() {
@@ -59,6 +226,24 @@ impl StreamCore {
         self.trailers = end.metadata;
         if let Some(e) = end.error {
             self.error = Some(e);
+        }
+    }
+
+    /// The next step through the body in `reader`; the end-stream message is taken in here.
+    pub(crate) fn advance<M: OwnedMessage>(
+        &mut self,
+        body: &mut StreamBody,
+        reader: &mut ResponseReader,
+    ) -> Result<Step<M>, ConnectError> {
+        let config = Arc::clone(&self.config);
+        let decoding = config.decoding();
+        loop {
+            match with_codecs(|c| body.next::<M>(reader, decoding, c))? {
+                StreamStep::Read => return Ok(Step::Read),
+                StreamStep::Message(m) => return Ok(Step::Message(m)),
+                StreamStep::End(end) => self.end(end),
+                StreamStep::Finished => return Ok(Step::Finished),
+            }
         }
     }
 
@@ -105,14 +290,13 @@ impl StreamCore {
     }
 
     /// A client stream's response from what a read of the stream gave: one message, or
-    /// `unimplemented` for none (or more, which `more` says), or the error.
+    /// `unimplemented` for none (or more), or the error.
     pub(crate) fn unary<M>(
         &mut self,
-        first: Option<M>,
-        error: Option<ConnectError>,
-        more: bool,
+        one: OneMessage<M>,
         already_reported: bool,
     ) -> UnaryOutput<M> {
+        let OneMessage { first, error, more } = one;
         let result = match (error, first) {
             (Some(e), _) => Err(e),
             (None, Some(_)) if more => Err(ConnectError::new(

@@ -7,9 +7,9 @@
 //! adds only the IO, deadlines, cancellation and pooling.
 //!
 //! ```text
-//!  sent ──▶ Head ──head parsed──▶ Body ──body read──▶ Complete ──finish──▶ UnaryOutput
-//!            │        (fails)──────────────────────▶ Failed ────finish──▶ UnaryOutput
-//!            └──read error / bad head──────────────▶ Failed
+//! sent ──▶ Head ──head parsed──▶ Body ──body read──▶ Complete ──finish──▶ UnaryOutput
+//!           │         └──refused────────────────────▶ Failed ────finish──▶ UnaryOutput
+//!           └──read error / bad head────────────────▶ Failed
 //! ```
 
 use http::{HeaderMap, Method};
@@ -141,7 +141,20 @@ enum UnaryState {
     },
 }
 
-/// One unary call's response (POST or GET), without IO; see the [module docs](self).
+/// One unary call's response (POST or GET), driven without IO: the call says what it needs
+/// next.
+///
+/// In the style of rustls's unbuffered `ConnectionState`: a driver writes the request, tells
+/// the call how that went ([`UnaryCall::sent`]), then asks [`UnaryCall::next`] until it says
+/// [`Need::Done`], reading once into the [`ResponseReader`] for each [`Need::Read`]. The
+/// call parses the head, classifies it, decodes the body and decides the outcome; the driver
+/// adds only the IO, deadlines, cancellation and pooling.
+///
+/// ```text
+/// sent ──▶ Head ──head parsed──▶ Body ──body read──▶ Complete ──finish──▶ UnaryOutput
+///           │         └──refused────────────────────▶ Failed ────finish──▶ UnaryOutput
+///           └──read error / bad head────────────────▶ Failed
+/// ```
 #[derive(Debug)]
 pub struct UnaryCall {
     state: UnaryState,

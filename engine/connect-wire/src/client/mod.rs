@@ -22,6 +22,7 @@ mod call;
 mod reader;
 mod request;
 mod response;
+mod stream_body;
 mod stream_call;
 
 pub use call::{Need, UnaryCall, UnaryOutput, Waiting, with_metadata};
@@ -34,4 +35,5 @@ pub use response::{
     Verdict, classify_stream, classify_unary, decode_end_stream, decode_response, error_response,
     response_metadata, status_error, unary_error,
 };
+pub use stream_body::{StreamBody, StreamStep};
 pub use stream_call::{STREAM_BATCH, StreamCall};

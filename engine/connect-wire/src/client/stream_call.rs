@@ -5,7 +5,7 @@
 //! a batch is ready, then [`StreamCall::write_end`]), tells it how the writing went
 //! ([`StreamCall::sent`]), reads for each [`Need::Read`] until [`Need::Done`], and then
 //! [`StreamCall::open`]s the response: its headers and compression, or the call's error.
-//! The messages that follow are read with [`ResponseReader::next_stream_event`].
+//! The messages that follow are read with a [`StreamBody`](super::StreamBody).
 
 use http::{HeaderMap, Method};
 
@@ -39,8 +39,14 @@ enum StreamState {
     },
 }
 
-/// A streaming call up to its response's first message, without IO; see the
-/// [module docs](self).
+/// A streaming call's request and response head, driven without IO.
+///
+/// The driver writes the request through the call ([`StreamCall::write_head`], then
+/// [`StreamCall::write_message`] per message, writing the buffer out whenever the call says
+/// a batch is ready, then [`StreamCall::write_end`]), tells it how the writing went
+/// ([`StreamCall::sent`]), reads for each [`Need::Read`] until [`Need::Done`], and then
+/// [`StreamCall::open`]s the response: its headers and compression, or the call's error.
+/// The messages that follow are read with a [`StreamBody`](super::StreamBody).
 #[derive(Debug)]
 pub struct StreamCall {
     state: StreamState,
