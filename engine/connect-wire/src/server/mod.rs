@@ -1,0 +1,11 @@
+//! The server side of the Connect protocol, without IO: the twin of [`client`](crate::client).
+//!
+//! A driver (the monoio server, a proxy) reads a request head and asks [`negotiate`] what the
+//! request is: its codec, shape, timeout and compressions, or the refusal (status and Connect
+//! error) to answer with. Request and response bodies use the role-neutral modules
+//! ([`unary`](crate::unary), [`get`](crate::get), [`stream`](crate::stream),
+//! [`http1`](crate::http1)).
+
+mod negotiate;
+
+pub use negotiate::{ACCEPT_POST, Negotiated, Reject, Shape, negotiate};
