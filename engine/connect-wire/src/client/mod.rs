@@ -17,6 +17,11 @@
 //!
 //! [`ResponseReader`] holds a response as it arrives (head, then body) in one buffer: the
 //! driver reads into it and asks what it has. [`RequestWriter`] writes whole requests.
+//!
+//! Drivers need not sequence these steps themselves: [`UnaryCall`] (a unary call's response),
+//! [`StreamCall`] (a streaming call's request and response head) and [`StreamBody`] (its
+//! messages) do it, and say what they need next ([`Need`], [`StreamStep`]): the driver's
+//! loop reads when asked and adds its timers, cancellation and connection pooling.
 
 mod call;
 mod reader;
