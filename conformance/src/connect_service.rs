@@ -14,10 +14,10 @@ use std::borrow::Cow;
 use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
-use connect_engine::code::Code;
-use connect_engine::error::ErrorDetail;
-use connect_engine::get;
+use connect_engine::Code;
+use connect_engine::ErrorDetail;
 use connect_engine::server::{CallInfo, Request, RequestStream, Response, ResponseStream};
+use connect_engine::wire::get;
 use connect_engine::wkt::Any;
 use connect_engine::{ConnectError, JsonOptions, Message, TypeRegistry};
 use http::{HeaderMap, HeaderName, HeaderValue};

@@ -12,7 +12,7 @@ use std::sync::LazyLock;
 use connect_conformance::connectengine::test::common::v1::{Point, Status};
 use connect_conformance::connectengine::test::v1::kitchen_sink::{Choice, Inner, Mode};
 use connect_conformance::connectengine::test::v1::{Color, KitchenSink, Small, TYPES};
-use connect_engine::json::JsonErrorKind;
+use connect_engine::wire::json::JsonErrorKind;
 use connect_engine::wkt::{Any, Int32Value, ListValue, NullValue, Timestamp, Value, value::Kind};
 use connect_engine::{DecodeError, JsonError, JsonOptions, Message, TypeRegistry};
 

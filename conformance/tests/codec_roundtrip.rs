@@ -26,7 +26,7 @@ use std::sync::LazyLock;
 use connect_conformance::connectengine::test::common::v1::{Point, Status};
 use connect_conformance::connectengine::test::v1::kitchen_sink::{Choice, Inner, Mode};
 use connect_conformance::connectengine::test::v1::{Color, KitchenSink, Small, TYPES};
-use connect_engine::proto::UnknownFields;
+use connect_engine::wire::proto::UnknownFields;
 use connect_engine::wkt::{
     Any, BytesValue, Duration, Empty, FieldMask, Int32Value, ListValue, NullValue, StringValue,
     Struct, Timestamp, Value, value::Kind,

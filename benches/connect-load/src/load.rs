@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use connect_engine::client::{CallOptions, Client, ClientConfig};
 use connect_engine::runtime::{self, Driver};
-use connect_engine::service::StreamKind;
+use connect_engine::wire::service::StreamKind;
 use connect_engine::{Code, ConnectError, Discarded, RawMessage};
 use hdrhistogram::Histogram;
 

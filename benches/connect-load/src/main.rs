@@ -20,8 +20,8 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use clap::{Parser, ValueEnum};
+use connect_engine::Compression;
 use connect_engine::client::ClientConfig;
-use connect_engine::compression::Compression;
 use connect_engine::runtime::Driver;
 use connect_engine::{Code, Codec};
 use http::{HeaderMap, HeaderName, HeaderValue};

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use connect_engine::Codec;
-use connect_engine::service::{Idempotency, MethodDescriptor, StreamKind};
+use connect_engine::wire::service::{Idempotency, MethodDescriptor, StreamKind};
 use prost::Message as _;
 use prost_reflect::{DescriptorPool, DynamicMessage, MethodDescriptor as ReflectMethod};
 

@@ -12,8 +12,8 @@ use std::time::Instant;
 use clap::Parser;
 use connect_bench::echo::{EchoServiceBlockingClient, EchoServiceClient, RepeatRequest, Text};
 use connect_engine::Codec;
+use connect_engine::Compression;
 use connect_engine::client::{Client, ClientConfig};
-use connect_engine::compression::Compression;
 use connect_engine::runtime::{self, Driver};
 
 /// Client benchmark loop.

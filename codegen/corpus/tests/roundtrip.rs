@@ -26,7 +26,7 @@ use connect_engine::codegen::wkt::{
     self, DescriptorProto, EnumDescriptorProto, FieldDescriptorProto, FileDescriptorSet,
 };
 use connect_engine::codegen::{Message, TypeEntry};
-use connect_engine::json::{JsonOptions, TypeRegistry};
+use connect_engine::wire::json::{JsonOptions, TypeRegistry};
 
 fn descriptor_set(corpus: &str) -> Vec<u8> {
     let path = format!("{}/{corpus}.pb", env!("CORPUS_OUT"));

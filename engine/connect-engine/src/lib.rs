@@ -12,7 +12,7 @@
 //! |---|---|---|
 //! | runtime | [`runtime`] | one monoio runtime per thread; io_uring (`COOP_TASKRUN` + `SINGLE_ISSUER`) or epoll |
 //! | server | [`server`] | `SO_REUSEPORT` listener per thread, connection loop, timeouts, limits, graceful shutdown, panic isolation |
-//! | server calls | [`server::Call`] and friends | unary / client / server / bidi calls over borrowed buffers |
+//! | server calls | [`codegen::server::Call`] and friends | unary / client / server / bidi calls over borrowed buffers (what generated service adapters use) |
 //! | async client | [`client`] | per-thread keep-alive pool, deadlines, cancellation, interceptors, [`client::Connector`]s |
 //! | blocking client | [`blocking`] | the same calls over `std::net` + rustls, `Send + Sync`, cancellation from any thread |
 //! | transport | [`transport`] | TCP / TLS / Unix streams split into halves that refuse IO after an interruption |
@@ -22,7 +22,12 @@
 //! does no IO — framing requests and responses, classifying a response, assembling one as it
 //! arrives ([`wire::client::ResponseReader`]), reading envelopes
 //! ([`wire::stream::StreamReader`]), mapping failures to codes ([`wire::fault`]) — is in
-//! `connect-wire` and tested there once.
+//! `connect-wire` and tested there once. A client call is IO-free too: a
+//! [`wire::client::UnaryCall`], or a [`wire::client::StreamCall`] then a
+//! [`wire::client::StreamBody`], says what it needs next (a read, or that it is done), and
+//! each client is a short loop that adds the socket, deadlines, cancellation and pooling
+//! (`client/asynchronous.rs`, `blocking/mod.rs`). A new client driver (another runtime) is
+//! such a loop; a new protocol is a new call type in `connect-wire`.
 //!
 //! A unary request flows socket → connection read buffer (head parsed into offsets, body
 //! decoded in place) → borrowed request message → handler → response encoded straight into
@@ -56,11 +61,10 @@
 )]
 
 pub use connect_wire as wire;
+pub use connect_wire::error::ErrorDetail;
 pub use connect_wire::{
     Code, Codec, Compression, ConnectError, DecodeError, Discarded, Enumeration, JsonError,
-    JsonOptions, Message, MessageType, OwnedMessage, RawMessage, Role, TypeRegistry, code, codec,
-    compression, envelope, error, fault, get, headers, http1, json, message, proto, service,
-    stream, unary, wkt,
+    JsonOptions, Message, MessageType, OwnedMessage, RawMessage, Role, TypeRegistry, wkt,
 };
 
 #[cfg(feature = "blocking")]
@@ -87,10 +91,11 @@ pub mod codegen {
     /// Server types generated service traits and adapters use.
     #[cfg(feature = "runtime")]
     pub mod server {
-        pub use crate::server::{
-            Call, ClientStreamReply, Request, RequestStream, Response, ResponseStream, RunHandler,
-            Service, UnaryReply, WithDeadline, run_handler, with_deadline,
+        pub use crate::server::call::{
+            Call, ClientStreamReply, RunHandler, UnaryReply, WithDeadline, run_handler,
+            with_deadline,
         };
+        pub use crate::server::{Request, RequestStream, Response, ResponseStream, Service};
     }
 
     /// Blocking client types generated blocking clients use.

@@ -10,9 +10,9 @@ mod scripted;
 use std::borrow::Cow;
 use std::time::Duration;
 
+use connect_engine::Compression;
 use connect_engine::blocking::BlockingClient;
 use connect_engine::client::{CallOptions, CancelToken, ClientConfig};
-use connect_engine::compression::Compression;
 use connect_engine::{Code, Codec};
 use scripted::{Answer, clone_answer, endless_chunked, scripted, unary_response};
 use support::{CHAT, CONCAT, ECHO, FAIL, REPEAT, SLEEP, TestServer, Text};
@@ -230,7 +230,7 @@ fn deadlines_and_silent_servers() {
 fn hostile_and_broken_servers() {
     let ok_body = support::text("fine");
     let mut gz = Vec::new();
-    connect_engine::compression::Codecs::new()
+    connect_engine::wire::compression::Codecs::new()
         .compress(Compression::Gzip, &vec![0u8; 8 << 20], &mut gz)
         .unwrap();
     let cases: Vec<(&str, Answer, Result<&str, Code>)> = vec![

@@ -13,10 +13,10 @@ use std::borrow::Cow;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use connect_engine::Compression;
 use connect_engine::client::{
     CallOptions, CancelToken, Client, ClientConfig, Interceptor, RequestInfo, ResponseInfo,
 };
-use connect_engine::compression::Compression;
 use connect_engine::runtime::{self, Driver};
 use connect_engine::{Code, Codec, ConnectError};
 use http::HeaderValue;
@@ -130,7 +130,7 @@ fn errors_carry_code_message_and_metadata() {
             assert_eq!(e.metadata().get("x-why").unwrap(), "test");
             assert!(e.is_from_wire());
             // Unknown procedure: 404 → unimplemented.
-            let missing = connect_engine::service::MethodDescriptor {
+            let missing = connect_engine::wire::service::MethodDescriptor {
                 path: "/test.Test/Missing",
                 ..ECHO
             };
@@ -301,7 +301,7 @@ fn hostile_and_broken_servers() {
     let ok_body = support::text("fine");
     let big = vec![b'x'; 2 << 20];
     let mut gz = Vec::new();
-    connect_engine::compression::Codecs::new()
+    connect_engine::wire::compression::Codecs::new()
         .compress(Compression::Gzip, &vec![0u8; 8 << 20], &mut gz)
         .unwrap();
     let cases: Vec<(&str, Answer, Result<&str, Code>)> = vec![

@@ -15,9 +15,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use connect_engine::Compression;
 use connect_engine::blocking::BlockingClient;
 use connect_engine::client::{CallOptions, Client, ClientConfig};
-use connect_engine::compression::Compression;
 use connect_engine::runtime::Driver;
 use connect_engine::server::{Router, Server, ServerConfig, TracingInterceptor};
 use connect_engine::{Codec, ConnectError};

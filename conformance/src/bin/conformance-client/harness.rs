@@ -29,11 +29,11 @@ use connect_conformance::connectrpc::conformance::v1::{
     ServerStreamResponse, UnaryRequest, UnaryResponse, UnimplementedRequest, UnimplementedResponse,
     conformance_service,
 };
+use connect_engine::Compression;
 use connect_engine::blocking::{BlockingClient, BlockingStream};
 use connect_engine::client::{CallOptions, CancelToken, Client, ClientConfig, UnaryOutput};
-use connect_engine::compression::Compression;
 use connect_engine::runtime::Driver;
-use connect_engine::service::MethodDescriptor;
+use connect_engine::wire::service::MethodDescriptor;
 use connect_engine::wkt::Any;
 use connect_engine::{Codec, ConnectError, Message, OwnedMessage};
 use http::{HeaderMap, HeaderName, HeaderValue};

@@ -8,7 +8,7 @@
 //! server.serve(|| Router::new() /* .add(ElizaServiceServer::new(MyEliza)) */).unwrap();
 //! ```
 
-mod call;
+pub(crate) mod call;
 mod config;
 mod conn;
 mod exchange;
@@ -24,10 +24,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-pub use call::{
-    Call, CallInfo, ClientStreamReply, Request, RequestHeaders, RequestStream, Response,
-    ResponseStream, RunHandler, UnaryReply, WithDeadline, run_handler, with_deadline,
-};
+pub use call::{CallInfo, Request, RequestHeaders, RequestStream, Response, ResponseStream};
 pub use config::{ClientAuth, ServerConfig, tls_config};
 pub use interceptor::{Interceptor, RequestInfo, ResponseInfo, TracingInterceptor};
 pub use peer::{Peer, TlsInfo};

@@ -15,7 +15,7 @@ use connect_engine::codegen::{
 };
 use connect_engine::runtime::Driver;
 use connect_engine::server::{Request, Response, Router, Server, ServerConfig, ShutdownHandle};
-use connect_engine::service::{Idempotency, MethodDescriptor, StreamKind};
+use connect_engine::wire::service::{Idempotency, MethodDescriptor, StreamKind};
 
 /// `message Text { string text = 1; }`, written by hand.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -46,7 +46,7 @@ impl<'a> Message<'a> for Text<'a> {
     fn compute_size(&self, _sizes: &mut SizeCache) -> usize {
         let mut len = 0;
         if !self.text.is_empty() {
-            len += 1 + connect_engine::proto::len_delimited_len(self.text.len());
+            len += 1 + connect_engine::wire::proto::len_delimited_len(self.text.len());
         }
         len + self.unknown_fields.as_bytes().len()
     }
