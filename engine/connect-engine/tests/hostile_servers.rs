@@ -130,9 +130,17 @@ fn plain_server(serve: impl Fn(TcpStream) + Send + Sync + 'static) -> String {
     let serve = Arc::new(serve);
     thread::spawn(move || {
         for s in listener.incoming() {
-            let Ok(s) = s else { return };
+            // Under a full parallel test run an accept can fail for a moment (descriptors
+            // or memory running short): the listener must outlive that, or every later
+            // call of the test fails to connect.
+            let Ok(s) = s else {
+                thread::sleep(Duration::from_millis(5));
+                continue;
+            };
             let serve = serve.clone();
-            thread::spawn(move || serve(s));
+            if let Err(e) = thread::Builder::new().spawn(move || serve(s)) {
+                eprintln!("scripted server: no thread for a connection: {e}");
+            }
         }
     });
     url
@@ -398,7 +406,7 @@ fn an_unasked_response_on_a_pooled_connection_is_never_taken_as_the_next_calls()
             for (i, out) in outs.into_iter().enumerate() {
                 let got = out
                     .result
-                    .unwrap_or_else(|e| panic!("{flavor:?} {gap:?}: call {i}: {e}"));
+                    .unwrap_or_else(|e| panic!("{flavor:?} {gap:?}: call {i}: {e:?}"));
                 assert_eq!(
                     got.text,
                     format!("call {i}"),
@@ -446,7 +454,7 @@ fn a_connection_the_server_closed_while_idle_is_not_reused() {
             for (i, out) in outs.into_iter().enumerate() {
                 let got = out
                     .result
-                    .unwrap_or_else(|e| panic!("{flavor:?} {gap:?}: call {i}: {e}"));
+                    .unwrap_or_else(|e| panic!("{flavor:?} {gap:?}: call {i}: {e:?}"));
                 assert_eq!(got.text, format!("call {i}"), "{flavor:?} {gap:?}");
             }
             assert_eq!(
