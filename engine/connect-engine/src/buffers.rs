@@ -1,9 +1,10 @@
 //! Per-thread pool of I/O buffers, shared by the server and the clients on a thread.
 //!
-//! Server connections take their read buffer from the pool when they start and give it back
-//! when they end; the write buffer is taken when a request arrives and given back whenever
-//! the connection goes idle, so an idle keep-alive connection holds only its read buffer.
-//! Client calls take their buffers for the call's duration. New connections and calls reuse
+//! A server connection takes a read and a write buffer for each busy turn (in its slot, see
+//! `server/slot.rs`) and gives them back when the turn ends; while idle it holds only its
+//! small idle buffer (`IDLE_READ` bytes), unless it is bursty and waits with a pooled read
+//! buffer. Client calls take their buffers for the call's duration; an idle pooled async
+//! connection keeps the read buffer its posted read fills. New connections and calls reuse
 //! memory instead of allocating it: taking and giving are a `Vec` pop and push, no
 //! allocation in steady state.
 
