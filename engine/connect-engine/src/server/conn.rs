@@ -4,11 +4,12 @@
 use std::rc::Rc;
 use std::time::Duration;
 
-use connect_wire::compression::Compression;
-use connect_wire::http1::{BodyDecoder, DecodeBody, Status};
-use connect_wire::server::{Negotiated, Reject, Shape, negotiate};
-use connect_wire::{ConnectError, unary};
-use http::HeaderMap;
+use connect_wire::http1::{
+    BodyDecoder, CONTINUE_RESPONSE, CloseReason, ConnectionMark, DecodeBody, KeepAlive, Status,
+    mark_connection,
+};
+use connect_wire::server::{AfterRefusal, Negotiated, negotiate, write_not_found, write_refusal};
+use connect_wire::unary;
 use tracing::{debug, trace};
 
 use super::call::{Call, RequestHeaders};
@@ -277,7 +278,7 @@ async fn requests<L: Services>(
                 break;
             }
         }
-        conn.close = !conn.head.keep_alive() || shutdown.is_triggered();
+        conn.keep_alive = KeepAlive::for_request(conn.head.keep_alive(), shutdown.is_triggered());
         // An intercepted call, once it ran: its interceptors' `on_response` is due.
         let mut pending: Option<Pending> = None;
         // Where this request's response starts (earlier pipelined responses may precede it).
@@ -301,59 +302,25 @@ async fn requests<L: Services>(
         let route = router.route(path);
         let negotiated = route.map(|r| negotiate(&conn.head, &conn.rbuf, r.descriptor));
         if refuse_and_close && !matches!(negotiated, Some(Ok(_))) {
-            conn.close = true;
+            conn.keep_alive.close(CloseReason::RefusedBeforeBody);
         }
         match route.zip(negotiated) {
             None => {
                 debug!(path, "no such procedure");
-                unary::write_http_error(&mut conn.wbuf, 404, None, conn.close);
+                write_not_found(&mut conn.wbuf, conn.keep_alive.is_closing());
             }
             Some((route, negotiated)) => match negotiated {
-                Err(Reject::Http { status, header }) => {
-                    unary::write_http_error(&mut conn.wbuf, status, header, conn.close);
-                }
-                Err(Reject::Connect {
-                    shape,
-                    codec,
-                    code,
-                    message,
-                }) => {
-                    let err = ConnectError::new(code, message);
-                    if shape == Shape::Stream {
-                        let framing = connect_wire::stream::Framing::for_minor_version(
-                            conn.head.version_minor(),
-                        );
-                        if framing == connect_wire::stream::Framing::Raw {
-                            conn.close = true;
-                        }
-                        connect_wire::stream::write_stream_head(
-                            &mut conn.wbuf,
-                            codec,
-                            Compression::Identity,
-                            &HeaderMap::new(),
-                            conn.close,
-                            framing,
-                        );
-                        connect_wire::stream::write_end(
-                            &mut conn.wbuf,
-                            framing,
-                            Some(&err),
-                            &HeaderMap::new(),
-                        );
-                    } else {
-                        unary::write_error_response(
-                            &mut conn.wbuf,
-                            &err,
-                            &HeaderMap::new(),
-                            &HeaderMap::new(),
-                            conn.close,
-                        );
+                Err(reject) => {
+                    let minor = conn.head.version_minor();
+                    let after =
+                        write_refusal(&mut conn.wbuf, &reject, minor, conn.keep_alive.is_closing());
+                    if after == AfterRefusal::Close {
+                        conn.keep_alive.close(CloseReason::UnframedResponse);
                     }
                 }
                 Ok(neg) => {
                     if conn.head.expect_continue() && conn.head.has_body() {
-                        conn.wbuf
-                            .extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
+                        conn.wbuf.extend_from_slice(CONTINUE_RESPONSE);
                         if !conn.flush().await {
                             break;
                         }
@@ -376,27 +343,27 @@ async fn requests<L: Services>(
             }
             break;
         }
-        if conn.r.is_interrupted() && !conn.close {
+        if conn.r.is_interrupted() && !conn.keep_alive.is_closing() {
             // A read was cut off (deadline, stall): the rest of the request is lost, so this
             // is the connection's last response; say so if it was not sent yet.
-            conn.close = true;
-            append_close(&mut conn.wbuf, resp_start);
+            conn.keep_alive.close(CloseReason::ReadCut);
+            mark_connection(&mut conn.wbuf, resp_start, ConnectionMark::Close);
         }
-        if !conn.close && conn.head.version_minor() == 0 {
+        if !conn.keep_alive.is_closing() && conn.head.version_minor() == 0 {
             // HTTP/1.0 closes by default: a response that keeps the connection says so
             // (RFC 9112 §9.3).
-            add_connection_field(&mut conn.wbuf, resp_start, b"keep-alive");
+            mark_connection(&mut conn.wbuf, resp_start, ConnectionMark::KeepAlive);
         }
-        if shutdown.is_triggered() && !conn.close {
+        if shutdown.is_triggered() && !conn.keep_alive.is_closing() {
             // Shutting down: this is the connection's last response.
-            conn.close = true;
-            append_close(&mut conn.wbuf, resp_start);
+            conn.keep_alive.close(CloseReason::ShuttingDown);
+            mark_connection(&mut conn.wbuf, resp_start, ConnectionMark::Close);
         }
-        if !conn.close {
+        if !conn.keep_alive.is_closing() {
             conn.finish_body().await;
-            if conn.close {
+            if conn.keep_alive.is_closing() {
                 // The body could not be drained: say so on the response.
-                append_close(&mut conn.wbuf, resp_start);
+                mark_connection(&mut conn.wbuf, resp_start, ConnectionMark::Close);
             }
         }
         // Pipelined requests already read are answered before writing: their responses go
@@ -404,7 +371,10 @@ async fn requests<L: Services>(
         // intercepted call among them is over for its interceptors once its response is
         // rendered (the next request's head replaces this one's); otherwise they learn after
         // the write whether the response reached the client.
-        if !conn.close && !conn.rbuf.is_empty() && conn.wbuf.len() < PIPELINE_FLUSH {
+        if !conn.keep_alive.is_closing()
+            && !conn.rbuf.is_empty()
+            && conn.wbuf.len() < PIPELINE_FLUSH
+        {
             if let Some(p) = pending.take() {
                 respond(router, p, conn, true);
             }
@@ -414,7 +384,7 @@ async fn requests<L: Services>(
         if let Some(p) = pending.take() {
             respond(router, p, conn, flushed);
         }
-        if !flushed || conn.close {
+        if !flushed || conn.keep_alive.is_closing() {
             break;
         }
         conn.shrink_buffers(cfg.buffer_size);
@@ -423,41 +393,6 @@ async fn requests<L: Services>(
         }
     }
     Some(unread)
-}
-
-/// Adds `connection: close` to the response head starting at `start` in `out` if it lacks
-/// it (rare: the body turned out undrainable after the response was rendered). Nothing to do
-/// when that response was already written (streams flush as they go).
-fn append_close(out: &mut Vec<u8>, start: usize) {
-    add_connection_field(out, start, b"close");
-}
-
-/// Adds `connection: <value>` to the response head starting at `start` in `out` unless the
-/// head already has a `connection` field (a `keep-alive` there is replaced by `close` when
-/// that is the value added).
-fn add_connection_field(out: &mut Vec<u8>, start: usize, value: &[u8]) {
-    let Some(resp) = out.get(start..) else { return };
-    let Some(end) = resp
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .map(|e| e + start)
-    else {
-        return;
-    };
-    let head = &out[start..end];
-    let field = b"\r\nconnection: ";
-    if let Some(at) = head
-        .windows(field.len())
-        .position(|w| w.eq_ignore_ascii_case(field))
-    {
-        let value_at = start + at + field.len();
-        if value == b"close" && out[value_at..].starts_with(b"keep-alive") {
-            out.splice(value_at..value_at + 10, b"close".iter().copied());
-        }
-        return;
-    }
-    let line = b"connection: ".iter().chain(value).chain(b"\r\n");
-    out.splice(end + 2..end + 2, line.copied());
 }
 
 #[cfg(test)]

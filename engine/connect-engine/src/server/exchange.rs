@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use connect_wire::compression::Compression;
 use connect_wire::http1::{
-    BodyDecoder, BodyFraming, DecodeBody, Http1Error, Limits, RequestHead, RequestParser,
-    decode_buffered,
+    BodyDecoder, BodyFraming, CloseReason, DecodeBody, Http1Error, KeepAlive, Limits, RequestHead,
+    RequestParser, decode_buffered,
 };
 use connect_wire::{Code, ConnectError, JsonOptions, Role, fault, get};
 
@@ -48,9 +48,10 @@ fn no_peer() -> Peer {
 pub(crate) struct Exchange {
     pub(crate) r: ReadHalf,
     pub(crate) w: WriteHalf,
-    /// Read buffer: head, then body (see `body.rs` for the layout). Taken from the thread's
-    /// pool when a turn starts and given back when it ends, unless a `bursty` link takes it
-    /// along to wait with (see [`Exchange::detach`]).
+    /// Read buffer: the head, then the body decoded in place after it (connect-wire's
+    /// `http1::decode_buffered` keeps `body_start..body_end` as the decoded bytes). Taken
+    /// from the thread's pool when a turn starts and given back when it ends, unless a
+    /// `bursty` link takes it along to wait with (see [`Exchange::detach`]).
     pub(crate) rbuf: Vec<u8>,
     /// The attached link's idle buffer (see [`Link::idle`]), carried along for it.
     pub(crate) idle: Vec<u8>,
@@ -77,8 +78,8 @@ pub(crate) struct Exchange {
     /// Where decoded body data starts in `rbuf` (after the head, or 0 for streams).
     pub(crate) body_start: usize,
     pub(crate) json: JsonOptions,
-    /// The connection closes after this response.
-    pub(crate) close: bool,
+    /// Whether the connection closes after this response.
+    pub(crate) keep_alive: KeepAlive,
     pub(crate) max_message: usize,
     pub(crate) limits: Limits,
     pub(crate) max_drain: usize,
@@ -147,7 +148,7 @@ impl Exchange {
             body_end: 0,
             body_start: 0,
             json: cfg.json,
-            close: false,
+            keep_alive: KeepAlive::Open,
             max_message: cfg.max_message_size,
             limits: cfg.http,
             max_drain: cfg.max_drain,
@@ -232,7 +233,7 @@ impl Exchange {
             decode_buffered(&mut self.rbuf, &mut self.body, &mut self.body_end)
                 .map_err(|e| self.body_error(e))?;
             if self.body_end - self.body_start > self.max_message {
-                self.close = true;
+                self.keep_alive.close(CloseReason::BodyUnread);
                 return Err(fault::message_too_large(Role::Server, self.max_message));
             }
             if self.body.is_done() {
@@ -255,7 +256,7 @@ impl Exchange {
             {
                 Ok(_) => {}
                 Err(ReadError::TimedOut) => {
-                    self.close = true;
+                    self.keep_alive.close(CloseReason::ReadCut);
                     return Err(if call_deadline.is_some_and(|d| Instant::now() >= d) {
                         ConnectError::new(
                             Code::DeadlineExceeded,
@@ -266,11 +267,11 @@ impl Exchange {
                     });
                 }
                 Err(ReadError::Full) => {
-                    self.close = true;
+                    self.keep_alive.close(CloseReason::BodyUnread);
                     return Err(fault::message_too_large(Role::Server, self.max_message));
                 }
                 Err(ReadError::Eof | ReadError::Io(_)) => {
-                    self.close = true;
+                    self.keep_alive.close(CloseReason::ReadCut);
                     return Err(ConnectError::new(
                         Code::InvalidArgument,
                         "request body ended early",
@@ -291,7 +292,7 @@ impl Exchange {
     }
 
     fn body_error(&mut self, e: Http1Error) -> ConnectError {
-        self.close = true;
+        self.keep_alive.close(CloseReason::BadBody);
         fault::body(Role::Server, e, self.limits.max_body_size)
     }
 
@@ -338,14 +339,14 @@ impl Exchange {
     pub(crate) async fn finish_body(&mut self) {
         if self.r.is_interrupted() {
             // A read was dropped: the buffer and the body framing are lost.
-            self.close = true;
+            self.keep_alive.close(CloseReason::ReadCut);
             return;
         }
         // Declared more than we would drain: close now rather than read any of it.
         if let BodyFraming::Length(n) = self.head.body_framing() {
             let rest = n.saturating_sub(self.body.body_len());
             if rest > self.max_drain as u64 {
-                self.close = true;
+                self.keep_alive.close(CloseReason::BodyUnread);
                 return;
             }
         }
@@ -355,7 +356,7 @@ impl Exchange {
         let deadline = monoio::time::Instant::now() + self.drain_timeout;
         loop {
             if decode_buffered(&mut self.rbuf, &mut self.body, &mut self.body_end).is_err() {
-                self.close = true;
+                self.keep_alive.close(CloseReason::BadBody);
                 return;
             }
             drained += self.body_end - self.body_start;
@@ -369,7 +370,7 @@ impl Exchange {
                     .await
                     .is_err()
             {
-                self.close = true;
+                self.keep_alive.close(CloseReason::BodyUnread);
                 return;
             }
         }

@@ -68,6 +68,7 @@ mod body;
 pub mod date;
 mod error;
 mod head;
+mod keep_alive;
 mod request;
 mod response;
 mod scan;
@@ -80,11 +81,13 @@ pub use body::{
 };
 pub use error::Http1Error;
 pub use head::{HeaderIter, HeaderRange, Span};
+pub use keep_alive::{CloseReason, KeepAlive};
 pub use request::{RequestHead, RequestParser, TargetForm};
 pub use response::{ResponseHead, ResponseParser};
 pub use write::{
-    CONTINUE_RESPONSE, reason_phrase, write_body_framing, write_connection_close, write_head_end,
-    write_header, write_request_line, write_response_head, write_status_line,
+    CONTINUE_RESPONSE, ConnectionMark, mark_connection, reason_phrase, write_body_framing,
+    write_connection_close, write_head_end, write_header, write_request_line, write_response_head,
+    write_status_line,
 };
 
 /// Hard cap on [`Limits::max_headers`]: httparse needs a header slot array, which lives on the

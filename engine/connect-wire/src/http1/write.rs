@@ -209,6 +209,48 @@ where
     Ok(())
 }
 
+/// The `connection` field [`mark_connection`] adds to a response head already written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConnectionMark {
+    /// `connection: close`: this is the connection's last response (a `keep-alive` already
+    /// there becomes `close`).
+    Close,
+    /// `connection: keep-alive`: an HTTP/1.0 client keeps the connection only when told.
+    KeepAlive,
+}
+
+/// Marks the response head that starts at `start` in `out` with a `connection` field,
+/// unless it has one (except that [`ConnectionMark::Close`] turns a `keep-alive` into
+/// `close`). Nothing happens when no complete head starts there (the response was already
+/// written out, as streams' are).
+pub fn mark_connection(out: &mut Vec<u8>, start: usize, mark: ConnectionMark) {
+    let value: &[u8] = match mark {
+        ConnectionMark::Close => b"close",
+        ConnectionMark::KeepAlive => b"keep-alive",
+    };
+    let Some(resp) = out.get(start..) else { return };
+    let Some(end) = resp
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|e| e + start)
+    else {
+        return;
+    };
+    let field = b"\r\nconnection: ";
+    if let Some(at) = out[start..end]
+        .windows(field.len())
+        .position(|w| w.eq_ignore_ascii_case(field))
+    {
+        let value_at = start + at + field.len();
+        if mark == ConnectionMark::Close && out[value_at..].starts_with(b"keep-alive") {
+            out.splice(value_at..value_at + 10, b"close".iter().copied());
+        }
+        return;
+    }
+    let line = b"connection: ".iter().chain(value).chain(b"\r\n");
+    out.splice(end + 2..end + 2, line.copied());
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -325,5 +367,30 @@ mod tests {
             write_request_line(&mut out, &Method::GET, b""),
             Err(Http1Error::InvalidOutgoingHeader)
         );
+    }
+
+    #[test]
+    fn connection_marks_are_added_once_and_close_wins() {
+        let head = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+        let mut out = b"earlier".to_vec();
+        out.extend_from_slice(head);
+        mark_connection(&mut out, 7, ConnectionMark::KeepAlive);
+        assert_eq!(
+            &out[7..],
+            b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: keep-alive\r\n\r\nok"
+        );
+        // A second mark does not add a field; close replaces keep-alive.
+        mark_connection(&mut out, 7, ConnectionMark::KeepAlive);
+        mark_connection(&mut out, 7, ConnectionMark::Close);
+        assert_eq!(
+            &out[7..],
+            b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok"
+        );
+        // No head at `start` (already written out): nothing changes.
+        let mut body_only = b"ok".to_vec();
+        mark_connection(&mut body_only, 0, ConnectionMark::Close);
+        assert_eq!(body_only, b"ok");
+        mark_connection(&mut body_only, 10, ConnectionMark::Close);
+        assert_eq!(body_only, b"ok");
     }
 }

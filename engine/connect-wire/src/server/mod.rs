@@ -2,10 +2,12 @@
 //!
 //! A driver (the monoio server, a proxy) reads a request head and asks [`negotiate`] what the
 //! request is: its codec, shape, timeout and compressions, or the refusal (status and Connect
-//! error) to answer with. Request and response bodies use the role-neutral modules
+//! error) to answer with, which [`write_refusal`] renders. Request and response bodies use the role-neutral modules
 //! ([`unary`](crate::unary), [`get`](crate::get), [`stream`](crate::stream),
 //! [`http1`](crate::http1)).
 
 mod negotiate;
+mod refuse;
 
 pub use negotiate::{ACCEPT_POST, Negotiated, Reject, Shape, negotiate};
+pub use refuse::{AfterRefusal, write_not_found, write_refusal};

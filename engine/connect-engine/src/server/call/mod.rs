@@ -23,6 +23,7 @@ use std::marker::PhantomData;
 use std::time::Instant;
 
 use connect_wire::compression::Compression;
+use connect_wire::http1::CloseReason;
 use connect_wire::server::{Negotiated, Shape};
 use connect_wire::service::MethodDescriptor;
 use connect_wire::stream::{Framing, StreamReader};
@@ -93,7 +94,7 @@ impl<'c> Call<'c> {
             scratch,
             scratch2,
             json,
-            close,
+            keep_alive,
             head_len,
             body_end,
             peer,
@@ -109,7 +110,7 @@ impl<'c> Call<'c> {
             codec: neg.codec,
             compression: neg.response_compression,
             json,
-            close,
+            keep_alive,
             deadline,
             record,
             compress_min: *compress_min,
@@ -236,7 +237,7 @@ impl<'c> Call<'c> {
             scratch,
             scratch2,
             json,
-            close,
+            keep_alive,
             body,
             max_message,
             body_end,
@@ -252,7 +253,7 @@ impl<'c> Call<'c> {
         let framing = Framing::for_minor_version(head.version_minor());
         if framing == Framing::Raw {
             // The response body ends when the connection closes.
-            *close = true;
+            keep_alive.close(CloseReason::UnframedResponse);
         }
         let info = CallInfo {
             headers: RequestHeaders::new(head, head_copy),
@@ -305,7 +306,7 @@ impl<'c> Call<'c> {
             framing,
             flushed: false,
             encoding: None,
-            close,
+            keep_alive,
             deadline,
             io_timeout: *io_timeout,
             record,
@@ -334,7 +335,7 @@ impl<'c> Call<'c> {
                 wbuf,
                 scratch2,
                 json,
-                close,
+                keep_alive,
                 record,
                 ..
             } = self.conn;
@@ -344,7 +345,7 @@ impl<'c> Call<'c> {
                 codec: self.neg.codec,
                 compression: Compression::Identity,
                 json,
-                close,
+                keep_alive,
                 deadline: None,
                 record,
                 compress_min: 0,

@@ -5,7 +5,7 @@ use std::marker::PhantomData;
 use std::time::Instant;
 
 use connect_wire::compression::Compression;
-use connect_wire::http1::{BodyDecoder, DecodeBody, decode_buffered};
+use connect_wire::http1::{BodyDecoder, CloseReason, DecodeBody, KeepAlive, decode_buffered};
 use connect_wire::stream::{self, Item, StreamReader};
 use connect_wire::{Code, Codec, ConnectError, JsonOptions, Message, MessageType, Role, fault};
 use http::HeaderMap;
@@ -238,7 +238,7 @@ pub struct ResponseStream<'c, T> {
     /// Where the message being encoded starts, while it is being encoded: still set when
     /// the encoder panicked, so [`finish`](Self::finish) can cut the partial message.
     pub(crate) encoding: Option<usize>,
-    pub(crate) close: &'c mut bool,
+    pub(crate) keep_alive: &'c mut KeepAlive,
     pub(crate) deadline: Option<Instant>,
     /// How long one write may wait.
     pub(crate) io_timeout: std::time::Duration,
@@ -273,7 +273,7 @@ impl<T> ResponseStream<'_, T> {
                 self.codec,
                 self.compression,
                 &self.headers,
-                *self.close,
+                self.keep_alive.is_closing(),
                 self.framing,
             );
             self.head_sent = true;
@@ -332,7 +332,7 @@ impl<T> ResponseStream<'_, T> {
         let Ok((res, buf)) = monoio::time::timeout(self.io_timeout, self.w.write_all(buf)).await
         else {
             // The write was dropped (the half is now marked interrupted).
-            *self.close = true;
+            self.keep_alive.close(CloseReason::WriteCut);
             self.record.client_gone();
             return Err(ConnectError::new(
                 Code::Unavailable,
@@ -341,7 +341,7 @@ impl<T> ResponseStream<'_, T> {
         };
         *self.out = buf;
         if let Err(e) = res {
-            *self.close = true;
+            self.keep_alive.close(CloseReason::WriteCut);
             self.record.client_gone();
             return Err(ConnectError::new(
                 Code::Unavailable,
@@ -365,7 +365,7 @@ impl<T> ResponseStream<'_, T> {
         if self.w.is_interrupted() {
             // A write was dropped mid-way (deadline, timeout): the response is cut short and
             // the connection closes; writing the end of the stream now would corrupt it.
-            *self.close = true;
+            self.keep_alive.close(CloseReason::WriteCut);
             return;
         }
         if let Some(partial) = self.encoding.take() {

@@ -3,6 +3,7 @@
 use std::time::Instant;
 
 use connect_wire::compression::Compression;
+use connect_wire::http1::KeepAlive;
 use connect_wire::{Codec, ConnectError, JsonOptions, Message, Role, fault, unary};
 use http::HeaderMap;
 
@@ -25,7 +26,7 @@ pub struct UnaryReply<'c> {
     pub(crate) codec: Codec,
     pub(crate) compression: Compression,
     pub(crate) json: &'c JsonOptions,
-    pub(crate) close: &'c mut bool,
+    pub(crate) keep_alive: &'c mut KeepAlive,
     pub(crate) deadline: Option<Instant>,
     /// Interceptors' response headers and trailers, and the call's outcome.
     pub(crate) record: &'c mut CallRecord,
@@ -77,7 +78,7 @@ impl UnaryReply<'_> {
                     &e,
                     &HeaderMap::new(),
                     &HeaderMap::new(),
-                    *self.close,
+                    self.keep_alive.is_closing(),
                 );
             }
         }
@@ -86,7 +87,8 @@ impl UnaryReply<'_> {
     /// Writes the head with a content-length placeholder, then the body straight after it
     /// (encoded in place, or compressed from scratch), then patches the length.
     fn render<'m, M: Message<'m>>(&mut self, resp: &Response<M>) -> Result<(), ConnectError> {
-        let (codec, compression, close) = (self.codec, self.compression, *self.close);
+        let (codec, compression, close) =
+            (self.codec, self.compression, self.keep_alive.is_closing());
         if compression == Compression::Identity {
             let cl = unary::write_success_head_open(
                 self.out,
@@ -143,7 +145,7 @@ impl UnaryReply<'_> {
             err,
             &self.record.headers,
             &self.record.trailers,
-            *self.close,
+            self.keep_alive.is_closing(),
         );
     }
 }
