@@ -55,7 +55,19 @@ if [[ -n $(git status --porcelain) ]]; then
   echo "(uncommitted changes: packaging with --allow-dirty)"
   allow_dirty=(--allow-dirty)
 fi
-cargo package --quiet -p connect-wire -p connect-codegen -p connect-engine "${allow_dirty[@]}"
+# Cargo extracts each packaged crate from its temporary registry into
+# $CARGO_HOME/registry/src/<hash>/<name>-<version> and, when that folder exists from an
+# earlier run at the same version, builds the old sources found there; and it never rebuilds
+# a registry crate it built before. Either way the check would run against stale code. So
+# our crates' extracted folders go, and the verification builds in a target dir of its own
+# from which our crates' artifacts are cleaned first (its dependencies stay built).
+version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -1)
+verify=target/package-verify
+for crate in connect-wire connect-codegen connect-engine; do
+  rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/"$crate-$version"
+  cargo clean --quiet --target-dir "$verify" -p "$crate"
+done
+cargo package --quiet --target-dir "$verify" -p connect-wire -p connect-codegen -p connect-engine "${allow_dirty[@]}"
 
 step "codegen corpus (googleapis and adversarial protos, both front doors, zero warnings, round trips)"
 CORPUS_SKIP_DEPS=1 ./scripts/codegen-corpus.sh
