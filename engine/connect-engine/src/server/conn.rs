@@ -288,7 +288,7 @@ async fn requests<L: Services>(
         let refuse_and_close = conn.head.expect_continue() && conn.head.has_body();
         conn.body_start = conn.head_len;
         conn.body_end = conn.head_len;
-        conn.body = match BodyDecoder::new(conn.head.body_framing(), &conn.limits) {
+        conn.body = match BodyDecoder::new(conn.head.body_framing(), &conn.cfg.http) {
             Ok(b) => b,
             Err(e) => {
                 unary::write_http_error(&mut conn.wbuf, e.status().as_u16(), None, true);
@@ -313,7 +313,7 @@ async fn requests<L: Services>(
                 Err(reject) => {
                     let minor = conn.head.version_minor();
                     let after =
-                        write_refusal(&mut conn.wbuf, &reject, minor, conn.keep_alive.is_closing());
+                        write_refusal(&mut conn.wbuf, reject, minor, conn.keep_alive.is_closing());
                     if after == AfterRefusal::Close {
                         conn.keep_alive.close(CloseReason::UnframedResponse);
                     }

@@ -6,14 +6,15 @@
 //! bytes up to `body_end`, then raw bytes not yet through the body decoder. For streams the
 //! head is copied aside (`head_copy`) and the body starts at 0.
 
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use connect_wire::compression::Compression;
 use connect_wire::http1::{
-    BodyDecoder, BodyFraming, CloseReason, DecodeBody, Http1Error, KeepAlive, Limits, RequestHead,
+    BodyDecoder, BodyFraming, CloseReason, DecodeBody, Http1Error, KeepAlive, RequestHead,
     RequestParser, decode_buffered,
 };
-use connect_wire::{Code, ConnectError, JsonOptions, Role, fault, get};
+use connect_wire::{Code, ConnectError, Role, fault, get};
 
 use super::call::MessageAt;
 use super::config::ServerConfig;
@@ -77,18 +78,11 @@ pub(crate) struct Exchange {
     pub(crate) body_end: usize,
     /// Where decoded body data starts in `rbuf` (after the head, or 0 for streams).
     pub(crate) body_start: usize,
-    pub(crate) json: JsonOptions,
     /// Whether the connection closes after this response.
     pub(crate) keep_alive: KeepAlive,
-    pub(crate) max_message: usize,
-    pub(crate) limits: Limits,
-    pub(crate) max_drain: usize,
-    /// How long draining an unread body may take (the header read timeout).
-    pub(crate) drain_timeout: Duration,
-    /// How long one read of a request body or one write of a response may wait.
-    pub(crate) io_timeout: Duration,
-    /// Responses smaller than this go out uncompressed whatever was negotiated.
-    pub(crate) compress_min: usize,
+    /// The server's configuration, shared by every connection of the thread (limits,
+    /// timeouts, JSON options, compression threshold), not copied field by field.
+    pub(crate) cfg: Rc<ServerConfig>,
     /// Who is on the other end.
     pub(crate) peer: Peer,
     /// What interceptors add to the response and learn about the call.
@@ -129,7 +123,7 @@ impl Link {
 impl Exchange {
     /// State for the requests of a server with configuration `cfg`, attached to no
     /// connection yet (see [`Exchange::attach`]).
-    pub(crate) fn new(cfg: &ServerConfig) -> Self {
+    pub(crate) fn new(cfg: &Rc<ServerConfig>) -> Self {
         Exchange {
             r: ReadHalf::detached(),
             w: WriteHalf::detached(),
@@ -147,14 +141,8 @@ impl Exchange {
             body: BodyDecoder::Length(connect_wire::http1::ContentLengthDecoder::new(0)),
             body_end: 0,
             body_start: 0,
-            json: cfg.json,
             keep_alive: KeepAlive::Open,
-            max_message: cfg.max_message_size,
-            limits: cfg.http,
-            max_drain: cfg.max_drain,
-            drain_timeout: cfg.header_read_timeout,
-            io_timeout: cfg.io_timeout,
-            compress_min: cfg.compress_min_bytes,
+            cfg: Rc::clone(cfg),
             peer: no_peer(),
             record: CallRecord::default(),
             received: 0,
@@ -216,9 +204,10 @@ impl Exchange {
 
     /// Largest read buffer: a head, or a whole message with envelope and chunk framing.
     pub(crate) fn max_buffer(&self) -> usize {
-        self.limits
+        self.cfg
+            .http
             .max_head_size
-            .max(self.max_message.saturating_add(64 * 1024))
+            .max(self.cfg.max_message_size.saturating_add(64 * 1024))
     }
 
     /// Reads the rest of a unary body; on success the (possibly decompressed) message is at
@@ -232,16 +221,19 @@ impl Exchange {
         loop {
             decode_buffered(&mut self.rbuf, &mut self.body, &mut self.body_end)
                 .map_err(|e| self.body_error(e))?;
-            if self.body_end - self.body_start > self.max_message {
+            if self.body_end - self.body_start > self.cfg.max_message_size {
                 self.keep_alive.close(CloseReason::BodyUnread);
-                return Err(fault::message_too_large(Role::Server, self.max_message));
+                return Err(fault::message_too_large(
+                    Role::Server,
+                    self.cfg.max_message_size,
+                ));
             }
             if self.body.is_done() {
                 break;
             }
             // Each read must make progress within the I/O timeout, and the whole body must
             // arrive before the call's deadline.
-            let mut deadline = Instant::now() + self.io_timeout;
+            let mut deadline = Instant::now() + self.cfg.io_timeout;
             if let Some(d) = call_deadline {
                 deadline = deadline.min(d);
             }
@@ -268,7 +260,10 @@ impl Exchange {
                 }
                 Err(ReadError::Full) => {
                     self.keep_alive.close(CloseReason::BodyUnread);
-                    return Err(fault::message_too_large(Role::Server, self.max_message));
+                    return Err(fault::message_too_large(
+                        Role::Server,
+                        self.cfg.max_message_size,
+                    ));
                 }
                 Err(ReadError::Eof | ReadError::Io(_)) => {
                     self.keep_alive.close(CloseReason::ReadCut);
@@ -285,7 +280,7 @@ impl Exchange {
         self.scratch.clear();
         let body = &self.rbuf[self.body_start..self.body_end];
         let scratch = &mut self.scratch;
-        let max = self.max_message;
+        let max = self.cfg.max_message_size;
         with_codecs(|c| c.decompress(compression, body, scratch, max))
             .map_err(|e| fault::decompress(Role::Server, e))?;
         Ok(MessageAt::Scratch)
@@ -293,17 +288,23 @@ impl Exchange {
 
     fn body_error(&mut self, e: Http1Error) -> ConnectError {
         self.keep_alive.close(CloseReason::BadBody);
-        fault::body(Role::Server, e, self.limits.max_body_size)
+        fault::body(Role::Server, e, self.cfg.http.max_body_size)
     }
 
     /// Decodes a GET request's message into `scratch`.
     pub(crate) fn load_get_message(&mut self) -> Result<MessageAt, ConnectError> {
         let query = self.head.query(&self.rbuf).unwrap_or("");
-        let params = get::parse_query(query).map_err(|e| fault::get(e, self.max_message))?;
+        let params =
+            get::parse_query(query).map_err(|e| fault::get(e, self.cfg.max_message_size))?;
         self.scratch.clear();
         let mut tmp = std::mem::take(&mut self.scratch2);
-        let result = get::decode_message(&params, &mut self.scratch, &mut tmp, self.max_message)
-            .map_err(|e| fault::get(e, self.max_message));
+        let result = get::decode_message(
+            &params,
+            &mut self.scratch,
+            &mut tmp,
+            self.cfg.max_message_size,
+        )
+        .map_err(|e| fault::get(e, self.cfg.max_message_size));
         self.scratch2 = tmp;
         result?;
         if params.compression == Compression::Identity {
@@ -312,7 +313,7 @@ impl Exchange {
         let compressed = std::mem::take(&mut self.scratch);
         self.scratch2.clear();
         let out = &mut self.scratch2;
-        let max = self.max_message;
+        let max = self.cfg.max_message_size;
         let r = with_codecs(|c| c.decompress(params.compression, &compressed, out, max));
         self.scratch = compressed;
         r.map_err(|e| fault::decompress(Role::Server, e))?;
@@ -345,7 +346,7 @@ impl Exchange {
         // Declared more than we would drain: close now rather than read any of it.
         if let BodyFraming::Length(n) = self.head.body_framing() {
             let rest = n.saturating_sub(self.body.body_len());
-            if rest > self.max_drain as u64 {
+            if rest > self.cfg.max_drain as u64 {
                 self.keep_alive.close(CloseReason::BodyUnread);
                 return;
             }
@@ -353,7 +354,7 @@ impl Exchange {
         let max = self.max_buffer();
         let mut drained = 0usize;
         // A client that stops sending mid-body must not hold the connection task forever.
-        let deadline = monoio::time::Instant::now() + self.drain_timeout;
+        let deadline = monoio::time::Instant::now() + self.cfg.header_read_timeout;
         loop {
             if decode_buffered(&mut self.rbuf, &mut self.body, &mut self.body_end).is_err() {
                 self.keep_alive.close(CloseReason::BadBody);
@@ -365,7 +366,7 @@ impl Exchange {
             if self.body.is_done() {
                 break;
             }
-            if drained > self.max_drain
+            if drained > self.cfg.max_drain
                 || read_more(&mut self.r, &mut self.rbuf, max, deadline)
                     .await
                     .is_err()
@@ -416,7 +417,7 @@ impl Exchange {
             return true;
         }
         let buf = std::mem::take(&mut self.wbuf);
-        match monoio::time::timeout(self.io_timeout, self.w.write_all(buf)).await {
+        match monoio::time::timeout(self.cfg.io_timeout, self.w.write_all(buf)).await {
             Ok((res, buf)) => {
                 self.wbuf = buf;
                 res.is_ok()

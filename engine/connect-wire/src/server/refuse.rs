@@ -31,13 +31,13 @@ pub fn write_not_found(out: &mut Vec<u8>, close: bool) {
 #[must_use = "a stream refusal to an HTTP/1.0 request must close the connection"]
 pub fn write_refusal(
     out: &mut Vec<u8>,
-    reject: &Reject,
+    reject: Reject,
     minor_version: u8,
     close: bool,
 ) -> AfterRefusal {
     match reject {
         Reject::Http { status, header } => {
-            write_http_error(out, *status, *header, close);
+            write_http_error(out, status, header, close);
             after(close)
         }
         Reject::Connect {
@@ -46,15 +46,15 @@ pub fn write_refusal(
             code,
             message,
         } => {
-            let err = ConnectError::new(*code, message.clone());
-            if *shape != Shape::Stream {
+            let err = ConnectError::new(code, message);
+            if shape != Shape::Stream {
                 write_error_response(out, &err, &HeaderMap::new(), &HeaderMap::new(), close);
                 return after(close);
             }
             let framing = Framing::for_minor_version(minor_version);
             let close = close || framing == Framing::Raw;
             let none = HeaderMap::new();
-            write_stream_head(out, *codec, Compression::Identity, &none, close, framing);
+            write_stream_head(out, codec, Compression::Identity, &none, close, framing);
             write_end(out, framing, Some(&err), &none);
             after(close)
         }
@@ -87,7 +87,7 @@ mod tests {
             header: Some(("accept-post", "application/proto")),
         };
         assert_eq!(
-            write_refusal(&mut out, &reject, 1, false),
+            write_refusal(&mut out, reject, 1, false),
             AfterRefusal::KeepOpen
         );
         let t = text(&out);
@@ -107,7 +107,7 @@ mod tests {
             message: "bad timeout".into(),
         };
         assert_eq!(
-            write_refusal(&mut out, &reject, 1, true),
+            write_refusal(&mut out, reject, 1, true),
             AfterRefusal::Close
         );
         let t = text(&out);
@@ -129,7 +129,7 @@ mod tests {
         };
         let mut chunked = Vec::new();
         assert_eq!(
-            write_refusal(&mut chunked, &reject, 1, false),
+            write_refusal(&mut chunked, reject.clone(), 1, false),
             AfterRefusal::KeepOpen
         );
         let t = text(&chunked);
@@ -143,7 +143,7 @@ mod tests {
         assert!(t.ends_with("0\r\n\r\n"), "{t}");
         let mut raw = Vec::new();
         assert_eq!(
-            write_refusal(&mut raw, &reject, 0, false),
+            write_refusal(&mut raw, reject, 0, false),
             AfterRefusal::Close
         );
         let t = text(&raw);

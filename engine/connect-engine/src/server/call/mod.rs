@@ -36,6 +36,7 @@ pub use stream::{ClientStreamReply, RequestStream, ResponseStream};
 pub(crate) use unary::MessageAt;
 pub use unary::UnaryReply;
 
+use super::config::ServerConfig;
 use super::exchange::Exchange;
 use stream::{RawMessage, StreamSource};
 
@@ -93,17 +94,17 @@ impl<'c> Call<'c> {
             head,
             scratch,
             scratch2,
-            json,
             keep_alive,
             head_len,
             body_end,
             peer,
             record,
             received,
-            compress_min,
+            cfg,
             ..
         } = conn;
-        let json: &'c JsonOptions = json;
+        let cfg: &'c ServerConfig = cfg;
+        let json: &'c JsonOptions = &cfg.json;
         let reply = UnaryReply {
             out: wbuf,
             scratch: scratch2,
@@ -113,7 +114,7 @@ impl<'c> Call<'c> {
             keep_alive,
             deadline,
             record,
-            compress_min: *compress_min,
+            compress_min: cfg.compress_min_bytes,
         };
         let location = match loaded {
             Ok(l) => l,
@@ -236,20 +237,18 @@ impl<'c> Call<'c> {
             head_copy,
             scratch,
             scratch2,
-            json,
             keep_alive,
             body,
-            max_message,
             body_end,
-            io_timeout,
-            limits,
             peer,
             record,
             received,
-            compress_min,
+            cfg,
             ..
         } = conn;
-        let json: &'c JsonOptions = json;
+        let cfg: &'c ServerConfig = cfg;
+        let json: &'c JsonOptions = &cfg.json;
+        let (max_message, io_timeout) = (cfg.max_message_size, cfg.io_timeout);
         let framing = Framing::for_minor_version(head.version_minor());
         if framing == Framing::Raw {
             // The response body ends when the connection closes.
@@ -269,13 +268,13 @@ impl<'c> Call<'c> {
             body,
             pos: 0,
             data_end: body_end,
-            reader: StreamReader::new(Role::Server, neg.request_compression, *max_message),
+            reader: StreamReader::new(Role::Server, neg.request_compression, max_message),
             scratch,
-            max_message: *max_message,
+            max_message,
             json,
-            io_timeout: *io_timeout,
+            io_timeout,
             deadline,
-            max_body: limits.max_body_size,
+            max_body: cfg.http.max_body_size,
             pinned: false,
         };
         let requests = RequestStream {
@@ -308,9 +307,9 @@ impl<'c> Call<'c> {
             encoding: None,
             keep_alive,
             deadline,
-            io_timeout: *io_timeout,
+            io_timeout,
             record,
-            compress_min: *compress_min,
+            compress_min: cfg.compress_min_bytes,
             _t: PhantomData,
         };
         (requests, responses)
@@ -334,11 +333,12 @@ impl<'c> Call<'c> {
             let Exchange {
                 wbuf,
                 scratch2,
-                json,
                 keep_alive,
                 record,
+                cfg,
                 ..
             } = self.conn;
+            let json = &cfg.json;
             let reply = UnaryReply {
                 out: wbuf,
                 scratch: scratch2,
