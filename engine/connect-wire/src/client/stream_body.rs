@@ -30,6 +30,8 @@ pub enum StreamStep<M> {
 pub struct StreamBody {
     envelopes: StreamReader,
     scratch: Vec<u8>,
+    /// A read was asked for: the bytes it brought are decoded (body framing) first.
+    read_asked: bool,
 }
 
 impl StreamBody {
@@ -40,6 +42,7 @@ impl StreamBody {
         StreamBody {
             envelopes: StreamReader::new(Role::Client, compression, max_message_size),
             scratch: Vec::new(),
+            read_asked: false,
         }
     }
 
@@ -54,6 +57,10 @@ impl StreamBody {
         decoding: Decoding<'_>,
         codecs: &mut Codecs,
     ) -> Result<StreamStep<M>, ConnectError> {
+        // Bytes the last read brought are run through the body framing first.
+        if std::mem::take(&mut self.read_asked) {
+            reader.decode()?;
+        }
         loop {
             let event = reader.next_stream_event::<M>(
                 &mut self.envelopes,
@@ -62,13 +69,97 @@ impl StreamBody {
                 codecs,
             )?;
             return Ok(match event {
-                // Bytes read since the last step may complete the envelope.
+                // Framing left undecoded (none is expected after the decode above).
                 StreamEvent::NeedMore if reader.decode()? => continue,
-                StreamEvent::NeedMore => StreamStep::Read,
+                StreamEvent::NeedMore => {
+                    self.read_asked = true;
+                    StreamStep::Read
+                }
                 StreamEvent::Message(m) => StreamStep::Message(m),
                 StreamEvent::End(end) => StreamStep::End(end),
                 StreamEvent::Finished => StreamStep::Finished,
             });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::MessageType;
+    use crate::codec::Codec;
+    use crate::http1::{Limits, ResponseHead};
+    use crate::json::JsonOptions;
+    use crate::wkt::StringValue;
+    use http::Method;
+
+    fn envelope(flags: u8, payload: &[u8]) -> Vec<u8> {
+        let mut e = vec![flags];
+        e.extend_from_slice(&u32::try_from(payload.len()).unwrap().to_be_bytes());
+        e.extend_from_slice(payload);
+        e
+    }
+
+    /// A chunked streaming response: two messages, then the end-stream message with a trailer.
+    fn response() -> Vec<u8> {
+        let mut body = envelope(0, b"\x0a\x02hi");
+        body.extend(envelope(0, b"\x0a\x03you"));
+        body.extend(envelope(2, br#"{"metadata":{"x-t":["1"]}}"#));
+        let mut out = b"HTTP/1.1 200 OK\r\ncontent-type: application/connect+proto\r\n\
+            transfer-encoding: chunked\r\n\r\n"
+            .to_vec();
+        // Two chunks, split inside the second envelope.
+        for part in [&body[..9], &body[9..]] {
+            out.extend(format!("{:x}\r\n", part.len()).into_bytes());
+            out.extend_from_slice(part);
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(b"0\r\n\r\n");
+        out
+    }
+
+    #[test]
+    fn messages_and_the_end_at_every_split_point() {
+        let input = response();
+        let json = JsonOptions::default();
+        let decoding = Decoding {
+            codec: Codec::Proto,
+            limit: 1 << 20,
+            json: &json,
+        };
+        for step in 1..=input.len() {
+            let mut r =
+                ResponseReader::new(Vec::new(), ResponseHead::new(), Limits::default(), 1 << 20);
+            let mut pieces = input.chunks(step);
+            while !r.parse_head(&Method::POST, 1 << 20).unwrap() {
+                r.append(pieces.next().unwrap()).unwrap();
+            }
+            let mut body = StreamBody::new(Compression::Identity, 1 << 20);
+            let (mut texts, mut ends) = (Vec::new(), Vec::new());
+            loop {
+                let mut codecs = Codecs::default();
+                match body
+                    .next::<<StringValue<'static> as MessageType>::Msg<'static>>(
+                        &mut r,
+                        decoding,
+                        &mut codecs,
+                    )
+                    .unwrap()
+                {
+                    StreamStep::Read => match pieces.next() {
+                        Some(p) => r.append(p).unwrap(),
+                        None => r.eof().unwrap(),
+                    },
+                    StreamStep::Message(m) => texts.push(m.value.into_owned()),
+                    StreamStep::End(end) => ends.push(end),
+                    StreamStep::Finished => break,
+                }
+            }
+            assert_eq!(texts, ["hi", "you"], "step {step}");
+            assert_eq!(ends.len(), 1, "step {step}");
+            assert_eq!(ends[0].metadata.get("x-t").unwrap(), "1");
+            assert!(ends[0].error.is_none());
+            assert!(r.reusable(&Method::POST), "step {step}");
         }
     }
 }
