@@ -134,9 +134,6 @@ pub(crate) struct Conn {
     head: ResponseHead,
     /// When it last went idle.
     idle_since: Instant,
-    /// Whether it carried a call before (a failure right away may mean the peer had closed
-    /// it while idle).
-    pub(crate) reused: bool,
 }
 
 impl Conn {
@@ -154,7 +151,6 @@ impl Conn {
             probe,
             head: ResponseHead::new(),
             idle_since: Instant::now(),
-            reused: false,
         }
     }
 
@@ -162,7 +158,6 @@ impl Conn {
     /// with a probe, as it is (`buf` is handed back).
     pub(crate) fn rest(&mut self, buf: Vec<u8>) -> Rest {
         self.idle_since = Instant::now();
-        self.reused = true;
         if self.tls {
             return Rest::Quiet(buf);
         }
