@@ -385,6 +385,7 @@ async fn requests<L: Services>(
             respond(router, p, conn, flushed);
         }
         if !flushed || conn.keep_alive.is_closing() {
+            trace!(flushed, reason = ?conn.keep_alive.reason(), "connection closing");
             break;
         }
         conn.shrink_buffers(cfg.buffer_size);
