@@ -66,7 +66,8 @@ async fn read_head(conn: &mut Exchange, cfg: &ServerConfig) -> HeadRead {
 
 /// Waits, idle, for the next request on `link`: until its first bytes arrive (`true`), or
 /// the peer closes, the idle timeout passes or the server shuts down (`false`; shutdown
-/// drops the read, and the connection then closes without reading again). An idle
+/// drops the read once the waiters wake, a moment after it is requested, and the
+/// connection then closes without reading again). An idle
 /// connection waits with its small idle buffer (the first bytes then move into a pooled
 /// read buffer: a copy of at most `IDLE_READ` bytes), or, if it is `bursty`, with the
 /// standard-size read buffer it kept: the next burst (16 pipelined requests, say) then
@@ -82,7 +83,10 @@ async fn wait_for_request(
     let Link { r, rbuf, idle, .. } = link;
     let buf = if keep { rbuf } else { idle };
     let max = buf.capacity();
+    // The read first: a request that arrived by the time the waiters wake is served (as the
+    // connection's last), not dropped.
     let read = monoio::select! {
+        biased;
         r = read_more(r, buf, max, deadline) => r,
         () = shutdown.wait() => return false,
     };

@@ -9,13 +9,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-/// A one-shot, thread-local broadcast: once triggered, every waiter wakes.
+/// A one-shot, thread-local broadcast in two steps: once requested, connections close after
+/// the call they are serving; once triggered, every waiter (idle connections, the accept
+/// loop) wakes.
 ///
 /// Waiters register in a slot vector with a free list, and a dropped waiter frees its slot,
 /// so a long-running thread with many short-lived connections keeps a bounded list and
 /// steady-state waits do not allocate.
 #[derive(Default)]
 pub(crate) struct Signal {
+    requested: Cell<bool>,
     fired: Cell<bool>,
     slots: RefCell<Slots>,
 }
@@ -27,7 +30,14 @@ struct Slots {
 }
 
 impl Signal {
+    /// Shutdown is requested: see [`is_triggered`](Self::is_triggered).
+    pub(crate) fn request(&self) {
+        self.requested.set(true);
+    }
+
+    /// Wakes every waiter (and requests shutdown, if that was not done yet).
     pub(crate) fn trigger(&self) {
+        self.requested.set(true);
         if !self.fired.replace(true) {
             let mut slots = self.slots.borrow_mut();
             for w in slots.wakers.iter_mut().filter_map(Option::take) {
@@ -36,8 +46,10 @@ impl Signal {
         }
     }
 
+    /// Whether shutdown was requested (waiters may not have woken yet): a response written
+    /// now is its connection's last.
     pub(crate) fn is_triggered(&self) -> bool {
-        self.fired.get()
+        self.requested.get()
     }
 
     /// Completes once the signal is triggered.
@@ -94,12 +106,21 @@ impl Drop for Wait {
     }
 }
 
+/// How long after shutdown is requested the waiters wake. A request that arrived on an idle
+/// connection just before may not have been reported by the driver yet (an epoll event or
+/// an io_uring completion not reaped in the turn that saw the flag); in this time the driver
+/// reports it, and the request is served as its connection's last instead of being dropped
+/// with the idle connection's read.
+const SETTLE: Duration = Duration::from_millis(2);
+
 /// Relays a process-wide flag (set from a signal handler or [`ShutdownHandle`]) to this
 /// thread's [`Signal`], checking every 50 ms.
 pub(crate) async fn relay(flag: Arc<AtomicBool>, signal: Rc<Signal>) {
     while !flag.load(Ordering::Acquire) {
         monoio::time::sleep(Duration::from_millis(50)).await;
     }
+    signal.request();
+    monoio::time::sleep(SETTLE).await;
     signal.trigger();
 }
 
