@@ -2,7 +2,8 @@
 //! servers that trickle the handshake or the response, one that keeps the socket open after
 //! the client refused its certificate, a server that sends an unasked response on a
 //! keep-alive connection, error bodies with invalid UTF-8, many header fields, folded
-//! header lines, and a server that trickles a plain response with no deadline set.
+//! header lines, a server that trickles a plain response with no deadline set, and one that
+//! keeps the connection open after a close-delimited stream's end-stream message.
 //!
 //! Every case runs on the async client (epoll, and io_uring where the kernel has it) and on
 //! the blocking client.
@@ -772,4 +773,64 @@ fn a_cancellation_during_the_tls_handshake_ends_the_call_at_once() {
     let e = result.expect_err("canceled");
     assert_eq!(e.code(), Code::Canceled, "{e}");
     assert!(took < Duration::from_secs(3), "took {took:?}");
+}
+
+/// A streaming response with neither a length nor chunks (it ends when the server closes),
+/// from a server that keeps the connection open after the end-stream message: the call ends
+/// with that message, not at the IO timeout.
+#[test]
+fn a_close_delimited_stream_ends_with_its_end_stream_message() {
+    let url = plain_server(|mut s| {
+        let _ = read_request(&mut s);
+        let mut response = b"HTTP/1.1 200 OK\r\ncontent-type: application/connect+proto\r\n\
+            connection: close\r\n\r\n"
+            .to_vec();
+        for (flags, payload) in [(0u8, support::text("one")), (2, b"{}".to_vec())] {
+            response.push(flags);
+            response.extend_from_slice(&u32::try_from(payload.len()).unwrap().to_be_bytes());
+            response.extend_from_slice(&payload);
+        }
+        let _ = s.write_all(&response);
+        // Held open until the client closes it.
+        let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
+        let _ = s.read(&mut [0u8; 64]);
+    });
+    for flavor in flavors() {
+        let config = ClientConfig::new().with_io_timeout(Duration::from_secs(2));
+        let request = msg("x");
+        let got: Vec<Result<String, ConnectError>> = match flavor {
+            Flavor::Async(driver) => {
+                let client = Client::new(&url, config).unwrap();
+                connect_engine::runtime::block_on(driver, async {
+                    let mut s = client
+                        .server_stream::<Text<'_>, Text<'static>>(
+                            &support::REPEAT,
+                            &request,
+                            CallOptions::new(),
+                        )
+                        .await;
+                    let mut got = Vec::new();
+                    while let Some(m) = s.next().await {
+                        got.push(m.map(|m| m.text.into_owned()));
+                    }
+                    if let Some(e) = s.error() {
+                        got.push(Err(e.clone()));
+                    }
+                    got
+                })
+                .unwrap()
+            }
+            Flavor::Blocking => BlockingClient::new(&url, config)
+                .unwrap()
+                .server_stream::<Text<'_>, Text<'static>>(
+                    &support::REPEAT,
+                    &request,
+                    CallOptions::new(),
+                )
+                .map(|m| m.map(|m| m.text.into_owned()))
+                .collect(),
+        };
+        assert_eq!(got.len(), 1, "{flavor:?}: {got:?}");
+        assert_eq!(got[0].as_deref().unwrap(), "one", "{flavor:?}");
+    }
 }

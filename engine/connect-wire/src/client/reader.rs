@@ -338,7 +338,11 @@ impl ResponseReader {
         scratch: &mut Vec<u8>,
         codecs: &mut Codecs,
     ) -> Result<StreamEvent<M>, ConnectError> {
-        let body_done = self.body_done();
+        // A body that ends only at close ends, for the call, with the end-stream message: a
+        // server that keeps the connection open after it would otherwise hold the call until
+        // the IO timeout. What is already here must still be nothing; anything later goes
+        // unread (such a connection is never reused).
+        let body_done = self.body_done() || (stream.ended() && self.body.ends_at_close());
         let item = stream
             .next(self.avail(), body_done)
             .map_err(|e| fault::stream(Role::Client, e))?;

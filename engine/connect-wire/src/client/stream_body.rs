@@ -162,4 +162,60 @@ mod tests {
             assert!(r.reusable(&Method::POST), "step {step}");
         }
     }
+
+    /// Drives a response that has no length and no chunks (it ends when the server closes),
+    /// feeding `input` in pieces of `step` bytes and never the end of the connection.
+    fn close_delimited(input: &[u8], step: usize) -> Result<(usize, bool), ConnectError> {
+        let json = JsonOptions::default();
+        let decoding = Decoding {
+            codec: Codec::Proto,
+            limit: 1 << 20,
+            json: &json,
+        };
+        let mut r =
+            ResponseReader::new(Vec::new(), ResponseHead::new(), Limits::default(), 1 << 20);
+        let mut pieces = input.chunks(step);
+        while !r.parse_head(&Method::POST, 1 << 20)? {
+            r.append(pieces.next().unwrap())?;
+        }
+        let mut body = StreamBody::new(Compression::Identity, 1 << 20);
+        let (mut messages, mut ended) = (0, false);
+        loop {
+            let mut codecs = Codecs::default();
+            match body.next::<<StringValue<'static> as MessageType>::Msg<'static>>(
+                &mut r,
+                decoding,
+                &mut codecs,
+            )? {
+                StreamStep::Read => {
+                    let piece = pieces.next().expect("a read past the end-stream message");
+                    r.append(piece)?;
+                }
+                StreamStep::Message(_) => messages += 1,
+                StreamStep::End(_) => ended = true,
+                StreamStep::Finished => return Ok((messages, ended)),
+            }
+        }
+    }
+
+    #[test]
+    fn a_close_delimited_body_ends_with_its_end_stream_message() {
+        let mut input = b"HTTP/1.1 200 OK\r\ncontent-type: application/connect+proto\r\n\
+            connection: close\r\n\r\n"
+            .to_vec();
+        input.extend(envelope(0, b"\x0a\x02hi"));
+        input.extend(envelope(2, b"{}"));
+        for step in 1..=input.len() {
+            // The server keeps the connection open: the call ends without waiting for it.
+            assert_eq!(
+                close_delimited(&input, step).unwrap(),
+                (1, true),
+                "step {step}"
+            );
+        }
+        // Bytes after the end-stream message that arrived with it are still a fault.
+        input.extend_from_slice(b"x");
+        let e = close_delimited(&input, input.len()).unwrap_err();
+        assert_eq!(e.code(), crate::Code::Internal, "{e:?}");
+    }
 }

@@ -494,6 +494,12 @@ impl BodyDecoder {
             Self::Chunked(_) | Self::UntilClose(_) => None,
         }
     }
+
+    /// Whether the body ends only when the connection closes.
+    #[must_use]
+    pub const fn ends_at_close(&self) -> bool {
+        matches!(self, Self::UntilClose(_))
+    }
 }
 
 impl DecodeBody for BodyDecoder {
