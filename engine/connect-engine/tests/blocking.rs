@@ -237,6 +237,7 @@ fn hostile_and_broken_servers() {
         ("ok", Answer::Bytes(unary_response("200 OK", "content-type: application/proto\r\n", &ok_body)), Ok("fine")),
         ("html error page", Answer::Bytes(unary_response("502 Bad Gateway", "content-type: text/html\r\n", b"<h1>oops</h1>")), Err(Code::Unavailable)),
         ("image", Answer::Bytes(unary_response("200 OK", "content-type: image/jpeg\r\n", b"\xff\xd8")), Err(Code::Unknown)),
+        ("stream type on a unary call", Answer::Bytes(unary_response("200 OK", "content-type: application/connect+proto\r\n", &ok_body)), Err(Code::Internal)),
         ("gzip bomb", Answer::Bytes(unary_response("200 OK", "content-type: application/proto\r\ncontent-encoding: gzip\r\n", &gz)), Err(Code::ResourceExhausted)),
         ("truncated body", Answer::Bytes(b"HTTP/1.1 200 OK\r\ncontent-type: application/proto\r\ncontent-length: 100\r\n\r\nabc".to_vec()), Err(Code::Unavailable)),
         ("closes without answering", Answer::Bytes(Vec::new()), Err(Code::Unavailable)),

@@ -309,6 +309,7 @@ fn hostile_and_broken_servers() {
         ("html error page", Answer::Bytes(unary_response("502 Bad Gateway", "content-type: text/html\r\n", b"<h1>oops</h1>")), Err(Code::Unavailable)),
         ("status 800", Answer::Bytes(unary_response("800 Odd", "", b"")), Err(Code::Unknown)),
         ("image", Answer::Bytes(unary_response("200 OK", "content-type: image/jpeg\r\n", b"\xff\xd8")), Err(Code::Unknown)),
+        ("stream type on a unary call", Answer::Bytes(unary_response("200 OK", "content-type: application/connect+proto\r\n", &ok_body)), Err(Code::Internal)),
         ("other codec", Answer::Bytes(unary_response("200 OK", "content-type: application/json\r\n", b"{}")), Err(Code::Internal)),
         ("unknown compression", Answer::Bytes(unary_response("200 OK", "content-type: application/proto\r\ncontent-encoding: lz4\r\n", &ok_body)), Err(Code::Internal)),
         ("corrupt gzip", Answer::Bytes(unary_response("200 OK", "content-type: application/proto\r\ncontent-encoding: gzip\r\n", b"\x1f\x8b\x08garbage-garbage-garbage")), Err(Code::Internal)),

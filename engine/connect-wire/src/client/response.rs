@@ -130,8 +130,9 @@ pub fn status_error(head: &ResponseHead, buf: &[u8]) -> ConnectError {
 /// Classifies a unary response (POST or GET) to a request sent with `codec`.
 ///
 /// * 200: the content type must be `application/<codec>` (a JSON charset parameter is
-///   fine): one that is not a Connect unary type at all gives `unknown`, another codec
-///   `internal`; then the compression must be one the client decodes (else `internal`).
+///   fine): one that is not `application/` at all gives `unknown`, another one (another
+///   codec, a streaming type) `internal`, as connect-go has it; then the compression must be
+///   one the client decodes (else `internal`).
 /// * other statuses: an `application/json` body is the Connect error ([`Verdict::ErrorBody`]),
 ///   anything else gives the status's code from the spec's table.
 #[must_use]
@@ -152,8 +153,8 @@ pub fn classify_unary(head: &ResponseHead, buf: &[u8], codec: Codec) -> Verdict 
 }
 
 /// Classifies a streaming response to a request sent with `codec`: the status must be 200
-/// (else the status's code), the content type `application/connect+<codec>` (not a Connect
-/// stream type at all: `unknown`; another codec: `internal`), and the
+/// (else the status's code), the content type `application/connect+<codec>` (not
+/// `application/connect+` at all: `unknown`; another one: `internal`), and the
 /// `connect-content-encoding` one the client decodes (else `internal`).
 #[must_use]
 pub fn classify_stream(head: &ResponseHead, buf: &[u8], codec: Codec) -> Verdict {
@@ -164,8 +165,9 @@ pub fn classify_stream(head: &ResponseHead, buf: &[u8], codec: Codec) -> Verdict
 }
 
 /// The checks of a successful response: its content type names `codec` in the call's
-/// shape (a type that is not Connect's of that shape is `unknown`, another codec
-/// `internal`), and `encoding_header` names a compression the client decodes.
+/// shape (a type without the shape's prefix, `application/` or `application/connect+`, is
+/// `unknown`; another one with it `internal`), and `encoding_header` names a compression
+/// the client decodes.
 fn accept_success(
     head: &ResponseHead,
     buf: &[u8],
@@ -198,11 +200,24 @@ fn accept_success(
             ));
         }
         None => {
+            let raw = content_type.unwrap_or_default();
+            let prefix: &[u8] = if stream {
+                b"application/connect+"
+            } else {
+                b"application/"
+            };
+            // Not even the shape's prefix: maybe not a Connect server at all.
+            let code =
+                if raw.len() >= prefix.len() && raw[..prefix.len()].eq_ignore_ascii_case(prefix) {
+                    Code::Internal
+                } else {
+                    Code::Unknown
+                };
             return Verdict::Fail(ConnectError::new(
-                Code::Unknown,
+                code,
                 format!(
                     "invalid content-type {:?}: expected {expected:?}",
-                    String::from_utf8_lossy(content_type.unwrap_or_default()),
+                    String::from_utf8_lossy(raw),
                 ),
             ));
         }
@@ -320,15 +335,30 @@ mod tests {
             classify_unary(&json.0, &json.1, Codec::Json),
             Verdict::Accept(Compression::Gzip)
         );
-        for bad in [
-            "HTTP/1.1 200 OK\ncontent-type: image/jpeg\n\n",
-            "HTTP/1.1 200 OK\n\n",
-            "HTTP/1.1 200 OK\ncontent-type: application/connect+proto\n\n",
+        for (bad, code) in [
+            (
+                "HTTP/1.1 200 OK\ncontent-type: image/jpeg\n\n",
+                Code::Unknown,
+            ),
+            ("HTTP/1.1 200 OK\n\n", Code::Unknown),
+            (
+                "HTTP/1.1 200 OK\ncontent-type: text/application/proto\n\n",
+                Code::Unknown,
+            ),
+            // Connect's prefix, the wrong shape or codec (connect-go says the same).
+            (
+                "HTTP/1.1 200 OK\ncontent-type: application/connect+proto\n\n",
+                Code::Internal,
+            ),
+            (
+                "HTTP/1.1 200 OK\ncontent-type: Application/XML\n\n",
+                Code::Internal,
+            ),
         ] {
             let r = parse(bad);
             assert_eq!(
                 code_of(&classify_unary(&r.0, &r.1, Codec::Proto)),
-                Some(Code::Unknown),
+                Some(code),
                 "{bad}"
             );
         }
@@ -441,6 +471,11 @@ mod tests {
         assert_eq!(
             code_of(&classify_stream(&unary.0, &unary.1, Codec::Json)),
             Some(Code::Unknown)
+        );
+        let xml = parse("HTTP/1.1 200 OK\ncontent-type: application/connect+xml\n\n");
+        assert_eq!(
+            code_of(&classify_stream(&xml.0, &xml.1, Codec::Proto)),
+            Some(Code::Internal)
         );
         let foo = parse(
             "HTTP/1.1 200 OK\ncontent-type: application/connect+proto\nconnect-content-encoding: foo\n\n",
