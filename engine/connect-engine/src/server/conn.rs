@@ -5,8 +5,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use connect_wire::http1::{
-    BodyDecoder, CONTINUE_RESPONSE, CloseReason, ConnectionMark, DecodeBody, KeepAlive, Status,
-    mark_connection,
+    CONTINUE_RESPONSE, CloseReason, ConnectionMark, KeepAlive, mark_connection,
 };
 use connect_wire::server::{AfterRefusal, Negotiated, negotiate, write_not_found, write_refusal};
 use connect_wire::unary;
@@ -35,18 +34,15 @@ enum HeadRead {
 }
 
 async fn read_head(conn: &mut Exchange, cfg: &ServerConfig) -> HeadRead {
-    conn.parser.reset();
+    conn.req.begin_head(HEAD_COPY_KEEP);
     let max = conn.max_buffer();
     // The head began arriving with the bytes already in the buffer (a turn starts with
     // them; a pipelined request's follow its predecessor's).
     let mut deadline = None;
     loop {
-        match conn.parser.parse(&conn.rbuf, &mut conn.head) {
-            Ok(Status::Complete(len)) => {
-                conn.head_len = len;
-                return HeadRead::Ready;
-            }
-            Ok(Status::Partial) => {}
+        match conn.req.parse_head() {
+            Ok(true) => return HeadRead::Ready,
+            Ok(false) => {}
             Err(e) => return HeadRead::Bad(e.status().as_u16()),
         }
         let deadline =
@@ -55,7 +51,7 @@ async fn read_head(conn: &mut Exchange, cfg: &ServerConfig) -> HeadRead {
         if !conn.wbuf.is_empty() && !conn.flush().await {
             return HeadRead::Gone;
         }
-        match read_more(&mut conn.r, &mut conn.rbuf, max, deadline).await {
+        match read_more(&mut conn.r, conn.req.buffer_mut(), max, deadline).await {
             Ok(_) => {}
             Err(ReadError::Full) => return HeadRead::Bad(431),
             Err(ReadError::TimedOut) => return HeadRead::Bad(408),
@@ -151,7 +147,7 @@ pub(crate) async fn busy<L: Services>(
     };
     if !conn.w.is_interrupted() {
         let _ = monoio::time::timeout(cfg.linger_timeout, conn.w.shutdown()).await;
-        if unread || !conn.body.is_done() {
+        if unread || !conn.req.body_done() {
             conn.linger(cfg.linger_timeout).await;
         }
     }
@@ -181,19 +177,13 @@ async fn intercepted<L: Services>(
     conn.record.begin();
     conn.received = 0;
     // The head, kept for `on_response` (by then the read buffer holds the next request).
-    conn.head_copy.clear();
-    conn.head_copy
-        .extend_from_slice(&conn.rbuf[..conn.head_len]);
+    conn.req.keep_head();
     let (codec, timeout) = (neg.codec, neg.timeout);
     let mut ran = 0;
     let mut refused = None;
     {
         let Exchange {
-            head,
-            rbuf,
-            peer,
-            record,
-            ..
+            req, peer, record, ..
         } = &mut *conn;
         let CallRecord {
             headers: response_headers,
@@ -203,7 +193,7 @@ async fn intercepted<L: Services>(
         } = record;
         let mut info = RequestInfo {
             method: route.descriptor,
-            headers: RequestHeaders::new(head, rbuf),
+            headers: RequestHeaders::new(req.head(), req.head_bytes()),
             peer,
             codec,
             timeout,
@@ -239,7 +229,7 @@ fn respond<L: Services>(router: &Router<L>, pending: Pending, conn: &mut Exchang
     // pipelined request may follow).
     let info = ResponseInfo {
         method: pending.route.descriptor,
-        headers: RequestHeaders::new(&conn.head, &conn.head_copy),
+        headers: RequestHeaders::new(conn.req.head(), conn.req.head_bytes()),
         peer: &conn.peer,
         error: conn.record.error.as_ref(),
         extensions: &conn.record.extensions,
@@ -267,10 +257,6 @@ async fn requests<L: Services>(
         conn.wbuf = pool::take(cfg.buffer_size);
     }
     loop {
-        if conn.head_copy.capacity() > HEAD_COPY_KEEP {
-            // Between requests: a copy of an unusually large head is not kept.
-            conn.head_copy = Vec::new();
-        }
         match read_head(conn, cfg).await {
             HeadRead::Ready => {}
             HeadRead::Gone => break,
@@ -282,30 +268,28 @@ async fn requests<L: Services>(
                 break;
             }
         }
-        conn.keep_alive = KeepAlive::for_request(conn.head.keep_alive(), shutdown.is_triggered());
+        let head = conn.req.head();
+        conn.keep_alive = KeepAlive::for_request(head.keep_alive(), shutdown.is_triggered());
         // An intercepted call, once it ran: its interceptors' `on_response` is due.
         let mut pending: Option<Pending> = None;
         // Where this request's response starts (earlier pipelined responses may precede it).
         let resp_start = conn.wbuf.len();
+        let expects_continue = head.expect_continue() && head.has_body();
+        let minor = head.version_minor();
+        if let Err(e) = conn.req.open_body() {
+            unary::write_http_error(&mut conn.wbuf, e.status().as_u16(), None, true);
+            conn.flush().await;
+            unread = true;
+            break;
+        }
+        let (head, head_bytes) = (conn.req.head(), conn.req.head_bytes());
+        let path = head.path(head_bytes);
+        trace!(method = %head.method(), path, "request");
+        let route = router.route(path);
+        let negotiated = route.map(|r| negotiate(head, head_bytes, r.descriptor));
         // Refused before the body is read, with `Expect: 100-continue`: the client waits for
         // our answer before sending the body, so answer and close instead of draining.
-        let refuse_and_close = conn.head.expect_continue() && conn.head.has_body();
-        conn.body_start = conn.head_len;
-        conn.body_end = conn.head_len;
-        conn.body = match BodyDecoder::new(conn.head.body_framing(), &conn.cfg.http) {
-            Ok(b) => b,
-            Err(e) => {
-                unary::write_http_error(&mut conn.wbuf, e.status().as_u16(), None, true);
-                conn.flush().await;
-                unread = true;
-                break;
-            }
-        };
-        let path = conn.head.path(&conn.rbuf);
-        trace!(method = %conn.head.method(), path, "request");
-        let route = router.route(path);
-        let negotiated = route.map(|r| negotiate(&conn.head, &conn.rbuf, r.descriptor));
-        if refuse_and_close && !matches!(negotiated, Some(Ok(_))) {
+        if expects_continue && !matches!(negotiated, Some(Ok(_))) {
             conn.keep_alive.close(CloseReason::RefusedBeforeBody);
         }
         match route.zip(negotiated) {
@@ -315,7 +299,6 @@ async fn requests<L: Services>(
             }
             Some((route, negotiated)) => match negotiated {
                 Err(reject) => {
-                    let minor = conn.head.version_minor();
                     let after =
                         write_refusal(&mut conn.wbuf, reject, minor, conn.keep_alive.is_closing());
                     if after == AfterRefusal::Close {
@@ -323,7 +306,7 @@ async fn requests<L: Services>(
                     }
                 }
                 Ok(neg) => {
-                    if conn.head.expect_continue() && conn.head.has_body() {
+                    if expects_continue {
                         conn.wbuf.extend_from_slice(CONTINUE_RESPONSE);
                         if !conn.flush().await {
                             break;
@@ -353,7 +336,7 @@ async fn requests<L: Services>(
             conn.keep_alive.close(CloseReason::ReadCut);
             mark_connection(&mut conn.wbuf, resp_start, ConnectionMark::Close);
         }
-        if !conn.keep_alive.is_closing() && conn.head.version_minor() == 0 {
+        if !conn.keep_alive.is_closing() && minor == 0 {
             // HTTP/1.0 closes by default: a response that keeps the connection says so
             // (RFC 9112 §9.3).
             mark_connection(&mut conn.wbuf, resp_start, ConnectionMark::KeepAlive);
@@ -375,9 +358,7 @@ async fn requests<L: Services>(
         // intercepted call among them is over for its interceptors once its response is
         // rendered (the next request's head replaces this one's); otherwise they learn after
         // the write whether the response reached the client.
-        if !conn.keep_alive.is_closing()
-            && !conn.rbuf.is_empty()
-            && conn.wbuf.len() < PIPELINE_FLUSH
+        if !conn.keep_alive.is_closing() && conn.req.has_input() && conn.wbuf.len() < PIPELINE_FLUSH
         {
             if let Some(p) = pending.take() {
                 respond(router, p, conn, true);
@@ -393,7 +374,7 @@ async fn requests<L: Services>(
             break;
         }
         conn.shrink_buffers(cfg.buffer_size);
-        if conn.rbuf.is_empty() {
+        if !conn.req.has_input() {
             return None;
         }
     }

@@ -1,19 +1,15 @@
-//! The state of one connection that calls use: the transport halves, the read and write
-//! buffers, the parsed request head and the body decoder. The connection loop (`conn.rs`)
-//! owns it and lends it to one [`Call`](super::Call) at a time.
-//!
-//! Layout of `rbuf` while a unary body is read: `[..head_len]` the head, then decoded body
-//! bytes up to `body_end`, then raw bytes not yet through the body decoder. For streams the
-//! head is copied aside (`head_copy`) and the body starts at 0.
+//! The state of one connection that calls use: the transport halves, the request being
+//! read (connect-wire's [`RequestReader`]: buffer, head, body framing) and the write buffer.
+//! The connection loop (`conn.rs`) owns it and lends it to one [`Call`](super::Call) at a
+//! time. What is here is the IO around the reader: reading until it has what it needs,
+//! within the deadlines, and discarding the rest of a body after the call.
 
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use connect_wire::compression::Compression;
-use connect_wire::http1::{
-    BodyDecoder, BodyFraming, CloseReason, DecodeBody, Http1Error, KeepAlive, RequestHead,
-    RequestParser, decode_buffered,
-};
+use connect_wire::http1::{CloseReason, Http1Error, KeepAlive};
+use connect_wire::server::{Discard, RequestReader};
 use connect_wire::{Code, ConnectError, Role, fault, get};
 
 use super::call::MessageAt;
@@ -49,11 +45,10 @@ fn no_peer() -> Peer {
 pub(crate) struct Exchange {
     pub(crate) r: ReadHalf,
     pub(crate) w: WriteHalf,
-    /// Read buffer: the head, then the body decoded in place after it (connect-wire's
-    /// `http1::decode_buffered` keeps `body_start..body_end` as the decoded bytes). Taken
-    /// from the thread's pool when a turn starts and given back when it ends, unless a
-    /// `bursty` link takes it along to wait with (see [`Exchange::detach`]).
-    pub(crate) rbuf: Vec<u8>,
+    /// The request being read. Its buffer is taken from the thread's pool when a turn
+    /// starts and given back when it ends, unless a `bursty` link takes it along to wait
+    /// with (see [`Exchange::detach`]).
+    pub(crate) req: RequestReader,
     /// The attached link's idle buffer (see [`Link::idle`]), carried along for it.
     pub(crate) idle: Vec<u8>,
     /// Whether input arrives in bursts larger than the idle buffer (pipelined requests, large
@@ -63,21 +58,10 @@ pub(crate) struct Exchange {
     pub(crate) bursty: bool,
     /// Write buffer: the response being rendered.
     pub(crate) wbuf: Vec<u8>,
-    /// A copy of the head for streaming calls (whose body moves within `rbuf`) and for
-    /// intercepted calls (whose interceptors read it once the read buffer has moved on).
-    pub(crate) head_copy: Vec<u8>,
     /// Decompression / GET decoding output.
     pub(crate) scratch: Vec<u8>,
     /// Encoding input for compression; base64 scratch.
     pub(crate) scratch2: Vec<u8>,
-    pub(crate) parser: RequestParser,
-    pub(crate) head: RequestHead,
-    pub(crate) head_len: usize,
-    pub(crate) body: BodyDecoder,
-    /// End of decoded body data in `rbuf`.
-    pub(crate) body_end: usize,
-    /// Where decoded body data starts in `rbuf` (after the head, or 0 for streams).
-    pub(crate) body_start: usize,
     /// Whether the connection closes after this response.
     pub(crate) keep_alive: KeepAlive,
     /// The server's configuration, shared by every connection of the thread (limits,
@@ -127,20 +111,14 @@ impl Exchange {
         Exchange {
             r: ReadHalf::detached(),
             w: WriteHalf::detached(),
-            // Taken from the pool when the first request arrives (see `attach`).
-            rbuf: Vec::new(),
+            // Its buffer is taken from the pool when the first request arrives (see
+            // `attach`).
+            req: RequestReader::new(cfg.http),
             idle: Vec::new(),
             bursty: false,
             wbuf: Vec::new(),
-            head_copy: Vec::new(),
             scratch: Vec::new(),
             scratch2: Vec::new(),
-            parser: RequestParser::new(cfg.http),
-            head: RequestHead::new(),
-            head_len: 0,
-            body: BodyDecoder::Length(connect_wire::http1::ContentLengthDecoder::new(0)),
-            body_end: 0,
-            body_start: 0,
             keep_alive: KeepAlive::Open,
             cfg: Rc::clone(cfg),
             peer: no_peer(),
@@ -162,12 +140,13 @@ impl Exchange {
             bursty,
         } = link;
         (self.r, self.w, self.peer, self.bursty) = (r, w, peer, bursty);
-        self.rbuf = if rbuf.capacity() > 0 {
+        let mut buf = if rbuf.capacity() > 0 {
             rbuf
         } else {
             pool::take(buffer_size.max(idle.len()))
         };
-        self.rbuf.extend_from_slice(&idle);
+        buf.extend_from_slice(&idle);
+        self.req.set_buffer(buf);
         self.idle = idle;
         self.idle.clear();
     }
@@ -177,18 +156,16 @@ impl Exchange {
     /// buffers otherwise go back to the thread's pool, so that this state, waiting for its
     /// next turn, holds only small working buffers.
     pub(crate) fn detach(&mut self, buffer_size: usize) -> Link {
-        let keep_buffer =
-            self.bursty && self.rbuf.capacity() > 0 && self.rbuf.capacity() <= buffer_size;
+        let buf = self.req.take_buffer();
+        let keep_buffer = self.bursty && buf.capacity() > 0 && buf.capacity() <= buffer_size;
         let rbuf = if keep_buffer {
-            std::mem::take(&mut self.rbuf)
+            buf
         } else {
-            pool::give(std::mem::take(&mut self.rbuf), buffer_size);
+            pool::give(buf, buffer_size);
             Vec::new()
         };
         pool::give(std::mem::take(&mut self.wbuf), buffer_size);
-        if self.head_copy.capacity() > HEAD_COPY_KEEP {
-            self.head_copy = Vec::new();
-        }
+        self.req.begin_head(HEAD_COPY_KEEP);
         // Scratch buffers as between requests (see `shrink_buffers`).
         shrink(&mut self.scratch, 0);
         shrink(&mut self.scratch2, 0);
@@ -219,16 +196,15 @@ impl Exchange {
     ) -> Result<MessageAt, ConnectError> {
         let max = self.max_buffer();
         loop {
-            decode_buffered(&mut self.rbuf, &mut self.body, &mut self.body_end)
-                .map_err(|e| self.body_error(e))?;
-            if self.body_end - self.body_start > self.cfg.max_message_size {
+            self.req.decode().map_err(|e| self.body_error(e))?;
+            if self.req.body_len() > self.cfg.max_message_size {
                 self.keep_alive.close(CloseReason::BodyUnread);
                 return Err(fault::message_too_large(
                     Role::Server,
                     self.cfg.max_message_size,
                 ));
             }
-            if self.body.is_done() {
+            if self.req.body_done() {
                 break;
             }
             // Each read must make progress within the I/O timeout, and the whole body must
@@ -237,10 +213,11 @@ impl Exchange {
             if let Some(d) = call_deadline {
                 deadline = deadline.min(d);
             }
-            reserve_known(&mut self.rbuf, self.body.known_remaining(), max);
+            let remaining = self.req.known_remaining();
+            reserve_known(self.req.buffer_mut(), remaining, max);
             match read_more(
                 &mut self.r,
-                &mut self.rbuf,
+                self.req.buffer_mut(),
                 max,
                 monoio::time::Instant::from_std(deadline),
             )
@@ -278,7 +255,7 @@ impl Exchange {
             return Ok(MessageAt::Body);
         }
         self.scratch.clear();
-        let body = &self.rbuf[self.body_start..self.body_end];
+        let (_, _, body) = self.req.parts();
         let scratch = &mut self.scratch;
         let max = self.cfg.max_message_size;
         with_codecs(|c| c.decompress(compression, body, scratch, max))
@@ -293,7 +270,7 @@ impl Exchange {
 
     /// Decodes a GET request's message into `scratch`.
     pub(crate) fn load_get_message(&mut self) -> Result<MessageAt, ConnectError> {
-        let query = self.head.query(&self.rbuf).unwrap_or("");
+        let query = self.req.head().query(self.req.head_bytes()).unwrap_or("");
         let params =
             get::parse_query(query).map_err(|e| fault::get(e, self.cfg.max_message_size))?;
         self.scratch.clear();
@@ -321,22 +298,9 @@ impl Exchange {
         Ok(MessageAt::Scratch)
     }
 
-    /// Prepares a streaming call: the head is copied aside and the body moved to the start
-    /// of the read buffer.
-    pub(crate) fn begin_stream_body(&mut self) {
-        self.head_copy.clear();
-        self.head_copy
-            .extend_from_slice(&self.rbuf[..self.head_len]);
-        // The head's offsets stay valid: `head_copy` starts where `rbuf` did.
-        self.rbuf.drain(..self.head_len);
-        self.body_end -= self.head_len;
-        self.body_start = 0;
-        self.head_len = 0;
-    }
-
     /// After a call: discards what is left of the request body (bounded by `max_drain`) so
     /// the connection can carry the next request, or marks it for closing. Leaves any
-    /// pipelined bytes at the start of `rbuf`.
+    /// pipelined bytes at the start of the read buffer.
     pub(crate) async fn finish_body(&mut self) {
         if self.r.is_interrupted() {
             // A read was dropped: the buffer and the body framing are lost.
@@ -344,30 +308,29 @@ impl Exchange {
             return;
         }
         // Declared more than we would drain: close now rather than read any of it.
-        if let BodyFraming::Length(n) = self.head.body_framing() {
-            let rest = n.saturating_sub(self.body.body_len());
-            if rest > self.cfg.max_drain as u64 {
-                self.keep_alive.close(CloseReason::BodyUnread);
-                return;
-            }
+        if self
+            .req
+            .declared_unread()
+            .is_some_and(|rest| rest > self.cfg.max_drain as u64)
+        {
+            self.keep_alive.close(CloseReason::BodyUnread);
+            return;
         }
         let max = self.max_buffer();
         let mut drained = 0usize;
         // A client that stops sending mid-body must not hold the connection task forever.
         let deadline = monoio::time::Instant::now() + self.cfg.header_read_timeout;
         loop {
-            if decode_buffered(&mut self.rbuf, &mut self.body, &mut self.body_end).is_err() {
-                self.keep_alive.close(CloseReason::BadBody);
-                return;
-            }
-            drained += self.body_end - self.body_start;
-            self.rbuf.drain(self.body_start..self.body_end);
-            self.body_end = self.body_start;
-            if self.body.is_done() {
-                break;
+            match self.req.discard_body() {
+                Ok(Discard::Done) => return,
+                Ok(Discard::More(n)) => drained += n,
+                Err(_) => {
+                    self.keep_alive.close(CloseReason::BadBody);
+                    return;
+                }
             }
             if drained > self.cfg.max_drain
-                || read_more(&mut self.r, &mut self.rbuf, max, deadline)
+                || read_more(&mut self.r, self.req.buffer_mut(), max, deadline)
                     .await
                     .is_err()
             {
@@ -375,11 +338,6 @@ impl Exchange {
                 return;
             }
         }
-        // Drop the head (still at the start for unary calls); keep pipelined bytes.
-        self.rbuf.drain(..self.body_start);
-        self.body_start = 0;
-        self.body_end = 0;
-        self.head_len = 0;
     }
 
     /// Lingering close (RFC 9112 §9.6), after the write side was shut down: reads and
@@ -391,8 +349,8 @@ impl Exchange {
         let deadline = monoio::time::Instant::now() + timeout;
         let max = self.max_buffer();
         while !self.r.is_interrupted() {
-            self.rbuf.clear();
-            if read_more(&mut self.r, &mut self.rbuf, max, deadline)
+            self.req.buffer_mut().clear();
+            if read_more(&mut self.r, self.req.buffer_mut(), max, deadline)
                 .await
                 .is_err()
             {
@@ -406,7 +364,7 @@ impl Exchange {
     /// small messages never gets here (capacities stay below the threshold), so it does not
     /// reallocate.
     pub(crate) fn shrink_buffers(&mut self, size: usize) {
-        shrink(&mut self.rbuf, size);
+        shrink(self.req.buffer_mut(), size);
         shrink(&mut self.wbuf, size);
         shrink(&mut self.scratch, 0);
         shrink(&mut self.scratch2, 0);

@@ -462,14 +462,9 @@ mod tests {
         let mut pieces = input[head_len..].chunks(7);
         head(&mut r, &mut pieces);
         let mut dropped = 0;
-        loop {
-            match r.discard_body().unwrap() {
-                Discard::More(n) => {
-                    dropped += n;
-                    r.buffer_mut().extend_from_slice(pieces.next().unwrap());
-                }
-                Discard::Done => break,
-            }
+        while let Discard::More(n) = r.discard_body().unwrap() {
+            dropped += n;
+            r.buffer_mut().extend_from_slice(pieces.next().unwrap());
         }
         // The last step's bytes go uncounted: the body was over.
         assert!(dropped > 0 && dropped <= 8, "{dropped}");
@@ -551,8 +546,11 @@ mod tests {
     fn a_pinned_cursor_keeps_the_first_message_in_place() {
         let mut body = envelope(b"first");
         body.extend(envelope(b"second"));
-        let mut input =
-            format!("POST /s HTTP/1.1\r\nhost: h\r\ncontent-length: {}\r\n\r\n", body.len()).into_bytes();
+        let mut input = format!(
+            "POST /s HTTP/1.1\r\nhost: h\r\ncontent-length: {}\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
         input.extend_from_slice(&body);
         let mut r = reader();
         let mut pieces = input.chunks(input.len() - 3);
@@ -561,16 +559,24 @@ mod tests {
         let (_, _, mut cursor) = r.stream_parts();
         let mut envelopes = StreamReader::new(Role::Server, Compression::Identity, 64);
         // The body's bytes are raw until decoded: the first step asks for that.
-        assert!(matches!(cursor.next(&mut envelopes).unwrap(), Item::NeedMore));
+        assert!(matches!(
+            cursor.next(&mut envelopes).unwrap(),
+            Item::NeedMore
+        ));
         assert!(cursor.make_room().unwrap());
         let Item::Message { payload, .. } = cursor.next(&mut envelopes).unwrap() else {
             panic!("no first message");
         };
         cursor.pin();
         assert!(cursor.peek_more(&envelopes).unwrap());
-        assert!(matches!(cursor.next(&mut envelopes).unwrap(), Item::NeedMore));
+        assert!(matches!(
+            cursor.next(&mut envelopes).unwrap(),
+            Item::NeedMore
+        ));
         assert!(!cursor.make_room().unwrap());
-        cursor.buffer_mut().extend_from_slice(pieces.next().unwrap());
+        cursor
+            .buffer_mut()
+            .extend_from_slice(pieces.next().unwrap());
         cursor.decode().unwrap();
         assert!(cursor.body_done());
         assert_eq!(&cursor.into_buffer()[payload], b"first");

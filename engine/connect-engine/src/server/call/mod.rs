@@ -89,14 +89,11 @@ impl<'c> Call<'c> {
             }
         };
         let Exchange {
-            rbuf,
+            req,
             wbuf,
-            head,
             scratch,
             scratch2,
             keep_alive,
-            head_len,
-            body_end,
             peer,
             record,
             received,
@@ -123,9 +120,9 @@ impl<'c> Call<'c> {
                 return None;
             }
         };
-        let (head_bytes, rest) = rbuf.split_at_mut(*head_len);
+        let (head, head_bytes, body) = req.parts();
         let bytes: &'c mut [u8] = match location {
-            MessageAt::Body => &mut rest[..*body_end - *head_len],
+            MessageAt::Body => body,
             MessageAt::Scratch => &mut scratch[..],
         };
         let info = CallInfo {
@@ -175,7 +172,7 @@ impl<'c> Call<'c> {
         // message in place (no compaction) meanwhile.
         let counted = match requests.src.next_frame().await {
             Ok(Some(first)) => {
-                requests.src.pinned = true;
+                requests.src.body.pin();
                 // A second envelope prefix is enough to refuse: its payload is not read.
                 match requests.src.another_message().await {
                     Ok(false) => Ok(first),
@@ -227,25 +224,22 @@ impl<'c> Call<'c> {
             neg,
             deadline,
         } = self;
-        conn.begin_stream_body();
+        conn.req.begin_stream();
         let Exchange {
             r,
             w,
-            rbuf,
+            req,
             wbuf,
-            head,
-            head_copy,
             scratch,
             scratch2,
             keep_alive,
-            body,
-            body_end,
             peer,
             record,
             received,
             cfg,
             ..
         } = conn;
+        let (head, head_bytes, body) = req.stream_parts();
         let cfg: &'c ServerConfig = cfg;
         let json: &'c JsonOptions = &cfg.json;
         let (max_message, io_timeout) = (cfg.max_message_size, cfg.io_timeout);
@@ -255,7 +249,7 @@ impl<'c> Call<'c> {
             keep_alive.close(CloseReason::UnframedResponse);
         }
         let info = CallInfo {
-            headers: RequestHeaders::new(head, head_copy),
+            headers: RequestHeaders::new(head, head_bytes),
             method,
             codec: neg.codec,
             timeout: neg.timeout,
@@ -264,10 +258,7 @@ impl<'c> Call<'c> {
         };
         let src = StreamSource {
             r,
-            buf: rbuf,
             body,
-            pos: 0,
-            data_end: body_end,
             reader: StreamReader::new(Role::Server, neg.request_compression, max_message),
             scratch,
             max_message,
@@ -275,7 +266,6 @@ impl<'c> Call<'c> {
             io_timeout,
             deadline,
             max_body: cfg.http.max_body_size,
-            pinned: false,
         };
         let requests = RequestStream {
             src,

@@ -5,7 +5,8 @@ use std::marker::PhantomData;
 use std::time::Instant;
 
 use connect_wire::compression::Compression;
-use connect_wire::http1::{BodyDecoder, CloseReason, DecodeBody, KeepAlive, decode_buffered};
+use connect_wire::http1::{CloseReason, KeepAlive};
+use connect_wire::server::BodyCursor;
 use connect_wire::stream::{self, Item, StreamReader};
 use connect_wire::{Code, Codec, ConnectError, JsonOptions, Message, MessageType, Role, fault};
 use http::HeaderMap;
@@ -20,14 +21,11 @@ use crate::transport::{ReadError, ReadHalf, WriteHalf, read_more};
 pub(crate) struct RawMessage;
 
 /// Reads envelopes from a request body as the handler asks for them: the socket work around
-/// [`StreamReader`], which decides what the bytes mean.
+/// connect-wire's [`BodyCursor`] and [`StreamReader`], which decide what the bytes mean.
 pub(crate) struct StreamSource<'c> {
     pub(crate) r: &'c mut ReadHalf,
-    /// The body: `[pos..*data_end]` is decoded data not yet consumed.
-    pub(crate) buf: &'c mut Vec<u8>,
-    pub(crate) body: &'c mut BodyDecoder,
-    pub(crate) pos: usize,
-    pub(crate) data_end: &'c mut usize,
+    /// The body in the read buffer.
+    pub(crate) body: BodyCursor<'c>,
     pub(crate) reader: StreamReader,
     pub(crate) scratch: &'c mut Vec<u8>,
     pub(crate) max_message: usize,
@@ -38,8 +36,6 @@ pub(crate) struct StreamSource<'c> {
     pub(crate) deadline: Option<Instant>,
     /// The body size limit (for error messages; the body decoder enforces it).
     pub(crate) max_body: u64,
-    /// A frame returned earlier is still in use: keep consumed bytes (no compaction).
-    pub(crate) pinned: bool,
 }
 
 /// Where the payload of the current frame lies.
@@ -52,25 +48,22 @@ impl<'c> StreamSource<'c> {
     /// Advances to the next message; `Ok(None)` at the end of the body.
     pub(crate) async fn next_frame(&mut self) -> Result<Option<FrameAt>, ConnectError> {
         loop {
-            let avail = &self.buf[self.pos..*self.data_end];
             let item = self
-                .reader
-                .next(avail, self.body.is_done())
+                .body
+                .next(&mut self.reader)
                 .map_err(|e| fault::stream(Role::Server, e))?;
             match item {
                 Item::Message {
                     payload,
                     compressed,
-                    consumed,
+                    ..
                 } => {
-                    let payload = self.pos + payload.start..self.pos + payload.end;
-                    self.pos += consumed;
                     if !compressed {
                         return Ok(Some(FrameAt::Buf(payload)));
                     }
                     self.scratch.clear();
                     let (input, out, alg, max) = (
-                        &self.buf[payload],
+                        &self.body.buffer()[payload],
                         &mut *self.scratch,
                         self.reader.compression(),
                         self.max_message,
@@ -96,19 +89,16 @@ impl<'c> StreamSource<'c> {
     /// valid), false at a clean end of the body. Its payload is not waited for.
     pub(crate) async fn another_message(&mut self) -> Result<bool, ConnectError> {
         loop {
-            let avail = &self.buf[self.pos..*self.data_end];
-            if self
-                .reader
-                .peek_more(avail)
-                .map_err(|e| fault::stream(Role::Server, e))?
-            {
+            let bad = |e| fault::stream(Role::Server, e);
+            if self.body.peek_more(&self.reader).map_err(bad)? {
                 return Ok(true);
             }
-            if self.body.is_done() {
-                return match self.reader.next(avail, true) {
-                    Ok(_) => Ok(false),
-                    Err(e) => Err(fault::stream(Role::Server, e)),
-                };
+            if self.body.body_done() {
+                return self
+                    .body
+                    .finish(&mut self.reader)
+                    .map(|()| false)
+                    .map_err(bad);
             }
             self.fill().await?;
         }
@@ -117,13 +107,9 @@ impl<'c> StreamSource<'c> {
     /// Reads more of the body: drops consumed messages, decodes raw bytes already read, and
     /// reads from the socket when that was not enough.
     async fn fill(&mut self) -> Result<(), ConnectError> {
-        if self.pos > 0 && !self.pinned {
-            self.buf.drain(..self.pos);
-            *self.data_end -= self.pos;
-            self.pos = 0;
-        }
-        let body_error = |e| fault::body(Role::Server, e, self.max_body);
-        if decode_buffered(self.buf, self.body, self.data_end).map_err(body_error)? {
+        let max_body = self.max_body;
+        let body_error = |e| fault::body(Role::Server, e, max_body);
+        if self.body.make_room().map_err(body_error)? {
             return Ok(());
         }
         let max = self.max_message.saturating_add(64 * 1024);
@@ -133,16 +119,12 @@ impl<'c> StreamSource<'c> {
         }
         let read = read_more(
             self.r,
-            self.buf,
+            self.body.buffer_mut(),
             max,
             monoio::time::Instant::from_std(deadline),
         );
         match read.await {
-            Ok(_) => {
-                decode_buffered(self.buf, self.body, self.data_end)
-                    .map_err(|e| fault::body(Role::Server, e, self.max_body))?;
-                Ok(())
-            }
+            Ok(_) => self.body.decode().map_err(body_error),
             // The buffer holds one message (at most the limit) and framing: only a message
             // still in use while the next one is read can fill it.
             Err(ReadError::Full) => Err(fault::message_too_large(Role::Server, self.max_message)),
@@ -160,14 +142,14 @@ impl<'c> StreamSource<'c> {
 
     fn frame_bytes(&mut self, at: FrameAt) -> &mut [u8] {
         match at {
-            FrameAt::Buf(r) => &mut self.buf[r],
+            FrameAt::Buf(r) => &mut self.body.buffer()[r],
             FrameAt::Scratch => &mut self.scratch[..],
         }
     }
 
     pub(crate) fn into_frame(self, at: FrameAt) -> &'c mut [u8] {
         match at {
-            FrameAt::Buf(r) => &mut self.buf[r],
+            FrameAt::Buf(r) => &mut self.body.into_buffer()[r],
             FrameAt::Scratch => &mut self.scratch[..],
         }
     }
