@@ -27,7 +27,11 @@
 //! [`wire::client::StreamBody`], says what it needs next (a read, or that it is done), and
 //! each client is a short loop that adds the socket, deadlines, cancellation and pooling
 //! (`client/asynchronous.rs`, `blocking/mod.rs`). A new client driver (another runtime) is
-//! such a loop; a new protocol is a new call type in `connect-wire`.
+//! such a loop; a new protocol is a new call type in `connect-wire`. The server reads each
+//! request of a connection into a [`wire::server::RequestReader`] (head, body framing,
+//! pipelined bytes; a stream's envelopes through its [`wire::server::BodyCursor`]); the
+//! server's own code (`server/busy_conn.rs`, `server/call/`) is the reading and writing
+//! around it, within the deadlines.
 //!
 //! A unary request flows socket → connection read buffer (head parsed into offsets, body
 //! decoded in place) → borrowed request message → handler → response encoded straight into

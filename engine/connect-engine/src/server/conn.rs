@@ -11,9 +11,9 @@ use connect_wire::server::{AfterRefusal, Negotiated, negotiate, write_not_found,
 use connect_wire::unary;
 use tracing::{debug, trace};
 
+use super::busy_conn::{BusyConn, HEAD_COPY_KEEP, IDLE_READ, Link};
 use super::call::{Call, RequestHeaders};
 use super::config::ServerConfig;
-use super::exchange::{Exchange, HEAD_COPY_KEEP, IDLE_READ, Link};
 use super::interceptor::{CallRecord, RequestInfo, ResponseInfo};
 use super::service::{Chain, Route, Router, Services};
 use super::shutdown::Signal;
@@ -33,7 +33,7 @@ enum HeadRead {
     Bad(u16),
 }
 
-async fn read_head(conn: &mut Exchange, cfg: &ServerConfig) -> HeadRead {
+async fn read_head(conn: &mut BusyConn, cfg: &ServerConfig) -> HeadRead {
     conn.req.begin_head(HEAD_COPY_KEEP);
     let max = conn.max_buffer();
     // The head began arriving with the bytes already in the buffer (a turn starts with
@@ -73,7 +73,7 @@ async fn wait_for_request(
     deadline: monoio::time::Instant,
     shutdown: &Rc<Signal>,
 ) -> bool {
-    // `Exchange::detach` leaves a read buffer only to a bursty link, and only one of the
+    // `BusyConn::detach` leaves a read buffer only to a bursty link, and only one of the
     // standard size.
     let keep = link.rbuf.capacity() > 0;
     let Link { r, rbuf, idle, .. } = link;
@@ -137,11 +137,11 @@ pub(crate) fn serve(
 /// its responses are written (`true`: idle again) or it closes (`false`, after the closing
 /// handshake: write side shut down, lingering if the client may still be sending).
 pub(crate) async fn busy<L: Services>(
-    mut conn: Box<Exchange>,
+    mut conn: Box<BusyConn>,
     router: Rc<Router<L>>,
     cfg: Rc<ServerConfig>,
     shutdown: Rc<Signal>,
-) -> (Box<Exchange>, bool) {
+) -> (Box<BusyConn>, bool) {
     let Some(unread) = requests(&mut conn, &router, &cfg, &shutdown).await else {
         return (conn, true);
     };
@@ -171,7 +171,7 @@ async fn intercepted<L: Services>(
     router: &Router<L>,
     route: Route,
     chain: Chain<'_>,
-    conn: &mut Exchange,
+    conn: &mut BusyConn,
     neg: Negotiated,
 ) -> Pending {
     conn.record.begin();
@@ -182,7 +182,7 @@ async fn intercepted<L: Services>(
     let mut ran = 0;
     let mut refused = None;
     {
-        let Exchange {
+        let BusyConn {
             req, peer, record, ..
         } = &mut *conn;
         let CallRecord {
@@ -219,7 +219,7 @@ async fn intercepted<L: Services>(
 
 /// Runs the `on_response` of an intercepted call's interceptors, in reverse order; `sent`
 /// says whether its response reached the socket.
-fn respond<L: Services>(router: &Router<L>, pending: Pending, conn: &mut Exchange, sent: bool) {
+fn respond<L: Services>(router: &Router<L>, pending: Pending, conn: &mut BusyConn, sent: bool) {
     if !sent {
         conn.record.client_gone();
     }
@@ -247,7 +247,7 @@ fn respond<L: Services>(router: &Router<L>, pending: Pending, conn: &mut Exchang
 /// written, `Some(unread)` when the connection is to close (`unread`: the client may still
 /// be sending a request we stopped reading).
 async fn requests<L: Services>(
-    conn: &mut Exchange,
+    conn: &mut BusyConn,
     router: &Router<L>,
     cfg: &ServerConfig,
     shutdown: &Signal,
@@ -473,7 +473,7 @@ mod tests {
             let router = std::rc::Rc::new(Router::new());
             let signal = std::rc::Rc::new(crate::server::shutdown::Signal::default());
             let busy = super::busy(
-                Box::new(super::Exchange::new(&cfg)),
+                Box::new(super::BusyConn::new(&cfg)),
                 router.clone(),
                 cfg.clone(),
                 signal.clone(),

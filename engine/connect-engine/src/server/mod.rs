@@ -8,10 +8,10 @@
 //! server.serve(|| Router::new() /* .add(ElizaServiceServer::new(MyEliza)) */).unwrap();
 //! ```
 
+mod busy_conn;
 pub(crate) mod call;
 mod config;
 mod conn;
-mod exchange;
 mod guard;
 mod interceptor;
 mod peer;
@@ -347,7 +347,7 @@ impl Start {
             local: self.local,
             tls,
         };
-        let link = exchange::Link::new(r, w, peer);
+        let link = busy_conn::Link::new(r, w, peer);
         debug!(peer = %self.remote, "connection opened");
         // Handlers' panics are caught per call (`run_handler`); this catches any other panic
         // of the connection task, so it costs only this connection.

@@ -3,7 +3,7 @@
 //! A connection alternates between idle (waiting for the next request) and busy (reading,
 //! running and answering requests until its input is used up). The busy part's future is
 //! large: it holds the handler's future, the call's deadline timer, the response writes, and
-//! the per-call state ([`Exchange`]: parsed head, body decoder, scratch buffers, interceptor
+//! the per-call state ([`BusyConn`]: parsed head, body decoder, scratch buffers, interceptor
 //! record). The idle wait is small. Were both in the connection's task, every idle keep-alive
 //! connection would hold room for the busy part (a task is sized for its largest state).
 //!
@@ -20,10 +20,10 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, ready};
 
+use super::busy_conn::{BusyConn, Link};
 use super::config::ServerConfig;
-use super::exchange::{Exchange, Link};
 
-/// Most free slots a thread keeps (each a few KiB: the busy future and its `Exchange`;
+/// Most free slots a thread keeps (each a few KiB: the busy future and its `BusyConn`;
 /// I/O buffers go back to the buffer pool between turns).
 const MAX_FREE: usize = 1024;
 
@@ -44,7 +44,7 @@ pin_project_lite::pin_project! {
         make: M,
         cfg: Rc<ServerConfig>,
         // The per-call state while no turn runs (the running turn owns it).
-        state: Option<Box<Exchange>>,
+        state: Option<Box<BusyConn>>,
         #[pin]
         turn: Option<F>,
     }
@@ -52,15 +52,15 @@ pin_project_lite::pin_project! {
 
 impl<M, F> Turn for Slot<M, F>
 where
-    M: Fn(Box<Exchange>) -> F,
-    F: Future<Output = (Box<Exchange>, bool)>,
+    M: Fn(Box<BusyConn>) -> F,
+    F: Future<Output = (Box<BusyConn>, bool)>,
 {
     fn start(self: Pin<&mut Self>, link: Link) {
         let mut this = self.project();
         let mut state = this
             .state
             .take()
-            .unwrap_or_else(|| Box::new(Exchange::new(this.cfg)));
+            .unwrap_or_else(|| Box::new(BusyConn::new(this.cfg)));
         state.attach(link, this.cfg.buffer_size);
         this.turn.set(Some((this.make)(state)));
     }
@@ -90,8 +90,8 @@ impl Slots {
     /// returning it with whether the connection stays open).
     pub(crate) fn new<M, F>(cfg: Rc<ServerConfig>, make: M) -> Self
     where
-        M: Fn(Box<Exchange>) -> F + Clone + 'static,
-        F: Future<Output = (Box<Exchange>, bool)> + 'static,
+        M: Fn(Box<BusyConn>) -> F + Clone + 'static,
+        F: Future<Output = (Box<BusyConn>, bool)> + 'static,
     {
         Slots {
             free: RefCell::new(Vec::new()),
@@ -138,7 +138,7 @@ mod tests {
 
     use super::Slots;
     use crate::server::ServerConfig;
-    use crate::server::exchange::Link;
+    use crate::server::busy_conn::Link;
     use crate::transport::{ReadHalf, WriteHalf};
 
     fn link() -> Link {

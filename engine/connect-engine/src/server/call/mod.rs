@@ -36,8 +36,8 @@ pub use stream::{ClientStreamReply, RequestStream, ResponseStream};
 pub(crate) use unary::MessageAt;
 pub use unary::UnaryReply;
 
+use super::busy_conn::BusyConn;
 use super::config::ServerConfig;
-use super::exchange::Exchange;
 use stream::{RawMessage, StreamSource};
 
 /// One call on a connection, handed by the router to a generated service's
@@ -45,7 +45,7 @@ use stream::{RawMessage, StreamSource};
 /// [`unary`](Call::unary), [`client_stream`](Call::client_stream),
 /// [`server_stream`](Call::server_stream) or [`bidi_stream`](Call::bidi_stream).
 pub struct Call<'c> {
-    conn: &'c mut Exchange,
+    conn: &'c mut BusyConn,
     method: &'static MethodDescriptor,
     neg: Negotiated,
     deadline: Option<Instant>,
@@ -53,7 +53,7 @@ pub struct Call<'c> {
 
 impl<'c> Call<'c> {
     pub(crate) fn new(
-        conn: &'c mut Exchange,
+        conn: &'c mut BusyConn,
         method: &'static MethodDescriptor,
         neg: Negotiated,
     ) -> Self {
@@ -88,7 +88,7 @@ impl<'c> Call<'c> {
                     .await
             }
         };
-        let Exchange {
+        let BusyConn {
             req,
             wbuf,
             scratch,
@@ -225,7 +225,7 @@ impl<'c> Call<'c> {
             deadline,
         } = self;
         conn.req.begin_stream();
-        let Exchange {
+        let BusyConn {
             r,
             w,
             req,
@@ -320,7 +320,7 @@ impl<'c> Call<'c> {
             let (_, responses) = self.streams::<RawMessage, ()>();
             responses.fail(err).await;
         } else {
-            let Exchange {
+            let BusyConn {
                 wbuf,
                 scratch2,
                 keep_alive,

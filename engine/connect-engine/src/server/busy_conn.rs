@@ -42,12 +42,12 @@ fn no_peer() -> Peer {
 /// The state requests use, attached to one connection for a turn of requests (see
 /// [`Link`]) and reused across connections: a thread has as many as it has connections
 /// busy at once, not as many as open connections.
-pub(crate) struct Exchange {
+pub(crate) struct BusyConn {
     pub(crate) r: ReadHalf,
     pub(crate) w: WriteHalf,
     /// The request being read. Its buffer is taken from the thread's pool when a turn
     /// starts and given back when it ends, unless a `bursty` link takes it along to wait
-    /// with (see [`Exchange::detach`]).
+    /// with (see [`BusyConn::detach`]).
     pub(crate) req: RequestReader,
     /// The attached link's idle buffer (see [`Link::idle`]), carried along for it.
     pub(crate) idle: Vec<u8>,
@@ -76,7 +76,7 @@ pub(crate) struct Exchange {
 }
 
 /// What a connection keeps between requests: its transport, who is on the other end, and
-/// the input that arrived while it was idle. The rest of its state (an [`Exchange`]) is
+/// the input that arrived while it was idle. The rest of its state (a [`BusyConn`]) is
 /// per-thread and pooled with the future that serves requests (see `slot.rs`), so an idle
 /// keep-alive connection holds this, its idle wait and its idle buffer.
 pub(crate) struct Link {
@@ -87,7 +87,7 @@ pub(crate) struct Link {
     pub(crate) rbuf: Vec<u8>,
     /// The small buffer the connection waits with while idle (`IDLE_READ` bytes).
     pub(crate) idle: Vec<u8>,
-    /// See [`Exchange::bursty`].
+    /// See [`BusyConn::bursty`].
     pub(crate) bursty: bool,
 }
 
@@ -104,11 +104,11 @@ impl Link {
     }
 }
 
-impl Exchange {
+impl BusyConn {
     /// State for the requests of a server with configuration `cfg`, attached to no
-    /// connection yet (see [`Exchange::attach`]).
+    /// connection yet (see [`BusyConn::attach`]).
     pub(crate) fn new(cfg: &Rc<ServerConfig>) -> Self {
-        Exchange {
+        BusyConn {
             r: ReadHalf::detached(),
             w: WriteHalf::detached(),
             // Its buffer is taken from the pool when the first request arrives (see
