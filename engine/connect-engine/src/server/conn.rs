@@ -17,7 +17,7 @@ use super::config::ServerConfig;
 use super::interceptor::{CallRecord, RequestInfo, ResponseInfo};
 use super::service::{Chain, Route, Router, Services};
 use super::shutdown::Signal;
-use super::slot::Slots;
+use super::slot::{AfterTurn, Slots};
 use crate::buffers as pool;
 use crate::transport::{ReadError, read_more};
 
@@ -134,16 +134,16 @@ pub(crate) fn serve(
 }
 
 /// A busy turn: serves requests on the attached connection until its input is used up and
-/// its responses are written (`true`: idle again) or it closes (`false`, after the closing
-/// handshake: write side shut down, lingering if the client may still be sending).
+/// its responses are written (idle again) or it closes (after the closing handshake: write
+/// side shut down, lingering if the client may still be sending).
 pub(crate) async fn busy<L: Services>(
     mut conn: Box<BusyConn>,
     router: Rc<Router<L>>,
     cfg: Rc<ServerConfig>,
     shutdown: Rc<Signal>,
-) -> (Box<BusyConn>, bool) {
-    let Some(unread) = requests(&mut conn, &router, &cfg, &shutdown).await else {
-        return (conn, true);
+) -> (Box<BusyConn>, AfterTurn) {
+    let TurnEnd::Close { unread } = requests(&mut conn, &router, &cfg, &shutdown).await else {
+        return (conn, AfterTurn::Idle);
     };
     if !conn.w.is_interrupted() {
         let _ = monoio::time::timeout(cfg.linger_timeout, conn.w.shutdown()).await;
@@ -153,7 +153,7 @@ pub(crate) async fn busy<L: Services>(
     }
     // Nothing to keep a read buffer for.
     conn.bursty = false;
-    (conn, false)
+    (conn, AfterTurn::Closed)
 }
 
 /// An intercepted call whose interceptors' `on_response` is still to run: the number of
@@ -243,35 +243,40 @@ fn respond<L: Services>(router: &Router<L>, pending: Pending, conn: &mut BusyCon
     conn.record.end();
 }
 
-/// Serves the requests of a turn: `None` once the input is used up and the responses
-/// written, `Some(unread)` when the connection is to close (`unread`: the client may still
-/// be sending a request we stopped reading).
+/// How a turn of requests ended.
+enum TurnEnd {
+    /// The input is used up and the responses written: the connection waits, idle.
+    Idle,
+    /// The connection closes. `unread`: the client may still be sending a request we
+    /// stopped reading (the close lingers for it).
+    Close { unread: bool },
+}
+
+/// HTTP/1.1 connection handling for a turn: reads each request head, decides keep-alive,
+/// hands the request to [`dispatch`], settles the connection after the response (see
+/// [`settle`]) and flushes when the pipelined input runs out.
 async fn requests<L: Services>(
     conn: &mut BusyConn,
     router: &Router<L>,
     cfg: &ServerConfig,
     shutdown: &Signal,
-) -> Option<bool> {
-    let mut unread = false;
+) -> TurnEnd {
     if conn.wbuf.capacity() == 0 {
         conn.wbuf = pool::take(cfg.buffer_size);
     }
     loop {
         match read_head(conn, cfg).await {
             HeadRead::Ready => {}
-            HeadRead::Gone => break,
+            HeadRead::Gone => return TurnEnd::Close { unread: false },
             HeadRead::Bad(status) => {
                 trace!(status, "bad request head");
                 unary::write_http_error(&mut conn.wbuf, status, None, true);
                 conn.flush().await;
-                unread = true;
-                break;
+                return TurnEnd::Close { unread: true };
             }
         }
         let head = conn.req.head();
         conn.keep_alive = KeepAlive::for_request(head.keep_alive(), shutdown.is_triggered());
-        // An intercepted call, once it ran: its interceptors' `on_response` is due.
-        let mut pending: Option<Pending> = None;
         // Where this request's response starts (earlier pipelined responses may precede it).
         let resp_start = conn.wbuf.len();
         let expects_continue = head.expect_continue() && head.has_body();
@@ -279,80 +284,21 @@ async fn requests<L: Services>(
         if let Err(e) = conn.req.open_body() {
             unary::write_http_error(&mut conn.wbuf, e.status().as_u16(), None, true);
             conn.flush().await;
-            unread = true;
-            break;
+            return TurnEnd::Close { unread: true };
         }
-        let (head, head_bytes) = (conn.req.head(), conn.req.head_bytes());
-        let path = head.path(head_bytes);
-        trace!(method = %head.method(), path, "request");
-        let route = router.route(path);
-        let negotiated = route.map(|r| negotiate(head, head_bytes, r.descriptor));
-        // Refused before the body is read, with `Expect: 100-continue`: the client waits for
-        // our answer before sending the body, so answer and close instead of draining.
-        if expects_continue && !matches!(negotiated, Some(Ok(_))) {
-            conn.keep_alive.close(CloseReason::RefusedBeforeBody);
-        }
-        match route.zip(negotiated) {
-            None => {
-                debug!(path, "no such procedure");
-                write_not_found(&mut conn.wbuf, conn.keep_alive.is_closing());
-            }
-            Some((route, negotiated)) => match negotiated {
-                Err(reject) => {
-                    let after =
-                        write_refusal(&mut conn.wbuf, reject, minor, conn.keep_alive.is_closing());
-                    if after == AfterRefusal::Close {
-                        conn.keep_alive.close(CloseReason::UnframedResponse);
-                    }
-                }
-                Ok(neg) => {
-                    if expects_continue {
-                        conn.wbuf.extend_from_slice(CONTINUE_RESPONSE);
-                        if !conn.flush().await {
-                            break;
-                        }
-                    }
-                    let chain = router.chain(route);
-                    if chain.is_empty() {
-                        router
-                            .call(route, Call::new(conn, route.descriptor, neg))
-                            .await;
-                    } else {
-                        pending = Some(intercepted(router, route, chain, conn, neg).await);
-                    }
-                }
-            },
-        }
+        // An intercepted call, once it ran: its interceptors' `on_response` is due.
+        let mut pending = match dispatch(router, conn, expects_continue).await {
+            Dispatched::Answered(pending) => pending,
+            Dispatched::Gone => return TurnEnd::Close { unread: false },
+        };
         if conn.w.is_interrupted() {
             // A response write was dropped mid-way (deadline): nothing more may be written.
             if let Some(p) = pending.take() {
                 respond(router, p, conn, false);
             }
-            break;
+            return TurnEnd::Close { unread: false };
         }
-        if conn.r.is_interrupted() && !conn.keep_alive.is_closing() {
-            // A read was cut off (deadline, stall): the rest of the request is lost, so this
-            // is the connection's last response; say so if it was not sent yet.
-            conn.keep_alive.close(CloseReason::ReadCut);
-            mark_connection(&mut conn.wbuf, resp_start, ConnectionMark::Close);
-        }
-        if !conn.keep_alive.is_closing() && minor == 0 {
-            // HTTP/1.0 closes by default: a response that keeps the connection says so
-            // (RFC 9112 §9.3).
-            mark_connection(&mut conn.wbuf, resp_start, ConnectionMark::KeepAlive);
-        }
-        if shutdown.is_triggered() && !conn.keep_alive.is_closing() {
-            // Shutting down: this is the connection's last response.
-            conn.keep_alive.close(CloseReason::ShuttingDown);
-            mark_connection(&mut conn.wbuf, resp_start, ConnectionMark::Close);
-        }
-        if !conn.keep_alive.is_closing() {
-            conn.finish_body().await;
-            if conn.keep_alive.is_closing() {
-                // The body could not be drained: say so on the response.
-                mark_connection(&mut conn.wbuf, resp_start, ConnectionMark::Close);
-            }
-        }
+        settle(conn, resp_start, minor, shutdown).await;
         // Pipelined requests already read are answered before writing: their responses go
         // out together in one write (read_head flushes before it waits for more input). An
         // intercepted call among them is over for its interceptors once its response is
@@ -371,14 +317,103 @@ async fn requests<L: Services>(
         }
         if !flushed || conn.keep_alive.is_closing() {
             trace!(flushed, reason = ?conn.keep_alive.reason(), "connection closing");
-            break;
+            return TurnEnd::Close { unread: false };
         }
         conn.shrink_buffers(cfg.buffer_size);
         if !conn.req.has_input() {
-            return None;
+            return TurnEnd::Idle;
         }
     }
-    Some(unread)
+}
+
+/// What [`dispatch`] did with a request.
+enum Dispatched {
+    /// The response is rendered; an intercepted call's `on_response` is still due.
+    Answered(Option<Pending>),
+    /// The connection went away (the `100 Continue` could not be sent).
+    Gone,
+}
+
+/// RPC dispatch for a request whose head is read and whose body framing is set up: routes
+/// it, negotiates (or refuses: 404, 415 and the like, rendered by connect-wire), answers
+/// `100 Continue` when the client waits for it, and runs the call, through its
+/// interceptors if it has any.
+async fn dispatch<L: Services>(
+    router: &Router<L>,
+    conn: &mut BusyConn,
+    expects_continue: bool,
+) -> Dispatched {
+    let (head, head_bytes) = (conn.req.head(), conn.req.head_bytes());
+    let path = head.path(head_bytes);
+    trace!(method = %head.method(), path, "request");
+    let Some(route) = router.route(path) else {
+        debug!(path, "no such procedure");
+        if expects_continue {
+            conn.keep_alive.close(CloseReason::RefusedBeforeBody);
+        }
+        write_not_found(&mut conn.wbuf, conn.keep_alive.is_closing());
+        return Dispatched::Answered(None);
+    };
+    let minor = head.version_minor();
+    let neg = match negotiate(head, head_bytes, route.descriptor) {
+        Ok(neg) => neg,
+        Err(reject) => {
+            // Refused before the body is read, with `Expect: 100-continue`: the client waits
+            // for our answer before sending the body, so answer and close instead of
+            // draining.
+            if expects_continue {
+                conn.keep_alive.close(CloseReason::RefusedBeforeBody);
+            }
+            let closing = conn.keep_alive.is_closing();
+            if write_refusal(&mut conn.wbuf, reject, minor, closing) == AfterRefusal::Close {
+                conn.keep_alive.close(CloseReason::UnframedResponse);
+            }
+            return Dispatched::Answered(None);
+        }
+    };
+    if expects_continue {
+        conn.wbuf.extend_from_slice(CONTINUE_RESPONSE);
+        if !conn.flush().await {
+            return Dispatched::Gone;
+        }
+    }
+    let chain = router.chain(route);
+    if chain.is_empty() {
+        router
+            .call(route, Call::new(conn, route.descriptor, neg))
+            .await;
+        return Dispatched::Answered(None);
+    }
+    Dispatched::Answered(Some(intercepted(router, route, chain, conn, neg).await))
+}
+
+/// The connection's keep-alive after a call's response is rendered, decided here once: a
+/// read that was cut off, or shutting down, makes this the last response (and says so on
+/// it); an HTTP/1.0 client is told the connection stays; otherwise the rest of the request
+/// body is discarded so the next request can be read, or the connection closes if it
+/// cannot be.
+async fn settle(conn: &mut BusyConn, resp_start: usize, minor: u8, shutdown: &Signal) {
+    if conn.r.is_interrupted() && !conn.keep_alive.is_closing() {
+        // The rest of the request is lost.
+        conn.keep_alive.close(CloseReason::ReadCut);
+        mark_connection(&mut conn.wbuf, resp_start, ConnectionMark::Close);
+    }
+    if !conn.keep_alive.is_closing() && minor == 0 {
+        // HTTP/1.0 closes by default: a response that keeps the connection says so
+        // (RFC 9112 §9.3).
+        mark_connection(&mut conn.wbuf, resp_start, ConnectionMark::KeepAlive);
+    }
+    if shutdown.is_triggered() && !conn.keep_alive.is_closing() {
+        conn.keep_alive.close(CloseReason::ShuttingDown);
+        mark_connection(&mut conn.wbuf, resp_start, ConnectionMark::Close);
+    }
+    if !conn.keep_alive.is_closing() {
+        conn.finish_body().await;
+        if conn.keep_alive.is_closing() {
+            // The body could not be drained: say so on the response.
+            mark_connection(&mut conn.wbuf, resp_start, ConnectionMark::Close);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -38,6 +38,15 @@ pub(crate) trait Turn {
     fn poll_turn(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Link>>;
 }
 
+/// How a busy turn left its connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum AfterTurn {
+    /// Open and idle: it waits for its next request.
+    Idle,
+    /// Closed (the closing handshake done).
+    Closed,
+}
+
 pin_project_lite::pin_project! {
     /// A reusable place for the busy future `F` that `make` starts from the per-call state.
     struct Slot<M, F> {
@@ -53,7 +62,7 @@ pin_project_lite::pin_project! {
 impl<M, F> Turn for Slot<M, F>
 where
     M: Fn(Box<BusyConn>) -> F,
-    F: Future<Output = (Box<BusyConn>, bool)>,
+    F: Future<Output = (Box<BusyConn>, AfterTurn)>,
 {
     fn start(self: Pin<&mut Self>, link: Link) {
         let mut this = self.project();
@@ -70,12 +79,12 @@ where
         let Some(turn) = this.turn.as_mut().as_pin_mut() else {
             return Poll::Ready(None);
         };
-        let (mut state, keep) = ready!(turn.poll(cx));
+        let (mut state, after) = ready!(turn.poll(cx));
         this.turn.set(None);
         let link = state.detach(this.cfg.buffer_size);
         *this.state = Some(state);
         // A connection that closed is dropped here (its socket with it).
-        Poll::Ready(keep.then_some(link))
+        Poll::Ready((after == AfterTurn::Idle).then_some(link))
     }
 }
 
@@ -87,11 +96,11 @@ pub(crate) struct Slots {
 
 impl Slots {
     /// Slots whose turns are `make(state)` (the busy future, owning the per-call state and
-    /// returning it with whether the connection stays open).
+    /// returning it with how the connection was left).
     pub(crate) fn new<M, F>(cfg: Rc<ServerConfig>, make: M) -> Self
     where
         M: Fn(Box<BusyConn>) -> F + Clone + 'static,
-        F: Future<Output = (Box<BusyConn>, bool)> + 'static,
+        F: Future<Output = (Box<BusyConn>, AfterTurn)> + 'static,
     {
         Slots {
             free: RefCell::new(Vec::new()),
@@ -136,7 +145,7 @@ mod tests {
     use std::cell::RefCell;
     use std::rc::Rc;
 
-    use super::Slots;
+    use super::{AfterTurn, Slots};
     use crate::server::ServerConfig;
     use crate::server::busy_conn::Link;
     use crate::transport::{ReadHalf, WriteHalf};
@@ -167,8 +176,12 @@ mod tests {
                         seen.borrow_mut().push(at);
                         monoio::time::sleep(std::time::Duration::from_millis(1)).await;
                         // The remote port says whether the connection stays open.
-                        let keep = state.peer.remote.port() == 1;
-                        (state, keep)
+                        let after = if state.peer.remote.port() == 1 {
+                            AfterTurn::Idle
+                        } else {
+                            AfterTurn::Closed
+                        };
+                        (state, after)
                     }
                 })
             };
