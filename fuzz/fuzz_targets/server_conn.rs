@@ -4,12 +4,12 @@
 //! garbage, broken heads, lying lengths, wrong content types and encodings, unknown paths,
 //! HTTP/1.0, `Expect: 100-continue`) arrives in fuzzer-chosen pieces and goes through the
 //! connect-wire calls the monoio server driver makes, in the driver's order
-//! (`connect-engine/src/server/{conn.rs,exchange.rs,call/*.rs}`): `RequestParser`,
-//! `BodyDecoder::new`, routing, `server::negotiate`, the refusal writers, `decode_buffered`
-//! with the unary size check, `get::parse_query` / `get::decode_message`, `Codecs`, the
-//! stream body through `StreamReader` (`next` / `peek_more`), the response writers
+//! (`connect-engine/src/server/{conn.rs,busy_conn.rs,call/*.rs}`): `server::RequestReader`
+//! (head, body framing, the unary body with the size check, the stream body through its
+//! `BodyCursor` and `StreamReader`, the drain), routing, `server::negotiate`, the refusal
+//! writers, `get::parse_query` / `get::decode_message`, `Codecs`, the response writers
 //! (`unary::write_success_head_open` / `patch_content_length`, `stream::write_stream_head`
-//! / `begin_message` / `finish_message` / `write_end`) and the body drain after the call.
+//! / `begin_message` / `finish_message` / `write_end`).
 //! Handlers echo: a unary call returns its request, a client stream the concatenation of
 //! its messages, a server stream its request twice, a bidi stream each message as it
 //! arrives.
@@ -41,11 +41,10 @@ use connect_fuzz::Input;
 use connect_wire::client::{Verdict, classify_stream, classify_unary, unary_error};
 use connect_wire::compression::{Codecs, Compression};
 use connect_wire::error::parse_end_stream;
-use connect_wire::http1::{
-    BodyDecoder, BodyFraming, DecodeBody, Limits, RequestHead, RequestParser, ResponseHead,
-    ResponseParser, Status, decode_buffered,
+use connect_wire::http1::{BodyDecoder, DecodeBody, Limits, ResponseHead, ResponseParser, Status};
+use connect_wire::server::{
+    BodyCursor, Discard, Negotiated, Reject, RequestReader, Shape, negotiate,
 };
-use connect_wire::server::{Negotiated, Reject, Shape, negotiate};
 use connect_wire::service::{Idempotency, MethodDescriptor, StreamKind};
 use connect_wire::stream::{self, Framing, Item, StreamReader};
 use connect_wire::{Code, Codec, ConnectError, Role, envelope, fault, get, unary};
@@ -108,7 +107,7 @@ struct Config {
 }
 
 impl Config {
-    /// `Exchange::max_buffer`.
+    /// `BusyConn::max_buffer`.
     fn max_buffer(&self) -> usize {
         self.limits
             .max_head_size
@@ -155,19 +154,12 @@ impl Peer<'_> {
     }
 }
 
-/// The connection state (`Exchange`).
+/// The connection state (`BusyConn`).
 struct Conn<'a> {
     cfg: Config,
     peer: Peer<'a>,
-    rbuf: Vec<u8>,
+    req: RequestReader,
     wbuf: Vec<u8>,
-    parser: RequestParser,
-    head: RequestHead,
-    head_copy: Vec<u8>,
-    head_len: usize,
-    body: BodyDecoder,
-    body_start: usize,
-    body_end: usize,
     close: bool,
     scratch: Vec<u8>,
     scratch2: Vec<u8>,
@@ -191,22 +183,19 @@ enum MessageAt {
 impl Conn<'_> {
     /// `conn::read_head`.
     fn read_head(&mut self) -> HeadRead {
-        self.parser.reset();
+        self.req.begin_head(4096);
         let max = self.cfg.max_buffer();
         let mut started = false;
         loop {
-            if !self.rbuf.is_empty() {
-                match self.parser.parse(&self.rbuf, &mut self.head) {
-                    Ok(Status::Complete(len)) => {
-                        self.head_len = len;
-                        return HeadRead::Ready;
-                    }
-                    Ok(Status::Partial) => {}
+            if self.req.has_input() {
+                match self.req.parse_head() {
+                    Ok(true) => return HeadRead::Ready,
+                    Ok(false) => {}
                     Err(e) => return HeadRead::Bad(e.status().as_u16()),
                 }
                 started = true;
             }
-            match self.peer.read_more(&mut self.rbuf, max) {
+            match self.peer.read_more(self.req.buffer_mut(), max) {
                 Ok(_) => {}
                 Err(ReadError::Full) => return HeadRead::Bad(431),
                 Err(ReadError::Eof) if started => return HeadRead::Bad(400),
@@ -215,7 +204,7 @@ impl Conn<'_> {
         }
     }
 
-    /// `conn::serve` with its busy turns (`conn::requests`).
+    /// `conn::serve` with its busy turns (`conn::requests`, `dispatch`, `settle`).
     fn serve(&mut self) {
         loop {
             match self.read_head() {
@@ -227,23 +216,21 @@ impl Conn<'_> {
                     break;
                 }
             }
-            self.close = !self.head.keep_alive();
-            let refuse_and_close = self.head.expect_continue() && self.head.has_body();
-            self.body_start = self.head_len;
-            self.body_end = self.head_len;
-            self.body = match BodyDecoder::new(self.head.body_framing(), &self.cfg.limits) {
-                Ok(b) => b,
-                Err(e) => {
-                    unary::write_http_error(&mut self.wbuf, e.status().as_u16(), None, true);
-                    self.responses += 1;
-                    break;
-                }
-            };
-            let path = self.head.path(&self.rbuf);
+            let head = self.req.head();
+            self.close = !head.keep_alive();
+            let expects_continue = head.expect_continue() && head.has_body();
+            let minor = head.version_minor();
+            if let Err(e) = self.req.open_body() {
+                unary::write_http_error(&mut self.wbuf, e.status().as_u16(), None, true);
+                self.responses += 1;
+                break;
+            }
+            let (head, head_bytes) = (self.req.head(), self.req.head_bytes());
+            let path = head.path(head_bytes);
             self.paths.push(path.to_owned());
             let route = route(path);
-            let negotiated = route.map(|r| negotiate(&self.head, &self.rbuf, r));
-            if refuse_and_close && !matches!(negotiated, Some(Ok(_))) {
+            let negotiated = route.map(|r| negotiate(head, head_bytes, r));
+            if expects_continue && !matches!(negotiated, Some(Ok(_))) {
                 self.close = true;
             }
             self.responses += 1;
@@ -263,7 +250,7 @@ impl Conn<'_> {
                 )) => {
                     let err = ConnectError::new(code, message);
                     if shape == Shape::Stream {
-                        let framing = Framing::for_minor_version(self.head.version_minor());
+                        let framing = Framing::for_minor_version(minor);
                         if framing == Framing::Raw {
                             self.close = true;
                         }
@@ -287,7 +274,7 @@ impl Conn<'_> {
                     }
                 }
                 Some((m, Ok(neg))) => {
-                    if self.head.expect_continue() && self.head.has_body() {
+                    if expects_continue {
                         self.wbuf
                             .extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
                     }
@@ -319,7 +306,7 @@ impl Conn<'_> {
             _ => self.read_unary_body(neg.request_compression),
         };
         let message = match loaded {
-            Ok(MessageAt::Body) => self.rbuf[self.head_len..self.body_end].to_vec(),
+            Ok(MessageAt::Body) => self.req.parts().2.to_vec(),
             Ok(MessageAt::Scratch) => self.scratch.clone(),
             Err(e) => {
                 let close = self.close;
@@ -353,22 +340,22 @@ impl Conn<'_> {
         unary::patch_content_length(&mut self.wbuf, cl, len);
     }
 
-    /// `Exchange::read_unary_body`.
+    /// `BusyConn::read_unary_body`.
     fn read_unary_body(&mut self, compression: Compression) -> Result<MessageAt, ConnectError> {
         let max = self.cfg.max_buffer();
         loop {
-            decode_buffered(&mut self.rbuf, &mut self.body, &mut self.body_end).map_err(|e| {
+            self.req.decode().map_err(|e| {
                 self.close = true;
                 fault::body(Role::Server, e, self.cfg.limits.max_body_size)
             })?;
-            if self.body_end - self.body_start > self.cfg.max_message {
+            if self.req.body_len() > self.cfg.max_message {
                 self.close = true;
                 return Err(fault::message_too_large(Role::Server, self.cfg.max_message));
             }
-            if self.body.is_done() {
+            if self.req.body_done() {
                 break;
             }
-            match self.peer.read_more(&mut self.rbuf, max) {
+            match self.peer.read_more(self.req.buffer_mut(), max) {
                 Ok(_) => {}
                 Err(ReadError::Full) => {
                     self.close = true;
@@ -387,17 +374,17 @@ impl Conn<'_> {
             return Ok(MessageAt::Body);
         }
         self.scratch.clear();
-        let body = &self.rbuf[self.body_start..self.body_end];
+        let (_, _, body) = self.req.parts();
         let (scratch, max) = (&mut self.scratch, self.cfg.max_message);
         with_codecs(|c| c.decompress(compression, body, scratch, max))
             .map_err(|e| fault::decompress(Role::Server, e))?;
         Ok(MessageAt::Scratch)
     }
 
-    /// `Exchange::load_get_message`.
+    /// `BusyConn::load_get_message`.
     fn load_get_message(&mut self) -> Result<MessageAt, ConnectError> {
         let max = self.cfg.max_message;
-        let query = self.head.query(&self.rbuf).unwrap_or("");
+        let query = self.req.head().query(self.req.head_bytes()).unwrap_or("");
         let params = get::parse_query(query).map_err(|e| fault::get(e, max))?;
         self.scratch.clear();
         get::decode_message(&params, &mut self.scratch, &mut self.scratch2, max)
@@ -413,42 +400,50 @@ impl Conn<'_> {
         Ok(MessageAt::Scratch)
     }
 
-    /// `Exchange::begin_stream_body` and the `Framing` choice of `Call::streams`.
-    fn begin_stream(&mut self, neg: Negotiated) -> (StreamSource, Responder) {
-        self.head_copy.clear();
-        self.head_copy
-            .extend_from_slice(&self.rbuf[..self.head_len]);
-        self.rbuf.drain(..self.head_len);
-        self.body_end -= self.head_len;
-        self.body_start = 0;
-        self.head_len = 0;
-        let framing = Framing::for_minor_version(self.head.version_minor());
+    /// `RequestReader::begin_stream` and the `Framing` choice of `Call::streams`: the
+    /// envelope reader and the response side.
+    fn begin_stream(&mut self, neg: Negotiated) -> (StreamReader, Responder) {
+        self.req.begin_stream();
+        let framing = Framing::for_minor_version(self.req.head().version_minor());
         if framing == Framing::Raw {
             self.close = true;
         }
-        let src = StreamSource {
-            pos: 0,
-            reader: StreamReader::new(Role::Server, neg.request_compression, self.cfg.max_message),
-            pinned: false,
-        };
+        let envelopes =
+            StreamReader::new(Role::Server, neg.request_compression, self.cfg.max_message);
         let out = Responder {
             neg,
             framing,
             head_sent: false,
         };
-        (src, out)
+        (envelopes, out)
     }
 
     /// A client-stream (`bidi == false`) or bidi call with an echo handler.
     fn stream(&mut self, neg: Negotiated, bidi: bool) {
-        let (mut src, mut out) = self.begin_stream(neg);
+        let (envelopes, mut out) = self.begin_stream(neg);
+        let Conn {
+            req,
+            peer,
+            wbuf,
+            scratch,
+            cfg,
+            close,
+            ..
+        } = self;
+        let mut src = Source {
+            body: req.stream_parts().2,
+            envelopes,
+            peer,
+            scratch,
+            cfg: *cfg,
+        };
         let mut all = Vec::new();
         let result = loop {
-            match self.next_frame(&mut src) {
+            match src.next_frame() {
                 Ok(Some(message)) => {
-                    assert!(message.len() <= self.cfg.max_message);
+                    assert!(message.len() <= cfg.max_message);
                     if bidi {
-                        out.message(self, &message);
+                        out.message(wbuf, *close, &message);
                     } else {
                         all.extend_from_slice(&message);
                     }
@@ -458,18 +453,34 @@ impl Conn<'_> {
             }
         };
         if !bidi && result.is_ok() {
-            out.message(self, &all);
+            out.message(wbuf, *close, &all);
         }
-        out.finish(self, result.as_ref().err());
+        out.finish(wbuf, *close, result.as_ref().err());
     }
 
     /// `Call::server_stream` with a handler that sends its request twice.
     fn server_stream(&mut self, neg: Negotiated) {
-        let (mut src, mut out) = self.begin_stream(neg);
-        let counted = match self.next_frame(&mut src) {
+        let (envelopes, mut out) = self.begin_stream(neg);
+        let Conn {
+            req,
+            peer,
+            wbuf,
+            scratch,
+            cfg,
+            close,
+            ..
+        } = self;
+        let mut src = Source {
+            body: req.stream_parts().2,
+            envelopes,
+            peer,
+            scratch,
+            cfg: *cfg,
+        };
+        let counted = match src.next_frame() {
             Ok(Some(first)) => {
-                src.pinned = true;
-                match self.another_message(&mut src) {
+                src.body.pin();
+                match src.another_message() {
                     Ok(false) => Ok(first),
                     Ok(true) => Err(ConnectError::new(
                         Code::Unimplemented,
@@ -486,46 +497,84 @@ impl Conn<'_> {
         };
         match counted {
             Ok(message) => {
-                assert!(message.len() <= self.cfg.max_message);
-                out.message(self, &message);
-                out.message(self, &message);
-                out.finish(self, None);
+                assert!(message.len() <= cfg.max_message);
+                out.message(wbuf, *close, &message);
+                out.message(wbuf, *close, &message);
+                out.finish(wbuf, *close, None);
             }
-            Err(e) => out.finish(self, Some(&e)),
+            Err(e) => out.finish(wbuf, *close, Some(&e)),
         }
     }
 
-    /// `StreamSource::next_frame` (the payload is copied out: the model's handlers own it).
-    fn next_frame(&mut self, src: &mut StreamSource) -> Result<Option<Vec<u8>>, ConnectError> {
+    /// `BusyConn::finish_body`.
+    fn finish_body(&mut self) {
+        if self
+            .req
+            .declared_unread()
+            .is_some_and(|rest| rest > self.cfg.max_drain as u64)
+        {
+            self.close = true;
+            return;
+        }
+        let max = self.cfg.max_buffer();
+        let mut drained = 0usize;
         loop {
-            let avail = &self.rbuf[src.pos..self.body_end];
-            let item = src
-                .reader
-                .next(avail, self.body.is_done())
+            match self.req.discard_body() {
+                Ok(Discard::Done) => return,
+                Ok(Discard::More(n)) => drained += n,
+                Err(_) => {
+                    self.close = true;
+                    return;
+                }
+            }
+            if drained > self.cfg.max_drain
+                || self.peer.read_more(self.req.buffer_mut(), max).is_err()
+            {
+                self.close = true;
+                return;
+            }
+        }
+    }
+}
+
+/// The reading side of a stream call (`StreamSource`): the body cursor and the peer.
+struct Source<'c, 'p> {
+    body: BodyCursor<'c>,
+    envelopes: StreamReader,
+    peer: &'c mut Peer<'p>,
+    scratch: &'c mut Vec<u8>,
+    cfg: Config,
+}
+
+impl Source<'_, '_> {
+    /// `StreamSource::next_frame` (the payload is copied out: the model's handlers own it).
+    fn next_frame(&mut self) -> Result<Option<Vec<u8>>, ConnectError> {
+        loop {
+            let item = self
+                .body
+                .next(&mut self.envelopes)
                 .map_err(|e| fault::stream(Role::Server, e))?;
             match item {
                 Item::Message {
                     payload,
                     compressed,
-                    consumed,
+                    ..
                 } => {
-                    let payload = src.pos + payload.start..src.pos + payload.end;
-                    src.pos += consumed;
                     if !compressed {
-                        return Ok(Some(self.rbuf[payload].to_vec()));
+                        return Ok(Some(self.body.buffer()[payload].to_vec()));
                     }
                     self.scratch.clear();
                     let (input, out, alg, max) = (
-                        &self.rbuf[payload],
-                        &mut self.scratch,
-                        src.reader.compression(),
+                        &self.body.buffer()[payload],
+                        &mut *self.scratch,
+                        self.envelopes.compression(),
                         self.cfg.max_message,
                     );
                     with_codecs(|c| c.decompress(alg, input, out, max))
                         .map_err(|e| fault::decompress(Role::Server, e))?;
                     return Ok(Some(self.scratch.clone()));
                 }
-                Item::NeedMore => self.fill(src)?,
+                Item::NeedMore => self.fill()?,
                 Item::Finished => return Ok(None),
                 Item::End { .. } => {
                     return Err(fault::stream(
@@ -538,93 +587,39 @@ impl Conn<'_> {
     }
 
     /// `StreamSource::another_message`.
-    fn another_message(&mut self, src: &mut StreamSource) -> Result<bool, ConnectError> {
+    fn another_message(&mut self) -> Result<bool, ConnectError> {
         loop {
-            let avail = &self.rbuf[src.pos..self.body_end];
-            if src
-                .reader
-                .peek_more(avail)
-                .map_err(|e| fault::stream(Role::Server, e))?
-            {
+            let bad = |e| fault::stream(Role::Server, e);
+            if self.body.peek_more(&self.envelopes).map_err(bad)? {
                 return Ok(true);
             }
-            if self.body.is_done() {
-                return match src.reader.next(avail, true) {
-                    Ok(_) => Ok(false),
-                    Err(e) => Err(fault::stream(Role::Server, e)),
-                };
+            if self.body.body_done() {
+                return self
+                    .body
+                    .finish(&mut self.envelopes)
+                    .map(|()| false)
+                    .map_err(bad);
             }
-            self.fill(src)?;
+            self.fill()?;
         }
     }
 
     /// `StreamSource::fill`.
-    fn fill(&mut self, src: &mut StreamSource) -> Result<(), ConnectError> {
-        if src.pos > 0 && !src.pinned {
-            self.rbuf.drain(..src.pos);
-            self.body_end -= src.pos;
-            src.pos = 0;
-        }
+    fn fill(&mut self) -> Result<(), ConnectError> {
         let max_body = self.cfg.limits.max_body_size;
-        if decode_buffered(&mut self.rbuf, &mut self.body, &mut self.body_end)
-            .map_err(|e| fault::body(Role::Server, e, max_body))?
-        {
+        let body_error = |e| fault::body(Role::Server, e, max_body);
+        if self.body.make_room().map_err(body_error)? {
             return Ok(());
         }
         let max = self.cfg.max_message.saturating_add(64 * 1024);
-        match self.peer.read_more(&mut self.rbuf, max) {
-            Ok(_) => {
-                decode_buffered(&mut self.rbuf, &mut self.body, &mut self.body_end)
-                    .map_err(|e| fault::body(Role::Server, e, max_body))?;
-                Ok(())
-            }
+        match self.peer.read_more(self.body.buffer_mut(), max) {
+            Ok(_) => self.body.decode().map_err(body_error),
             Err(ReadError::Full) => {
                 Err(fault::message_too_large(Role::Server, self.cfg.max_message))
             }
             Err(ReadError::Eof) => Err(fault::ended_early(Role::Server)),
         }
     }
-
-    /// `Exchange::finish_body`.
-    fn finish_body(&mut self) {
-        if let BodyFraming::Length(n) = self.head.body_framing() {
-            let rest = n.saturating_sub(self.body.body_len());
-            if rest > self.cfg.max_drain as u64 {
-                self.close = true;
-                return;
-            }
-        }
-        let max = self.cfg.max_buffer();
-        let mut drained = 0usize;
-        loop {
-            if decode_buffered(&mut self.rbuf, &mut self.body, &mut self.body_end).is_err() {
-                self.close = true;
-                return;
-            }
-            drained += self.body_end - self.body_start;
-            self.rbuf.drain(self.body_start..self.body_end);
-            self.body_end = self.body_start;
-            if self.body.is_done() {
-                break;
-            }
-            if drained > self.cfg.max_drain || self.peer.read_more(&mut self.rbuf, max).is_err() {
-                self.close = true;
-                return;
-            }
-        }
-        self.rbuf.drain(..self.body_start);
-        self.body_start = 0;
-        self.body_end = 0;
-        self.head_len = 0;
-    }
-}
-
-/// The reading side of a stream call (`StreamSource` less the borrowed connection).
-#[derive(Clone, Copy)]
-struct StreamSource {
-    pos: usize,
-    reader: StreamReader,
-    pinned: bool,
 }
 
 /// The writing side of a stream call (`ResponseStream`), rendering into the write buffer.
@@ -635,33 +630,33 @@ struct Responder {
 }
 
 impl Responder {
-    fn ensure_head(&mut self, conn: &mut Conn<'_>) {
+    fn ensure_head(&mut self, wbuf: &mut Vec<u8>, close: bool) {
         if !self.head_sent {
             stream::write_stream_head(
-                &mut conn.wbuf,
+                wbuf,
                 self.neg.codec,
                 self.neg.response_compression,
                 &HeaderMap::new(),
-                conn.close,
+                close,
                 self.framing,
             );
             self.head_sent = true;
         }
     }
 
-    fn message(&mut self, conn: &mut Conn<'_>, message: &[u8]) {
-        self.ensure_head(conn);
-        let start = stream::begin_message(&mut conn.wbuf, self.framing);
+    fn message(&mut self, wbuf: &mut Vec<u8>, close: bool, message: &[u8]) {
+        self.ensure_head(wbuf, close);
+        let start = stream::begin_message(wbuf, self.framing);
         let compression = self.neg.response_compression;
-        with_codecs(|c| c.compress(compression, message, &mut conn.wbuf))
+        with_codecs(|c| c.compress(compression, message, wbuf))
             .expect("in-memory compression succeeds");
-        stream::finish_message(&mut conn.wbuf, start, stream::message_flags(compression))
+        stream::finish_message(wbuf, start, stream::message_flags(compression))
             .expect("a small message fits an envelope");
     }
 
-    fn finish(mut self, conn: &mut Conn<'_>, error: Option<&ConnectError>) {
-        self.ensure_head(conn);
-        stream::write_end(&mut conn.wbuf, self.framing, error, &HeaderMap::new());
+    fn finish(mut self, wbuf: &mut Vec<u8>, close: bool, error: Option<&ConnectError>) {
+        self.ensure_head(wbuf, close);
+        stream::write_end(wbuf, self.framing, error, &HeaderMap::new());
     }
 }
 
@@ -1134,15 +1129,8 @@ fuzz_target!(|data: &[u8]| {
             sent: 0,
             cuts,
         },
-        rbuf: Vec::new(),
+        req: RequestReader::new(cfg.limits),
         wbuf: Vec::new(),
-        parser: RequestParser::new(cfg.limits),
-        head: RequestHead::new(),
-        head_copy: Vec::new(),
-        head_len: 0,
-        body: BodyDecoder::Length(connect_wire::http1::ContentLengthDecoder::new(0)),
-        body_start: 0,
-        body_end: 0,
         close: false,
         scratch: Vec::new(),
         scratch2: Vec::new(),
@@ -1172,7 +1160,7 @@ fuzz_target!(|data: &[u8]| {
         if !conn.close {
             assert_eq!(n, requests.len(), "every request answered");
             assert_eq!(conn.peer.sent, bytes.len(), "all input read");
-            assert!(conn.rbuf.is_empty(), "no bytes left over");
+            assert!(!conn.req.has_input(), "no bytes left over");
         }
     }
 });
