@@ -229,7 +229,7 @@ impl Conn<'_> {
             let path = head.path(head_bytes);
             self.paths.push(path.to_owned());
             let route = route(path);
-            let negotiated = route.map(|r| negotiate(head, head_bytes, r));
+            let negotiated = route.map(|r| negotiate(&head.view(head_bytes), r));
             if expects_continue && !matches!(negotiated, Some(Ok(_))) {
                 self.close = true;
             }

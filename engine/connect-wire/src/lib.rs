@@ -52,6 +52,7 @@ pub mod server;
 pub mod service;
 pub mod stream;
 pub mod unary;
+pub mod view;
 pub mod wkt;
 
 /// Which side of a call a piece of code plays. Most of this crate serves both; where the

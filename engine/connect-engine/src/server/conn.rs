@@ -355,7 +355,7 @@ async fn dispatch<L: Services>(
         return Dispatched::Answered(None);
     };
     let minor = head.version_minor();
-    let neg = match negotiate(head, head_bytes, route.descriptor) {
+    let neg = match negotiate(&head.view(head_bytes), route.descriptor) {
         Ok(neg) => neg,
         Err(reject) => {
             // Refused before the body is read, with `Expect: 100-continue`: the client waits

@@ -16,8 +16,8 @@ use crate::codec::{Codec, ContentType, parse_content_type};
 use crate::compression::{ACCEPT_ENCODING, Compression};
 use crate::get::{self, GetError};
 use crate::headers;
-use crate::http1::RequestHead;
 use crate::service::MethodDescriptor;
+use crate::view::RequestView;
 
 /// How the request carries its message(s).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,9 +73,8 @@ pub enum Reject {
 pub const ACCEPT_POST: &str =
     "application/json, application/proto, application/connect+json, application/connect+proto";
 
-fn header_str<'b>(head: &RequestHead, buf: &'b [u8], name: &str) -> Option<&'b str> {
-    head.header(buf, name)
-        .and_then(|v| std::str::from_utf8(v).ok())
+fn header_str<'h>(head: &'h (impl RequestView + ?Sized), name: &str) -> Option<&'h str> {
+    head.header(name).and_then(|v| std::str::from_utf8(v).ok())
 }
 
 fn unknown_compression(shape: Shape, codec: Codec, name: &str) -> Reject {
@@ -93,11 +92,10 @@ fn unknown_compression(shape: Shape, codec: Codec, name: &str) -> Reject {
     }
 }
 
-/// Decides how to serve a request for `method` from its head (`buf` is the buffer the head was
-/// parsed from).
+/// Decides how to serve a request for `method` from its head, whatever HTTP version carried
+/// it (an HTTP/1.1 head: [`RequestHead::view`](crate::http1::RequestHead::view)).
 pub fn negotiate(
-    head: &RequestHead,
-    buf: &[u8],
+    head: &(impl RequestView + ?Sized),
     method: &MethodDescriptor,
 ) -> Result<Negotiated, Reject> {
     let streaming = method.kind != crate::service::StreamKind::Unary;
@@ -108,9 +106,7 @@ pub fn negotiate(
     };
     let (shape, codec_hint) = match *head.method() {
         Method::POST => {
-            let ct = head
-                .header(buf, "content-type")
-                .and_then(parse_content_type);
+            let ct = head.header("content-type").and_then(parse_content_type);
             match ct {
                 Some(ContentType::Unary(c)) if !streaming => (Shape::Unary, c),
                 Some(ContentType::Stream(c)) if streaming => (Shape::Stream, c),
@@ -138,7 +134,7 @@ pub fn negotiate(
         message: Cow::Borrowed(message),
     };
 
-    if let Some(v) = head.header(buf, headers::PROTOCOL_VERSION)
+    if let Some(v) = head.header(headers::PROTOCOL_VERSION)
         && v != headers::PROTOCOL_VERSION_1.as_bytes()
     {
         return Err(connect_error(
@@ -146,7 +142,7 @@ pub fn negotiate(
             "connect-protocol-version must be 1",
         ));
     }
-    let timeout = match head.header(buf, headers::TIMEOUT) {
+    let timeout = match head.header(headers::TIMEOUT) {
         Some(v) => Some(
             headers::parse_timeout(v)
                 .map_err(|_| connect_error(Code::InvalidArgument, "invalid connect-timeout-ms"))?,
@@ -156,7 +152,7 @@ pub fn negotiate(
 
     let (codec, request_compression, accept) = match shape {
         Shape::Get => {
-            let query = head.query(buf).unwrap_or("");
+            let query = head.query().unwrap_or("");
             let params = get::parse_query(query).map_err(|e| match e {
                 GetError::MissingEncoding | GetError::UnknownEncoding => Reject::Http {
                     status: 415,
@@ -178,14 +174,11 @@ pub fn negotiate(
             (
                 params.codec,
                 params.compression,
-                header_str(head, buf, headers::ACCEPT_ENCODING),
+                header_str(head, headers::ACCEPT_ENCODING),
             )
         }
         Shape::Unary | Shape::Stream => {
-            let codec = match head
-                .header(buf, "content-type")
-                .and_then(parse_content_type)
-            {
+            let codec = match head.header("content-type").and_then(parse_content_type) {
                 Some(ContentType::Unary(c) | ContentType::Stream(c)) => c,
                 None => Codec::Proto,
             };
@@ -197,12 +190,12 @@ pub fn negotiate(
                     headers::STREAM_ACCEPT_ENCODING,
                 )
             };
-            let compression = match header_str(head, buf, enc).map(str::trim) {
+            let compression = match header_str(head, enc).map(str::trim) {
                 None | Some("") => Compression::Identity,
                 Some(name) => Compression::from_name(name)
                     .ok_or_else(|| unknown_compression(shape, codec, name))?,
             };
-            (codec, compression, header_str(head, buf, acc))
+            (codec, compression, header_str(head, acc))
         }
     };
     Ok(Negotiated {
@@ -217,7 +210,7 @@ pub fn negotiate(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http1::{Limits, RequestParser, Status};
+    use crate::http1::{Limits, RequestHead, RequestParser, Status};
     use crate::service::{Idempotency, StreamKind};
 
     const UNARY: MethodDescriptor = MethodDescriptor {
@@ -244,11 +237,35 @@ mod tests {
         let Ok(Status::Complete(_)) = p.parse(buf.as_bytes(), &mut head) else {
             panic!("bad test head {raw}")
         };
-        negotiate(&head, buf.as_bytes(), m)
+        negotiate(&head.view(buf.as_bytes()), m)
     }
 
     fn post(headers: &str) -> String {
         format!("POST /s.S/Unary HTTP/1.1\nhost: x\ncontent-length: 0\n{headers}\n")
+    }
+
+    #[test]
+    fn http_parts_negotiate_as_an_http1_head_does() {
+        // What hyper or h2 hands over: no HTTP/1.1 bytes behind the head.
+        let (parts, ()) = http::Request::post("/s.S/Stream")
+            .header("content-type", "application/connect+json")
+            .header("connect-content-encoding", "gzip")
+            .header("connect-accept-encoding", "gzip")
+            .header("connect-timeout-ms", "250")
+            .body(())
+            .unwrap()
+            .into_parts();
+        let from_parts = negotiate(&parts, &STREAM);
+        let from_http1 = run(
+            "POST /s.S/Stream HTTP/1.1\nhost: x\ncontent-type: application/connect+json\n\
+             connect-content-encoding: gzip\nconnect-accept-encoding: gzip\n\
+             connect-timeout-ms: 250\ntransfer-encoding: chunked\n\n",
+            &STREAM,
+        );
+        assert_eq!(from_parts, from_http1);
+        let neg = from_parts.unwrap();
+        assert_eq!((neg.shape, neg.codec), (Shape::Stream, Codec::Json));
+        assert_eq!(neg.timeout, Some(Duration::from_millis(250)));
     }
 
     #[test]
