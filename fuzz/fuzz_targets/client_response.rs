@@ -148,7 +148,7 @@ fn read_call(
     };
     let mut scratch = Vec::new();
     if !call.stream {
-        let verdict = classify_unary(reader.head(), reader.head_bytes(), call.codec);
+        let verdict = classify_unary(&reader.view(), call.codec);
         if let Verdict::Fail(e) = verdict {
             return Err(e);
         }
@@ -166,7 +166,7 @@ fn read_call(
             reusable: reader.reusable(call.method),
         });
     }
-    let compression = match classify_stream(reader.head(), reader.head_bytes(), call.codec) {
+    let compression = match classify_stream(&reader.view(), call.codec) {
         Verdict::Accept(c) => c,
         Verdict::ErrorBody(_) => panic!("streams have no error bodies"),
         Verdict::Fail(e) => return Err(e),

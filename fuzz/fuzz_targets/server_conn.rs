@@ -1055,7 +1055,7 @@ fn read_responses(out: &[u8]) -> Vec<Response> {
             } else {
                 Codec::Proto
             };
-            let Verdict::Accept(alg) = classify_stream(&head, buf, codec) else {
+            let Verdict::Accept(alg) = classify_stream(&head.view(buf), codec) else {
                 panic!("the client refuses the server's stream head");
             };
             read_stream(alg, &body)
@@ -1065,7 +1065,7 @@ fn read_responses(out: &[u8]) -> Vec<Response> {
             } else {
                 Codec::Proto
             };
-            let Verdict::Accept(alg) = classify_unary(&head, buf, codec) else {
+            let Verdict::Accept(alg) = classify_unary(&head.view(buf), codec) else {
                 panic!("the client refuses the server's unary head");
             };
             Answer::Echo(vec![if alg == Compression::Identity {
@@ -1074,7 +1074,7 @@ fn read_responses(out: &[u8]) -> Vec<Response> {
                 decompressed(alg, &body)
             }])
         } else if content_type == b"application/json" {
-            let err = unary_error(&head, buf, &body);
+            let err = unary_error(&head.view(buf), &body);
             assert_eq!(
                 err.code().http_status(),
                 status,

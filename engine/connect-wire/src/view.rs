@@ -1,8 +1,11 @@
 //! Request and response heads as the protocol layer reads them, whatever carried them: an
 //! HTTP/1.1 head parsed into offsets ([`RequestHead::view`], [`ResponseHead::view`]) or the
 //! `http` crate's parts (what hyper and h2 hand over). Negotiating a request
-//! ([`server::negotiate`](crate::server::negotiate)) reads a [`RequestView`], so it is written
-//! once for every HTTP version and driver.
+//! ([`server::negotiate`](crate::server::negotiate)) reads a [`RequestView`], classifying a
+//! response ([`client::classify_unary`](crate::client::classify_unary) and
+//! [`client::classify_stream`](crate::client::classify_stream), the error of a response
+//! without a usable body) a [`ResponseView`], so each is written once for every HTTP version
+//! and driver.
 
 use http::Method;
 
@@ -22,6 +25,9 @@ pub trait RequestView {
 pub trait ResponseView {
     /// The status code.
     fn status(&self) -> u16;
+    /// The reason phrase (HTTP/1.1 sends one; later versions do not, and this is then the
+    /// status's standard one, or empty).
+    fn reason(&self) -> &[u8];
     /// The first value of the header field `name` (lowercase).
     fn header(&self, name: &str) -> Option<&[u8]>;
 }
@@ -75,6 +81,10 @@ impl ResponseView for Http1Response<'_> {
         self.head.status()
     }
 
+    fn reason(&self) -> &[u8] {
+        self.head.reason(self.bytes)
+    }
+
     fn header(&self, name: &str) -> Option<&[u8]> {
         self.head.header(self.bytes, name)
     }
@@ -97,6 +107,10 @@ impl RequestView for http::request::Parts {
 impl ResponseView for http::response::Parts {
     fn status(&self) -> u16 {
         self.status.as_u16()
+    }
+
+    fn reason(&self) -> &[u8] {
+        self.status.canonical_reason().unwrap_or("").as_bytes()
     }
 
     fn header(&self, name: &str) -> Option<&[u8]> {
@@ -148,7 +162,7 @@ mod tests {
             .into_parts();
         let views: [&dyn ResponseView; 2] = [&head.view(raw), &parts];
         for v in views {
-            assert_eq!(v.status(), 404);
+            assert_eq!((v.status(), v.reason()), (404, &b"Not Found"[..]));
             assert_eq!(v.header("x-h"), Some(&b"1"[..]));
         }
     }

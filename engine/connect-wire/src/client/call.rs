@@ -232,7 +232,7 @@ impl UnaryCall {
                         Ok(true) => {
                             let (head, bytes) = (reader.head(), reader.head_bytes());
                             let (headers, trailers) = response_metadata(head, bytes, true);
-                            self.state = match classify_unary(head, bytes, self.codec) {
+                            self.state = match classify_unary(&head.view(bytes), self.codec) {
                                 Verdict::Fail(error) => UnaryState::Failed {
                                     error,
                                     headers,

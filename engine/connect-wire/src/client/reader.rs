@@ -94,6 +94,13 @@ impl ResponseReader {
         &self.buf
     }
 
+    /// The head as a [`ResponseView`](crate::view::ResponseView) (for
+    /// [`classify_unary`](super::classify_unary) and the like).
+    #[must_use]
+    pub fn view(&self) -> crate::view::Http1Response<'_> {
+        self.head.view(&self.buf)
+    }
+
     /// Whether nothing at all has arrived for this response.
     #[must_use]
     pub fn is_empty(&self) -> bool {
@@ -317,8 +324,7 @@ impl ResponseReader {
             Verdict::ErrorBody(compression) => {
                 let (head, head_bytes, body) = self.parts();
                 Err(error_response(
-                    head,
-                    head_bytes,
+                    &head.view(head_bytes),
                     body,
                     compression,
                     scratch,

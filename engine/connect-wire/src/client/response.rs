@@ -13,6 +13,7 @@ use crate::fault;
 use crate::headers;
 use crate::http1::ResponseHead;
 use crate::json::JsonOptions;
+use crate::view::ResponseView;
 
 /// Decodes a response message from `payload` (decompressed first into `scratch` when
 /// `compression` is not identity), bounded by `limit` bytes after decompression, and takes
@@ -76,19 +77,18 @@ pub enum Verdict {
     Fail(ConnectError),
 }
 
-fn header_str<'b>(head: &ResponseHead, buf: &'b [u8], name: &str) -> Option<&'b str> {
-    head.header(buf, name)
+fn header_str<'h>(head: &'h (impl ResponseView + ?Sized), name: &str) -> Option<&'h str> {
+    head.header(name)
         .and_then(|v| std::str::from_utf8(v).ok())
         .map(str::trim)
 }
 
 /// The compression a response names in `header`, if the client can decode it.
 fn response_compression(
-    head: &ResponseHead,
-    buf: &[u8],
+    head: &(impl ResponseView + ?Sized),
     header: &str,
 ) -> Result<Compression, ConnectError> {
-    match header_str(head, buf, header) {
+    match header_str(head, header) {
         None | Some("") => Ok(Compression::Identity),
         Some(name) => Compression::from_name(name).ok_or_else(|| {
             ConnectError::new(
@@ -114,9 +114,9 @@ fn accepted_list() -> String {
 /// The code and message for a response status with no usable Connect error: the spec's
 /// HTTP-to-code table; the message is the status line's code and reason.
 #[must_use]
-pub fn status_error(head: &ResponseHead, buf: &[u8]) -> ConnectError {
+pub fn status_error(head: &(impl ResponseView + ?Sized)) -> ConnectError {
     let status = head.status();
-    let reason = String::from_utf8_lossy(head.reason(buf));
+    let reason = String::from_utf8_lossy(head.reason());
     let mut err = ConnectError::new(
         Code::from_http_status(status),
         format!("HTTP status {status} {reason}")
@@ -136,20 +136,20 @@ pub fn status_error(head: &ResponseHead, buf: &[u8]) -> ConnectError {
 /// * other statuses: an `application/json` body is the Connect error ([`Verdict::ErrorBody`]),
 ///   anything else gives the status's code from the spec's table.
 #[must_use]
-pub fn classify_unary(head: &ResponseHead, buf: &[u8], codec: Codec) -> Verdict {
-    let content_type = head.header(buf, "content-type");
+pub fn classify_unary(head: &(impl ResponseView + ?Sized), codec: Codec) -> Verdict {
+    let content_type = head.header("content-type");
     let parsed = content_type.and_then(parse_content_type);
     if head.status() != 200 {
         if parsed != Some(ContentType::Unary(Codec::Json)) {
-            return Verdict::Fail(status_error(head, buf));
+            return Verdict::Fail(status_error(head));
         }
-        return match response_compression(head, buf, headers::CONTENT_ENCODING) {
+        return match response_compression(head, headers::CONTENT_ENCODING) {
             Ok(c) => Verdict::ErrorBody(c),
             // An error body we cannot decompress: the status still says what happened.
-            Err(_) => Verdict::Fail(status_error(head, buf)),
+            Err(_) => Verdict::Fail(status_error(head)),
         };
     }
-    accept_success(head, buf, codec, false, headers::CONTENT_ENCODING)
+    accept_success(head, codec, false, headers::CONTENT_ENCODING)
 }
 
 /// Classifies a streaming response to a request sent with `codec`: the status must be 200
@@ -157,11 +157,11 @@ pub fn classify_unary(head: &ResponseHead, buf: &[u8], codec: Codec) -> Verdict 
 /// `application/connect+` at all: `unknown`; another one: `internal`), and the
 /// `connect-content-encoding` one the client decodes (else `internal`).
 #[must_use]
-pub fn classify_stream(head: &ResponseHead, buf: &[u8], codec: Codec) -> Verdict {
+pub fn classify_stream(head: &(impl ResponseView + ?Sized), codec: Codec) -> Verdict {
     if head.status() != 200 {
-        return Verdict::Fail(status_error(head, buf));
+        return Verdict::Fail(status_error(head));
     }
-    accept_success(head, buf, codec, true, headers::STREAM_CONTENT_ENCODING)
+    accept_success(head, codec, true, headers::STREAM_CONTENT_ENCODING)
 }
 
 /// The checks of a successful response: its content type names `codec` in the call's
@@ -169,13 +169,12 @@ pub fn classify_stream(head: &ResponseHead, buf: &[u8], codec: Codec) -> Verdict
 /// `unknown`; another one with it `internal`), and `encoding_header` names a compression
 /// the client decodes.
 fn accept_success(
-    head: &ResponseHead,
-    buf: &[u8],
+    head: &(impl ResponseView + ?Sized),
     codec: Codec,
     stream: bool,
     encoding_header: &str,
 ) -> Verdict {
-    let content_type = head.header(buf, "content-type");
+    let content_type = head.header("content-type");
     let expected = if stream {
         codec.stream_content_type()
     } else {
@@ -222,7 +221,7 @@ fn accept_success(
             ));
         }
     }
-    match response_compression(head, buf, encoding_header) {
+    match response_compression(head, encoding_header) {
         Ok(c) => Verdict::Accept(c),
         Err(e) => Verdict::Fail(e),
     }
@@ -234,9 +233,9 @@ fn accept_success(
 /// body has none; a body that is not a JSON object gives the status's code with the status
 /// line as the message.
 #[must_use]
-pub fn unary_error(head: &ResponseHead, buf: &[u8], body: &[u8]) -> ConnectError {
+pub fn unary_error(head: &(impl ResponseView + ?Sized), body: &[u8]) -> ConnectError {
     read_error_json(body, Code::from_http_status(head.status()))
-        .unwrap_or_else(|| status_error(head, buf))
+        .unwrap_or_else(|| status_error(head))
 }
 
 /// The error of a unary error response from its body as received (compressed with
@@ -244,8 +243,7 @@ pub fn unary_error(head: &ResponseHead, buf: &[u8], body: &[u8]) -> ConnectError
 /// decompress is ignored: the status says what happened.
 #[must_use]
 pub fn error_response(
-    head: &ResponseHead,
-    buf: &[u8],
+    head: &(impl ResponseView + ?Sized),
     body: &[u8],
     compression: Compression,
     scratch: &mut Vec<u8>,
@@ -253,12 +251,12 @@ pub fn error_response(
     limit: usize,
 ) -> ConnectError {
     if compression == Compression::Identity {
-        return unary_error(head, buf, body);
+        return unary_error(head, body);
     }
     scratch.clear();
     match codecs.decompress(compression, body, scratch, limit) {
-        Ok(()) => unary_error(head, buf, scratch),
-        Err(_) => status_error(head, buf),
+        Ok(()) => unary_error(head, scratch),
+        Err(_) => status_error(head),
     }
 }
 
@@ -321,18 +319,18 @@ mod tests {
     fn unary_classification() {
         let ok = parse("HTTP/1.1 200 OK\ncontent-type: application/proto\ncontent-length: 0\n\n");
         assert_eq!(
-            classify_unary(&ok.0, &ok.1, Codec::Proto),
+            classify_unary(&ok.0.view(&ok.1), Codec::Proto),
             Verdict::Accept(Compression::Identity)
         );
         assert_eq!(
-            code_of(&classify_unary(&ok.0, &ok.1, Codec::Json)),
+            code_of(&classify_unary(&ok.0.view(&ok.1), Codec::Json)),
             Some(Code::Internal)
         );
         let json = parse(
             "HTTP/1.1 200 OK\ncontent-type: application/json; charset=utf-8\ncontent-encoding: gzip\n\n",
         );
         assert_eq!(
-            classify_unary(&json.0, &json.1, Codec::Json),
+            classify_unary(&json.0.view(&json.1), Codec::Json),
             Verdict::Accept(Compression::Gzip)
         );
         for (bad, code) in [
@@ -357,7 +355,7 @@ mod tests {
         ] {
             let r = parse(bad);
             assert_eq!(
-                code_of(&classify_unary(&r.0, &r.1, Codec::Proto)),
+                code_of(&classify_unary(&r.0.view(&r.1), Codec::Proto)),
                 Some(code),
                 "{bad}"
             );
@@ -365,7 +363,7 @@ mod tests {
         let foo =
             parse("HTTP/1.1 200 OK\ncontent-type: application/proto\ncontent-encoding: foo\n\n");
         assert_eq!(
-            code_of(&classify_unary(&foo.0, &foo.1, Codec::Proto)),
+            code_of(&classify_unary(&foo.0.view(&foo.1), Codec::Proto)),
             Some(Code::Internal)
         );
         // Errors: JSON bodies are read, anything else maps the status.
@@ -373,7 +371,7 @@ mod tests {
             "HTTP/1.1 404 Not Found\ncontent-type: application/json\ncontent-encoding: gzip\n\n",
         );
         assert_eq!(
-            classify_unary(&err.0, &err.1, Codec::Proto),
+            classify_unary(&err.0.view(&err.1), Codec::Proto),
             Verdict::ErrorBody(Compression::Gzip)
         );
         for (status, code) in [
@@ -396,7 +394,7 @@ mod tests {
                 "HTTP/1.1 {status} Whatever\ncontent-type: application/proto\n\n"
             ));
             assert_eq!(
-                code_of(&classify_unary(&r.0, &r.1, Codec::Proto)),
+                code_of(&classify_unary(&r.0.view(&r.1), Codec::Proto)),
                 Some(code),
                 "{status}"
             );
@@ -404,7 +402,7 @@ mod tests {
                 "HTTP/1.1 {status} Whatever\ncontent-type: application/connect+proto\n\n"
             ));
             assert_eq!(
-                code_of(&classify_stream(&r.0, &r.1, Codec::Proto)),
+                code_of(&classify_stream(&r.0.view(&r.1), Codec::Proto)),
                 Some(code),
                 "{status}"
             );
@@ -415,24 +413,24 @@ mod tests {
     fn unary_error_bodies() {
         let (head, buf) =
             parse("HTTP/1.1 429 Too Many Requests\ncontent-type: application/json\n\n");
-        let e = unary_error(&head, &buf, br#"{"code":"aborted","message":"m"}"#);
+        let e = unary_error(&head.view(&buf), br#"{"code":"aborted","message":"m"}"#);
         assert_eq!((e.code(), e.message()), (Code::Aborted, "m"));
         assert!(e.is_from_wire());
         // A missing or unknown code takes the status's, keeping the message.
-        let e = unary_error(&head, &buf, br#"{"message":"m"}"#);
+        let e = unary_error(&head.view(&buf), br#"{"message":"m"}"#);
         assert_eq!((e.code(), e.message()), (Code::Unavailable, "m"));
-        let e = unary_error(&head, &buf, br#"{"code":"nope","message":"m"}"#);
+        let e = unary_error(&head.view(&buf), br#"{"code":"nope","message":"m"}"#);
         assert_eq!(e.code(), Code::Unavailable);
         // Not JSON: the status line.
-        let e = unary_error(&head, &buf, b"<html>oops</html>");
+        let e = unary_error(&head.view(&buf), b"<html>oops</html>");
         assert_eq!(
             (e.code(), e.message()),
             (Code::Unavailable, "HTTP status 429 Too Many Requests")
         );
-        let e = unary_error(&head, &buf, b"");
+        let e = unary_error(&head.view(&buf), b"");
         assert_eq!(e.code(), Code::Unavailable);
         // JSON-looking but not JSON: the status line, not an empty message.
-        let e = unary_error(&head, &buf, b"{\"code\": ");
+        let e = unary_error(&head.view(&buf), b"{\"code\": ");
         assert_eq!(
             (e.code(), e.message()),
             (Code::Unavailable, "HTTP status 429 Too Many Requests")
@@ -443,8 +441,7 @@ mod tests {
     fn unary_error_bodies_with_invalid_utf8_keep_code_and_message() {
         let (head, buf) = parse("HTTP/1.1 400 Bad Request\ncontent-type: application/json\n\n");
         let e = unary_error(
-            &head,
-            &buf,
+            &head.view(&buf),
             b"{\"code\":\"invalid_argument\",\"message\":\"bad \xff\xfe end\"}",
         );
         assert_eq!(
@@ -455,33 +452,66 @@ mod tests {
     }
 
     #[test]
+    fn http_parts_classify_as_an_http1_head_does() {
+        // What hyper or h2 hands over: no HTTP/1.1 bytes behind the head.
+        let parts = |status: u16, fields: &[(&str, &str)]| {
+            let mut b = http::Response::builder().status(status);
+            for (k, v) in fields {
+                b = b.header(*k, *v);
+            }
+            b.body(()).unwrap().into_parts().0
+        };
+        let ok = parts(
+            200,
+            &[
+                ("content-type", "application/json"),
+                ("content-encoding", "gzip"),
+            ],
+        );
+        assert_eq!(
+            classify_unary(&ok, Codec::Json),
+            Verdict::Accept(Compression::Gzip)
+        );
+        let http1 = parse("HTTP/1.1 200 OK\ncontent-type: application/connect+proto\n\n");
+        let h2 = parts(200, &[("content-type", "application/connect+proto")]);
+        assert_eq!(
+            classify_unary(&h2, Codec::Proto),
+            classify_unary(&http1.0.view(&http1.1), Codec::Proto)
+        );
+        // No reason phrase on the wire: the status's standard one.
+        let e = unary_error(&parts(503, &[]), b"not json");
+        assert_eq!(e.code(), Code::Unavailable);
+        assert_eq!(e.message(), "HTTP status 503 Service Unavailable");
+    }
+
+    #[test]
     fn stream_classification() {
         let ok = parse(
             "HTTP/1.1 200 OK\ncontent-type: application/connect+json\nconnect-content-encoding: gzip\n\n",
         );
         assert_eq!(
-            classify_stream(&ok.0, &ok.1, Codec::Json),
+            classify_stream(&ok.0.view(&ok.1), Codec::Json),
             Verdict::Accept(Compression::Gzip)
         );
         assert_eq!(
-            code_of(&classify_stream(&ok.0, &ok.1, Codec::Proto)),
+            code_of(&classify_stream(&ok.0.view(&ok.1), Codec::Proto)),
             Some(Code::Internal)
         );
         let unary = parse("HTTP/1.1 200 OK\ncontent-type: application/json\n\n");
         assert_eq!(
-            code_of(&classify_stream(&unary.0, &unary.1, Codec::Json)),
+            code_of(&classify_stream(&unary.0.view(&unary.1), Codec::Json)),
             Some(Code::Unknown)
         );
         let xml = parse("HTTP/1.1 200 OK\ncontent-type: application/connect+xml\n\n");
         assert_eq!(
-            code_of(&classify_stream(&xml.0, &xml.1, Codec::Proto)),
+            code_of(&classify_stream(&xml.0.view(&xml.1), Codec::Proto)),
             Some(Code::Internal)
         );
         let foo = parse(
             "HTTP/1.1 200 OK\ncontent-type: application/connect+proto\nconnect-content-encoding: foo\n\n",
         );
         assert_eq!(
-            code_of(&classify_stream(&foo.0, &foo.1, Codec::Proto)),
+            code_of(&classify_stream(&foo.0.view(&foo.1), Codec::Proto)),
             Some(Code::Internal)
         );
     }

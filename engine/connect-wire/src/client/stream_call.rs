@@ -145,7 +145,7 @@ impl StreamCall {
             Ok(true) => {
                 let (head, bytes) = (reader.head(), reader.head_bytes());
                 let (headers, _) = response_metadata(head, bytes, false);
-                self.state = match classify_stream(head, bytes, self.codec) {
+                self.state = match classify_stream(&head.view(bytes), self.codec) {
                     Verdict::Accept(compression) => StreamState::Open {
                         headers,
                         compression,

@@ -153,6 +153,13 @@ impl RequestReader {
         }
     }
 
+    /// The head as a [`RequestView`](crate::view::RequestView) (for
+    /// [`negotiate`](super::negotiate)).
+    #[must_use]
+    pub fn view(&self) -> crate::view::Http1Request<'_> {
+        self.head.view(self.head_bytes())
+    }
+
     /// Copies the head aside, so that it can still be read once the buffer has moved on
     /// (the head then reads from the copy; see [`head_bytes`](Self::head_bytes)).
     pub fn keep_head(&mut self) {
