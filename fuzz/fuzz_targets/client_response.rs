@@ -198,7 +198,8 @@ fn read_call(
                 outcome.trailers = end.metadata;
             }
             StreamEvent::Finished => {
-                assert!(ended && reader.body_done());
+                // A close-delimited body ends with its end-stream message.
+                assert!(ended && (reader.body_done() || reader.ends_at_close()));
                 outcome.reusable = reader.reusable(call.method);
                 return Ok(outcome);
             }

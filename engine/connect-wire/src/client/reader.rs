@@ -242,6 +242,13 @@ impl ResponseReader {
             .map_err(|_| fault::ended_early(Role::Client))
     }
 
+    /// Whether the body ends only when the server closes the connection (neither a length
+    /// nor chunks): a streaming response then ends with its end-stream message.
+    #[must_use]
+    pub fn ends_at_close(&self) -> bool {
+        self.head_len.is_some() && self.body.ends_at_close()
+    }
+
     /// Whether the whole body arrived.
     #[must_use]
     pub fn body_done(&self) -> bool {
@@ -346,9 +353,12 @@ impl ResponseReader {
     ) -> Result<StreamEvent<M>, ConnectError> {
         // A body that ends only at close ends, for the call, with the end-stream message: a
         // server that keeps the connection open after it would otherwise hold the call until
-        // the IO timeout. What is already here must still be nothing; anything later goes
-        // unread (such a connection is never reused).
-        let body_done = self.body_done() || (stream.ended() && self.body.ends_at_close());
+        // the IO timeout. Whatever follows goes unread (such a connection is never reused),
+        // whichever read it came with.
+        if stream.ended() && self.body.ends_at_close() {
+            return Ok(StreamEvent::Finished);
+        }
+        let body_done = self.body_done();
         let item = stream
             .next(self.avail(), body_done)
             .map_err(|e| fault::stream(Role::Client, e))?;
