@@ -180,7 +180,7 @@ enum MessageAt {
     Scratch,
 }
 
-impl Conn<'_> {
+impl<'a> Conn<'a> {
     /// `conn::read_head`.
     fn read_head(&mut self) -> HeadRead {
         self.req.begin_head(4096);
@@ -418,9 +418,9 @@ impl Conn<'_> {
         (envelopes, out)
     }
 
-    /// A client-stream (`bidi == false`) or bidi call with an echo handler.
-    fn stream(&mut self, neg: Negotiated, bidi: bool) {
-        let (envelopes, mut out) = self.begin_stream(neg);
+    /// A stream call's connection, split: the reading side, the write buffer, and whether
+    /// the connection closes after the response.
+    fn split_stream(&mut self, envelopes: StreamReader) -> (Source<'_, 'a>, &mut Vec<u8>, bool) {
         let Conn {
             req,
             peer,
@@ -430,20 +430,27 @@ impl Conn<'_> {
             close,
             ..
         } = self;
-        let mut src = Source {
+        let src = Source {
             body: req.stream_parts().2,
             envelopes,
             peer,
             scratch,
             cfg: *cfg,
         };
+        (src, wbuf, *close)
+    }
+
+    /// A client-stream (`bidi == false`) or bidi call with an echo handler.
+    fn stream(&mut self, neg: Negotiated, bidi: bool) {
+        let (envelopes, mut out) = self.begin_stream(neg);
+        let (mut src, wbuf, close) = self.split_stream(envelopes);
         let mut all = Vec::new();
         let result = loop {
             match src.next_frame() {
                 Ok(Some(message)) => {
-                    assert!(message.len() <= cfg.max_message);
+                    assert!(message.len() <= src.cfg.max_message);
                     if bidi {
-                        out.message(wbuf, *close, &message);
+                        out.message(wbuf, close, &message);
                     } else {
                         all.extend_from_slice(&message);
                     }
@@ -453,30 +460,15 @@ impl Conn<'_> {
             }
         };
         if !bidi && result.is_ok() {
-            out.message(wbuf, *close, &all);
+            out.message(wbuf, close, &all);
         }
-        out.finish(wbuf, *close, result.as_ref().err());
+        out.finish(wbuf, close, result.as_ref().err());
     }
 
     /// `Call::server_stream` with a handler that sends its request twice.
     fn server_stream(&mut self, neg: Negotiated) {
         let (envelopes, mut out) = self.begin_stream(neg);
-        let Conn {
-            req,
-            peer,
-            wbuf,
-            scratch,
-            cfg,
-            close,
-            ..
-        } = self;
-        let mut src = Source {
-            body: req.stream_parts().2,
-            envelopes,
-            peer,
-            scratch,
-            cfg: *cfg,
-        };
+        let (mut src, wbuf, close) = self.split_stream(envelopes);
         let counted = match src.next_frame() {
             Ok(Some(first)) => {
                 src.body.pin();
@@ -497,12 +489,12 @@ impl Conn<'_> {
         };
         match counted {
             Ok(message) => {
-                assert!(message.len() <= cfg.max_message);
-                out.message(wbuf, *close, &message);
-                out.message(wbuf, *close, &message);
-                out.finish(wbuf, *close, None);
+                assert!(message.len() <= src.cfg.max_message);
+                out.message(wbuf, close, &message);
+                out.message(wbuf, close, &message);
+                out.finish(wbuf, close, None);
             }
-            Err(e) => out.finish(wbuf, *close, Some(&e)),
+            Err(e) => out.finish(wbuf, close, Some(&e)),
         }
     }
 
