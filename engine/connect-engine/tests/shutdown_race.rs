@@ -21,11 +21,11 @@ fn drivers() -> Vec<Driver> {
 /// Requests written in full on idle keep-alive connections *before* shutdown is requested
 /// are answered (with `connection: close`), not dropped, even when they arrive while the
 /// server thread is busy (a `Block` call) and shutdown is requested meanwhile: when the thread
-/// is free again, the connections' reads and the shutdown signal could both be ready, and
-/// `read_head` (`server/conn.rs`) picks at random between its read and `shutdown.wait()` for
-/// a connection between requests; a connection that took the signal would close with the
-/// request unread. It does not happen: the reads complete before the shutdown relay's timer
-/// runs. This test keeps it so.
+/// is free again, a connection's read and the shutdown signal could both be ready. The idle
+/// wait (`wait_for_request` in `server/conn.rs`) polls its read first, and the signal wakes
+/// idle connections only a moment (`shutdown::SETTLE`) after shutdown is requested, so that
+/// the driver has reported what had already arrived; a connection that took the signal
+/// first would close with the request unread. This test keeps it so.
 #[test]
 fn requests_sent_before_shutdown_on_idle_connections_are_answered() {
     const IDLE: usize = 40;

@@ -217,7 +217,11 @@ mod tests {
         // depend on how the bytes were split.
         input.extend_from_slice(b"trailing");
         for step in 1..=input.len() {
-            assert_eq!(close_delimited(&input, step).unwrap(), (1, true), "step {step}");
+            assert_eq!(
+                close_delimited(&input, step).unwrap(),
+                (1, true),
+                "step {step}"
+            );
         }
     }
 }

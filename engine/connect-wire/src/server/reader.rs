@@ -25,6 +25,9 @@ enum HeadAt {
     Buffer,
     /// In the head copy: the buffer has moved on (a stream's body, the next request).
     Copy,
+    /// Nowhere: the request is finished and its head was not kept (the buffer now starts
+    /// with the next request's bytes, which the head's offsets must not be read against).
+    Dropped,
 }
 
 /// What [`RequestReader::discard_body`] did.
@@ -144,12 +147,15 @@ impl RequestReader {
         &self.head
     }
 
-    /// The bytes the head's offsets point into.
+    /// The bytes the head's offsets point into: empty once the request is finished unless
+    /// its head was kept ([`keep_head`](Self::keep_head)), so the finished head reads as
+    /// empty, never as the next request's bytes.
     #[must_use]
     pub fn head_bytes(&self) -> &[u8] {
         match self.head_at {
             HeadAt::Buffer => &self.buf,
             HeadAt::Copy => &self.head_copy,
+            HeadAt::Dropped => &[],
         }
     }
 
@@ -163,7 +169,7 @@ impl RequestReader {
     /// Copies the head aside, so that it can still be read once the buffer has moved on
     /// (the head then reads from the copy; see [`head_bytes`](Self::head_bytes)).
     pub fn keep_head(&mut self) {
-        if self.head_at == HeadAt::Copy {
+        if self.head_at != HeadAt::Buffer {
             return;
         }
         self.head_copy.clear();
@@ -206,6 +212,7 @@ impl RequestReader {
         let head_bytes: &[u8] = match self.head_at {
             HeadAt::Buffer => before,
             HeadAt::Copy => &self.head_copy,
+            HeadAt::Dropped => &[],
         };
         (
             &self.head,
@@ -268,6 +275,9 @@ impl RequestReader {
         self.body_start = 0;
         self.body_end = 0;
         self.head_len = 0;
+        if self.head_at == HeadAt::Buffer {
+            self.head_at = HeadAt::Dropped;
+        }
         Ok(Discard::Done)
     }
 }
@@ -441,6 +451,8 @@ mod tests {
                 assert_eq!(r.discard_body().unwrap(), Discard::Done);
             }
             assert_eq!(paths, ["/a", "/b", "/c"], "step {step}");
+            // A finished head that was not kept reads as empty, not as the next bytes.
+            assert_eq!(r.head().path(r.head_bytes()), "", "step {step}");
             assert_eq!(bodies, [&b"hello"[..], b"abcde", b""], "step {step}");
             // What is left unread comes next; nothing is.
             assert!(r.has_input() == input.next().is_some());
@@ -587,5 +599,151 @@ mod tests {
         cursor.decode().unwrap();
         assert!(cursor.body_done());
         assert_eq!(&cursor.into_buffer()[payload], b"first");
+    }
+
+    fn env(p: &[u8]) -> Vec<u8> {
+        let mut e = vec![0];
+        e.extend_from_slice(&u32::try_from(p.len()).unwrap().to_be_bytes());
+        e.extend_from_slice(p);
+        e
+    }
+
+    fn chunked(body: &[u8], piece: usize) -> Vec<u8> {
+        let mut r = Vec::new();
+        for part in body.chunks(piece) {
+            r.extend(format!("{:x};x=y\r\n", part.len()).into_bytes());
+            r.extend_from_slice(part);
+            r.extend_from_slice(b"\r\n");
+        }
+        r.extend_from_slice(b"0\r\nx-t: 1\r\nx-u: 2\r\n\r\n");
+        r
+    }
+
+    /// Streams (chunked with extensions and trailers, read whole, or only their first message
+    /// as a server-stream request is), unary requests and a GET, pipelined, at every split
+    /// point: each body, each head after the body is discarded, and nothing left over.
+    #[test]
+    fn mixed_streams_and_unary_at_every_split_point() {
+        let sbody = [env(b"one"), env(b"two"), env(b"three")].concat();
+        let mut input = Vec::new();
+        input.extend_from_slice(
+            b"POST /s1 HTTP/1.1\r\nhost: h\r\nx-h: 1\r\ntransfer-encoding: chunked\r\n\r\n",
+        );
+        input.extend(chunked(&sbody, 4));
+        input.extend(b"POST /u1 HTTP/1.1\r\nhost: h\r\nx-h: 2\r\ncontent-length: 3\r\n\r\nabc");
+        // A stream of which only the first message is read (the rest discarded).
+        input.extend(
+            format!(
+                "POST /s2 HTTP/1.1\r\nhost: h\r\nx-h: 3\r\ncontent-length: {}\r\n\r\n",
+                sbody.len()
+            )
+            .into_bytes(),
+        );
+        input.extend_from_slice(&sbody);
+        input.extend(b"GET /g HTTP/1.1\r\nhost: h\r\nx-h: 4\r\n\r\n");
+        input.extend(
+            b"POST /s3 HTTP/1.1\r\nhost: h\r\nx-h: 5\r\ntransfer-encoding: chunked\r\n\r\n",
+        );
+        input.extend(chunked(&sbody, 1));
+        input.extend(
+            b"POST /u2 HTTP/1.1\r\nhost: h\r\nx-h: 6\r\ntransfer-encoding: chunked\r\n\r\n",
+        );
+        input.extend(chunked(b"hello world", 3));
+        for step in 1..=input.len() {
+            let mut r = RequestReader::new(Limits::default());
+            let mut pieces = input.chunks(step);
+            let mut log: Vec<String> = Vec::new();
+            for i in 0..6 {
+                r.begin_head(64);
+                while !r.parse_head().unwrap() {
+                    r.buffer_mut().extend_from_slice(pieces.next().unwrap());
+                }
+                r.open_body().unwrap();
+                let path = r.head().path(r.head_bytes()).to_owned();
+                let xh =
+                    String::from_utf8(r.head().header(r.head_bytes(), "x-h").unwrap().to_vec())
+                        .unwrap();
+                assert_eq!(xh, (i + 1).to_string(), "step {step}");
+                if path.starts_with("/s") {
+                    if i % 2 == 0 {
+                        r.keep_head();
+                    }
+                    r.begin_stream();
+                    let (_, _, mut c) = r.stream_parts();
+                    let mut env_r = StreamReader::new(Role::Server, Compression::Identity, 64);
+                    let mut got = Vec::new();
+                    let only_first = path == "/s2";
+                    let mut first = None;
+                    loop {
+                        match c.next(&mut env_r).unwrap() {
+                            Item::Message { payload, .. } => {
+                                got.push(
+                                    String::from_utf8(c.buffer()[payload.clone()].to_vec())
+                                        .unwrap(),
+                                );
+                                if only_first {
+                                    first = Some(payload);
+                                    c.pin();
+                                    // Wait for a second prefix, as server_stream does.
+                                    loop {
+                                        if c.peek_more(&env_r).unwrap() {
+                                            break;
+                                        }
+                                        if !c.make_room().unwrap() {
+                                            c.buffer_mut()
+                                                .extend_from_slice(pieces.next().unwrap());
+                                            c.decode().unwrap();
+                                        }
+                                    }
+                                    break;
+                                }
+                            }
+                            Item::NeedMore => {
+                                if !c.make_room().unwrap() {
+                                    c.buffer_mut().extend_from_slice(pieces.next().unwrap());
+                                    c.decode().unwrap();
+                                }
+                            }
+                            Item::Finished => break,
+                            Item::End { .. } => panic!("end-stream in a request"),
+                        }
+                    }
+                    if let Some(f) = first {
+                        assert_eq!(&c.into_buffer()[f], b"one", "step {step}");
+                    }
+                    log.push(format!("{path}:{}", got.join(",")));
+                } else {
+                    loop {
+                        r.decode().unwrap();
+                        if r.body_done() {
+                            break;
+                        }
+                        r.buffer_mut().extend_from_slice(pieces.next().unwrap());
+                    }
+                    r.keep_head();
+                    let (_, _, b) = r.parts();
+                    log.push(format!("{path}:{}", String::from_utf8_lossy(b)));
+                }
+                // Discard what is left, reading as needed.
+                while let Discard::More(_) = r.discard_body().unwrap() {
+                    r.buffer_mut().extend_from_slice(pieces.next().unwrap());
+                }
+                // The head still reads after the discard (copied aside above or by the stream).
+                assert_eq!(r.head().path(r.head_bytes()), path, "step {step}");
+            }
+            assert_eq!(
+                log,
+                [
+                    "/s1:one,two,three",
+                    "/u1:abc",
+                    "/s2:one",
+                    "/g:",
+                    "/s3:one,two,three",
+                    "/u2:hello world"
+                ],
+                "step {step}"
+            );
+            assert!(!r.has_input() && pieces.next().is_none(), "step {step}");
+        }
     }
 }
