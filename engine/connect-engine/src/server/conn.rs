@@ -62,8 +62,8 @@ async fn read_head(conn: &mut BusyConn, cfg: &ServerConfig) -> HeadRead {
 
 /// Waits, idle, for the next request on `link`: until its first bytes arrive (`true`), or
 /// the peer closes, the idle timeout passes or the server shuts down (`false`; shutdown
-/// drops the read once the waiters wake, a moment after it is requested, and the
-/// connection then closes without reading again). An idle
+/// drops the read once idle connections are released, a moment after it is triggered, and
+/// the connection then closes without reading again). An idle
 /// connection waits with its small idle buffer (the first bytes then move into a pooled
 /// read buffer: a copy of at most `IDLE_READ` bytes), or, if it is `bursty`, with the
 /// standard-size read buffer it kept: the next burst (16 pipelined requests, say) then
@@ -84,7 +84,7 @@ async fn wait_for_request(
     let read = monoio::select! {
         biased;
         r = read_more(r, buf, max, deadline) => r,
-        () = shutdown.wait() => return false,
+        () = shutdown.wait_idle() => return false,
     };
     match read {
         // A full idle buffer: more is probably waiting, and will again. A wait with the

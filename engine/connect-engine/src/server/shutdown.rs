@@ -9,17 +9,17 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-/// A one-shot, thread-local broadcast in two steps: once requested, connections close after
-/// the call they are serving; once triggered, every waiter (idle connections, the accept
-/// loop) wakes.
+/// A one-shot, thread-local broadcast in two steps: once triggered, the accept loop stops
+/// and connections close after the call they are serving; a moment later idle connections
+/// are released (see [`SETTLE`]).
 ///
 /// Waiters register in a slot vector with a free list, and a dropped waiter frees its slot,
 /// so a long-running thread with many short-lived connections keeps a bounded list and
 /// steady-state waits do not allocate.
 #[derive(Default)]
 pub(crate) struct Signal {
-    requested: Cell<bool>,
     fired: Cell<bool>,
+    idle_released: Cell<bool>,
     slots: RefCell<Slots>,
 }
 
@@ -30,40 +30,57 @@ struct Slots {
 }
 
 impl Signal {
-    /// Shutdown is requested: see [`is_triggered`](Self::is_triggered).
-    pub(crate) fn request(&self) {
-        self.requested.set(true);
-    }
-
-    /// Wakes every waiter (and requests shutdown, if that was not done yet).
+    /// Shutdown: [`wait`](Self::wait) completes, and a response written from now on is its
+    /// connection's last.
     pub(crate) fn trigger(&self) {
-        self.requested.set(true);
         if !self.fired.replace(true) {
-            let mut slots = self.slots.borrow_mut();
-            for w in slots.wakers.iter_mut().filter_map(Option::take) {
-                w.wake();
-            }
+            self.wake_all();
         }
     }
 
-    /// Whether shutdown was requested (waiters may not have woken yet): a response written
-    /// now is its connection's last.
+    /// Idle connections may close: [`wait_idle`](Self::wait_idle) completes (and shutdown
+    /// is triggered, if it was not yet).
+    pub(crate) fn release_idle(&self) {
+        self.fired.set(true);
+        if !self.idle_released.replace(true) {
+            self.wake_all();
+        }
+    }
+
+    fn wake_all(&self) {
+        let mut slots = self.slots.borrow_mut();
+        for w in slots.wakers.iter_mut().filter_map(Option::take) {
+            w.wake();
+        }
+    }
+
     pub(crate) fn is_triggered(&self) -> bool {
-        self.requested.get()
+        self.fired.get()
     }
 
     /// Completes once the signal is triggered.
     pub(crate) fn wait(self: &Rc<Self>) -> Wait {
         Wait {
             signal: self.clone(),
+            idle: false,
+            slot: None,
+        }
+    }
+
+    /// Completes once idle connections are released.
+    pub(crate) fn wait_idle(self: &Rc<Self>) -> Wait {
+        Wait {
+            signal: self.clone(),
+            idle: true,
             slot: None,
         }
     }
 }
 
-/// The future of [`Signal::wait`].
+/// The future of [`Signal::wait`] and [`Signal::wait_idle`] (`idle`).
 pub(crate) struct Wait {
     signal: Rc<Signal>,
+    idle: bool,
     slot: Option<usize>,
 }
 
@@ -71,7 +88,12 @@ impl Future for Wait {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.signal.fired.get() {
+        let done = if self.idle {
+            &self.signal.idle_released
+        } else {
+            &self.signal.fired
+        };
+        if done.get() {
             return Poll::Ready(());
         }
         let signal = self.signal.clone();
@@ -106,11 +128,11 @@ impl Drop for Wait {
     }
 }
 
-/// How long after shutdown is requested the waiters wake. A request that arrived on an idle
+/// How long after shutdown idle connections are released. A request that arrived on an idle
 /// connection just before may not have been reported by the driver yet (an epoll event or
 /// an io_uring completion not reaped in the turn that saw the flag); in this time the driver
 /// reports it, and the request is served as its connection's last instead of being dropped
-/// with the idle connection's read.
+/// with the idle connection's read. The accept loop stops at once, as before.
 const SETTLE: Duration = Duration::from_millis(2);
 
 /// Relays a process-wide flag (set from a signal handler or [`ShutdownHandle`]) to this
@@ -119,9 +141,9 @@ pub(crate) async fn relay(flag: Arc<AtomicBool>, signal: Rc<Signal>) {
     while !flag.load(Ordering::Acquire) {
         monoio::time::sleep(Duration::from_millis(50)).await;
     }
-    signal.request();
-    monoio::time::sleep(SETTLE).await;
     signal.trigger();
+    monoio::time::sleep(SETTLE).await;
+    signal.release_idle();
 }
 
 /// Stops a running server gracefully from any thread.
