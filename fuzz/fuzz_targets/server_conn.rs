@@ -7,9 +7,9 @@
 //! (`connect-engine/src/server/{conn.rs,busy_conn.rs,call/*.rs}`): `server::RequestReader`
 //! (head, body framing, the unary body with the size check, the stream body through its
 //! `BodyCursor` and `StreamReader`, the drain), routing, `server::negotiate`, the refusal
-//! writers, `get::parse_query` / `get::decode_message`, `Codecs`, the response writers
-//! (`unary::write_success_head_open` / `patch_content_length`, `stream::write_stream_head`
-//! / `begin_message` / `finish_message` / `write_end`).
+//! writers, `get::parse_query` / `get::decode_message`, `Codecs`, the call's
+//! `protocol::Responder` and the HTTP/1.1 response writers (`server::open_unary` /
+//! `close_unary`, `write_stream_head`, `write_stream_end`, `write_error`).
 //! Handlers echo: a unary call returns its request, a client stream the concatenation of
 //! its messages, a server stream its request twice, a bidi stream each message as it
 //! arrives.
@@ -43,11 +43,13 @@ use connect_wire::compression::{Codecs, Compression};
 use connect_wire::error::parse_end_stream;
 use connect_wire::http1::{BodyDecoder, DecodeBody, Limits, ResponseHead, ResponseParser, Status};
 use connect_wire::server::{
-    BodyCursor, Discard, Negotiated, Reject, RequestReader, Shape, negotiate,
+    BodyCursor, Discard, Negotiated, RequestReader, Shape, close_unary, negotiate, open_unary,
+    write_error, write_http_error, write_refusal, write_stream_end, write_stream_head,
 };
 use connect_wire::service::{Idempotency, MethodDescriptor, StreamKind};
 use connect_wire::stream::{self, Framing, Item, StreamReader};
-use connect_wire::{Code, Codec, ConnectError, Role, envelope, fault, get, unary};
+use connect_wire::{Code, Codec, ConnectError, Role, envelope, fault, get};
+use connect_wire::protocol::Responder;
 use http::{HeaderMap, Method};
 use libfuzzer_sys::fuzz_target;
 
@@ -211,7 +213,7 @@ impl<'a> Conn<'a> {
                 HeadRead::Ready => {}
                 HeadRead::Gone => break,
                 HeadRead::Bad(status) => {
-                    unary::write_http_error(&mut self.wbuf, status, None, true);
+                    write_http_error(&mut self.wbuf, status, None, true);
                     self.responses += 1;
                     break;
                 }
@@ -219,9 +221,8 @@ impl<'a> Conn<'a> {
             let head = self.req.head();
             self.close = !head.keep_alive();
             let expects_continue = head.expect_continue() && head.has_body();
-            let minor = head.version_minor();
             if let Err(e) = self.req.open_body() {
-                unary::write_http_error(&mut self.wbuf, e.status().as_u16(), None, true);
+                write_http_error(&mut self.wbuf, e.status().as_u16(), None, true);
                 self.responses += 1;
                 break;
             }
@@ -235,44 +236,8 @@ impl<'a> Conn<'a> {
             }
             self.responses += 1;
             match route.zip(negotiated) {
-                None => unary::write_http_error(&mut self.wbuf, 404, None, self.close),
-                Some((_, Err(Reject::Http { status, header }))) => {
-                    unary::write_http_error(&mut self.wbuf, status, header, self.close);
-                }
-                Some((
-                    _,
-                    Err(Reject::Connect {
-                        shape,
-                        codec,
-                        code,
-                        message,
-                    }),
-                )) => {
-                    let err = ConnectError::new(code, message);
-                    if shape == Shape::Stream {
-                        let framing = Framing::for_minor_version(minor);
-                        if framing == Framing::Raw {
-                            self.close = true;
-                        }
-                        stream::write_stream_head(
-                            &mut self.wbuf,
-                            codec,
-                            Compression::Identity,
-                            &HeaderMap::new(),
-                            self.close,
-                            framing,
-                        );
-                        stream::write_end(&mut self.wbuf, framing, Some(&err), &HeaderMap::new());
-                    } else {
-                        unary::write_error_response(
-                            &mut self.wbuf,
-                            &err,
-                            &HeaderMap::new(),
-                            &HeaderMap::new(),
-                            self.close,
-                        );
-                    }
-                }
+                None => write_http_error(&mut self.wbuf, 404, None, self.close),
+                Some((_, Err(reject))) => write_refusal(&mut self.wbuf, reject, self.close),
                 Some((m, Ok(neg))) => {
                     if expects_continue {
                         self.wbuf
@@ -310,8 +275,9 @@ impl<'a> Conn<'a> {
             Ok(MessageAt::Scratch) => self.scratch.clone(),
             Err(e) => {
                 let close = self.close;
-                unary::write_error_response(
+                write_error(
                     &mut self.wbuf,
+                    neg.responder(),
                     &e,
                     &HeaderMap::new(),
                     &HeaderMap::new(),
@@ -325,19 +291,23 @@ impl<'a> Conn<'a> {
             "a message over the limit reached the handler"
         );
         let close = self.close;
-        let cl = unary::write_success_head_open(
+        let r = neg.responder();
+        let compression = r.compression();
+        let open = open_unary(
             &mut self.wbuf,
-            neg.codec,
-            neg.response_compression,
+            r,
+            compression,
             &HeaderMap::new(),
             &HeaderMap::new(),
             close,
         );
-        let body = self.wbuf.len();
-        with_codecs(|c| c.compress(neg.response_compression, &message, &mut self.wbuf))
+        let start = r.begin_message(&mut self.wbuf, Framing::Raw);
+        with_codecs(|c| c.compress(compression, &message, &mut self.wbuf))
             .expect("in-memory compression succeeds");
-        let len = self.wbuf.len() - body;
-        unary::patch_content_length(&mut self.wbuf, cl, len);
+        r.finish_message(&mut self.wbuf, start, compression != Compression::Identity)
+            .expect("a small message fits");
+        r.end(&mut self.wbuf, Framing::Raw, None, &HeaderMap::new());
+        close_unary(&mut self.wbuf, open);
     }
 
     /// `BusyConn::read_unary_body`.
@@ -402,7 +372,7 @@ impl<'a> Conn<'a> {
 
     /// `RequestReader::begin_stream` and the `Framing` choice of `Call::streams`: the
     /// envelope reader and the response side.
-    fn begin_stream(&mut self, neg: Negotiated) -> (StreamReader, Responder) {
+    fn begin_stream(&mut self, neg: Negotiated) -> (StreamReader, StreamOut) {
         self.req.begin_stream();
         let framing = Framing::for_minor_version(self.req.head().version_minor());
         if framing == Framing::Raw {
@@ -410,8 +380,8 @@ impl<'a> Conn<'a> {
         }
         let envelopes =
             StreamReader::new(Role::Server, neg.request_compression, self.cfg.max_message);
-        let out = Responder {
-            neg,
+        let out = StreamOut {
+            responder: neg.responder(),
             framing,
             head_sent: false,
         };
@@ -615,19 +585,18 @@ impl Source<'_, '_> {
 }
 
 /// The writing side of a stream call (`ResponseStream`), rendering into the write buffer.
-struct Responder {
-    neg: Negotiated,
+struct StreamOut {
+    responder: Responder,
     framing: Framing,
     head_sent: bool,
 }
 
-impl Responder {
+impl StreamOut {
     fn ensure_head(&mut self, wbuf: &mut Vec<u8>, close: bool) {
         if !self.head_sent {
-            stream::write_stream_head(
+            write_stream_head(
                 wbuf,
-                self.neg.codec,
-                self.neg.response_compression,
+                self.responder,
                 &HeaderMap::new(),
                 close,
                 self.framing,
@@ -638,17 +607,18 @@ impl Responder {
 
     fn message(&mut self, wbuf: &mut Vec<u8>, close: bool, message: &[u8]) {
         self.ensure_head(wbuf, close);
-        let start = stream::begin_message(wbuf, self.framing);
-        let compression = self.neg.response_compression;
+        let r = self.responder;
+        let start = r.begin_message(wbuf, self.framing);
+        let compression = r.compression();
         with_codecs(|c| c.compress(compression, message, wbuf))
             .expect("in-memory compression succeeds");
-        stream::finish_message(wbuf, start, stream::message_flags(compression))
+        r.finish_message(wbuf, start, compression != Compression::Identity)
             .expect("a small message fits an envelope");
     }
 
     fn finish(mut self, wbuf: &mut Vec<u8>, close: bool, error: Option<&ConnectError>) {
         self.ensure_head(wbuf, close);
-        stream::write_end(wbuf, self.framing, error, &HeaderMap::new());
+        write_stream_end(wbuf, self.responder, self.framing, error, &HeaderMap::new());
     }
 }
 

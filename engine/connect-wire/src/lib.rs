@@ -10,9 +10,10 @@
 //! |---|---|---|
 //! | messages | [`message`], [`proto`], [`json`], [`wkt`] | generated borrowed messages (`Foo<'a>`) and their binary and proto3 JSON codecs |
 //! | service model | [`service`] | procedures, stream kinds, idempotency — emitted by `connect-codegen` |
-//! | protocol | [`code`], [`error`], [`fault`] | the 16 Connect codes and their HTTP tables; [`ConnectError`] (code, message, details, metadata) and its error / end-stream JSON; one mapping of every lower-layer failure to a Connect error, per [`Role`] |
+//! | errors | [`code`], [`error`], [`fault`] | the 16 Connect codes and their HTTP tables; [`ConnectError`] (code, message, details, metadata) and its error / end-stream JSON; one mapping of every lower-layer failure to a Connect error, per [`Role`] |
 //! | framing | [`envelope`], [`compression`] | zero-copy streaming envelope decoder and in-place encoder; negotiation and bounded decompression (limit enforced by construction) with per-core reusable codec state |
-//! | Connect rules | [`codec`], [`headers`], [`server`], [`client`], [`unary`], [`get`], [`stream`] | content types and codecs; protocol headers and timeouts; the server's request negotiation and refusals (415/405/404, unknown compression, bad version); the client's request framing and response classification (status table, content type and compression checks, `trailer-` metadata); unary, GET and streaming bodies for both roles |
+//! | protocols | [`protocol`] | the seam between the protocols of the Connect family: which one a request speaks, and per protocol what a response's head, messages and end carry and how an error replaces them; the sinks a head is written into (HTTP/1.1 text, `http` heads) |
+//! | Connect rules | [`codec`], [`headers`], [`server`], [`client`], [`get`], [`stream`] | content types and codecs; protocol headers and timeouts; the server's request negotiation and refusals (415/405/404, unknown compression, bad version) and HTTP/1.1 response framing; the client's request framing and response classification (status table, content type and compression checks, `trailer-` metadata); GET and streaming bodies for both roles |
 //! | HTTP/1.1 | [`http1`] | sans-IO request/response head parsing into offsets, body framing (content-length, chunked), head and chunk writing |
 //!
 //! Data flows from an input buffer to a borrowed message without copying strings or bytes:
@@ -48,10 +49,10 @@ pub mod http1;
 pub mod json;
 pub mod message;
 pub mod proto;
+pub mod protocol;
 pub mod server;
 pub mod service;
 pub mod stream;
-pub mod unary;
 pub mod view;
 pub mod wkt;
 

@@ -1,5 +1,6 @@
-//! Streaming responses over HTTP/1.1: status 200, chunked transfer coding, one envelope per
-//! chunk, and a final end-stream envelope carrying the error and trailers as JSON.
+//! Streaming bodies: envelopes, one per chunk over HTTP/1.1's chunked transfer coding (or
+//! bare), written in place and read back without copying. What ends a stream (Connect's
+//! end-stream message) is the protocol's ([`crate::protocol`]).
 //!
 //! Reading a stream body is the same for both roles ([`StreamReader`]): envelopes one after
 //! the other, each message compressed or not; a client also expects the end-stream message
@@ -9,17 +10,10 @@
 //! `Transfer-Encoding` unless the request is HTTP/1.1 or later), so its streams are written
 //! [`Framing::Raw`]: bare envelopes, the body delimited by closing the connection.
 
-use http::HeaderMap;
-
 use crate::code::Code;
-use crate::codec::Codec;
 use crate::compression::Compression;
-use crate::envelope::{
-    Decoded, EnvelopeDecoder, EnvelopeError, FLAG_COMPRESSED, FLAG_END_STREAM, PREFIX_LEN,
-};
-use crate::error::{ConnectError, write_end_stream};
-use crate::headers::STREAM_CONTENT_ENCODING;
-use crate::unary::write_metadata;
+use crate::envelope::{Decoded, EnvelopeDecoder, EnvelopeError, FLAG_COMPRESSED, PREFIX_LEN};
+use crate::error::ConnectError;
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
@@ -58,116 +52,109 @@ impl Framing {
     }
 }
 
-/// Writes the head of a streaming response (chunked; or, with [`Framing::Raw`], delimited by
-/// closing the connection, which the head then says).
-pub fn write_stream_head(
-    out: &mut Vec<u8>,
-    codec: Codec,
-    compression: Compression,
-    headers: &HeaderMap,
-    close: bool,
-    framing: Framing,
-) {
-    crate::http1::write_status_line(out, http::StatusCode::OK);
-    out.extend_from_slice(b"content-type: ");
-    out.extend_from_slice(codec.stream_content_type().as_bytes());
-    out.extend_from_slice(b"\r\n");
-    if compression != Compression::Identity {
-        out.extend_from_slice(STREAM_CONTENT_ENCODING.as_bytes());
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(compression.name().as_bytes());
-        out.extend_from_slice(b"\r\n");
-    }
-    write_metadata(out, headers, "");
-    match framing {
-        Framing::Chunked => {
-            crate::http1::write_body_framing(out, crate::http1::BodyFraming::Chunked);
-            if close {
-                crate::http1::write_connection_close(out);
-            }
-        }
-        Framing::Raw => crate::http1::write_connection_close(out),
-    }
-    crate::http1::write_head_end(out);
-}
-
-/// Where a message written by [`begin_message`] starts.
+/// Where a message begun by [`begin_message`] (or a protocol's
+/// [`Responder::begin_message`](crate::protocol::Responder::begin_message)) starts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MessageStart {
     offset: usize,
     framing: Framing,
+    enveloped: bool,
 }
 
 impl MessageStart {
+    /// Reserves `framing`'s chunk-size line (when chunked) and, when `enveloped`, an
+    /// envelope prefix; append the payload after this, then call [`finish`](Self::finish).
+    pub fn begin(out: &mut Vec<u8>, framing: Framing, enveloped: bool) -> MessageStart {
+        let offset = out.len();
+        let start = MessageStart {
+            offset,
+            framing,
+            enveloped,
+        };
+        out.resize(offset + start.reserved(), 0);
+        start
+    }
+
     /// Offset of the message's first byte (its chunk-size line); truncate here to undo it.
     #[must_use]
     pub fn offset(self) -> usize {
         self.offset
+    }
+
+    /// Offset where the payload begins.
+    #[must_use]
+    pub fn payload_offset(self) -> usize {
+        self.offset + self.reserved()
+    }
+
+    fn prefix(self) -> usize {
+        if self.enveloped { PREFIX_LEN } else { 0 }
+    }
+
+    fn reserved(self) -> usize {
+        self.framing.reserved() + self.prefix()
+    }
+
+    /// Patches the chunk size and envelope prefix (with `flags`) of this message, whose
+    /// payload runs to the end of `out`, and closes the chunk. Fails, cutting the message,
+    /// if it exceeds what a chunk or an envelope can carry (4 GiB - 6).
+    pub fn finish(self, out: &mut Vec<u8>, flags: u8) -> Result<(), TooLarge> {
+        let payload_len = out.len() - self.payload_offset();
+        let framed_len = payload_len + self.prefix();
+        let (Ok(payload32), Ok(chunk32)) = (u32::try_from(payload_len), u32::try_from(framed_len))
+        else {
+            out.truncate(self.offset);
+            return Err(TooLarge);
+        };
+        let chunk = self.framing.reserved();
+        let head = &mut out[self.offset..self.offset + self.reserved()];
+        if self.framing == Framing::Chunked {
+            for (i, slot) in head[..CHUNK_HEX].iter_mut().enumerate() {
+                *slot = HEX[((chunk32 >> (4 * (CHUNK_HEX - 1 - i))) & 0xf) as usize];
+            }
+            head[CHUNK_HEX] = b'\r';
+            head[CHUNK_HEX + 1] = b'\n';
+        }
+        if self.enveloped {
+            head[chunk] = flags;
+            head[chunk + 1..].copy_from_slice(&payload32.to_be_bytes());
+        }
+        if self.framing == Framing::Chunked {
+            out.extend_from_slice(b"\r\n");
+        }
+        Ok(())
     }
 }
 
 /// Reserves a chunk-size line (when chunked) and an envelope prefix; write the payload after
 /// this, then call [`finish_message`].
 pub fn begin_message(out: &mut Vec<u8>, framing: Framing) -> MessageStart {
-    let offset = out.len();
-    out.resize(offset + framing.reserved() + PREFIX_LEN, 0);
-    MessageStart { offset, framing }
+    MessageStart::begin(out, framing, true)
 }
 
 /// Offset where the payload of a message begun at `start` begins.
 #[must_use]
 pub fn payload_offset(start: MessageStart) -> usize {
-    start.offset + start.framing.reserved() + PREFIX_LEN
+    start.payload_offset()
 }
 
 /// Patches the chunk size and envelope prefix of the message begun at `start` (whose payload
 /// runs to the end of `out`) and closes the chunk. Fails if the payload exceeds 4 GiB - 6.
 pub fn finish_message(out: &mut Vec<u8>, start: MessageStart, flags: u8) -> Result<(), TooLarge> {
-    let payload_len = out.len() - payload_offset(start);
-    let envelope_len = payload_len + PREFIX_LEN;
-    let (Ok(payload32), Ok(chunk32)) = (u32::try_from(payload_len), u32::try_from(envelope_len))
-    else {
-        out.truncate(start.offset);
-        return Err(TooLarge);
-    };
-    let reserved = start.framing.reserved();
-    let head = &mut out[start.offset..start.offset + reserved + PREFIX_LEN];
-    if start.framing == Framing::Chunked {
-        for (i, slot) in head[..CHUNK_HEX].iter_mut().enumerate() {
-            *slot = HEX[((chunk32 >> (4 * (CHUNK_HEX - 1 - i))) & 0xf) as usize];
-        }
-        head[CHUNK_HEX] = b'\r';
-        head[CHUNK_HEX + 1] = b'\n';
-    }
-    head[reserved] = flags;
-    head[reserved + 1..].copy_from_slice(&payload32.to_be_bytes());
-    if start.framing == Framing::Chunked {
-        out.extend_from_slice(b"\r\n");
-    }
-    Ok(())
+    start.finish(out, flags)
 }
 
 /// A message too large for one envelope.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TooLarge;
 
-/// Writes the end-stream envelope (with `error` and `trailers`) as the last data chunk, then
-/// the terminating zero-length chunk (nothing more with [`Framing::Raw`]: closing the
-/// connection ends the body). The end-stream JSON is not compressed.
-pub fn write_end(
-    out: &mut Vec<u8>,
-    framing: Framing,
-    error: Option<&ConnectError>,
-    trailers: &HeaderMap,
-) {
-    let start = begin_message(out, framing);
-    write_end_stream(error, trailers, out);
-    // The end-stream JSON is small; it can never exceed the envelope limit.
-    let _ = finish_message(out, start, FLAG_END_STREAM);
-    if framing == Framing::Chunked {
-        out.extend_from_slice(b"0\r\n\r\n");
+impl std::fmt::Display for TooLarge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("message too large for an envelope")
     }
 }
+
+impl std::error::Error for TooLarge {}
 
 /// Flags of a data message with the given compression.
 #[must_use]
@@ -385,7 +372,7 @@ impl StreamReader {
 
 /// Writes the messages of a streaming request or response: the chunk framing (or none, for
 /// [`Framing::Raw`]), envelopes, the end-stream message for responses. A thin, stateless
-/// convenience over [`begin_message`] / [`finish_message`] / [`write_end`].
+/// convenience over [`begin_message`] / [`finish_message`].
 #[derive(Clone, Copy, Debug)]
 pub struct StreamWriter {
     /// How envelopes are framed on the connection.
@@ -431,6 +418,7 @@ pub enum MessageError<E> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::envelope::FLAG_END_STREAM;
     use crate::http1::{BodyDecoder, BodyFraming, DecodeBody, Limits};
 
     #[test]
@@ -441,12 +429,10 @@ mod tests {
             out.extend_from_slice(payload);
             finish_message(&mut out, s, 0).unwrap();
         }
-        write_end(
-            &mut out,
-            Framing::Chunked,
-            Some(&ConnectError::new(Code::Internal, "boom")),
-            &HeaderMap::new(),
-        );
+        let s = begin_message(&mut out, Framing::Chunked);
+        out.extend_from_slice(b"{}");
+        finish_message(&mut out, s, FLAG_END_STREAM).unwrap();
+        out.extend_from_slice(b"0\r\n\r\n");
         // Undo the chunking with the HTTP/1.1 decoder, then read the envelopes back.
         let mut body = BodyDecoder::new(BodyFraming::Chunked, &Limits::default()).unwrap();
         let d = body.decode_in_place(&mut out).unwrap();
@@ -464,34 +450,32 @@ mod tests {
         assert_eq!(frames[1], (0, Vec::new()));
         assert_eq!(frames[2], (0, b"x".to_vec()));
         assert_eq!(frames[3].0, FLAG_END_STREAM);
-        assert_eq!(
-            frames[3].1,
-            br#"{"error":{"code":"internal","message":"boom"}}"#
-        );
+        assert_eq!(frames[3].1, b"{}");
     }
 
     #[test]
     fn raw_framing_is_bare_envelopes() {
         let mut out = Vec::new();
-        write_stream_head(
-            &mut out,
-            Codec::Proto,
-            Compression::Identity,
-            &HeaderMap::new(),
-            false,
-            Framing::Raw,
-        );
-        assert_eq!(
-            out,
-            b"HTTP/1.1 200 OK\r\ncontent-type: application/connect+proto\r\nconnection: close\r\n\r\n"
-        );
-        out.clear();
         let s = begin_message(&mut out, Framing::Raw);
         assert_eq!(payload_offset(s), PREFIX_LEN);
         out.extend_from_slice(b"hi");
         finish_message(&mut out, s, 0).unwrap();
-        write_end(&mut out, Framing::Raw, None, &HeaderMap::new());
-        assert_eq!(out, b"\0\0\0\0\x02hi\x02\0\0\0\x02{}");
+        assert_eq!(out, b"\0\0\0\0\x02hi");
+    }
+
+    #[test]
+    fn a_bare_message_reserves_only_its_chunk_line() {
+        let mut out = b"head".to_vec();
+        let s = MessageStart::begin(&mut out, Framing::Raw, false);
+        assert_eq!(s.payload_offset(), 4);
+        out.extend_from_slice(b"msg");
+        s.finish(&mut out, 0).unwrap();
+        assert_eq!(out, b"headmsg");
+        let mut out = Vec::new();
+        let s = MessageStart::begin(&mut out, Framing::Chunked, false);
+        out.extend_from_slice(b"msg");
+        s.finish(&mut out, 0).unwrap();
+        assert_eq!(out, b"00000003\r\nmsg\r\n");
     }
 
     fn env(flags: u8, payload: &[u8]) -> Vec<u8> {

@@ -7,8 +7,9 @@ use std::time::Duration;
 use connect_wire::http1::{
     CONTINUE_RESPONSE, CloseReason, ConnectionMark, KeepAlive, mark_connection,
 };
-use connect_wire::server::{AfterRefusal, Negotiated, negotiate, write_not_found, write_refusal};
-use connect_wire::unary;
+use connect_wire::server::{
+    Negotiated, negotiate, write_http_error, write_not_found, write_refusal,
+};
 use tracing::{debug, trace};
 
 use super::busy_conn::{BusyConn, HEAD_COPY_KEEP, IDLE_READ, Link};
@@ -270,7 +271,7 @@ async fn requests<L: Services>(
             HeadRead::Gone => return TurnEnd::Close { unread: false },
             HeadRead::Bad(status) => {
                 trace!(status, "bad request head");
-                unary::write_http_error(&mut conn.wbuf, status, None, true);
+                write_http_error(&mut conn.wbuf, status, None, true);
                 conn.flush().await;
                 return TurnEnd::Close { unread: true };
             }
@@ -282,7 +283,7 @@ async fn requests<L: Services>(
         let expects_continue = head.expect_continue() && head.has_body();
         let minor = head.version_minor();
         if let Err(e) = conn.req.open_body() {
-            unary::write_http_error(&mut conn.wbuf, e.status().as_u16(), None, true);
+            write_http_error(&mut conn.wbuf, e.status().as_u16(), None, true);
             conn.flush().await;
             return TurnEnd::Close { unread: true };
         }
@@ -354,7 +355,6 @@ async fn dispatch<L: Services>(
         write_not_found(&mut conn.wbuf, conn.keep_alive.is_closing());
         return Dispatched::Answered(None);
     };
-    let minor = head.version_minor();
     let neg = match negotiate(&head.view(head_bytes), route.descriptor) {
         Ok(neg) => neg,
         Err(reject) => {
@@ -364,10 +364,7 @@ async fn dispatch<L: Services>(
             if expects_continue {
                 conn.keep_alive.close(CloseReason::RefusedBeforeBody);
             }
-            let closing = conn.keep_alive.is_closing();
-            if write_refusal(&mut conn.wbuf, reject, minor, closing) == AfterRefusal::Close {
-                conn.keep_alive.close(CloseReason::UnframedResponse);
-            }
+            write_refusal(&mut conn.wbuf, reject, conn.keep_alive.is_closing());
             return Dispatched::Answered(None);
         }
     };

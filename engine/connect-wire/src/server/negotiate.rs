@@ -16,23 +16,15 @@ use crate::codec::{Codec, ContentType, parse_content_type};
 use crate::compression::{ACCEPT_ENCODING, Compression};
 use crate::get::{self, GetError};
 use crate::headers;
+use crate::protocol::{Protocol, Responder, Shape};
 use crate::service::MethodDescriptor;
 use crate::view::RequestView;
-
-/// How the request carries its message(s).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Shape {
-    /// Unary POST: the body is the message.
-    Unary,
-    /// Unary GET: the message is in the query.
-    Get,
-    /// Streaming POST: the body is a sequence of envelopes.
-    Stream,
-}
 
 /// What was negotiated for an accepted request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Negotiated {
+    /// The request's protocol.
+    pub protocol: Protocol,
     /// How the message(s) travel.
     pub shape: Shape,
     /// The codec of requests and responses.
@@ -45,6 +37,19 @@ pub struct Negotiated {
     pub timeout: Option<Duration>,
 }
 
+impl Negotiated {
+    /// The [`Responder`] that writes this call's response.
+    #[must_use]
+    pub fn responder(&self) -> Responder {
+        Responder::new(
+            self.protocol,
+            self.shape,
+            self.codec,
+            self.response_compression,
+        )
+    }
+}
+
 /// Why a request is refused.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Reject {
@@ -55,9 +60,12 @@ pub enum Reject {
         /// An extra header, e.g. `Allow` or `Accept-Post`.
         header: Option<(&'static str, &'static str)>,
     },
-    /// A Connect error, answered in the shape of the call (unary: error JSON with the code's
-    /// HTTP status; stream: status 200 and an end-stream message).
-    Connect {
+    /// An RPC error, answered as the protocol answers errors in the shape of the call
+    /// (Connect unary: error JSON with the code's HTTP status; Connect streams: status 200
+    /// and an end-stream message).
+    Rpc {
+        /// The request's protocol.
+        protocol: Protocol,
         /// The shape to answer in.
         shape: Shape,
         /// The codec the request named (for a stream's content type).
@@ -83,7 +91,8 @@ fn unknown_compression(shape: Shape, codec: Codec, name: &str) -> Reject {
     } else {
         format!("{ACCEPT_ENCODING},identity")
     };
-    Reject::Connect {
+    Reject::Rpc {
+        protocol: Protocol::Connect,
         shape,
         codec,
         code: Code::Unimplemented,
@@ -95,6 +104,16 @@ fn unknown_compression(shape: Shape, codec: Codec, name: &str) -> Reject {
 /// Decides how to serve a request for `method` from its head, whatever HTTP version carried
 /// it (an HTTP/1.1 head: [`RequestHead::view`](crate::http1::RequestHead::view)).
 pub fn negotiate(
+    head: &(impl RequestView + ?Sized),
+    method: &MethodDescriptor,
+) -> Result<Negotiated, Reject> {
+    match Protocol::of_request(head) {
+        Protocol::Connect => negotiate_connect(head, method),
+    }
+}
+
+/// Connect's negotiation (see the module's documentation for its order).
+fn negotiate_connect(
     head: &(impl RequestView + ?Sized),
     method: &MethodDescriptor,
 ) -> Result<Negotiated, Reject> {
@@ -127,7 +146,8 @@ pub fn negotiate(
             });
         }
     };
-    let connect_error = |code, message: &'static str| Reject::Connect {
+    let connect_error = |code, message: &'static str| Reject::Rpc {
+        protocol: Protocol::Connect,
         shape,
         codec: codec_hint,
         code,
@@ -164,7 +184,8 @@ pub fn negotiate(
                         .map(|(_, v)| v.into_owned());
                     unknown_compression(shape, codec_hint, name.as_deref().unwrap_or(""))
                 }
-                other => Reject::Connect {
+                other => Reject::Rpc {
+                    protocol: Protocol::Connect,
                     shape,
                     codec: codec_hint,
                     code: Code::InvalidArgument,
@@ -199,6 +220,7 @@ pub fn negotiate(
         }
     };
     Ok(Negotiated {
+        protocol: Protocol::Connect,
         shape,
         codec,
         request_compression,
@@ -342,25 +364,41 @@ mod tests {
                 header: Some(("allow", "POST"))
             })
         );
-        let Err(Reject::Connect { code, message, .. }) = run(
+        let Err(Reject::Rpc {
+            protocol: Protocol::Connect,
+            code,
+            message,
+            ..
+        }) = run(
             &post("content-type: application/proto\ncontent-encoding: foo\n"),
             &UNARY,
-        ) else {
+        )
+        else {
             panic!()
         };
         assert_eq!(code, Code::Unimplemented);
         assert!(message.contains("\"foo\""), "{message}");
-        let Err(Reject::Connect { code, .. }) = run(
+        let Err(Reject::Rpc {
+            protocol: Protocol::Connect,
+            code,
+            ..
+        }) = run(
             &post("content-type: application/proto\nconnect-protocol-version: 2\n"),
             &UNARY,
-        ) else {
+        )
+        else {
             panic!()
         };
         assert_eq!(code, Code::InvalidArgument);
-        let Err(Reject::Connect { code, .. }) = run(
+        let Err(Reject::Rpc {
+            protocol: Protocol::Connect,
+            code,
+            ..
+        }) = run(
             &post("content-type: application/proto\nconnect-timeout-ms: 12345678901\n"),
             &UNARY,
-        ) else {
+        )
+        else {
             panic!()
         };
         assert_eq!(code, Code::InvalidArgument);

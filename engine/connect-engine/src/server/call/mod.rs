@@ -22,7 +22,6 @@ mod unary;
 use std::marker::PhantomData;
 use std::time::Instant;
 
-use connect_wire::compression::Compression;
 use connect_wire::http1::CloseReason;
 use connect_wire::server::{Negotiated, Shape};
 use connect_wire::service::MethodDescriptor;
@@ -105,8 +104,7 @@ impl<'c> Call<'c> {
         let reply = UnaryReply {
             out: wbuf,
             scratch: scratch2,
-            codec: neg.codec,
-            compression: neg.response_compression,
+            responder: neg.responder(),
             json,
             keep_alive,
             deadline,
@@ -286,8 +284,7 @@ impl<'c> Call<'c> {
             w,
             out: wbuf,
             scratch: scratch2,
-            codec: neg.codec,
-            compression: neg.response_compression,
+            responder: neg.responder(),
             json,
             headers,
             trailers,
@@ -332,8 +329,7 @@ impl<'c> Call<'c> {
             let reply = UnaryReply {
                 out: wbuf,
                 scratch: scratch2,
-                codec: self.neg.codec,
-                compression: Compression::Identity,
+                responder: self.neg.responder(),
                 json,
                 keep_alive,
                 deadline: None,

@@ -6,9 +6,10 @@ use std::time::Instant;
 
 use connect_wire::compression::Compression;
 use connect_wire::http1::{CloseReason, KeepAlive};
-use connect_wire::server::BodyCursor;
+use connect_wire::protocol::Responder;
+use connect_wire::server::{BodyCursor, write_stream_end, write_stream_head};
 use connect_wire::stream::{self, Item, StreamReader};
-use connect_wire::{Code, Codec, ConnectError, JsonOptions, Message, MessageType, Role, fault};
+use connect_wire::{Code, ConnectError, JsonOptions, Message, MessageType, Role, fault};
 use http::HeaderMap;
 
 use super::request::{CallInfo, RequestHeaders, Response};
@@ -207,8 +208,8 @@ pub struct ResponseStream<'c, T> {
     pub(crate) w: &'c mut WriteHalf,
     pub(crate) out: &'c mut Vec<u8>,
     pub(crate) scratch: &'c mut Vec<u8>,
-    pub(crate) codec: Codec,
-    pub(crate) compression: Compression,
+    /// What the call's protocol puts in the response.
+    pub(crate) responder: Responder,
     pub(crate) json: &'c JsonOptions,
     pub(crate) headers: HeaderMap,
     pub(crate) trailers: HeaderMap,
@@ -250,10 +251,9 @@ impl<T> ResponseStream<'_, T> {
 
     fn ensure_head(&mut self) {
         if !self.head_sent {
-            stream::write_stream_head(
+            write_stream_head(
                 self.out,
-                self.codec,
-                self.compression,
+                self.responder,
                 &self.headers,
                 self.keep_alive.is_closing(),
                 self.framing,
@@ -264,35 +264,35 @@ impl<T> ResponseStream<'_, T> {
 
     fn encode<'m, M: Message<'m>>(&mut self, msg: &M) -> Result<(), ConnectError> {
         self.ensure_head();
-        let start = stream::begin_message(self.out, self.framing);
+        let r = self.responder;
+        let start = r.begin_message(self.out, self.framing);
         self.encoding = Some(start.offset());
-        let mut flags_compression = self.compression;
-        let result = if self.compression == Compression::Identity {
-            self.codec
-                .encode(msg, self.out, self.json)
-                .map_err(|e| fault::encode(Role::Server, &e))
-        } else {
+        let mut compressed = r.compression() != Compression::Identity;
+        let result = if compressed {
             self.scratch.clear();
-            self.codec
+            r.codec()
                 .encode(msg, self.scratch, self.json)
                 .map_err(|e| fault::encode(Role::Server, &e))
                 .and_then(|()| {
                     if self.scratch.len() < self.compress_min {
                         // Too small to be worth compressing: this envelope goes out plain.
-                        flags_compression = Compression::Identity;
+                        compressed = false;
                         self.out.extend_from_slice(self.scratch);
                         Ok(())
                     } else {
-                        with_codecs(|c| c.compress(self.compression, self.scratch, self.out))
+                        with_codecs(|c| c.compress(r.compression(), self.scratch, self.out))
                             .map_err(|e| fault::compress(Role::Server, e))
                     }
                 })
+        } else {
+            r.codec()
+                .encode(msg, self.out, self.json)
+                .map_err(|e| fault::encode(Role::Server, &e))
         };
         let result = result.and_then(|()| {
-            stream::finish_message(self.out, start, stream::message_flags(flags_compression))
-                .map_err(|_| {
-                    ConnectError::new(Code::ResourceExhausted, "response message too large")
-                })
+            r.finish_message(self.out, start, compressed).map_err(|_| {
+                ConnectError::new(Code::ResourceExhausted, "response message too large")
+            })
         });
         self.encoding = None;
         if result.is_err() {
@@ -355,8 +355,9 @@ impl<T> ResponseStream<'_, T> {
             self.out.truncate(partial);
         }
         self.ensure_head();
-        stream::write_end(
+        write_stream_end(
             self.out,
+            self.responder,
             self.framing,
             result.as_ref().err(),
             &self.trailers,

@@ -4,7 +4,10 @@ use std::time::Instant;
 
 use connect_wire::compression::Compression;
 use connect_wire::http1::KeepAlive;
-use connect_wire::{Codec, ConnectError, JsonOptions, Message, Role, fault, unary};
+use connect_wire::protocol::Responder;
+use connect_wire::server::{close_unary, open_unary, write_error};
+use connect_wire::stream::Framing;
+use connect_wire::{Code, ConnectError, JsonOptions, Message, Role, fault};
 use http::HeaderMap;
 
 use super::request::Response;
@@ -23,8 +26,8 @@ pub(crate) enum MessageAt {
 pub struct UnaryReply<'c> {
     pub(crate) out: &'c mut Vec<u8>,
     pub(crate) scratch: &'c mut Vec<u8>,
-    pub(crate) codec: Codec,
-    pub(crate) compression: Compression,
+    /// What the call's protocol puts in the response.
+    pub(crate) responder: Responder,
     pub(crate) json: &'c JsonOptions,
     pub(crate) keep_alive: &'c mut KeepAlive,
     pub(crate) deadline: Option<Instant>,
@@ -73,8 +76,9 @@ impl UnaryReply<'_> {
             Err(e) => {
                 self.out.truncate(start);
                 self.record.fail(&e);
-                unary::write_error_response(
+                write_error(
                     self.out,
+                    self.responder,
                     &e,
                     &HeaderMap::new(),
                     &HeaderMap::new(),
@@ -85,63 +89,57 @@ impl UnaryReply<'_> {
     }
 
     /// Writes the head with a content-length placeholder, then the body straight after it
-    /// (encoded in place, or compressed from scratch), then patches the length.
+    /// (the message encoded in place, or compressed from scratch, framed as the protocol
+    /// frames it), then patches the length.
     fn render<'m, M: Message<'m>>(&mut self, resp: &Response<M>) -> Result<(), ConnectError> {
-        let (codec, compression, close) =
-            (self.codec, self.compression, self.keep_alive.is_closing());
-        if compression == Compression::Identity {
-            let cl = unary::write_success_head_open(
-                self.out,
-                codec,
-                compression,
-                &resp.headers,
-                &resp.trailers,
-                close,
-            );
-            let body = self.out.len();
-            codec
-                .encode(&resp.message, self.out, self.json)
-                .map_err(|e| fault::encode(Role::Server, &e))?;
-            let len = self.out.len() - body;
-            unary::patch_content_length(self.out, cl, len);
-        } else {
+        let r = self.responder;
+        let (codec, close) = (r.codec(), self.keep_alive.is_closing());
+        let mut compression = r.compression();
+        if compression != Compression::Identity {
             self.scratch.clear();
             codec
                 .encode(&resp.message, self.scratch, self.json)
                 .map_err(|e| fault::encode(Role::Server, &e))?;
             // Too small to be worth compressing: sent as is, without content-encoding.
-            let compression = if self.scratch.len() < self.compress_min {
-                Compression::Identity
-            } else {
-                compression
-            };
-            let cl = unary::write_success_head_open(
-                self.out,
-                codec,
-                compression,
-                &resp.headers,
-                &resp.trailers,
-                close,
-            );
-            let body = self.out.len();
-            let (input, out) = (&*self.scratch, &mut *self.out);
-            if compression == Compression::Identity {
-                out.extend_from_slice(input);
-            } else {
-                with_codecs(|c| c.compress(compression, input, out))
-                    .map_err(|e| fault::compress(Role::Server, e))?;
+            if self.scratch.len() < self.compress_min {
+                compression = Compression::Identity;
             }
-            let len = self.out.len() - body;
-            unary::patch_content_length(self.out, cl, len);
         }
+        let open = open_unary(
+            self.out,
+            r,
+            compression,
+            &resp.headers,
+            &resp.trailers,
+            close,
+        );
+        let start = r.begin_message(self.out, Framing::Raw);
+        if r.compression() == Compression::Identity {
+            codec
+                .encode(&resp.message, self.out, self.json)
+                .map_err(|e| fault::encode(Role::Server, &e))?;
+        } else if compression == Compression::Identity {
+            self.out.extend_from_slice(self.scratch);
+        } else {
+            let (input, out) = (&*self.scratch, &mut *self.out);
+            with_codecs(|c| c.compress(compression, input, out))
+                .map_err(|e| fault::compress(Role::Server, e))?;
+        }
+        r.finish_message(self.out, start, compression != Compression::Identity)
+            .map_err(|_| {
+                ConnectError::new(Code::ResourceExhausted, "response message too large")
+            })?;
+        r.end(self.out, Framing::Raw, None, &resp.trailers);
+        close_unary(self.out, open);
         Ok(())
     }
 
     /// Renders an error (with the interceptors' response fields).
     pub(crate) fn error(self, err: &ConnectError) {
         self.record.fail(err);
-        unary::write_error_response(
+        write_error(
             self.out,
+            self.responder,
             err,
             &self.record.headers,
             &self.record.trailers,
