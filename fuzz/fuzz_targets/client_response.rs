@@ -29,6 +29,7 @@ use connect_wire::client::{
 use connect_wire::compression::{Codecs, Compression};
 use connect_wire::envelope::{FLAG_COMPRESSED, FLAG_END_STREAM};
 use connect_wire::http1::{Limits, ResponseHead};
+use connect_wire::protocol::Protocol;
 use connect_wire::stream::{Role, StreamReader};
 use connect_wire::{Code, Codec, ConnectError, JsonOptions, RawMessage};
 use http::{HeaderMap, Method};
@@ -142,6 +143,7 @@ fn read_call(
     let (headers, trailers) = response_metadata(reader.head(), reader.head_bytes(), !call.stream);
     let json = JsonOptions::default();
     let decoding = Decoding {
+        protocol: Protocol::Connect,
         codec: call.codec,
         limit: call.max_message,
         json: &json,

@@ -20,6 +20,7 @@ use connect_wire::compression::{Codecs, Compression};
 use connect_wire::error::{
     EndStream, parse_end_stream, parse_error_json, write_end_stream, write_error_json,
 };
+use connect_wire::protocol::Protocol;
 use connect_wire::{Code, ConnectError};
 use http::HeaderMap;
 use libfuzzer_sys::fuzz_target;
@@ -239,7 +240,9 @@ fuzz_target!(|data: &[u8]| {
     };
 
     let mut scratch = Vec::new();
-    let plain = CODECS.with_borrow_mut(|c| decode_end_stream(body, None, &mut scratch, c, limit));
+    let plain = CODECS.with_borrow_mut(|c| {
+        decode_end_stream(Protocol::Connect, body, None, &mut scratch, c, limit)
+    });
     assert_eq!(plain, parse_end_stream(body).map_err(ConnectError::from));
     if let Err(e) = &plain {
         assert_eq!(e.code(), Code::Internal);
@@ -249,8 +252,9 @@ fuzz_target!(|data: &[u8]| {
         CODECS
             .with_borrow_mut(|c| c.compress(alg, body, &mut sent))
             .expect("in-memory compression succeeds");
-        let got =
-            CODECS.with_borrow_mut(|c| decode_end_stream(&sent, Some(alg), &mut scratch, c, limit));
+        let got = CODECS.with_borrow_mut(|c| {
+            decode_end_stream(Protocol::Connect, &sent, Some(alg), &mut scratch, c, limit)
+        });
         if body.len() > limit {
             assert_eq!(
                 got.map(|_| ()).map_err(|e| e.code()),

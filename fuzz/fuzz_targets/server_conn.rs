@@ -42,6 +42,7 @@ use connect_wire::client::{Verdict, classify_stream, classify_unary, unary_error
 use connect_wire::compression::{Codecs, Compression};
 use connect_wire::error::parse_end_stream;
 use connect_wire::http1::{BodyDecoder, DecodeBody, Limits, ResponseHead, ResponseParser, Status};
+use connect_wire::protocol::Responder;
 use connect_wire::server::{
     BodyCursor, Discard, Negotiated, RequestReader, Shape, close_unary, negotiate, open_unary,
     write_error, write_http_error, write_refusal, write_stream_end, write_stream_head,
@@ -49,7 +50,6 @@ use connect_wire::server::{
 use connect_wire::service::{Idempotency, MethodDescriptor, StreamKind};
 use connect_wire::stream::{self, Framing, Item, StreamReader};
 use connect_wire::{Code, Codec, ConnectError, Role, envelope, fault, get};
-use connect_wire::protocol::Responder;
 use http::{HeaderMap, Method};
 use libfuzzer_sys::fuzz_target;
 
@@ -594,13 +594,7 @@ struct StreamOut {
 impl StreamOut {
     fn ensure_head(&mut self, wbuf: &mut Vec<u8>, close: bool) {
         if !self.head_sent {
-            write_stream_head(
-                wbuf,
-                self.responder,
-                &HeaderMap::new(),
-                close,
-                self.framing,
-            );
+            write_stream_head(wbuf, self.responder, &HeaderMap::new(), close, self.framing);
             self.head_sent = true;
         }
     }

@@ -34,6 +34,7 @@ use std::borrow::Borrow;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use connect_wire::client::{Need, RequestWriter, Scratch, StreamCall, UnaryCall};
+use connect_wire::protocol::Shape;
 use connect_wire::service::MethodDescriptor;
 use connect_wire::{Code, ConnectError, Message, OwnedMessage};
 pub use stream::BlockingStream;
@@ -246,7 +247,10 @@ impl BlockingClient {
             }
         };
         let mut ex = self.exchange(conn, &call.bounds);
-        let mut unary = UnaryCall::new(get, config.codec, config.max_message_size);
+        let mut unary = UnaryCall::new(
+            config.requester(if get { Shape::Get } else { Shape::Unary }),
+            config.max_message_size,
+        );
         let write_error = ex.send(&request, &call.bounds).err();
         buffers::give(request, config.buffer_size);
         if let Some(e) = write_error.as_ref().filter(|e| stopped(e)) {
@@ -288,7 +292,7 @@ impl BlockingClient {
         let path = target.path(call.method);
         let mut scratch = buffers::take_scratch();
         let mut wbuf = buffers::take(config.buffer_size);
-        let mut start = StreamCall::new(config.codec, config.max_stream_body);
+        let mut start = StreamCall::new(config.requester(Shape::Stream), config.max_stream_body);
         let (encode_error, write_error) = {
             let writer = target.writer(call, &path);
             let mut failed = start.write_head(&writer, &mut wbuf).err();

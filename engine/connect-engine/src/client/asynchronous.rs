@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use connect_wire::client::{Need, RequestWriter, Scratch, StreamCall, UnaryCall};
 use connect_wire::compression::Compression;
+use connect_wire::protocol::Shape;
 use connect_wire::service::MethodDescriptor;
 use connect_wire::{Code, ConnectError, Message, OwnedMessage};
 
@@ -58,13 +59,6 @@ impl Client<DefaultConnector> {
         let connector = DefaultConnector::new(config.tls_config());
         Self::with_connector(base_url, config, connector)
     }
-}
-
-/// How a call's messages travel.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Shape {
-    Unary,
-    Get,
 }
 
 impl<C: Connector> Client<C> {
@@ -309,7 +303,7 @@ impl<C: Connector> Client<C> {
         let mut ex = self.exchange(conn);
         std::mem::swap(&mut ex.wbuf, &mut request);
         buffers::give(request, config.buffer_size);
-        let mut unary = UnaryCall::new(shape == Shape::Get, config.codec, config.max_message_size);
+        let mut unary = UnaryCall::new(config.requester(shape), config.max_message_size);
         let write_error = Self::send(&mut ex, &call.bounds).await.err();
         if let Some(e) = write_error.as_ref().filter(|e| stopped(e)) {
             let e = e.clone();
@@ -350,7 +344,7 @@ impl<C: Connector> Client<C> {
         };
         let mut ex = self.exchange(conn);
         let mut scratch = buffers::take_scratch();
-        let mut start = StreamCall::new(config.codec, config.max_stream_body);
+        let mut start = StreamCall::new(config.requester(Shape::Stream), config.max_stream_body);
         let (encode_error, write_error) = {
             let writer = target.writer(call, &path);
             let mut failed = start.write_head(&writer, &mut ex.wbuf).err();

@@ -267,6 +267,7 @@ impl<'a> Target<'a> {
         let config = self.config;
         RequestWriter {
             spec: RequestSpec {
+                protocol: config.protocol,
                 host: self.origin.authority(),
                 path,
                 codec: config.codec,

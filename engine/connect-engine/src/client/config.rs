@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use connect_wire::compression::Compression;
 use connect_wire::http1::Limits;
+use connect_wire::protocol::{Protocol, Requester, Shape};
 use connect_wire::{Codec, JsonOptions};
 use http::HeaderMap;
 
@@ -16,6 +17,8 @@ use super::interceptor::Interceptor;
 /// each thread its client.
 #[derive(Clone)]
 pub struct ClientConfig {
+    /// The RPC protocol calls speak. Default (and, for now, only) Connect.
+    pub protocol: Protocol,
     /// The codec of requests and responses. Default protobuf binary.
     pub codec: Codec,
     /// Compression of request messages. Default identity.
@@ -81,6 +84,7 @@ pub struct ClientConfig {
 impl std::fmt::Debug for ClientConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ClientConfig")
+            .field("protocol", &self.protocol)
             .field("codec", &self.codec)
             .field("send_compression", &self.send_compression)
             .field("accept_compression", &self.accept_compression)
@@ -103,6 +107,7 @@ impl ClientConfig {
     #[must_use]
     pub fn new() -> Self {
         ClientConfig {
+            protocol: Protocol::Connect,
             codec: Codec::Proto,
             send_compression: Compression::Identity,
             compress_min_bytes: 0,
@@ -126,6 +131,13 @@ impl ClientConfig {
             interceptors: Vec::new(),
             buffer_size: 16 << 10,
         }
+    }
+
+    /// Sets the protocol.
+    #[must_use]
+    pub fn with_protocol(mut self, protocol: Protocol) -> Self {
+        self.protocol = protocol;
+        self
     }
 
     /// Sets the codec.
@@ -212,9 +224,15 @@ impl ClientConfig {
         self.headers = headers;
         self
     }
+    /// The protocol's side of a call of `shape`.
+    pub(crate) fn requester(&self, shape: Shape) -> Requester {
+        Requester::new(self.protocol, shape, self.codec)
+    }
+
     /// How response messages are decoded.
     pub(crate) fn decoding(&self) -> connect_wire::client::Decoding<'_> {
         connect_wire::client::Decoding {
+            protocol: self.protocol,
             codec: self.codec,
             limit: self.max_message_size,
             json: &self.json,

@@ -15,10 +15,11 @@
 use http::{HeaderMap, Method};
 
 use super::reader::{Decoding, ResponseReader};
-use super::response::{Verdict, classify_unary, response_metadata};
-use crate::codec::{Codec, OwnedMessage};
+use super::response::{Verdict, response_metadata};
+use crate::codec::OwnedMessage;
 use crate::compression::Codecs;
 use crate::error::ConnectError;
+use crate::protocol::Requester;
 
 /// What a call needs from its driver next.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -159,7 +160,7 @@ enum UnaryState {
 pub struct UnaryCall {
     state: UnaryState,
     method: Method,
-    codec: Codec,
+    requester: Requester,
     /// Largest body accepted: the message limit plus room for framing and error details.
     max_body: u64,
     /// A request write that failed while the server may still have answered (it answered
@@ -168,14 +169,14 @@ pub struct UnaryCall {
 }
 
 impl UnaryCall {
-    /// A call whose request goes out as a GET (`get`) or a POST, expecting `codec`, with
+    /// A call made by `requester` (its protocol, shape, a GET or a POST, and codec), with
     /// messages up to `max_message_size` bytes.
     #[must_use]
-    pub fn new(get: bool, codec: Codec, max_message_size: usize) -> Self {
+    pub fn new(requester: Requester, max_message_size: usize) -> Self {
         UnaryCall {
             state: UnaryState::Head { fresh: true },
-            method: if get { Method::GET } else { Method::POST },
-            codec,
+            method: requester.method(),
+            requester,
             max_body: (max_message_size as u64).saturating_add(64 << 10),
             write_error: None,
         }
@@ -232,7 +233,7 @@ impl UnaryCall {
                         Ok(true) => {
                             let (head, bytes) = (reader.head(), reader.head_bytes());
                             let (headers, trailers) = response_metadata(head, bytes, true);
-                            self.state = match classify_unary(&head.view(bytes), self.codec) {
+                            self.state = match self.requester.classify(&head.view(bytes)) {
                                 Verdict::Fail(error) => UnaryState::Failed {
                                     error,
                                     headers,
@@ -341,9 +342,11 @@ mod tests {
     use super::*;
     use crate::Code;
     use crate::MessageType;
+    use crate::codec::Codec;
     use crate::compression::Codecs;
     use crate::http1::{Limits, ResponseHead};
     use crate::json::JsonOptions;
+    use crate::protocol::{Protocol, Shape};
     use crate::wkt::StringValue;
 
     fn reader() -> ResponseReader {
@@ -358,7 +361,10 @@ mod tests {
         write_error: Option<ConnectError>,
     ) -> (UnaryOutput<StringValue<'static>>, bool, Vec<Need>) {
         let mut r = reader();
-        let mut call = UnaryCall::new(false, Codec::Json, 1 << 20);
+        let mut call = UnaryCall::new(
+            Requester::new(Protocol::Connect, Shape::Unary, Codec::Json),
+            1 << 20,
+        );
         call.sent(write_error);
         let mut pieces = input.chunks(step.max(1));
         let mut needs = Vec::new();
@@ -374,6 +380,7 @@ mod tests {
         }
         let json = JsonOptions::default();
         let decoding = Decoding {
+            protocol: Protocol::Connect,
             codec: Codec::Json,
             limit: 1 << 20,
             json: &json,

@@ -30,11 +30,12 @@ mod response;
 mod stream_body;
 mod stream_call;
 
+pub use crate::protocol::connect::timeout_millis;
 pub use call::{Need, UnaryCall, UnaryOutput, Waiting, with_metadata};
 pub use reader::{Decoding, ResponseReader, StreamEvent};
 pub use request::{
-    RequestError, RequestSpec, RequestWriter, Scratch, timeout_millis, write_get_head,
-    write_stream_head, write_unary_head,
+    RequestError, RequestSpec, RequestWriter, Scratch, write_get_head, write_stream_head,
+    write_unary_head,
 };
 pub use response::{
     Verdict, classify_stream, classify_unary, decode_end_stream, decode_response, error_response,

@@ -21,6 +21,7 @@ use crate::http1::{
     ResponseParser, Status, decode_buffered,
 };
 use crate::json::JsonOptions;
+use crate::protocol::Protocol;
 use crate::stream::{Item, StreamReader};
 
 /// A response being read. Reuse one per connection (its buffer and head keep their
@@ -298,6 +299,8 @@ pub enum StreamEvent<M> {
 /// options.
 #[derive(Clone, Copy, Debug)]
 pub struct Decoding<'a> {
+    /// The call's protocol.
+    pub protocol: Protocol,
     /// The codec.
     pub codec: Codec,
     /// Largest message after decompression.
@@ -331,6 +334,7 @@ impl ResponseReader {
             Verdict::ErrorBody(compression) => {
                 let (head, head_bytes, body) = self.parts();
                 Err(error_response(
+                    decoding.protocol,
                     &head.view(head_bytes),
                     body,
                     compression,
@@ -394,6 +398,7 @@ impl ResponseReader {
             } => {
                 let compression = compressed.then(|| stream.compression());
                 let end = decode_end_stream(
+                    decoding.protocol,
                     &self.avail()[payload],
                     compression,
                     scratch,

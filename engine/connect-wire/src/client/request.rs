@@ -15,11 +15,14 @@ use crate::headers;
 use crate::http1::{write_body_framing, write_head_end, write_header, write_request_line};
 use crate::json::JsonOptions;
 use crate::message::Message;
+use crate::protocol::{Http1Fields, Protocol, Requester, Shape};
 use crate::stream::{Framing, begin_message, finish_message};
 
 /// What every request of a call carries, whatever its shape.
 #[derive(Clone, Copy, Debug)]
 pub struct RequestSpec<'a> {
+    /// The call's protocol.
+    pub protocol: Protocol,
     /// The `Host` header: the authority of the base URL (`host[:port]`).
     pub host: &'a str,
     /// The request path: the base URL's path prefix (without a trailing `/`) followed by the
@@ -67,13 +70,6 @@ impl From<RequestError> for ConnectError {
     }
 }
 
-/// The `connect-timeout-ms` value for `timeout`: whole milliseconds, at least 1 (a timeout
-/// under a millisecond is still a timeout), at most the spec's 10 digits.
-#[must_use]
-pub fn timeout_millis(timeout: Duration) -> u64 {
-    (timeout.as_millis().clamp(1, 9_999_999_999)) as u64
-}
-
 fn write_common(
     out: &mut Vec<u8>,
     method: &Method,
@@ -106,17 +102,6 @@ fn write_user_headers(out: &mut Vec<u8>, spec: &RequestSpec<'_>) {
     }
 }
 
-fn write_timeout(out: &mut Vec<u8>, timeout: Option<Duration>) {
-    if let Some(t) = timeout {
-        let mut digits = itoa::Buffer::new();
-        let _ = write_header(
-            out,
-            headers::TIMEOUT.as_bytes(),
-            digits.format(timeout_millis(t)).as_bytes(),
-        );
-    }
-}
-
 /// Writes the head of a unary POST whose body (`body_len` bytes, compressed with
 /// `spec.compression` unless `compressed` is false) follows.
 pub fn write_unary_head(
@@ -128,18 +113,17 @@ pub fn write_unary_head(
     let mark = out.len();
     let r = (|| {
         write_common(out, &Method::POST, spec.path.as_bytes(), spec)?;
-        out.extend_from_slice(b"content-type: ");
-        out.extend_from_slice(spec.codec.unary_content_type().as_bytes());
-        out.extend_from_slice(b"\r\nconnect-protocol-version: 1\r\n");
-        if compressed && spec.compression != Compression::Identity {
-            out.extend_from_slice(b"content-encoding: ");
-            out.extend_from_slice(spec.compression.name().as_bytes());
-            out.extend_from_slice(b"\r\n");
-        }
-        if !spec.accept.is_empty() {
-            let _ = write_header(out, b"accept-encoding", spec.accept.as_bytes());
-        }
-        write_timeout(out, spec.timeout);
+        let compression = if compressed {
+            spec.compression
+        } else {
+            Compression::Identity
+        };
+        Requester::new(spec.protocol, Shape::Unary, spec.codec).request_fields(
+            &mut Http1Fields(out),
+            compression,
+            spec.accept,
+            spec.timeout,
+        );
         write_user_headers(out, spec);
         write_body_framing(out, crate::http1::BodyFraming::Length(body_len as u64));
         write_head_end(out);
@@ -172,11 +156,12 @@ pub fn write_get_head(
     let mark = out.len();
     let r = (|| {
         write_common(out, &Method::GET, query.as_bytes(), spec)?;
-        out.extend_from_slice(b"connect-protocol-version: 1\r\n");
-        if !spec.accept.is_empty() {
-            let _ = write_header(out, b"accept-encoding", spec.accept.as_bytes());
-        }
-        write_timeout(out, spec.timeout);
+        Requester::new(spec.protocol, Shape::Get, spec.codec).request_fields(
+            &mut Http1Fields(out),
+            compression,
+            spec.accept,
+            spec.timeout,
+        );
         write_user_headers(out, spec);
         write_head_end(out);
         Ok(())
@@ -193,23 +178,12 @@ pub fn write_stream_head(out: &mut Vec<u8>, spec: &RequestSpec<'_>) -> Result<()
     let mark = out.len();
     let r = (|| {
         write_common(out, &Method::POST, spec.path.as_bytes(), spec)?;
-        out.extend_from_slice(b"content-type: ");
-        out.extend_from_slice(spec.codec.stream_content_type().as_bytes());
-        out.extend_from_slice(b"\r\nconnect-protocol-version: 1\r\n");
-        if spec.compression != Compression::Identity {
-            out.extend_from_slice(headers::STREAM_CONTENT_ENCODING.as_bytes());
-            out.extend_from_slice(b": ");
-            out.extend_from_slice(spec.compression.name().as_bytes());
-            out.extend_from_slice(b"\r\n");
-        }
-        if !spec.accept.is_empty() {
-            let _ = write_header(
-                out,
-                headers::STREAM_ACCEPT_ENCODING.as_bytes(),
-                spec.accept.as_bytes(),
-            );
-        }
-        write_timeout(out, spec.timeout);
+        Requester::new(spec.protocol, Shape::Stream, spec.codec).request_fields(
+            &mut Http1Fields(out),
+            spec.compression,
+            spec.accept,
+            spec.timeout,
+        );
         write_user_headers(out, spec);
         write_body_framing(out, crate::http1::BodyFraming::Chunked);
         write_head_end(out);
@@ -219,6 +193,13 @@ pub fn write_stream_head(out: &mut Vec<u8>, spec: &RequestSpec<'_>) -> Result<()
         out.truncate(mark);
     }
     r
+}
+
+fn too_large() -> ConnectError {
+    ConnectError::new(
+        Code::ResourceExhausted,
+        "request message too large for an envelope",
+    )
 }
 
 /// Working buffers of a request writer, reused call after call.
@@ -300,6 +281,15 @@ impl RequestWriter<'_> {
                 compressed,
                 &mut scratch.query,
             )?;
+        } else if Requester::new(self.spec.protocol, Shape::Unary, self.spec.codec).enveloped() {
+            if u32::try_from(scratch.body.len()).is_err() {
+                return Err(too_large());
+            }
+            let flags = if compressed { FLAG_COMPRESSED } else { 0 };
+            let len = scratch.body.len() + crate::envelope::PREFIX_LEN;
+            write_unary_head(out, &self.spec, len, compressed)?;
+            // The length fits an envelope: checked above.
+            let _ = crate::envelope::write(out, flags, &scratch.body);
         } else {
             write_unary_head(out, &self.spec, scratch.body.len(), compressed)?;
             out.extend_from_slice(&scratch.body);
@@ -325,12 +315,7 @@ impl RequestWriter<'_> {
         match self.encode(out, &mut scratch.plain, codecs, message) {
             Ok(compressed) => {
                 let flags = if compressed { FLAG_COMPRESSED } else { 0 };
-                finish_message(out, start, flags).map_err(|_| {
-                    ConnectError::new(
-                        Code::ResourceExhausted,
-                        "request message too large for an envelope",
-                    )
-                })
+                finish_message(out, start, flags).map_err(|_| too_large())
             }
             Err(e) => {
                 out.truncate(start.offset());
@@ -356,6 +341,7 @@ mod tests {
 
     fn spec(headers: &HeaderMap) -> RequestSpec<'_> {
         RequestSpec {
+            protocol: Protocol::Connect,
             default_headers: &NO_HEADERS,
             host: "example.com:8080",
             path: "/api/pkg.Svc/Method",

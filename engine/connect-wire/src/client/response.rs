@@ -4,15 +4,17 @@
 use http::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::Role;
-use crate::code::Code;
+use crate::codec::Codec;
 use crate::codec::OwnedMessage;
-use crate::codec::{Codec, ContentType, parse_content_type};
 use crate::compression::{Codecs, Compression};
-use crate::error::{ConnectError, EndStream, parse_end_stream, read_error_json};
+use crate::error::{ConnectError, EndStream};
 use crate::fault;
 use crate::headers;
 use crate::http1::ResponseHead;
 use crate::json::JsonOptions;
+pub use crate::protocol::Verdict;
+pub use crate::protocol::connect::{classify_stream, classify_unary, status_error, unary_error};
+use crate::protocol::{Protocol, Requester, Shape};
 use crate::view::ResponseView;
 
 /// Decodes a response message from `payload` (decompressed first into `scratch` when
@@ -42,8 +44,10 @@ pub fn decode_response<M: OwnedMessage>(
     M::decode_owned(codec, bytes, json).map_err(|e| fault::decode(Role::Client, &e))
 }
 
-/// Parses an end-stream message (decompressed first when `compressed`).
+/// Parses the message that ends a response stream of `protocol` (decompressed first when
+/// `compressed`): Connect's end-stream message.
 pub fn decode_end_stream(
+    protocol: Protocol,
     payload: &[u8],
     compression: Option<Compression>,
     scratch: &mut Vec<u8>,
@@ -60,182 +64,7 @@ pub fn decode_end_stream(
             scratch
         }
     };
-    parse_end_stream(bytes).map_err(ConnectError::from)
-}
-
-/// What to do with a response, decided from its head.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Verdict {
-    /// A successful response: its body is the message (unary) or the envelopes (stream), the
-    /// message(s) compressed with this algorithm.
-    Accept(Compression),
-    /// A unary error response whose body is (probably) the Connect error JSON, compressed
-    /// with this algorithm: read the body (bounded) and hand it to [`unary_error`].
-    ErrorBody(Compression),
-    /// The call failed; the body is not needed (read and discard it to reuse the connection,
-    /// or close).
-    Fail(ConnectError),
-}
-
-fn header_str<'h>(head: &'h (impl ResponseView + ?Sized), name: &str) -> Option<&'h str> {
-    head.header(name)
-        .and_then(|v| std::str::from_utf8(v).ok())
-        .map(str::trim)
-}
-
-/// The compression a response names in `header`, if the client can decode it.
-fn response_compression(
-    head: &(impl ResponseView + ?Sized),
-    header: &str,
-) -> Result<Compression, ConnectError> {
-    match header_str(head, header) {
-        None | Some("") => Ok(Compression::Identity),
-        Some(name) => Compression::from_name(name).ok_or_else(|| {
-            ConnectError::new(
-                Code::Internal,
-                format!(
-                    "unknown response compression {name:?}: accepted encodings are {}",
-                    accepted_list()
-                ),
-            )
-        }),
-    }
-}
-
-fn accepted_list() -> String {
-    let list = crate::compression::ACCEPT_ENCODING;
-    if list.is_empty() {
-        "identity".to_owned()
-    } else {
-        format!("{list},identity")
-    }
-}
-
-/// The code and message for a response status with no usable Connect error: the spec's
-/// HTTP-to-code table; the message is the status line's code and reason.
-#[must_use]
-pub fn status_error(head: &(impl ResponseView + ?Sized)) -> ConnectError {
-    let status = head.status();
-    let reason = String::from_utf8_lossy(head.reason());
-    let mut err = ConnectError::new(
-        Code::from_http_status(status),
-        format!("HTTP status {status} {reason}")
-            .trim_end()
-            .to_owned(),
-    );
-    err.set_from_wire(true);
-    err
-}
-
-/// Classifies a unary response (POST or GET) to a request sent with `codec`.
-///
-/// * 200: the content type must be `application/<codec>` (a JSON charset parameter is
-///   fine): one that is not `application/` at all gives `unknown`, another one (another
-///   codec, a streaming type) `internal`, as connect-go has it; then the compression must be
-///   one the client decodes (else `internal`).
-/// * other statuses: an `application/json` body is the Connect error ([`Verdict::ErrorBody`]),
-///   anything else gives the status's code from the spec's table.
-#[must_use]
-pub fn classify_unary(head: &(impl ResponseView + ?Sized), codec: Codec) -> Verdict {
-    let content_type = head.header("content-type");
-    let parsed = content_type.and_then(parse_content_type);
-    if head.status() != 200 {
-        if parsed != Some(ContentType::Unary(Codec::Json)) {
-            return Verdict::Fail(status_error(head));
-        }
-        return match response_compression(head, headers::CONTENT_ENCODING) {
-            Ok(c) => Verdict::ErrorBody(c),
-            // An error body we cannot decompress: the status still says what happened.
-            Err(_) => Verdict::Fail(status_error(head)),
-        };
-    }
-    accept_success(head, codec, false, headers::CONTENT_ENCODING)
-}
-
-/// Classifies a streaming response to a request sent with `codec`: the status must be 200
-/// (else the status's code), the content type `application/connect+<codec>` (not
-/// `application/connect+` at all: `unknown`; another one: `internal`), and the
-/// `connect-content-encoding` one the client decodes (else `internal`).
-#[must_use]
-pub fn classify_stream(head: &(impl ResponseView + ?Sized), codec: Codec) -> Verdict {
-    if head.status() != 200 {
-        return Verdict::Fail(status_error(head));
-    }
-    accept_success(head, codec, true, headers::STREAM_CONTENT_ENCODING)
-}
-
-/// The checks of a successful response: its content type names `codec` in the call's
-/// shape (a type without the shape's prefix, `application/` or `application/connect+`, is
-/// `unknown`; another one with it `internal`), and `encoding_header` names a compression
-/// the client decodes.
-fn accept_success(
-    head: &(impl ResponseView + ?Sized),
-    codec: Codec,
-    stream: bool,
-    encoding_header: &str,
-) -> Verdict {
-    let content_type = head.header("content-type");
-    let expected = if stream {
-        codec.stream_content_type()
-    } else {
-        codec.unary_content_type()
-    };
-    let got = match content_type.and_then(parse_content_type) {
-        Some(ContentType::Unary(c)) if !stream => Some(c),
-        Some(ContentType::Stream(c)) if stream => Some(c),
-        _ => None,
-    };
-    match got {
-        Some(c) if c == codec => {}
-        Some(other) => {
-            let other = if stream {
-                other.stream_content_type()
-            } else {
-                other.unary_content_type()
-            };
-            return Verdict::Fail(ConnectError::new(
-                Code::Internal,
-                format!("invalid content-type {other:?}: expected {expected:?}"),
-            ));
-        }
-        None => {
-            let raw = content_type.unwrap_or_default();
-            let prefix: &[u8] = if stream {
-                b"application/connect+"
-            } else {
-                b"application/"
-            };
-            // Not even the shape's prefix: maybe not a Connect server at all.
-            let code =
-                if raw.len() >= prefix.len() && raw[..prefix.len()].eq_ignore_ascii_case(prefix) {
-                    Code::Internal
-                } else {
-                    Code::Unknown
-                };
-            return Verdict::Fail(ConnectError::new(
-                code,
-                format!(
-                    "invalid content-type {:?}: expected {expected:?}",
-                    String::from_utf8_lossy(raw),
-                ),
-            ));
-        }
-    }
-    match response_compression(head, encoding_header) {
-        Ok(c) => Verdict::Accept(c),
-        Err(e) => Verdict::Fail(e),
-    }
-}
-
-/// The error of a unary error response from its (decompressed) body: the Connect error
-/// JSON (invalid UTF-8 in it replaced, see
-/// [`parse_error_json`](crate::error::parse_error_json)), with the status's code where the
-/// body has none; a body that is not a JSON object gives the status's code with the status
-/// line as the message.
-#[must_use]
-pub fn unary_error(head: &(impl ResponseView + ?Sized), body: &[u8]) -> ConnectError {
-    read_error_json(body, Code::from_http_status(head.status()))
-        .unwrap_or_else(|| status_error(head))
+    Requester::new(protocol, Shape::Stream, Codec::Proto).end_stream(bytes)
 }
 
 /// The error of a unary error response from its body as received (compressed with
@@ -243,6 +72,7 @@ pub fn unary_error(head: &(impl ResponseView + ?Sized), body: &[u8]) -> ConnectE
 /// decompress is ignored: the status says what happened.
 #[must_use]
 pub fn error_response(
+    protocol: Protocol,
     head: &(impl ResponseView + ?Sized),
     body: &[u8],
     compression: Compression,
@@ -250,12 +80,13 @@ pub fn error_response(
     codecs: &mut Codecs,
     limit: usize,
 ) -> ConnectError {
+    let requester = Requester::new(protocol, Shape::Unary, Codec::Proto);
     if compression == Compression::Identity {
-        return unary_error(head, body);
+        return requester.unary_error(head, body);
     }
     scratch.clear();
     match codecs.decompress(compression, body, scratch, limit) {
-        Ok(()) => unary_error(head, scratch),
+        Ok(()) => requester.unary_error(head, scratch),
         Err(_) => status_error(head),
     }
 }
@@ -296,6 +127,7 @@ fn strip_prefix_ignore_case<'s>(s: &'s str, prefix: &str) -> Option<&'s str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::code::Code;
     use crate::http1::{Limits, ResponseParser, Status};
 
     fn parse(raw: &str) -> (ResponseHead, Vec<u8>) {

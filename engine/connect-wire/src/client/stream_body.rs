@@ -123,6 +123,7 @@ mod tests {
         let input = response();
         let json = JsonOptions::default();
         let decoding = Decoding {
+            protocol: crate::protocol::Protocol::Connect,
             codec: Codec::Proto,
             limit: 1 << 20,
             json: &json,
@@ -168,6 +169,7 @@ mod tests {
     fn close_delimited(input: &[u8], step: usize) -> Result<(usize, bool), ConnectError> {
         let json = JsonOptions::default();
         let decoding = Decoding {
+            protocol: crate::protocol::Protocol::Connect,
             codec: Codec::Proto,
             limit: 1 << 20,
             json: &json,

@@ -12,12 +12,12 @@ use http::{HeaderMap, Method};
 use super::call::{Need, Waiting, with_metadata};
 use super::reader::ResponseReader;
 use super::request::{RequestWriter, Scratch};
-use super::response::{Verdict, classify_stream, response_metadata};
+use super::response::{Verdict, response_metadata};
 use crate::Code;
-use crate::codec::Codec;
 use crate::compression::{Codecs, Compression};
 use crate::error::ConnectError;
 use crate::message::Message;
+use crate::protocol::Requester;
 
 /// How many bytes of a streaming request are gathered before they are written.
 pub const STREAM_BATCH: usize = 64 << 10;
@@ -50,7 +50,7 @@ enum StreamState {
 #[derive(Debug)]
 pub struct StreamCall {
     state: StreamState,
-    codec: Codec,
+    requester: Requester,
     /// Largest response body accepted.
     max_body: u64,
     /// A request write that failed while the server may still have answered.
@@ -60,12 +60,13 @@ pub struct StreamCall {
 }
 
 impl StreamCall {
-    /// A call expecting `codec`, whose response body may be up to `max_body` bytes.
+    /// A call made by `requester` (its protocol and codec), whose response body may be up
+    /// to `max_body` bytes.
     #[must_use]
-    pub fn new(codec: Codec, max_body: u64) -> Self {
+    pub fn new(requester: Requester, max_body: u64) -> Self {
         StreamCall {
             state: StreamState::Head { fresh: true },
-            codec,
+            requester,
             max_body,
             write_error: None,
             messages: 0,
@@ -145,7 +146,7 @@ impl StreamCall {
             Ok(true) => {
                 let (head, bytes) = (reader.head(), reader.head_bytes());
                 let (headers, _) = response_metadata(head, bytes, false);
-                self.state = match classify_stream(&head.view(bytes), self.codec) {
+                self.state = match self.requester.classify(&head.view(bytes)) {
                     Verdict::Accept(compression) => StreamState::Open {
                         headers,
                         compression,
@@ -196,12 +197,17 @@ impl StreamCall {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::codec::Codec;
     use crate::http1::{Limits, ResponseHead};
+    use crate::protocol::{Protocol, Shape};
 
     fn drive(input: &[u8], step: usize, write_error: Option<ConnectError>) -> StreamCall {
         let mut r =
             ResponseReader::new(Vec::new(), ResponseHead::new(), Limits::default(), 1 << 20);
-        let mut call = StreamCall::new(Codec::Proto, 1 << 20);
+        let mut call = StreamCall::new(
+            Requester::new(Protocol::Connect, Shape::Stream, Codec::Proto),
+            1 << 20,
+        );
         call.sent(write_error);
         let mut pieces = input.chunks(step.max(1));
         let mut fresh_reads = 0;

@@ -13,26 +13,28 @@
 //! | server | [`Protocol::of_request`] | which protocol a request speaks, from its content type |
 //! | server | [`negotiate`](crate::server::negotiate) | codec, shape, compressions and timeout, or the refusal |
 //! | server | [`Responder`] | a response's head, how its messages are framed, how it ends, and how an error replaces it |
-//! | client | [`RequestSpec`](crate::client::RequestSpec) and [`RequestWriter`](crate::client::RequestWriter) | a request's method, target, fields and messages |
-//! | client | [`classify_unary`](crate::client::classify_unary), [`classify_stream`](crate::client::classify_stream) | whether a response head is usable, or the error it means |
+//! | client | [`Requester`] | a request's method, fields and message framing; whether a response head is usable, or the error it (or its error body) means |
 //!
 //! **Adding a protocol** (gRPC-web, gRPC) is a new variant of [`Protocol`], a module beside
-//! [`connect`] with its rules, and one arm in each `match` of this module and of
-//! [`Protocol::of_request`]; drivers do not change.
+//! [`connect`] with its rules for both roles, and one arm in each `match` of this module
+//! ([`Protocol::of_request`], [`Responder`], [`Requester`]) and of
+//! [`negotiate`](crate::server::negotiate); drivers do not change.
 
-mod connect;
+pub mod connect;
 mod fields;
 
 pub use fields::{FieldSink, Http1Fields, ResponseSink};
 
-use http::HeaderMap;
+use std::time::Duration;
+
+use http::{HeaderMap, Method};
 
 use crate::codec::Codec;
 use crate::compression::Compression;
 use crate::envelope::FLAG_COMPRESSED;
-use crate::error::ConnectError;
+use crate::error::{ConnectError, EndStream, parse_end_stream};
 use crate::stream::{Framing, MessageStart, TooLarge};
-use crate::view::RequestView;
+use crate::view::{RequestView, ResponseView};
 
 /// A protocol of the Connect family.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -217,6 +219,130 @@ impl Responder {
     pub fn error_body(self, out: &mut Vec<u8>, err: &ConnectError, trailers: &HeaderMap) {
         match self.protocol {
             Protocol::Connect => connect::error_body(out, self.stream(), err, trailers),
+        }
+    }
+}
+
+/// What to do with a response, decided from its head.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// A successful response: its body is the message (unary) or the envelopes (stream), the
+    /// message(s) compressed with this algorithm.
+    Accept(Compression),
+    /// A unary error response whose body is (probably) the Connect error JSON, compressed
+    /// with this algorithm: read the body (bounded) and hand it to [`Requester::unary_error`].
+    ErrorBody(Compression),
+    /// The call failed; the body is not needed (read and discard it to reuse the connection,
+    /// or close).
+    Fail(ConnectError),
+}
+
+/// The client's side of one call, for its protocol: what its request head carries, how its
+/// messages are framed, and what a response head (or a unary error body) means. The twin of
+/// [`Responder`]; [`RequestWriter`](crate::client::RequestWriter),
+/// [`UnaryCall`](crate::client::UnaryCall) and [`StreamCall`](crate::client::StreamCall)
+/// use it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Requester {
+    protocol: Protocol,
+    shape: Shape,
+    codec: Codec,
+}
+
+impl Requester {
+    /// The requester of a call of `protocol` and `shape`, its messages in `codec`.
+    #[must_use]
+    pub fn new(protocol: Protocol, shape: Shape, codec: Codec) -> Self {
+        Requester {
+            protocol,
+            shape,
+            codec,
+        }
+    }
+
+    /// The call's protocol.
+    #[must_use]
+    pub fn protocol(self) -> Protocol {
+        self.protocol
+    }
+
+    /// The call's shape.
+    #[must_use]
+    pub fn shape(self) -> Shape {
+        self.shape
+    }
+
+    /// The codec of the call's messages.
+    #[must_use]
+    pub fn codec(self) -> Codec {
+        self.codec
+    }
+
+    /// The request's HTTP method.
+    #[must_use]
+    pub fn method(self) -> Method {
+        if self.shape == Shape::Get {
+            Method::GET
+        } else {
+            Method::POST
+        }
+    }
+
+    /// Whether each request message is enveloped (a Connect unary message is the body).
+    #[must_use]
+    pub fn enveloped(self) -> bool {
+        match self.protocol {
+            Protocol::Connect => self.shape == Shape::Stream,
+        }
+    }
+
+    /// Writes the protocol's fields of the request head: content type, protocol version,
+    /// the body's `compression` (identity for none), the compressions the client accepts in
+    /// the response (`accept`, comma-separated, without identity; empty for none) and the
+    /// call's `timeout`.
+    pub fn request_fields(
+        self,
+        sink: &mut impl FieldSink,
+        compression: Compression,
+        accept: &str,
+        timeout: Option<Duration>,
+    ) {
+        match self.protocol {
+            Protocol::Connect => {
+                connect::request_fields(sink, self.shape, self.codec, compression, accept, timeout);
+            }
+        }
+    }
+
+    /// What a response `head` means for the call: accept its body, read its error body, or
+    /// fail with the right code.
+    #[must_use]
+    pub fn classify(self, head: &(impl ResponseView + ?Sized)) -> Verdict {
+        match (self.protocol, self.shape) {
+            (Protocol::Connect, Shape::Stream) => connect::classify_stream(head, self.codec),
+            (Protocol::Connect, _) => connect::classify_unary(head, self.codec),
+        }
+    }
+
+    /// Parses the (decompressed) message that ends a response stream: Connect's
+    /// end-stream JSON.
+    ///
+    /// # Errors
+    ///
+    /// A message that does not parse, with the code its fault maps to
+    /// ([`EndStreamError::code`](crate::error::EndStreamError::code)).
+    pub fn end_stream(self, bytes: &[u8]) -> Result<EndStream, ConnectError> {
+        match self.protocol {
+            Protocol::Connect => parse_end_stream(bytes).map_err(ConnectError::from),
+        }
+    }
+
+    /// The error of a response [`classify`](Self::classify) said has an error body, from
+    /// that body (decompressed).
+    #[must_use]
+    pub fn unary_error(self, head: &(impl ResponseView + ?Sized), body: &[u8]) -> ConnectError {
+        match self.protocol {
+            Protocol::Connect => connect::unary_error(head, body),
         }
     }
 }

@@ -1,25 +1,19 @@
-//! The Connect protocol's side of the seam (<https://connectrpc.com/docs/protocol>): what a
-//! server's responses carry, per call shape.
-//!
-//! - Unary: the message is the whole body, bare; trailers travel in the head as `trailer-`
-//!   fields; an error is a JSON body under the code's HTTP status.
-//! - Streams: status 200, one envelope per message, and an end-stream message (JSON, flagged
-//!   `0x02`) carrying the error and the trailers.
+//! The Connect protocol's server side: what a response carries, per call shape.
 
 use http::{HeaderMap, StatusCode};
 
-use super::fields::ResponseSink;
 use crate::codec::Codec;
 use crate::compression::Compression;
 use crate::envelope::FLAG_END_STREAM;
 use crate::error::{ConnectError, write_end_stream, write_error_json};
 use crate::headers::{STREAM_CONTENT_ENCODING, TRAILER_PREFIX};
+use crate::protocol::ResponseSink;
 use crate::stream::{Framing, begin_message, finish_message};
 
 const CONTENT_TYPE: &[u8] = b"content-type";
 
 /// The head of a response whose message(s) follow. A unary head also carries `trailers`.
-pub(super) fn response_head(
+pub(crate) fn response_head(
     sink: &mut impl ResponseSink,
     stream: bool,
     codec: Codec,
@@ -49,7 +43,7 @@ pub(super) fn response_head(
 
 /// Ends a body after its last message: a stream's end-stream message (framed for the
 /// connection by `framing`); nothing for unary, whose trailers went in the head.
-pub(super) fn end(
+pub(crate) fn end(
     out: &mut Vec<u8>,
     stream: bool,
     framing: Framing,
@@ -68,7 +62,7 @@ pub(super) fn end(
 /// The head of an error response sent in place of the call's. Unary: the code's status,
 /// JSON, and the handler's headers, the error's metadata and `trailer-` trailers. Streams:
 /// an ordinary stream head; the error follows in the end-stream message.
-pub(super) fn error_head(
+pub(crate) fn error_head(
     sink: &mut impl ResponseSink,
     stream: bool,
     codec: Codec,
@@ -91,7 +85,7 @@ pub(super) fn error_head(
 
 /// The whole body of an error response: the error JSON (unary), or an end-stream message
 /// alone, not framed for the connection (streams).
-pub(super) fn error_body(
+pub(crate) fn error_body(
     out: &mut Vec<u8>,
     stream: bool,
     err: &ConnectError,
