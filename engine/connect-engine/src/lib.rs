@@ -16,18 +16,24 @@
 //! | async client | [`client`] | per-thread keep-alive pool, deadlines, cancellation, interceptors, [`client::Connector`]s |
 //! | blocking client | [`blocking`] | the same calls over `std::net` + rustls, `Send + Sync`, cancellation from any thread |
 //! | transport | [`transport`] | TCP / TLS / Unix streams split into halves that refuse IO after an interruption |
-//! | protocol | [`connect_wire`] | HTTP/1.1 framing, Connect rules for both roles, envelopes, codecs, compression, errors |
+//! | protocol | [`connect_wire`] | HTTP/1.1 framing, the protocol seam ([`wire::protocol`]) with Connect's rules for both roles, envelopes, codecs, compression, errors |
 //!
 //! The three drivers (server, async client, blocking client) are thin: everything that
 //! does no IO — framing requests and responses, classifying a response, assembling one as it
 //! arrives ([`wire::client::ResponseReader`]), reading envelopes
 //! ([`wire::stream::StreamReader`]), mapping failures to codes ([`wire::fault`]) — is in
-//! `connect-wire` and tested there once. A client call is IO-free too: a
+//! `connect-wire` and tested there once. What differs between protocols sits behind one
+//! seam, [`wire::protocol`]: per call, a [`wire::protocol::Responder`] (server) or
+//! [`wire::protocol::Requester`] (client) says what the call's protocol puts in a head, how
+//! it frames messages, how a stream ends and what a response means, and writes heads
+//! through a sink (HTTP/1.1 text here; an `http` head for hyper or h2). A new protocol is a
+//! module beside `wire::protocol::connect` and an arm in each of the seam's `match`es; the
+//! drivers do not change. A client call is IO-free too: a
 //! [`wire::client::UnaryCall`], or a [`wire::client::StreamCall`] then a
 //! [`wire::client::StreamBody`], says what it needs next (a read, or that it is done), and
 //! each client is a short loop that adds the socket, deadlines, cancellation and pooling
 //! (`client/asynchronous.rs`, `blocking/mod.rs`). A new client driver (another runtime) is
-//! such a loop; a new protocol is a new call type in `connect-wire`. The server reads each
+//! such a loop. The server reads each
 //! request of a connection into a [`wire::server::RequestReader`] (head, body framing,
 //! pipelined bytes; a stream's envelopes through its [`wire::server::BodyCursor`]); the
 //! server's own code (`server/busy_conn.rs`, `server/call/`) is the reading and writing

@@ -2,7 +2,7 @@
 //! one interface per role, as connect-go's `protocol.go` puts each protocol behind one.
 //!
 //! Everything here is independent of the HTTP version: a protocol reads a head through a
-//! [`RequestView`](crate::view::RequestView) or [`ResponseView`](crate::view::ResponseView),
+//! [`RequestView`] or [`ResponseView`],
 //! writes one through a [`FieldSink`] or [`ResponseSink`] (HTTP/1.1 text, or an `http`
 //! crate head for hyper and h2), and reads and writes body bytes. How those bytes are framed
 //! on a connection ([`Framing`]: chunked, or bare for a length-delimited HTTP/1.1 body and
@@ -22,8 +22,12 @@
 
 pub mod connect;
 mod fields;
+mod shape;
+mod verdict;
 
 pub use fields::{FieldSink, Http1Fields, ResponseSink};
+pub use shape::Shape;
+pub use verdict::Verdict;
 
 use std::time::Duration;
 
@@ -61,17 +65,6 @@ impl Protocol {
             Protocol::Connect => "connect",
         }
     }
-}
-
-/// How a call's messages travel: the request's shape, which the response mirrors.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Shape {
-    /// Unary POST: the body is the message.
-    Unary,
-    /// Unary GET: the message is in the query.
-    Get,
-    /// Streaming POST: the body is a sequence of envelopes.
-    Stream,
 }
 
 /// The server's side of one call's response, for its protocol: a response head, its
@@ -223,20 +216,6 @@ impl Responder {
     }
 }
 
-/// What to do with a response, decided from its head.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Verdict {
-    /// A successful response: its body is the message (unary) or the envelopes (stream), the
-    /// message(s) compressed with this algorithm.
-    Accept(Compression),
-    /// A unary error response whose body is (probably) the Connect error JSON, compressed
-    /// with this algorithm: read the body (bounded) and hand it to [`Requester::unary_error`].
-    ErrorBody(Compression),
-    /// The call failed; the body is not needed (read and discard it to reuse the connection,
-    /// or close).
-    Fail(ConnectError),
-}
-
 /// The client's side of one call, for its protocol: what its request head carries, how its
 /// messages are framed, and what a response head (or a unary error body) means. The twin of
 /// [`Responder`]; [`RequestWriter`](crate::client::RequestWriter),
@@ -344,5 +323,176 @@ impl Requester {
         match self.protocol {
             Protocol::Connect => connect::unary_error(head, body),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use http::HeaderValue;
+
+    use super::*;
+    use crate::code::Code;
+
+    /// The fields of HTTP/1.1 text (no status or request line), as pairs.
+    fn text_fields(text: &[u8]) -> Vec<(String, String)> {
+        String::from_utf8(text.to_vec())
+            .unwrap()
+            .split("\r\n")
+            .filter(|line| !line.is_empty() && !line.starts_with("HTTP/1.1 "))
+            .map(|line| {
+                let (n, v) = line.split_once(": ").unwrap();
+                (n.to_owned(), v.to_owned())
+            })
+            .collect()
+    }
+
+    fn map_fields(map: &HeaderMap) -> Vec<(String, String)> {
+        map.iter()
+            .map(|(n, v)| (n.to_string(), v.to_str().unwrap().to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn request_fields_are_the_same_as_text_and_in_a_header_map() {
+        let timeout = Some(Duration::from_millis(1500));
+        for (shape, expected) in [
+            (
+                Shape::Unary,
+                &[
+                    ("content-type", "application/proto"),
+                    ("connect-protocol-version", "1"),
+                    ("content-encoding", "gzip"),
+                    ("accept-encoding", "gzip,br"),
+                    ("connect-timeout-ms", "1500"),
+                ][..],
+            ),
+            (
+                Shape::Get,
+                &[
+                    ("connect-protocol-version", "1"),
+                    ("accept-encoding", "gzip,br"),
+                    ("connect-timeout-ms", "1500"),
+                ][..],
+            ),
+            (
+                Shape::Stream,
+                &[
+                    ("content-type", "application/connect+proto"),
+                    ("connect-protocol-version", "1"),
+                    ("connect-content-encoding", "gzip"),
+                    ("connect-accept-encoding", "gzip,br"),
+                    ("connect-timeout-ms", "1500"),
+                ][..],
+            ),
+        ] {
+            let r = Requester::new(Protocol::Connect, shape, Codec::Proto);
+            let mut text = Vec::new();
+            r.request_fields(
+                &mut Http1Fields(&mut text),
+                Compression::Gzip,
+                "gzip,br",
+                timeout,
+            );
+            let mut map = HeaderMap::new();
+            r.request_fields(&mut map, Compression::Gzip, "gzip,br", timeout);
+            let expected: Vec<(String, String)> = expected
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+                .collect();
+            assert_eq!(text_fields(&text), expected, "{shape:?}");
+            assert_eq!(map_fields(&map), expected, "{shape:?}");
+        }
+    }
+
+    #[test]
+    fn an_identity_request_names_no_encoding_and_a_get_is_a_get() {
+        let r = Requester::new(Protocol::Connect, Shape::Unary, Codec::Json);
+        let mut map = HeaderMap::new();
+        r.request_fields(&mut map, Compression::Identity, "", None);
+        assert_eq!(
+            map_fields(&map),
+            [
+                ("content-type".to_owned(), "application/json".to_owned()),
+                ("connect-protocol-version".to_owned(), "1".to_owned()),
+            ]
+        );
+        assert_eq!(r.method(), Method::POST);
+        assert!(!r.enveloped());
+        let get = Requester::new(Protocol::Connect, Shape::Get, Codec::Json);
+        assert_eq!(get.method(), Method::GET);
+        assert!(Requester::new(Protocol::Connect, Shape::Stream, Codec::Json).enveloped());
+    }
+
+    #[test]
+    fn response_heads_are_the_same_as_text_and_in_http_parts() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-h", HeaderValue::from_static("1"));
+        let mut trailers = HeaderMap::new();
+        trailers.insert("x-t", HeaderValue::from_static("2"));
+        let mut err = ConnectError::new(Code::Unavailable, "later");
+        err.metadata_mut()
+            .insert("x-e", HeaderValue::from_static("3"));
+        for shape in [Shape::Unary, Shape::Get, Shape::Stream] {
+            let r = Responder::new(Protocol::Connect, shape, Codec::Proto, Compression::Gzip);
+            let mut text = Vec::new();
+            r.head(
+                &mut Http1Fields(&mut text),
+                Compression::Gzip,
+                &headers,
+                &trailers,
+            );
+            let (mut parts, ()) = http::Response::new(()).into_parts();
+            r.head(&mut parts, Compression::Gzip, &headers, &trailers);
+            assert!(text.starts_with(b"HTTP/1.1 200 OK\r\n"));
+            assert_eq!(parts.status, http::StatusCode::OK);
+            assert_eq!(text_fields(&text), map_fields(&parts.headers), "{shape:?}");
+
+            let mut text = Vec::new();
+            r.error_head(&mut Http1Fields(&mut text), &err, &headers, &trailers);
+            let (mut parts, ()) = http::Response::new(()).into_parts();
+            r.error_head(&mut parts, &err, &headers, &trailers);
+            assert_eq!(text_fields(&text), map_fields(&parts.headers), "{shape:?}");
+            let status = if shape == Shape::Stream { 200 } else { 503 };
+            assert_eq!(parts.status.as_u16(), status, "{shape:?}");
+            let fields = map_fields(&parts.headers);
+            // A unary error carries the error's metadata and the trailers in its head; a
+            // stream carries both in its end-stream message.
+            let in_head = |name: &str| fields.iter().any(|(n, _)| n == name);
+            assert_eq!(in_head("x-e"), shape != Shape::Stream, "{shape:?}");
+            assert_eq!(in_head("trailer-x-t"), shape != Shape::Stream, "{shape:?}");
+            assert!(in_head("x-h"));
+        }
+    }
+
+    #[test]
+    fn a_responder_frames_messages_as_its_shape_says() {
+        let unary = Responder::new(
+            Protocol::Connect,
+            Shape::Unary,
+            Codec::Proto,
+            Compression::Identity,
+        );
+        let stream = Responder::new(
+            Protocol::Connect,
+            Shape::Stream,
+            Codec::Proto,
+            Compression::Identity,
+        );
+        for (r, expected) in [(unary, &b"abc"[..]), (stream, b"\x01\0\0\0\x03abc")] {
+            let mut out = Vec::new();
+            let start = r.begin_message(&mut out, Framing::Raw);
+            out.extend_from_slice(b"abc");
+            r.finish_message(&mut out, start, true).unwrap();
+            assert_eq!(out, expected);
+        }
+        let mut end = Vec::new();
+        unary.end(&mut end, Framing::Raw, None, &HeaderMap::new());
+        assert!(end.is_empty(), "Connect unary trailers are in the head");
+        stream.end(&mut end, Framing::Raw, None, &HeaderMap::new());
+        assert_eq!(end, b"\x02\0\0\0\x02{}");
+        let requester = Requester::new(Protocol::Connect, Shape::Stream, Codec::Proto);
+        let parsed = requester.end_stream(&end[5..]).unwrap();
+        assert!(parsed.error.is_none());
+        assert!(requester.end_stream(b"[").is_err());
     }
 }

@@ -8,7 +8,9 @@ use crate::codec::{Codec, ContentType, parse_content_type};
 use crate::compression::Compression;
 use crate::error::{ConnectError, read_error_json};
 use crate::headers;
-use crate::protocol::{FieldSink, Shape, Verdict};
+use crate::protocol::fields::FieldSink;
+use crate::protocol::shape::Shape;
+use crate::protocol::verdict::Verdict;
 use crate::view::ResponseView;
 
 /// The `connect-timeout-ms` value for `timeout`: whole milliseconds, at least 1 (a timeout

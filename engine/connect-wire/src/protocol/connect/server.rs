@@ -7,7 +7,7 @@ use crate::compression::Compression;
 use crate::envelope::FLAG_END_STREAM;
 use crate::error::{ConnectError, write_end_stream, write_error_json};
 use crate::headers::{STREAM_CONTENT_ENCODING, TRAILER_PREFIX};
-use crate::protocol::ResponseSink;
+use crate::protocol::fields::ResponseSink;
 use crate::stream::{Framing, begin_message, finish_message};
 
 const CONTENT_TYPE: &[u8] = b"content-type";
