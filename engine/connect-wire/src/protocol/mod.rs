@@ -2,11 +2,10 @@
 //! one interface per role, as connect-go's `protocol.go` puts each protocol behind one.
 //!
 //! Everything here is independent of the HTTP version: a protocol reads a head through a
-//! [`RequestView`] or [`ResponseView`],
-//! writes one through a [`FieldSink`] or [`ResponseSink`] (HTTP/1.1 text, or an `http`
-//! crate head for hyper and h2), and reads and writes body bytes. How those bytes are framed
-//! on a connection ([`Framing`]: chunked, or bare for a length-delimited HTTP/1.1 body and
-//! for HTTP/2) is the connection's.
+//! [`RequestView`] or [`ResponseView`], writes one through a [`FieldSink`] or
+//! [`ResponseSink`] (HTTP/1.1 text, or an `http` crate head for hyper and h2), and reads and
+//! writes body bytes. How those bytes are framed on a connection ([`Framing`]: chunked, or
+//! bare for a length-delimited HTTP/1.1 body and for HTTP/2) is the connection's.
 //!
 //! | role | piece | what it decides |
 //! |---|---|---|
