@@ -97,12 +97,29 @@ impl MessageStart {
 
     /// Patches the chunk size and envelope prefix (with `flags`) of this message, whose
     /// payload runs to the end of `out`, and closes the chunk. Fails, cutting the message,
-    /// if it exceeds what a chunk or an envelope can carry (4 GiB - 6).
+    /// if it exceeds what a chunk or an envelope can carry (4 GiB - 6). An empty bare message
+    /// in a chunked body writes nothing: a zero-size chunk would end the body.
     pub fn finish(self, out: &mut Vec<u8>, flags: u8) -> Result<(), TooLarge> {
         let payload_len = out.len() - self.payload_offset();
         let framed_len = payload_len + self.prefix();
-        let (Ok(payload32), Ok(chunk32)) = (u32::try_from(payload_len), u32::try_from(framed_len))
-        else {
+        if framed_len == 0 {
+            out.truncate(self.offset);
+            return Ok(());
+        }
+        let fits = |len: usize| u32::try_from(len).map_err(|_| TooLarge);
+        let checked = (
+            if self.enveloped {
+                fits(payload_len)
+            } else {
+                Ok(0)
+            },
+            if self.framing == Framing::Chunked {
+                fits(framed_len)
+            } else {
+                Ok(0)
+            },
+        );
+        let (Ok(payload32), Ok(chunk32)) = checked else {
             out.truncate(self.offset);
             return Err(TooLarge);
         };
@@ -476,6 +493,11 @@ mod tests {
         out.extend_from_slice(b"msg");
         s.finish(&mut out, 0).unwrap();
         assert_eq!(out, b"00000003\r\nmsg\r\n");
+        // An empty one would be a last chunk: nothing is written.
+        let mut out = b"head".to_vec();
+        let s = MessageStart::begin(&mut out, Framing::Chunked, false);
+        s.finish(&mut out, 0).unwrap();
+        assert_eq!(out, b"head");
     }
 
     fn env(flags: u8, payload: &[u8]) -> Vec<u8> {

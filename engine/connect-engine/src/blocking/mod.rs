@@ -114,7 +114,7 @@ impl BlockingClient {
         Resp: OwnedMessage,
     {
         let config = &self.inner.config;
-        let get = config.use_get && method.allows_get();
+        let get = config.unary_shape(method) == Shape::Get;
         let mut call = CallState::new(method, options, config);
         if let Err(e) = call.intercept(config) {
             return call.finish_unary(config, UnaryOutput::failed(e));

@@ -120,11 +120,7 @@ impl<C: Connector> Client<C> {
         Req: Message<'r>,
         Resp: OwnedMessage,
     {
-        let shape = if self.inner.config.use_get && method.allows_get() {
-            Shape::Get
-        } else {
-            Shape::Unary
-        };
+        let shape = self.inner.config.unary_shape(method);
         let mut call = self.start(method, options);
         if let Err(e) = call.intercept(&self.inner.config) {
             return call.finish_unary(&self.inner.config, UnaryOutput::failed(e));

@@ -7,6 +7,7 @@ use std::time::Duration;
 use connect_wire::compression::Compression;
 use connect_wire::http1::Limits;
 use connect_wire::protocol::{Protocol, Requester, Shape};
+use connect_wire::service::MethodDescriptor;
 use connect_wire::{Codec, JsonOptions};
 use http::HeaderMap;
 
@@ -224,6 +225,16 @@ impl ClientConfig {
         self.headers = headers;
         self
     }
+    /// The shape of a unary call of `method`: GET when configured, allowed by the method
+    /// (no side effects) and by the protocol.
+    pub(crate) fn unary_shape(&self, method: &MethodDescriptor) -> Shape {
+        if self.use_get && method.allows_get() && self.protocol.supports_get() {
+            Shape::Get
+        } else {
+            Shape::Unary
+        }
+    }
+
     /// The protocol's side of a call of `shape`.
     pub(crate) fn requester(&self, shape: Shape) -> Requester {
         Requester::new(self.protocol, shape, self.codec)

@@ -281,15 +281,6 @@ impl RequestWriter<'_> {
                 compressed,
                 &mut scratch.query,
             )?;
-        } else if Requester::new(self.spec.protocol, Shape::Unary, self.spec.codec).enveloped() {
-            if u32::try_from(scratch.body.len()).is_err() {
-                return Err(too_large());
-            }
-            let flags = if compressed { FLAG_COMPRESSED } else { 0 };
-            let len = scratch.body.len() + crate::envelope::PREFIX_LEN;
-            write_unary_head(out, &self.spec, len, compressed)?;
-            // The length fits an envelope: checked above.
-            let _ = crate::envelope::write(out, flags, &scratch.body);
         } else {
             write_unary_head(out, &self.spec, scratch.body.len(), compressed)?;
             out.extend_from_slice(&scratch.body);

@@ -12,9 +12,9 @@ use crate::fault;
 use crate::headers;
 use crate::http1::ResponseHead;
 use crate::json::JsonOptions;
+use crate::protocol::Protocol;
 pub use crate::protocol::Verdict;
 pub use crate::protocol::connect::{classify_stream, classify_unary, status_error, unary_error};
-use crate::protocol::{Protocol, Requester, Shape};
 use crate::view::ResponseView;
 
 /// Decodes a response message from `payload` (decompressed first into `scratch` when
@@ -64,7 +64,7 @@ pub fn decode_end_stream(
             scratch
         }
     };
-    Requester::new(protocol, Shape::Stream, Codec::Proto).end_stream(bytes)
+    protocol.end_stream(bytes)
 }
 
 /// The error of a unary error response from its body as received (compressed with
@@ -80,13 +80,12 @@ pub fn error_response(
     codecs: &mut Codecs,
     limit: usize,
 ) -> ConnectError {
-    let requester = Requester::new(protocol, Shape::Unary, Codec::Proto);
     if compression == Compression::Identity {
-        return requester.unary_error(head, body);
+        return protocol.unary_error(head, body);
     }
     scratch.clear();
     match codecs.decompress(compression, body, scratch, limit) {
-        Ok(()) => requester.unary_error(head, scratch),
+        Ok(()) => protocol.unary_error(head, scratch),
         Err(_) => status_error(head),
     }
 }

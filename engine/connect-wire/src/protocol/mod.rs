@@ -15,12 +15,25 @@
 //! | client | [`Requester`] | a request's method, fields and message framing; whether a response head is usable, or the error it (or its error body) means |
 //!
 //! **Adding a protocol** (gRPC-web, gRPC) is a new variant of [`Protocol`], a module beside
-//! [`connect`] with its rules for both roles, and one arm in each `match` of this module
-//! ([`Protocol::of_request`], [`Responder`], [`Requester`]) and of
-//! [`negotiate`](crate::server::negotiate); drivers do not change.
+//! [`connect`] with its rules for both roles (the rules gRPC and gRPC-web share are in
+//! [`grpc`]), and one arm in each `match` of this module ([`Protocol`], [`Responder`],
+//! [`Requester`]) and of [`negotiate`](crate::server::negotiate). The drivers write and
+//! classify through the seam already. What the seam does not yet cover, and a protocol whose
+//! unary messages are enveloped and whose streams end in trailers will extend:
+//!
+//! - reading a unary body: the server (`connect-engine`'s `Call::unary`) and
+//!   [`ResponseReader::unary_outcome`](crate::client::ResponseReader::unary_outcome) read it
+//!   bare, as Connect sends it;
+//! - the envelope flags: [`envelope`](crate::envelope) knows Connect's (`0x01`, `0x02`),
+//!   not gRPC-web's trailer flag (`0x80`);
+//! - which fields are the protocol's and not metadata
+//!   ([`headers::is_protocol_header`](crate::headers::is_protocol_header): Connect's
+//!   list), and Connect's `trailer-` split of a unary head
+//!   ([`client::response_metadata`](crate::client::response_metadata)).
 
 pub mod connect;
 mod fields;
+pub mod grpc;
 mod shape;
 mod verdict;
 
@@ -62,6 +75,36 @@ impl Protocol {
     pub fn name(self) -> &'static str {
         match self {
             Protocol::Connect => "connect",
+        }
+    }
+
+    /// Whether unary calls without side effects may go out as GET requests (Connect only).
+    #[must_use]
+    pub fn supports_get(self) -> bool {
+        match self {
+            Protocol::Connect => true,
+        }
+    }
+
+    /// Parses the (decompressed) message that ends a response stream: Connect's end-stream
+    /// JSON.
+    ///
+    /// # Errors
+    ///
+    /// A message that does not parse, with the code its fault maps to
+    /// ([`EndStreamError::code`](crate::error::EndStreamError::code)).
+    pub fn end_stream(self, bytes: &[u8]) -> Result<EndStream, ConnectError> {
+        match self {
+            Protocol::Connect => parse_end_stream(bytes).map_err(ConnectError::from),
+        }
+    }
+
+    /// The error of a unary response whose head said it carries an error body, from that
+    /// body (decompressed).
+    #[must_use]
+    pub fn unary_error(self, head: &(impl ResponseView + ?Sized), body: &[u8]) -> ConnectError {
+        match self {
+            Protocol::Connect => connect::unary_error(head, body),
         }
     }
 }
@@ -129,7 +172,7 @@ impl Responder {
     /// protocols that carry them in the head (Connect unary) write them here, the others at
     /// [`end`](Self::end).
     pub fn head(
-        &self,
+        self,
         sink: &mut impl ResponseSink,
         compression: Compression,
         headers: &HeaderMap,
@@ -165,7 +208,7 @@ impl Responder {
     /// Completes the message begun at `start`, whose bytes run to the end of `out`,
     /// `compressed` or not. On [`TooLarge`] (over an envelope's 4 GiB) the message is cut.
     pub fn finish_message(
-        &self,
+        self,
         out: &mut Vec<u8>,
         start: MessageStart,
         compressed: bool,
@@ -178,7 +221,7 @@ impl Responder {
     /// `trailers`, as the protocol carries them in the body; `framing` frames what is
     /// written for the connection. Nothing for a Connect unary response.
     pub fn end(
-        &self,
+        self,
         out: &mut Vec<u8>,
         framing: Framing,
         error: Option<&ConnectError>,
@@ -193,7 +236,7 @@ impl Responder {
     /// (nothing of the response was sent): `headers` are the handler's or interceptors',
     /// `trailers` the call's.
     pub fn error_head(
-        &self,
+        self,
         sink: &mut impl ResponseSink,
         err: &ConnectError,
         headers: &HeaderMap,
@@ -310,18 +353,14 @@ impl Requester {
     /// A message that does not parse, with the code its fault maps to
     /// ([`EndStreamError::code`](crate::error::EndStreamError::code)).
     pub fn end_stream(self, bytes: &[u8]) -> Result<EndStream, ConnectError> {
-        match self.protocol {
-            Protocol::Connect => parse_end_stream(bytes).map_err(ConnectError::from),
-        }
+        self.protocol.end_stream(bytes)
     }
 
     /// The error of a response [`classify`](Self::classify) said has an error body, from
     /// that body (decompressed).
     #[must_use]
     pub fn unary_error(self, head: &(impl ResponseView + ?Sized), body: &[u8]) -> ConnectError {
-        match self.protocol {
-            Protocol::Connect => connect::unary_error(head, body),
-        }
+        self.protocol.unary_error(head, body)
     }
 }
 

@@ -56,9 +56,13 @@ fn open_length(out: &mut Vec<u8>, close: bool) -> OpenUnary {
 }
 
 /// Fills in the `content-length` of the response opened at `open`, whose body runs to the
-/// end of `out`.
+/// end of `out`. Nothing may be inserted into or cut from `out` before the body meanwhile
+/// (the offsets would be off); if `out` was cut short of the head, nothing is written.
 pub fn close_unary(out: &mut [u8], open: OpenUnary) {
-    let len = out.len() - open.body_at;
+    debug_assert!(out.len() >= open.body_at, "the response was cut short");
+    let Some(len) = out.len().checked_sub(open.body_at) else {
+        return;
+    };
     let mut digits = itoa::Buffer::new();
     let d = digits.format(len).as_bytes();
     // Bodies over 10 digits cannot be buffered on the machines we target; keep the field

@@ -53,7 +53,12 @@ pub(crate) fn request_fields(
     if compression != Compression::Identity && !encoding.is_empty() {
         sink.field(encoding.as_bytes(), compression.name().as_bytes());
     }
-    if !accept.is_empty() {
+    // The accept list is the caller's: one that could not be a field value is left out.
+    if !accept.is_empty()
+        && accept
+            .bytes()
+            .all(|b| b == b'\t' || (b' '..0x7f).contains(&b))
+    {
         sink.field(accept_encoding.as_bytes(), accept.as_bytes());
     }
     if let Some(t) = timeout {
