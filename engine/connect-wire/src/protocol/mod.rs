@@ -60,14 +60,26 @@ pub enum Protocol {
     /// effects), streams as envelopes ended by an end-stream message.
     #[default]
     Connect,
+    /// gRPC-web: every message enveloped, the status in a trailer block at the end of the
+    /// body (or, with no message, in the head), over any HTTP version.
+    GrpcWeb,
 }
 
 impl Protocol {
     /// The protocol a request speaks, from its content type. Every content type that is not
     /// another protocol's is Connect's, whose negotiation then accepts or refuses it.
     #[must_use]
-    pub fn of_request(_head: &(impl RequestView + ?Sized)) -> Protocol {
-        Protocol::Connect
+    pub fn of_request(head: &(impl RequestView + ?Sized)) -> Protocol {
+        const GRPC_WEB: &[u8] = b"application/grpc-web";
+        match head.header("content-type") {
+            Some(ct)
+                if ct.len() >= GRPC_WEB.len()
+                    && ct[..GRPC_WEB.len()].eq_ignore_ascii_case(GRPC_WEB) =>
+            {
+                Protocol::GrpcWeb
+            }
+            _ => Protocol::Connect,
+        }
     }
 
     /// The protocol's name, as connect-go and the conformance suite spell it.
@@ -75,6 +87,7 @@ impl Protocol {
     pub fn name(self) -> &'static str {
         match self {
             Protocol::Connect => "connect",
+            Protocol::GrpcWeb => "grpcweb",
         }
     }
 
@@ -83,6 +96,7 @@ impl Protocol {
     pub fn supports_get(self) -> bool {
         match self {
             Protocol::Connect => true,
+            Protocol::GrpcWeb => false,
         }
     }
 
@@ -96,6 +110,7 @@ impl Protocol {
     pub fn end_stream(self, bytes: &[u8]) -> Result<EndStream, ConnectError> {
         match self {
             Protocol::Connect => parse_end_stream(bytes).map_err(ConnectError::from),
+            Protocol::GrpcWeb => grpc::end_stream(bytes),
         }
     }
 
@@ -105,6 +120,8 @@ impl Protocol {
     pub fn unary_error(self, head: &(impl ResponseView + ?Sized), body: &[u8]) -> ConnectError {
         match self {
             Protocol::Connect => connect::unary_error(head, body),
+            // gRPC-web has no error bodies: the status in the head is what there is.
+            Protocol::GrpcWeb => connect::status_error(head),
         }
     }
 }
@@ -187,6 +204,7 @@ impl Responder {
                 headers,
                 trailers,
             ),
+            Protocol::GrpcWeb => grpc::response_head(sink, self.codec, compression, headers),
         }
     }
 
@@ -195,6 +213,7 @@ impl Responder {
     pub fn enveloped(self) -> bool {
         match self.protocol {
             Protocol::Connect => self.stream(),
+            Protocol::GrpcWeb => true,
         }
     }
 
@@ -229,6 +248,7 @@ impl Responder {
     ) {
         match self.protocol {
             Protocol::Connect => connect::end(out, self.stream(), framing, error, trailers),
+            Protocol::GrpcWeb => grpc::end(out, framing, error, trailers),
         }
     }
 
@@ -246,14 +266,23 @@ impl Responder {
             Protocol::Connect => {
                 connect::error_head(sink, self.stream(), self.codec, err, headers, trailers);
             }
+            Protocol::GrpcWeb => grpc::error_head(sink, self.codec, err, headers, trailers),
         }
     }
 
     /// Appends the whole body of the response whose head [`error_head`](Self::error_head)
-    /// wrote, unframed (its length is known: the connection sends it as one piece).
-    pub fn error_body(self, out: &mut Vec<u8>, err: &ConnectError, trailers: &HeaderMap) {
+    /// wrote, unframed (its length is known: the connection sends it as one piece); the
+    /// same `headers` and `trailers`.
+    pub fn error_body(
+        self,
+        out: &mut Vec<u8>,
+        err: &ConnectError,
+        headers: &HeaderMap,
+        trailers: &HeaderMap,
+    ) {
         match self.protocol {
             Protocol::Connect => connect::error_body(out, self.stream(), err, trailers),
+            Protocol::GrpcWeb => grpc::error_body(out, err, headers, trailers),
         }
     }
 }
@@ -314,6 +343,7 @@ impl Requester {
     pub fn enveloped(self) -> bool {
         match self.protocol {
             Protocol::Connect => self.shape == Shape::Stream,
+            Protocol::GrpcWeb => true,
         }
     }
 
@@ -332,6 +362,9 @@ impl Requester {
             Protocol::Connect => {
                 connect::request_fields(sink, self.shape, self.codec, compression, accept, timeout);
             }
+            Protocol::GrpcWeb => {
+                grpc::request_fields(sink, self.codec, compression, accept, timeout);
+            }
         }
     }
 
@@ -342,6 +375,7 @@ impl Requester {
         match (self.protocol, self.shape) {
             (Protocol::Connect, Shape::Stream) => connect::classify_stream(head, self.codec),
             (Protocol::Connect, _) => connect::classify_unary(head, self.codec),
+            (Protocol::GrpcWeb, _) => grpc::classify(head, self.codec),
         }
     }
 
@@ -532,5 +566,167 @@ mod tests {
         let parsed = requester.end_stream(&end[5..]).unwrap();
         assert!(parsed.error.is_none());
         assert!(requester.end_stream(b"[").is_err());
+    }
+
+    fn grpc_web(shape: Shape) -> Responder {
+        Responder::new(Protocol::GrpcWeb, shape, Codec::Proto, Compression::Gzip)
+    }
+
+    #[test]
+    fn grpc_web_responses_envelope_every_message_and_end_in_a_trailer_block() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-h", HeaderValue::from_static("1"));
+        let mut trailers = HeaderMap::new();
+        trailers.insert("x-t", HeaderValue::from_static("2"));
+        for shape in [Shape::Unary, Shape::Stream] {
+            let r = grpc_web(shape);
+            assert!(r.enveloped());
+            let (mut parts, ()) = http::Response::new(()).into_parts();
+            r.head(&mut parts, Compression::Gzip, &headers, &trailers);
+            let fields = map_fields(&parts.headers);
+            assert_eq!(
+                fields[0],
+                ("content-type".into(), "application/grpc-web+proto".into())
+            );
+            assert!(fields.contains(&("grpc-encoding".into(), "gzip".into())));
+            assert!(fields.contains(&("x-h".into(), "1".into())));
+            assert!(!fields.iter().any(|(n, _)| n.contains("x-t")), "{fields:?}");
+
+            let mut body = Vec::new();
+            let start = r.begin_message(&mut body, Framing::Raw);
+            body.extend_from_slice(b"abc");
+            r.finish_message(&mut body, start, false).unwrap();
+            let end_at = body.len();
+            r.end(&mut body, Framing::Raw, None, &trailers);
+            assert_eq!(&body[..end_at], b"\0\0\0\0\x03abc");
+            assert_eq!(body[end_at], grpc::FLAG_TRAILERS);
+            let block = &body[end_at + 5..];
+            assert_eq!(block, b"grpc-status: 0\r\nx-t: 2\r\n");
+            let end = Requester::new(Protocol::GrpcWeb, shape, Codec::Proto)
+                .end_stream(block)
+                .unwrap();
+            assert!(end.error.is_none());
+            assert_eq!(end.metadata["x-t"], "2");
+        }
+    }
+
+    #[test]
+    fn a_grpc_web_error_is_trailers_only_unless_there_are_headers() {
+        let err = ConnectError::new(Code::NotFound, "gone");
+        let mut trailers = HeaderMap::new();
+        trailers.insert("x-t", HeaderValue::from_static("2"));
+        let r = grpc_web(Shape::Unary);
+        let (mut parts, ()) = http::Response::new(()).into_parts();
+        r.error_head(&mut parts, &err, &HeaderMap::new(), &trailers);
+        assert_eq!(parts.status, http::StatusCode::OK);
+        assert_eq!(parts.headers["grpc-status"], "5");
+        assert_eq!(parts.headers["grpc-message"], "gone");
+        assert_eq!(parts.headers["x-t"], "2");
+        let mut body = Vec::new();
+        r.error_body(&mut body, &err, &HeaderMap::new(), &trailers);
+        assert!(body.is_empty());
+        // Trailers-only, read back by a client.
+        assert_eq!(
+            Requester::new(Protocol::GrpcWeb, Shape::Unary, Codec::Proto).classify(&parts),
+            Verdict::Fail({
+                let mut e = ConnectError::new(Code::NotFound, "gone");
+                e.set_from_wire(true);
+                e
+            })
+        );
+
+        let mut headers = HeaderMap::new();
+        headers.insert("x-h", HeaderValue::from_static("1"));
+        let (mut parts, ()) = http::Response::new(()).into_parts();
+        r.error_head(&mut parts, &err, &headers, &trailers);
+        assert!(!parts.headers.contains_key("grpc-status"));
+        assert_eq!(parts.headers["x-h"], "1");
+        r.error_body(&mut body, &err, &headers, &trailers);
+        assert_eq!(body[0], grpc::FLAG_TRAILERS);
+        let end = grpc::end_stream(&body[5..]).unwrap();
+        assert_eq!(end.error.map(|e| e.code()), Some(Code::NotFound));
+        assert_eq!(end.metadata["x-t"], "2");
+    }
+
+    #[test]
+    fn grpc_web_request_fields() {
+        let r = Requester::new(Protocol::GrpcWeb, Shape::Unary, Codec::Json);
+        let mut map = HeaderMap::new();
+        r.request_fields(
+            &mut map,
+            Compression::Gzip,
+            "gzip,br",
+            Some(Duration::from_millis(1500)),
+        );
+        assert_eq!(
+            map_fields(&map),
+            [
+                (
+                    "content-type".to_owned(),
+                    "application/grpc-web+json".to_owned()
+                ),
+                ("x-grpc-web".to_owned(), "1".to_owned()),
+                ("grpc-encoding".to_owned(), "gzip".to_owned()),
+                ("grpc-accept-encoding".to_owned(), "gzip,br".to_owned()),
+                ("grpc-timeout".to_owned(), "1500000u".to_owned()),
+            ]
+        );
+        assert_eq!(r.method(), Method::POST);
+        assert!(r.enveloped());
+        assert!(!Protocol::GrpcWeb.supports_get());
+    }
+
+    #[test]
+    fn grpc_web_response_heads_classify() {
+        let r = Requester::new(Protocol::GrpcWeb, Shape::Stream, Codec::Proto);
+        let head = |status: u16, fields: &[(&str, &str)]| {
+            let mut b = http::Response::builder().status(status);
+            for (n, v) in fields {
+                b = b.header(*n, *v);
+            }
+            b.body(()).unwrap().into_parts().0
+        };
+        let ok = head(
+            200,
+            &[
+                ("content-type", "application/grpc-web"),
+                ("grpc-encoding", "gzip"),
+            ],
+        );
+        assert_eq!(r.classify(&ok), Verdict::Accept(Compression::Gzip));
+        let code = |h: &http::response::Parts| match r.classify(h) {
+            Verdict::Fail(e) => Some(e.code()),
+            _ => None,
+        };
+        assert_eq!(code(&head(503, &[])), Some(Code::Unavailable));
+        assert_eq!(
+            code(&head(200, &[("content-type", "application/grpc-web+json")])),
+            Some(Code::Internal)
+        );
+        assert_eq!(
+            code(&head(200, &[("content-type", "text/html")])),
+            Some(Code::Unknown)
+        );
+        assert_eq!(
+            code(&head(
+                200,
+                &[
+                    ("content-type", "application/grpc-web+proto"),
+                    ("grpc-encoding", "lz4")
+                ]
+            )),
+            Some(Code::Internal)
+        );
+        let success_only = head(
+            200,
+            &[
+                ("content-type", "application/grpc-web+proto"),
+                ("grpc-status", "0"),
+            ],
+        );
+        assert_eq!(
+            r.classify(&success_only),
+            Verdict::Accept(Compression::Identity)
+        );
     }
 }

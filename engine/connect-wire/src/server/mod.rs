@@ -10,12 +10,14 @@
 //! for HTTP/1.1. Request bodies use the role-neutral modules ([`get`](crate::get),
 //! [`stream`](crate::stream), [`http1`](crate::http1)).
 
+mod enveloped;
 mod negotiate;
 mod reader;
 mod refuse;
 mod respond;
 
 pub use crate::protocol::Shape;
+pub use enveloped::unary_message;
 pub use negotiate::{ACCEPT_POST, Negotiated, Reject, negotiate};
 pub use reader::{BodyCursor, Discard, RequestReader};
 pub use refuse::{write_not_found, write_refusal};

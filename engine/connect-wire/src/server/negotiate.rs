@@ -16,7 +16,7 @@ use crate::codec::{Codec, ContentType, parse_content_type};
 use crate::compression::{ACCEPT_ENCODING, Compression};
 use crate::get::{self, GetError};
 use crate::headers;
-use crate::protocol::{Protocol, Responder, Shape};
+use crate::protocol::{Protocol, Responder, Shape, grpc};
 use crate::service::MethodDescriptor;
 use crate::view::RequestView;
 
@@ -38,6 +38,16 @@ pub struct Negotiated {
 }
 
 impl Negotiated {
+    /// Whether a unary request's message is enveloped (gRPC-web; Connect's is the body):
+    /// find it with [`unary_message`](super::unary_message).
+    #[must_use]
+    pub fn unary_enveloped(&self) -> bool {
+        match self.protocol {
+            Protocol::Connect => false,
+            Protocol::GrpcWeb => true,
+        }
+    }
+
     /// The [`Responder`] that writes this call's response.
     #[must_use]
     pub fn responder(&self) -> Responder {
@@ -85,14 +95,32 @@ fn header_str<'h>(head: &'h (impl RequestView + ?Sized), name: &str) -> Option<&
     head.header(name).and_then(|v| std::str::from_utf8(v).ok())
 }
 
-fn unknown_compression(shape: Shape, codec: Codec, name: &str) -> Reject {
+/// The request compression named in the field `name`: identity when absent or empty; the
+/// name (lossy, for the error) when it is not an available algorithm, UTF-8 or not.
+fn request_compression(
+    head: &(impl RequestView + ?Sized),
+    name: &str,
+) -> Result<Compression, String> {
+    let Some(raw) = head.header(name) else {
+        return Ok(Compression::Identity);
+    };
+    let Ok(value) = std::str::from_utf8(raw) else {
+        return Err(String::from_utf8_lossy(raw).into_owned());
+    };
+    match value.trim() {
+        "" => Ok(Compression::Identity),
+        v => Compression::from_name(v).ok_or_else(|| v.to_owned()),
+    }
+}
+
+fn unknown_compression(protocol: Protocol, shape: Shape, codec: Codec, name: &str) -> Reject {
     let supported = if ACCEPT_ENCODING.is_empty() {
         "identity".to_owned()
     } else {
         format!("{ACCEPT_ENCODING},identity")
     };
     Reject::Rpc {
-        protocol: Protocol::Connect,
+        protocol,
         shape,
         codec,
         code: Code::Unimplemented,
@@ -109,7 +137,74 @@ pub fn negotiate(
 ) -> Result<Negotiated, Reject> {
     match Protocol::of_request(head) {
         Protocol::Connect => negotiate_connect(head, method),
+        Protocol::GrpcWeb => negotiate_grpc_web(head, method),
     }
+}
+
+/// The gRPC-web content type's codec: `application/grpc-web` (proto), `+proto`, `+json`.
+fn grpc_web_codec(content_type: &[u8]) -> Option<Codec> {
+    let ct = content_type.trim_ascii();
+    let rest = ct
+        .get(..20)
+        .filter(|p| p.eq_ignore_ascii_case(b"application/grpc-web"))
+        .map(|_| &ct[20..])?;
+    if rest.is_empty() || rest.eq_ignore_ascii_case(b"+proto") {
+        Some(Codec::Proto)
+    } else if rest.eq_ignore_ascii_case(b"+json") {
+        Some(Codec::Json)
+    } else {
+        None
+    }
+}
+
+/// gRPC-web's negotiation: a POST of a gRPC-web content type (else 405 or 415), then the
+/// timeout (`grpc-timeout`, `invalid_argument` when malformed) and the request compression
+/// (`grpc-encoding`, `unimplemented` when unknown); the response compression from
+/// `grpc-accept-encoding`.
+fn negotiate_grpc_web(
+    head: &(impl RequestView + ?Sized),
+    method: &MethodDescriptor,
+) -> Result<Negotiated, Reject> {
+    if *head.method() != Method::POST {
+        return Err(Reject::Http {
+            status: 405,
+            header: Some(("allow", "POST")),
+        });
+    }
+    let Some(codec) = head.header("content-type").and_then(grpc_web_codec) else {
+        return Err(Reject::Http {
+            status: 415,
+            header: Some(("accept-post", ACCEPT_POST)),
+        });
+    };
+    let shape = if method.kind == crate::service::StreamKind::Unary {
+        Shape::Unary
+    } else {
+        Shape::Stream
+    };
+    let timeout = match head.header(grpc::TIMEOUT) {
+        Some(v) => Some(grpc::parse_timeout(v).map_err(|_| Reject::Rpc {
+            protocol: Protocol::GrpcWeb,
+            shape,
+            codec,
+            code: Code::InvalidArgument,
+            message: Cow::Borrowed("invalid grpc-timeout"),
+        })?),
+        None => None,
+    };
+    let request_compression = request_compression(head, grpc::ENCODING)
+        .map_err(|name| unknown_compression(Protocol::GrpcWeb, shape, codec, &name))?;
+    Ok(Negotiated {
+        protocol: Protocol::GrpcWeb,
+        shape,
+        codec,
+        request_compression,
+        response_compression: Compression::negotiate_response(
+            request_compression,
+            header_str(head, grpc::ACCEPT_ENCODING),
+        ),
+        timeout,
+    })
 }
 
 /// Connect's negotiation (see the module's documentation for its order).
@@ -182,7 +277,12 @@ fn negotiate_connect(
                     let name = get::query_pairs(query)
                         .find(|(k, _)| k == "compression")
                         .map(|(_, v)| v.into_owned());
-                    unknown_compression(shape, codec_hint, name.as_deref().unwrap_or(""))
+                    unknown_compression(
+                        Protocol::Connect,
+                        shape,
+                        codec_hint,
+                        name.as_deref().unwrap_or(""),
+                    )
                 }
                 other => Reject::Rpc {
                     protocol: Protocol::Connect,
@@ -211,11 +311,8 @@ fn negotiate_connect(
                     headers::STREAM_ACCEPT_ENCODING,
                 )
             };
-            let compression = match header_str(head, enc).map(str::trim) {
-                None | Some("") => Compression::Identity,
-                Some(name) => Compression::from_name(name)
-                    .ok_or_else(|| unknown_compression(shape, codec, name))?,
-            };
+            let compression = request_compression(head, enc)
+                .map_err(|name| unknown_compression(Protocol::Connect, shape, codec, &name))?;
             (codec, compression, header_str(head, acc))
         }
     };
@@ -427,5 +524,109 @@ mod tests {
             (n.shape, n.codec, n.request_compression),
             (Shape::Stream, Codec::Json, Compression::Gzip)
         );
+    }
+
+    #[test]
+    fn grpc_web_requests_negotiate_from_their_grpc_fields() {
+        let neg = run(
+            "POST /s.S/Stream HTTP/1.1\nhost: x\ncontent-type: application/grpc-web+json\n\
+             grpc-timeout: 250m\ngrpc-encoding: gzip\ngrpc-accept-encoding: gzip\n\
+             content-length: 0\n\n",
+            &STREAM,
+        )
+        .unwrap();
+        assert_eq!(
+            neg,
+            Negotiated {
+                protocol: Protocol::GrpcWeb,
+                shape: Shape::Stream,
+                codec: Codec::Json,
+                request_compression: Compression::Gzip,
+                response_compression: Compression::Gzip,
+                timeout: Some(Duration::from_millis(250)),
+            }
+        );
+        assert!(neg.unary_enveloped());
+        let bare = run(&post("content-type: Application/GRPC-Web\n"), &UNARY).unwrap();
+        assert_eq!(
+            (bare.protocol, bare.shape, bare.codec),
+            (Protocol::GrpcWeb, Shape::Unary, Codec::Proto)
+        );
+        assert_eq!(bare.timeout, None);
+    }
+
+    #[test]
+    fn grpc_web_refusals() {
+        let get = run(
+            "GET /s.S/Unary HTTP/1.1\nhost: x\ncontent-type: application/grpc-web\n\n",
+            &GET_OK,
+        );
+        assert!(
+            matches!(get, Err(Reject::Http { status: 405, .. })),
+            "{get:?}"
+        );
+        for ct in ["application/grpc-web+xml", "application/grpc-web-text"] {
+            let r = run(&post(&format!("content-type: {ct}\n")), &UNARY);
+            assert!(
+                matches!(r, Err(Reject::Http { status: 415, .. })),
+                "{ct}: {r:?}"
+            );
+        }
+        let r = run(
+            &post("content-type: application/grpc-web\ngrpc-timeout: 123456789S\n"),
+            &UNARY,
+        );
+        assert!(
+            matches!(
+                r,
+                Err(Reject::Rpc {
+                    protocol: Protocol::GrpcWeb,
+                    code: Code::InvalidArgument,
+                    ..
+                })
+            ),
+            "{r:?}"
+        );
+        let r = run(
+            &post("content-type: application/grpc-web\ngrpc-encoding: lz4\n"),
+            &UNARY,
+        );
+        assert!(
+            matches!(
+                r,
+                Err(Reject::Rpc {
+                    protocol: Protocol::GrpcWeb,
+                    code: Code::Unimplemented,
+                    ..
+                })
+            ),
+            "{r:?}"
+        );
+    }
+
+    #[test]
+    fn an_encoding_that_is_not_utf8_is_unknown() {
+        for (ct, field) in [
+            ("application/proto", "content-encoding"),
+            ("application/grpc-web", "grpc-encoding"),
+        ] {
+            let (parts, ()) = http::Request::post("/s.S/Unary")
+                .header("content-type", ct)
+                .header(field, http::HeaderValue::from_bytes(b"\xff\xfe").unwrap())
+                .body(())
+                .unwrap()
+                .into_parts();
+            let r = negotiate(&parts, &UNARY);
+            assert!(
+                matches!(
+                    r,
+                    Err(Reject::Rpc {
+                        code: Code::Unimplemented,
+                        ..
+                    })
+                ),
+                "{ct}: {r:?}"
+            );
+        }
     }
 }

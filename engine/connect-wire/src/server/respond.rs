@@ -126,7 +126,7 @@ pub fn write_error(
 ) {
     responder.error_head(&mut Http1Fields(out), err, headers, trailers);
     let open = open_length(out, close);
-    responder.error_body(out, err, trailers);
+    responder.error_body(out, err, headers, trailers);
     close_unary(out, open);
 }
 

@@ -77,7 +77,7 @@ fn header_str<'h>(head: &'h (impl ResponseView + ?Sized), name: &str) -> Option<
 }
 
 /// The compression a response names in `header`, if the client can decode it.
-fn response_compression(
+pub(crate) fn response_compression(
     head: &(impl ResponseView + ?Sized),
     header: &str,
 ) -> Result<Compression, ConnectError> {

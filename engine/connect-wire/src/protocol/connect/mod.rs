@@ -11,6 +11,6 @@
 mod client;
 mod server;
 
-pub(crate) use client::request_fields;
 pub use client::{classify_stream, classify_unary, status_error, timeout_millis, unary_error};
+pub(crate) use client::{request_fields, response_compression};
 pub(crate) use server::{end, error_body, error_head, response_head};

@@ -7,6 +7,13 @@
 //! A status travels as header fields: in HTTP/2 trailers (gRPC), at the end of the body
 //! (gRPC-web), or in the head of a response without a body ("trailers-only").
 
+mod client;
+mod server;
+
+pub(crate) use client::{classify, end_stream, request_fields};
+pub use server::web_content_type;
+pub(crate) use server::{end, error_body, error_head, response_head};
+
 use std::borrow::Cow;
 use std::time::Duration;
 
