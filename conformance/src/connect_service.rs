@@ -18,6 +18,7 @@ use connect_engine::Code;
 use connect_engine::ErrorDetail;
 use connect_engine::server::{CallInfo, Request, RequestStream, Response, ResponseStream};
 use connect_engine::wire::get;
+use connect_engine::wire::protocol::Protocol;
 use connect_engine::wkt::Any;
 use connect_engine::{ConnectError, JsonOptions, Message, TypeRegistry};
 use http::{HeaderMap, HeaderName, HeaderValue};
@@ -183,11 +184,15 @@ async fn unary_outcome<'a>(
     let data = match &def.response {
         Some(UnaryOutcome::Error(e)) => {
             let mut err = definition_error(e, Some(&request_info));
-            let trailer_prefix = if metadata == ErrorMetadata::Unary {
-                "trailer-"
-            } else {
-                ""
-            };
+            // Connect sends a failed unary call's error metadata as headers; there, trailers
+            // need the `trailer-` prefix a successful response would give them. gRPC-web
+            // sends it all as trailers.
+            let trailer_prefix =
+                if metadata == ErrorMetadata::Unary && info.protocol == Protocol::Connect {
+                    "trailer-"
+                } else {
+                    ""
+                };
             add_headers(&def.response_headers, "", err.metadata_mut())?;
             add_headers(&def.response_trailers, trailer_prefix, err.metadata_mut())?;
             return Err(err);

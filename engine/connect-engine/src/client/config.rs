@@ -18,7 +18,8 @@ use super::interceptor::Interceptor;
 /// each thread its client.
 #[derive(Clone)]
 pub struct ClientConfig {
-    /// The RPC protocol calls speak. Default (and, for now, only) Connect.
+    /// The RPC protocol calls speak. Default Connect, for now the only one the clients
+    /// speak: a call with another one fails with `unimplemented` before anything is sent.
     pub protocol: Protocol,
     /// The codec of requests and responses. Default protobuf binary.
     pub codec: Codec,

@@ -8,8 +8,9 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use connect_wire::compression::Compression;
+use connect_wire::envelope::PREFIX_LEN;
 use connect_wire::http1::{CloseReason, Http1Error, KeepAlive};
-use connect_wire::server::{Discard, RequestReader};
+use connect_wire::server::{Discard, RequestReader, unary_message};
 use connect_wire::{Code, ConnectError, Role, fault, get};
 
 use super::call::MessageAt;
@@ -194,10 +195,53 @@ impl BusyConn {
         compression: Compression,
         call_deadline: Option<Instant>,
     ) -> Result<MessageAt, ConnectError> {
+        self.read_whole_body(self.cfg.max_message_size, call_deadline)
+            .await?;
+        if compression == Compression::Identity {
+            return Ok(MessageAt::Body);
+        }
+        self.scratch.clear();
+        let (_, _, body) = self.req.parts();
+        let scratch = &mut self.scratch;
+        let max = self.cfg.max_message_size;
+        with_codecs(|c| c.decompress(compression, body, scratch, max))
+            .map_err(|e| fault::decompress(Role::Server, e))?;
+        Ok(MessageAt::Scratch)
+    }
+
+    /// Reads the rest of a unary body whose one message is enveloped (gRPC-web); on success
+    /// the (possibly decompressed) message is at the returned location.
+    pub(crate) async fn read_enveloped_unary(
+        &mut self,
+        compression: Compression,
+        call_deadline: Option<Instant>,
+    ) -> Result<MessageAt, ConnectError> {
+        let max = self.cfg.max_message_size;
+        self.read_whole_body(max.saturating_add(PREFIX_LEN), call_deadline)
+            .await?;
+        let (_, _, body) = self.req.parts();
+        let (range, compressed) = unary_message(body, compression, max)?;
+        if !compressed {
+            return Ok(MessageAt::InBody(range));
+        }
+        self.scratch.clear();
+        let scratch = &mut self.scratch;
+        with_codecs(|c| c.decompress(compression, &body[range], scratch, max))
+            .map_err(|e| fault::decompress(Role::Server, e))?;
+        Ok(MessageAt::Scratch)
+    }
+
+    /// Reads the rest of the request body into the read buffer, refusing one over `limit`
+    /// bytes.
+    async fn read_whole_body(
+        &mut self,
+        limit: usize,
+        call_deadline: Option<Instant>,
+    ) -> Result<(), ConnectError> {
         let max = self.max_buffer();
         loop {
             self.req.decode().map_err(|e| self.body_error(e))?;
-            if self.req.body_len() > self.cfg.max_message_size {
+            if self.req.body_len() > limit {
                 self.keep_alive.close(CloseReason::BodyUnread);
                 return Err(fault::message_too_large(
                     Role::Server,
@@ -251,16 +295,7 @@ impl BusyConn {
                 }
             }
         }
-        if compression == Compression::Identity {
-            return Ok(MessageAt::Body);
-        }
-        self.scratch.clear();
-        let (_, _, body) = self.req.parts();
-        let scratch = &mut self.scratch;
-        let max = self.cfg.max_message_size;
-        with_codecs(|c| c.decompress(compression, body, scratch, max))
-            .map_err(|e| fault::decompress(Role::Server, e))?;
-        Ok(MessageAt::Scratch)
+        Ok(())
     }
 
     fn body_error(&mut self, e: Http1Error) -> ConnectError {

@@ -82,6 +82,10 @@ impl<'c> Call<'c> {
         } = self;
         let loaded = match neg.shape {
             Shape::Get => conn.load_get_message(),
+            _ if neg.unary_enveloped() => {
+                conn.read_enveloped_unary(neg.request_compression, deadline)
+                    .await
+            }
             _ => {
                 conn.read_unary_body(neg.request_compression, deadline)
                     .await
@@ -121,11 +125,13 @@ impl<'c> Call<'c> {
         let (head, head_bytes, body) = req.parts();
         let bytes: &'c mut [u8] = match location {
             MessageAt::Body => body,
+            MessageAt::InBody(range) => &mut body[range],
             MessageAt::Scratch => &mut scratch[..],
         };
         let info = CallInfo {
             headers: RequestHeaders::new(head, head_bytes),
             method,
+            protocol: neg.protocol,
             codec: neg.codec,
             timeout: neg.timeout,
             deadline,
@@ -249,6 +255,7 @@ impl<'c> Call<'c> {
         let info = CallInfo {
             headers: RequestHeaders::new(head, head_bytes),
             method,
+            protocol: neg.protocol,
             codec: neg.codec,
             timeout: neg.timeout,
             deadline,

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use connect_wire::Codec;
 use connect_wire::http1::RequestHead;
+use connect_wire::protocol::Protocol;
 use connect_wire::service::MethodDescriptor;
 use http::HeaderMap;
 
@@ -83,9 +84,11 @@ pub struct CallInfo<'c> {
     pub headers: RequestHeaders<'c>,
     /// The method being called.
     pub method: &'static MethodDescriptor,
+    /// The protocol the call speaks.
+    pub protocol: Protocol,
     /// The codec in use.
     pub codec: Codec,
-    /// The client's timeout (`Connect-Timeout-Ms`), if any.
+    /// The client's timeout (`connect-timeout-ms`, `grpc-timeout`), if any.
     pub timeout: Option<Duration>,
     /// When the server gives up on the call (from the timeout).
     pub deadline: Option<Instant>,

@@ -18,6 +18,8 @@ use crate::server::interceptor::CallRecord;
 pub(crate) enum MessageAt {
     /// In the read buffer, right after the head.
     Body,
+    /// In the read buffer, at this range of the body (an enveloped message).
+    InBody(std::ops::Range<usize>),
     /// In the connection's scratch buffer (decompressed, or decoded from a GET query).
     Scratch,
 }
