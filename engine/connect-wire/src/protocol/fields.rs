@@ -37,6 +37,14 @@ pub trait FieldSink {
     }
 }
 
+/// Whether `value` may be a field value as it is (visible ASCII, spaces and tabs): for
+/// values a caller hands over as plain strings, which sinks write unchecked.
+pub(crate) fn is_plain_value(value: &str) -> bool {
+    value
+        .bytes()
+        .all(|b| b == b'\t' || (b' '..0x7f).contains(&b))
+}
+
 /// Takes a response head: its status, then its fields.
 pub trait ResponseSink: FieldSink {
     /// Sets the status. A protocol calls it once, before any field.

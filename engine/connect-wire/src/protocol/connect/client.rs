@@ -8,7 +8,7 @@ use crate::codec::{Codec, ContentType, parse_content_type};
 use crate::compression::Compression;
 use crate::error::{ConnectError, read_error_json};
 use crate::headers;
-use crate::protocol::fields::FieldSink;
+use crate::protocol::fields::{FieldSink, is_plain_value};
 use crate::protocol::shape::Shape;
 use crate::protocol::verdict::Verdict;
 use crate::view::ResponseView;
@@ -54,11 +54,7 @@ pub(crate) fn request_fields(
         sink.field(encoding.as_bytes(), compression.name().as_bytes());
     }
     // The accept list is the caller's: one that could not be a field value is left out.
-    if !accept.is_empty()
-        && accept
-            .bytes()
-            .all(|b| b == b'\t' || (b' '..0x7f).contains(&b))
-    {
+    if !accept.is_empty() && is_plain_value(accept) {
         sink.field(accept_encoding.as_bytes(), accept.as_bytes());
     }
     if let Some(t) = timeout {

@@ -14,7 +14,7 @@ use crate::codec::Codec;
 use crate::compression::Compression;
 use crate::error::{ConnectError, EndStream};
 use crate::protocol::connect::{response_compression, status_error};
-use crate::protocol::fields::FieldSink;
+use crate::protocol::fields::{FieldSink, is_plain_value};
 use crate::protocol::verdict::Verdict;
 use crate::view::ResponseView;
 
@@ -35,11 +35,7 @@ pub(crate) fn request_fields(
         sink.field(ENCODING.as_bytes(), compression.name().as_bytes());
     }
     // The accept list is the caller's: one that could not be a field value is left out.
-    if !accept.is_empty()
-        && accept
-            .bytes()
-            .all(|b| b == b'\t' || (b' '..0x7f).contains(&b))
-    {
+    if !accept.is_empty() && is_plain_value(accept) {
         sink.field(ACCEPT_ENCODING.as_bytes(), accept.as_bytes());
     }
     if let Some(t) = timeout {
