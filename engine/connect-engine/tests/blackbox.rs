@@ -1174,3 +1174,131 @@ fn small_responses_are_not_compressed() {
         still_serving(&server);
     }
 }
+
+/// gRPC-web on the same port as Connect: unary and streams enveloped, the status in a
+/// trailer block (flag 0x80), errors trailers-only, refusals by `grpc-*` fields.
+#[test]
+fn grpc_web_calls() {
+    let block = |frame: &(u8, Vec<u8>)| {
+        assert_eq!(frame.0, 0x80, "a trailer block ends the body");
+        String::from_utf8(frame.1.clone()).unwrap()
+    };
+    for driver in drivers() {
+        let server = TestServer::with_driver(driver);
+        let mut s = server.connect();
+        // Unary, proto, pipelined behind a Connect call on the same connection.
+        let mut two = post(
+            "/test.Test/Echo",
+            "application/grpc-web",
+            "x-grpc-web: 1\r\ngrpc-timeout: 5S\r\n",
+            &envelope(0, &text("hi")),
+        );
+        two.extend_from_slice(&post(
+            "/test.Test/Echo",
+            "application/proto",
+            "",
+            &text("c"),
+        ));
+        s.write_all(&two).unwrap();
+        let (status, headers, body) = read_response(&mut s);
+        assert_eq!(status, 200, "{driver:?}");
+        assert_eq!(
+            header(&headers, "content-type"),
+            Some("application/grpc-web+proto")
+        );
+        let frames = envelopes(&body);
+        assert_eq!(frames.len(), 2, "{frames:?}");
+        assert_eq!(frames[0], (0, text("hi")));
+        assert_eq!(block(&frames[1]), "grpc-status: 0\r\n");
+        let (status, _, body) = read_response(&mut s);
+        assert_eq!((status, body), (200, text("c")));
+
+        // A gzip-compressed request, answered in gzip.
+        s.write_all(&post(
+            "/test.Test/Echo",
+            "application/grpc-web+proto",
+            "grpc-encoding: gzip\r\ngrpc-accept-encoding: gzip\r\n",
+            &envelope(1, &gzip(&text(&"z".repeat(2000)))),
+        ))
+        .unwrap();
+        let (status, headers, body) = read_response(&mut s);
+        assert_eq!(status, 200);
+        assert_eq!(header(&headers, "grpc-encoding"), Some("gzip"));
+        let frames = envelopes(&body);
+        assert_eq!(frames[0].0, 1, "the message is flagged compressed");
+        assert_eq!(block(&frames[1]), "grpc-status: 0\r\n");
+
+        // Server stream, JSON.
+        s.write_all(&post(
+            "/test.Test/Repeat",
+            "application/grpc-web+json",
+            "",
+            &envelope(0, br#"{"text":"r"}"#),
+        ))
+        .unwrap();
+        let (status, _, body) = read_response(&mut s);
+        assert_eq!(status, 200);
+        let frames = envelopes(&body);
+        assert_eq!(frames.len(), 4);
+        assert!(
+            frames[..3]
+                .iter()
+                .all(|(f, p)| *f == 0 && p == br#"{"text":"r"}"#)
+        );
+        assert_eq!(block(&frames[3]), "grpc-status: 0\r\n");
+
+        // A handler error: trailers-only, the status and the error's metadata in the head.
+        s.write_all(&post(
+            "/test.Test/Fail",
+            "application/grpc-web",
+            "",
+            &envelope(0, b""),
+        ))
+        .unwrap();
+        let (status, headers, body) = read_response(&mut s);
+        assert_eq!(status, 200);
+        assert_eq!(header(&headers, "grpc-status"), Some("5"));
+        assert_eq!(header(&headers, "grpc-message"), Some("no such thing"));
+        assert_eq!(header(&headers, "x-why"), Some("test"));
+        assert!(body.is_empty());
+
+        // Unary bodies with no message or two: unimplemented.
+        for body in [Vec::new(), [envelope(0, b""), envelope(0, b"")].concat()] {
+            s.write_all(&post("/test.Test/Echo", "application/grpc-web", "", &body))
+                .unwrap();
+            let (status, headers, _) = read_response(&mut s);
+            assert_eq!(status, 200);
+            assert_eq!(header(&headers, "grpc-status"), Some("12"));
+        }
+
+        // Refused from the head: a bad timeout, an unknown encoding, a bad codec.
+        for (extra, code) in [
+            ("grpc-timeout: 1x\r\n", "3"),
+            ("grpc-encoding: lz4\r\n", "12"),
+        ] {
+            s.write_all(&post(
+                "/test.Test/Repeat",
+                "application/grpc-web",
+                extra,
+                b"",
+            ))
+            .unwrap();
+            let (status, headers, _) = read_response(&mut s);
+            assert_eq!(
+                (status, header(&headers, "grpc-status")),
+                (200, Some(code)),
+                "{extra}"
+            );
+        }
+        s.write_all(&post(
+            "/test.Test/Echo",
+            "application/grpc-web+xml",
+            "",
+            b"",
+        ))
+        .unwrap();
+        let (status, _, _) = read_response(&mut s);
+        assert_eq!(status, 415);
+        still_serving(&server);
+    }
+}
