@@ -59,6 +59,8 @@
 //! | `gzip` | yes | gzip (libdeflater) |
 //! | `br` | no | brotli |
 //! | `zstd` | no | zstd |
+//! | `deflate` | no | deflate (zlib format) |
+//! | `snappy` | no | snappy (framing format) |
 //!
 //! A program that only makes blocking calls depends on
 //! `connect-engine = { version = "…", default-features = false, features = ["blocking", "gzip"] }`

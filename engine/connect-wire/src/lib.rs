@@ -28,6 +28,8 @@
 //! | `gzip` | yes | gzip compression (libdeflater) |
 //! | `br` | no | brotli compression |
 //! | `zstd` | no | zstd compression |
+//! | `deflate` | no | deflate compression (zlib format, libdeflater) |
+//! | `snappy` | no | snappy compression (framing format, the `snap` crate) |
 //!
 //! Applications that serve or call Connect RPCs depend on `connect-engine`, which re-exports
 //! this crate as `connect_engine::wire` and has the user's guide; this crate is for code that

@@ -47,7 +47,9 @@ fn bombs() -> Vec<Bomb> {
     for &alg in Compression::supported() {
         let mut packed = Vec::new();
         codecs.compress(alg, &zeros, &mut packed).unwrap();
-        assert!(packed.len() < BOMB / 100, "{alg}: {}", packed.len());
+        // Snappy cannot pack more than about 21:1 (a copy codes at most 64 bytes in 3).
+        let ratio = if alg == Compression::Snappy { 10 } else { 100 };
+        assert!(packed.len() < BOMB / ratio, "{alg}: {}", packed.len());
         if alg == Compression::Gzip {
             // The same bomb with a trailer claiming 1000 bytes: the output grows past the
             // claim only as the data needs it, and stops at the limit.

@@ -38,6 +38,8 @@ fn names() {
         Compression::Gzip,
         Compression::Br,
         Compression::Zstd,
+        Compression::Deflate,
+        Compression::Snappy,
     ] {
         let expected = if c.is_available() { Some(c) } else { None };
         assert_eq!(Compression::from_name(c.name()), expected, "{c}");
@@ -49,8 +51,9 @@ fn names() {
     assert_eq!(Compression::Zstd.name(), "zstd");
     assert_eq!(Compression::from_name("foo"), None);
     assert_eq!(Compression::from_name(""), None);
-    assert_eq!(Compression::from_name("deflate"), None);
-    assert_eq!(Compression::from_name("snappy"), None);
+    assert_eq!(Compression::Deflate.name(), "deflate");
+    assert_eq!(Compression::Snappy.name(), "snappy");
+    assert_eq!(Compression::from_name("lz4"), None);
     assert_eq!(
         Compression::from_name(" gzip "),
         Compression::from_name("gzip")
@@ -65,11 +68,21 @@ fn names() {
         cfg!(feature = "gzip"),
         Compression::from_name("gzip").is_some()
     );
+    assert_eq!(
+        cfg!(feature = "deflate"),
+        Compression::from_name("deflate").is_some()
+    );
+    assert_eq!(
+        cfg!(feature = "snappy"),
+        Compression::from_name("snappy").is_some()
+    );
 
     let expected: Vec<&str> = [
         ("zstd", cfg!(feature = "zstd")),
         ("gzip", cfg!(feature = "gzip")),
         ("br", cfg!(feature = "br")),
+        ("deflate", cfg!(feature = "deflate")),
+        ("snappy", cfg!(feature = "snappy")),
     ]
     .into_iter()
     .filter_map(|(n, on)| on.then_some(n))
@@ -248,6 +261,12 @@ fn truncated_inputs_are_rejected() {
             for cut in 1..packed.len() {
                 let mut out = Vec::new();
                 let r = codecs.decompress(alg, &packed[..cut], &mut out, 1 << 20);
+                if alg == Compression::Snappy && r.is_ok() {
+                    // The framing format has no end marker: a cut between chunks is a
+                    // shorter valid stream (as Go's reader has it too), never the message.
+                    assert!(out.len() < input.len(), "snappy size {size} cut {cut}");
+                    continue;
+                }
                 assert!(r.is_err(), "{alg} size {size} cut {cut}");
                 assert!(out.is_empty());
             }
@@ -278,13 +297,16 @@ fn corrupt_inputs_are_rejected() {
         codecs.compress(alg, &input, &mut packed).unwrap();
         let mut trailing = packed.clone();
         trailing.extend_from_slice(b"xyz");
-        assert!(
-            codecs
-                .decompress(alg, &trailing, &mut out, 1 << 20)
-                .is_err(),
-            "{alg}"
-        );
-        assert!(out.is_empty());
+        let r = codecs.decompress(alg, &trailing, &mut out, 1 << 20);
+        if alg == Compression::Deflate {
+            // A zlib stream ends with its checksum; what follows is not read (as Go's zlib
+            // reader has it).
+            assert_eq!(out, input);
+            out.clear();
+        } else {
+            assert!(r.is_err(), "{alg}");
+            assert!(out.is_empty());
+        }
 
         // flipped bits in the body (checksums: gzip CRC-32, zstd XXH64; brotli has none, but
         // this flip lands in its entropy-coded header area and breaks the stream)

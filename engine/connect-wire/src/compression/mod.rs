@@ -2,17 +2,18 @@
 //!
 //! ## Algorithms
 //!
-//! [`Compression`] names the four encodings Connect peers use. `identity` is always
+//! [`Compression`] names the six encodings Connect and gRPC peers use. `identity` is always
 //! available; the others only when their cargo feature is on (`gzip`, on by default; `br`;
-//! `zstd`). [`Compression::from_name`] returns `None` for an algorithm that is not compiled
-//! in, exactly as for an unknown name. [`ACCEPT_ENCODING`] lists the available ones (without
-//! `identity`) in preference order `zstd,gzip,br`, for `Accept-Encoding` /
-//! `Connect-Accept-Encoding` and for the "unknown compression" error message.
+//! `zstd`; `deflate`; `snappy`). [`Compression::from_name`] returns `None` for an algorithm
+//! that is not compiled in, exactly as for an unknown name. [`ACCEPT_ENCODING`] lists the
+//! available ones (without `identity`) in preference order `zstd,gzip,br,deflate,snappy`,
+//! for `Accept-Encoding` / `Connect-Accept-Encoding` / `grpc-accept-encoding` and for the
+//! "unknown compression" error message.
 //!
 //! ## Levels
 //!
 //! Compression runs on the core that serves the connection, so the defaults ([`Levels`])
-//! are the fast end of each algorithm: gzip level 3 (libdeflate), brotli quality 4 with a
+//! are the fast end of each algorithm: gzip and deflate level 3 (libdeflate), brotli quality 4 with a
 //! window of at most 4 MiB (smaller for small inputs), zstd level 1 (frames carry their
 //! content size and a checksum).
 //!
@@ -41,6 +42,15 @@
 //!   context's `window_log_max` is [`ZSTD_WINDOW_LOG_MAX`] (8 MiB) so a frame cannot demand a
 //!   bigger window. Concatenated frames are accepted.
 //!
+//! * **deflate** (zlib format): one stream, decoded with libdeflate into an output that
+//!   starts at four times the input and doubles while libdeflate reports insufficient
+//!   space, never past the limit or what the input can inflate to (1032:1). The Adler-32
+//!   checksum is checked; bytes after the stream are not read (as Go's zlib reader does).
+//! * **snappy** (framing format): the streaming decoder writes into an output that doubles
+//!   from 64 KiB, capped at `limit + 1` bytes; reaching it fails. Snappy packs at most about
+//!   21:1, and each chunk's CRC-32C is checked. A cut between chunks cannot be told from a
+//!   shorter stream (the format has no end marker).
+//!
 //! A 0-byte input is an empty message and is never handed to a decoder (the output stays
 //! empty, whatever the algorithm). Trailing bytes after a complete brotli stream are an error.
 //!
@@ -65,7 +75,7 @@ const GZIP_MIN_MEMBER: usize = 20;
 
 /// The most a DEFLATE stream of `len` bytes can inflate to: a length/distance pair codes at
 /// most 258 bytes and takes at least 2 bits, so 1032 bytes per input byte (RFC 1951 §3.2.5).
-#[cfg(feature = "gzip")]
+#[cfg(any(feature = "gzip", feature = "deflate"))]
 fn max_inflated(len: usize) -> usize {
     len.saturating_mul(1032)
 }
@@ -82,15 +92,22 @@ pub enum Compression {
     Br,
     /// zstd (RFC 8878). Feature `zstd`.
     Zstd,
+    /// deflate: the zlib format (RFC 1950), as HTTP's `deflate` is, via libdeflate. Feature
+    /// `deflate`.
+    Deflate,
+    /// snappy, in its framing format (what Go's `snappy.NewReader` reads). Feature `snappy`.
+    Snappy,
 }
 
-/// Bit set of the compiled-in algorithms: gzip 1, br 2, zstd 4.
+/// Bit set of the compiled-in algorithms: gzip 1, br 2, zstd 4, deflate 8, snappy 16.
 const COMPILED: usize = (cfg!(feature = "gzip") as usize)
     | ((cfg!(feature = "br") as usize) << 1)
-    | ((cfg!(feature = "zstd") as usize) << 2);
+    | ((cfg!(feature = "zstd") as usize) << 2)
+    | ((cfg!(feature = "deflate") as usize) << 3)
+    | ((cfg!(feature = "snappy") as usize) << 4);
 
 /// [`ACCEPT_ENCODING`] for each value of [`COMPILED`].
-const ACCEPT_BY_SET: [&str; 8] = [
+const ACCEPT_BY_SET: [&str; 32] = [
     "",
     "gzip",
     "br",
@@ -99,11 +116,35 @@ const ACCEPT_BY_SET: [&str; 8] = [
     "zstd,gzip",
     "zstd,br",
     "zstd,gzip,br",
+    "deflate",
+    "gzip,deflate",
+    "br,deflate",
+    "gzip,br,deflate",
+    "zstd,deflate",
+    "zstd,gzip,deflate",
+    "zstd,br,deflate",
+    "zstd,gzip,br,deflate",
+    "snappy",
+    "gzip,snappy",
+    "br,snappy",
+    "gzip,br,snappy",
+    "zstd,snappy",
+    "zstd,gzip,snappy",
+    "zstd,br,snappy",
+    "zstd,gzip,br,snappy",
+    "deflate,snappy",
+    "gzip,deflate,snappy",
+    "br,deflate,snappy",
+    "gzip,br,deflate,snappy",
+    "zstd,deflate,snappy",
+    "zstd,gzip,deflate,snappy",
+    "zstd,br,deflate,snappy",
+    "zstd,gzip,br,deflate,snappy",
 ];
 
 /// [`Compression::supported`] for each value of [`COMPILED`].
-const SUPPORTED_BY_SET: [&[Compression]; 8] = {
-    use Compression::{Br, Gzip, Zstd};
+const SUPPORTED_BY_SET: [&[Compression]; 32] = {
+    use Compression::{Br, Deflate, Gzip, Snappy, Zstd};
     [
         &[],
         &[Gzip],
@@ -113,6 +154,30 @@ const SUPPORTED_BY_SET: [&[Compression]; 8] = {
         &[Zstd, Gzip],
         &[Zstd, Br],
         &[Zstd, Gzip, Br],
+        &[Deflate],
+        &[Gzip, Deflate],
+        &[Br, Deflate],
+        &[Gzip, Br, Deflate],
+        &[Zstd, Deflate],
+        &[Zstd, Gzip, Deflate],
+        &[Zstd, Br, Deflate],
+        &[Zstd, Gzip, Br, Deflate],
+        &[Snappy],
+        &[Gzip, Snappy],
+        &[Br, Snappy],
+        &[Gzip, Br, Snappy],
+        &[Zstd, Snappy],
+        &[Zstd, Gzip, Snappy],
+        &[Zstd, Br, Snappy],
+        &[Zstd, Gzip, Br, Snappy],
+        &[Deflate, Snappy],
+        &[Gzip, Deflate, Snappy],
+        &[Br, Deflate, Snappy],
+        &[Gzip, Br, Deflate, Snappy],
+        &[Zstd, Deflate, Snappy],
+        &[Zstd, Gzip, Deflate, Snappy],
+        &[Zstd, Br, Deflate, Snappy],
+        &[Zstd, Gzip, Br, Deflate, Snappy],
     ]
 };
 
@@ -131,6 +196,8 @@ impl Compression {
             Self::Gzip => "gzip",
             Self::Br => "br",
             Self::Zstd => "zstd",
+            Self::Deflate => "deflate",
+            Self::Snappy => "snappy",
         }
     }
 
@@ -142,6 +209,8 @@ impl Compression {
             Self::Gzip => cfg!(feature = "gzip"),
             Self::Br => cfg!(feature = "br"),
             Self::Zstd => cfg!(feature = "zstd"),
+            Self::Deflate => cfg!(feature = "deflate"),
+            Self::Snappy => cfg!(feature = "snappy"),
         }
     }
 
@@ -151,9 +220,16 @@ impl Compression {
     #[must_use]
     pub fn from_name(name: &str) -> Option<Compression> {
         let name = name.trim_matches([' ', '\t']);
-        [Self::Identity, Self::Gzip, Self::Br, Self::Zstd]
-            .into_iter()
-            .find(|c| c.is_available() && c.name().eq_ignore_ascii_case(name))
+        [
+            Self::Identity,
+            Self::Gzip,
+            Self::Br,
+            Self::Zstd,
+            Self::Deflate,
+            Self::Snappy,
+        ]
+        .into_iter()
+        .find(|c| c.is_available() && c.name().eq_ignore_ascii_case(name))
     }
 
     /// The available algorithms other than `identity`, in preference order (the order of
@@ -188,7 +264,7 @@ impl Compression {
             }
         };
         let mut star = None;
-        let mut named = [false; 4];
+        let mut named = [false; 6];
         for (name, q) in accept_entries(accept) {
             if name == "*" {
                 star.get_or_insert(q);
@@ -385,6 +461,10 @@ pub struct Codecs {
     gzip_compressor: Option<libdeflater::Compressor>,
     #[cfg(feature = "gzip")]
     gzip_decoder: Option<libdeflate::GzipDecoder>,
+    #[cfg(feature = "deflate")]
+    zlib_compressor: Option<libdeflater::Compressor>,
+    #[cfg(feature = "deflate")]
+    zlib_decoder: Option<libdeflater::Decompressor>,
     #[cfg(feature = "zstd")]
     zstd_compressor: Option<zstd::zstd_safe::CCtx<'static>>,
     #[cfg(feature = "zstd")]
@@ -440,6 +520,8 @@ impl Codecs {
             Compression::Gzip => self.gzip(input, out),
             Compression::Br => self.brotli(input, out),
             Compression::Zstd => self.zstd(input, out),
+            Compression::Deflate => self.deflate(input, out),
+            Compression::Snappy => snappy(input, out),
         };
         if result.is_err() {
             out.truncate(start);
@@ -475,6 +557,8 @@ impl Codecs {
             Compression::Gzip => self.gunzip(input, out, limit),
             Compression::Br => unbrotli(input, out, limit),
             Compression::Zstd => self.unzstd(input, out, limit),
+            Compression::Deflate => self.inflate(input, out, limit),
+            Compression::Snappy => unsnappy(input, out, limit),
         };
         if result.is_err() {
             out.truncate(start);
@@ -563,6 +647,76 @@ impl Codecs {
     #[cfg(not(feature = "gzip"))]
     #[allow(clippy::unused_self)]
     fn gunzip(
+        &mut self,
+        _input: &[u8],
+        _out: &mut Vec<u8>,
+        _limit: usize,
+    ) -> Result<(), DecompressError> {
+        Err(DecompressError::Unsupported)
+    }
+
+    #[cfg(feature = "deflate")]
+    fn deflate(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<(), CompressError> {
+        let level = self.levels.gzip.clamp(1, 12);
+        let c = self.zlib_compressor.get_or_insert_with(|| {
+            let level = libdeflater::CompressionLvl::new(i32::from(level)).unwrap_or_default();
+            libdeflater::Compressor::new(level)
+        });
+        let start = out.len();
+        let bound = c.zlib_compress_bound(input.len());
+        out.try_reserve(bound).map_err(|_| CompressError::Failed)?;
+        out.resize(start + bound, 0);
+        let n = c
+            .zlib_compress(input, &mut out[start..])
+            .map_err(|_| CompressError::Failed)?;
+        out.truncate(start + n);
+        Ok(())
+    }
+
+    #[cfg(not(feature = "deflate"))]
+    #[allow(clippy::unused_self)]
+    fn deflate(&mut self, _input: &[u8], _out: &mut Vec<u8>) -> Result<(), CompressError> {
+        Err(CompressError::Unsupported)
+    }
+
+    /// Decodes one zlib stream: into an output that starts at four times the input and
+    /// doubles while libdeflate reports insufficient space, never past the limit or what the
+    /// input can inflate to (a zlib stream declares no size).
+    #[cfg(feature = "deflate")]
+    fn inflate(
+        &mut self,
+        input: &[u8],
+        out: &mut Vec<u8>,
+        limit: usize,
+    ) -> Result<(), DecompressError> {
+        use libdeflater::DecompressionError;
+        let decoder = self
+            .zlib_decoder
+            .get_or_insert_with(libdeflater::Decompressor::new);
+        let start = out.len();
+        let most = max_inflated(input.len()).min(limit);
+        let mut cap = input.len().saturating_mul(4).max(4096).min(most);
+        loop {
+            grow_zeroed(out, start + cap)?;
+            match decoder.zlib_decompress(input, &mut out[start..start + cap]) {
+                Ok(n) => {
+                    out.truncate(start + n);
+                    return Ok(());
+                }
+                Err(DecompressionError::InsufficientSpace) if cap < most => {
+                    cap = cap.saturating_mul(2).min(most);
+                }
+                Err(DecompressionError::InsufficientSpace) if most == limit => {
+                    return Err(DecompressError::TooLarge);
+                }
+                Err(_) => return Err(DecompressError::Corrupt),
+            }
+        }
+    }
+
+    #[cfg(not(feature = "deflate"))]
+    #[allow(clippy::unused_self)]
+    fn inflate(
         &mut self,
         _input: &[u8],
         _out: &mut Vec<u8>,
@@ -798,6 +952,54 @@ fn first_capacity(len: usize, max: usize) -> usize {
     len.saturating_mul(4).max(4096).min(max)
 }
 
+#[cfg(feature = "snappy")]
+fn snappy(input: &[u8], out: &mut Vec<u8>) -> Result<(), CompressError> {
+    use std::io::Write as _;
+    let mut enc = snap::write::FrameEncoder::new(out);
+    enc.write_all(input).map_err(|_| CompressError::Failed)?;
+    enc.flush().map_err(|_| CompressError::Failed)?;
+    Ok(())
+}
+
+#[cfg(not(feature = "snappy"))]
+fn snappy(_input: &[u8], _out: &mut Vec<u8>) -> Result<(), CompressError> {
+    Err(CompressError::Unsupported)
+}
+
+/// Decodes a snappy frame stream into an output that doubles as it fills (from 64 KiB),
+/// capped at `limit + 1` bytes: filling that fails. The decoder's own buffers are one chunk
+/// each (64 KiB); it checks every chunk's CRC-32C.
+#[cfg(feature = "snappy")]
+fn unsnappy(input: &[u8], out: &mut Vec<u8>, limit: usize) -> Result<(), DecompressError> {
+    use std::io::Read as _;
+    let start = out.len();
+    let most = limit.saturating_add(1);
+    let mut dec = snap::read::FrameDecoder::new(input);
+    let (mut filled, mut cap) = (0usize, 0usize);
+    loop {
+        if filled == cap {
+            if cap == most {
+                return Err(DecompressError::TooLarge);
+            }
+            cap = cap.saturating_mul(2).max(64 << 10).min(most);
+            grow_zeroed(out, start + cap)?;
+        }
+        match dec.read(&mut out[start + filled..start + cap]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return Err(DecompressError::Corrupt),
+        }
+    }
+    out.truncate(start + filled);
+    Ok(())
+}
+
+#[cfg(not(feature = "snappy"))]
+fn unsnappy(_input: &[u8], _out: &mut Vec<u8>, _limit: usize) -> Result<(), DecompressError> {
+    Err(DecompressError::Unsupported)
+}
+
 /// Doubles `cap`, up to `max`.
 #[cfg(any(feature = "br", feature = "zstd"))]
 fn grown_capacity(cap: usize, max: usize) -> usize {
@@ -805,7 +1007,13 @@ fn grown_capacity(cap: usize, max: usize) -> usize {
 }
 
 /// Grows `out` to `len` bytes (zero-filled), failing with `TooLarge` when memory runs out.
-#[cfg(any(feature = "gzip", feature = "br", feature = "zstd"))]
+#[cfg(any(
+    feature = "gzip",
+    feature = "br",
+    feature = "zstd",
+    feature = "deflate",
+    feature = "snappy"
+))]
 fn grow_zeroed(out: &mut Vec<u8>, len: usize) -> Result<(), DecompressError> {
     if len > out.len() {
         out.try_reserve_exact(len - out.len())
