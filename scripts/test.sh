@@ -5,8 +5,9 @@
 # integration and doc tests, the golden-file checks, the examples, the MSRV check, `cargo
 # package` of the published crates, the codegen corpus, a fresh copy built and tested with
 # plain cargo, a copy on the newest dependency versions (warnings as errors), the protobuf
-# conformance runner, the Connect conformance runner (server mode on
-# both drivers, client mode), a one-minute soak and short fuzz runs. Exits non-zero on the
+# conformance runner, the Connect conformance runner (server mode on both drivers with
+# http1-config.yaml: Connect and gRPC-web; client mode with connect-config.yaml), a
+# one-minute soak and short fuzz runs. Exits non-zero on the
 # first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -89,13 +90,13 @@ step "newest dependency versions (cargo update in a copy): builds without warnin
 step "protobuf conformance (TestAllTypesProto3, binary + JSON, --enforce_recommended)"
 ./scripts/protobuf-conformance.sh
 
-step "Connect conformance, server mode, io_uring"
+step "Connect conformance, server mode (http1-config: Connect + gRPC-web), io_uring"
 ./scripts/connect-conformance.sh server io_uring
-step "Connect conformance, server mode, epoll"
+step "Connect conformance, server mode (http1-config: Connect + gRPC-web), epoll"
 ./scripts/connect-conformance.sh server epoll
-step "Connect conformance, client mode (async client)"
+step "Connect conformance, client mode (connect-config), async client"
 ./scripts/connect-conformance.sh client auto
-step "Connect conformance, client mode (blocking client)"
+step "Connect conformance, client mode (connect-config), blocking client"
 ./scripts/connect-conformance.sh client blocking
 
 step "soak, 1 minute (RSS and descriptors stay flat under mixed load and connection churn)"
