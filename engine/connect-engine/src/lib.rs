@@ -2,9 +2,9 @@
 //!
 //! Connect RPC over HTTP/1.1: a thread-per-core server on monoio (io_uring with an epoll
 //! fallback) that also serves gRPC-web on the same port, an async client on the same
-//! runtime, and a blocking client on `std::net`, all with TLS (rustls). This crate is what applications depend on; the protocol itself
-//! lives in [`connect_wire`] (sans-IO, re-exported as [`wire`]), so generated code needs
-//! only this crate.
+//! runtime, and a blocking client on `std::net`, all with TLS (rustls). This crate is what
+//! applications depend on; the protocol itself lives in [`connect_wire`] (sans-IO,
+//! re-exported as [`wire`]), so generated code needs only this crate.
 //!
 //! ## Architecture
 //!

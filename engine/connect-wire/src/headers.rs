@@ -49,8 +49,9 @@ pub fn format_timeout(timeout: Duration) -> String {
     ms.to_string()
 }
 
-/// Whether a header is part of the protocol rather than application metadata (not echoed
-/// as metadata to handlers' peers; never settable as user metadata).
+/// Whether a header is part of a protocol (Connect's, gRPC's, gRPC-web's) rather than
+/// application metadata (not echoed as metadata to handlers' peers; never settable as user
+/// metadata).
 #[must_use]
 pub fn is_protocol_header(name: &str) -> bool {
     const PROTOCOL: &[&str] = &[
@@ -69,6 +70,14 @@ pub fn is_protocol_header(name: &str) -> bool {
         TIMEOUT,
         STREAM_CONTENT_ENCODING,
         STREAM_ACCEPT_ENCODING,
+        // gRPC's and gRPC-web's: an application's `grpc-status` would otherwise pass for
+        // the call's status.
+        "grpc-status",
+        "grpc-message",
+        "grpc-status-details-bin",
+        "grpc-timeout",
+        "grpc-encoding",
+        "grpc-accept-encoding",
     ];
     PROTOCOL.iter().any(|p| p.eq_ignore_ascii_case(name))
 }

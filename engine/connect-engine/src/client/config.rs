@@ -251,7 +251,8 @@ impl ClientConfig {
         }
     }
 
-    /// The accept list as sent on the wire (`zstd,gzip,br`), compiled-in algorithms only.
+    /// The accept list as sent on the wire (`zstd,gzip,br,deflate,snappy` with every
+    /// feature on), compiled-in algorithms only.
     pub(crate) fn accept_header(&self) -> String {
         let names: Vec<&str> = self
             .accept_compression

@@ -13,9 +13,10 @@
 //! ## Levels
 //!
 //! Compression runs on the core that serves the connection, so the defaults ([`Levels`])
-//! are the fast end of each algorithm: gzip and deflate level 3 (libdeflate), brotli quality 4 with a
-//! window of at most 4 MiB (smaller for small inputs), zstd level 1 (frames carry their
-//! content size and a checksum).
+//! are the fast end of each algorithm: gzip and deflate level 3 (libdeflate), brotli
+//! quality 4 with a window of at most 4 MiB (smaller for small inputs), zstd level 1 (frames
+//! carry their content size and a checksum), snappy (no levels). Snappy's encoder and
+//! decoder are built per call (about 140 KiB of buffers each, from the `snap` crate).
 //!
 //! ## Decompression limits
 //!
@@ -182,13 +183,14 @@ const SUPPORTED_BY_SET: [&[Compression]; 32] = {
 };
 
 /// The compiled-in algorithms other than `identity`, comma-separated in preference order
-/// (`zstd,gzip,br` with every feature on; `gzip` by default). The value of the
-/// `Accept-Encoding` / `Connect-Accept-Encoding` headers this crate's peers send, and the
-/// list to quote in an "unknown compression" error. Empty when none is compiled in.
+/// (`zstd,gzip,br,deflate,snappy` with every feature on; `gzip` by default). The value of
+/// the `Accept-Encoding` / `Connect-Accept-Encoding` / `grpc-accept-encoding` headers this
+/// crate's peers send, and the list to quote in an "unknown compression" error. Empty when
+/// none is compiled in.
 pub const ACCEPT_ENCODING: &str = ACCEPT_BY_SET[COMPILED];
 
 impl Compression {
-    /// The name on the wire: `identity`, `gzip`, `br` or `zstd`.
+    /// The name on the wire: `identity`, `gzip`, `br`, `zstd`, `deflate` or `snappy`.
     #[must_use]
     pub const fn name(self) -> &'static str {
         match self {
@@ -345,7 +347,7 @@ pub const ZSTD_WINDOW_LOG_MAX: u32 = 23;
 /// Compression levels. Values outside an algorithm's range are clamped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Levels {
-    /// libdeflate level, 1..=12 (default 3; 1..=6 suits a server).
+    /// libdeflate level for gzip and deflate, 1..=12 (default 3; 1..=6 suits a server).
     pub gzip: u8,
     /// brotli quality, 0..=11 (default 4; 4..=5 suits a server, 11 is far too slow).
     pub br: u8,
@@ -1026,6 +1028,27 @@ fn grow_zeroed(out: &mut Vec<u8>, len: usize) -> Result<(), DecompressError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_feature_set_lists_its_algorithms_in_preference_order() {
+        let order = [
+            (Compression::Zstd, 4),
+            (Compression::Gzip, 1),
+            (Compression::Br, 2),
+            (Compression::Deflate, 8),
+            (Compression::Snappy, 16),
+        ];
+        for set in 0..32 {
+            let expected: Vec<Compression> = order
+                .iter()
+                .filter(|(_, bit)| set & bit != 0)
+                .map(|(c, _)| *c)
+                .collect();
+            assert_eq!(SUPPORTED_BY_SET[set], expected.as_slice(), "set {set}");
+            let names: Vec<&str> = expected.iter().map(|c| c.name()).collect();
+            assert_eq!(ACCEPT_BY_SET[set], names.join(","), "set {set}");
+        }
+    }
 
     #[test]
     fn accept_encoding_matches_supported() {

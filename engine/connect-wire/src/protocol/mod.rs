@@ -14,21 +14,21 @@
 //! | server | [`Responder`] | a response's head, how its messages are framed, how it ends, and how an error replaces it |
 //! | client | [`Requester`] | a request's method, fields and message framing; whether a response head is usable, or the error it (or its error body) means |
 //!
-//! **Adding a protocol** (gRPC-web, gRPC) is a new variant of [`Protocol`], a module beside
-//! [`connect`] with its rules for both roles (the rules gRPC and gRPC-web share are in
-//! [`grpc`]), and one arm in each `match` of this module ([`Protocol`], [`Responder`],
-//! [`Requester`]) and of [`negotiate`](crate::server::negotiate). The drivers write and
-//! classify through the seam already. What the seam does not yet cover, and a protocol whose
-//! unary messages are enveloped and whose streams end in trailers will extend:
+//! **Adding a protocol** is a new variant of [`Protocol`], a module beside [`connect`] and
+//! [`grpc`] with its rules for both roles, and one arm in each `match` of this module
+//! ([`Protocol`], [`Responder`], [`Requester`]) and of
+//! [`negotiate`](crate::server::negotiate); gRPC-web came in that way. The drivers write and
+//! classify through the seam. What it does not cover yet, which the clients' gRPC-web (and
+//! gRPC) will extend:
 //!
-//! - reading a unary body: the server (`connect-engine`'s `Call::unary`) and
-//!   [`ResponseReader::unary_outcome`](crate::client::ResponseReader::unary_outcome) read it
-//!   bare, as Connect sends it;
-//! - the envelope flags: [`envelope`](crate::envelope) knows Connect's (`0x01`, `0x02`),
-//!   not gRPC-web's trailer flag (`0x80`);
-//! - which fields are the protocol's and not metadata
-//!   ([`headers::is_protocol_header`](crate::headers::is_protocol_header): Connect's
-//!   list), and Connect's `trailer-` split of a unary head
+//! - the client's reading of a unary body:
+//!   [`ResponseReader::unary_outcome`](crate::client::ResponseReader::unary_outcome) reads
+//!   it bare, as Connect sends it (the server reads an enveloped one with
+//!   [`unary_message`](crate::server::unary_message));
+//! - the envelope flags of a response stream: [`envelope`](crate::envelope) and
+//!   [`StreamReader`](crate::stream::StreamReader) know Connect's end-stream flag
+//!   (`0x02`), not gRPC-web's trailer block (`0x80`);
+//! - Connect's `trailer-` split of a unary response head
 //!   ([`client::response_metadata`](crate::client::response_metadata)).
 
 pub mod connect;

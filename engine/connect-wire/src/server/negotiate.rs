@@ -182,7 +182,7 @@ fn negotiate_grpc_web(
     } else {
         Shape::Stream
     };
-    let timeout = match head.header(grpc::TIMEOUT) {
+    let timeout = match head.header(grpc::TIMEOUT).filter(|v| !v.is_empty()) {
         Some(v) => Some(grpc::parse_timeout(v).map_err(|_| Reject::Rpc {
             protocol: Protocol::GrpcWeb,
             shape,
@@ -553,6 +553,12 @@ mod tests {
             (Protocol::GrpcWeb, Shape::Unary, Codec::Proto)
         );
         assert_eq!(bare.timeout, None);
+        let empty = run(
+            &post("content-type: application/grpc-web\ngrpc-timeout: \n"),
+            &UNARY,
+        )
+        .unwrap();
+        assert_eq!(empty.timeout, None, "an empty grpc-timeout is no timeout");
     }
 
     #[test]

@@ -539,4 +539,22 @@ mod tests {
             Err(BadTrailers)
         );
     }
+
+    #[test]
+    fn an_applications_grpc_fields_are_not_sent_as_metadata() {
+        let mut trailers = HeaderMap::new();
+        trailers.insert("grpc-status", HeaderValue::from_static("0"));
+        trailers.insert("grpc-encoding", HeaderValue::from_static("gzip"));
+        trailers.insert("x-ok", HeaderValue::from_static("1"));
+        let mut map = HeaderMap::new();
+        write_status(
+            &mut map,
+            Some(&ConnectError::new(Code::Aborted, "")),
+            &trailers,
+        );
+        let status: Vec<_> = map.get_all(STATUS).iter().collect();
+        assert_eq!(status, ["10"]);
+        assert!(!map.contains_key(ENCODING));
+        assert_eq!(map["x-ok"], "1");
+    }
 }

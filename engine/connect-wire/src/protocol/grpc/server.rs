@@ -6,9 +6,11 @@
 //! - Every message enveloped, unary calls included.
 //! - The end: gRPC-web's trailer block (the status and the trailers) in an envelope flagged
 //!   `0x80`.
-//! - An error in place of the call's response: "trailers-only", the status in the head and
-//!   no body, unless the handler set headers, which then go in the head and the status in
-//!   the trailer block (as connect-go does).
+//! - An error in place of the call's response (a unary call's, or a refusal): "trailers-only",
+//!   the status in the head and no body, unless the handler set headers, which then go in
+//!   the head and the status in the trailer block (as connect-go does). A stream that fails
+//!   before its first message still sends a head and a trailer block (connect-go answers
+//!   trailers-only there; both are valid gRPC-web).
 
 use http::{HeaderMap, StatusCode};
 
