@@ -455,16 +455,26 @@ impl fmt::Display for DecompressError {
 
 impl std::error::Error for DecompressError {}
 
+/// The container a DEFLATE stream goes out in.
+#[cfg(any(feature = "gzip", feature = "deflate"))]
+#[derive(Clone, Copy)]
+enum Wrapper {
+    /// gzip (RFC 1952).
+    #[cfg(feature = "gzip")]
+    Gzip,
+    /// zlib (RFC 1950), HTTP's `deflate`.
+    #[cfg(feature = "deflate")]
+    Zlib,
+}
+
 /// Per-core (de)compression state: codec contexts are created on first use and reused.
 #[derive(Default)]
 pub struct Codecs {
     levels: Levels,
-    #[cfg(feature = "gzip")]
-    gzip_compressor: Option<libdeflater::Compressor>,
+    #[cfg(any(feature = "gzip", feature = "deflate"))]
+    deflater: Option<libdeflater::Compressor>,
     #[cfg(feature = "gzip")]
     gzip_decoder: Option<libdeflate::GzipDecoder>,
-    #[cfg(feature = "deflate")]
-    zlib_compressor: Option<libdeflater::Compressor>,
     #[cfg(feature = "deflate")]
     zlib_decoder: Option<libdeflater::Decompressor>,
     #[cfg(feature = "zstd")]
@@ -568,22 +578,42 @@ impl Codecs {
         result
     }
 
-    #[cfg(feature = "gzip")]
-    fn gzip(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<(), CompressError> {
+    /// Compresses with libdeflate into `wrapper`'s format (one compressor serves both).
+    #[cfg(any(feature = "gzip", feature = "deflate"))]
+    fn libdeflate(
+        &mut self,
+        wrapper: Wrapper,
+        input: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), CompressError> {
         let level = self.levels.gzip.clamp(1, 12);
-        let c = self.gzip_compressor.get_or_insert_with(|| {
+        let c = self.deflater.get_or_insert_with(|| {
             let level = libdeflater::CompressionLvl::new(i32::from(level)).unwrap_or_default();
             libdeflater::Compressor::new(level)
         });
         let start = out.len();
-        let bound = c.gzip_compress_bound(input.len());
+        let bound = match wrapper {
+            #[cfg(feature = "gzip")]
+            Wrapper::Gzip => c.gzip_compress_bound(input.len()),
+            #[cfg(feature = "deflate")]
+            Wrapper::Zlib => c.zlib_compress_bound(input.len()),
+        };
         out.try_reserve(bound).map_err(|_| CompressError::Failed)?;
         out.resize(start + bound, 0);
-        let n = c
-            .gzip_compress(input, &mut out[start..])
-            .map_err(|_| CompressError::Failed)?;
+        let written = match wrapper {
+            #[cfg(feature = "gzip")]
+            Wrapper::Gzip => c.gzip_compress(input, &mut out[start..]),
+            #[cfg(feature = "deflate")]
+            Wrapper::Zlib => c.zlib_compress(input, &mut out[start..]),
+        };
+        let n = written.map_err(|_| CompressError::Failed)?;
         out.truncate(start + n);
         Ok(())
+    }
+
+    #[cfg(feature = "gzip")]
+    fn gzip(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<(), CompressError> {
+        self.libdeflate(Wrapper::Gzip, input, out)
     }
 
     #[cfg(not(feature = "gzip"))]
@@ -659,20 +689,7 @@ impl Codecs {
 
     #[cfg(feature = "deflate")]
     fn deflate(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<(), CompressError> {
-        let level = self.levels.gzip.clamp(1, 12);
-        let c = self.zlib_compressor.get_or_insert_with(|| {
-            let level = libdeflater::CompressionLvl::new(i32::from(level)).unwrap_or_default();
-            libdeflater::Compressor::new(level)
-        });
-        let start = out.len();
-        let bound = c.zlib_compress_bound(input.len());
-        out.try_reserve(bound).map_err(|_| CompressError::Failed)?;
-        out.resize(start + bound, 0);
-        let n = c
-            .zlib_compress(input, &mut out[start..])
-            .map_err(|_| CompressError::Failed)?;
-        out.truncate(start + n);
-        Ok(())
+        self.libdeflate(Wrapper::Zlib, input, out)
     }
 
     #[cfg(not(feature = "deflate"))]

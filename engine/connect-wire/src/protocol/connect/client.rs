@@ -10,7 +10,7 @@ use crate::error::{ConnectError, read_error_json};
 use crate::headers;
 use crate::protocol::fields::{FieldSink, is_plain_value};
 use crate::protocol::shape::Shape;
-use crate::protocol::verdict::Verdict;
+use crate::protocol::verdict::{Verdict, wrong_content_type};
 use crate::view::ResponseView;
 
 /// The `connect-timeout-ms` value for `timeout`: whole milliseconds, at least 1 (a timeout
@@ -195,19 +195,7 @@ fn accept_success(
                 b"application/"
             };
             // Not even the shape's prefix: maybe not a Connect server at all.
-            let code =
-                if raw.len() >= prefix.len() && raw[..prefix.len()].eq_ignore_ascii_case(prefix) {
-                    Code::Internal
-                } else {
-                    Code::Unknown
-                };
-            return Verdict::Fail(ConnectError::new(
-                code,
-                format!(
-                    "invalid content-type {:?}: expected {expected:?}",
-                    String::from_utf8_lossy(raw),
-                ),
-            ));
+            return wrong_content_type(raw, prefix, expected);
         }
     }
     match response_compression(head, encoding_header) {

@@ -15,7 +15,7 @@ use crate::compression::Compression;
 use crate::error::{ConnectError, EndStream};
 use crate::protocol::connect::{response_compression, status_error};
 use crate::protocol::fields::{FieldSink, is_plain_value};
-use crate::protocol::verdict::Verdict;
+use crate::protocol::verdict::{Verdict, wrong_content_type};
 use crate::view::ResponseView;
 
 /// Most fields a trailer block may hold.
@@ -61,21 +61,7 @@ pub(crate) fn classify(head: &(impl ResponseView + ?Sized), codec: Codec) -> Ver
     let same = content_type.eq_ignore_ascii_case(expected.as_bytes())
         || (codec == Codec::Proto && content_type.eq_ignore_ascii_case(b"application/grpc-web"));
     if !same {
-        let code = if content_type
-            .get(..20)
-            .is_some_and(|p| p.eq_ignore_ascii_case(b"application/grpc-web"))
-        {
-            Code::Internal
-        } else {
-            Code::Unknown
-        };
-        return Verdict::Fail(ConnectError::new(
-            code,
-            format!(
-                "invalid content-type {:?}: expected {expected:?}",
-                String::from_utf8_lossy(content_type)
-            ),
-        ));
+        return wrong_content_type(content_type, b"application/grpc-web", expected);
     }
     if head.header(STATUS).is_some() {
         let mut status = HeaderMap::new();
