@@ -36,7 +36,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use connect_wire::client::{Need, RequestWriter, Scratch, StreamCall, UnaryCall};
 use connect_wire::protocol::Shape;
 use connect_wire::service::MethodDescriptor;
-use connect_wire::{Code, ConnectError, Message, OwnedMessage};
+use connect_wire::{ConnectError, Message, OwnedMessage};
 pub use stream::BlockingStream;
 
 use self::conn::{Conn, Exchange};
@@ -67,12 +67,7 @@ impl BlockingClient {
     /// A client for `base_url` (`http://host:port[/prefix]` or `https://…`).
     pub fn new(base_url: &str, config: ClientConfig) -> Result<Self, ConnectError> {
         let origin = Origin::parse(base_url)?;
-        if !config.send_compression.is_available() {
-            return Err(ConnectError::new(
-                Code::InvalidArgument,
-                format!("compression {} is not compiled in", config.send_compression),
-            ));
-        }
+        config.check()?;
         let tls = (origin.scheme() == Scheme::Https).then(|| config.tls_config());
         Ok(BlockingClient {
             inner: Arc::new(Shared {

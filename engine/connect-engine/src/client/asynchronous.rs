@@ -4,10 +4,9 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use connect_wire::client::{Need, RequestWriter, Scratch, StreamCall, UnaryCall};
-use connect_wire::compression::Compression;
 use connect_wire::protocol::Shape;
 use connect_wire::service::MethodDescriptor;
-use connect_wire::{Code, ConnectError, Message, OwnedMessage};
+use connect_wire::{ConnectError, Message, OwnedMessage};
 
 use super::conn::{Conn, Exchange, run_bounded};
 use super::connector::{self, Connector, DefaultConnector};
@@ -69,14 +68,7 @@ impl<C: Connector> Client<C> {
         connector: C,
     ) -> Result<Self, ConnectError> {
         let origin = Origin::parse(base_url)?;
-        if config.send_compression != Compression::Identity
-            && !config.send_compression.is_available()
-        {
-            return Err(ConnectError::new(
-                Code::InvalidArgument,
-                format!("compression {} is not compiled in", config.send_compression),
-            ));
-        }
+        config.check()?;
         let accept = config.accept_header();
         let pool = Rc::new(Pool::new(&config));
         Ok(Client {

@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 use std::borrow::Cow;
 
 use connect_wire::client::{RequestSpec, RequestWriter};
-use connect_wire::protocol::Protocol;
 use connect_wire::service::MethodDescriptor;
 use connect_wire::{Code, ConnectError};
 use http::{Extensions, HeaderMap};
@@ -180,14 +179,6 @@ impl CallState {
 
     /// Runs the interceptors' `on_request`, in order; the first error ends the call.
     pub(crate) fn intercept(&mut self, config: &ClientConfig) -> Result<(), ConnectError> {
-        if config.protocol != Protocol::Connect {
-            // The response side of gRPC-web (enveloped unary bodies, the trailer block) is
-            // not read by these clients yet: refuse before anything is sent.
-            return Err(ConnectError::new(
-                Code::Unimplemented,
-                format!("this client does not speak {} yet", config.protocol.name()),
-            ));
-        }
         for i in &config.interceptors {
             i.on_request(&mut RequestInfo {
                 method: self.method,

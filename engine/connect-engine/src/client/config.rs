@@ -8,7 +8,7 @@ use connect_wire::compression::Compression;
 use connect_wire::http1::Limits;
 use connect_wire::protocol::{Protocol, Requester, Shape};
 use connect_wire::service::MethodDescriptor;
-use connect_wire::{Codec, JsonOptions};
+use connect_wire::{Code, Codec, ConnectError, JsonOptions};
 use http::HeaderMap;
 
 use super::interceptor::Interceptor;
@@ -19,7 +19,7 @@ use super::interceptor::Interceptor;
 #[derive(Clone)]
 pub struct ClientConfig {
     /// The RPC protocol calls speak. Default Connect, for now the only one the clients
-    /// speak: a call with another one fails with `unimplemented` before anything is sent.
+    /// speak: creating a client with another one fails with `unimplemented`.
     pub protocol: Protocol,
     /// The codec of requests and responses. Default protobuf binary.
     pub codec: Codec,
@@ -226,6 +226,26 @@ impl ClientConfig {
         self.headers = headers;
         self
     }
+    /// Checks what a client cannot serve: an unavailable send compression
+    /// (`invalid_argument`), a protocol the clients do not speak yet (`unimplemented`: the
+    /// response side of gRPC-web, enveloped unary bodies and the trailer block, is not read
+    /// yet).
+    pub(crate) fn check(&self) -> Result<(), ConnectError> {
+        if !self.send_compression.is_available() {
+            return Err(ConnectError::new(
+                Code::InvalidArgument,
+                format!("compression {} is not compiled in", self.send_compression),
+            ));
+        }
+        if self.protocol != Protocol::Connect {
+            return Err(ConnectError::new(
+                Code::Unimplemented,
+                format!("this client does not speak {} yet", self.protocol.name()),
+            ));
+        }
+        Ok(())
+    }
+
     /// The shape of a unary call of `method`: GET when configured, allowed by the method
     /// (no side effects) and by the protocol.
     pub(crate) fn unary_shape(&self, method: &MethodDescriptor) -> Shape {
@@ -301,5 +321,29 @@ mod tests {
             "{groups:?}"
         );
         assert!(groups.contains(&NamedGroup::X25519), "{groups:?}");
+    }
+
+    /// Both clients refuse, when created, a protocol they do not speak yet.
+    #[test]
+    fn a_client_for_a_protocol_it_does_not_speak_is_not_created() {
+        use connect_wire::Code;
+        use connect_wire::protocol::Protocol;
+        let config = super::ClientConfig::new().with_protocol(Protocol::GrpcWeb);
+        assert_eq!(config.check().unwrap_err().code(), Code::Unimplemented);
+        #[cfg(feature = "blocking")]
+        {
+            let e = crate::blocking::BlockingClient::new("http://127.0.0.1:9", config.clone())
+                .err()
+                .map(|e| e.code());
+            assert_eq!(e, Some(Code::Unimplemented));
+        }
+        #[cfg(feature = "runtime")]
+        {
+            let e = crate::client::Client::new("http://127.0.0.1:9", config)
+                .err()
+                .map(|e| e.code());
+            assert_eq!(e, Some(Code::Unimplemented));
+        }
+        assert!(super::ClientConfig::new().check().is_ok());
     }
 }

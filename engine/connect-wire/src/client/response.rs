@@ -91,7 +91,8 @@ pub fn error_response(
 }
 
 /// The application metadata of a response head: every header except the protocol's own
-/// (framing, content type, `connect-` and encoding headers). For unary responses
+/// (framing, content type, `connect-`, `grpc-` and encoding headers, with or without the
+/// `trailer-` prefix). For unary responses
 /// (`unary`), `trailer-<name>` headers are the trailers (prefix removed); stream trailers
 /// come in the end-stream message instead. Headers that are not valid `http` values are
 /// skipped.
@@ -104,9 +105,13 @@ pub fn response_metadata(head: &ResponseHead, buf: &[u8], unary: bool) -> (Heade
         // those allocates nothing here.
         let (map, name) = match strip_prefix_ignore_case(name, headers::TRAILER_PREFIX) {
             Some(trailer) if unary => (&mut trailers, trailer),
-            _ if headers::is_protocol_header(name) => continue,
             _ => (&mut headers, name),
         };
+        // A `trailer-content-type` or `trailer-grpc-status` is no more metadata than the
+        // field itself.
+        if headers::is_protocol_header(name) {
+            continue;
+        }
         if let (Ok(n), Ok(v)) = (
             HeaderName::from_bytes(name.as_bytes()),
             HeaderValue::from_bytes(value),
@@ -359,5 +364,18 @@ mod tests {
         let (h, t) = response_metadata(&head, &buf, false);
         assert!(h.contains_key("trailer-x-t"));
         assert!(t.is_empty());
+    }
+
+    #[test]
+    fn protocol_fields_are_not_metadata_with_or_without_the_trailer_prefix() {
+        let (head, buf) = parse(
+            "HTTP/1.1 200 OK\ncontent-type: application/proto\ncontent-length: 0\n\
+             grpc-status: 5\ntrailer-grpc-status: 5\ntrailer-Content-Type: x\n\
+             trailer-grpc-message: m\ntrailer-x-ok: 1\n\n",
+        );
+        let (h, t) = response_metadata(&head, &buf, true);
+        assert!(h.is_empty(), "{h:?}");
+        assert_eq!(t.len(), 1, "{t:?}");
+        assert_eq!(t["x-ok"], "1");
     }
 }
