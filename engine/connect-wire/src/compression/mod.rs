@@ -16,7 +16,8 @@
 //! are the fast end of each algorithm: gzip and deflate level 3 (libdeflate), brotli
 //! quality 4 with a window of at most 4 MiB (smaller for small inputs), zstd level 1 (frames
 //! carry their content size and a checksum), snappy (no levels). Snappy's encoder and
-//! decoder are built per call (about 140 KiB of buffers each, from the `snap` crate).
+//! decoder are built per call (about 140 KiB of buffers each, by the `snap` crate's source;
+//! not measured here).
 //!
 //! ## Decompression limits
 //!

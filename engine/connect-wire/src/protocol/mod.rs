@@ -12,7 +12,8 @@
 //! | server | [`Protocol::of_request`] | which protocol a request speaks, from its content type |
 //! | server | [`negotiate`](crate::server::negotiate) | codec, shape, compressions and timeout, or the refusal |
 //! | server | [`Responder`] | a response's head, how its messages are framed, how it ends, and how an error replaces it |
-//! | client | [`Requester`] | a request's method, fields and message framing; whether a response head is usable, or the error it (or its error body) means |
+//! | client | [`Requester`] | a request's method, fields and message framing; whether a response head is usable, or the error it means |
+//! | client | [`Protocol::unary_error`], [`Protocol::end_stream`] | the error of a unary error body; the status and trailers that end a stream |
 //!
 //! **Adding a protocol** is a new variant of [`Protocol`], a module beside [`connect`] and
 //! [`grpc`] with its rules for both roles, and one arm in each `match` of this module
@@ -70,8 +71,15 @@ impl Protocol {
     /// another protocol's is Connect's, whose negotiation then accepts or refuses it.
     #[must_use]
     pub fn of_request(head: &(impl RequestView + ?Sized)) -> Protocol {
+        Self::of_content_type(head.header("content-type"))
+    }
+
+    /// The protocol of a request whose `content-type` field is `content_type`
+    /// ([`of_request`](Self::of_request) with the field already looked up).
+    #[must_use]
+    pub fn of_content_type(content_type: Option<&[u8]>) -> Protocol {
         const GRPC_WEB: &[u8] = b"application/grpc-web";
-        match head.header("content-type") {
+        match content_type {
             Some(ct)
                 if ct.len() >= GRPC_WEB.len()
                     && ct[..GRPC_WEB.len()].eq_ignore_ascii_case(GRPC_WEB) =>
@@ -378,24 +386,6 @@ impl Requester {
             (Protocol::GrpcWeb, _) => grpc::classify(head, self.codec),
         }
     }
-
-    /// Parses the (decompressed) message that ends a response stream: Connect's
-    /// end-stream JSON.
-    ///
-    /// # Errors
-    ///
-    /// A message that does not parse, with the code its fault maps to
-    /// ([`EndStreamError::code`](crate::error::EndStreamError::code)).
-    pub fn end_stream(self, bytes: &[u8]) -> Result<EndStream, ConnectError> {
-        self.protocol.end_stream(bytes)
-    }
-
-    /// The error of a response [`classify`](Self::classify) said has an error body, from
-    /// that body (decompressed).
-    #[must_use]
-    pub fn unary_error(self, head: &(impl ResponseView + ?Sized), body: &[u8]) -> ConnectError {
-        self.protocol.unary_error(head, body)
-    }
 }
 
 #[cfg(test)]
@@ -562,10 +552,9 @@ mod tests {
         assert!(end.is_empty(), "Connect unary trailers are in the head");
         stream.end(&mut end, Framing::Raw, None, &HeaderMap::new());
         assert_eq!(end, b"\x02\0\0\0\x02{}");
-        let requester = Requester::new(Protocol::Connect, Shape::Stream, Codec::Proto);
-        let parsed = requester.end_stream(&end[5..]).unwrap();
+        let parsed = Protocol::Connect.end_stream(&end[5..]).unwrap();
         assert!(parsed.error.is_none());
-        assert!(requester.end_stream(b"[").is_err());
+        assert!(Protocol::Connect.end_stream(b"[").is_err());
     }
 
     fn grpc_web(shape: Shape) -> Responder {
@@ -602,9 +591,7 @@ mod tests {
             assert_eq!(body[end_at], grpc::FLAG_TRAILERS);
             let block = &body[end_at + 5..];
             assert_eq!(block, b"grpc-status: 0\r\nx-t: 2\r\n");
-            let end = Requester::new(Protocol::GrpcWeb, shape, Codec::Proto)
-                .end_stream(block)
-                .unwrap();
+            let end = Protocol::GrpcWeb.end_stream(block).unwrap();
             assert!(end.error.is_none());
             assert_eq!(end.metadata["x-t"], "2");
         }

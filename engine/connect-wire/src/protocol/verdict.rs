@@ -12,7 +12,7 @@ pub enum Verdict {
     Accept(Compression),
     /// A unary error response whose body is (probably) the Connect error JSON, compressed
     /// with this algorithm: read the body (bounded) and hand it to
-    /// [`Requester::unary_error`](super::Requester::unary_error).
+    /// [`Protocol::unary_error`](super::Protocol::unary_error).
     ErrorBody(Compression),
     /// The call failed; the body is not needed (read and discard it to reuse the connection,
     /// or close).

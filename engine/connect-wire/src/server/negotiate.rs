@@ -135,9 +135,10 @@ pub fn negotiate(
     head: &(impl RequestView + ?Sized),
     method: &MethodDescriptor,
 ) -> Result<Negotiated, Reject> {
-    match Protocol::of_request(head) {
-        Protocol::Connect => negotiate_connect(head, method),
-        Protocol::GrpcWeb => negotiate_grpc_web(head, method),
+    let content_type = head.header("content-type");
+    match Protocol::of_content_type(content_type) {
+        Protocol::Connect => negotiate_connect(head, content_type, method),
+        Protocol::GrpcWeb => negotiate_grpc_web(head, content_type, method),
     }
 }
 
@@ -163,6 +164,7 @@ fn grpc_web_codec(content_type: &[u8]) -> Option<Codec> {
 /// `grpc-accept-encoding`.
 fn negotiate_grpc_web(
     head: &(impl RequestView + ?Sized),
+    content_type: Option<&[u8]>,
     method: &MethodDescriptor,
 ) -> Result<Negotiated, Reject> {
     if *head.method() != Method::POST {
@@ -171,7 +173,7 @@ fn negotiate_grpc_web(
             header: Some(("allow", "POST")),
         });
     }
-    let Some(codec) = head.header("content-type").and_then(grpc_web_codec) else {
+    let Some(codec) = content_type.and_then(grpc_web_codec) else {
         return Err(Reject::Http {
             status: 415,
             header: Some(("accept-post", ACCEPT_POST)),
@@ -210,6 +212,7 @@ fn negotiate_grpc_web(
 /// Connect's negotiation (see the module's documentation for its order).
 fn negotiate_connect(
     head: &(impl RequestView + ?Sized),
+    content_type: Option<&[u8]>,
     method: &MethodDescriptor,
 ) -> Result<Negotiated, Reject> {
     let streaming = method.kind != crate::service::StreamKind::Unary;
@@ -219,19 +222,16 @@ fn negotiate_connect(
         "POST"
     };
     let (shape, codec_hint) = match *head.method() {
-        Method::POST => {
-            let ct = head.header("content-type").and_then(parse_content_type);
-            match ct {
-                Some(ContentType::Unary(c)) if !streaming => (Shape::Unary, c),
-                Some(ContentType::Stream(c)) if streaming => (Shape::Stream, c),
-                _ => {
-                    return Err(Reject::Http {
-                        status: 415,
-                        header: Some(("accept-post", ACCEPT_POST)),
-                    });
-                }
+        Method::POST => match content_type.and_then(parse_content_type) {
+            Some(ContentType::Unary(c)) if !streaming => (Shape::Unary, c),
+            Some(ContentType::Stream(c)) if streaming => (Shape::Stream, c),
+            _ => {
+                return Err(Reject::Http {
+                    status: 415,
+                    header: Some(("accept-post", ACCEPT_POST)),
+                });
             }
-        }
+        },
         // Errors in GET calls are unary-shaped: their codec does not matter.
         Method::GET if method.allows_get() => (Shape::Get, Codec::Proto),
         _ => {
@@ -299,10 +299,8 @@ fn negotiate_connect(
             )
         }
         Shape::Unary | Shape::Stream => {
-            let codec = match head.header("content-type").and_then(parse_content_type) {
-                Some(ContentType::Unary(c) | ContentType::Stream(c)) => c,
-                None => Codec::Proto,
-            };
+            // A POST: its content type named the codec.
+            let codec = codec_hint;
             let (enc, acc) = if shape == Shape::Unary {
                 (headers::CONTENT_ENCODING, headers::ACCEPT_ENCODING)
             } else {
